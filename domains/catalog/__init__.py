@@ -1,0 +1,1 @@
+"""The catalog: products, variants and collections; the importer and the search reindex."""

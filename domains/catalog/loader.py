@@ -1,0 +1,66 @@
+"""Loads a validated catalog into the write store and builds the search index aside."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from itertools import islice
+
+from projections.catalog import documents_from_catalog
+from projections.search import ProductIndex
+
+from ..store import Store, schema
+from .models import Catalog
+from .rows import collection_rows, product_rows
+
+Progress = Callable[[int], None]  # called with the number of products just finished
+CATALOG_LOADED = "catalog_loaded"
+
+
+def _batches(items: list, size: int):
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def write_catalog(catalog: Catalog, store: Store, *, progress: Progress | None = None, batch: int = 200) -> None:
+    for c in catalog.collections:
+        for table, rows in collection_rows(c).items():
+            store.put_many(table, rows)
+    by_product = catalog.variants_by_product()
+    for chunk in _batches(catalog.products, batch):
+        tables: dict[str, list[dict]] = {}
+        for p in chunk:
+            for table, rows in product_rows(p, by_product.get(p.id, [])).items():
+                tables.setdefault(table, []).extend(rows)
+        for table, rows in tables.items():
+            store.put_many(table, rows)
+        if progress:
+            progress(len(chunk))
+
+
+def index_catalog(catalog: Catalog, index: ProductIndex, *, progress: Progress | None = None,
+                  batch: int = 500) -> str:
+    """Builds a new index generation from the catalog and switches readers to it."""
+    docs = documents_from_catalog(catalog.products, catalog.variants_by_product(), catalog.collections)
+    generation = index.begin_rebuild()
+    for chunk in _batches(docs, batch):
+        index.write_generation(generation, chunk)
+        if progress:
+            progress(len(chunk))
+    index.finish_rebuild(generation)
+    return generation
+
+
+def mark_loaded(store: Store, catalog: Catalog) -> None:
+    store.put(schema.META.name, {
+        "key": CATALOG_LOADED,
+        "value": {"products": len(catalog.products), "variants": len(catalog.variants),
+                  "collections": len(catalog.collections)},
+        "updated_at": datetime.now(UTC),
+    })
+
+
+def catalog_loaded(store: Store) -> dict | None:
+    row = store.get(schema.META.name, {"key": CATALOG_LOADED})
+    return row["value"] if row else None

@@ -1,0 +1,45 @@
+"""Inputs, results and query answers of the catalog workflows and activities."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class ReindexInput(BaseModel):
+    page_size: int = Field(default=200, ge=1, le=5000)
+    heartbeat_timeout_seconds: float = Field(default=30, gt=0)
+
+
+class ReindexStage(StrEnum):
+    STARTING = "starting"
+    INDEXING = "indexing"
+    SWITCHING = "switching"
+    DONE = "done"
+
+
+class IndexPageInput(BaseModel):
+    generation: str
+    page_size: int
+
+
+class IndexProgress(BaseModel):
+    """Heartbeat details: where a retried activity resumes."""
+
+    cursor: str | None = None
+    indexed: int = 0
+    attempt_started_at_indexed: int = 0
+
+
+class IndexResult(BaseModel):
+    indexed: int
+    resumed_from: int  # products already indexed when the last attempt began (0 = first attempt)
+
+
+class ReindexStatus(BaseModel):
+    stage: ReindexStage
+    generation: str | None = None
+    indexed: int = 0
+    resumed_from: int = 0
+    total: int | None = None

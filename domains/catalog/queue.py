@@ -1,0 +1,3 @@
+"""The catalog's task queue."""
+
+TASK_QUEUE = "catalog"

@@ -1,0 +1,70 @@
+"""Configuration read from the environment, with defaults for the embedded stack.
+
+One place for every variable the processes read (web, worker, management commands),
+so the worker never needs Django settings and Django settings never re-parse env.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default).lower()
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    temporal_address: str
+    temporal_namespace: str
+    store_backend: str
+    cassandra_hosts: tuple[str, ...]
+    cassandra_keyspace: str
+    cassandra_replication: str
+    cassandra_local_dc: str | None
+    search_backend: str
+    elasticsearch_url: str
+    search_index_prefix: str
+    data_dir: Path
+    metrics_port: int
+
+    @property
+    def sqlite_store_path(self) -> Path:
+        return self.data_dir / "store.sqlite3"
+
+    @property
+    def sqlite_search_path(self) -> Path:
+        return self.data_dir / "search.sqlite3"
+
+
+def load_config() -> Config:
+    data_dir = Path(_env("COMMERCE_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    return Config(
+        temporal_address=_env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+        temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
+        store_backend=_choice("COMMERCE_STORE", "sqlite", ("sqlite", "cassandra")),
+        cassandra_hosts=tuple(
+            h.strip() for h in _env("CASSANDRA_HOSTS", "127.0.0.1").split(",") if h.strip()
+        ),
+        cassandra_keyspace=_env("CASSANDRA_KEYSPACE", "commerce"),
+        # "SimpleStrategy:1" for one node; "NetworkTopologyStrategy:dc1=3,dc2=3" in production.
+        cassandra_replication=_env("CASSANDRA_REPLICATION", "SimpleStrategy:1"),
+        cassandra_local_dc=os.environ.get("CASSANDRA_LOCAL_DC") or None,
+        search_backend=_choice("COMMERCE_SEARCH", "sqlite", ("sqlite", "elasticsearch")),
+        elasticsearch_url=_env("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+        search_index_prefix=_env("COMMERCE_INDEX_PREFIX", "commerce"),
+        data_dir=data_dir,
+        metrics_port=int(_env("COMMERCE_METRICS_PORT", "9464")),
+    )

@@ -1,0 +1,144 @@
+"""The write store's schema, declared once for both adapters.
+
+Tables are modelled the way Cassandra wants them: one table per query, a partition key
+that the query names in full, and clustering columns that give the order inside a
+partition. The SQLite adapter creates the same tables with the same primary keys, so a
+query that works on one backend works on the other and nothing needs a secondary index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Col(str, Enum):
+    TEXT = "text"
+    INT = "int"  # 64-bit (CQL bigint)
+    BOOL = "bool"
+    TIMESTAMP = "timestamp"  # UTC, millisecond precision on both backends
+    TEXT_LIST = "text_list"
+    JSON = "json"  # any JSON value, stored as text
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: dict[str, Col]
+    partition_key: tuple[str, ...]
+    clustering_key: tuple[str, ...] = ()
+    descending: frozenset[str] = field(default_factory=frozenset)
+    purpose: str = ""
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return self.partition_key + self.clustering_key
+
+    def __post_init__(self) -> None:
+        for name in self.primary_key:
+            if name not in self.columns:
+                raise ValueError(f"{self.name}: key column {name!r} is not declared")
+        if not self.descending <= set(self.clustering_key):
+            raise ValueError(f"{self.name}: only clustering columns can be descending")
+
+
+TABLES: dict[str, Table] = {}
+
+
+def table(name: str, columns: dict[str, Col], partition_key: tuple[str, ...], **kw) -> Table:
+    declared = Table(name, columns, partition_key, **kw)
+    TABLES[name] = declared
+    return declared
+
+
+# --- catalog -------------------------------------------------------------------------
+
+PRODUCT_COLUMNS = {
+    "id": Col.TEXT,
+    "type": Col.TEXT,
+    "name": Col.TEXT,
+    "description": Col.TEXT,
+    "brand": Col.TEXT,
+    "model": Col.TEXT,
+    "price_amount": Col.INT,
+    "currency": Col.TEXT,
+    "collection_ids": Col.TEXT_LIST,
+    "default_variant_id": Col.TEXT,
+    "image_url": Col.TEXT,
+    "created_at": Col.TIMESTAMP,
+}
+
+VARIANT_COLUMNS = {
+    "id": Col.TEXT,
+    "product_id": Col.TEXT,
+    "blank_sku": Col.TEXT,
+    "color": Col.TEXT,
+    "color_hex": Col.TEXT,
+    "size": Col.TEXT,
+    "size_rank": Col.INT,
+    "options": Col.JSON,
+    "price_amount": Col.INT,
+    "currency": Col.TEXT,
+    "available": Col.BOOL,
+    "image_front": Col.TEXT,
+    "image_back": Col.TEXT,
+}
+
+PRODUCTS = table("products", PRODUCT_COLUMNS, ("id",), purpose="product page, reindex scan")
+
+VARIANTS = table("variants", VARIANT_COLUMNS, ("id",), purpose="cart lines by variant id")
+
+VARIANTS_BY_PRODUCT = table(
+    "variants_by_product",
+    VARIANT_COLUMNS,
+    ("product_id",),
+    clustering_key=("id",),
+    purpose="product page variant picker; search document build",
+)
+
+VARIANTS_BY_BLANK_SKU = table(
+    "variants_by_blank_sku",
+    {"blank_sku": Col.TEXT, "variant_id": Col.TEXT, "product_id": Col.TEXT},
+    ("blank_sku",),
+    clustering_key=("variant_id",),
+    purpose="which products a stock change of one blank SKU touches",
+)
+
+COLLECTIONS = table(
+    "collections",
+    {"id": Col.TEXT, "name": Col.TEXT, "slug": Col.TEXT, "description": Col.TEXT},
+    ("id",),
+    purpose="collection names and slugs",
+)
+
+# All collections live in one small partition so the list is one read, not a scan.
+COLLECTIONS_BY_SHOP = table(
+    "collections_by_shop",
+    {"shop": Col.TEXT, "id": Col.TEXT, "name": Col.TEXT, "slug": Col.TEXT},
+    ("shop",),
+    clustering_key=("id",),
+    purpose="list every collection",
+)
+
+PRODUCTS_BY_COLLECTION = table(
+    "products_by_collection",
+    {
+        "collection_id": Col.TEXT,
+        "product_id": Col.TEXT,
+        "name": Col.TEXT,
+        "price_amount": Col.INT,
+        "image_url": Col.TEXT,
+    },
+    ("collection_id",),
+    clustering_key=("product_id",),
+    purpose="a collection's products",
+)
+
+META = table(
+    "meta",
+    {"key": Col.TEXT, "value": Col.JSON, "updated_at": Col.TIMESTAMP},
+    ("key",),
+    purpose="small facts about the deployment (catalog loaded, schema version)",
+)
+
+SHOP = "default"  # the partition of shop-wide lists; one shop per deployment

@@ -1,0 +1,1 @@
+"""The read side: index definitions, projectors that activities call, and search queries."""

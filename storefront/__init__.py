@@ -1,0 +1,1 @@
+"""The Django project: shopper storefront, staff admin panel and JSON APIs (no domain state)."""

@@ -1,0 +1,1 @@
+"""The staff admin panel (our own pages)."""

@@ -1,0 +1,1 @@
+"""The JSON APIs (DRF)."""

@@ -1,0 +1,52 @@
+"""`python manage.py load_catalog [--from FILE] [--if-empty]`: write the catalog and index it."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from domains.catalog.importer import CatalogError, parse_catalog, read_catalog_file
+from domains.catalog.loader import catalog_loaded, index_catalog, mark_loaded, write_catalog
+from domains.store import open_store
+from projections.search import open_index
+
+
+class Command(BaseCommand):
+    help = "Load the generated catalog (or an export file) into the write store and the search index."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="source", metavar="FILE", help="a catalog export (JSON)")
+        parser.add_argument("--seed", type=int, default=2689, help="generator seed (generated catalog only)")
+        parser.add_argument("--count", type=int, default=2689, help="products to generate")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when a catalog is already loaded")
+
+    def handle(self, *args, source=None, seed=2689, count=2689, if_empty=False, **options):
+        started = time.monotonic()
+        store = open_store(settings.COMMERCE)
+        if if_empty and (loaded := catalog_loaded(store)):
+            self.stdout.write(f"catalog already loaded ({loaded['products']} products); nothing to do")
+            return
+        try:
+            if source:
+                catalog = read_catalog_file(source)
+            else:
+                from fixtures.generator import generate_catalog
+
+                catalog = parse_catalog(generate_catalog(seed=seed, product_count=count))
+        except CatalogError as exc:
+            raise CommandError(f"catalog refused, nothing written: {exc}") from None
+        index = open_index(settings.COMMERCE)
+        quiet = options.get("verbosity", 1) == 0
+        with tqdm(total=len(catalog.products), desc="store", unit="product", disable=quiet) as bar:
+            write_catalog(catalog, store, progress=bar.update)
+        with tqdm(total=len(catalog.products), desc="index", unit="product", disable=quiet) as bar:
+            generation = index_catalog(catalog, index, progress=bar.update)
+        mark_loaded(store, catalog)
+        self.stdout.write(self.style.SUCCESS(
+            f"loaded {len(catalog.products)} products, {len(catalog.variants)} variants, "
+            f"{len(catalog.collections)} collections into {store.backend} + {index.backend} "
+            f"(index {generation}) in {time.monotonic() - started:.1f}s"
+        ))

@@ -1,0 +1,1 @@
+"""The worker process: one Temporal client, one Worker per task queue."""

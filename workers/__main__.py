@@ -1,0 +1,80 @@
+"""`python -m workers [--queues a,b]`: run the workers of some or all task queues."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from domains.config import load_config
+from domains.store import open_store
+from domains.temporal import connect
+from projections.search import open_index
+
+from .registry import QUEUES, Dependencies
+
+log = logging.getLogger("workers")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    parser.add_argument("--queues", default=",".join(QUEUES),
+                        help=f"comma-separated task queues (default: all of {', '.join(QUEUES)})")
+    parser.add_argument("--metrics-port", type=int, default=None,
+                        help="Prometheus metrics port (default COMMERCE_METRICS_PORT or 9464; 0 disables)")
+    parser.add_argument("--activity-threads", type=int, default=16)
+    args = parser.parse_args(argv)
+    args.queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    unknown = [q for q in args.queues if q not in QUEUES]
+    if unknown:
+        parser.error(f"unknown queues {unknown}; known: {', '.join(QUEUES)}")
+    return args
+
+
+async def run(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    config = load_config()
+    port = config.metrics_port if args.metrics_port is None else args.metrics_port
+    runtime = None
+    if port:
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+    client = await connect(config, runtime)
+    index = open_index(config)
+    index.ensure()
+    deps = Dependencies(store=open_store(config), index=index)
+    executor = ThreadPoolExecutor(max_workers=args.activity_threads, thread_name_prefix="activity")
+    workers = []
+    for queue in args.queues:
+        spec = QUEUES[queue](deps)
+        workers.append(Worker(
+            client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
+            activity_executor=executor, graceful_shutdown_timeout=timedelta(seconds=10),
+        ))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
+    running = [asyncio.create_task(w.run()) for w in workers]
+    await stop.wait()
+    log.info("shutting down: letting running activities finish")
+    await asyncio.gather(*(w.shutdown() for w in workers))
+    await asyncio.gather(*running, return_exceptions=True)
+    executor.shutdown(wait=True)
+    deps.store.close()
+    deps.index.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
