@@ -1,0 +1,36 @@
+# The two commands a new machine needs: `make run` and `make test`. Everything they need
+# is installed by the targets below (a virtual environment from pyproject.toml).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test test-fast bench services services-down services-status clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@bash ops/bootstrap.sh "$(PYTHON)" "$(VENV)"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: install
+	$(PY) ops/devstack.py
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m tests.bench
+
+services: install
+	bash ops/engines/engines.sh prereqs
+	bash ops/engines/engines.sh up
+
+services-down:
+	bash ops/engines/engines.sh down
+
+services-status:
+	bash ops/engines/engines.sh status
+
+clean:
+	rm -rf $(VENV) .pytest_cache

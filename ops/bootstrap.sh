@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates the virtual environment and installs the project with its test extras.
+# Installs Debian's python3-venv first when the interpreter cannot make a venv.
+set -euo pipefail
+python=${1:-python3}
+venv=${2:-.venv}
+
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "Python 3.11+ is needed ($python is $("$python" --version 2>&1))" >&2
+  exit 1
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  if ! "$python" -m venv "$venv" 2>/dev/null; then
+    echo "installing python3-venv with apt-get" >&2
+    apt-get update -qq && apt-get install -y -qq python3-venv
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+  fi
+fi
+"$venv/bin/python" -m pip install -q --upgrade pip
+"$venv/bin/python" -m pip install -q -e '.[test]'

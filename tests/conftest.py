@@ -1,0 +1,118 @@
+"""Shared fixtures: backends of both ports, a small catalog, a real Temporal server."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from domains.catalog.importer import parse_catalog
+from domains.catalog.loader import index_catalog, mark_loaded, write_catalog
+from domains.catalog.models import Catalog
+from domains.config import load_config
+from domains.store.sqlite import SqliteStore
+from fixtures.generator import generate_catalog
+from projections.search.sqlite_fts import SqliteProductIndex
+
+from . import engines
+
+SMALL_CATALOG = 240  # products: enough for every facet to have several values, quick to load
+
+
+def pytest_report_header(config):
+    found = [name for name, addr in (("cassandra", engines.cassandra_hosts()),
+                                     ("elasticsearch", engines.elasticsearch_url())) if addr]
+    missing = {"cassandra", "elasticsearch"} - set(found)
+    if not missing:
+        return f"engine tests: on (cassandra {engines.cassandra_hosts()}, elasticsearch {engines.elasticsearch_url()})"
+    state = "FAIL (COMMERCE_REQUIRE_ENGINES=1)" if engines.REQUIRED else "skipped"
+    return f"engine tests for {', '.join(sorted(missing))}: {state}; {engines.HOW}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if engines.HOW in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} engine tests skipped: {engines.HOW}", yellow=True)
+
+
+# --- backends -------------------------------------------------------------------------
+
+def make_store(backend: str, tmp_path: Path):
+    if backend == "sqlite":
+        store = SqliteStore(tmp_path / "store.sqlite3")
+    else:
+        from domains.store.cassandra import CassandraStore
+
+        hosts = engines.need("cassandra", engines.cassandra_hosts())
+        store = CassandraStore(hosts.split(","), keyspace=f"test_{uuid.uuid4().hex[:12]}")
+    store.create_schema()
+    return store
+
+
+def drop_store(store) -> None:
+    if store.backend == "cassandra":
+        store._session.execute(f"DROP KEYSPACE IF EXISTS {store.keyspace}")
+    store.close()
+
+
+def make_index(backend: str, tmp_path: Path):
+    if backend == "sqlite":
+        return SqliteProductIndex(tmp_path / "search.sqlite3")
+    from projections.search.elastic import ElasticProductIndex
+
+    url = engines.need("elasticsearch", engines.elasticsearch_url())
+    return ElasticProductIndex(url, prefix=f"test{uuid.uuid4().hex[:10]}")
+
+
+def drop_index(index) -> None:
+    if index.backend == "elasticsearch":
+        index.es.indices.delete(index=f"{index.alias}*", expand_wildcards="all", ignore_unavailable=True)
+    index.close()
+
+
+@pytest.fixture(params=["sqlite", "cassandra"])
+def store(request, tmp_path):
+    s = make_store(request.param, tmp_path)
+    yield s
+    drop_store(s)
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def product_index(request, tmp_path):
+    ix = make_index(request.param, tmp_path)
+    yield ix
+    drop_index(ix)
+
+
+# --- catalog data ---------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def small_catalog() -> Catalog:
+    return parse_catalog(generate_catalog(seed=7, product_count=SMALL_CATALOG))
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory, small_catalog):
+    """The small catalog loaded into an embedded store and index that Django uses."""
+    from django.conf import settings
+
+    from storefront import services
+
+    data_dir = tmp_path_factory.mktemp("shop")
+    config = dataclasses.replace(load_config(), data_dir=data_dir, store_backend="sqlite", search_backend="sqlite")
+    store = SqliteStore(config.sqlite_store_path)
+    store.create_schema()
+    index = SqliteProductIndex(config.sqlite_search_path)
+    write_catalog(small_catalog, store)
+    index_catalog(small_catalog, index)
+    mark_loaded(store, small_catalog)
+    previous = settings.COMMERCE
+    settings.COMMERCE = config
+    services.reset()
+    yield small_catalog
+    settings.COMMERCE = previous
+    services.reset()
+    shutil.rmtree(data_dir, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""Where the real Cassandra and Elasticsearch are, if anywhere.
+
+Engine tests run when CASSANDRA_HOSTS / ELASTICSEARCH_URL are set or `make services` has
+them listening on loopback. Otherwise they skip, unless COMMERCE_REQUIRE_ENGINES=1 (CI),
+which turns every such skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from functools import cache
+
+import pytest
+
+REQUIRED = os.environ.get("COMMERCE_REQUIRE_ENGINES") == "1"
+HOW = "run `make services` (or set CASSANDRA_HOSTS / ELASTICSEARCH_URL) to enable them"
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@cache
+def cassandra_hosts() -> str | None:
+    if os.environ.get("CASSANDRA_HOSTS"):
+        return os.environ["CASSANDRA_HOSTS"]
+    return "127.0.0.1" if _listening("127.0.0.1", 9042) else None
+
+
+@cache
+def elasticsearch_url() -> str | None:
+    if os.environ.get("ELASTICSEARCH_URL"):
+        return os.environ["ELASTICSEARCH_URL"]
+    return "http://127.0.0.1:9200" if _listening("127.0.0.1", 9200) else None
+
+
+def need(engine: str, address: str | None) -> str:
+    if address:
+        return address
+    message = f"{engine} is not running: {HOW}"
+    if REQUIRED:
+        pytest.fail(f"COMMERCE_REQUIRE_ENGINES=1 but {message}")
+    pytest.skip(message)
