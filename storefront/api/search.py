@@ -18,6 +18,7 @@ from projections.search.query import MAX_PAGE_SIZE, Sort
 from .. import services
 from .errors import ApiError, invalid_parameter
 
+MAX_PRICE = 2**53 - 1  # cents; larger bounds overflow the stores' 64-bit integers (and JSON's safe range)
 _REPEATABLE = {"collection": "collections", "type": "types", "brand": "brands", "color": "colors", "size": "sizes"}
 
 
@@ -31,8 +32,10 @@ class SearchParams(serializers.Serializer):
     color = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
                                   help_text="Colour name; must hold for the same variant as `size`.")
     size = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
-    price_min = serializers.IntegerField(required=False, min_value=0, help_text="Cents, inclusive.")
-    price_max = serializers.IntegerField(required=False, min_value=0, help_text="Cents, inclusive.")
+    price_min = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PRICE,
+                                         help_text="Cents, inclusive.")
+    price_max = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PRICE,
+                                         help_text="Cents, inclusive.")
     in_stock = serializers.BooleanField(required=False, default=False)
     sort = serializers.ChoiceField(choices=[s.value for s in Sort], required=False, default=Sort.RELEVANCE.value)
     page = serializers.IntegerField(required=False, min_value=1, default=1)
