@@ -70,7 +70,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         error = getattr(exc, "detail", str(exc))
         if isinstance(exc, ValidationError):
             error = "Some filters were not understood and have been ignored."
-        query = parse_search_params(QueryDict(urlencode({"q": params.get("q", "")[:200]})))
+        try:
+            query = parse_search_params(QueryDict(urlencode({"q": params.get("q", "")[:200]})))
+        except ValidationError:  # the words themselves are unusable (e.g. a NUL character)
+            query = parse_search_params(QueryDict())
         result = run_search(query)
     facets = []
     for name, key, heading in FACETS:

@@ -1,0 +1,15 @@
+# One image for the web process and the worker (docker-compose.yml picks the command).
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COMMERCE_DATA_DIR=/data
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domains ./domains
+COPY projections ./projections
+COPY workers ./workers
+COPY storefront ./storefront
+COPY fixtures ./fixtures
+COPY manage.py ./
+RUN pip install --no-cache-dir . && useradd --system --home /app commerce && mkdir -p /data && chown commerce /data
+USER commerce
+EXPOSE 8000 9464
+CMD ["gunicorn", "storefront.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

@@ -1,0 +1,138 @@
+"""`make bench`: search latency and catalog load time on every available backend.
+
+Each figure is a median (and p95) over repeated runs in this process; ratios compare
+against a baseline measured in the same run on the same machine (the embedded SQLite
+backend, and each engine's cheapest call), so the numbers travel between machines.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from domains.catalog.importer import parse_catalog
+from domains.catalog.loader import index_catalog, write_catalog
+from domains.catalog.models import Catalog
+from fixtures.generator import generate_catalog
+from projections.search import SearchQuery
+from projections.search.query import PRICE_RANGES, Sort
+
+from . import engines
+
+QUERY_COUNT = 240
+ROUNDS = 3
+
+
+def queries(catalog: Catalog, count: int = QUERY_COUNT, seed: int = 42) -> list[SearchQuery]:
+    """A fixed mix of text, filters and both; facets are computed for every one."""
+    rng = random.Random(seed)
+    words = sorted({w.lower() for p in catalog.products for w in p.name.split() if w.isalpha() and len(w) > 3})
+    typos = [w[0] + w[2] + w[1] + w[3:] for w in words if len(w) > 5]
+    colors = sorted({v.color for v in catalog.variants})
+    sizes = ["S", "M", "L", "XL", "2XL"]
+    brands = sorted({p.brand for p in catalog.products})
+    types = sorted({p.type for p in catalog.products})
+    collections = sorted({c.id for c in catalog.collections})
+    out = []
+    for i in range(count):
+        kind = i % 6
+        params: dict = {}
+        if kind in (0, 1, 2):
+            params["q"] = " ".join(rng.sample(words, rng.choice([1, 1, 2])))
+        if kind == 1:
+            params["q"] = rng.choice(typos)
+        if kind in (2, 3, 4):
+            params["colors"] = [rng.choice(colors)]
+            if rng.random() < 0.6:
+                params["sizes"] = [rng.choice(sizes)]
+        if kind in (3, 5):
+            params["collections"] = rng.sample(collections, rng.choice([1, 2]))
+        if kind == 4:
+            params["brands"] = [rng.choice(brands)]
+            params["in_stock"] = True
+        if kind == 5:
+            r = rng.choice(PRICE_RANGES)
+            params.update(price_min=r.min, price_max=(r.max - 1) if r.max else None, types=[rng.choice(types)])
+        params["sort"] = rng.choice(list(Sort))
+        params["page"] = rng.choice([1, 1, 1, 2])
+        out.append(SearchQuery(**params))
+    return out
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"median_ms": round(statistics.median(ordered), 2),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2), "n": len(ordered)}
+
+
+def bench_backend(name: str, store, index, catalog: Catalog, qs: list[SearchQuery]) -> dict:
+    store.create_schema()
+    load_store = timed(lambda: write_catalog(catalog, store, batch=200))
+    load_index = timed(lambda: index_catalog(catalog, index))
+    for q in qs[:20]:
+        index.search(q)  # warm caches and connections
+    per_query = []
+    for _ in range(ROUNDS):
+        per_query += [timed(lambda q=q: index.search(q)) for q in qs]
+    floor = [timed(index.count) for _ in range(200)]
+    return {
+        "backend": name,
+        "load_catalog_s": {"store": round(load_store / 1000, 2), "index": round(load_index / 1000, 2),
+                           "total": round((load_store + load_index) / 1000, 2)},
+        "search": summary(per_query),
+        "floor_count": summary(floor),
+    }
+
+
+def main() -> None:
+    started = time.perf_counter()
+    catalog = parse_catalog(generate_catalog())
+    generate_s = time.perf_counter() - started
+    qs = queries(catalog)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        from domains.store.sqlite import SqliteStore
+        from projections.search.sqlite_fts import SqliteProductIndex
+
+        results.append(bench_backend("sqlite", SqliteStore(Path(tmp) / "s.db"),
+                                     SqliteProductIndex(Path(tmp) / "i.db"), catalog, qs))
+        if engines.cassandra_hosts() and engines.elasticsearch_url():
+            from domains.store.cassandra import CassandraStore
+            from projections.search.elastic import ElasticProductIndex
+
+            store = CassandraStore(engines.cassandra_hosts().split(","), keyspace="bench")
+            index = ElasticProductIndex(engines.elasticsearch_url(), prefix="bench")
+            try:
+                results.append(bench_backend("cassandra+elasticsearch", store, index, catalog, qs))
+            finally:
+                store._session.execute("DROP KEYSPACE IF EXISTS bench")
+                index.es.indices.delete(index="bench-products*", expand_wildcards="all", ignore_unavailable=True)
+        else:
+            print(f"(Cassandra/Elasticsearch not running: {engines.HOW})")
+    base = results[0]["search"]["median_ms"]
+    print(f"\ncatalog: {len(catalog.products)} products, {len(catalog.variants)} variants "
+          f"(generated and validated in {generate_s:.1f}s); {len(qs)} queries x {ROUNDS} rounds\n")
+    print(f"{'backend':26} {'search median':>14} {'p95':>9} {'vs sqlite':>10} {'floor (count)':>14} "
+          f"{'load store':>11} {'load index':>11}")
+    for r in results:
+        s = r["search"]
+        print(f"{r['backend']:26} {s['median_ms']:>11.2f} ms {s['p95_ms']:>6.2f} ms {s['median_ms'] / base:>9.2f}x "
+              f"{r['floor_count']['median_ms']:>11.2f} ms {r['load_catalog_s']['store']:>9.1f} s "
+              f"{r['load_catalog_s']['index']:>9.1f} s")
+    out = Path("var/bench")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "search.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
