@@ -24,13 +24,13 @@ def invalid_parameter(parameter: str, message: str) -> ApiError:
     return ApiError("invalid_parameter", f"{parameter}: {message}", parameter=parameter)
 
 
-def _first_error(detail: Any, path: str = "") -> tuple[str, str]:
+def first_error(detail: Any, path: str = "") -> tuple[str, str]:
     if isinstance(detail, dict):
         key, value = next(iter(detail.items()))
         # a list field's errors are keyed by item index: keep naming the parameter
-        return _first_error(value, key if isinstance(key, str) and key != "non_field_errors" else path)
+        return first_error(value, key if isinstance(key, str) and key != "non_field_errors" else path)
     if isinstance(detail, list) and detail:
-        return _first_error(detail[0], path)
+        return first_error(detail[0], path)
     return path, str(detail)
 
 
@@ -38,7 +38,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApiError):
         return Response({"code": exc.error_code, "message": str(exc.detail), **exc.extra}, status=exc.status_code)
     if isinstance(exc, ValidationError):
-        parameter, message = _first_error(exc.detail)
+        parameter, message = first_error(exc.detail)
         body = {"code": "invalid_parameter", "message": f"{parameter}: {message}" if parameter else message}
         if parameter:
             body["parameter"] = parameter

@@ -12,10 +12,11 @@ from rest_framework.exceptions import ValidationError
 
 from domains.catalog.reads import product_detail
 from fixtures.images import render_garment_svg
+from projections.search import SearchQuery
 from projections.search.query import PRICE_RANGES, Sort
 
 from .. import services
-from ..api.errors import ApiError
+from ..api.errors import ApiError, first_error
 from ..api.search import parse_search_params, run_search
 
 SORT_LABELS = {
@@ -59,22 +60,38 @@ def money(cents: int, currency: str = "USD") -> str:
     return f"{symbol}{cents // 100:,}.{cents % 100:02d}"
 
 
+def _usable(params: QueryDict) -> tuple[QueryDict, SearchQuery, list[str]]:
+    """The request's filters without the ones that cannot be understood, so every link on
+    the page is built from parameters that work."""
+    params = params.copy()
+    dropped: list[str] = []
+    while True:
+        try:
+            return params, parse_search_params(params), dropped
+        except (ValidationError, ApiError) as exc:
+            if isinstance(exc, ApiError):
+                name = exc.extra.get("parameter", "")
+            else:
+                name = first_error(exc.detail)[0]
+            if not name or name not in params:  # cannot tell which: start from scratch
+                return QueryDict(mutable=True), SearchQuery(), [*dropped, *params.keys()]
+            params.pop(name)
+            dropped.append(name)
+
+
+EMPTY_RESULT = {"total": 0, "page": 1, "page_size": 24, "hits": [],
+                "facets": {name: [] for name in ("collections", "types", "brands", "price_ranges", "colors", "sizes")}}
+
+
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
-    params = request.GET
-    error = None
+    params, query, dropped = _usable(request.GET)
+    error = f"Ignored filters that were not understood: {', '.join(sorted(set(dropped)))}." if dropped else None
+    status = 200
     try:
-        query = parse_search_params(params)
         result = run_search(query)
-    except (ValidationError, ApiError) as exc:
-        error = getattr(exc, "detail", str(exc))
-        if isinstance(exc, ValidationError):
-            error = "Some filters were not understood and have been ignored."
-        try:
-            query = parse_search_params(QueryDict(urlencode({"q": params.get("q", "")[:200]})))
-        except ValidationError:  # the words themselves are unusable (e.g. a NUL character)
-            query = parse_search_params(QueryDict())
-        result = run_search(query)
+    except ApiError as exc:  # the index is down or not built: say so, do not fail the page
+        result, error, status = EMPTY_RESULT, f"Search is unavailable right now ({exc.detail}).", 503
     facets = []
     for name, key, heading in FACETS:
         values = []
@@ -105,7 +122,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     ]
     for hit in result["hits"]:
         hit["price_display"] = money(hit["price"]["amount"], hit["price"]["currency"])
-    return render(request, "shop/search.html", {
+    return render(request, "shop/search.html", status=status, context={
         "q": query.q, "result": result, "facets": facets, "prices": prices, "error": error,
         "sorts": [{"value": s.value, "label": SORT_LABELS[s], "selected": s == query.sort} for s in Sort],
         "hidden": [(k, v) for k in params for v in params.getlist(k) if k not in ("q", "sort", "page")],
