@@ -173,8 +173,13 @@ class ElasticProductIndex(ProductIndex):
 
     def upsert(self, docs: Iterable[ProductDocument]) -> int:
         self.ensure()
-        targets = sorted(set(self._indices_of(self.alias)) | set(self._indices_of(self.building_alias)))
-        return self._bulk(targets, list(docs), refresh=True)
+        docs = list(docs)
+        live = self._indices_of(self.alias)
+        building = [i for i in self._indices_of(self.building_alias) if i not in live]
+        # A generation being built has refreshes off until its switch; waiting for one
+        # there would block, and nobody reads it yet.
+        self._bulk(building, docs, refresh=False)
+        return self._bulk(live, docs, refresh=True)
 
     def write_generation(self, generation: str, docs: Iterable[ProductDocument]) -> int:
         return self._bulk([generation], list(docs), refresh=False)
