@@ -59,6 +59,7 @@ DATABASES: dict = {}
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True
 USE_TZ = True
+STATIC_URL = "/static/"  # no static files: styles are inline, images are rendered SVG
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

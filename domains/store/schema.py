@@ -142,3 +142,52 @@ META = table(
 )
 
 SHOP = "default"  # the partition of shop-wide lists; one shop per deployment
+
+# --- orders (written when checkout places an order) -------------------------------------
+
+ORDERS = table(
+    "orders",
+    {
+        "order_id": Col.TEXT,
+        "confirmation_code": Col.TEXT,
+        "customer_id": Col.TEXT,  # shopper id, or "guest:<email>" for guest checkout
+        "email": Col.TEXT,
+        "status": Col.TEXT,
+        "placed_at": Col.TIMESTAMP,
+        "currency": Col.TEXT,
+        "subtotal": Col.INT,
+        "discount": Col.INT,
+        "shipping": Col.INT,
+        "tax": Col.INT,
+        "total": Col.INT,
+        "lines": Col.JSON,
+        "shipping_address": Col.JSON,
+        "payment": Col.JSON,
+    },
+    ("order_id",),
+    purpose="an order by id",
+)
+
+ORDERS_BY_CUSTOMER = table(
+    "orders_by_customer",
+    {
+        "customer_id": Col.TEXT,
+        "placed_at": Col.TIMESTAMP,
+        "order_id": Col.TEXT,
+        "confirmation_code": Col.TEXT,
+        "status": Col.TEXT,
+        "total": Col.INT,
+        "currency": Col.TEXT,
+    },
+    ("customer_id",),
+    clustering_key=("placed_at", "order_id"),
+    descending=frozenset({"placed_at"}),
+    purpose="a shopper's orders, newest first",
+)
+
+ORDERS_BY_CONFIRMATION = table(
+    "orders_by_confirmation",
+    {"confirmation_code": Col.TEXT, "order_id": Col.TEXT, "email": Col.TEXT},
+    ("confirmation_code",),
+    purpose="find an order by its confirmation code (guest order lookup)",
+)

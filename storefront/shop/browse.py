@@ -166,7 +166,7 @@ def product_page(request: HttpRequest, product_id: str) -> HttpResponse:
         "price_display": money(selected.price_amount, selected.currency),
         "swatches": swatches, "sizes": size_options, "color": color, "size": size,
         "variants_json": [
-            {"id": v.id, "color": v.color, "size": v.size, "available": v.available,
+            {"id": v.id, "color": v.color, "size": v.size, "available": v.available, "sku": v.blank_sku,
              "price": money(v.price_amount, v.currency), "image": v.image_front}
             for v in variants
         ],
