@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 class ReindexInput(BaseModel):
     page_size: int = Field(default=200, ge=1, le=5000)
-    heartbeat_timeout_seconds: float = Field(default=30, gt=0)
+    # The SDK throttles heartbeats to 80% of this, so it also sets how fresh progress is.
+    heartbeat_timeout_seconds: float = Field(default=10, gt=0)
     # A pause between pages spares a busy production store; 0 runs flat out.
     page_delay_seconds: float = Field(default=0, ge=0, le=60)
 
