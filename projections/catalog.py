@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from domains.catalog.models import Collection, Product, Variant
+from domains.catalog.reads import with_stock
 from domains.store import Store, schema
 
+from .search import ProductIndex
 from .search.documents import CollectionRef, ProductDocument, VariantFacet
 
 
@@ -37,14 +39,22 @@ def collection_names(store: Store) -> dict[str, str]:
 
 
 def documents_from_store(store: Store, product_rows: list[dict], names: dict[str, str]) -> list[ProductDocument]:
-    """Documents for a page of product rows, reading each product's variant partition."""
+    """Documents for a page of product rows, reading each product's variants and their stock."""
     docs = []
     for row in product_rows:
         product = Product.model_validate(row)
         variants = [Variant.model_validate(v)
                     for v in store.query(schema.VARIANTS_BY_PRODUCT.name, {"product_id": product.id})]
-        docs.append(product_document(product, variants, names))
+        docs.append(product_document(product, with_stock(store, variants), names))
     return docs
+
+
+def reproject_products(store: Store, index: ProductIndex, product_ids: list[str]) -> int:
+    """Rebuilds and writes the documents of some products (after a stock or catalog change)."""
+    if not product_ids:
+        return 0
+    rows = store.get_many(schema.PRODUCTS.name, [{"id": pid} for pid in product_ids])
+    return index.upsert(documents_from_store(store, rows, collection_names(store)))
 
 
 def documents_from_catalog(products: Iterable[Product], variants_by_product: dict[str, list[Variant]],

@@ -37,6 +37,14 @@ def _catalog(deps: Dependencies) -> QueueSpec:
     )
 
 
+def _inventory(deps: Dependencies) -> QueueSpec:
+    from domains.inventory.activities import InventoryActivities
+    from domains.inventory.workflows import InventoryService
+
+    acts = InventoryActivities(deps.store, deps.index)
+    return QueueSpec(workflows=[InventoryService], activities=[acts.project_stock])
+
+
 def _queue_name(module: str) -> str:
     from importlib import import_module
 
@@ -46,4 +54,5 @@ def _queue_name(module: str) -> str:
 # task queue -> how to build what runs on it
 QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("catalog"): _catalog,
+    _queue_name("inventory"): _inventory,
 }

@@ -191,3 +191,19 @@ ORDERS_BY_CONFIRMATION = table(
     ("confirmation_code",),
     purpose="find an order by its confirmation code (guest order lookup)",
 )
+
+# --- inventory (projected by the inventory service; it alone decides stock) -------------
+
+STOCK = table(
+    "stock",
+    {
+        "sku": Col.TEXT,
+        "on_hand": Col.INT,
+        "reserved": Col.INT,
+        "committed": Col.INT,
+        "available": Col.INT,
+        "updated_at": Col.TIMESTAMP,
+    },
+    ("sku",),
+    purpose="stock per blank SKU, as last projected (admin lists, search availability)",
+)

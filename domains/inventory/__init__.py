@@ -1,0 +1,1 @@
+"""Inventory: one service workflow, the single writer of stock per blank SKU."""

@@ -1,0 +1,100 @@
+"""Typed calls into the inventory service for other domains' activities, Django and the CLI.
+
+The service starts lazily: every update goes out as update-with-start with
+USE_EXISTING, so the first caller creates it and everyone else joins the running one.
+Temporal errors come back as `InventoryError` with a stable code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from .ids import INVENTORY_WORKFLOW_ID
+from .messages import (
+    AdjustStock,
+    Hold,
+    HoldResult,
+    OwnerRequest,
+    OwnerResult,
+    Reservation,
+    SetStock,
+    StockLevel,
+    Transfer,
+    TransferResult,
+)
+from .queue import TASK_QUEUE
+from .workflows import InventoryService
+
+
+class InventoryError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TASK_QUEUE,
+                  workflow_id: str = INVENTORY_WORKFLOW_ID) -> Any:
+    start = WithStartWorkflowOperation(
+        InventoryService.run, None, id=workflow_id, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    try:
+        return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=start)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise InventoryError(cause.type or "InventoryError", cause.message) from None
+        raise
+
+
+async def set_stock(client: Client, on_hand: dict[str, int], **kw) -> list[StockLevel]:
+    return await _update(client, InventoryService.set_stock, SetStock(on_hand=on_hand), **kw)
+
+
+async def adjust_stock(client: Client, sku: str, delta: int, reason: str, **kw) -> StockLevel:
+    return await _update(client, InventoryService.adjust_stock, AdjustStock(sku=sku, delta=delta, reason=reason), **kw)
+
+
+async def hold(client: Client, owner: str, sku: str, quantity: int, ttl_seconds: float,
+               all_or_nothing: bool = True, **kw) -> HoldResult:
+    request = Hold(owner=owner, sku=sku, quantity=quantity, ttl_seconds=ttl_seconds, all_or_nothing=all_or_nothing)
+    return await _update(client, InventoryService.hold, request, **kw)
+
+
+async def release(client: Client, owner: str, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.release, OwnerRequest(owner=owner), **kw)
+
+
+async def renew(client: Client, owner: str, ttl_seconds: float, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.renew, OwnerRequest(owner=owner, ttl_seconds=ttl_seconds), **kw)
+
+
+async def transfer(client: Client, from_owner: str, to_owner: str, lines: dict[str, int], ttl_seconds: float,
+                   **kw) -> TransferResult:
+    request = Transfer(from_owner=from_owner, to_owner=to_owner, lines=lines, ttl_seconds=ttl_seconds)
+    return await _update(client, InventoryService.transfer, request, **kw)
+
+
+async def confirm(client: Client, owner: str, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.confirm, OwnerRequest(owner=owner), **kw)
+
+
+async def fulfil(client: Client, owner: str, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.fulfil, OwnerRequest(owner=owner), **kw)
+
+
+async def cancel(client: Client, owner: str, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner), **kw)
+
+
+async def levels(client: Client, skus: list[str], *, workflow_id: str = INVENTORY_WORKFLOW_ID) -> list[StockLevel]:
+    return await client.get_workflow_handle(workflow_id).query(InventoryService.levels, skus)
+
+
+async def reservations_of(client: Client, owner: str, *, workflow_id: str = INVENTORY_WORKFLOW_ID
+                          ) -> list[Reservation]:
+    return await client.get_workflow_handle(workflow_id).query(InventoryService.reservations_of, owner)

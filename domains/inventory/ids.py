@@ -1,0 +1,3 @@
+"""The one inventory workflow: every stock change goes through it, so nothing oversells."""
+
+INVENTORY_WORKFLOW_ID = "inventory-service"

@@ -1,0 +1,121 @@
+"""State, updates, queries and errors of the inventory service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+# Stable error types (ApplicationError.type) the client layer maps to HTTP errors.
+INVALID_QUANTITY = "InvalidQuantity"
+UNKNOWN_SKU = "UnknownSku"
+NO_SUCH_RESERVATION = "NoSuchReservation"
+
+
+class ReservationStatus(StrEnum):
+    TEMPORARY = "temporary"  # a cart or checkout holds it until it lapses
+    CONFIRMED = "confirmed"  # an order was placed: committed until shipped
+    RELEASED = "released"
+    FULFILLED = "fulfilled"  # delivered: left on-hand stock
+    CANCELLED = "cancelled"  # a confirmed reservation given back
+
+
+class SkuStock(BaseModel):
+    on_hand: int = 0
+    reserved: int = 0  # temporary holds
+    committed: int = 0  # confirmed by placed orders, still on hand
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.committed
+
+
+class Reservation(BaseModel):
+    owner: str
+    sku: str
+    quantity: int
+    status: ReservationStatus = ReservationStatus.TEMPORARY
+    expires_at: datetime | None = None
+
+
+class InventorySettings(BaseModel):
+    expiry_sweep_seconds: float = 300  # lapsed holds are swept at least this often
+    flush_delay_seconds: float = 1.0  # a burst of changes is projected in one batch
+    max_updates_per_run: int = 500  # continue-as-new after this many accepted updates
+
+
+class InventoryState(BaseModel):
+    """The whole service state; continue-as-new carries it to the next run."""
+
+    stock: dict[str, SkuStock] = Field(default_factory=dict)
+    reservations: dict[str, Reservation] = Field(default_factory=dict)  # key: owner|sku
+    dirty: list[str] = Field(default_factory=list)  # SKUs not yet projected
+    settings: InventorySettings = Field(default_factory=InventorySettings)
+
+
+def reservation_key(owner: str, sku: str) -> str:
+    return f"{owner}|{sku}"
+
+
+class StockLevel(BaseModel):
+    sku: str
+    on_hand: int
+    reserved: int
+    committed: int
+    available: int
+
+
+class SetStock(BaseModel):
+    on_hand: dict[str, int]  # sku -> units on hand (absolute)
+
+
+class AdjustStock(BaseModel):
+    sku: str
+    delta: int
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class Hold(BaseModel):
+    """Set the owner's temporary hold on one SKU to `quantity` (0 releases it)."""
+
+    owner: str
+    sku: str
+    quantity: int = Field(ge=0)
+    ttl_seconds: float = Field(gt=0)
+    all_or_nothing: bool = True
+
+
+class HoldResult(BaseModel):
+    sku: str
+    requested: int
+    held: int
+    available: int  # what is left for others after this hold
+
+    @property
+    def complete(self) -> bool:
+        return self.held == self.requested
+
+
+class Transfer(BaseModel):
+    """Move an owner's holds to a new owner (a cart's holds to its checkout), all or nothing."""
+
+    from_owner: str
+    to_owner: str
+    lines: dict[str, int]  # sku -> quantity the new owner needs
+    ttl_seconds: float = Field(gt=0)
+
+
+class TransferResult(BaseModel):
+    ok: bool
+    short: dict[str, int] = Field(default_factory=dict)  # sku -> units that could not be held
+
+
+class OwnerRequest(BaseModel):
+    owner: str
+    ttl_seconds: float | None = None
+
+
+class OwnerResult(BaseModel):
+    owner: str
+    skus: dict[str, int]  # sku -> quantity affected

@@ -1,0 +1,3 @@
+"""The inventory domain's task queue."""
+
+TASK_QUEUE = "inventory"

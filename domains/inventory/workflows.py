@@ -1,0 +1,278 @@
+"""The inventory service workflow: the single writer of stock.
+
+Every change is an update with a return value, applied one at a time by the workflow's
+single thread, so two shoppers can never both take the last unit. Changes mark SKUs dirty;
+the run loop projects a burst of them in one activity call, sweeps lapsed holds on a
+timer, and continues as new (after every handler has finished) with its whole state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from .activities import InventoryActivities
+    from .messages import (
+        INVALID_QUANTITY,
+        NO_SUCH_RESERVATION,
+        UNKNOWN_SKU,
+        AdjustStock,
+        Hold,
+        HoldResult,
+        InventoryState,
+        OwnerRequest,
+        OwnerResult,
+        Reservation,
+        ReservationStatus,
+        SetStock,
+        SkuStock,
+        StockLevel,
+        Transfer,
+        TransferResult,
+        reservation_key,
+    )
+
+
+def _level(sku: str, s: SkuStock) -> StockLevel:
+    return StockLevel(sku=sku, on_hand=s.on_hand, reserved=s.reserved, committed=s.committed, available=s.available)
+
+
+@workflow.defn
+class InventoryService:
+    @workflow.init
+    def __init__(self, state: InventoryState | None = None) -> None:
+        # The state is set before any handler runs: after continue-as-new, updates
+        # waiting for the new run are delivered before `run` starts.
+        self.state = state or InventoryState()
+        self.updates = 0
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _touch(self, sku: str) -> None:
+        if sku not in self.state.dirty:
+            self.state.dirty.append(sku)
+
+    def _accepted(self) -> None:
+        self.updates += 1
+
+    def _stock(self, sku: str) -> SkuStock:
+        stock = self.state.stock.get(sku)
+        if stock is None:
+            raise ApplicationError(f"unknown SKU {sku!r}", type=UNKNOWN_SKU, non_retryable=True)
+        return stock
+
+    def _owned(self, owner: str, status: ReservationStatus) -> list[Reservation]:
+        return [r for r in self.state.reservations.values() if r.owner == owner and r.status == status]
+
+    def _drop(self, r: Reservation) -> None:
+        self.state.reservations.pop(reservation_key(r.owner, r.sku), None)
+
+    def _expire_lapsed(self) -> None:
+        now = workflow.now()
+        for r in list(self.state.reservations.values()):
+            if r.status == ReservationStatus.TEMPORARY and r.expires_at and r.expires_at <= now:
+                self.state.stock[r.sku].reserved -= r.quantity
+                self._drop(r)
+                self._touch(r.sku)
+
+    # --- updates ----------------------------------------------------------------------
+
+    @workflow.update
+    def set_stock(self, request: SetStock) -> list[StockLevel]:
+        for sku, on_hand in request.on_hand.items():
+            stock = self.state.stock.setdefault(sku, SkuStock())
+            stock.on_hand = on_hand
+            self._touch(sku)
+        self._accepted()
+        return [_level(sku, self.state.stock[sku]) for sku in request.on_hand]
+
+    @set_stock.validator
+    def _check_set_stock(self, request: SetStock) -> None:
+        bad = [sku for sku, n in request.on_hand.items() if n < 0]
+        if bad:
+            raise ValueError(f"on-hand stock cannot be negative: {bad[:5]}")
+
+    @workflow.update
+    def adjust_stock(self, request: AdjustStock) -> StockLevel:
+        stock = self.state.stock.setdefault(request.sku, SkuStock())
+        if stock.on_hand + request.delta < stock.reserved + stock.committed:
+            raise ApplicationError(
+                f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
+                type=INVALID_QUANTITY, non_retryable=True)
+        stock.on_hand += request.delta
+        self._touch(request.sku)
+        self._accepted()
+        return _level(request.sku, stock)
+
+    @workflow.update
+    def hold(self, request: Hold) -> HoldResult:
+        self._expire_lapsed()
+        stock = self._stock(request.sku)
+        key = reservation_key(request.owner, request.sku)
+        current = self.state.reservations.get(key)
+        if current is not None and current.status != ReservationStatus.TEMPORARY:
+            raise ApplicationError(f"{request.owner} already confirmed {request.sku}", type=INVALID_QUANTITY,
+                                   non_retryable=True)
+        mine = current.quantity if current else 0
+        can = stock.available + mine
+        held = request.quantity if request.quantity <= can else (mine if request.all_or_nothing else can)
+        stock.reserved += held - mine
+        if held:
+            expires = workflow.now() + timedelta(seconds=request.ttl_seconds)
+            self.state.reservations[key] = Reservation(owner=request.owner, sku=request.sku, quantity=held,
+                                                       expires_at=expires)
+        elif current:
+            self._drop(current)
+        if held != mine:
+            self._touch(request.sku)
+        self._accepted()
+        return HoldResult(sku=request.sku, requested=request.quantity, held=held, available=stock.available)
+
+    @hold.validator
+    def _check_hold(self, request: Hold) -> None:
+        if request.sku not in self.state.stock:
+            raise ValueError(f"unknown SKU {request.sku!r}")
+
+    @workflow.update
+    def release(self, request: OwnerRequest) -> OwnerResult:
+        released = {}
+        for r in self._owned(request.owner, ReservationStatus.TEMPORARY):
+            self.state.stock[r.sku].reserved -= r.quantity
+            released[r.sku] = r.quantity
+            self._drop(r)
+            self._touch(r.sku)
+        self._accepted()
+        return OwnerResult(owner=request.owner, skus=released)
+
+    @workflow.update
+    def renew(self, request: OwnerRequest) -> OwnerResult:
+        self._expire_lapsed()
+        expires = workflow.now() + timedelta(seconds=request.ttl_seconds or 0)
+        renewed = {}
+        for r in self._owned(request.owner, ReservationStatus.TEMPORARY):
+            r.expires_at = expires
+            renewed[r.sku] = r.quantity
+        self._accepted()
+        return OwnerResult(owner=request.owner, skus=renewed)
+
+    @renew.validator
+    def _check_renew(self, request: OwnerRequest) -> None:
+        if not request.ttl_seconds or request.ttl_seconds <= 0:
+            raise ValueError("renew needs a positive ttl_seconds")
+
+    @workflow.update
+    def transfer(self, request: Transfer) -> TransferResult:
+        """All or nothing: the new owner holds every line, or nothing changes."""
+        self._expire_lapsed()
+        mine = {r.sku: r for r in self._owned(request.from_owner, ReservationStatus.TEMPORARY)}
+        short = {}
+        for sku, quantity in request.lines.items():
+            stock = self.state.stock.get(sku)
+            can = (stock.available if stock else 0) + (mine[sku].quantity if sku in mine else 0)
+            if quantity > can:
+                short[sku] = quantity - can
+        if short:
+            return TransferResult(ok=False, short=short)
+        expires = workflow.now() + timedelta(seconds=request.ttl_seconds)
+        for r in mine.values():  # give back the old holds, then take the new ones
+            self.state.stock[r.sku].reserved -= r.quantity
+            self._drop(r)
+            self._touch(r.sku)
+        for sku, quantity in request.lines.items():
+            self.state.stock[sku].reserved += quantity
+            self.state.reservations[reservation_key(request.to_owner, sku)] = Reservation(
+                owner=request.to_owner, sku=sku, quantity=quantity, expires_at=expires)
+            self._touch(sku)
+        self._accepted()
+        return TransferResult(ok=True)
+
+    @transfer.validator
+    def _check_transfer(self, request: Transfer) -> None:
+        if any(q <= 0 for q in request.lines.values()):
+            raise ValueError("every line needs a positive quantity")
+
+    def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus) -> OwnerResult:
+        moved = {}
+        for r in self._owned(owner, from_status):
+            stock = self.state.stock[r.sku]
+            if to_status == ReservationStatus.CONFIRMED:
+                stock.reserved -= r.quantity
+                stock.committed += r.quantity
+                r.status, r.expires_at = to_status, None
+            else:
+                stock.committed -= r.quantity
+                if to_status == ReservationStatus.FULFILLED:
+                    stock.on_hand -= r.quantity
+                self._drop(r)
+            moved[r.sku] = r.quantity
+            self._touch(r.sku)
+        if not moved and not self._owned(owner, to_status):
+            raise ApplicationError(f"{owner} has no {from_status.value} reservations", type=NO_SUCH_RESERVATION,
+                                   non_retryable=True)
+        self._accepted()
+        return OwnerResult(owner=owner, skus=moved)
+
+    @workflow.update
+    def confirm(self, request: OwnerRequest) -> OwnerResult:
+        """An order was placed: its holds become committed stock (idempotent)."""
+        self._expire_lapsed()
+        return self._settle(request.owner, ReservationStatus.TEMPORARY, ReservationStatus.CONFIRMED)
+
+    @workflow.update
+    def fulfil(self, request: OwnerRequest) -> OwnerResult:
+        """Delivered: committed units leave on-hand stock."""
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED)
+
+    @workflow.update
+    def cancel(self, request: OwnerRequest) -> OwnerResult:
+        """A confirmed order was cancelled before shipping: its units are available again."""
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED)
+
+    # --- queries ----------------------------------------------------------------------
+
+    @workflow.query
+    def levels(self, skus: list[str]) -> list[StockLevel]:
+        return [_level(sku, self.state.stock[sku]) for sku in skus if sku in self.state.stock]
+
+    @workflow.query
+    def reservations_of(self, owner: str) -> list[Reservation]:
+        return [r for r in self.state.reservations.values() if r.owner == owner]
+
+    @workflow.query
+    def all_reservations(self) -> list[Reservation]:
+        return list(self.state.reservations.values())
+
+    # --- run loop ---------------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        skus, self.state.dirty = self.state.dirty, []
+        levels = [_level(sku, self.state.stock[sku]) for sku in skus]
+        await workflow.execute_activity_method(
+            InventoryActivities.project_stock, levels, start_to_close_timeout=timedelta(minutes=2),
+        )
+
+    def _time_to_continue(self) -> bool:
+        return self.updates >= self.state.settings.max_updates_per_run or workflow.info().is_continue_as_new_suggested()
+
+    @workflow.run
+    async def run(self, state: InventoryState | None = None) -> None:
+        settings = self.state.settings
+        while True:
+            try:
+                await workflow.wait_condition(lambda: bool(self.state.dirty) or self._time_to_continue(),
+                                              timeout=timedelta(seconds=settings.expiry_sweep_seconds))
+            except TimeoutError:
+                pass
+            self._expire_lapsed()
+            if self.state.dirty:
+                # let the rest of a burst arrive, then project it in one batch
+                await workflow.sleep(timedelta(seconds=settings.flush_delay_seconds))
+                await self._flush()
+            if self._time_to_continue():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.state.dirty:
+                    await self._flush()
+                workflow.continue_as_new(self.state)

@@ -1,0 +1,173 @@
+"""The inventory service on a real Temporal server: holds, settlement, expiry, projection,
+continue-as-new, and no oversell under a concurrent race."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from temporalio.worker import Worker
+
+from domains.inventory import client as inventory
+from domains.inventory.activities import InventoryActivities
+from domains.inventory.client import InventoryError
+from domains.inventory.messages import InventorySettings, InventoryState
+from domains.inventory.workflows import InventoryService
+from domains.store.sqlite import SqliteStore
+from projections.search.sqlite_fts import SqliteProductIndex
+
+
+@pytest.fixture
+async def service(temporal_env, task_queue, tmp_path):
+    """A private inventory service (own id and queue) with a worker, and its store."""
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    store.create_schema()
+    index = SqliteProductIndex(tmp_path / "search.sqlite3")
+    index.ensure()
+    acts = InventoryActivities(store, index)
+    kw = {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
+                          activities=[acts.project_stock], activity_executor=executor):
+            yield temporal_env.client, kw, store
+
+
+async def level(client, kw, sku):
+    (lv,) = await inventory.levels(client, [sku], workflow_id=kw["workflow_id"])
+    return lv
+
+
+async def test_hold_takes_only_what_is_available(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"SKU-A": 5}, **kw)
+    first = await inventory.hold(client, "cart-1", "SKU-A", 3, 600, **kw)
+    assert (first.held, first.available) == (3, 2)
+    refused = await inventory.hold(client, "cart-2", "SKU-A", 3, 600, **kw)
+    assert (refused.held, refused.complete) == (0, False)
+    partial = await inventory.hold(client, "cart-2", "SKU-A", 3, 600, all_or_nothing=False, **kw)
+    assert partial.held == 2
+    lv = await level(client, kw, "SKU-A")
+    assert (lv.on_hand, lv.reserved, lv.available) == (5, 5, 0)
+
+
+async def test_a_hold_is_absolute_so_a_retry_does_not_double_it(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"SKU-A": 10}, **kw)
+    for _ in range(3):
+        await inventory.hold(client, "cart-1", "SKU-A", 4, 600, **kw)
+    assert (await level(client, kw, "SKU-A")).reserved == 4
+    await inventory.hold(client, "cart-1", "SKU-A", 1, 600, **kw)  # lowering gives units back
+    assert (await level(client, kw, "SKU-A")).available == 9
+    await inventory.hold(client, "cart-1", "SKU-A", 0, 600, **kw)
+    assert await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"]) == []
+
+
+async def test_unknown_sku_and_bad_quantities_are_refused(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"SKU-A": 1}, **kw)
+    with pytest.raises(InventoryError):
+        await inventory.hold(client, "cart-1", "NOPE", 1, 600, **kw)
+    with pytest.raises(InventoryError, match="cannot remove"):
+        await inventory.adjust_stock(client, "SKU-A", -5, "shrinkage", **kw)
+
+
+async def test_transfer_is_all_or_nothing(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"A": 2, "B": 1}, **kw)
+    await inventory.hold(client, "cart-1", "A", 2, 600, **kw)
+    await inventory.hold(client, "someone-else", "B", 1, 600, **kw)
+    result = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2, "B": 1}, 600, **kw)
+    assert (result.ok, result.short) == (False, {"B": 1})
+    assert [r.owner for r in await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"])] == ["cart-1"]
+    ok = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600, **kw)
+    assert ok.ok
+    assert await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"]) == []
+    assert (await level(client, kw, "A")).reserved == 2
+
+
+async def test_confirm_fulfil_and_cancel_move_stock_the_right_way(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"A": 10}, **kw)
+    await inventory.hold(client, "order-1", "A", 3, 600, **kw)
+    await inventory.hold(client, "order-2", "A", 2, 600, **kw)
+    await inventory.confirm(client, "order-1", **kw)
+    await inventory.confirm(client, "order-1", **kw)  # a retried confirm changes nothing
+    await inventory.confirm(client, "order-2", **kw)
+    lv = await level(client, kw, "A")
+    assert (lv.on_hand, lv.reserved, lv.committed, lv.available) == (10, 0, 5, 5)
+    await inventory.fulfil(client, "order-1", **kw)
+    await inventory.cancel(client, "order-2", **kw)
+    lv = await level(client, kw, "A")
+    assert (lv.on_hand, lv.committed, lv.available) == (7, 0, 7)
+    with pytest.raises(InventoryError):
+        await inventory.fulfil(client, "order-404", **kw)
+
+
+async def test_lapsed_holds_are_released(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"A": 1}, **kw)
+    await inventory.hold(client, "cart-1", "A", 1, 0.5, **kw)
+    await asyncio.sleep(1.0)
+    # the next hold sweeps lapsed ones first, so the unit is there for someone else
+    assert (await inventory.hold(client, "cart-2", "A", 1, 600, **kw)).held == 1
+
+
+async def test_renew_keeps_a_hold_alive(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"A": 1}, **kw)
+    await inventory.hold(client, "cart-1", "A", 1, 1.0, **kw)
+    await inventory.renew(client, "cart-1", 600, **kw)
+    await asyncio.sleep(1.3)
+    assert (await inventory.hold(client, "cart-2", "A", 1, 600, **kw)).held == 0
+
+
+async def test_changes_are_projected_to_the_store(service):
+    client, kw, store = service
+    await inventory.set_stock(client, {"A": 4, "B": 2}, **kw)
+    await inventory.hold(client, "cart-1", "A", 3, 600, **kw)
+    for _ in range(100):
+        row = store.get("stock", {"sku": "A"})
+        if row and row["reserved"] == 3:
+            break
+        await asyncio.sleep(0.1)
+    assert (row["on_hand"], row["reserved"], row["available"]) == (4, 3, 1)
+    assert store.get("stock", {"sku": "B"})["available"] == 2
+
+
+async def test_fifty_shoppers_racing_for_ten_units_get_exactly_ten(service):
+    client, kw, _ = service
+    await inventory.set_stock(client, {"LAST": 10}, **kw)
+    results = await asyncio.gather(*(
+        inventory.hold(client, f"cart-{i}", "LAST", 1, 600, **kw) for i in range(50)))
+    assert sum(r.held for r in results) == 10
+    lv = await level(client, kw, "LAST")
+    assert (lv.reserved, lv.available) == (10, 0)
+
+
+async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_env, task_queue, tmp_path):
+    store = SqliteStore(tmp_path / "s.db")
+    store.create_schema()
+    index = SqliteProductIndex(tmp_path / "i.db")
+    index.ensure()
+    acts = InventoryActivities(store, index)
+    workflow_id = f"inventory-{uuid.uuid4().hex[:8]}"
+    kw = {"task_queue": task_queue, "workflow_id": workflow_id}
+    settings = InventorySettings(max_updates_per_run=20, flush_delay_seconds=0.2)
+    first = await temporal_env.client.start_workflow(InventoryService.run, InventoryState(settings=settings),
+                                                     id=workflow_id, task_queue=task_queue)
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
+                          activities=[acts.project_stock], activity_executor=executor):
+            await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)}, **kw)
+            results = await asyncio.gather(*(
+                inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600, **kw)
+                for i in range(90)))
+            assert all(r.complete for r in results)
+            want = {f"S{s}": sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
+            got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want),
+                                                                       workflow_id=workflow_id)}
+            assert got == want  # every update applied once, none lost across the runs
+            current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+            assert current.run_id != first.result_run_id  # it did continue as new on the way
