@@ -42,7 +42,7 @@ def _inventory(deps: Dependencies) -> QueueSpec:
     from domains.inventory.workflows import InventoryService
 
     acts = InventoryActivities(deps.store, deps.index)
-    return QueueSpec(workflows=[InventoryService], activities=[acts.project_stock])
+    return QueueSpec(workflows=[InventoryService], activities=[acts.load_stock, acts.project_stock])
 
 
 def _queue_name(module: str) -> str:

@@ -52,6 +52,24 @@ def index_catalog(catalog: Catalog, index: ProductIndex, *, progress: Progress |
     return generation
 
 
+DEFAULT_STOCK = 100  # units per blank SKU for a new catalog
+
+
+def seed_stock(store: Store, catalog: Catalog, units: int = DEFAULT_STOCK) -> int:
+    """Initial stock for blank SKUs the store has never seen; returns how many were new.
+
+    Stock that exists is left alone: after the first start the inventory service owns it,
+    and a re-import must not reset live counts.
+    """
+    skus = sorted({v.blank_sku for v in catalog.variants})
+    known = {r["sku"] for r in store.get_many(schema.STOCK.name, [{"sku": s} for s in skus])}
+    now = datetime.now(UTC)
+    new = [{"sku": s, "on_hand": units, "reserved": 0, "committed": 0, "available": units, "updated_at": now}
+           for s in skus if s not in known]
+    store.put_many(schema.STOCK.name, new)
+    return len(new)
+
+
 def mark_loaded(store: Store, catalog: Catalog) -> None:
     store.put(schema.META.name, {
         "key": CATALOG_LOADED,

@@ -19,6 +19,17 @@ class InventoryActivities:
         self.index = index
 
     @activity.defn
+    def load_stock(self) -> dict[str, int]:
+        """On-hand units per SKU as last written to the store (the service's first-run seed)."""
+        seed, cursor = {}, None
+        while True:
+            rows, cursor = self.store.scan(schema.STOCK.name, page_size=1000, cursor=cursor)
+            seed.update({r["sku"]: r["on_hand"] for r in rows})
+            if cursor is None:
+                return seed
+            activity.heartbeat(len(seed))
+
+    @activity.defn
     def project_stock(self, levels: list[StockLevel]) -> int:
         """Writes the levels (idempotent upserts) and refreshes `in_stock` of affected products."""
         now = datetime.now(UTC)

@@ -51,6 +51,7 @@ class InventoryState(BaseModel):
     stock: dict[str, SkuStock] = Field(default_factory=dict)
     reservations: dict[str, Reservation] = Field(default_factory=dict)  # key: owner|sku
     dirty: list[str] = Field(default_factory=list)  # SKUs not yet projected
+    seeded: bool = False  # the first run loads the stock the catalog load wrote
     settings: InventorySettings = Field(default_factory=InventorySettings)
 
 

@@ -51,6 +51,9 @@ class InventoryService:
 
     # --- helpers ----------------------------------------------------------------------
 
+    async def _seeded(self) -> None:
+        await workflow.wait_condition(lambda: self.state.seeded)
+
     def _touch(self, sku: str) -> None:
         if sku not in self.state.dirty:
             self.state.dirty.append(sku)
@@ -81,7 +84,8 @@ class InventoryService:
     # --- updates ----------------------------------------------------------------------
 
     @workflow.update
-    def set_stock(self, request: SetStock) -> list[StockLevel]:
+    async def set_stock(self, request: SetStock) -> list[StockLevel]:
+        await self._seeded()
         for sku, on_hand in request.on_hand.items():
             stock = self.state.stock.setdefault(sku, SkuStock())
             stock.on_hand = on_hand
@@ -96,7 +100,8 @@ class InventoryService:
             raise ValueError(f"on-hand stock cannot be negative: {bad[:5]}")
 
     @workflow.update
-    def adjust_stock(self, request: AdjustStock) -> StockLevel:
+    async def adjust_stock(self, request: AdjustStock) -> StockLevel:
+        await self._seeded()
         stock = self.state.stock.setdefault(request.sku, SkuStock())
         if stock.on_hand + request.delta < stock.reserved + stock.committed:
             raise ApplicationError(
@@ -108,7 +113,8 @@ class InventoryService:
         return _level(request.sku, stock)
 
     @workflow.update
-    def hold(self, request: Hold) -> HoldResult:
+    async def hold(self, request: Hold) -> HoldResult:
+        await self._seeded()
         self._expire_lapsed()
         stock = self._stock(request.sku)
         key = reservation_key(request.owner, request.sku)
@@ -133,11 +139,12 @@ class InventoryService:
 
     @hold.validator
     def _check_hold(self, request: Hold) -> None:
-        if request.sku not in self.state.stock:
+        if self.state.seeded and request.sku not in self.state.stock:
             raise ValueError(f"unknown SKU {request.sku!r}")
 
     @workflow.update
-    def release(self, request: OwnerRequest) -> OwnerResult:
+    async def release(self, request: OwnerRequest) -> OwnerResult:
+        await self._seeded()
         released = {}
         for r in self._owned(request.owner, ReservationStatus.TEMPORARY):
             self.state.stock[r.sku].reserved -= r.quantity
@@ -148,7 +155,8 @@ class InventoryService:
         return OwnerResult(owner=request.owner, skus=released)
 
     @workflow.update
-    def renew(self, request: OwnerRequest) -> OwnerResult:
+    async def renew(self, request: OwnerRequest) -> OwnerResult:
+        await self._seeded()
         self._expire_lapsed()
         expires = workflow.now() + timedelta(seconds=request.ttl_seconds or 0)
         renewed = {}
@@ -164,8 +172,9 @@ class InventoryService:
             raise ValueError("renew needs a positive ttl_seconds")
 
     @workflow.update
-    def transfer(self, request: Transfer) -> TransferResult:
+    async def transfer(self, request: Transfer) -> TransferResult:
         """All or nothing: the new owner holds every line, or nothing changes."""
+        await self._seeded()
         self._expire_lapsed()
         mine = {r.sku: r for r in self._owned(request.from_owner, ReservationStatus.TEMPORARY)}
         short = {}
@@ -216,19 +225,22 @@ class InventoryService:
         return OwnerResult(owner=owner, skus=moved)
 
     @workflow.update
-    def confirm(self, request: OwnerRequest) -> OwnerResult:
+    async def confirm(self, request: OwnerRequest) -> OwnerResult:
         """An order was placed: its holds become committed stock (idempotent)."""
+        await self._seeded()
         self._expire_lapsed()
         return self._settle(request.owner, ReservationStatus.TEMPORARY, ReservationStatus.CONFIRMED)
 
     @workflow.update
-    def fulfil(self, request: OwnerRequest) -> OwnerResult:
+    async def fulfil(self, request: OwnerRequest) -> OwnerResult:
         """Delivered: committed units leave on-hand stock."""
+        await self._seeded()
         return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED)
 
     @workflow.update
-    def cancel(self, request: OwnerRequest) -> OwnerResult:
+    async def cancel(self, request: OwnerRequest) -> OwnerResult:
         """A confirmed order was cancelled before shipping: its units are available again."""
+        await self._seeded()
         return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED)
 
     # --- queries ----------------------------------------------------------------------
@@ -260,6 +272,12 @@ class InventoryService:
     @workflow.run
     async def run(self, state: InventoryState | None = None) -> None:
         settings = self.state.settings
+        if not self.state.seeded:  # first run ever: start from the stock the catalog load wrote
+            seed = await workflow.execute_activity_method(
+                InventoryActivities.load_stock, start_to_close_timeout=timedelta(minutes=5))
+            for sku, on_hand in seed.items():
+                self.state.stock.setdefault(sku, SkuStock(on_hand=on_hand))
+            self.state.seeded = True
         while True:
             try:
                 await workflow.wait_condition(lambda: bool(self.state.dirty) or self._time_to_continue(),

@@ -30,7 +30,7 @@ async def service(temporal_env, task_queue, tmp_path):
     kw = {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
     with ThreadPoolExecutor(4) as executor:
         async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
-                          activities=[acts.project_stock], activity_executor=executor):
+                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
             yield temporal_env.client, kw, store
 
 
@@ -159,7 +159,7 @@ async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_
                                                      id=workflow_id, task_queue=task_queue)
     with ThreadPoolExecutor(4) as executor:
         async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
-                          activities=[acts.project_stock], activity_executor=executor):
+                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
             await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)}, **kw)
             results = await asyncio.gather(*(
                 inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600, **kw)
@@ -171,3 +171,24 @@ async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_
             assert got == want  # every update applied once, none lost across the runs
             current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
             assert current.run_id != first.result_run_id  # it did continue as new on the way
+
+
+async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(temporal_env, task_queue, tmp_path,
+                                                                          small_catalog):
+    from domains.catalog.loader import seed_stock
+
+    store = SqliteStore(tmp_path / "s.db")
+    store.create_schema()
+    assert seed_stock(store, small_catalog, units=7) > 0
+    assert seed_stock(store, small_catalog, units=50) == 0  # a re-import keeps live counts
+    index = SqliteProductIndex(tmp_path / "i.db")
+    index.ensure()
+    acts = InventoryActivities(store, index)
+    kw = {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
+    sku = small_catalog.variants[0].blank_sku
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
+                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
+            result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600, **kw)
+            assert (result.held, result.available) == (0, 7)
+            assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600, **kw)).held == 7

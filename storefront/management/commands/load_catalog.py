@@ -9,7 +9,14 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from domains.catalog.importer import CatalogError, parse_catalog, read_catalog_file
-from domains.catalog.loader import catalog_loaded, index_catalog, mark_loaded, write_catalog
+from domains.catalog.loader import (
+    DEFAULT_STOCK,
+    catalog_loaded,
+    index_catalog,
+    mark_loaded,
+    seed_stock,
+    write_catalog,
+)
 from domains.store import open_store
 from projections.search import open_index
 
@@ -22,8 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2689, help="generator seed (generated catalog only)")
         parser.add_argument("--count", type=int, default=2689, help="products to generate")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when a catalog is already loaded")
+        parser.add_argument("--stock", type=int, default=DEFAULT_STOCK,
+                            help=f"initial units per new blank SKU (default {DEFAULT_STOCK}); existing stock is kept")
 
-    def handle(self, *args, source=None, seed=2689, count=2689, if_empty=False, **options):
+    def handle(self, *args, source=None, seed=2689, count=2689, if_empty=False, stock=DEFAULT_STOCK, **options):
+        if stock < 0:
+            raise CommandError("--stock cannot be negative")
         started = time.monotonic()
         store = open_store(settings.COMMERCE)
         if if_empty and (loaded := catalog_loaded(store)):
@@ -42,11 +53,13 @@ class Command(BaseCommand):
         quiet = options.get("verbosity", 1) == 0
         with tqdm(total=len(catalog.products), desc="store", unit="product", disable=quiet) as bar:
             write_catalog(catalog, store, progress=bar.update)
+        new_skus = seed_stock(store, catalog, stock)
         with tqdm(total=len(catalog.products), desc="index", unit="product", disable=quiet) as bar:
             generation = index_catalog(catalog, index, progress=bar.update)
         mark_loaded(store, catalog)
         self.stdout.write(self.style.SUCCESS(
             f"loaded {len(catalog.products)} products, {len(catalog.variants)} variants, "
             f"{len(catalog.collections)} collections into {store.backend} + {index.backend} "
-            f"(index {generation}) in {time.monotonic() - started:.1f}s"
+            f"(index {generation}), {new_skus} new blank SKUs at {stock} units, "
+            f"in {time.monotonic() - started:.1f}s"
         ))
