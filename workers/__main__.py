@@ -51,7 +51,7 @@ async def run(argv: list[str] | None = None) -> None:
     client = await connect(config, runtime)
     index = open_index(config)
     index.ensure()
-    deps = Dependencies(store=open_store(config), index=index)
+    deps = Dependencies(store=open_store(config), index=index, client=client)
     executor = ThreadPoolExecutor(max_workers=args.activity_threads, thread_name_prefix="activity")
     workers = []
     for queue in args.queues:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from temporalio.client import Client
+
 from domains.store import Store
 from projections.search import ProductIndex
 
@@ -18,6 +20,7 @@ from projections.search import ProductIndex
 class Dependencies:
     store: Store
     index: ProductIndex
+    client: Client  # activities that talk to other workflows (inventory, orders) use it
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,32 @@ def _inventory(deps: Dependencies) -> QueueSpec:
     return QueueSpec(workflows=[InventoryService], activities=[acts.load_stock, acts.project_stock])
 
 
+def _cart(deps: Dependencies) -> QueueSpec:
+    from domains.cart.activities import CartActivities
+    from domains.cart.workflows import CartWorkflow
+
+    acts = CartActivities(deps.store, deps.client)
+    return QueueSpec(workflows=[CartWorkflow], activities=[
+        acts.variant_info, acts.find_coupon, acts.hold_stock, acts.transfer_stock, acts.renew_stock,
+        acts.release_stock, acts.record_event])
+
+
+def _checkout(deps: Dependencies) -> QueueSpec:
+    from domains.checkout.activities import CheckoutActivities
+    from domains.checkout.workflows import CheckoutWorkflow
+
+    acts = CheckoutActivities(deps.store, deps.client)
+    return QueueSpec(workflows=[CheckoutWorkflow], activities=[
+        acts.quote, acts.charge, acts.refund, acts.confirm_stock, acts.cancel_stock, acts.release_stock,
+        acts.create_order, acts.start_order])
+
+
+def _orders(deps: Dependencies) -> QueueSpec:
+    from domains.orders.workflows import OrderWorkflow
+
+    return QueueSpec(workflows=[OrderWorkflow], activities=[])
+
+
 def _queue_name(module: str) -> str:
     from importlib import import_module
 
@@ -55,4 +84,7 @@ def _queue_name(module: str) -> str:
 QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("catalog"): _catalog,
     _queue_name("inventory"): _inventory,
+    _queue_name("cart"): _cart,
+    _queue_name("checkout"): _checkout,
+    _queue_name("orders"): _orders,
 }

@@ -46,6 +46,8 @@ async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TA
         return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=start)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
+        while cause is not None and not isinstance(cause, ApplicationError):
+            cause = getattr(cause, "cause", None)
         if isinstance(cause, ApplicationError):
             raise InventoryError(cause.type or "InventoryError", cause.message) from None
         raise

@@ -207,3 +207,73 @@ STOCK = table(
     ("sku",),
     purpose="stock per blank SKU, as last projected (admin lists, search availability)",
 )
+
+# --- cart ------------------------------------------------------------------------------
+
+COUPONS = table(
+    "coupons",
+    {
+        "code": Col.TEXT,
+        "percent_off": Col.INT,
+        "amount_off": Col.INT,
+        "minimum_subtotal": Col.INT,
+        "description": Col.TEXT,
+        "active": Col.BOOL,
+    },
+    ("code",),
+    purpose="coupon by code",
+)
+
+CART_EVENTS = table(
+    "cart_events",
+    {"cart_id": Col.TEXT, "at": Col.TIMESTAMP, "event": Col.TEXT, "data": Col.JSON},
+    ("cart_id",),
+    clustering_key=("at", "event"),
+    purpose="a cart's lifecycle events (abandoned, completed) for cadences and the admin",
+)
+
+ABANDONED_CARTS_BY_DAY = table(
+    "abandoned_carts_by_day",
+    {"day": Col.TEXT, "cart_id": Col.TEXT, "shopper_id": Col.TEXT, "at": Col.TIMESTAMP, "lines": Col.JSON},
+    ("day",),
+    clustering_key=("cart_id",),
+    purpose="carts abandoned on a day (what an abandoned-cart cadence enrolls)",
+)
+
+# --- payments (the simulated gateway's ledger) -------------------------------------------
+
+PAYMENTS = table(
+    "payments",
+    {
+        "idempotency_key": Col.TEXT,
+        "charge_id": Col.TEXT,
+        "token": Col.TEXT,
+        "amount": Col.INT,
+        "currency": Col.TEXT,
+        "status": Col.TEXT,
+        "created_at": Col.TIMESTAMP,
+    },
+    ("idempotency_key",),
+    purpose="one charge per idempotency key: a retried charge finds the first one",
+)
+
+REFUNDS = table(
+    "refunds",
+    {
+        "idempotency_key": Col.TEXT,
+        "charge_id": Col.TEXT,
+        "amount": Col.INT,
+        "reason": Col.TEXT,
+        "created_at": Col.TIMESTAMP,
+    },
+    ("idempotency_key",),
+    purpose="one refund per idempotency key",
+)
+
+REFUNDS_BY_CHARGE = table(
+    "refunds_by_charge",
+    {"charge_id": Col.TEXT, "idempotency_key": Col.TEXT, "amount": Col.INT, "created_at": Col.TIMESTAMP},
+    ("charge_id",),
+    clustering_key=("idempotency_key",),
+    purpose="a charge's refunds",
+)

@@ -39,7 +39,7 @@ def embedded(tmp_path, small_catalog):
 
 
 def in_process_worker(client, store, index, executor):
-    spec = QUEUES[TASK_QUEUE](Dependencies(store=store, index=index))
+    spec = QUEUES[TASK_QUEUE](Dependencies(store=store, index=index, client=client))
     return Worker(client, task_queue=TASK_QUEUE, workflows=spec.workflows, activities=spec.activities,
                   activity_executor=executor)
 

@@ -1,0 +1,102 @@
+"""Cart activities: catalog and coupon reads, inventory holds (through the inventory
+service's own client calls), and lifecycle events. The workflow does no I/O itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+
+from ..catalog.reads import with_stock
+from ..catalog.models import Product, Variant
+from ..inventory import client as inventory
+from ..inventory.messages import HoldResult, OwnerResult, TransferResult
+from ..store import Store, schema
+from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, VariantInfo
+from pydantic import BaseModel
+
+
+class HoldInput(BaseModel):
+    owner: str
+    sku: str
+    quantity: int
+    ttl_seconds: float
+
+
+class TransferInput(BaseModel):
+    from_owner: str
+    to_owner: str
+    lines: dict[str, int]
+    ttl_seconds: float
+
+
+class RenewInput(BaseModel):
+    owner: str
+    ttl_seconds: float
+
+
+class CartEvent(BaseModel):
+    cart_id: str
+    event: str
+    shopper_id: str | None = None
+    data: dict
+
+
+class CartActivities:
+    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None):
+        self.store = store
+        self.client = client
+        self.inventory = inventory_options or {}  # task_queue / workflow_id overrides (tests)
+
+    @activity.defn
+    def variant_info(self, variant_id: str) -> VariantInfo:
+        row = self.store.get(schema.VARIANTS.name, {"id": variant_id})
+        product_row = row and self.store.get(schema.PRODUCTS.name, {"id": row["product_id"]})
+        if not row or not product_row:
+            raise ApplicationError(f"no variant {variant_id!r}", type=UNKNOWN_VARIANT, non_retryable=True)
+        (variant,) = with_stock(self.store, [Variant.model_validate(row)])
+        product = Product.model_validate(product_row)
+        return VariantInfo(
+            variant_id=variant.id, product_id=product.id, product_name=product.name, color=variant.color,
+            size=variant.size, image_url=variant.image_front, blank_sku=variant.blank_sku,
+            unit_price=variant.price_amount, currency=variant.currency, available=variant.available,
+        )
+
+    @activity.defn
+    def find_coupon(self, code: str) -> Coupon:
+        row = self.store.get(schema.COUPONS.name, {"code": code.strip().upper()})
+        if not row or not row.get("active"):
+            raise ApplicationError(f"no coupon {code!r}", type=UNKNOWN_COUPON, non_retryable=True)
+        return Coupon(code=row["code"], percent_off=row["percent_off"] or 0, amount_off=row["amount_off"] or 0,
+                      minimum_subtotal=row["minimum_subtotal"] or 0, description=row["description"] or "")
+
+    @activity.defn
+    async def hold_stock(self, params: HoldInput) -> HoldResult:
+        return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds,
+                                    **self.inventory)
+
+    @activity.defn
+    async def transfer_stock(self, params: TransferInput) -> TransferResult:
+        return await inventory.transfer(self.client, params.from_owner, params.to_owner, params.lines,
+                                        params.ttl_seconds, **self.inventory)
+
+    @activity.defn
+    async def renew_stock(self, params: RenewInput) -> OwnerResult:
+        return await inventory.renew(self.client, params.owner, params.ttl_seconds, **self.inventory)
+
+    @activity.defn
+    async def release_stock(self, owner: str) -> OwnerResult:
+        return await inventory.release(self.client, owner, **self.inventory)
+
+    @activity.defn
+    def record_event(self, event: CartEvent) -> None:
+        now = datetime.now(UTC)
+        self.store.put(schema.CART_EVENTS.name, {"cart_id": event.cart_id, "at": now, "event": event.event,
+                                                 "data": event.data})
+        if event.event == "abandoned":
+            self.store.put(schema.ABANDONED_CARTS_BY_DAY.name, {
+                "day": now.date().isoformat(), "cart_id": event.cart_id, "shopper_id": event.shopper_id,
+                "at": now, "lines": event.data.get("lines", []),
+            })

@@ -1,0 +1,177 @@
+"""Typed calls for Django and other callers: carts and their checkouts.
+
+The first add-to-cart creates the cart workflow atomically with update-with-start
+(USE_EXISTING); every other change is an update that returns the whole cart; reads are
+queries (there is no database read for cart state). Temporal failures come back as
+`ShopError` with a stable code, for the web layer to map to HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from ..checkout.messages import CheckoutView, Step
+from ..checkout.workflows import CheckoutWorkflow
+from ..orders.messages import Address
+from .ids import cart_workflow_id
+from .messages import (
+    AddItem,
+    ApplyCoupon,
+    AttachShopper,
+    CartSettings,
+    CartState,
+    CartView,
+    ChangeQuantity,
+    MergeLines,
+    RemoveLine,
+)
+from .queue import TASK_QUEUE
+from .workflows import CartWorkflow
+
+NOT_FOUND = "NotFound"
+
+
+class ShopError(Exception):
+    """A refused or failed cart/checkout call, with a stable code and optional details."""
+
+    def __init__(self, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+def _application_error(exc: BaseException | None) -> ApplicationError | None:
+    """The business error under an update failure (raised directly, or by an activity)."""
+    while exc is not None and not isinstance(exc, ApplicationError):
+        exc = getattr(exc, "cause", None)
+    return exc
+
+
+def _shop_error(exc: Exception) -> ShopError:
+    cause = _application_error(exc.cause) if isinstance(exc, WorkflowUpdateFailedError) else None
+    if cause is not None:
+        details = cause.details[0] if cause.details else None
+        return ShopError(cause.type or "Error", cause.message, details)
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+        return ShopError(NOT_FOUND, "no such cart or checkout (it may have ended)")
+    if isinstance(exc, WorkflowQueryFailedError):
+        return ShopError(NOT_FOUND, str(exc))
+    raise exc
+
+
+async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> CartView:
+    handle = client.get_workflow_handle(cart_workflow_id(cart_id))
+    try:
+        return await handle.execute_update(update, *args)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _shop_error(exc) from None
+
+
+async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
+                   settings: CartSettings | None = None, task_queue: str = TASK_QUEUE) -> CartView:
+    """The first call creates the cart; later ones join it."""
+    start = WithStartWorkflowOperation(
+        CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
+        id=cart_workflow_id(cart_id), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _shop_error(exc) from None
+
+
+async def get_cart(client: Client, cart_id: str) -> CartView:
+    try:
+        return await client.get_workflow_handle(cart_workflow_id(cart_id)).query(CartWorkflow.cart)
+    except (RPCError, WorkflowQueryFailedError) as exc:
+        raise _shop_error(exc) from None
+
+
+async def change_quantity(client: Client, cart_id: str, line_id: str, quantity: int) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.change_quantity, ChangeQuantity(line_id=line_id,
+                                                                                       quantity=quantity))
+
+
+async def remove_line(client: Client, cart_id: str, line_id: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.remove_line, RemoveLine(line_id=line_id))
+
+
+async def apply_coupon(client: Client, cart_id: str, code: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.apply_coupon, ApplyCoupon(code=code))
+
+
+async def remove_coupon(client: Client, cart_id: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.remove_coupon)
+
+
+async def attach_shopper(client: Client, cart_id: str, shopper_id: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.attach_shopper, AttachShopper(shopper_id=shopper_id))
+
+
+async def merge(client: Client, cart_id: str, lines: MergeLines) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.merge, lines)
+
+
+async def clear(client: Client, cart_id: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.clear)
+
+
+async def begin_checkout(client: Client, cart_id: str) -> CartView:
+    return await _update(client, cart_id, CartWorkflow.begin_checkout)
+
+
+# --- checkout (reached through the cart's current checkout id) --------------------------
+
+async def _checkout_id(client: Client, cart_id: str) -> str:
+    cart = await get_cart(client, cart_id)
+    if not cart.checkout_id:
+        raise ShopError(NOT_FOUND, "this cart has no checkout in progress")
+    return cart.checkout_id
+
+
+async def _checkout_update(client: Client, cart_id: str, update: Any, *args: Any) -> CheckoutView:
+    handle = client.get_workflow_handle(await _checkout_id(client, cart_id))
+    try:
+        return await handle.execute_update(update, *args)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise _shop_error(exc) from None
+
+
+async def get_checkout(client: Client, cart_id: str) -> CheckoutView:
+    handle = client.get_workflow_handle(await _checkout_id(client, cart_id))
+    try:
+        return await handle.query(CheckoutWorkflow.view)
+    except (RPCError, WorkflowQueryFailedError) as exc:
+        raise _shop_error(exc) from None
+
+
+async def set_shipping(client: Client, cart_id: str, address: Address) -> CheckoutView:
+    return await _checkout_update(client, cart_id, CheckoutWorkflow.set_shipping, address)
+
+
+async def set_payment(client: Client, cart_id: str, token: str) -> CheckoutView:
+    return await _checkout_update(client, cart_id, CheckoutWorkflow.set_payment, token)
+
+
+async def go_to(client: Client, cart_id: str, step: Step) -> CheckoutView:
+    return await _checkout_update(client, cart_id, CheckoutWorkflow.go_to, step)
+
+
+async def submit(client: Client, cart_id: str) -> CheckoutView:
+    return await _checkout_update(client, cart_id, CheckoutWorkflow.submit)
+
+
+async def cancel_checkout(client: Client, cart_id: str) -> CheckoutView:
+    return await _checkout_update(client, cart_id, CheckoutWorkflow.cancel)

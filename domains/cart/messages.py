@@ -1,0 +1,159 @@
+"""Cart state, updates, the cart view every update returns, and stable error codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+# ApplicationError types raised by the cart, mapped to HTTP by the web layer.
+INSUFFICIENT_STOCK = "InsufficientStock"
+UNKNOWN_VARIANT = "UnknownVariant"
+UNKNOWN_LINE = "UnknownLine"
+UNKNOWN_COUPON = "UnknownCoupon"
+CART_CLOSED = "CartClosed"
+CART_EMPTY = "CartEmpty"
+CHECKOUT_IN_PROGRESS = "CheckoutInProgress"
+
+MAX_QUANTITY = 99
+
+
+class CartStatus(StrEnum):
+    ACTIVE = "active"
+    CHECKING_OUT = "checking_out"
+    COMPLETED = "completed"  # its order was placed
+    ABANDONED = "abandoned"  # idle too long; holds released
+
+
+class VariantInfo(BaseModel):
+    """What a cart line shows of a variant, read from the catalog once when it is added."""
+
+    variant_id: str
+    product_id: str
+    product_name: str
+    color: str
+    size: str
+    image_url: str
+    blank_sku: str
+    unit_price: int
+    currency: str
+    available: bool
+
+
+class CartLine(BaseModel):
+    id: str
+    variant: VariantInfo
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.variant.unit_price * self.quantity
+
+
+class Coupon(BaseModel):
+    code: str
+    percent_off: int = Field(default=0, ge=0, le=100)
+    amount_off: int = Field(default=0, ge=0)  # cents
+    minimum_subtotal: int = 0
+    description: str = ""
+
+
+class CartSettings(BaseModel):
+    hold_ttl_seconds: float = 1800  # holds lapse this long after the shopper's last change
+    idle_seconds: float = 30 * 24 * 3600  # an untouched cart is abandoned after this
+    tax_estimate_basis_points: int = 825  # 8.25% until a shipping address gives the real rate
+    max_updates_per_run: int = 100
+
+
+class CartState(BaseModel):
+    """The whole cart; continue-as-new carries it to the next run."""
+
+    cart_id: str
+    version: int = 0
+    status: CartStatus = CartStatus.ACTIVE
+    lines: list[CartLine] = Field(default_factory=list)
+    coupon: Coupon | None = None
+    shopper_id: str | None = None
+    currency: str = "USD"
+    last_change: datetime | None = None
+    holds_renewed_at: datetime | None = None
+    hold_owner: str | None = None  # the cart, or its checkout while one runs
+    checkouts_started: int = 0
+    checkout_id: str | None = None
+    order_id: str | None = None
+    settings: CartSettings = Field(default_factory=CartSettings)
+
+
+# --- updates ---------------------------------------------------------------------------
+
+class AddItem(BaseModel):
+    variant_id: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+
+
+class ChangeQuantity(BaseModel):
+    line_id: str
+    quantity: int = Field(ge=0, le=MAX_QUANTITY)  # 0 removes the line
+
+
+class RemoveLine(BaseModel):
+    line_id: str
+
+
+class ApplyCoupon(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class AttachShopper(BaseModel):
+    shopper_id: str = Field(min_length=1, max_length=100)
+
+
+class MergeLines(BaseModel):
+    """A guest cart's lines, merged into this cart when the guest signs in."""
+
+    lines: list[AddItem]
+
+
+class CheckoutOutcome(StrEnum):
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class CheckoutEnded(BaseModel):
+    checkout_id: str
+    outcome: CheckoutOutcome
+    order_id: str | None = None
+
+
+# --- the view every update returns -----------------------------------------------------
+
+class CartLineView(BaseModel):
+    id: str
+    variant_id: str
+    product_id: str
+    product_name: str
+    options: dict[str, str]
+    image_url: str
+    blank_sku: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class CartView(BaseModel):
+    id: str
+    version: int
+    status: CartStatus
+    currency: str
+    lines: list[CartLineView]
+    item_count: int
+    subtotal: int
+    discount: int
+    tax_estimate: int
+    total: int
+    coupon: str | None = None
+    shopper_id: str | None = None
+    checkout_id: str | None = None
+    order_id: str | None = None

@@ -1,0 +1,3 @@
+"""The cart domain's task queue."""
+
+TASK_QUEUE = "cart"

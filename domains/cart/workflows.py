@@ -1,0 +1,326 @@
+"""The cart entity workflow.
+
+One per cart, created by the first add-to-cart (update-with-start). Every change is an
+update that validates, holds stock through the inventory service, and returns the whole
+cart with a version that rises once per accepted change. Mutations run one at a time
+(an asyncio lock, since a handler awaits activities), so concurrent updates can neither
+be lost nor applied twice. The run loop renews holds while the shopper is active,
+abandons an idle cart, and continues as new (after all handlers finish) with its state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ..checkout.ids import checkout_workflow_id
+    from ..checkout.messages import CartChanged, CheckoutInput
+    from ..checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
+    from ..checkout.workflows import CheckoutWorkflow
+    from .activities import CartActivities, CartEvent, HoldInput, RenewInput, TransferInput
+    from .ids import cart_owner
+    from .messages import (
+        CART_CLOSED,
+        CART_EMPTY,
+        INSUFFICIENT_STOCK,
+        MAX_QUANTITY,
+        UNKNOWN_LINE,
+        AddItem,
+        ApplyCoupon,
+        AttachShopper,
+        CartLine,
+        CartState,
+        CartStatus,
+        CartView,
+        ChangeQuantity,
+        CheckoutEnded,
+        CheckoutOutcome,
+        MergeLines,
+        RemoveLine,
+    )
+    from .pricing import cart_view
+
+_READ = dict(start_to_close_timeout=timedelta(seconds=30),
+             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=5), maximum_attempts=10))
+_STOCK = dict(start_to_close_timeout=timedelta(seconds=60),
+              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
+CHECKOUT_HOLD_SECONDS = 3600
+
+
+@workflow.defn
+class CartWorkflow:
+    @workflow.init
+    def __init__(self, state: CartState) -> None:
+        self.state = state
+        self.lock = asyncio.Lock()
+        self.accepted = 0  # updates accepted by this run
+        self.rehold = False
+
+    # --- queries ----------------------------------------------------------------------
+
+    @workflow.query
+    def cart(self) -> CartView:
+        return cart_view(self.state)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    @property
+    def _owner(self) -> str:
+        return self.state.hold_owner or cart_owner(self.state.cart_id)
+
+    def _ended(self) -> bool:
+        return self.state.status in (CartStatus.COMPLETED, CartStatus.ABANDONED)
+
+    def _check_open(self) -> None:
+        if self._ended():
+            raise ApplicationError(f"this cart is {self.state.status.value}", type=CART_CLOSED, non_retryable=True)
+
+    def _line(self, line_id: str) -> CartLine:
+        for line in self.state.lines:
+            if line.id == line_id:
+                return line
+        raise ApplicationError(f"no line {line_id!r} in this cart", type=UNKNOWN_LINE, non_retryable=True)
+
+    def _changed(self) -> CartView:
+        self.state.version += 1
+        self.state.last_change = workflow.now()
+        self.accepted += 1
+        view = cart_view(self.state)
+        if self.state.status == CartStatus.CHECKING_OUT and self.state.checkout_id:
+            # the checkout's review step shows that the cart moved on
+            workflow.get_external_workflow_handle(self.state.checkout_id).signal(
+                CheckoutWorkflow.cart_changed, CartChanged(cart=view))
+        return view
+
+    def _units(self, sku: str, replacing: CartLine | None = None, quantity: int = 0) -> int:
+        """Units of one blank SKU the cart would hold if `replacing` had `quantity`."""
+        others = sum(li.quantity for li in self.state.lines if li.variant.blank_sku == sku and li is not replacing)
+        return others + quantity
+
+    async def _hold(self, sku: str, units: int, what: str, can_have: int | None = None) -> None:
+        result = await workflow.execute_activity_method(
+            CartActivities.hold_stock,
+            HoldInput(owner=self._owner, sku=sku, quantity=units, ttl_seconds=self.state.settings.hold_ttl_seconds),
+            **_STOCK)
+        if not result.complete:
+            left = result.held + result.available - (units - (can_have or 0))
+            raise ApplicationError(f"only {max(left, 0)} of {what} left", {"available": max(left, 0)},
+                                   type=INSUFFICIENT_STOCK, non_retryable=True)
+        self.state.holds_renewed_at = workflow.now()
+
+    async def _set_quantity(self, line: CartLine, quantity: int) -> None:
+        sku = line.variant.blank_sku
+        await self._hold(sku, self._units(sku, line, quantity), line.variant.product_name, quantity)
+        if quantity:
+            line.quantity = quantity
+        else:
+            self.state.lines.remove(line)
+
+    async def _add(self, request: AddItem) -> None:
+        info = await workflow.execute_activity_method(CartActivities.variant_info, request.variant_id, **_READ)
+        line = next((li for li in self.state.lines if li.variant.variant_id == info.variant_id), None)
+        quantity = (line.quantity if line else 0) + request.quantity
+        if quantity > MAX_QUANTITY:
+            raise ApplicationError(f"at most {MAX_QUANTITY} of one item", {"available": MAX_QUANTITY},
+                                   type=INSUFFICIENT_STOCK, non_retryable=True)
+        if not info.available:
+            raise ApplicationError(f"{info.product_name} ({info.color}, {info.size}) is sold out",
+                                   {"available": 0}, type=INSUFFICIENT_STOCK, non_retryable=True)
+        if line is None:
+            line = CartLine(id=str(workflow.uuid4())[:12], variant=info, quantity=0)
+            self.state.lines.append(line)
+        try:
+            await self._set_quantity(line, quantity)
+        except ApplicationError:
+            if line.quantity == 0:
+                self.state.lines.remove(line)
+            raise
+
+    # --- updates ----------------------------------------------------------------------
+
+    @workflow.update
+    async def add_item(self, request: AddItem) -> CartView:
+        async with self.lock:
+            self._check_open()
+            await self._add(request)
+            return self._changed()
+
+    @workflow.update
+    async def change_quantity(self, request: ChangeQuantity) -> CartView:
+        async with self.lock:
+            self._check_open()
+            await self._set_quantity(self._line(request.line_id), request.quantity)
+            return self._changed()
+
+    @workflow.update
+    async def remove_line(self, request: RemoveLine) -> CartView:
+        async with self.lock:
+            self._check_open()
+            await self._set_quantity(self._line(request.line_id), 0)
+            return self._changed()
+
+    @workflow.update
+    async def apply_coupon(self, request: ApplyCoupon) -> CartView:
+        async with self.lock:
+            self._check_open()
+            self.state.coupon = await workflow.execute_activity_method(
+                CartActivities.find_coupon, request.code, **_READ)
+            return self._changed()
+
+    @workflow.update
+    async def remove_coupon(self) -> CartView:
+        async with self.lock:
+            self._check_open()
+            self.state.coupon = None
+            return self._changed()
+
+    @workflow.update
+    async def attach_shopper(self, request: AttachShopper) -> CartView:
+        async with self.lock:
+            self._check_open()
+            self.state.shopper_id = request.shopper_id
+            return self._changed()
+
+    @workflow.update
+    async def merge(self, request: MergeLines) -> CartView:
+        """Adds a guest cart's lines; a line that cannot be held is skipped, not fatal."""
+        async with self.lock:
+            self._check_open()
+            for item in request.lines:
+                try:
+                    await self._add(item)
+                except ApplicationError as exc:
+                    if exc.type != INSUFFICIENT_STOCK:
+                        raise
+            return self._changed()
+
+    @workflow.update
+    async def clear(self) -> CartView:
+        async with self.lock:
+            self._check_open()
+            await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
+            self.state.lines, self.state.coupon = [], None
+            return self._changed()
+
+    @workflow.update
+    async def begin_checkout(self) -> CartView:
+        """Starts the checkout child (or returns the running one): its holds replace the cart's."""
+        async with self.lock:
+            self._check_open()
+            if self.state.status == CartStatus.CHECKING_OUT:
+                return cart_view(self.state)
+            if not self.state.lines:
+                raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
+            number = self.state.checkouts_started + 1
+            checkout_id = checkout_workflow_id(self.state.cart_id, number)
+            lines: dict[str, int] = {}
+            for line in self.state.lines:
+                lines[line.variant.blank_sku] = lines.get(line.variant.blank_sku, 0) + line.quantity
+            moved = await workflow.execute_activity_method(
+                CartActivities.transfer_stock,
+                TransferInput(from_owner=self._owner, to_owner=checkout_id, lines=lines,
+                              ttl_seconds=CHECKOUT_HOLD_SECONDS), **_STOCK)
+            if not moved.ok:
+                short = [{"line_id": li.id, "product_name": li.variant.product_name, "short": moved.short[sku]}
+                         for li in self.state.lines if (sku := li.variant.blank_sku) in moved.short]
+                raise ApplicationError("some items are no longer available", {"lines": short},
+                                       type=INSUFFICIENT_STOCK, non_retryable=True)
+            self.state.checkouts_started = number
+            self.state.checkout_id = checkout_id
+            self.state.hold_owner = checkout_id
+            self.state.status = CartStatus.CHECKING_OUT
+            view = cart_view(self.state)
+            await workflow.start_child_workflow(
+                CheckoutWorkflow.run, CheckoutInput(checkout_id=checkout_id, cart_id=self.state.cart_id, cart=view),
+                id=checkout_id, task_queue=CHECKOUT_QUEUE,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+            return self._changed()
+
+    @workflow.signal
+    def checkout_ended(self, event: CheckoutEnded) -> None:
+        if event.checkout_id != self.state.checkout_id:
+            return  # an older checkout's late news
+        if event.outcome == CheckoutOutcome.PLACED:
+            self.state.status = CartStatus.COMPLETED
+            self.state.order_id = event.order_id
+        else:
+            self.state.status = CartStatus.ACTIVE
+            self.state.hold_owner = None
+            self.rehold = True  # the checkout released its holds: take them back if we can
+            self.state.checkout_id = None
+        self.state.version += 1
+        self.state.last_change = workflow.now()
+
+    # --- run loop ---------------------------------------------------------------------
+
+    def _time_to_continue(self) -> bool:
+        return (self.accepted >= self.state.settings.max_updates_per_run
+                or workflow.info().is_continue_as_new_suggested())
+
+    async def _rehold(self) -> None:
+        self.rehold = False
+        units: dict[str, int] = {}
+        for line in self.state.lines:
+            units[line.variant.blank_sku] = units.get(line.variant.blank_sku, 0) + line.quantity
+        for sku, n in units.items():
+            await workflow.execute_activity_method(
+                CartActivities.hold_stock,
+                HoldInput(owner=self._owner, sku=sku, quantity=n, ttl_seconds=self.state.settings.hold_ttl_seconds),
+                **_STOCK)
+        self.state.holds_renewed_at = workflow.now()
+
+    async def _renew_if_due(self) -> None:
+        ttl = self.state.settings.hold_ttl_seconds
+        last = self.state.holds_renewed_at
+        if self.state.status == CartStatus.ACTIVE and self.state.lines and last and (
+                workflow.now() - last).total_seconds() > ttl / 3:
+            await workflow.execute_activity_method(
+                CartActivities.renew_stock, RenewInput(owner=self._owner, ttl_seconds=ttl), **_STOCK)
+            self.state.holds_renewed_at = workflow.now()
+
+    async def _abandon(self) -> None:
+        self.state.status = CartStatus.ABANDONED
+        await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
+        await workflow.execute_activity_method(CartActivities.record_event, CartEvent(
+            cart_id=self.state.cart_id, event="abandoned", shopper_id=self.state.shopper_id,
+            data={"lines": [{"variant_id": li.variant.variant_id, "quantity": li.quantity,
+                             "product_name": li.variant.product_name} for li in self.state.lines],
+                  "version": self.state.version}), **_READ)
+
+    @workflow.run
+    async def run(self, state: CartState) -> CartView:
+        if self.state.last_change is None:
+            self.state.last_change = workflow.now()
+        while not self._ended():
+            seen = self.state.version
+            idle = self.state.settings.idle_seconds - (workflow.now() - self.state.last_change).total_seconds()
+            # a cart in checkout is never idle: the checkout has its own timeout and reports back
+            timeout = None if self.state.status == CartStatus.CHECKING_OUT else timedelta(seconds=max(idle, 0.001))
+            try:
+                await workflow.wait_condition(
+                    lambda: self.state.version != seen or self.rehold or self._time_to_continue(), timeout=timeout)
+            except TimeoutError:
+                if self.state.status == CartStatus.ACTIVE:
+                    async with self.lock:
+                        if (workflow.now() - self.state.last_change).total_seconds() >= self.state.settings.idle_seconds:
+                            await self._abandon()
+                continue
+            async with self.lock:
+                if self.rehold:
+                    await self._rehold()
+                await self._renew_if_due()
+            if self._time_to_continue() and not self._ended():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self.state)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.state.status == CartStatus.COMPLETED:
+            await workflow.execute_activity_method(CartActivities.record_event, CartEvent(
+                cart_id=self.state.cart_id, event="completed", shopper_id=self.state.shopper_id,
+                data={"order_id": self.state.order_id}), **_READ)
+        return cart_view(self.state)

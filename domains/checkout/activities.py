@@ -1,0 +1,160 @@
+"""Checkout activities: quotes, the simulated payment gateway, stock settlement, and the
+order record. Each is idempotent, so a retry (or a worker that died mid-step) repeats
+nothing: charges and refunds are keyed by idempotency key, order rows are upserts."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from ..inventory import client as inventory
+from ..inventory.client import InventoryError
+from ..inventory.messages import OwnerResult
+from ..orders.ids import order_workflow_id
+from ..orders.messages import OrderLine, OrderRecord
+from ..orders.queue import TASK_QUEUE as ORDERS_QUEUE
+from ..store import Store, schema
+from . import rates
+from .messages import (
+    GATEWAY_UNAVAILABLE,
+    INSUFFICIENT_FUNDS,
+    INVALID_TOKEN,
+    PAYMENT_DECLINED,
+    RESERVATION_LOST,
+    Charge,
+    ChargeRequest,
+    PlaceOrder,
+    Quote,
+    QuoteRequest,
+    RefundRequest,
+)
+
+CONFIRMATION_TAKEN = "ConfirmationTaken"
+
+# The simulated gateway's documented test tokens.
+TOKENS = {
+    "tok_success": "succeeds",
+    "tok_declined": "declined (non-retryable)",
+    "tok_insufficient_funds": "insufficient funds (non-retryable)",
+    "tok_flaky": "fails transiently twice, then succeeds",
+}
+
+
+class CheckoutActivities:
+    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None,
+                 orders_queue: str = ORDERS_QUEUE):
+        self.store = store
+        self.client = client
+        self.inventory = inventory_options or {}
+        self.orders_queue = orders_queue
+
+    @activity.defn
+    def quote(self, request: QuoteRequest) -> Quote:
+        return rates.quote(request.address.country, request.address.state, request.goods)
+
+    # --- the simulated payment gateway --------------------------------------------------
+
+    @activity.defn
+    def charge(self, request: ChargeRequest) -> Charge:
+        existing = self.store.get(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
+        if existing and existing["status"] == "succeeded":
+            return Charge(charge_id=existing["charge_id"], idempotency_key=request.idempotency_key,
+                          amount=existing["amount"], currency=existing["currency"])
+        if request.token == "tok_declined":
+            raise ApplicationError("the card was declined", type=PAYMENT_DECLINED, non_retryable=True)
+        if request.token == "tok_insufficient_funds":
+            raise ApplicationError("the card has insufficient funds", type=INSUFFICIENT_FUNDS, non_retryable=True)
+        if request.token == "tok_flaky" and activity.info().attempt <= 2:
+            raise ApplicationError("the gateway timed out", type=GATEWAY_UNAVAILABLE)  # retried with backoff
+        if request.token not in TOKENS:
+            raise ApplicationError(f"unknown payment token (test tokens: {', '.join(TOKENS)})",
+                                   type=INVALID_TOKEN, non_retryable=True)
+        charge_id = "ch_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
+        self.store.insert_if_absent(schema.PAYMENTS.name, {
+            "idempotency_key": request.idempotency_key, "charge_id": charge_id, "token": request.token,
+            "amount": request.amount, "currency": request.currency, "status": "succeeded",
+            "created_at": datetime.now(UTC),
+        })
+        row = self.store.get(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
+        return Charge(charge_id=row["charge_id"], idempotency_key=request.idempotency_key,
+                      amount=row["amount"], currency=row["currency"])
+
+    @activity.defn
+    def refund(self, request: RefundRequest) -> None:
+        now = datetime.now(UTC)
+        if self.store.insert_if_absent(schema.REFUNDS.name, {
+            "idempotency_key": request.idempotency_key, "charge_id": request.charge_id,
+            "amount": request.amount, "reason": request.reason, "created_at": now,
+        }):
+            self.store.put(schema.REFUNDS_BY_CHARGE.name, {
+                "charge_id": request.charge_id, "idempotency_key": request.idempotency_key,
+                "amount": request.amount, "created_at": now})
+
+    # --- stock --------------------------------------------------------------------------
+
+    @activity.defn
+    async def confirm_stock(self, owner: str) -> OwnerResult:
+        try:
+            return await inventory.confirm(self.client, owner, **self.inventory)
+        except InventoryError as exc:
+            raise ApplicationError(f"the items are no longer reserved: {exc}", type=RESERVATION_LOST,
+                                   non_retryable=True) from None
+
+    @activity.defn
+    async def cancel_stock(self, owner: str) -> OwnerResult:
+        return await inventory.cancel(self.client, owner, **self.inventory)
+
+    @activity.defn
+    async def release_stock(self, owner: str) -> OwnerResult:
+        return await inventory.release(self.client, owner, **self.inventory)
+
+    # --- the order ----------------------------------------------------------------------
+
+    @activity.defn
+    def create_order(self, place: PlaceOrder) -> OrderRecord:
+        claimed = self.store.insert_if_absent(schema.ORDERS_BY_CONFIRMATION.name, {
+            "confirmation_code": place.confirmation_code, "order_id": place.order_id,
+            "email": place.address.email.lower()})
+        if not claimed:
+            owner = self.store.get(schema.ORDERS_BY_CONFIRMATION.name, {"confirmation_code": place.confirmation_code})
+            if owner["order_id"] != place.order_id:
+                raise ApplicationError("confirmation code taken", type=CONFIRMATION_TAKEN, non_retryable=True)
+        cart, quote = place.cart, place.quote
+        record = OrderRecord(
+            order_id=place.order_id, confirmation_code=place.confirmation_code, cart_id=place.cart_id,
+            checkout_id=place.checkout_id, customer_id=place.customer_id, email=place.address.email.lower(),
+            placed_at=datetime.now(UTC), currency=cart.currency, subtotal=cart.subtotal, discount=cart.discount,
+            shipping=quote.shipping, tax=quote.tax, total=cart.subtotal - cart.discount + quote.shipping + quote.tax,
+            lines=[OrderLine(variant_id=li.variant_id, product_id=li.product_id, product_name=li.product_name,
+                             options=li.options, blank_sku=li.blank_sku, quantity=li.quantity, unit_price=li.unit_price,
+                             line_total=li.line_total) for li in cart.lines],
+            shipping_address=place.address,
+            payment={"charge_id": place.charge.charge_id, "amount": place.charge.amount},
+        )
+        existing = self.store.get(schema.ORDERS.name, {"order_id": record.order_id})
+        if existing:  # a retry after the rows were written: keep the first placed_at
+            record.placed_at = existing["placed_at"]
+        self.store.put(schema.ORDERS.name, {
+            **record.model_dump(exclude={"cart_id", "checkout_id", "shipping_address", "lines"}),
+            "lines": [li.model_dump() for li in record.lines],
+            "shipping_address": record.shipping_address.model_dump(), "status": "placed",
+        })
+        self.store.put(schema.ORDERS_BY_CUSTOMER.name, {
+            "customer_id": record.customer_id, "placed_at": record.placed_at, "order_id": record.order_id,
+            "confirmation_code": record.confirmation_code, "status": "placed", "total": record.total,
+            "currency": record.currency})
+        return record
+
+    @activity.defn
+    async def start_order(self, record: OrderRecord) -> str:
+        from ..orders.workflows import OrderWorkflow
+
+        handle = await self.client.start_workflow(
+            OrderWorkflow.run, record, id=order_workflow_id(record.order_id), task_queue=self.orders_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+        return handle.id

@@ -1,0 +1,3 @@
+"""The checkout domain's task queue."""
+
+TASK_QUEUE = "checkout"

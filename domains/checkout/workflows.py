@@ -1,0 +1,267 @@
+"""The checkout workflow: a child of the cart with guarded steps and a placement saga.
+
+shipping -> payment -> review -> placing -> complete. Shipping and payment can be
+revisited from later steps; anything else is refused with an error naming the current
+step. Placing charges with an idempotency key, confirms the stock, writes the order and
+starts its workflow; a business failure on the way undoes what was done (refund,
+give the stock back) and returns the shopper to payment with an error to act on.
+Inactivity cancels the checkout; the cart learns every outcome by signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ..cart.messages import CheckoutEnded, CheckoutOutcome
+    from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
+    from ..orders.messages import Address
+    from .activities import CONFIRMATION_TAKEN, CheckoutActivities
+    from .messages import (
+        CHECKOUT_CLOSED,
+        INVALID_STEP,
+        CartChanged,
+        ChargeRequest,
+        CheckoutError,
+        CheckoutInput,
+        CheckoutState,
+        CheckoutView,
+        PlaceOrder,
+        QuoteRequest,
+        RefundRequest,
+        Step,
+    )
+
+_QUICK = dict(start_to_close_timeout=timedelta(seconds=30),
+              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
+_PAYMENT = dict(start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                                         maximum_interval=timedelta(seconds=10), maximum_attempts=5))
+
+
+def _cause(exc: BaseException) -> ApplicationError | None:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    return cause if isinstance(cause, ApplicationError) else None
+
+
+@workflow.defn
+class CheckoutWorkflow:
+    @workflow.init
+    def __init__(self, params: CheckoutInput) -> None:
+        self.state = CheckoutState(input=params, cart=params.cart, cart_version_at_start=params.cart.version)
+        self.lock = asyncio.Lock()
+        self.touched = 0
+        self.stale_quote = False  # the cart changed after the last shipping/tax quote
+
+    # --- view -------------------------------------------------------------------------
+
+    def _view(self) -> CheckoutView:
+        s, cart = self.state, self.state.cart
+        goods = cart.subtotal - cart.discount
+        quote = s.quote
+        return CheckoutView(
+            id=s.input.checkout_id, cart_id=s.input.cart_id, step=s.step, cart_version=cart.version,
+            cart_changed=cart.version != s.cart_version_at_start,
+            lines=[line.model_dump() for line in cart.lines], currency=cart.currency,
+            subtotal=cart.subtotal, discount=cart.discount,
+            shipping=quote.shipping if quote else None, tax=quote.tax if quote else None,
+            total=goods + quote.shipping + quote.tax if quote else None,
+            shipping_address=s.address,
+            payment_method=(s.token[:4] + "…" + s.token[-4:]) if s.token else None,
+            error=s.error, order_id=s.order_id, confirmation_code=s.confirmation_code,
+            started_at=s.started_at or workflow.now(), last_activity=s.last_activity or workflow.now(),
+        )
+
+    @workflow.query
+    def view(self) -> CheckoutView:
+        return self._view()
+
+    # --- guards -----------------------------------------------------------------------
+
+    def _guard(self, action: str, allowed: tuple[Step, ...]) -> None:
+        step = self.state.step
+        if step in (Step.COMPLETE, Step.CANCELLED):
+            raise ApplicationError(f"this checkout is {step.value}", {"step": step.value},
+                                   type=CHECKOUT_CLOSED, non_retryable=True)
+        if step not in allowed:
+            raise ApplicationError(f"cannot {action} at the {step.value} step", {"step": step.value},
+                                   type=INVALID_STEP, non_retryable=True)
+
+    def _touched(self) -> CheckoutView:
+        self.state.last_activity = workflow.now()
+        self.touched += 1
+        return self._view()
+
+    async def _requote(self) -> None:
+        if self.state.address is not None:
+            cart = self.state.cart
+            self.state.quote = await workflow.execute_activity_method(
+                CheckoutActivities.quote, QuoteRequest(address=self.state.address, goods=cart.subtotal - cart.discount),
+                **_QUICK)
+
+    # --- steps ------------------------------------------------------------------------
+
+    @workflow.update
+    async def set_shipping(self, address: Address) -> CheckoutView:
+        async with self.lock:
+            self._guard("set the shipping address", (Step.SHIPPING, Step.PAYMENT, Step.REVIEW))
+            self.state.address = address
+            await self._requote()
+            self.state.step = Step.REVIEW if self.state.token else Step.PAYMENT
+            self.state.error = None
+            return self._touched()
+
+    @set_shipping.validator
+    def _check_shipping(self, address: Address) -> None:
+        self._guard("set the shipping address", (Step.SHIPPING, Step.PAYMENT, Step.REVIEW))
+
+    @workflow.update
+    async def set_payment(self, token: str) -> CheckoutView:
+        async with self.lock:
+            self._guard("set the payment method", (Step.PAYMENT, Step.REVIEW))
+            self.state.token = token
+            self.state.step = Step.REVIEW
+            self.state.error = None
+            return self._touched()
+
+    @set_payment.validator
+    def _check_payment(self, token: str) -> None:
+        self._guard("set the payment method", (Step.PAYMENT, Step.REVIEW))
+        if not token or len(token) > 100:
+            raise ApplicationError("a payment token is needed", type=INVALID_STEP, non_retryable=True)
+
+    @workflow.update
+    async def go_to(self, step: Step) -> CheckoutView:
+        """Back-navigation: from a later step to shipping or payment."""
+        async with self.lock:
+            if step not in (Step.SHIPPING, Step.PAYMENT):
+                raise ApplicationError(f"cannot go to {step.value}", {"step": self.state.step.value},
+                                       type=INVALID_STEP, non_retryable=True)
+            self._guard(f"go back to {step.value}",
+                        (Step.PAYMENT, Step.REVIEW) if step == Step.SHIPPING else (Step.REVIEW,))
+            self.state.step = step
+            return self._touched()
+
+    @workflow.update
+    async def submit(self) -> CheckoutView:
+        async with self.lock:
+            self._guard("place the order", (Step.REVIEW,))
+            self.state.step = Step.PLACING
+            self.state.error = None
+            await self._place()
+            return self._touched()
+
+    @submit.validator
+    def _check_submit(self) -> None:
+        self._guard("place the order", (Step.REVIEW,))
+
+    @workflow.update
+    async def cancel(self) -> CheckoutView:
+        async with self.lock:
+            self._guard("cancel", (Step.SHIPPING, Step.PAYMENT, Step.REVIEW))
+            await self._end(CheckoutOutcome.CANCELLED)
+            return self._touched()
+
+    @workflow.signal
+    def cart_changed(self, change: CartChanged) -> None:
+        if change.cart.version > self.state.cart.version:
+            self.state.cart = change.cart
+            self.state.last_activity = workflow.now()
+            self.touched += 1
+            self.stale_quote = self.state.address is not None
+
+    # --- the placement saga -----------------------------------------------------------
+
+    async def _place(self) -> None:
+        s = self.state
+        await self._requote()  # the cart may have changed since the quote
+        cart, quote = s.cart, s.quote
+        amount = cart.subtotal - cart.discount + quote.shipping + quote.tax
+        s.payment_attempts += 1
+        key = f"{s.input.checkout_id}-payment-{s.payment_attempts}"
+        owner = s.input.checkout_id
+        try:
+            s.charge = await workflow.execute_activity_method(
+                CheckoutActivities.charge,
+                ChargeRequest(idempotency_key=key, token=s.token, amount=amount, currency=cart.currency), **_PAYMENT)
+        except ActivityError as exc:
+            return self._back_to_payment(exc, "payment")
+        try:
+            await workflow.execute_activity_method(CheckoutActivities.confirm_stock, owner, **_QUICK)
+        except ActivityError as exc:
+            await self._refund("stock could not be confirmed")
+            return self._back_to_payment(exc, "stock")
+        order_id = str(workflow.uuid4())
+        record = None
+        for _ in range(5):  # a new code on the rare collision
+            code = "".join(workflow.random().choice(CONFIRMATION_ALPHABET) for _ in range(CONFIRMATION_LENGTH))
+            try:
+                record = await workflow.execute_activity_method(CheckoutActivities.create_order, PlaceOrder(
+                    order_id=order_id, confirmation_code=code, checkout_id=owner, cart_id=s.input.cart_id,
+                    customer_id=cart.shopper_id or f"guest:{s.address.email.lower()}", address=s.address,
+                    cart=cart, quote=quote, charge=s.charge), **_QUICK)
+                break
+            except ActivityError as exc:
+                if (_cause(exc) or ApplicationError("")).type != CONFIRMATION_TAKEN:
+                    raise
+        if record is None:
+            await workflow.execute_activity_method(CheckoutActivities.cancel_stock, owner, **_QUICK)
+            await self._refund("no confirmation code could be assigned")
+            s.step = Step.PAYMENT
+            s.error = CheckoutError(code="OrderFailed", message="the order could not be created; try again",
+                                    step=Step.PAYMENT)
+            return
+        await workflow.execute_activity_method(CheckoutActivities.start_order, record, **_QUICK)
+        s.order_id, s.confirmation_code = record.order_id, record.confirmation_code
+        await self._end(CheckoutOutcome.PLACED)
+
+    async def _refund(self, reason: str) -> None:
+        charge = self.state.charge
+        if charge is not None:
+            await workflow.execute_activity_method(CheckoutActivities.refund, RefundRequest(
+                idempotency_key=f"{charge.idempotency_key}-refund", charge_id=charge.charge_id,
+                amount=charge.amount, reason=reason), **_QUICK)
+            self.state.charge = None
+
+    def _back_to_payment(self, exc: ActivityError, stage: str) -> None:
+        cause = _cause(exc)
+        self.state.step = Step.PAYMENT
+        self.state.error = CheckoutError(
+            code=cause.type if cause and cause.type else "PaymentFailed",
+            message=cause.message if cause else f"the {stage} step failed; try again", step=Step.PAYMENT)
+
+    async def _end(self, outcome: CheckoutOutcome) -> None:
+        s = self.state
+        if outcome != CheckoutOutcome.PLACED:
+            await workflow.execute_activity_method(CheckoutActivities.release_stock, s.input.checkout_id, **_QUICK)
+        s.step = Step.COMPLETE if outcome == CheckoutOutcome.PLACED else Step.CANCELLED
+        await workflow.get_external_workflow_handle(f"cart-{s.input.cart_id}").signal(
+            "checkout_ended", CheckoutEnded(checkout_id=s.input.checkout_id, outcome=outcome, order_id=s.order_id))
+
+    # --- run --------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, params: CheckoutInput) -> CheckoutView:
+        self.state.started_at = self.state.last_activity = workflow.now()
+        while self.state.step not in (Step.COMPLETE, Step.CANCELLED):
+            seen = self.touched
+            try:
+                await workflow.wait_condition(
+                    lambda: self.touched != seen or self.state.step in (Step.COMPLETE, Step.CANCELLED),
+                    timeout=timedelta(seconds=params.settings.inactivity_seconds))
+            except TimeoutError:
+                async with self.lock:
+                    if self.state.step in (Step.SHIPPING, Step.PAYMENT, Step.REVIEW):
+                        await self._end(CheckoutOutcome.EXPIRED)
+                continue
+            if self.stale_quote:
+                async with self.lock:
+                    self.stale_quote = False
+                    await self._requote()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view()

@@ -1,0 +1,3 @@
+"""The orders domain's task queue."""
+
+TASK_QUEUE = "orders"
