@@ -16,7 +16,8 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -25,6 +26,7 @@ from ..checkout.workflows import CheckoutWorkflow
 from ..orders.messages import Address
 from .ids import cart_workflow_id
 from .messages import (
+    CART_CLOSED,
     AddItem,
     ApplyCoupon,
     AttachShopper,
@@ -84,10 +86,14 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
         id=cart_workflow_id(cart_id), task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # an ended cart is never restarted: its checkout ids and hold owners stay unique
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
         return await client.execute_update_with_start_workflow(
             CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start)
+    except WorkflowAlreadyStartedError:
+        raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise _shop_error(exc) from None
 

@@ -62,6 +62,7 @@ class Coupon(BaseModel):
 class CartSettings(BaseModel):
     hold_ttl_seconds: float = 1800  # holds lapse this long after the shopper's last change
     idle_seconds: float = 30 * 24 * 3600  # an untouched cart is abandoned after this
+    checkout_inactivity_seconds: float = 3600  # an untouched checkout is cancelled after this
     tax_estimate_basis_points: int = 825  # 8.25% until a shipping address gives the real rate
     max_updates_per_run: int = 100
 

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from ..checkout.ids import checkout_workflow_id
-    from ..checkout.messages import CartChanged, CheckoutInput
+    from ..checkout.messages import CartChanged, CheckoutInput, CheckoutSettings
     from ..checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
     from ..checkout.workflows import CheckoutWorkflow
     from .activities import CartActivities, CartEvent, HoldInput, RenewInput, TransferInput
@@ -86,14 +86,14 @@ class CartWorkflow:
                 return line
         raise ApplicationError(f"no line {line_id!r} in this cart", type=UNKNOWN_LINE, non_retryable=True)
 
-    def _changed(self) -> CartView:
+    async def _changed(self) -> CartView:
         self.state.version += 1
         self.state.last_change = workflow.now()
         self.accepted += 1
         view = cart_view(self.state)
         if self.state.status == CartStatus.CHECKING_OUT and self.state.checkout_id:
             # the checkout's review step shows that the cart moved on
-            workflow.get_external_workflow_handle(self.state.checkout_id).signal(
+            await workflow.get_external_workflow_handle(self.state.checkout_id).signal(
                 CheckoutWorkflow.cart_changed, CartChanged(cart=view))
         return view
 
@@ -148,21 +148,21 @@ class CartWorkflow:
         async with self.lock:
             self._check_open()
             await self._add(request)
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def change_quantity(self, request: ChangeQuantity) -> CartView:
         async with self.lock:
             self._check_open()
             await self._set_quantity(self._line(request.line_id), request.quantity)
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def remove_line(self, request: RemoveLine) -> CartView:
         async with self.lock:
             self._check_open()
             await self._set_quantity(self._line(request.line_id), 0)
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def apply_coupon(self, request: ApplyCoupon) -> CartView:
@@ -170,21 +170,21 @@ class CartWorkflow:
             self._check_open()
             self.state.coupon = await workflow.execute_activity_method(
                 CartActivities.find_coupon, request.code, **_READ)
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def remove_coupon(self) -> CartView:
         async with self.lock:
             self._check_open()
             self.state.coupon = None
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def attach_shopper(self, request: AttachShopper) -> CartView:
         async with self.lock:
             self._check_open()
             self.state.shopper_id = request.shopper_id
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def merge(self, request: MergeLines) -> CartView:
@@ -197,7 +197,7 @@ class CartWorkflow:
                 except ApplicationError as exc:
                     if exc.type != INSUFFICIENT_STOCK:
                         raise
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def clear(self) -> CartView:
@@ -205,7 +205,7 @@ class CartWorkflow:
             self._check_open()
             await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
             self.state.lines, self.state.coupon = [], None
-            return self._changed()
+            return await self._changed()
 
     @workflow.update
     async def begin_checkout(self) -> CartView:
@@ -236,11 +236,13 @@ class CartWorkflow:
             self.state.status = CartStatus.CHECKING_OUT
             view = cart_view(self.state)
             await workflow.start_child_workflow(
-                CheckoutWorkflow.run, CheckoutInput(checkout_id=checkout_id, cart_id=self.state.cart_id, cart=view),
+                CheckoutWorkflow.run,
+                CheckoutInput(checkout_id=checkout_id, cart_id=self.state.cart_id, cart=view,
+                              settings=CheckoutSettings(inactivity_seconds=self.state.settings.checkout_inactivity_seconds)),
                 id=checkout_id, task_queue=CHECKOUT_QUEUE,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
-            return self._changed()
+            return await self._changed()
 
     @workflow.signal
     def checkout_ended(self, event: CheckoutEnded) -> None:

@@ -96,3 +96,25 @@ async def test_concurrent_updates_across_continue_as_new_are_applied_exactly_onc
     assert {li.variant_id: li.quantity for li in cart.lines} == want
     info = (await shop.client.get_workflow_handle(f"cart-{cart_id}").describe()).raw_description
     assert info.workflow_execution_info.execution.run_id != info.workflow_execution_info.first_run_id  # it did CAN
+
+
+async def test_an_idle_cart_is_abandoned_releases_its_holds_and_records_the_event(shop, variant):
+    from domains.cart.messages import CartSettings, CartStatus, CartView
+    from domains.cart.workflows import CartWorkflow
+
+    cart_id = shop.new_cart_id()
+    await carts.add_item(shop.client, cart_id, variant.id, 4, settings=CartSettings(idle_seconds=1))
+    await carts.attach_shopper(shop.client, cart_id, "shopper-7")
+    final = await asyncio.wait_for(
+        shop.client.get_workflow_handle_for(CartWorkflow.run, f"cart-{cart_id}").result(), 30)
+    assert isinstance(final, CartView) and final.status == CartStatus.ABANDONED
+    assert await inventory.reservations_of(shop.client, f"cart-{cart_id}",
+                                           workflow_id=shop.inventory["workflow_id"]) == []
+    (event,) = shop.store.query("cart_events", {"cart_id": cart_id})
+    assert event["event"] == "abandoned" and event["data"]["lines"][0]["quantity"] == 4
+    day = event["at"].date().isoformat()
+    (abandoned,) = [r for r in shop.store.query("abandoned_carts_by_day", {"day": day}) if r["cart_id"] == cart_id]
+    assert abandoned["shopper_id"] == "shopper-7"
+    with pytest.raises(ShopError) as closed:
+        await carts.add_item(shop.client, cart_id, variant.id, 1)
+    assert closed.value.code == "CartClosed"  # an ended cart is never restarted under its id
