@@ -103,7 +103,7 @@ async def test_an_idle_cart_is_abandoned_releases_its_holds_and_records_the_even
     from domains.cart.workflows import CartWorkflow
 
     cart_id = shop.new_cart_id()
-    await carts.add_item(shop.client, cart_id, variant.id, 4, settings=CartSettings(idle_seconds=1))
+    await carts.add_item(shop.client, cart_id, variant.id, 4, settings=CartSettings(idle_seconds=3))
     await carts.attach_shopper(shop.client, cart_id, "shopper-7")
     final = await asyncio.wait_for(
         shop.client.get_workflow_handle_for(CartWorkflow.run, f"cart-{cart_id}").result(), 30)
