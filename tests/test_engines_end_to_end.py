@@ -35,14 +35,22 @@ def on_engines(tmp_path):
     )
     previous, settings.COMMERCE = settings.COMMERCE, config
     services.reset()
-    yield config
-    store, index = services.store(), services.index()
-    store._session.execute(f"DROP KEYSPACE IF EXISTS {config.cassandra_keyspace}")
-    index.es.indices.delete(index=f"{index.alias}*", expand_wildcards="all", ignore_unavailable=True)
-    store.close()
-    index.close()
-    settings.COMMERCE = previous
-    services.reset()
+    try:
+        yield config
+    finally:  # whatever failed, the next tests get the embedded shop back
+        try:
+            from domains.store.cassandra import CassandraStore
+            from projections.search.elastic import ElasticProductIndex
+
+            cleanup = CassandraStore(config.cassandra_hosts, keyspace="system")
+            cleanup._session.execute(f"DROP KEYSPACE IF EXISTS {config.cassandra_keyspace}")
+            cleanup.close()
+            index = ElasticProductIndex(url, prefix=config.search_index_prefix)
+            index.es.indices.delete(index=f"{index.alias}*", expand_wildcards="all", ignore_unavailable=True)
+            index.close()
+        finally:
+            settings.COMMERCE = previous
+            services.reset()
 
 
 def test_catalog_search_and_orders_on_cassandra_and_elasticsearch(on_engines, tmp_path, client):

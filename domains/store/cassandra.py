@@ -48,6 +48,11 @@ def replication_clause(spec: str) -> str:
     raise ValueError(f"unknown replication strategy {strategy!r}")
 
 
+def q(name: str) -> str:
+    """A quoted identifier: column names like `token` or `key` are CQL keywords."""
+    return f'"{name}"'
+
+
 def _to_cql(col: Col, value: Any) -> Any:
     if value is None:
         return None
@@ -107,20 +112,20 @@ class CassandraStore(Store):
     def create_schema(self) -> None:
         self._ensure_keyspace()
         for t in TABLES.values():
-            cols = ", ".join(f"{n} {_CQL_TYPES[c]}" for n, c in t.columns.items())
-            pk = ", ".join(t.partition_key)
+            cols = ", ".join(f"{q(n)} {_CQL_TYPES[c]}" for n, c in t.columns.items())
+            pk = ", ".join(q(k) for k in t.partition_key)
             if len(t.partition_key) > 1:
                 pk = f"({pk})"
-            key = ", ".join([pk, *t.clustering_key])
+            key = ", ".join([pk, *(q(k) for k in t.clustering_key)])
             order = ""
             if t.clustering_key:
-                parts = ", ".join(f"{k} {'DESC' if k in t.descending else 'ASC'}" for k in t.clustering_key)
+                parts = ", ".join(f"{q(k)} {'DESC' if k in t.descending else 'ASC'}" for k in t.clustering_key)
                 order = f" WITH CLUSTERING ORDER BY ({parts})"
             self._session.execute(f"CREATE TABLE IF NOT EXISTS {t.name} ({cols}, PRIMARY KEY ({key})){order}")
             existing = self._cluster.metadata.keyspaces[self.keyspace].tables.get(t.name)
             for name, col in t.columns.items():  # columns added to the schema later
                 if existing is not None and name not in existing.columns:
-                    self._session.execute(f"ALTER TABLE {t.name} ADD {name} {_CQL_TYPES[col]}")
+                    self._session.execute(f"ALTER TABLE {t.name} ADD {q(name)} {_CQL_TYPES[col]}")
         self._session.cluster.control_connection.wait_for_schema_agreement()
 
     def _ready(self) -> Session:
@@ -140,7 +145,7 @@ class CassandraStore(Store):
     # --- writes ---------------------------------------------------------------------
 
     def _insert(self, t: Table, names: tuple[str, ...], if_absent: bool = False) -> PreparedStatement:
-        cql = (f"INSERT INTO {t.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        cql = (f"INSERT INTO {t.name} ({', '.join(q(n) for n in names)}) VALUES ({', '.join('?' for _ in names)})"
                + (" IF NOT EXISTS" if if_absent else ""))
         return self._prepare(("insert", t.name, names, if_absent), cql)
 
@@ -176,7 +181,7 @@ class CassandraStore(Store):
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         t = table_of(table)
         names = check_key(t, key, allow_partition=True)
-        where = " AND ".join(f"{n}=?" for n in names)
+        where = " AND ".join(f"{q(n)}=?" for n in names)
         stmt = self._prepare(("delete", t.name, names), f"DELETE FROM {t.name} WHERE {where}")
         self._ready().execute(stmt, [_to_cql(t.columns[n], key[n]) for n in names])
 
@@ -190,7 +195,7 @@ class CassandraStore(Store):
     def get(self, table: str, key: Mapping[str, Any]) -> Row | None:
         t = table_of(table)
         names = check_key(t, key)
-        where = " AND ".join(f"{n}=?" for n in names)
+        where = " AND ".join(f"{q(n)}=?" for n in names)
         stmt = self._prepare(("get", t.name, names), f"SELECT * FROM {t.name} WHERE {where}")
         row = self._ready().execute(stmt, [_to_cql(t.columns[n], key[n]) for n in names]).one()
         return None if row is None else self._row(t, row)
@@ -201,7 +206,7 @@ class CassandraStore(Store):
         if not keys:
             return []
         names = check_key(t, keys[0])
-        where = " AND ".join(f"{n}=?" for n in names)
+        where = " AND ".join(f"{q(n)}=?" for n in names)
         stmt = self._prepare(("get", t.name, names), f"SELECT * FROM {t.name} WHERE {where}")
         params = [[_to_cql(t.columns[n], key[n]) for n in names] for key in keys]
         results = execute_concurrent_with_args(self._ready(), stmt, params, concurrency=64)
@@ -220,10 +225,10 @@ class CassandraStore(Store):
         if set(partition) != set(t.partition_key):
             check_key(t, partition)
         names = tuple(t.partition_key)
-        where = " AND ".join(f"{n}=?" for n in names)
+        where = " AND ".join(f"{q(n)}=?" for n in names)
         cql = f"SELECT * FROM {t.name} WHERE {where}"
         if reverse and t.clustering_key:
-            flipped = ", ".join(f"{k} {'ASC' if k in t.descending else 'DESC'}" for k in t.clustering_key)
+            flipped = ", ".join(f"{q(k)} {'ASC' if k in t.descending else 'DESC'}" for k in t.clustering_key)
             cql += f" ORDER BY {flipped}"
         if limit is not None:
             cql += " LIMIT ?"

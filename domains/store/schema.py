@@ -277,3 +277,19 @@ REFUNDS_BY_CHARGE = table(
     clustering_key=("idempotency_key",),
     purpose="a charge's refunds",
 )
+
+# --- web ---------------------------------------------------------------------------------
+
+IDEMPOTENCY = table(
+    "idempotency",
+    {
+        "scope": Col.TEXT,  # the cart (or client) the key belongs to
+        "key": Col.TEXT,
+        "state": Col.TEXT,  # in_progress | done
+        "status": Col.INT,
+        "body": Col.JSON,
+        "created_at": Col.TIMESTAMP,
+    },
+    ("scope", "key"),
+    purpose="replay the first response of a retried mutating API call (Idempotency-Key)",
+)
