@@ -58,6 +58,8 @@ WSGI_APPLICATION = "storefront.wsgi.application"
 DATABASES: dict = {}
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "0") == "1"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 USE_TZ = True
 STATIC_URL = "/static/"  # no static files: styles are inline, images are rendered SVG
 TIME_ZONE = "UTC"

@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from .admin_panel import views as admin_views
+from .api import cart as cart_api
 from .api import search as search_api
 from .health import healthz
 from .shop import browse
@@ -11,6 +12,14 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/search", search_api.SearchView.as_view(), name="api-search"),
     path("api/products/<str:product_id>", search_api.ProductView.as_view(), name="api-product"),
+    path("api/cart", cart_api.CartView.as_view(), name="api-cart"),
+    path("api/cart/items", cart_api.CartItemsView.as_view(), name="api-cart-items"),
+    path("api/cart/items/<str:line_id>", cart_api.CartItemView.as_view(), name="api-cart-item"),
+    path("api/cart/coupon", cart_api.CouponView.as_view(), name="api-cart-coupon"),
+    path("api/checkout", cart_api.CheckoutView.as_view(), name="api-checkout"),
+    path("api/checkout/shipping", cart_api.ShippingView.as_view(), name="api-checkout-shipping"),
+    path("api/checkout/payment", cart_api.PaymentView.as_view(), name="api-checkout-payment"),
+    path("api/checkout/submit", cart_api.SubmitView.as_view(), name="api-checkout-submit"),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),

@@ -1,0 +1,230 @@
+"""The JSON cart and checkout API. The cart id travels in an httpOnly cookie and, for API
+clients, in the `X-Cart-Id` header; every call goes to Temporal (updates return the cart,
+reads are queries)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from pydantic import ValidationError as PydanticError
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from domains.cart import client as carts
+from domains.cart.client import ShopError
+from domains.cart.messages import MAX_QUANTITY
+from domains.orders.messages import Address
+
+from .. import services
+from .errors import ApiError
+from .idempotency import idempotent
+from .shop_errors import api_error
+
+COOKIE = "cart_id"
+HEADER = "X-Cart-Id"
+_CART_ID_CHARS = set("0123456789abcdef")
+
+
+def cart_id_of(request: Request) -> str | None:
+    value = (request.headers.get(HEADER) or request.COOKIES.get(COOKIE) or "").strip().lower()
+    if not value:
+        return None
+    if len(value) != 32 or not set(value) <= _CART_ID_CHARS:
+        raise ApiError("invalid_parameter", f"{HEADER}: not a cart id", parameter=HEADER)
+    return value
+
+
+def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run a domain client call on the process's Temporal loop; domain refusals become API errors."""
+    try:
+        return services.temporal().run(lambda client: fn(client, *args))
+    except ShopError as exc:
+        raise api_error(exc) from None
+    except (TimeoutError, ConnectionError, RuntimeError) as exc:
+        raise ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
+                       status.HTTP_503_SERVICE_UNAVAILABLE) from None
+
+
+def with_cart_id(response: Response, cart_id: str) -> Response:
+    response[HEADER] = cart_id
+    response.set_cookie(COOKIE, cart_id, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax",
+                        secure=services.settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def empty_cart() -> dict:
+    return {"id": None, "version": 0, "status": "active", "currency": "USD", "lines": [], "item_count": 0,
+            "subtotal": 0, "discount": 0, "tax_estimate": 0, "total": 0, "coupon": None}
+
+
+def _require_cart(request: Request) -> str:
+    cart_id = cart_id_of(request)
+    if cart_id is None:
+        raise ApiError("not_found", "there is no cart yet: add an item first", status.HTTP_404_NOT_FOUND)
+    return cart_id
+
+
+class AddItemBody(serializers.Serializer):
+    variant_id = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
+
+
+class QuantityBody(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+
+
+class CouponBody(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+
+
+class PaymentBody(serializers.Serializer):
+    token = serializers.CharField(max_length=100)
+
+
+class ShippingBody(serializers.Serializer):
+    email = serializers.EmailField(max_length=200)
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    address1 = serializers.CharField(max_length=200)
+    address2 = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+    city = serializers.CharField(max_length=100)
+    state = serializers.CharField(min_length=2, max_length=50)
+    postal_code = serializers.CharField(min_length=3, max_length=20)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", help_text="ISO 3166 two-letter code")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+
+
+def _body(serializer: type[serializers.Serializer], request: Request) -> dict:
+    checked = serializer(data=request.data)
+    checked.is_valid(raise_exception=True)
+    return checked.validated_data
+
+
+_CART_HEADER = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                                description="The cart id (API clients); browsers use the cart_id cookie.")
+_IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                                description="Makes a retried mutating call safe: the first response is replayed.")
+
+
+class CartView(APIView):
+    @extend_schema(operation_id="get_cart", parameters=[_CART_HEADER], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        cart_id = cart_id_of(request)
+        if cart_id is None:
+            return Response(empty_cart())
+        return Response(call(carts.get_cart, cart_id).model_dump(mode="json"))
+
+
+class CartItemsView(APIView):
+    @extend_schema(operation_id="add_cart_item", request=AddItemBody, parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        body = _body(AddItemBody, request)
+        cart_id = cart_id_of(request)
+        created = cart_id is None
+        cart_id = cart_id or uuid.uuid4().hex
+
+        def run() -> Response:
+            cart = call(carts.add_item, cart_id, body["variant_id"], body["quantity"])
+            return Response(cart.model_dump(mode="json"), status=201 if created else 200)
+
+        return with_cart_id(idempotent(request, cart_id, run), cart_id)
+
+
+class CartItemView(APIView):
+    @extend_schema(operation_id="change_cart_item", request=QuantityBody, parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={200: OpenApiTypes.OBJECT})
+    def patch(self, request: Request, line_id: str) -> Response:
+        cart_id = _require_cart(request)
+        body = _body(QuantityBody, request)
+        return idempotent(request, cart_id, lambda: Response(
+            call(carts.change_quantity, cart_id, line_id, body["quantity"]).model_dump(mode="json")))
+
+    @extend_schema(operation_id="remove_cart_item", parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={200: OpenApiTypes.OBJECT})
+    def delete(self, request: Request, line_id: str) -> Response:
+        cart_id = _require_cart(request)
+        return idempotent(request, cart_id, lambda: Response(
+            call(carts.remove_line, cart_id, line_id).model_dump(mode="json")))
+
+
+class CouponView(APIView):
+    @extend_schema(operation_id="apply_coupon", request=CouponBody, parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+        body = _body(CouponBody, request)
+        return idempotent(request, cart_id, lambda: Response(
+            call(carts.apply_coupon, cart_id, body["code"]).model_dump(mode="json")))
+
+    @extend_schema(operation_id="remove_coupon", parameters=[_CART_HEADER], responses={200: OpenApiTypes.OBJECT})
+    def delete(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+        return Response(call(carts.remove_coupon, cart_id).model_dump(mode="json"))
+
+
+class CheckoutView(APIView):
+    @extend_schema(operation_id="begin_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+
+        def run() -> Response:
+            call(carts.begin_checkout, cart_id)
+            return Response(call(carts.get_checkout, cart_id).model_dump(mode="json"), status=201)
+
+        return idempotent(request, cart_id, run)
+
+    @extend_schema(operation_id="get_checkout", parameters=[_CART_HEADER], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response(call(carts.get_checkout, _require_cart(request)).model_dump(mode="json"))
+
+    @extend_schema(operation_id="cancel_checkout", parameters=[_CART_HEADER], responses={200: OpenApiTypes.OBJECT})
+    def delete(self, request: Request) -> Response:
+        return Response(call(carts.cancel_checkout, _require_cart(request)).model_dump(mode="json"))
+
+
+class ShippingView(APIView):
+    @extend_schema(operation_id="set_shipping", request=ShippingBody, parameters=[_CART_HEADER],
+                   responses={200: OpenApiTypes.OBJECT})
+    def put(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+        body = _body(ShippingBody, request)
+        try:
+            address = Address(**{k: v for k, v in body.items() if v not in ("", None)})
+        except PydanticError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "address"
+            raise ApiError("invalid_parameter", f"{field}: {first['msg']}", parameter=field) from None
+        return Response(call(carts.set_shipping, cart_id, address).model_dump(mode="json"))
+
+
+class PaymentView(APIView):
+    @extend_schema(operation_id="set_payment", request=PaymentBody, parameters=[_CART_HEADER],
+                   responses={200: OpenApiTypes.OBJECT})
+    def put(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+        token = _body(PaymentBody, request)["token"]
+        return Response(call(carts.set_payment, cart_id, token).model_dump(mode="json"))
+
+
+class SubmitView(APIView):
+    @extend_schema(operation_id="submit_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY],
+                   responses={200: OpenApiTypes.OBJECT, 402: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        cart_id = _require_cart(request)
+
+        def run() -> Response:
+            view = call(carts.submit, cart_id)
+            if view.error is not None:  # back at payment: say why, with the checkout to show
+                raise api_error(ShopError(view.error.code, view.error.message,
+                                          {"checkout": view.model_dump(mode="json")}))
+            return Response(view.model_dump(mode="json"))
+
+        return idempotent(request, cart_id, run)
