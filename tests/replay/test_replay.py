@@ -1,0 +1,38 @@
+"""Recorded histories of the main paths must replay on today's workflow code.
+
+A change that would make a running cart, checkout, order or the inventory service
+non-deterministic fails here (use workflow.patched for such changes, then re-record
+with `python -m tests.replay.record`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domains.cart.workflows import CartWorkflow
+from domains.catalog.workflows import ReindexCatalog
+from domains.checkout.workflows import CheckoutWorkflow
+from domains.inventory.workflows import InventoryService
+from domains.orders.workflows import OrderWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
+
+
+def test_histories_cover_the_main_paths():
+    kinds = {p.stem.rsplit("-", 1)[0] for p in HISTORIES}
+    assert {"cart", "checkout", "order", "inventory"} <= kinds
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_deterministically(path):
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, InventoryService, ReindexCatalog],
+        data_converter=pydantic_data_converter,
+    )
+    await replayer.replay_workflow(history)  # raises on any non-determinism
