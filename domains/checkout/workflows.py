@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
 _QUICK = dict(start_to_close_timeout=timedelta(seconds=30),
               retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
-_PAYMENT = dict(start_to_close_timeout=timedelta(seconds=30),
+_PAYMENT = dict(start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                          maximum_interval=timedelta(seconds=10), maximum_attempts=5))
 
