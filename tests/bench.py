@@ -133,6 +133,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "search.json").write_text(json.dumps(results, indent=2))
 
+    from .bench_cart import main as cart_bench
+
+    (out / "cart.json").write_text(json.dumps(cart_bench(), indent=2))
+
 
 if __name__ == "__main__":
     main()

@@ -103,7 +103,7 @@ class CartWorkflow:
         return others + quantity
 
     async def _hold(self, sku: str, units: int, what: str, can_have: int | None = None) -> None:
-        result = await workflow.execute_activity_method(
+        result = await workflow.execute_local_activity_method(
             CartActivities.hold_stock,
             HoldInput(owner=self._owner, sku=sku, quantity=units, ttl_seconds=self.state.settings.hold_ttl_seconds),
             **_STOCK)
@@ -122,7 +122,9 @@ class CartWorkflow:
             self.state.lines.remove(line)
 
     async def _add(self, request: AddItem) -> None:
-        info = await workflow.execute_activity_method(CartActivities.variant_info, request.variant_id, **_READ)
+        # Local activities: a shopper waits on this path, and they skip a task-queue round trip.
+        info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
+                                                            **_READ)
         line = next((li for li in self.state.lines if li.variant.variant_id == info.variant_id), None)
         quantity = (line.quantity if line else 0) + request.quantity
         if quantity > MAX_QUANTITY:

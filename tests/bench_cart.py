@@ -1,0 +1,157 @@
+"""Cart and checkout figures for `make bench`: add-to-cart through HTTP against the floor
+of a bare update-with-start on the same Temporal server, and a whole checkout.
+
+Everything runs on this machine: a dev server, the shop's workers in this process, and
+the real WSGI application on a loopback port, called over HTTP from client threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from .floor_workflow import Floor
+
+SAMPLES = 120
+CHECKOUTS = 15
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _summary(ms: list[float]) -> dict:
+    ordered = sorted(ms)
+    return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(ordered[int(len(ordered) * .95) - 1], 1)}
+
+
+def _http(base: str, method: str, path: str, body: dict | None = None, cart: str | None = None) -> tuple[int, dict, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **({"X-Cart-Id": cart} if cart else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), dict(exc.headers)
+
+
+async def run_bench() -> dict:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    from domains.catalog.importer import parse_catalog
+    from domains.catalog.loader import seed_stock, write_catalog
+    from domains.config import load_config
+    from domains.store.sqlite import SqliteStore
+    from fixtures.generator import generate_catalog
+    from projections.search.sqlite_fts import SqliteProductIndex
+    from storefront import services
+
+    from .shop_harness import running_shop
+
+    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
+    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary, data_converter=pydantic_data_converter,
+                                                dev_server_extra_args=["--log-level", "error"])
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        catalog = parse_catalog(generate_catalog(seed=9, product_count=200))
+        store = SqliteStore(tmp / "store.sqlite3")
+        store.create_schema()
+        write_catalog(catalog, store)
+        seed_stock(store, catalog, 100_000)
+        index = SqliteProductIndex(tmp / "search.sqlite3")
+        index.ensure()
+        settings.COMMERCE = dataclasses.replace(load_config(), data_dir=tmp, store_backend="sqlite",
+                                                search_backend="sqlite",
+                                                temporal_address=env.client.service_client.config.target_host)
+        services.reset()
+        server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_Quiet)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        variants = [v.id for v in catalog.variants if v.available]
+
+        async with running_shop(env.client, store, index), Worker(env.client, task_queue="floor", workflows=[Floor]):
+            async def floor_once() -> float:
+                op = WithStartWorkflowOperation(Floor.run, id=f"floor-{uuid.uuid4().hex}", task_queue="floor",
+                                                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+                started = time.perf_counter()
+                await env.client.execute_update_with_start_workflow(Floor.bump, 1, start_workflow_operation=op)
+                return (time.perf_counter() - started) * 1000
+
+            def add_once(i: int) -> float:
+                started = time.perf_counter()
+                status, _, _ = _http(base, "POST", "/api/cart/items", {"variant_id": variants[i % len(variants)]})
+                assert status == 201, status
+                return (time.perf_counter() - started) * 1000
+
+            def checkout_once(i: int) -> float:
+                _, _, headers = _http(base, "POST", "/api/cart/items", {"variant_id": variants[i % len(variants)]})
+                cart = headers["X-Cart-Id"]
+                started = time.perf_counter()
+                _http(base, "POST", "/api/checkout", cart=cart)
+                _http(base, "PUT", "/api/checkout/shipping", {
+                    "email": "b@example.com", "first_name": "B", "last_name": "Ench", "address1": "1 Loop",
+                    "city": "Austin", "state": "TX", "postal_code": "73301", "country": "US"}, cart=cart)
+                _http(base, "PUT", "/api/checkout/payment", {"token": "tok_success"}, cart=cart)
+                status, body, _ = _http(base, "POST", "/api/checkout/submit", cart=cart)
+                assert status == 200 and body["confirmation_code"], body
+                return (time.perf_counter() - started) * 1000
+
+            for i in range(10):  # warm up both paths
+                await floor_once()
+                await asyncio.to_thread(add_once, i)
+            floor, adds = [], []
+            for i in range(SAMPLES):  # interleaved, so both see the same machine
+                floor.append(await floor_once())
+                adds.append(await asyncio.to_thread(add_once, i))
+            checkouts = [await asyncio.to_thread(checkout_once, i) for i in range(CHECKOUTS)]
+        server.shutdown()
+        f, a = _summary(floor), _summary(adds)
+        return {"floor_update_with_start": f, "add_to_cart_http": a,
+                "ratio_median": round(a["median_ms"] / f["median_ms"], 2), "checkout_begin_to_placed": _summary(checkouts),
+                "samples": SAMPLES, "checkouts": CHECKOUTS}
+    finally:
+        await env.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> dict:
+    result = asyncio.run(run_bench())
+    f, a, c = result["floor_update_with_start"], result["add_to_cart_http"], result["checkout_begin_to_placed"]
+    print(f"\ncart ({result['samples']} samples each, interleaved; {result['checkouts']} checkouts)")
+    print(f"  bare update-with-start (floor)   median {f['median_ms']:7.1f} ms   p95 {f['p95_ms']:7.1f} ms")
+    print(f"  add-to-cart over HTTP            median {a['median_ms']:7.1f} ms   p95 {a['p95_ms']:7.1f} ms"
+          f"   {result['ratio_median']:.2f}x the floor")
+    print(f"  checkout, begin to placed        median {c['median_ms']:7.1f} ms   p95 {c['p95_ms']:7.1f} ms")
+    return result
+
+
+if __name__ == "__main__":
+    main()
