@@ -50,7 +50,11 @@ TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [],
     "APP_DIRS": True,
-    "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.template.context_processors.csrf",
+        "storefront.shop.cart_pages.cart_badge",
+    ]},
 }]
 WSGI_APPLICATION = "storefront.wsgi.application"
 

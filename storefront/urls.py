@@ -5,7 +5,7 @@ from .admin_panel import views as admin_views
 from .api import cart as cart_api
 from .api import search as search_api
 from .health import healthz
-from .shop import browse
+from .shop import browse, cart_pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -22,6 +22,11 @@ urlpatterns = [
     path("api/checkout/submit", cart_api.SubmitView.as_view(), name="api-checkout-submit"),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),
+    path("shop/cart", cart_pages.cart_page, name="shop-cart"),
+    path("shop/cart/add", cart_pages.add_to_cart, name="shop-cart-add"),
+    path("shop/cart/change", cart_pages.cart_change, name="shop-cart-change"),
+    path("shop/checkout", cart_pages.checkout_page, name="shop-checkout"),
+    path("shop/checkout/action", cart_pages.checkout_action, name="shop-checkout-action"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
     path("admin/", admin_views.dashboard, name="admin-dashboard"),
 ]

@@ -31,13 +31,23 @@ HEADER = "X-Cart-Id"
 _CART_ID_CHARS = set("0123456789abcdef")
 
 
+def _valid(value: str) -> bool:
+    return len(value) == 32 and set(value) <= _CART_ID_CHARS
+
+
 def cart_id_of(request: Request) -> str | None:
     value = (request.headers.get(HEADER) or request.COOKIES.get(COOKIE) or "").strip().lower()
     if not value:
         return None
-    if len(value) != 32 or not set(value) <= _CART_ID_CHARS:
+    if not _valid(value):
         raise ApiError("invalid_parameter", f"{HEADER}: not a cart id", parameter=HEADER)
     return value
+
+
+def cart_id_of_cookie(request) -> str | None:
+    """Pages trust only the cookie; a malformed one is ignored (a new cart starts)."""
+    value = request.COOKIES.get(COOKIE, "").strip().lower()
+    return value if _valid(value) else None
 
 
 def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:

@@ -6,6 +6,13 @@ from domains.catalog.loader import index_catalog, seed_stock, write_catalog
 from domains.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
 
+import dataclasses
+
+from django.conf import settings
+
+from domains.config import load_config
+from storefront import services
+
 from ..shop_harness import running_shop
 
 
@@ -27,3 +34,18 @@ async def shop(temporal_env, tmp_path, small_catalog):
 def variant(small_catalog):
     """An available variant whose blank SKU no other product of the catalog uses... or any available one."""
     return next(v for v in small_catalog.variants if v.available)
+
+
+@pytest.fixture
+def api(shop, temporal_env, tmp_path):
+    """Django pointed at this test's store and Temporal server."""
+    target = temporal_env.client.service_client.config.target_host
+    config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite", search_backend="sqlite",
+                                 temporal_address=target)
+    previous, settings.COMMERCE = settings.COMMERCE, config
+    services.reset()
+    yield shop
+    settings.COMMERCE = previous
+    services.reset()
+
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,19 +16,6 @@ from storefront import services
 
 SHIPPING = {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper", "address1": "1 Navy Way",
             "city": "Arlington", "state": "VA", "postal_code": "22202", "country": "US"}
-
-
-@pytest.fixture
-def api(shop, temporal_env, tmp_path):
-    """Django pointed at this test's store and Temporal server."""
-    target = temporal_env.client.service_client.config.target_host
-    config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite", search_backend="sqlite",
-                                 temporal_address=target)
-    previous, settings.COMMERCE = settings.COMMERCE, config
-    services.reset()
-    yield shop
-    settings.COMMERCE = previous
-    services.reset()
 
 
 def run(fn, *args, **kw):

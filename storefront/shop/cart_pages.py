@@ -1,0 +1,209 @@
+"""Cart and checkout pages: plain forms (POST, CSRF-protected, redirect after success),
+each calling the same domain client functions as the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+from pydantic import ValidationError
+
+from domains.cart import client as carts
+from domains.cart.client import ShopError
+from domains.cart.messages import MAX_QUANTITY
+from domains.checkout.messages import Step
+from domains.orders.messages import Address
+
+from .. import services
+from ..api.cart import COOKIE, cart_id_of_cookie
+from .browse import money
+
+STEPS = (("shipping", "Shipping"), ("payment", "Payment"), ("review", "Review"), ("complete", "Confirmation"))
+TOKENS = (("tok_success", "Test card: succeeds"), ("tok_declined", "Test card: declined"),
+          ("tok_insufficient_funds", "Test card: insufficient funds"),
+          ("tok_flaky", "Test card: gateway fails twice, then succeeds"))
+
+
+MESSAGES = {
+    "InsufficientStock": "Not enough of that item is left.",
+    "UnknownVariant": "That item is no longer sold.",
+    "UnknownLine": "That line is no longer in your cart.",
+    "UnknownCoupon": "That coupon code is not valid.",
+    "CartEmpty": "Your cart is empty.",
+    "CartClosed": "That cart has ended; a new one has been started.",
+    "InvalidStep": "That step is not available right now.",
+    "CheckoutClosed": "This checkout has ended.",
+    "PaymentDeclined": "The card was declined. Try another payment method.",
+    "InsufficientFunds": "The card has insufficient funds. Try another payment method.",
+    "InvalidToken": "Choose one of the payment methods.",
+    "bad_quantity": "Quantities are whole numbers from 1 to 99.",
+}
+
+
+def _message(code: str | None) -> str | None:
+    if not code:
+        return None
+    if code.startswith("check_"):
+        return f"Please check the {code.removeprefix('check_').replace('_', ' ')} field."
+    return MESSAGES.get(code, "Something went wrong; please try again.")
+
+
+def _call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    return services.temporal().run(lambda client: fn(client, *args))
+
+
+def _redirect(to: str, cart_id: str | None = None, error: str | None = None) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(to + (("?error=" + error) if error else ""))
+    if cart_id:
+        response.set_cookie(COOKIE, cart_id, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax",
+                            secure=services.settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def _money_lines(view: Any) -> list[dict]:
+    return [{**line.model_dump(), "unit": money(line.unit_price), "total": money(line.line_total)}
+            if hasattr(line, "model_dump") else {**line, "unit": money(line["unit_price"]),
+                                                  "total": money(line["line_total"])}
+            for line in view.lines]
+
+
+def _quantity(value: str | None, lowest: int) -> int | None:
+    try:
+        n = int(value or "")
+    except ValueError:
+        return None
+    return n if lowest <= n <= MAX_QUANTITY else None
+
+
+@require_POST
+def add_to_cart(request: HttpRequest) -> HttpResponse:
+    variant_id = request.POST.get("variant_id", "")[:100]
+    quantity = _quantity(request.POST.get("quantity", "1"), 1)
+    back = request.POST.get("next") or "/shop/cart"
+    if not variant_id or quantity is None:
+        return _redirect("/shop/cart", error="bad_quantity")
+    cart_id = cart_id_of_cookie(request) or uuid.uuid4().hex
+    try:
+        _call(carts.add_item, cart_id, variant_id, quantity)
+    except ShopError as exc:
+        if exc.code == "CartClosed":  # the old cart ended: start a new one
+            cart_id = uuid.uuid4().hex
+            _call(carts.add_item, cart_id, variant_id, quantity)
+        else:
+            return _redirect(back if back.startswith("/shop/") else "/shop/cart", cart_id, exc.code)
+    return _redirect("/shop/cart", cart_id)
+
+
+@require_GET
+def cart_page(request: HttpRequest) -> HttpResponse:
+    cart_id = cart_id_of_cookie(request)
+    cart = None
+    if cart_id:
+        try:
+            cart = _call(carts.get_cart, cart_id)
+        except ShopError:
+            cart = None
+    if cart is not None and cart.status == "checking_out":
+        return HttpResponseRedirect("/shop/checkout")
+    return render(request, "shop/cart.html", {
+        "cart": cart, "lines": _money_lines(cart) if cart else [], "error": _message(request.GET.get("error")),
+        "totals": cart and {k: money(getattr(cart, k)) for k in ("subtotal", "discount", "tax_estimate", "total")},
+    })
+
+
+@require_POST
+def cart_change(request: HttpRequest) -> HttpResponse:
+    cart_id = cart_id_of_cookie(request)
+    if not cart_id:
+        return _redirect("/shop/cart")
+    action, line_id = request.POST.get("action", ""), request.POST.get("line_id", "")
+    try:
+        if action == "update":
+            quantity = _quantity(request.POST.get("quantity"), 0)
+            if quantity is None:
+                return _redirect("/shop/cart", error="bad_quantity")
+            _call(carts.change_quantity, cart_id, line_id, quantity)
+        elif action == "remove":
+            _call(carts.remove_line, cart_id, line_id)
+        elif action == "coupon":
+            _call(carts.apply_coupon, cart_id, request.POST.get("code", "")[:40] or "-")
+        elif action == "remove_coupon":
+            _call(carts.remove_coupon, cart_id)
+        elif action == "checkout":
+            _call(carts.begin_checkout, cart_id)
+            return _redirect("/shop/checkout")
+    except ShopError as exc:
+        return _redirect("/shop/cart", error=exc.code)
+    return _redirect("/shop/cart")
+
+
+@require_GET
+def checkout_page(request: HttpRequest) -> HttpResponse:
+    cart_id = cart_id_of_cookie(request)
+    if not cart_id:
+        return HttpResponseRedirect("/shop/cart")
+    try:
+        view = _call(carts.get_checkout, cart_id)
+    except ShopError:
+        return HttpResponseRedirect("/shop/cart")
+    step = view.step.value
+    if step == Step.CANCELLED:
+        return HttpResponseRedirect("/shop/cart")
+    current = "complete" if step in ("complete", "placing") else step
+    order = [s for s, _ in STEPS]
+    return render(request, "shop/checkout.html", {
+        "view": view, "step": current,
+        "error": _message(request.GET.get("error")) or (view.error and view.error.message),
+        "progress": [{"key": k, "label": label, "done": order.index(k) < order.index(current),
+                      "current": k == current} for k, label in STEPS],
+        "lines": _money_lines(view), "tokens": TOKENS, "address": view.shipping_address,
+        "amounts": {k: money(getattr(view, k)) if getattr(view, k) is not None else None
+                    for k in ("subtotal", "discount", "shipping", "tax", "total")},
+    })
+
+
+@require_POST
+def checkout_action(request: HttpRequest) -> HttpResponse:
+    cart_id = cart_id_of_cookie(request)
+    if not cart_id:
+        return HttpResponseRedirect("/shop/cart")
+    action = request.POST.get("action", "")
+    try:
+        if action == "shipping":
+            fields = ("email", "first_name", "last_name", "address1", "address2", "city", "state", "postal_code",
+                      "country", "phone")
+            data = {f: request.POST.get(f, "").strip() for f in fields}
+            try:
+                address = Address(**{k: v for k, v in data.items() if v})
+            except ValidationError as exc:
+                field = exc.errors()[0]["loc"][0]
+                return _redirect("/shop/checkout", error=f"check_{field}")
+            _call(carts.set_shipping, cart_id, address)
+        elif action == "payment":
+            _call(carts.set_payment, cart_id, request.POST.get("token", "")[:100])
+        elif action in ("back_shipping", "back_payment"):
+            _call(carts.go_to, cart_id, Step.SHIPPING if action == "back_shipping" else Step.PAYMENT)
+        elif action == "place":
+            _call(carts.submit, cart_id)
+        elif action == "cancel":
+            _call(carts.cancel_checkout, cart_id)
+            return HttpResponseRedirect("/shop/cart")
+    except ShopError as exc:
+        return _redirect("/shop/checkout", error=exc.code)
+    return HttpResponseRedirect("/shop/checkout")
+
+
+def cart_badge(request: HttpRequest) -> dict:
+    """Context processor: the item count in the header, from the cart workflow's query."""
+    cart_id = cart_id_of_cookie(request) if request.path.startswith("/shop/") else None
+    if not cart_id:
+        return {"cart_count": 0}
+    try:
+        cart = _call(carts.get_cart, cart_id)
+    except Exception:  # noqa: BLE001 - the badge never breaks a page
+        return {"cart_count": 0}
+    return {"cart_count": cart.item_count if cart.status in ("active", "checking_out") else 0}
