@@ -61,7 +61,20 @@ def seed_stock(store: Store, catalog: Catalog, units: int = DEFAULT_STOCK) -> in
     Stock that exists is left alone: after the first start the inventory service owns it,
     and a re-import must not reset live counts.
     """
-    skus = sorted({v.blank_sku for v in catalog.variants})
+    return _seed(store, sorted({v.blank_sku for v in catalog.variants}), units)
+
+
+def seed_stock_from_store(store: Store, units: int = DEFAULT_STOCK) -> int:
+    """The same for a catalog loaded before stock was kept (reads the variants table once)."""
+    skus, cursor = set(), None
+    while True:
+        rows, cursor = store.scan(schema.VARIANTS.name, page_size=2000, cursor=cursor)
+        skus |= {r["blank_sku"] for r in rows}
+        if cursor is None:
+            return _seed(store, sorted(skus), units)
+
+
+def _seed(store: Store, skus: list[str], units: int) -> int:
     known = {r["sku"] for r in store.get_many(schema.STOCK.name, [{"sku": s} for s in skus])}
     now = datetime.now(UTC)
     new = [{"sku": s, "on_hand": units, "reserved": 0, "committed": 0, "available": units, "updated_at": now}

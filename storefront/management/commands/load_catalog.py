@@ -15,8 +15,10 @@ from domains.catalog.loader import (
     index_catalog,
     mark_loaded,
     seed_stock,
+    seed_stock_from_store,
     write_catalog,
 )
+from domains.store import schema
 from domains.store import open_store
 from projections.search import open_index
 
@@ -38,6 +40,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         store = open_store(settings.COMMERCE)
         if if_empty and (loaded := catalog_loaded(store)):
+            if not store.scan(schema.STOCK.name, page_size=1)[0]:  # loaded before stock was kept
+                self.stdout.write(f"seeded stock for {seed_stock_from_store(store, stock)} blank SKUs")
             self.stdout.write(f"catalog already loaded ({loaded['products']} products); nothing to do")
             return
         try:
