@@ -246,6 +246,31 @@ class CartWorkflow:
             )
             return await self._changed()
 
+    # Validators refuse a closed cart before the update enters history.
+    @add_item.validator
+    def _open_for_add(self, request: AddItem) -> None:
+        self._check_open()
+
+    @change_quantity.validator
+    def _open_for_change(self, request: ChangeQuantity) -> None:
+        self._check_open()
+        self._line(request.line_id)
+
+    @remove_line.validator
+    def _open_for_remove(self, request: RemoveLine) -> None:
+        self._check_open()
+        self._line(request.line_id)
+
+    @apply_coupon.validator
+    def _open_for_coupon(self, request: ApplyCoupon) -> None:
+        self._check_open()
+
+    @begin_checkout.validator
+    def _ready_for_checkout(self) -> None:
+        self._check_open()
+        if not self.state.lines and self.state.status != CartStatus.CHECKING_OUT:
+            raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
+
     @workflow.signal
     def checkout_ended(self, event: CheckoutEnded) -> None:
         if event.checkout_id != self.state.checkout_id:
