@@ -33,6 +33,11 @@ def temporal() -> TemporalBridge:
     return TemporalBridge(settings.COMMERCE)
 
 
+def call(fn, *args):
+    """`await fn(client, *args)` for a domain client function, on this process's Temporal loop."""
+    return temporal().run(lambda client: fn(client, *args))
+
+
 _names_lock = threading.Lock()
 _names: tuple[float, dict[str, str]] = (0.0, {})
 COLLECTION_NAMES_TTL = 60.0

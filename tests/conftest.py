@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from domains.catalog.importer import parse_catalog
-from domains.catalog.loader import index_catalog, mark_loaded, write_catalog
 from domains.catalog.models import Catalog
 from domains.config import load_config
 from domains.store.sqlite import SqliteStore
@@ -19,6 +18,7 @@ from fixtures.generator import generate_catalog
 from projections.search.sqlite_fts import SqliteProductIndex
 
 from . import engines
+from .embedded import load_embedded
 
 SMALL_CATALOG = 240  # products: enough for every facet to have several values, quick to load
 
@@ -104,12 +104,7 @@ def shop(tmp_path_factory, small_catalog):
 
     data_dir = tmp_path_factory.mktemp("shop")
     config = dataclasses.replace(load_config(), data_dir=data_dir, store_backend="sqlite", search_backend="sqlite")
-    store = SqliteStore(config.sqlite_store_path)
-    store.create_schema()
-    index = SqliteProductIndex(config.sqlite_search_path)
-    write_catalog(small_catalog, store)
-    index_catalog(small_catalog, index)
-    mark_loaded(store, small_catalog)
+    load_embedded(data_dir, small_catalog)
     previous = settings.COMMERCE
     settings.COMMERCE = config
     services.reset()

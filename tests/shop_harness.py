@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from domains.cart.activities import CartActivities
 from domains.cart.queue import TASK_QUEUE as CART_QUEUE
-from domains.cart.workflows import CartWorkflow
-from domains.checkout.activities import CheckoutActivities
 from domains.checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
-from domains.checkout.workflows import CheckoutWorkflow
-from domains.inventory.activities import InventoryActivities
-from domains.inventory.workflows import InventoryService
+from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
-from domains.orders.workflows import OrderWorkflow
+from workers.registry import QUEUES, Dependencies
 
 
 @dataclass
@@ -39,21 +34,14 @@ class Shop:
 
 
 def workers_for(client: Client, store, index, inventory: dict, executor) -> list[Worker]:
-    inv = InventoryActivities(store, index)
-    cart = CartActivities(store, client, inventory)
-    checkout = CheckoutActivities(store, client, inventory)
-    common = {"activity_executor": executor}
-    return [
-        Worker(client, task_queue=inventory["task_queue"], workflows=[InventoryService],
-               activities=[inv.load_stock, inv.project_stock], **common),
-        Worker(client, task_queue=CART_QUEUE, workflows=[CartWorkflow], activities=[
-            cart.variant_info, cart.find_coupon, cart.hold_stock, cart.transfer_stock, cart.renew_stock,
-            cart.release_stock, cart.record_event], **common),
-        Worker(client, task_queue=CHECKOUT_QUEUE, workflows=[CheckoutWorkflow], activities=[
-            checkout.quote, checkout.charge, checkout.refund, checkout.confirm_stock, checkout.cancel_stock,
-            checkout.release_stock, checkout.create_order, checkout.start_order], **common),
-        Worker(client, task_queue=ORDERS_QUEUE, workflows=[OrderWorkflow], activities=[], **common),
-    ]
+    """The production registry's queues; only the inventory service moves to its own queue."""
+    deps = Dependencies(store=store, index=index, client=client, inventory=inventory)
+    workers = []
+    for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE):
+        spec = QUEUES[queue](deps)
+        workers.append(Worker(client, task_queue=inventory["task_queue"] if queue == INVENTORY_QUEUE else queue,
+                              workflows=spec.workflows, activities=spec.activities, activity_executor=executor))
+    return workers
 
 
 @asynccontextmanager

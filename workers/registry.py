@@ -7,7 +7,7 @@ can be scaled apart. Dependencies (store, index) are opened once per process and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.client import Client
@@ -21,6 +21,8 @@ class Dependencies:
     store: Store
     index: ProductIndex
     client: Client  # activities that talk to other workflows (inventory, orders) use it
+    # Where the inventory service is (workflow_id / task_queue); empty means the real one.
+    inventory: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -29,49 +31,45 @@ class QueueSpec:
     activities: list[Callable[..., Any]]
 
 
+def activities_of(instance: object) -> list[Callable[..., Any]]:
+    """Every @activity.defn method of an activities object, so no list is kept by hand."""
+    return [getattr(instance, name) for name in dir(type(instance))
+            if hasattr(getattr(type(instance), name), "__temporal_activity_definition")]
+
+
 def _catalog(deps: Dependencies) -> QueueSpec:
     from domains.catalog.activities import CatalogActivities
     from domains.catalog.workflows import ReindexCatalog
 
-    acts = CatalogActivities(deps.store, deps.index)
-    return QueueSpec(
-        workflows=[ReindexCatalog],
-        activities=[acts.count_products, acts.begin_rebuild, acts.index_products, acts.finish_rebuild],
-    )
+    return QueueSpec([ReindexCatalog], activities_of(CatalogActivities(deps.store, deps.index)))
 
 
 def _inventory(deps: Dependencies) -> QueueSpec:
     from domains.inventory.activities import InventoryActivities
     from domains.inventory.workflows import InventoryService
 
-    acts = InventoryActivities(deps.store, deps.index)
-    return QueueSpec(workflows=[InventoryService], activities=[acts.load_stock, acts.project_stock])
+    return QueueSpec([InventoryService], activities_of(InventoryActivities(deps.store, deps.index)))
 
 
 def _cart(deps: Dependencies) -> QueueSpec:
     from domains.cart.activities import CartActivities
     from domains.cart.workflows import CartWorkflow
 
-    acts = CartActivities(deps.store, deps.client)
-    return QueueSpec(workflows=[CartWorkflow], activities=[
-        acts.variant_info, acts.find_coupon, acts.hold_stock, acts.transfer_stock, acts.renew_stock,
-        acts.release_stock, acts.record_event])
+    return QueueSpec([CartWorkflow], activities_of(CartActivities(deps.store, deps.client, deps.inventory)))
 
 
 def _checkout(deps: Dependencies) -> QueueSpec:
     from domains.checkout.activities import CheckoutActivities
     from domains.checkout.workflows import CheckoutWorkflow
 
-    acts = CheckoutActivities(deps.store, deps.client)
-    return QueueSpec(workflows=[CheckoutWorkflow], activities=[
-        acts.quote, acts.charge, acts.refund, acts.confirm_stock, acts.cancel_stock, acts.release_stock,
-        acts.create_order, acts.start_order])
+    return QueueSpec([CheckoutWorkflow],
+                     activities_of(CheckoutActivities(deps.store, deps.client, deps.inventory)))
 
 
 def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.workflows import OrderWorkflow
 
-    return QueueSpec(workflows=[OrderWorkflow], activities=[])
+    return QueueSpec([OrderWorkflow], [])
 
 
 def _queue_name(module: str) -> str:

@@ -8,6 +8,7 @@ queries (there is no database read for cart state). Temporal failures come back 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from temporalio.client import (
@@ -18,12 +19,12 @@ from temporalio.client import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..checkout.messages import CheckoutView, Step
 from ..checkout.workflows import CheckoutWorkflow
 from ..orders.messages import Address
+from ..temporal import business_error
 from .ids import cart_workflow_id
 from .messages import (
     CART_CLOSED,
@@ -52,15 +53,8 @@ class ShopError(Exception):
         self.details = details
 
 
-def _application_error(exc: BaseException | None) -> ApplicationError | None:
-    """The business error under an update failure (raised directly, or by an activity)."""
-    while exc is not None and not isinstance(exc, ApplicationError):
-        exc = getattr(exc, "cause", None)
-    return exc
-
-
 def _shop_error(exc: Exception) -> ShopError:
-    cause = _application_error(exc.cause) if isinstance(exc, WorkflowUpdateFailedError) else None
+    cause = business_error(exc.cause) if isinstance(exc, WorkflowUpdateFailedError) else None
     if cause is not None:
         details = cause.details[0] if cause.details else None
         return ShopError(cause.type or "Error", cause.message, details)
@@ -71,12 +65,16 @@ def _shop_error(exc: Exception) -> ShopError:
     raise exc
 
 
-async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> CartView:
-    handle = client.get_workflow_handle(cart_workflow_id(cart_id))
+async def _guarded(call: Awaitable[Any]) -> Any:
+    """Await a Temporal call; refusals and missing workflows become ShopError."""
     try:
-        return await handle.execute_update(update, *args)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+        return await call
+    except (WorkflowUpdateFailedError, WorkflowQueryFailedError, RPCError) as exc:
         raise _shop_error(exc) from None
+
+
+async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> CartView:
+    return await _guarded(client.get_workflow_handle(cart_workflow_id(cart_id)).execute_update(update, *args))
 
 
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
@@ -90,19 +88,14 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        return await client.execute_update_with_start_workflow(
-            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start)
+        return await _guarded(client.execute_update_with_start_workflow(
+            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start))
     except WorkflowAlreadyStartedError:
         raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _shop_error(exc) from None
 
 
 async def get_cart(client: Client, cart_id: str) -> CartView:
-    try:
-        return await client.get_workflow_handle(cart_workflow_id(cart_id)).query(CartWorkflow.cart)
-    except (RPCError, WorkflowQueryFailedError) as exc:
-        raise _shop_error(exc) from None
+    return await _guarded(client.get_workflow_handle(cart_workflow_id(cart_id)).query(CartWorkflow.cart))
 
 
 async def change_quantity(client: Client, cart_id: str, line_id: str, quantity: int) -> CartView:
@@ -149,18 +142,12 @@ async def _checkout_id(client: Client, cart_id: str) -> str:
 
 async def _checkout_update(client: Client, cart_id: str, update: Any, *args: Any) -> CheckoutView:
     handle = client.get_workflow_handle(await _checkout_id(client, cart_id))
-    try:
-        return await handle.execute_update(update, *args)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise _shop_error(exc) from None
+    return await _guarded(handle.execute_update(update, *args))
 
 
 async def get_checkout(client: Client, cart_id: str) -> CheckoutView:
     handle = client.get_workflow_handle(await _checkout_id(client, cart_id))
-    try:
-        return await handle.query(CheckoutWorkflow.view)
-    except (RPCError, WorkflowQueryFailedError) as exc:
-        raise _shop_error(exc) from None
+    return await _guarded(handle.query(CheckoutWorkflow.view))
 
 
 async def set_shipping(client: Client, cart_id: str, address: Address) -> CheckoutView:

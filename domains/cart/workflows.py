@@ -97,25 +97,20 @@ class CartWorkflow:
                 CheckoutWorkflow.cart_changed, CartChanged(cart=view))
         return view
 
-    def _units(self, sku: str, replacing: CartLine | None = None, quantity: int = 0) -> int:
-        """Units of one blank SKU the cart would hold if `replacing` had `quantity`."""
-        others = sum(li.quantity for li in self.state.lines if li.variant.blank_sku == sku and li is not replacing)
-        return others + quantity
-
-    async def _hold(self, sku: str, units: int, what: str, can_have: int | None = None) -> None:
+    async def _set_quantity(self, line: CartLine, quantity: int) -> None:
+        """Holds the line's blank SKU for every line sharing it, then sets the quantity."""
+        sku = line.variant.blank_sku
+        others = sum(li.quantity for li in self.state.lines if li.variant.blank_sku == sku and li is not line)
         result = await workflow.execute_local_activity_method(
             CartActivities.hold_stock,
-            HoldInput(owner=self._owner, sku=sku, quantity=units, ttl_seconds=self.state.settings.hold_ttl_seconds),
+            HoldInput(owner=self._owner, sku=sku, quantity=others + quantity,
+                      ttl_seconds=self.state.settings.hold_ttl_seconds),
             **_STOCK)
         if not result.complete:
-            left = result.held + result.available - (units - (can_have or 0))
-            raise ApplicationError(f"only {max(left, 0)} of {what} left", {"available": max(left, 0)},
+            left = max(result.held + result.available - others, 0)  # what this line could have
+            raise ApplicationError(f"only {left} of {line.variant.product_name} left", {"available": left},
                                    type=INSUFFICIENT_STOCK, non_retryable=True)
         self.state.holds_renewed_at = workflow.now()
-
-    async def _set_quantity(self, line: CartLine, quantity: int) -> None:
-        sku = line.variant.blank_sku
-        await self._hold(sku, self._units(sku, line, quantity), line.variant.product_name, quantity)
         if quantity:
             line.quantity = quantity
         else:

@@ -11,7 +11,8 @@ from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+
+from ..temporal import business_error
 
 from .ids import INVENTORY_WORKFLOW_ID
 from .messages import (
@@ -45,12 +46,10 @@ async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TA
     try:
         return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=start)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        while cause is not None and not isinstance(cause, ApplicationError):
-            cause = getattr(cause, "cause", None)
-        if isinstance(cause, ApplicationError):
-            raise InventoryError(cause.type or "InventoryError", cause.message) from None
-        raise
+        cause = business_error(exc.cause)
+        if cause is None:
+            raise
+        raise InventoryError(cause.type or "InventoryError", cause.message) from None
 
 
 async def set_stock(client: Client, on_hand: dict[str, int], **kw) -> list[StockLevel]:

@@ -53,7 +53,7 @@ def cart_id_of_cookie(request) -> str | None:
 def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     """Run a domain client call on the process's Temporal loop; domain refusals become API errors."""
     try:
-        return services.temporal().run(lambda client: fn(client, *args))
+        return services.call(fn, *args)
     except ShopError as exc:
         raise api_error(exc) from None
     except (TimeoutError, ConnectionError, RuntimeError) as exc:
@@ -61,11 +61,16 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
                        status.HTTP_503_SERVICE_UNAVAILABLE) from None
 
 
-def with_cart_id(response: Response, cart_id: str) -> Response:
-    response[HEADER] = cart_id
+def set_cart_cookie(response, cart_id: str):
+    """The cart id for browsers: httpOnly, kept for 30 days, Secure when the site is on TLS."""
     response.set_cookie(COOKIE, cart_id, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax",
                         secure=services.settings.SESSION_COOKIE_SECURE)
     return response
+
+
+def with_cart_id(response: Response, cart_id: str) -> Response:
+    response[HEADER] = cart_id
+    return set_cart_cookie(response, cart_id)
 
 
 def empty_cart() -> dict:

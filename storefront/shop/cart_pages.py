@@ -4,9 +4,6 @@ each calling the same domain client functions as the JSON API."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +16,7 @@ from domains.checkout.messages import Step
 from domains.orders.messages import Address
 
 from .. import services
-from ..api.cart import COOKIE, cart_id_of_cookie
+from ..api.cart import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
 STEPS = (("shipping", "Shipping"), ("payment", "Payment"), ("review", "Review"), ("complete", "Confirmation"))
@@ -52,23 +49,16 @@ def _message(code: str | None) -> str | None:
     return MESSAGES.get(code, "Something went wrong; please try again.")
 
 
-def _call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-    return services.temporal().run(lambda client: fn(client, *args))
+_call = services.call
 
 
 def _redirect(to: str, cart_id: str | None = None, error: str | None = None) -> HttpResponseRedirect:
     response = HttpResponseRedirect(to + (("?error=" + error) if error else ""))
-    if cart_id:
-        response.set_cookie(COOKIE, cart_id, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax",
-                            secure=services.settings.SESSION_COOKIE_SECURE)
-    return response
+    return set_cart_cookie(response, cart_id) if cart_id else response
 
 
-def _money_lines(view: Any) -> list[dict]:
-    return [{**line.model_dump(), "unit": money(line.unit_price), "total": money(line.line_total)}
-            if hasattr(line, "model_dump") else {**line, "unit": money(line["unit_price"]),
-                                                  "total": money(line["line_total"])}
-            for line in view.lines]
+def _money_lines(lines: list[dict]) -> list[dict]:
+    return [{**line, "unit": money(line["unit_price"]), "total": money(line["line_total"])} for line in lines]
 
 
 def _quantity(value: str | None, lowest: int) -> int | None:
@@ -77,6 +67,17 @@ def _quantity(value: str | None, lowest: int) -> int | None:
     except ValueError:
         return None
     return n if lowest <= n <= MAX_QUANTITY else None
+
+
+def _cart_of(request: HttpRequest):
+    """The cookie's cart, queried once per request (the page and the header badge share it)."""
+    if not hasattr(request, "_shop_cart"):
+        cart_id = cart_id_of_cookie(request)
+        try:
+            request._shop_cart = _call(carts.get_cart, cart_id) if cart_id else None
+        except ShopError:
+            request._shop_cart = None
+    return request._shop_cart
 
 
 @require_POST
@@ -100,17 +101,12 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
-    cart_id = cart_id_of_cookie(request)
-    cart = None
-    if cart_id:
-        try:
-            cart = _call(carts.get_cart, cart_id)
-        except ShopError:
-            cart = None
+    cart = _cart_of(request)
     if cart is not None and cart.status == "checking_out":
         return HttpResponseRedirect("/shop/checkout")
     return render(request, "shop/cart.html", {
-        "cart": cart, "lines": _money_lines(cart) if cart else [], "error": _message(request.GET.get("error")),
+        "cart": cart, "lines": _money_lines([li.model_dump() for li in cart.lines]) if cart else [],
+        "error": _message(request.GET.get("error")),
         "totals": cart and {k: money(getattr(cart, k)) for k in ("subtotal", "discount", "tax_estimate", "total")},
     })
 
@@ -160,7 +156,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         "error": _message(request.GET.get("error")) or (view.error and view.error.message),
         "progress": [{"key": k, "label": label, "done": order.index(k) < order.index(current),
                       "current": k == current} for k, label in STEPS],
-        "lines": _money_lines(view), "tokens": TOKENS, "address": view.shipping_address,
+        "lines": _money_lines(view.lines), "tokens": TOKENS, "address": view.shipping_address,
         "amounts": {k: money(getattr(view, k)) if getattr(view, k) is not None else None
                     for k in ("subtotal", "discount", "shipping", "tax", "total")},
     })
@@ -199,11 +195,10 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
 
 def cart_badge(request: HttpRequest) -> dict:
     """Context processor: the item count in the header, from the cart workflow's query."""
-    cart_id = cart_id_of_cookie(request) if request.path.startswith("/shop/") else None
-    if not cart_id:
+    if not request.path.startswith("/shop/"):
         return {"cart_count": 0}
     try:
-        cart = _call(carts.get_cart, cart_id)
+        cart = _cart_of(request)
     except Exception:  # noqa: BLE001 - the badge never breaks a page
         return {"cart_count": 0}
-    return {"cart_count": cart.item_count if cart.status in ("active", "checking_out") else 0}
+    return {"cart_count": cart.item_count if cart and cart.status in ("active", "checking_out") else 0}

@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from domains.catalog.loader import index_catalog, seed_stock, write_catalog
-from domains.store.sqlite import SqliteStore
-from projections.search.sqlite_fts import SqliteProductIndex
 
 import dataclasses
 
@@ -13,17 +10,13 @@ from django.conf import settings
 from domains.config import load_config
 from storefront import services
 
+from ..embedded import load_embedded
 from ..shop_harness import running_shop
 
 
 @pytest.fixture
 async def shop(temporal_env, tmp_path, small_catalog):
-    store = SqliteStore(tmp_path / "store.sqlite3")
-    store.create_schema()
-    index = SqliteProductIndex(tmp_path / "search.sqlite3")
-    write_catalog(small_catalog, store)
-    seed_stock(store, small_catalog, units=20)
-    index_catalog(small_catalog, index)
+    store, index = load_embedded(tmp_path, small_catalog, stock=20)
     store.put("coupons", {"code": "WELCOME10", "percent_off": 10, "amount_off": 0, "minimum_subtotal": 0,
                           "description": "10% off", "active": True})
     async with running_shop(temporal_env.client, store, index) as running:
@@ -32,7 +25,7 @@ async def shop(temporal_env, tmp_path, small_catalog):
 
 @pytest.fixture
 def variant(small_catalog):
-    """An available variant whose blank SKU no other product of the catalog uses... or any available one."""
+    """The first variant the catalog offers (20 units of its blank SKU in the `shop` fixture)."""
     return next(v for v in small_catalog.variants if v.available)
 
 

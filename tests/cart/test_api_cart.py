@@ -6,13 +6,9 @@ import asyncio
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-from django.conf import settings
 from django.test import Client
 
-from domains.config import load_config
 from domains.inventory import client as inventory
-from storefront import services
 
 SHIPPING = {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper", "address1": "1 Navy Way",
             "city": "Arlington", "state": "VA", "postal_code": "22202", "country": "US"}

@@ -26,8 +26,20 @@ async def cart_in_checkout(shop, variant, quantity=2) -> str:
     return cart_id
 
 
+async def cart_back_with_holds(shop, cart_id: str):
+    """The cart learns a checkout's end by signal: wait until it is active and holding again."""
+    for _ in range(50):
+        cart = await carts.get_cart(shop.client, cart_id)
+        held = await inventory.reservations_of(shop.client, f"cart-{cart_id}",
+                                               workflow_id=shop.inventory["workflow_id"])
+        if cart.status == CartStatus.ACTIVE and held:
+            break
+        await asyncio.sleep(0.1)
+    return cart, held
+
+
 def payments(shop) -> list[dict]:
-    rows, cursor, out = None, None, []
+    cursor, out = None, []
     while True:
         rows, cursor = shop.store.scan("payments", cursor=cursor)
         out += rows
@@ -110,13 +122,7 @@ async def test_cancelling_returns_the_cart_to_active_with_its_holds(shop, varian
     cart_id = await cart_in_checkout(shop, variant, quantity=3)
     view = await carts.cancel_checkout(shop.client, cart_id)
     assert view.step == Step.CANCELLED
-    for _ in range(50):
-        cart = await carts.get_cart(shop.client, cart_id)
-        held = await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                               workflow_id=shop.inventory["workflow_id"])
-        if cart.status == CartStatus.ACTIVE and held:
-            break
-        await asyncio.sleep(0.1)
+    cart, held = await cart_back_with_holds(shop, cart_id)
     assert cart.status == CartStatus.ACTIVE and cart.checkout_id is None
     assert [h.quantity for h in held] == [3]
     again = await carts.begin_checkout(shop.client, cart_id)
@@ -153,12 +159,6 @@ async def test_an_idle_checkout_expires_and_the_cart_takes_its_holds_back(shop, 
     checkout = shop.client.get_workflow_handle_for(CheckoutWorkflow.run, cart.checkout_id)
     ended = await asyncio.wait_for(checkout.result(), 30)
     assert ended.step == Step.CANCELLED
-    for _ in range(50):
-        cart = await carts.get_cart(shop.client, cart_id)
-        held = await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                               workflow_id=shop.inventory["workflow_id"])
-        if cart.status == CartStatus.ACTIVE and held:
-            break
-        await asyncio.sleep(0.1)
+    cart, held = await cart_back_with_holds(shop, cart_id)
     assert cart.status == CartStatus.ACTIVE and [h.quantity for h in held] == [2]
     assert await inventory.reservations_of(shop.client, ended.id, workflow_id=shop.inventory["workflow_id"]) == []

@@ -12,11 +12,9 @@ import uuid
 from pathlib import Path
 
 from domains.cart import client as carts
-from domains.catalog.loader import index_catalog, mark_loaded, seed_stock, write_catalog
 from domains.checkout.messages import Step
-from domains.store.sqlite import SqliteStore
-from projections.search.sqlite_fts import SqliteProductIndex
 
+from ..embedded import load_embedded
 from .test_checkout_workflow import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +27,7 @@ def start_worker(env: dict) -> subprocess.Popen:
 
 
 async def test_a_worker_killed_mid_placement_charges_once_and_places_once(temporal_env, tmp_path, small_catalog):
-    store = SqliteStore(tmp_path / "store.sqlite3")
-    store.create_schema()
-    write_catalog(small_catalog, store)
-    seed_stock(store, small_catalog, 20)
-    index_catalog(small_catalog, SqliteProductIndex(tmp_path / "search.sqlite3"))
-    mark_loaded(store, small_catalog)
+    store, _ = load_embedded(tmp_path, small_catalog, stock=20)
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
            "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host}
     client = temporal_env.client

@@ -13,28 +13,20 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Worker
 
-from domains.catalog.activities import CatalogActivities
 from domains.catalog.client import reindex_status, start_reindex
-from domains.catalog.loader import index_catalog, mark_loaded, write_catalog
 from domains.catalog.messages import ReindexInput, ReindexStage
 from domains.catalog.queue import TASK_QUEUE
-from domains.catalog.workflows import ReindexCatalog
-from domains.store.sqlite import SqliteStore
 from projections.search import SearchQuery
-from projections.search.sqlite_fts import SqliteProductIndex
 from workers.registry import QUEUES, Dependencies
+
+from ..embedded import load_embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def embedded(tmp_path, small_catalog):
-    store = SqliteStore(tmp_path / "store.sqlite3")
-    store.create_schema()
-    index = SqliteProductIndex(tmp_path / "search.sqlite3")
-    write_catalog(small_catalog, store)
-    index_catalog(small_catalog, index)
-    mark_loaded(store, small_catalog)
+    store, index = load_embedded(tmp_path, small_catalog)
     return tmp_path, store, index
 
 

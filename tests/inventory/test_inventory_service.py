@@ -6,32 +6,49 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
 import pytest
 from temporalio.worker import Worker
 
 from domains.inventory import client as inventory
-from domains.inventory.activities import InventoryActivities
 from domains.inventory.client import InventoryError
 from domains.inventory.messages import InventorySettings, InventoryState
+from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.inventory.workflows import InventoryService
 from domains.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
+from workers.registry import QUEUES, Dependencies
+
+
+def empty_shop(tmp_path):
+    store = SqliteStore(tmp_path / "store.sqlite3")
+    store.create_schema()
+    index = SqliteProductIndex(tmp_path / "search.sqlite3")
+    index.ensure()
+    return store, index
+
+
+@asynccontextmanager
+async def inventory_worker(client, task_queue, store, index):
+    """The production inventory queue's workflows and activities, on a private queue."""
+    spec = QUEUES[INVENTORY_QUEUE](Dependencies(store=store, index=index, client=client))
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(client, task_queue=task_queue, workflows=spec.workflows, activities=spec.activities,
+                          activity_executor=executor):
+            yield
+
+
+def private(task_queue: str) -> dict:
+    return {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
 
 
 @pytest.fixture
 async def service(temporal_env, task_queue, tmp_path):
     """A private inventory service (own id and queue) with a worker, and its store."""
-    store = SqliteStore(tmp_path / "store.sqlite3")
-    store.create_schema()
-    index = SqliteProductIndex(tmp_path / "search.sqlite3")
-    index.ensure()
-    acts = InventoryActivities(store, index)
-    kw = {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
-                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
-            yield temporal_env.client, kw, store
+    store, index = empty_shop(tmp_path)
+    async with inventory_worker(temporal_env.client, task_queue, store, index):
+        yield temporal_env.client, private(task_queue), store
 
 
 async def level(client, kw, sku):
@@ -147,48 +164,36 @@ async def test_fifty_shoppers_racing_for_ten_units_get_exactly_ten(service):
 
 
 async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_env, task_queue, tmp_path):
-    store = SqliteStore(tmp_path / "s.db")
-    store.create_schema()
-    index = SqliteProductIndex(tmp_path / "i.db")
-    index.ensure()
-    acts = InventoryActivities(store, index)
-    workflow_id = f"inventory-{uuid.uuid4().hex[:8]}"
-    kw = {"task_queue": task_queue, "workflow_id": workflow_id}
+    store, index = empty_shop(tmp_path)
+    kw = private(task_queue)
+    workflow_id = kw["workflow_id"]
     settings = InventorySettings(max_updates_per_run=20, flush_delay_seconds=0.2)
     first = await temporal_env.client.start_workflow(InventoryService.run, InventoryState(settings=settings),
                                                      id=workflow_id, task_queue=task_queue)
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
-                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
-            await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)}, **kw)
-            results = await asyncio.gather(*(
-                inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600, **kw)
-                for i in range(90)))
-            assert all(r.complete for r in results)
-            want = {f"S{s}": sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
-            got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want),
-                                                                       workflow_id=workflow_id)}
-            assert got == want  # every update applied once, none lost across the runs
-            current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
-            assert current.run_id != first.result_run_id  # it did continue as new on the way
+    async with inventory_worker(temporal_env.client, task_queue, store, index):
+        await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)}, **kw)
+        results = await asyncio.gather(*(
+            inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600, **kw)
+            for i in range(90)))
+        assert all(r.complete for r in results)
+        want = {f"S{s}": sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
+        got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want),
+                                                                   workflow_id=workflow_id)}
+        assert got == want  # every update applied once, none lost across the runs
+        current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+        assert current.run_id != first.result_run_id  # it did continue as new on the way
 
 
 async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(temporal_env, task_queue, tmp_path,
                                                                           small_catalog):
     from domains.catalog.loader import seed_stock
 
-    store = SqliteStore(tmp_path / "s.db")
-    store.create_schema()
+    store, index = empty_shop(tmp_path)
     assert seed_stock(store, small_catalog, units=7) > 0
     assert seed_stock(store, small_catalog, units=50) == 0  # a re-import keeps live counts
-    index = SqliteProductIndex(tmp_path / "i.db")
-    index.ensure()
-    acts = InventoryActivities(store, index)
-    kw = {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
+    kw = private(task_queue)
     sku = small_catalog.variants[0].blank_sku
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(temporal_env.client, task_queue=task_queue, workflows=[InventoryService],
-                          activities=[acts.load_stock, acts.project_stock], activity_executor=executor):
-            result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600, **kw)
-            assert (result.held, result.available) == (0, 7)
-            assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600, **kw)).held == 7
+    async with inventory_worker(temporal_env.client, task_queue, store, index):
+        result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600, **kw)
+        assert (result.held, result.available) == (0, 7)
+        assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600, **kw)).held == 7

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from domains.catalog.loader import index_catalog, seed_stock, write_catalog
 from domains.catalog.reads import product_detail
 from domains.inventory.activities import InventoryActivities
 from domains.inventory.messages import StockLevel
-from domains.store.sqlite import SqliteStore
 from projections.search import SearchQuery
-from projections.search.sqlite_fts import SqliteProductIndex
+
+from ..embedded import load_embedded
 
 
 def test_sold_out_blank_skus_make_every_product_using_them_unavailable(tmp_path, small_catalog):
-    store = SqliteStore(tmp_path / "s.db")
-    store.create_schema()
-    index = SqliteProductIndex(tmp_path / "i.db")
-    write_catalog(small_catalog, store)
-    seed_stock(store, small_catalog, units=5)
-    index_catalog(small_catalog, index)
+    store, index = load_embedded(tmp_path, small_catalog, stock=5)
 
     sku = small_catalog.variants[0].blank_sku
     sharing = sorted({v.product_id for v in small_catalog.variants if v.blank_sku == sku})

@@ -20,12 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from domains.cart import client as carts
 from domains.cart.messages import CartSettings
 from domains.catalog.importer import parse_catalog
-from domains.catalog.loader import index_catalog, mark_loaded, seed_stock, write_catalog
 from domains.orders.messages import Address
-from domains.store.sqlite import SqliteStore
 from fixtures.generator import generate_catalog
-from projections.search.sqlite_fts import SqliteProductIndex
 
+from ..embedded import load_embedded
 from ..shop_harness import running_shop
 
 HERE = Path(__file__).resolve().parent / "histories"
@@ -39,13 +37,7 @@ async def record() -> None:
                                                 data_converter=pydantic_data_converter)
     tmp = Path(tempfile.mkdtemp())
     catalog = parse_catalog(generate_catalog(seed=3, product_count=40))
-    store = SqliteStore(tmp / "s.db")
-    store.create_schema()
-    index = SqliteProductIndex(tmp / "i.db")
-    write_catalog(catalog, store)
-    seed_stock(store, catalog, 10)
-    index_catalog(catalog, index)
-    mark_loaded(store, catalog)
+    store, index = load_embedded(tmp, catalog, stock=10)
     variants = [v for v in catalog.variants if v.available]
     ids: list[str] = []
     try:
