@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 
 from .config import Config
@@ -24,3 +24,33 @@ async def connect(config: Config, runtime: Runtime | None = None) -> Client:
         data_converter=pydantic_data_converter,
         runtime=runtime,
     )
+
+
+# Custom search attributes the workflows set; registered once per namespace (idempotent).
+SEARCH_ATTRIBUTES = {
+    "OrderConfirmation": "KEYWORD",  # orders: find an order by confirmation code
+    "SupplierStrategy": "KEYWORD",  # fulfillment: list the supplier orders waiting for a person
+}
+
+
+async def ensure_search_attributes(client: Client, namespace: str = "default") -> None:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        existing = set((await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace))).custom_attributes)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server cannot list them
+            raise
+        existing = set()
+    missing = {name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind}") for name, kind in SEARCH_ATTRIBUTES.items()
+               if name not in existing}
+    if missing:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.ALREADY_EXISTS:  # another process registered them first
+                raise

@@ -3,9 +3,10 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .admin_panel import views as admin_views
 from .api import cart as cart_api
+from .api import orders as orders_api
 from .api import search as search_api
 from .health import healthz
-from .shop import browse, cart_pages
+from .shop import browse, cart_pages, order_pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -20,6 +21,11 @@ urlpatterns = [
     path("api/checkout/shipping", cart_api.ShippingView.as_view(), name="api-checkout-shipping"),
     path("api/checkout/payment", cart_api.PaymentView.as_view(), name="api-checkout-payment"),
     path("api/checkout/submit", cart_api.SubmitView.as_view(), name="api-checkout-submit"),
+    path("api/orders", orders_api.OrdersView.as_view(), name="api-orders"),
+    path("api/orders/lookup", orders_api.LookupView.as_view(), name="api-orders-lookup"),
+    path("api/orders/<str:confirmation>", orders_api.OrderDetailView.as_view(), name="api-order"),
+    path("api/orders/<str:confirmation>/cancel", orders_api.CancelOrderView.as_view(), name="api-order-cancel"),
+    path("api/orders/<str:confirmation>/feedback", orders_api.FeedbackView.as_view(), name="api-order-feedback"),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),
     path("shop/cart", cart_pages.cart_page, name="shop-cart"),
@@ -27,6 +33,11 @@ urlpatterns = [
     path("shop/cart/change", cart_pages.cart_change, name="shop-cart-change"),
     path("shop/checkout", cart_pages.checkout_page, name="shop-checkout"),
     path("shop/checkout/action", cart_pages.checkout_action, name="shop-checkout-action"),
+    path("shop/orders/", order_pages.orders_page, name="shop-orders"),
+    path("shop/orders/lookup", order_pages.lookup, name="shop-orders-lookup"),
+    path("shop/orders/<str:confirmation>", order_pages.order_page, name="shop-order"),
+    path("shop/orders/<str:confirmation>/cancel", order_pages.cancel, name="shop-order-cancel"),
+    path("shop/orders/<str:confirmation>/feedback", order_pages.feedback, name="shop-order-feedback"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
     path("admin/", admin_views.dashboard, name="admin-dashboard"),
 ]

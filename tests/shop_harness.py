@@ -1,23 +1,31 @@
-"""Workers for the cart, checkout, orders and inventory queues, in this test process.
+"""Workers for every domain queue, in this test process.
 
 The inventory service gets its own workflow id and queue per test, so tests never share
-stock; carts use fresh ids. Everything else is the production wiring.
+stock, and orders and fulfillment get their own queues, so an order left running by one
+test is never worked by the next test's workers; carts use fresh ids. Everything else is
+the production wiring.
 """
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domains.cart.queue import TASK_QUEUE as CART_QUEUE
 from domains.checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
+from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
+from domains.temporal import ensure_search_attributes
+from projections.orders import OrderIndex
+from projections.orders.sqlite_index import SqliteOrderIndex
 from workers.registry import QUEUES, Dependencies
 
 
@@ -27,29 +35,38 @@ class Shop:
     store: object
     index: object
     inventory: dict  # workflow_id / task_queue of this test's inventory service
+    order_index: OrderIndex
+    queues: dict  # this test's orders / fulfillment queues
 
     @staticmethod
     def new_cart_id() -> str:
         return uuid.uuid4().hex[:16]
 
 
-def workers_for(client: Client, store, index, inventory: dict, executor) -> list[Worker]:
-    """The production registry's queues; only the inventory service moves to its own queue."""
-    deps = Dependencies(store=store, index=index, client=client, inventory=inventory)
-    workers = []
-    for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE):
-        spec = QUEUES[queue](deps)
-        workers.append(Worker(client, task_queue=inventory["task_queue"] if queue == INVENTORY_QUEUE else queue,
-                              workflows=spec.workflows, activities=spec.activities, activity_executor=executor))
-    return workers
+def workers_for(deps: Dependencies, executor) -> list[Worker]:
+    """The production registry's queues, renamed where this test keeps its own."""
+    renamed = {**deps.queues, INVENTORY_QUEUE: deps.inventory["task_queue"]}
+    return [Worker(deps.client, task_queue=renamed.get(queue, queue), workflows=spec.workflows,
+                   activities=spec.activities, activity_executor=executor)
+            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE)
+            for spec in [QUEUES[queue](deps)]]
 
 
 @asynccontextmanager
-async def running_shop(client: Client, store, index):
+async def running_shop(client: Client, store, index, order_index: OrderIndex | None = None):
     suffix = uuid.uuid4().hex[:8]
     inventory = {"workflow_id": f"inventory-{suffix}", "task_queue": f"inventory-{suffix}"}
+    queues = {ORDERS_QUEUE: f"orders-{suffix}", FULFILLMENT_QUEUE: f"fulfillment-{suffix}"}
+    if order_index is None:
+        folder = Path(store.path).parent if hasattr(store, "path") else Path(tempfile.mkdtemp())
+        order_index = SqliteOrderIndex(folder / f"orders-{suffix}.sqlite3")
+    order_index.ensure()
+    await ensure_search_attributes(client)
+    deps = Dependencies(store=store, index=index, client=client, order_index=order_index, inventory=inventory,
+                        queues=queues)
     with ThreadPoolExecutor(8) as executor:
         async with AsyncExitStack() as stack:
-            for worker in workers_for(client, store, index, inventory, executor):
+            for worker in workers_for(deps, executor):
                 await stack.enter_async_context(worker)
-            yield Shop(client=client, store=store, index=index, inventory=inventory)
+            yield Shop(client=client, store=store, index=index, inventory=inventory, order_index=order_index,
+                       queues=queues)

@@ -14,7 +14,8 @@ from temporalio.worker import Worker
 
 from domains.config import load_config
 from domains.store import open_store
-from domains.temporal import connect
+from domains.temporal import connect, ensure_search_attributes
+from projections.orders import open_order_index
 from projections.search import open_index
 
 from .registry import QUEUES, Dependencies
@@ -49,9 +50,12 @@ async def run(argv: list[str] | None = None) -> None:
     if port:
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
     client = await connect(config, runtime)
+    await ensure_search_attributes(client, config.temporal_namespace)
     index = open_index(config)
     index.ensure()
-    deps = Dependencies(store=open_store(config), index=index, client=client)
+    order_index = open_order_index(config)
+    order_index.ensure()
+    deps = Dependencies(store=open_store(config), index=index, client=client, order_index=order_index)
     executor = ThreadPoolExecutor(max_workers=args.activity_threads, thread_name_prefix="activity")
     workers = []
     for queue in args.queues:
@@ -69,6 +73,7 @@ async def run(argv: list[str] | None = None) -> None:
     executor.shutdown(wait=True)
     deps.store.close()
     deps.index.close()
+    order_index.close()
 
 
 def main() -> None:

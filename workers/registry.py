@@ -13,6 +13,7 @@ from typing import Any
 from temporalio.client import Client
 
 from domains.store import Store
+from projections.orders import OrderIndex
 from projections.search import ProductIndex
 
 
@@ -21,8 +22,14 @@ class Dependencies:
     store: Store
     index: ProductIndex
     client: Client  # activities that talk to other workflows (inventory, orders) use it
+    order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     # Where the inventory service is (workflow_id / task_queue); empty means the real one.
     inventory: dict = field(default_factory=dict)
+    # Task queues other domains start workflows on, when not the production names (tests).
+    queues: dict = field(default_factory=dict)
+
+    def queue(self, name: str) -> str:
+        return self.queues.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -62,14 +69,24 @@ def _checkout(deps: Dependencies) -> QueueSpec:
     from domains.checkout.activities import CheckoutActivities
     from domains.checkout.workflows import CheckoutWorkflow
 
-    return QueueSpec([CheckoutWorkflow],
-                     activities_of(CheckoutActivities(deps.store, deps.client, deps.inventory)))
+    return QueueSpec([CheckoutWorkflow], activities_of(
+        CheckoutActivities(deps.store, deps.client, deps.inventory, orders_queue=deps.queue("orders"))))
 
 
 def _orders(deps: Dependencies) -> QueueSpec:
+    from domains.orders.activities import OrderActivities
     from domains.orders.workflows import OrderWorkflow
 
-    return QueueSpec([OrderWorkflow], [])
+    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(
+        deps.store, deps.order_index, deps.client, deps.inventory, fulfillment_queue=deps.queue("fulfillment"))))
+
+
+def _fulfillment(deps: Dependencies) -> QueueSpec:
+    from domains.fulfillment.activities import FulfillmentActivities
+    from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
+
+    return QueueSpec([FulfillmentWorkflow, SupplierOrderWorkflow],
+                     activities_of(FulfillmentActivities(deps.store, deps.client, deps.inventory)))
 
 
 def _queue_name(module: str) -> str:
@@ -85,4 +102,5 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("cart"): _cart,
     _queue_name("checkout"): _checkout,
     _queue_name("orders"): _orders,
+    _queue_name("fulfillment"): _fulfillment,
 }

@@ -4,27 +4,22 @@ nothing: charges and refunds are keyed by idempotency key, order rows are upsert
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 
 from temporalio import activity
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import OwnerResult
 from ..orders.ids import order_workflow_id
-from ..orders.messages import OrderLine, OrderRecord
+from ..orders.messages import OrderInput, OrderLine, OrderRecord
 from ..orders.queue import TASK_QUEUE as ORDERS_QUEUE
 from ..store import Store, schema
-from . import rates
+from . import gateway, rates
 from .messages import (
-    GATEWAY_UNAVAILABLE,
-    INSUFFICIENT_FUNDS,
-    INVALID_TOKEN,
-    PAYMENT_DECLINED,
     RESERVATION_LOST,
     Charge,
     ChargeRequest,
@@ -35,14 +30,6 @@ from .messages import (
 )
 
 CONFIRMATION_TAKEN = "ConfirmationTaken"
-
-# The simulated gateway's documented test tokens.
-TOKENS = {
-    "tok_success": "succeeds",
-    "tok_declined": "declined (non-retryable)",
-    "tok_insufficient_funds": "insufficient funds (non-retryable)",
-    "tok_flaky": "fails transiently twice, then succeeds",
-}
 
 
 class CheckoutActivities:
@@ -61,39 +48,11 @@ class CheckoutActivities:
 
     @activity.defn
     def charge(self, request: ChargeRequest) -> Charge:
-        existing = self.store.get(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
-        if existing and existing["status"] == "succeeded":
-            return Charge(charge_id=existing["charge_id"], idempotency_key=request.idempotency_key,
-                          amount=existing["amount"], currency=existing["currency"])
-        if request.token == "tok_declined":
-            raise ApplicationError("the card was declined", type=PAYMENT_DECLINED, non_retryable=True)
-        if request.token == "tok_insufficient_funds":
-            raise ApplicationError("the card has insufficient funds", type=INSUFFICIENT_FUNDS, non_retryable=True)
-        if request.token == "tok_flaky" and activity.info().attempt <= 2:
-            raise ApplicationError("the gateway timed out", type=GATEWAY_UNAVAILABLE)  # retried with backoff
-        if request.token not in TOKENS:
-            raise ApplicationError(f"unknown payment token (test tokens: {', '.join(TOKENS)})",
-                                   type=INVALID_TOKEN, non_retryable=True)
-        charge_id = "ch_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:20]
-        self.store.insert_if_absent(schema.PAYMENTS.name, {
-            "idempotency_key": request.idempotency_key, "charge_id": charge_id, "token": request.token,
-            "amount": request.amount, "currency": request.currency, "status": "succeeded",
-            "created_at": datetime.now(UTC),
-        })
-        row = self.store.get(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
-        return Charge(charge_id=row["charge_id"], idempotency_key=request.idempotency_key,
-                      amount=row["amount"], currency=row["currency"])
+        return gateway.charge(self.store, request, activity.info().attempt)
 
     @activity.defn
     def refund(self, request: RefundRequest) -> None:
-        now = datetime.now(UTC)
-        if self.store.insert_if_absent(schema.REFUNDS.name, {
-            "idempotency_key": request.idempotency_key, "charge_id": request.charge_id,
-            "amount": request.amount, "reason": request.reason, "created_at": now,
-        }):
-            self.store.put(schema.REFUNDS_BY_CHARGE.name, {
-                "charge_id": request.charge_id, "idempotency_key": request.idempotency_key,
-                "amount": request.amount, "created_at": now})
+        gateway.refund(self.store, request)
 
     # --- stock --------------------------------------------------------------------------
 
@@ -152,9 +111,15 @@ class CheckoutActivities:
 
     @activity.defn
     async def start_order(self, record: OrderRecord) -> str:
-        from ..orders.workflows import OrderWorkflow
+        from ..orders.workflows import OrderWorkflow, search_attributes
 
-        handle = await self.client.start_workflow(
-            OrderWorkflow.run, record, id=order_workflow_id(record.order_id), task_queue=self.orders_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        return handle.id
+        workflow_id = order_workflow_id(record.order_id)
+        try:
+            await self.client.start_workflow(
+                OrderWorkflow.run, OrderInput(order=record), id=workflow_id,
+                task_queue=self.orders_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=search_attributes(record.confirmation_code))
+        except WorkflowAlreadyStartedError:
+            pass  # it ran and closed already: one order workflow per order, ever
+        return workflow_id

@@ -17,6 +17,7 @@ INSUFFICIENT_FUNDS = "InsufficientFunds"
 INVALID_TOKEN = "InvalidToken"
 GATEWAY_UNAVAILABLE = "GatewayUnavailable"
 RESERVATION_LOST = "ReservationLost"
+REFUND_EXCEEDS_CHARGE = "RefundExceedsCharge"
 
 
 class Step(StrEnum):

@@ -56,8 +56,10 @@ async def set_stock(client: Client, on_hand: dict[str, int], **kw) -> list[Stock
     return await _update(client, InventoryService.set_stock, SetStock(on_hand=on_hand), **kw)
 
 
-async def adjust_stock(client: Client, sku: str, delta: int, reason: str, **kw) -> StockLevel:
-    return await _update(client, InventoryService.adjust_stock, AdjustStock(sku=sku, delta=delta, reason=reason), **kw)
+async def adjust_stock(client: Client, sku: str, delta: int, reason: str, key: str | None = None,
+                       **kw) -> StockLevel:
+    request = AdjustStock(sku=sku, delta=delta, reason=reason, key=key)
+    return await _update(client, InventoryService.adjust_stock, request, **kw)
 
 
 async def hold(client: Client, owner: str, sku: str, quantity: int, ttl_seconds: float,
@@ -84,12 +86,12 @@ async def confirm(client: Client, owner: str, **kw) -> OwnerResult:
     return await _update(client, InventoryService.confirm, OwnerRequest(owner=owner), **kw)
 
 
-async def fulfil(client: Client, owner: str, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.fulfil, OwnerRequest(owner=owner), **kw)
+async def fulfil(client: Client, owner: str, skus: list[str] | None = None, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.fulfil, OwnerRequest(owner=owner, skus=skus), **kw)
 
 
-async def cancel(client: Client, owner: str, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner), **kw)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None, **kw) -> OwnerResult:
+    return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus), **kw)
 
 
 async def levels(client: Client, skus: list[str], *, workflow_id: str = INVENTORY_WORKFLOW_ID) -> list[StockLevel]:

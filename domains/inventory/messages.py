@@ -53,6 +53,10 @@ class InventoryState(BaseModel):
     dirty: list[str] = Field(default_factory=list)  # SKUs not yet projected
     seeded: bool = False  # the first run loads the stock the catalog load wrote
     settings: InventorySettings = Field(default_factory=InventorySettings)
+    applied_keys: list[str] = Field(default_factory=list)  # recent adjustment keys, oldest first
+
+
+APPLIED_KEYS_KEPT = 5000
 
 
 def reservation_key(owner: str, sku: str) -> str:
@@ -75,6 +79,7 @@ class AdjustStock(BaseModel):
     sku: str
     delta: int
     reason: str = Field(min_length=1, max_length=200)
+    key: str | None = None  # an idempotency key: a retried adjustment with the same key applies once
 
 
 class Hold(BaseModel):
@@ -115,6 +120,7 @@ class TransferResult(BaseModel):
 class OwnerRequest(BaseModel):
     owner: str
     ttl_seconds: float | None = None
+    skus: list[str] | None = None  # settle only these SKUs (one supplier order's lines); None: all
 
 
 class OwnerResult(BaseModel):

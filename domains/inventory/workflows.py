@@ -19,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
         INVALID_QUANTITY,
         NO_SUCH_RESERVATION,
         UNKNOWN_SKU,
-        AdjustStock,
+        APPLIED_KEYS_KEPT,
+    AdjustStock,
         Hold,
         HoldResult,
         InventoryState,
@@ -67,8 +68,9 @@ class InventoryService:
             raise ApplicationError(f"unknown SKU {sku!r}", type=UNKNOWN_SKU, non_retryable=True)
         return stock
 
-    def _owned(self, owner: str, status: ReservationStatus) -> list[Reservation]:
-        return [r for r in self.state.reservations.values() if r.owner == owner and r.status == status]
+    def _owned(self, owner: str, status: ReservationStatus, skus: list[str] | None = None) -> list[Reservation]:
+        return [r for r in self.state.reservations.values()
+                if r.owner == owner and r.status == status and (skus is None or r.sku in skus)]
 
     def _drop(self, r: Reservation) -> None:
         self.state.reservations.pop(reservation_key(r.owner, r.sku), None)
@@ -103,11 +105,15 @@ class InventoryService:
     async def adjust_stock(self, request: AdjustStock) -> StockLevel:
         await self._seeded()
         stock = self.state.stock.setdefault(request.sku, SkuStock())
+        if request.key and request.key in self.state.applied_keys:
+            return _level(request.sku, stock)  # a retry of an adjustment already applied
         if stock.on_hand + request.delta < stock.reserved + stock.committed:
             raise ApplicationError(
                 f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
                 type=INVALID_QUANTITY, non_retryable=True)
         stock.on_hand += request.delta
+        if request.key:
+            self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], request.key]
         self._touch(request.sku)
         self._accepted()
         return _level(request.sku, stock)
@@ -203,9 +209,10 @@ class InventoryService:
         if any(q <= 0 for q in request.lines.values()):
             raise ValueError("every line needs a positive quantity")
 
-    def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus) -> OwnerResult:
+    def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus,
+                skus: list[str] | None = None) -> OwnerResult:
         moved = {}
-        for r in self._owned(owner, from_status):
+        for r in self._owned(owner, from_status, skus):
             stock = self.state.stock[r.sku]
             if to_status == ReservationStatus.CONFIRMED:
                 stock.reserved -= r.quantity
@@ -218,7 +225,7 @@ class InventoryService:
                 self._drop(r)
             moved[r.sku] = r.quantity
             self._touch(r.sku)
-        if not moved and not self._owned(owner, to_status):
+        if not moved and not self._owned(owner, to_status, skus):
             raise ApplicationError(f"{owner} has no {from_status.value} reservations", type=NO_SUCH_RESERVATION,
                                    non_retryable=True)
         self._accepted()
@@ -235,13 +242,13 @@ class InventoryService:
     async def fulfil(self, request: OwnerRequest) -> OwnerResult:
         """Delivered: committed units leave on-hand stock."""
         await self._seeded()
-        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED)
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED, request.skus)
 
     @workflow.update
     async def cancel(self, request: OwnerRequest) -> OwnerResult:
         """A confirmed order was cancelled before shipping: its units are available again."""
         await self._seeded()
-        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED)
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus)
 
     # --- queries ----------------------------------------------------------------------
 

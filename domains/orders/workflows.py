@@ -1,27 +1,357 @@
-"""The order workflow. Here it records that the order was placed and answers queries;
-the order-management work (routing, fulfillment, cancel, refund) grows it."""
+"""The order workflow: routing, fulfillment, staff actions, feedback, and its audit trail.
+
+placed -> routed -> in fulfillment -> partially shipped -> shipped -> delivered ->
+completed, or cancelled / refunded. Routing and starting fulfillment are activities;
+fulfillment is its own workflow and reports every supplier order by signal, and the
+order derives its status from all of them. Staff and shopper actions are updates whose
+validators refuse an illegal move before it reaches history. Every change appends a
+history entry and marks the order dirty; the run loop saves a burst in one activity
+call (audit rows, order rows, read models) and continues as new before history grows
+without bound.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from .messages import OrderRecord, OrderStatus, OrderView
+    from ..checkout.messages import RefundRequest
+    from ..fulfillment.ids import fulfillment_workflow_id
+    from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
+    from . import lifecycle
+    from .activities import OrderActivities, OrderSnapshot, Restock
+    from .messages import (
+        FEEDBACK_NOT_ALLOWED,
+        INVALID_REFUND,
+        AddNote,
+        CancelOrder,
+        Feedback,
+        HistoryEntry,
+        LeaveFeedback,
+        OrderInput,
+        OrderState,
+        OrderView,
+        RefundEntry,
+        RefundOrder,
+        SupplierOrderReport,
+        SupplierOrderSummary,
+    )
+    from .messages import (
+        OrderStatus as S,
+    )
+
+# Lets the CLI and the admin find an order by its confirmation code through visibility.
+CONFIRMATION_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderConfirmation")
+_QUICK = {"start_to_close_timeout": timedelta(seconds=30),
+          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+
+
+def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes([SearchAttributePair(CONFIRMATION_ATTRIBUTE, confirmation_code)])
 
 
 @workflow.defn
 class OrderWorkflow:
     @workflow.init
-    def __init__(self, order: OrderRecord) -> None:
-        self.order = order
-        self.status = OrderStatus.PLACED
+    def __init__(self, params: OrderInput) -> None:
+        # Set before any handler runs, so queries answer from the first moment.
+        self.state = params.state or OrderState(order=params.order)
+        self.lock = asyncio.Lock()
+        if not self.state.history:
+            order = self.state.order
+            self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
+                         to_status=S.PLACED, at=order.placed_at)
+
+    # --- history and status -------------------------------------------------------------
+
+    def _record(self, kind: str, actor: str, *, from_status: S | None = None, to_status: S | None = None,
+                note: str | None = None, at=None) -> None:
+        s = self.state
+        seq = (s.history[-1].seq if s.history else 0) + 1
+        s.history.append(HistoryEntry(seq=seq, at=at or workflow.now(), kind=kind, from_status=from_status,
+                                      to_status=to_status, actor=actor, note=note))
+        s.dirty = True
+
+    def _move(self, target: S, actor: str, note: str | None = None) -> None:
+        lifecycle.check_move(self.state.status, target)
+        self._record("status", actor, from_status=self.state.status, to_status=target, note=note)
+        self.state.status = target
+        if target == S.DELIVERED:
+            self.state.delivered_at = workflow.now()
+
+    def _remaining_units(self) -> dict[str, int]:
+        units = {li.variant_id: li.quantity for li in self.state.order.lines}
+        for refund in self.state.refunds:
+            for variant_id, n in refund.lines.items():
+                units[variant_id] -= n
+        return {v: n for v, n in units.items() if n > 0}
+
+    def _feedback_until(self):
+        s = self.state
+        if s.delivered_at is None or s.settings is None:
+            return None
+        return s.delivered_at + timedelta(seconds=s.settings.feedback_window_seconds)
+
+    # --- view ---------------------------------------------------------------------------
+
+    def _view(self) -> OrderView:
+        s, o = self.state, self.state.order
+        return OrderView(
+            order_id=o.order_id, confirmation_code=o.confirmation_code, customer_id=o.customer_id, email=o.email,
+            status=s.status, placed_at=o.placed_at, currency=o.currency, subtotal=o.subtotal, discount=o.discount,
+            shipping=o.shipping, tax=o.tax, total=o.total, refunded=s.refunded, lines=o.lines,
+            shipping_address=o.shipping_address, supplier_orders=s.supplier_orders, history=s.history,
+            refunds=s.refunds, feedback=s.feedback, delivered_at=s.delivered_at,
+            feedback_until=self._feedback_until(), can_cancel=lifecycle.can_move(s.status, S.CANCELLED),
+            can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
+            can_leave_feedback=s.status == S.DELIVERED and s.feedback is None)
 
     @workflow.query
     def view(self) -> OrderView:
-        o = self.order
-        return OrderView(order_id=o.order_id, confirmation_code=o.confirmation_code, status=self.status,
-                         placed_at=o.placed_at, total=o.total, currency=o.currency)
+        return self._view()
+
+    # --- fulfillment reports --------------------------------------------------------------
+
+    @workflow.signal
+    def supplier_order_changed(self, report: SupplierOrderReport) -> None:
+        s = self.state
+        summary = next((so for so in s.supplier_orders if so.supplier_order_id == report.supplier_order_id), None)
+        if summary is None or (summary.status, summary.strategy) == (report.status, report.strategy):
+            return  # a duplicate report changes nothing
+        summary.status, summary.strategy, summary.updated_at = report.status, report.strategy, report.at
+        summary.shipment = report.shipment or summary.shipment
+        summary.note = report.note if report.status in ("rejected", "cancelled") else summary.note
+        self._record("fulfillment", report.actor, note=f"{report.supplier_order_id} {report.status}"
+                     + (f": {report.note}" if report.note else ""))
+        if s.status in lifecycle.FINAL:
+            return  # e.g. the children of a cancelled order confirming their cancellation
+        if report.status in lifecycle.DROPPED:  # rejected, or cancelled from fulfillment (the CLI)
+            s.dropped_to_settle.append(report.supplier_order_id)
+        target = lifecycle.derived([so.status for so in s.supplier_orders])
+        if target is not None and target != S.CANCELLED:
+            for step in lifecycle.path(s.status, target):
+                self._move(step, report.actor)
+
+    # --- staff and shopper actions --------------------------------------------------------
+
+    @workflow.update
+    async def cancel(self, request: CancelOrder) -> OrderView:
+        async with self.lock:
+            lifecycle.check_move(self.state.status, S.CANCELLED)
+            await self._cancel(request.actor, request.reason or "cancelled")
+            return self._view()
+
+    @cancel.validator
+    def _check_cancel(self, request: CancelOrder) -> None:
+        lifecycle.check_move(self.state.status, S.CANCELLED)
+
+    async def _cancel(self, actor: str, reason: str) -> None:
+        s = self.state
+        if s.fulfillment_started:  # each supplier order gives its units back as it stops
+            await workflow.get_external_workflow_handle(fulfillment_workflow_id(s.order.order_id)).signal(
+                "cancel", CancelFulfillment(actor=actor, reason=reason))
+        else:
+            await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
+        await self._refund_money(s.order.total - s.refunded, f"{s.order.order_id}-cancel", reason)
+        self._move(S.CANCELLED, actor, reason)
+
+    @workflow.update
+    async def refund(self, request: RefundOrder) -> OrderView:
+        async with self.lock:
+            self._check_refund(request)
+            s = self.state
+            units = request.lines if request.lines is not None else self._remaining_units()
+            everything = units == self._remaining_units()
+            amount = s.order.total - s.refunded if everything else self._share(units)
+            refund_id = f"{s.order.order_id}-refund-{len(s.refunds) + 1}"
+            await self._refund_money(amount, refund_id, request.reason or "refund")
+            if request.restock:
+                by_sku: dict[str, int] = {}
+                for line in s.order.lines:
+                    if line.variant_id in units:
+                        by_sku[line.blank_sku] = by_sku.get(line.blank_sku, 0) + units[line.variant_id]
+                await workflow.execute_activity_method(OrderActivities.restock, Restock(
+                    key=refund_id, units=by_sku, reason=f"refund {refund_id}"), **_QUICK)
+            s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=request.restock,
+                                         reason=request.reason, actor=request.actor, at=workflow.now()))
+            self._record("refund", request.actor, note=f"refunded {amount} {s.order.currency}"
+                         + (" and restocked" if request.restock else "") + (f": {request.reason}" if request.reason else ""))
+            if not self._remaining_units():
+                self._move(S.REFUNDED, request.actor, request.reason or None)
+            return self._view()
+
+    @refund.validator
+    def _check_refund(self, request: RefundOrder) -> None:
+        status = self.state.status
+        if status != S.DELIVERED:
+            raise ApplicationError(f"only a delivered order can be refunded; this one is {status.value}",
+                                   {"status": status.value}, type=INVALID_REFUND, non_retryable=True)
+        remaining = self._remaining_units()
+        if request.lines is not None:
+            if not request.lines or any(n <= 0 for n in request.lines.values()):
+                raise ApplicationError("name at least one line with a positive quantity", type=INVALID_REFUND,
+                                       non_retryable=True)
+            for variant_id, n in request.lines.items():
+                if n > remaining.get(variant_id, 0):
+                    raise ApplicationError(f"{variant_id}: {remaining.get(variant_id, 0)} units can be refunded, "
+                                           f"not {n}", type=INVALID_REFUND, non_retryable=True)
+
+    def _share(self, units: dict[str, int]) -> int:
+        """What some units cost the shopper: their part of goods after discount, plus their tax."""
+        o = self.state.order
+        value = sum(li.unit_price * units.get(li.variant_id, 0) for li in o.lines)
+        return min(round(value * (o.subtotal - o.discount + o.tax) / o.subtotal) if o.subtotal else 0,
+                   o.total - self.state.refunded)
+
+    async def _refund_money(self, amount: int, key: str, reason: str) -> None:
+        order = self.state.order
+        if amount > 0:
+            await workflow.execute_activity_method(
+                OrderActivities.refund_payment,
+                args=[RefundRequest(idempotency_key=key, charge_id=order.payment["charge_id"], amount=amount,
+                                    reason=reason), order.payment["amount"]], **_QUICK)
+
+    @workflow.update
+    def add_note(self, request: AddNote) -> OrderView:
+        self._record("note", request.actor, note=request.text)
+        return self._view()
+
+    @workflow.update
+    def leave_feedback(self, request: LeaveFeedback) -> OrderView:
+        self._check_feedback(request)
+        self.state.feedback = Feedback(rating=request.rating, comment=request.comment, at=workflow.now())
+        self._record("feedback", request.actor, note=f"{request.rating}/5" + (f": {request.comment}" if request.comment else ""))
+        return self._view()
+
+    @leave_feedback.validator
+    def _check_feedback(self, request: LeaveFeedback) -> None:
+        s = self.state
+        if s.status != S.DELIVERED:
+            raise ApplicationError(f"feedback opens when the order is delivered; it is {s.status.value}",
+                                   type=FEEDBACK_NOT_ALLOWED, non_retryable=True)
+        if s.feedback is not None:
+            raise ApplicationError("feedback was already given", type=FEEDBACK_NOT_ALLOWED, non_retryable=True)
+
+    # --- the run loop ---------------------------------------------------------------------
+
+    async def _route_and_fulfil(self) -> None:
+        s, o = self.state, self.state.order
+        async with self.lock:
+            if s.status == S.PLACED:
+                plans = await workflow.execute_activity_method(
+                    OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
+                now = workflow.now()
+                s.supplier_orders = [SupplierOrderSummary(
+                    supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy, lines=p.lines,
+                    created_at=now, updated_at=now) for p in plans]
+                self._plans = plans
+                self._move(S.ROUTED, "system", ", ".join(f"{p.supplier_order_id} to {p.supplier}" for p in plans))
+        async with self.lock:
+            if s.status == S.ROUTED and not s.fulfillment_started:
+                plans = getattr(self, "_plans", None) or await workflow.execute_activity_method(
+                    OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
+                await workflow.execute_activity_method(OrderActivities.start_fulfillment, FulfillmentInput(
+                    order_id=o.order_id, confirmation_code=o.confirmation_code,
+                    order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
+                    supplier_orders=plans), **_QUICK)
+                s.fulfillment_started = True
+                self._move(S.IN_FULFILLMENT, "system")
+
+    async def _settle_dropped(self) -> None:
+        """A supplier order was rejected or cancelled: refund its lines (its stock is already
+        released), or cancel the order when no supplier order is left."""
+        s = self.state
+        async with self.lock:
+            while s.dropped_to_settle:
+                so_id = s.dropped_to_settle.pop(0)
+                if s.status in lifecycle.FINAL:
+                    continue
+                if lifecycle.derived([so.status for so in s.supplier_orders]) == S.CANCELLED:
+                    so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
+                    why = ("every supplier rejected the order" if all(x.status == "rejected" for x in s.supplier_orders)
+                           else so.note or "fulfillment was cancelled")
+                    amount = s.order.total - s.refunded
+                    await self._refund_money(amount, f"{s.order.order_id}-dropped", why)
+                    s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-dropped", amount=amount,
+                                                 lines=self._remaining_units(), restocked=False, reason=why,
+                                                 actor="system", at=workflow.now()))
+                    self._move(S.CANCELLED, "system", why)
+                    continue
+                so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
+                units = {li.variant_id: li.quantity for li in so.lines}
+                amount = self._share(units)
+                refund_id = f"{s.order.order_id}-dropped-{so_id}"
+                await self._refund_money(amount, refund_id, f"{so_id} {so.status}")
+                s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=False,
+                                             reason=f"{so_id} {so.status}: {so.note or ''}", actor="system",
+                                             at=workflow.now()))
+                self._record("refund", "system", note=f"refunded {amount} {s.order.currency} for {so_id}")
+
+    async def _save(self) -> None:
+        s = self.state
+        s.dirty = False
+        s.version += 1
+        unsaved = [h for h in s.history if h.seq > s.saved_seq]
+        await workflow.execute_activity_method(
+            OrderActivities.save, OrderSnapshot(view=self._view(), unsaved=unsaved, version=s.version),
+            start_to_close_timeout=timedelta(minutes=1))
+        if unsaved:
+            s.saved_seq = max(s.saved_seq, unsaved[-1].seq)
+
+    def _finished(self) -> bool:
+        s = self.state
+        return (s.status in lifecycle.FINAL and not s.dropped_to_settle
+                and all(so.status in ("delivered", "rejected", "cancelled") for so in s.supplier_orders)
+                or s.status in lifecycle.FINAL and not s.fulfillment_started)
+
+    def _history_too_long(self) -> bool:
+        return (workflow.info().get_current_history_length() > self.state.settings.max_history_length
+                or workflow.info().is_continue_as_new_suggested())
 
     @workflow.run
-    async def run(self, order: OrderRecord) -> OrderView:
-        return self.view()
+    async def run(self, params: OrderInput) -> OrderView:
+        s = self.state
+        if s.settings is None:
+            s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
+        await self._route_and_fulfil()
+        while True:
+            until = self._feedback_until()
+            timeout = max(until - workflow.now(), timedelta(0)) if until and s.status == S.DELIVERED else None
+            try:
+                await workflow.wait_condition(
+                    lambda: s.dirty or bool(s.dropped_to_settle) or self._finished() or self._history_too_long(),
+                    timeout=timeout)
+            except TimeoutError:
+                pass
+            if s.dropped_to_settle:
+                await self._settle_dropped()
+            if s.dirty:
+                await workflow.sleep(timedelta(seconds=s.settings.flush_delay_seconds))  # gather the burst
+                await self._save()
+            if s.status == S.DELIVERED and self._feedback_until() <= workflow.now():
+                async with self.lock:
+                    if s.status == S.DELIVERED:
+                        self._move(S.COMPLETED, "system", "the feedback window closed")
+                continue
+            if self._finished() and not s.dirty:
+                break
+            if self._history_too_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if s.dirty:
+                    await self._save()
+                workflow.continue_as_new(OrderInput(order=s.order, state=s),
+                                         search_attributes=search_attributes(s.order.confirmation_code))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if s.dirty:
+            await self._save()
+        return self._view()

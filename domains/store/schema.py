@@ -163,6 +163,9 @@ ORDERS = table(
         "lines": Col.JSON,
         "shipping_address": Col.JSON,
         "payment": Col.JSON,
+        "refunded": Col.INT,
+        "feedback": Col.JSON,
+        "updated_at": Col.TIMESTAMP,
     },
     ("order_id",),
     purpose="an order by id",
@@ -190,6 +193,71 @@ ORDERS_BY_CONFIRMATION = table(
     {"confirmation_code": Col.TEXT, "order_id": Col.TEXT, "email": Col.TEXT},
     ("confirmation_code",),
     purpose="find an order by its confirmation code (guest order lookup)",
+)
+
+ORDER_HISTORY = table(
+    "order_history",
+    {
+        "order_id": Col.TEXT,
+        "seq": Col.INT,  # assigned by the order workflow, so a retried write lands on the same row
+        "at": Col.TIMESTAMP,
+        "kind": Col.TEXT,  # status | note | refund | feedback | fulfillment
+        "from_status": Col.TEXT,
+        "to_status": Col.TEXT,
+        "actor": Col.TEXT,
+        "note": Col.TEXT,
+    },
+    ("order_id",),
+    clustering_key=("seq",),
+    purpose="an order's audit trail: every status change and staff action, with who and when",
+)
+
+SUPPLIER_ORDERS = table(
+    "supplier_orders",
+    {
+        "order_id": Col.TEXT,
+        "supplier_order_id": Col.TEXT,
+        "supplier": Col.TEXT,
+        "strategy": Col.TEXT,
+        "status": Col.TEXT,
+        "lines": Col.JSON,
+        "carrier": Col.TEXT,
+        "tracking_number": Col.TEXT,
+        "note": Col.TEXT,
+        "created_at": Col.TIMESTAMP,
+        "updated_at": Col.TIMESTAMP,
+    },
+    ("order_id",),
+    clustering_key=("supplier_order_id",),
+    purpose="an order's supplier orders and shipments (order pages after the workflow closed)",
+)
+
+SUPPLIER_ROUTES = table(
+    "supplier_routes",
+    {
+        "shop": Col.TEXT,
+        "brand": Col.TEXT,
+        "supplier": Col.TEXT,
+        "strategy": Col.TEXT,  # simulated | dropship | manual
+        "behaviour": Col.TEXT,  # dropship only: how the simulated supplier API answers
+    },
+    ("shop",),
+    clustering_key=("brand",),
+    purpose="the routing table: which supplier makes a brand's blanks, and how it is fulfilled",
+)
+
+SHIPMENTS_BY_TRACKING = table(
+    "shipments_by_tracking",
+    {"tracking_number": Col.TEXT, "carrier": Col.TEXT, "order_id": Col.TEXT, "supplier_order_id": Col.TEXT},
+    ("tracking_number",),
+    purpose="tracking numbers are unique: a shipment claims its number here first",
+)
+
+SETTINGS = table(
+    "settings",
+    {"name": Col.TEXT, "value": Col.JSON, "updated_at": Col.TIMESTAMP, "updated_by": Col.TEXT},
+    ("name",),
+    purpose="store settings per domain (orders, fulfillment), read by workflows through activities",
 )
 
 # --- inventory (projected by the inventory service; it alone decides stock) -------------

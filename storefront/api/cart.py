@@ -21,7 +21,7 @@ from domains.cart.client import ShopError
 from domains.cart.messages import MAX_QUANTITY
 from domains.orders.messages import Address
 
-from .. import services
+from .. import order_access, services
 from .errors import ApiError
 from .idempotency import idempotent
 from .shop_errors import api_error
@@ -242,4 +242,8 @@ class SubmitView(APIView):
                                           {"checkout": view.model_dump(mode="json")}))
             return Response(view.model_dump(mode="json"))
 
-        return idempotent(request, cart_id, run)
+        response = idempotent(request, cart_id, run)
+        order_id = response.data.get("order_id") if response.status_code == 200 else None
+        if order_id:  # a replay too: the first response (and its cookie) may never have arrived
+            order_access.remember(request, order_id)
+        return response

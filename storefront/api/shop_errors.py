@@ -1,10 +1,11 @@
-"""ShopError codes from the cart and checkout domains -> HTTP status and a stable code."""
+"""Domain error codes (cart and checkout ShopError, orders OrderError) -> HTTP status and a stable code."""
 
 from __future__ import annotations
 
 from rest_framework import status
 
 from domains.cart.client import ShopError
+from domains.orders.client import OrderError
 
 from .errors import ApiError
 
@@ -29,3 +30,18 @@ def api_error(exc: ShopError) -> ApiError:
     http_status, code = STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
     extra = {"details": exc.details} if exc.details else {}
     return ApiError(code, str(exc), http_status, **extra)
+
+
+# OrderError codes from the orders domain -> (HTTP status, API code)
+ORDER_STATUS = {
+    "IllegalTransition": (status.HTTP_409_CONFLICT, "illegal_transition"),
+    "FeedbackNotAllowed": (status.HTTP_409_CONFLICT, "feedback_not_allowed"),
+    "OrderClosed": (status.HTTP_409_CONFLICT, "order_closed"),
+    "InvalidRefund": (status.HTTP_409_CONFLICT, "invalid_refund"),
+    "OrderNotFound": (status.HTTP_404_NOT_FOUND, "order_not_found"),
+}
+
+
+def order_api_error(exc: OrderError) -> ApiError:
+    http_status, code = ORDER_STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
+    return ApiError(code, str(exc), http_status)

@@ -15,7 +15,7 @@ from domains.cart.messages import MAX_QUANTITY
 from domains.checkout.messages import Step
 from domains.orders.messages import Address
 
-from .. import services
+from .. import order_access, services
 from ..api.cart import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
@@ -149,6 +149,8 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
     step = view.step.value
     if step == Step.CANCELLED:
         return HttpResponseRedirect("/shop/cart")
+    if view.order_id:  # placed from this browser: its order pages are open to this session
+        order_access.remember(request, view.order_id)
     current = "complete" if step in ("complete", "placing") else step
     order = [s for s, _ in STEPS]
     return render(request, "shop/checkout.html", {
@@ -184,7 +186,9 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
         elif action in ("back_shipping", "back_payment"):
             _call(carts.go_to, cart_id, Step.SHIPPING if action == "back_shipping" else Step.PAYMENT)
         elif action == "place":
-            _call(carts.submit, cart_id)
+            placed = _call(carts.submit, cart_id)
+            if placed.order_id:
+                order_access.remember(request, placed.order_id)
         elif action == "cancel":
             _call(carts.cancel_checkout, cart_id)
             return HttpResponseRedirect("/shop/cart")

@@ -1,0 +1,143 @@
+"""The operations behind `manage.py fulfillment` and the admin's fulfillment actions.
+
+Temporal only: supplier orders are found through visibility and read by query; changes
+go out as signals. Each operation checks the step first (the same rules the workflow
+applies) and raises `FulfillmentError` with a stable code instead of sending a signal
+that would be ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from ..orders.client import find_order_id
+from . import stages
+from .ids import fulfillment_workflow_id, supplier_order_workflow_id
+from .messages import (
+    Advance,
+    CancelFulfillment,
+    FulfillmentView,
+    Reject,
+    Strategy,
+    SupplierOrderStatus,
+    SupplierOrderView,
+)
+from .workflows import STRATEGY_ATTRIBUTE, FulfillmentWorkflow, SupplierOrderWorkflow
+
+NOT_FOUND = "NotFound"
+AMBIGUOUS = "Ambiguous"
+NOT_ALLOWED = "StepNotAllowed"
+
+
+class FulfillmentError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+async def resolve(client: Client, reference: str) -> str:
+    order_id = await find_order_id(client, reference)
+    if order_id is None:
+        raise FulfillmentError(NOT_FOUND, f"no order {reference!r} (an order id or a confirmation code)")
+    return order_id
+
+
+async def tree(client: Client, order_id: str) -> FulfillmentView:
+    try:
+        return await client.get_workflow_handle(fulfillment_workflow_id(order_id)).query(FulfillmentWorkflow.view)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise FulfillmentError(NOT_FOUND, f"order {order_id} has no fulfillment yet") from None
+        raise
+
+
+async def supplier_order(client: Client, supplier_order_id: str) -> SupplierOrderView:
+    try:
+        return await client.get_workflow_handle(supplier_order_workflow_id(supplier_order_id)).query(
+            SupplierOrderWorkflow.view)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise FulfillmentError(NOT_FOUND, f"no supplier order {supplier_order_id}") from None
+        raise
+
+
+async def _pick(client: Client, order_id: str, supplier_order_id: str | None,
+                usable=lambda so: True) -> SupplierOrderView:
+    """The named supplier order of the order, or its only one that `usable` accepts."""
+    view = await tree(client, order_id)
+    if supplier_order_id:
+        match = [so for so in view.supplier_orders if so.supplier_order_id == supplier_order_id]
+        if not match:
+            raise FulfillmentError(NOT_FOUND, f"order {order_id} has no supplier order {supplier_order_id}")
+        return await supplier_order(client, supplier_order_id)
+    candidates = [so for so in view.supplier_orders if usable(so)] or view.supplier_orders
+    if len(candidates) != 1:
+        ids = ", ".join(so.supplier_order_id for so in candidates)
+        raise FulfillmentError(AMBIGUOUS, f"order {order_id} has several supplier orders ({ids}); "
+                                          "name one with --supplier-order")
+    return await supplier_order(client, candidates[0].supplier_order_id)
+
+
+async def advance(client: Client, order_id: str, to: str, *, supplier_order_id: str | None = None, actor: str,
+                  carrier: str | None = None, tracking_number: str | None = None,
+                  dry_run: bool = False) -> SupplierOrderView:
+    target = SupplierOrderStatus(to)
+    so = await _pick(client, order_id, supplier_order_id, lambda s: bool(s.waiting_for))
+    why = stages.refusal(so.strategy, so.status, target)
+    if why:
+        raise FulfillmentError(NOT_ALLOWED, f"{so.supplier_order_id}: {why}")
+    request = Advance(to=target, actor=actor, carrier=carrier, tracking_number=tracking_number)
+    if not dry_run:
+        await client.get_workflow_handle(supplier_order_workflow_id(so.supplier_order_id)).signal(
+            SupplierOrderWorkflow.advance, request)
+    return so
+
+
+async def reject(client: Client, order_id: str, reason: str, *, supplier_order_id: str | None = None, actor: str,
+                 dry_run: bool = False) -> SupplierOrderView:
+    so = await _pick(client, order_id, supplier_order_id, lambda s: stages.can_stop(s.status))
+    if not stages.can_stop(so.status):
+        raise FulfillmentError(NOT_ALLOWED, f"{so.supplier_order_id} is {so.status.value}; only a supplier order "
+                                            "that has not shipped can be rejected")
+    if not dry_run:
+        await client.get_workflow_handle(supplier_order_workflow_id(so.supplier_order_id)).signal(
+            SupplierOrderWorkflow.reject, Reject(actor=actor, reason=reason))
+    return so
+
+
+async def cancel(client: Client, order_id: str, *, actor: str, reason: str = "", dry_run: bool = False
+                 ) -> FulfillmentView:
+    view = await tree(client, order_id)
+    if view.supplier_orders and not any(stages.can_stop(so.status) for so in view.supplier_orders):
+        raise FulfillmentError(NOT_ALLOWED, f"nothing of order {order_id} can be cancelled: every supplier order "
+                                            "has shipped or ended")
+    if not dry_run:
+        await client.get_workflow_handle(fulfillment_workflow_id(order_id)).signal(
+            FulfillmentWorkflow.cancel, CancelFulfillment(actor=actor, reason=reason))
+    return view
+
+
+async def waiting(client: Client) -> list[SupplierOrderView]:
+    """Supplier orders waiting for a person, oldest first (visibility, then one query each)."""
+    query = (f"WorkflowType = 'SupplierOrderWorkflow' AND ExecutionStatus = 'Running' "
+             f"AND {STRATEGY_ATTRIBUTE.name} = '{Strategy.MANUAL.value}'")
+    ids = [execution.id async for execution in client.list_workflows(query)]
+    limit = asyncio.Semaphore(16)
+
+    async def view_of(workflow_id: str) -> SupplierOrderView | None:
+        async with limit:
+            try:
+                return await client.get_workflow_handle(workflow_id).query(SupplierOrderWorkflow.view)
+            except RPCError:
+                return None  # closed between the listing and the query
+
+    views = await asyncio.gather(*(view_of(i) for i in ids))
+    return sorted((v for v in views if v and v.waiting_for), key=lambda v: v.updated_at)
+
+
+def age(view: SupplierOrderView, now: datetime | None = None) -> float:
+    return ((now or datetime.now(UTC)) - view.updated_at).total_seconds()

@@ -1,0 +1,123 @@
+"""Fulfillment state, the signals that drive it, its views and its settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from ..orders.messages import ACTOR_PATTERN, Shipment, SupplierOrderPlan
+
+SUPPLIER_REJECTED = "SupplierRejected"
+SUPPLIER_UNAVAILABLE = "SupplierUnavailable"
+TRACKING_TAKEN = "TrackingTaken"
+
+
+class Strategy(StrEnum):
+    SIMULATED = "simulated"  # timed stages
+    DROPSHIP = "dropship"  # an external supplier API accepts or rejects, then timed stages
+    MANUAL = "manual"  # a person signals every stage (the CLI, the admin panel)
+
+
+class SupplierOrderStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"  # the supplier took the order
+    IN_PRODUCTION = "in_production"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset({SupplierOrderStatus.DELIVERED, SupplierOrderStatus.REJECTED, SupplierOrderStatus.CANCELLED})
+
+
+class FulfillmentSettings(BaseModel):
+    """Store settings `fulfillment`, read when a supplier order starts."""
+
+    manual: bool = False  # every supplier order waits for a person
+    manual_suppliers: list[str] = Field(default_factory=list)  # these suppliers always do
+    stage_seconds: float = Field(default=15.0, ge=0)  # each simulated stage
+    supplier_timeout_seconds: float = Field(default=10.0, gt=0)  # one call to a dropship supplier's API
+    supplier_attempts: int = Field(default=4, ge=1)
+
+
+class FulfillmentInput(BaseModel):
+    order_id: str
+    confirmation_code: str
+    order_workflow_id: str
+    stock_owner: str  # whose confirmed reservations the order's units are
+    supplier_orders: list[SupplierOrderPlan]
+
+
+class SupplierOrderInput(BaseModel):
+    order_id: str
+    confirmation_code: str
+    parent_workflow_id: str
+    stock_owner: str
+    plan: SupplierOrderPlan
+
+
+# --- signals ------------------------------------------------------------------------------
+
+class Advance(BaseModel):
+    """A person moves a manual supplier order to a stage."""
+
+    to: SupplierOrderStatus
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    carrier: str | None = Field(default=None, max_length=40)
+    tracking_number: str | None = Field(default=None, min_length=4, max_length=60, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class Reject(BaseModel):
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CancelFulfillment(BaseModel):
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    reason: str = Field(default="", max_length=500)
+
+
+# --- state and views --------------------------------------------------------------------
+
+class StageEntry(BaseModel):
+    at: datetime
+    status: SupplierOrderStatus
+    actor: str
+    note: str | None = None
+
+
+class SupplierOrderView(BaseModel):
+    supplier_order_id: str
+    order_id: str
+    confirmation_code: str
+    supplier: str
+    strategy: Strategy
+    status: SupplierOrderStatus
+    waiting_for: list[SupplierOrderStatus]  # the stages a person may move it to now (manual)
+    lines: list[dict]
+    shipment: Shipment | None
+    note: str | None  # rejection reason, the last refused advance
+    history: list[StageEntry]
+    started_at: datetime
+    updated_at: datetime
+
+
+class SupplierOrderState(BaseModel):
+    input: SupplierOrderInput
+    strategy: Strategy | None = None  # decided when the supplier order starts
+    status: SupplierOrderStatus = SupplierOrderStatus.PENDING
+    shipment: Shipment | None = None
+    note: str | None = None
+    history: list[StageEntry] = Field(default_factory=list)
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class FulfillmentView(BaseModel):
+    order_id: str
+    confirmation_code: str
+    supplier_orders: list[SupplierOrderView]
+    cancel_requested: bool

@@ -1,0 +1,3 @@
+"""The fulfillment domain's task queue."""
+
+TASK_QUEUE = "fulfillment"

@@ -1,0 +1,166 @@
+"""Order activities: settings, supplier routing, starting fulfillment, money and stock
+after the sale, and saving the order (audit rows, the order row, the read models).
+Each is idempotent: rows are upserts keyed by what the workflow assigned, refunds and
+restocks carry idempotency keys."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
+
+from ..checkout import gateway
+from ..checkout.messages import RefundRequest
+from ..fulfillment.ids import fulfillment_workflow_id
+from ..fulfillment.messages import FulfillmentInput
+from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
+from ..inventory import client as inventory
+from ..inventory.client import InventoryError
+from ..inventory.messages import NO_SUCH_RESERVATION
+from ..store import Store, schema
+from .messages import HistoryEntry, OrderLine, OrderSettings, OrderView, SupplierOrderPlan
+
+SETTINGS_NAME = "orders"
+DEFAULT_STRATEGY = "simulated"
+
+
+class Restock(BaseModel):
+    key: str  # idempotency key prefix: one adjustment per SKU under it
+    units: dict[str, int]  # blank sku -> units back on hand
+    reason: str
+
+
+class OrderSnapshot(BaseModel):
+    view: OrderView
+    unsaved: list[HistoryEntry]  # history rows not yet in the store
+    version: int
+
+
+def read_settings(store: Store) -> OrderSettings:
+    row = store.get(schema.SETTINGS.name, {"name": SETTINGS_NAME})
+    return OrderSettings.model_validate(row["value"]) if row else OrderSettings()
+
+
+def supplier_slug(brand: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", brand.lower()).strip("-") or "default"
+
+
+def _document_lines(lines: list[OrderLine]) -> list[DocumentLine]:
+    return [DocumentLine(variant_id=li.variant_id, product_name=li.product_name, blank_sku=li.blank_sku,
+                         options=li.options, quantity=li.quantity, line_total=li.line_total) for li in lines]
+
+
+class OrderActivities:
+    def __init__(self, store: Store, order_index: OrderIndex, client: Client, inventory_options: dict | None = None,
+                 fulfillment_queue: str = FULFILLMENT_QUEUE):
+        self.store = store
+        self.order_index = order_index
+        self.client = client
+        self.inventory = inventory_options or {}
+        self.fulfillment_queue = fulfillment_queue
+
+    @activity.defn
+    def load_settings(self) -> OrderSettings:
+        return read_settings(self.store)
+
+    @activity.defn
+    def route(self, order_id: str, confirmation_code: str, lines: list[OrderLine]) -> list[SupplierOrderPlan]:
+        """Each line goes to the supplier of its blank's brand (the routing table, or one
+        simulated supplier per brand); one supplier order per supplier, in a stable order."""
+        products = {row["id"]: row for row in self.store.get_many(
+            schema.PRODUCTS.name, [{"id": pid} for pid in sorted({li.product_id for li in lines})])}
+        routes = {row["brand"]: row for row in self.store.query(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP})}
+        by_supplier: dict[str, tuple[dict, list[OrderLine]]] = {}
+        for line in lines:
+            brand = (products.get(line.product_id) or {}).get("brand") or "unbranded"
+            route = routes.get(brand) or {"supplier": supplier_slug(brand), "strategy": DEFAULT_STRATEGY,
+                                          "behaviour": "accept"}
+            by_supplier.setdefault(route["supplier"], (route, []))[1].append(line)
+        return [SupplierOrderPlan(supplier_order_id=f"{confirmation_code}-{n}", supplier=supplier,
+                                  strategy=route.get("strategy") or DEFAULT_STRATEGY,
+                                  behaviour=route.get("behaviour") or "accept", lines=group)
+                for n, (supplier, (route, group)) in enumerate(sorted(by_supplier.items()), start=1)]
+
+    @activity.defn
+    async def start_fulfillment(self, params: FulfillmentInput) -> str:
+        from ..fulfillment.workflows import FulfillmentWorkflow
+
+        workflow_id = fulfillment_workflow_id(params.order_id)
+        try:
+            await self.client.start_workflow(
+                FulfillmentWorkflow.run, params, id=workflow_id, task_queue=self.fulfillment_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            pass  # a retry after the first start: one fulfillment per order
+        return workflow_id
+
+    @activity.defn
+    def refund_payment(self, request: RefundRequest, charged: int) -> None:
+        gateway.refund(self.store, request, charged)
+
+    @activity.defn
+    async def cancel_stock(self, owner: str) -> dict[str, int]:
+        try:
+            return (await inventory.cancel(self.client, owner, **self.inventory)).skus
+        except InventoryError as exc:
+            if exc.code == NO_SUCH_RESERVATION:  # a retry after the first call gave them back
+                return {}
+            raise
+
+    @activity.defn
+    async def restock(self, request: Restock) -> None:
+        for sku, units in sorted(request.units.items()):
+            await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}",
+                                         **self.inventory)
+
+    @activity.defn
+    def save(self, snapshot: OrderSnapshot) -> None:
+        """Audit rows, the order's rows and its read models, in one batch per flush."""
+        view, now = snapshot.view, datetime.now(UTC)
+        for entry in snapshot.unsaved:
+            self.store.put(schema.ORDER_HISTORY.name, {
+                "order_id": view.order_id, "seq": entry.seq, "at": entry.at, "kind": entry.kind,
+                "from_status": entry.from_status.value if entry.from_status else None,
+                "to_status": entry.to_status.value if entry.to_status else None,
+                "actor": entry.actor, "note": entry.note})
+        self.store.put(schema.ORDERS.name, {
+            "order_id": view.order_id, "status": view.status.value, "refunded": view.refunded,
+            "feedback": view.feedback.model_dump(mode="json") if view.feedback else None, "updated_at": now})
+        self.store.put(schema.ORDERS_BY_CUSTOMER.name, {
+            "customer_id": view.customer_id, "placed_at": view.placed_at, "order_id": view.order_id,
+            "status": view.status.value})
+        for so in view.supplier_orders:
+            self.store.put(schema.SUPPLIER_ORDERS.name, {
+                "order_id": view.order_id, "supplier_order_id": so.supplier_order_id, "supplier": so.supplier,
+                "strategy": so.strategy, "status": so.status, "lines": [li.model_dump() for li in so.lines],
+                "carrier": so.shipment.carrier if so.shipment else None,
+                "tracking_number": so.shipment.tracking_number if so.shipment else None,
+                "note": so.note, "created_at": so.created_at, "updated_at": so.updated_at})
+        self._project(view, snapshot.version)
+
+    def _project(self, view: OrderView, version: int) -> None:
+        address = view.shipping_address
+        updated = max([view.placed_at, *(h.at for h in view.history)])
+        self.order_index.upsert_orders([OrderDocument(
+            order_id=view.order_id, confirmation_code=view.confirmation_code, customer_id=view.customer_id,
+            email=view.email, customer_name=f"{address.first_name} {address.last_name}", status=view.status.value,
+            placed_at=view.placed_at, updated_at=updated, currency=view.currency, subtotal=view.subtotal,
+            discount=view.discount, shipping=view.shipping, tax=view.tax, total=view.total, refunded=view.refunded,
+            item_count=sum(li.quantity for li in view.lines), lines=_document_lines(view.lines),
+            suppliers=sorted({so.supplier for so in view.supplier_orders}),
+            supplier_order_ids=[so.supplier_order_id for so in view.supplier_orders], version=version)])
+        self.order_index.upsert_supplier_orders([SupplierOrderDocument(
+            supplier_order_id=so.supplier_order_id, order_id=view.order_id, confirmation_code=view.confirmation_code,
+            email=view.email, supplier=so.supplier, strategy=so.strategy, status=so.status,
+            waiting_on_manual=so.strategy == "manual" and so.status not in ("delivered", "rejected", "cancelled"),
+            created_at=so.created_at, updated_at=so.updated_at,
+            carrier=so.shipment.carrier if so.shipment else None,
+            tracking_number=so.shipment.tracking_number if so.shipment else None,
+            lines=_document_lines(so.lines), version=version) for so in view.supplier_orders])

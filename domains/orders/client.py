@@ -1,0 +1,98 @@
+"""Typed calls into order workflows for Django, the CLI and other domains.
+
+Reads prefer the live workflow (a query answers from the first moment) and fall back to
+the write store once the workflow has closed. Business errors come back as `OrderError`
+with a stable code; a closed order refuses actions with ORDER_CLOSED.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from ..store import Store
+from ..temporal import business_error
+from .ids import normalise_confirmation, order_workflow_id
+from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, RefundOrder
+from .reads import order_from_store
+from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
+
+ORDER_NOT_FOUND = "OrderNotFound"
+
+
+class OrderError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _gone(exc: RPCError) -> bool:
+    return exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+
+
+async def get_order(client: Client, store: Store | None, order_id: str) -> OrderView | None:
+    """The live view while the workflow runs, else the stored one (None if there is no such order)."""
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
+    try:
+        description = await handle.describe()
+        if description.status is None or description.status.name == "RUNNING" or store is None:
+            return await handle.query(OrderWorkflow.view)
+    except RPCError as exc:
+        if not _gone(exc):
+            raise
+    except WorkflowQueryFailedError:
+        pass
+    return order_from_store(store, order_id) if store is not None else None
+
+
+async def find_order_id(client: Client, reference: str) -> str | None:
+    """An order id or a confirmation code -> the order id, through Temporal's visibility only."""
+    try:
+        await client.get_workflow_handle(order_workflow_id(reference)).describe()
+        return reference
+    except RPCError as exc:
+        if not _gone(exc):
+            raise
+    code = normalise_confirmation(reference)
+    query = f"WorkflowType = 'OrderWorkflow' AND {CONFIRMATION_ATTRIBUTE.name} = '{code}'"
+    if not code.isalnum():
+        return None
+    async for execution in client.list_workflows(query, limit=1):
+        return execution.id.removeprefix("order-")
+    return None
+
+
+async def _update(client: Client, order_id: str, update: Any, request: Any) -> OrderView:
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
+    try:
+        return await handle.execute_update(update, request)
+    except WorkflowUpdateFailedError as exc:
+        cause = business_error(exc.cause)
+        if cause is None:
+            raise
+        raise OrderError(cause.type or "OrderError", cause.message) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise OrderError(ORDER_CLOSED, "this order is closed; nothing more can change") from None
+        raise
+
+
+async def cancel(client: Client, order_id: str, actor: str, reason: str = "") -> OrderView:
+    return await _update(client, order_id, OrderWorkflow.cancel, CancelOrder(actor=actor, reason=reason))
+
+
+async def refund(client: Client, order_id: str, actor: str, lines: dict[str, int] | None = None,
+                 restock: bool = False, reason: str = "") -> OrderView:
+    request = RefundOrder(actor=actor, lines=lines, restock=restock, reason=reason)
+    return await _update(client, order_id, OrderWorkflow.refund, request)
+
+
+async def add_note(client: Client, order_id: str, actor: str, text: str) -> OrderView:
+    return await _update(client, order_id, OrderWorkflow.add_note, AddNote(actor=actor, text=text))
+
+
+async def leave_feedback(client: Client, order_id: str, actor: str, rating: int, comment: str = "") -> OrderView:
+    request = LeaveFeedback(actor=actor, rating=rating, comment=comment)
+    return await _update(client, order_id, OrderWorkflow.leave_feedback, request)

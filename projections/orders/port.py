@@ -1,0 +1,53 @@
+"""The order read-model port: the admin lists' index of orders and supplier orders."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from datetime import datetime
+
+from .documents import (
+    OrderDocument,
+    OrderPage,
+    OrderQuery,
+    SupplierOrderDocument,
+    SupplierOrderPage,
+    SupplierOrderQuery,
+)
+
+
+class OrderIndex(ABC):
+    backend: str = ""
+
+    @abstractmethod
+    def ensure(self) -> None:
+        """Create the indices if missing, so reads and writes work from the start."""
+
+    @abstractmethod
+    def upsert_orders(self, docs: Iterable[OrderDocument]) -> int:
+        """Write documents; one whose `version` is lower than the stored one is skipped."""
+
+    @abstractmethod
+    def upsert_supplier_orders(self, docs: Iterable[SupplierOrderDocument]) -> int: ...
+
+    @abstractmethod
+    def get_order(self, order_id: str) -> OrderDocument | None: ...
+
+    @abstractmethod
+    def search_orders(self, query: OrderQuery) -> OrderPage: ...
+
+    @abstractmethod
+    def search_supplier_orders(self, query: SupplierOrderQuery) -> SupplierOrderPage: ...
+
+    @abstractmethod
+    def orders_per_hour(self, since: datetime) -> list[tuple[datetime, int]]:
+        """Orders placed per hour from `since` (hour buckets in UTC, empty hours omitted)."""
+
+    @abstractmethod
+    def ping(self) -> None: ...
+
+    def refresh(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,168 @@
+"""Order pages: the caller's orders with a guest lookup form, and one order with its lines,
+shipments, history, cancel button and feedback form. Plain forms (POST, CSRF, redirect
+after POST); an action's outcome is a flash message in the session. Who may see an order
+is decided by `storefront.order_access`, as for the JSON API."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+from pydantic import ValidationError
+from temporalio.exceptions import TemporalError
+
+from domains.orders import client as orders
+from domains.orders.client import OrderError
+from domains.orders.messages import OrderView
+
+from .. import order_access as access
+from .. import services
+from .browse import money
+
+FLASH = "order_flash"
+STATUS_LABELS = {"placed": "Placed", "routed": "Being prepared", "in_fulfillment": "In fulfillment",
+                 "partially_shipped": "Partly shipped", "shipped": "Shipped", "delivered": "Delivered",
+                 "completed": "Completed", "cancelled": "Cancelled", "refunded": "Refunded"}
+SUPPLIER_LABELS = {"pending": "Waiting", "accepted": "Accepted", "in_production": "In production",
+                   "shipped": "Shipped", "delivered": "Delivered", "rejected": "Not available",
+                   "cancelled": "Cancelled"}
+MESSAGES = {
+    "IllegalTransition": "This order can no longer be cancelled.",
+    "FeedbackNotAllowed": "Feedback opens once the order is delivered, and can be given once.",
+    "OrderClosed": "This order is closed; nothing more can change.",
+    "InvalidRefund": "That refund is not possible.",
+    "unavailable": "The shop could not reach your order just now; please try again.",
+    "not_found": "We could not find an order with that email and confirmation code.",
+    "invalid": "That could not be done; please check what you entered.",
+    "bad_rating": "Choose a rating from 1 to 5.",
+    "bad_comment": "Please keep the comment under 2,000 characters.",
+    "cancelled": "Your order is cancelled. The payment is being refunded.",
+    "thanks": "Thank you for your feedback!",
+}
+UNAVAILABLE = (TimeoutError, ConnectionError, RuntimeError, TemporalError)
+
+
+def _flash(request: HttpRequest, key: str, *, error: bool = True) -> None:
+    request.session[FLASH] = {"text": MESSAGES.get(key, MESSAGES["unavailable"]), "error": error}
+
+
+def _order_url(code: str) -> str:
+    return f"/shop/orders/{code}"
+
+
+def _label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def _list_context(request: HttpRequest) -> dict:
+    rows = access.my_orders(request)
+    return {"orders": [{**row, "label": _label(row["status"]), "amount": money(row["total"], row["currency"])}
+                       for row in rows],
+            "flash": request.session.pop(FLASH, None), "signed_in": access.shopper_id(request) is not None}
+
+
+@require_GET
+def orders_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/orders.html", _list_context(request))
+
+
+@require_POST
+def lookup(request: HttpRequest) -> HttpResponse:
+    order_id = access.lookup(request.POST.get("confirmation_code", "")[:40], request.POST.get("email", "")[:200])
+    if order_id is None:
+        _flash(request, "not_found")
+        return HttpResponseRedirect("/shop/orders/")
+    access.remember(request, order_id)
+    return HttpResponseRedirect(_order_url(access.code_of(request.POST["confirmation_code"])))
+
+
+def _view_context(request: HttpRequest, view: OrderView) -> dict:
+    c = view.currency
+
+    def lines(items):
+        return [{**li.model_dump(), "unit": money(li.unit_price, c), "total": money(li.line_total, c)} for li in items]
+
+    history = [{"at": h.at, "kind": h.kind, "from": h.from_status and _label(h.from_status.value),
+                "to": h.to_status and _label(h.to_status.value), "note": h.note,
+                "who": "you" if access.by_customer(view, h.actor) else "the shop"}
+               for h in access.shopper_visible_history(view)]
+    shipments = [{"id": so.supplier_order_id, "status": SUPPLIER_LABELS.get(so.status, so.status),
+                  "lines": lines(so.lines), "shipment": so.shipment, "note": so.note}
+                 for so in view.supplier_orders]
+    return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),
+            "lines": lines(view.lines), "address": view.shipping_address, "shipments": shipments,
+            "history": history, "ratings": range(5, 0, -1), "flash": request.session.pop(FLASH, None),
+            "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
+                                                                  "refunded")}}
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/orders.html", {**_list_context(request), "not_found": True}, status=404)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    context = {**_list_context(request), "flash": {"text": MESSAGES["unavailable"], "error": True}}
+    return render(request, "shop/orders.html", context, status=503)
+
+
+@require_GET
+def order_page(request: HttpRequest, confirmation: str) -> HttpResponse:
+    try:
+        view = access.owned_order(request, confirmation)
+    except access.NotFound:
+        return _not_found(request)
+    except UNAVAILABLE:
+        return _unavailable(request)
+    if view.confirmation_code != confirmation:  # one address per order: upper case, no dashes
+        return HttpResponseRedirect(_order_url(view.confirmation_code))
+    return render(request, "shop/order.html", _view_context(request, view))
+
+
+def _act(request: HttpRequest, confirmation: str, action) -> HttpResponse:
+    """Run `action(view, actor)` on the caller's order, then back to its page with a message."""
+    try:
+        view = access.owned_order(request, confirmation)
+    except access.NotFound:
+        return _not_found(request)
+    except UNAVAILABLE:
+        return _unavailable(request)
+    try:
+        done = action(view, access.actor(request, view))
+        if done:
+            _flash(request, done, error=False)
+    except OrderError as exc:
+        _flash(request, exc.code)
+    except ValidationError:
+        _flash(request, "invalid")
+    except UNAVAILABLE:
+        _flash(request, "unavailable")
+    return HttpResponseRedirect(_order_url(view.confirmation_code))
+
+
+@require_POST
+def cancel(request: HttpRequest, confirmation: str) -> HttpResponse:
+    def run(view: OrderView, actor: str) -> str:
+        services.call(orders.cancel, view.order_id, actor, request.POST.get("reason", "").strip()[:500])
+        return "cancelled"
+
+    return _act(request, confirmation, run)
+
+
+@require_POST
+def feedback(request: HttpRequest, confirmation: str) -> HttpResponse:
+    def run(view: OrderView, actor: str) -> str | None:
+        try:
+            rating = int(request.POST.get("rating", ""))
+        except ValueError:
+            rating = 0
+        comment = request.POST.get("comment", "").strip()
+        if not 1 <= rating <= 5:
+            _flash(request, "bad_rating")
+            return None
+        if len(comment) > 2000:
+            _flash(request, "bad_comment")
+            return None
+        services.call(orders.leave_feedback, view.order_id, actor, rating, comment)
+        return "thanks"
+
+    return _act(request, confirmation, run)

@@ -1,0 +1,250 @@
+"""The order and fulfillment workflows on the time-skipping server: the automatic path,
+two suppliers at different speeds, cancel before and after shipping, refunds, feedback,
+and the audit trail and read models they leave."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domains.fulfillment.messages import FulfillmentSettings
+from domains.inventory import client as inventory
+from domains.orders import client as orders
+from domains.orders.client import OrderError
+from domains.orders.messages import OrderSettings, OrderStatus
+from domains.store import schema
+from projections.orders import OrderQuery, SupplierOrderQuery
+
+from .conftest import STOCK
+
+
+
+def statuses(store, order_id: str) -> list[tuple[str | None, str | None]]:
+    return [(row["from_status"], row["to_status"])
+            for row in store.query(schema.ORDER_HISTORY.name, {"order_id": order_id}) if row["kind"] == "status"]
+
+
+async def stock(shop, sku: str):
+    [level] = await inventory.levels(shop.client, [sku], workflow_id=shop.shop.inventory["workflow_id"])
+    return level
+
+
+async def test_an_order_goes_from_placed_to_delivered_on_its_own(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    placed = await shop.place([(variant, 2)])
+    assert placed.status in (OrderStatus.PLACED, OrderStatus.ROUTED, OrderStatus.IN_FULFILLMENT)
+    assert len(placed.supplier_orders) in (0, 1)
+
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    [so] = delivered.supplier_orders
+    assert so.status == "delivered" and so.shipment.tracking_number and so.shipment.carrier
+    assert delivered.can_leave_feedback and delivered.feedback_until is not None
+
+    # the units left on-hand stock; nothing is held for the order any more
+    level = await stock(shop, variant.blank_sku)
+    assert (level.on_hand, level.committed, level.reserved) == (STOCK - 2, 0, 0)
+
+    # the audit trail has each step once, in order
+    await shop.env.sleep(timedelta(seconds=5))
+    assert statuses(shop.store, placed.order_id) == [
+        (None, "placed"), ("placed", "routed"), ("routed", "in_fulfillment"), ("in_fulfillment", "shipped"),
+        ("shipped", "delivered")]
+    doc = shop.shop.order_index.get_order(placed.order_id)
+    assert doc.status == "delivered" and doc.confirmation_code == placed.confirmation_code
+    [so_doc] = shop.shop.order_index.search_supplier_orders(SupplierOrderQuery(order_id=placed.order_id)).hits
+    assert so_doc.status == "delivered" and so_doc.tracking_number == so.shipment.tracking_number
+
+    # after the feedback window (14 days by default) the order completes and its workflow ends
+    await shop.env.sleep(timedelta(days=14, minutes=1))
+    done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.COMPLETED and not v.live)
+    assert done.history[-1].to_status == OrderStatus.COMPLETED and done.history[-1].actor == "system"
+
+
+async def test_two_suppliers_at_different_speeds_make_the_order_partially_shipped_first(orders_shop):
+    shop = orders_shop
+    fast, slow = shop.variants_of_brands(2)
+    shop.route(shop.brand_of(slow), "manual", supplier="slow-mill")
+    placed = await shop.place([(fast, 1), (slow, 3)])
+    order = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.PARTIALLY_SHIPPED)
+    by_supplier = {so.supplier: so for so in order.supplier_orders}
+    assert by_supplier["slow-mill"].status == "pending" and by_supplier["slow-mill"].strategy == "manual"
+
+    order = await shop.until(placed.order_id, lambda v: all(
+        so.status == "delivered" for so in v.supplier_orders if so.supplier != "slow-mill"))
+    assert order.status == OrderStatus.PARTIALLY_SHIPPED  # one delivered, one not shipped: still partial
+
+    from domains.fulfillment import client as fulfillment
+
+    so_id = by_supplier["slow-mill"].supplier_order_id
+    await fulfillment.advance(shop.client, placed.order_id, "shipped", supplier_order_id=so_id, actor="cli:ops",
+                              carrier="UPS", tracking_number="1ZTESTSLOW0001")
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.SHIPPED)
+    await fulfillment.advance(shop.client, placed.order_id, "delivered", supplier_order_id=so_id, actor="cli:ops")
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    assert {so.supplier_order_id: so.shipment.tracking_number for so in delivered.supplier_orders}[so_id] == \
+        "1ZTESTSLOW0001"
+    await shop.env.sleep(timedelta(seconds=5))
+    assert statuses(shop.store, placed.order_id)[3:] == [
+        ("in_fulfillment", "partially_shipped"), ("partially_shipped", "shipped"), ("shipped", "delivered")]
+    assert (await stock(shop, slow.blank_sku)).on_hand == STOCK - 3
+
+
+async def test_cancel_before_shipping_refunds_and_gives_the_stock_back(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(variant, 4)])
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    assert (await stock(shop, variant.blank_sku)).committed == 4
+
+    cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+    assert cancelled.status == OrderStatus.CANCELLED and cancelled.history[-1].actor == "staff:sam@example.com"
+    refunds = shop.store.query(schema.REFUNDS_BY_CHARGE.name, {"charge_id": placed_charge(shop, placed)})
+    assert sum(r["amount"] for r in refunds) == placed.total
+
+    done = await shop.until(placed.order_id, lambda v: not v.live)
+    assert done.status == OrderStatus.CANCELLED and done.supplier_orders[0].status == "cancelled"
+    level = await stock(shop, variant.blank_sku)
+    assert (level.on_hand, level.committed, level.available) == (STOCK, 0, STOCK)
+
+    with pytest.raises(OrderError) as closed:
+        await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com")
+    assert closed.value.code == "OrderClosed"
+
+
+def placed_charge(shop, order) -> str:
+    return shop.store.get(schema.ORDERS.name, {"order_id": order.order_id})["payment"]["charge_id"]
+
+
+async def test_cancel_after_shipping_is_refused_naming_both_states(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    placed = await shop.place([(variant, 1)])
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.SHIPPED)
+    with pytest.raises(OrderError) as refused:
+        await orders.cancel(shop.client, placed.order_id, "shopper:someone")
+    assert refused.value.code == "IllegalTransition"
+    assert "shipped" in str(refused.value) and "cancelled" in str(refused.value)
+    view = await shop.order(placed.order_id)
+    assert view.status == OrderStatus.SHIPPED and not view.can_cancel
+    assert not any(h.to_status == OrderStatus.CANCELLED for h in view.history)  # refused before history
+
+
+async def test_refund_after_delivery_partial_with_restock_then_the_rest(orders_shop):
+    shop = orders_shop
+    a, b = shop.variants_of_brands(2)
+    placed = await shop.place([(a, 2), (b, 1)])
+    with pytest.raises(OrderError) as early:
+        await orders.refund(shop.client, placed.order_id, "staff:m@example.com")
+    assert early.value.code == "InvalidRefund"
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    on_hand = (await stock(shop, a.blank_sku)).on_hand
+
+    with pytest.raises(OrderError) as too_many:
+        await orders.refund(shop.client, placed.order_id, "staff:m@example.com", lines={a.id: 3})
+    assert too_many.value.code == "InvalidRefund"
+
+    partial = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", lines={a.id: 1},
+                                  restock=True, reason="damaged")
+    o = partial
+    expected = round(a.price_amount * (o.subtotal - o.discount + o.tax) / o.subtotal)
+    assert partial.status == OrderStatus.DELIVERED and partial.refunded == expected
+    assert (await stock(shop, a.blank_sku)).on_hand == on_hand + 1
+
+    full = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", reason="returned")
+    assert full.status == OrderStatus.REFUNDED and full.refunded == full.total
+    assert (await stock(shop, a.blank_sku)).on_hand == on_hand + 1  # no restock asked the second time
+    refunds = shop.store.query(schema.REFUNDS_BY_CHARGE.name, {"charge_id": placed_charge(shop, placed)})
+    assert sum(r["amount"] for r in refunds) == placed.total and len(refunds) == 2
+
+
+async def test_feedback_only_once_and_only_when_delivered(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    placed = await shop.place([(variant, 1)])
+    with pytest.raises(OrderError) as early:
+        await orders.leave_feedback(shop.client, placed.order_id, "guest:ada@example.com", 5)
+    assert early.value.code == "FeedbackNotAllowed"
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    view = await orders.leave_feedback(shop.client, placed.order_id, "guest:ada@example.com", 4, "soft fabric")
+    assert view.feedback.rating == 4 and not view.can_leave_feedback
+    with pytest.raises(OrderError):
+        await orders.leave_feedback(shop.client, placed.order_id, "guest:ada@example.com", 1)
+    await shop.env.sleep(timedelta(days=15))
+    done = await shop.until(placed.order_id, lambda v: not v.live)
+    assert done.status == OrderStatus.COMPLETED and done.feedback.comment == "soft fabric"
+
+
+async def test_a_dropship_rejection_refunds_its_lines_and_the_rest_is_delivered(orders_shop):
+    shop = orders_shop
+    kept, rejected = shop.variants_of_brands(2)
+    supplier = shop.route(shop.brand_of(rejected), "dropship", behaviour="reject")
+    placed = await shop.place([(kept, 1), (rejected, 2)])
+    order = await shop.until(placed.order_id, lambda v: any(so.status == "rejected" for so in v.supplier_orders)
+                             and v.refunded > 0)
+    so = next(so for so in order.supplier_orders if so.supplier == supplier)
+    assert "cannot make" in so.note
+    assert order.refunded == round(2 * rejected.price_amount * (order.subtotal - order.discount + order.tax)
+                                   / order.subtotal)
+    level = await stock(shop, rejected.blank_sku)
+    assert (level.on_hand, level.committed) == (STOCK, 0)  # the rejected units are available again
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    assert delivered.can_refund
+
+
+async def test_when_every_supplier_rejects_the_order_is_cancelled_and_refunded_in_full(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.route(shop.brand_of(variant), "dropship", behaviour="reject")
+    placed = await shop.place([(variant, 1)])
+    done = await shop.until(placed.order_id, lambda v: not v.live)
+    assert done.status == OrderStatus.CANCELLED and done.refunded == placed.total
+
+
+async def test_a_supplier_that_never_answers_is_retried_then_treated_as_a_rejection(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.route(shop.brand_of(variant), "dropship", behaviour="down")
+    shop.configure(fulfillment=FulfillmentSettings(supplier_timeout_seconds=1, supplier_attempts=2))
+    placed = await shop.place([(variant, 1)])
+    done = await shop.until(placed.order_id, lambda v: not v.live, step=timedelta(seconds=2), limit=60)
+    assert done.status == OrderStatus.CANCELLED
+    assert "did not answer after 2 attempts" in done.supplier_orders[0].note
+
+
+async def test_a_slow_supplier_times_out_once_and_the_retry_is_accepted(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.route(shop.brand_of(variant), "dropship", behaviour="slow")
+    shop.configure(fulfillment=FulfillmentSettings(supplier_timeout_seconds=1, stage_seconds=0))
+    placed = await shop.place([(variant, 1)])
+    done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED, step=timedelta(seconds=2),
+                            limit=60)
+    assert done.supplier_orders[0].strategy == "dropship"
+
+
+async def test_a_busy_order_continues_as_new_and_keeps_everything(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.configure(orders_=OrderSettings(max_history_length=60, flush_delay_seconds=0),
+                   fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(variant, 1)])
+    for n in range(30):
+        await orders.add_note(shop.client, placed.order_id, "staff:s@example.com", f"note {n}")
+    handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
+    assert continued_from(await handle.fetch_history())  # a later run answers
+    view = await shop.order(placed.order_id)
+    notes = [h.note for h in view.history if h.kind == "note"]
+    assert notes == [f"note {n}" for n in range(30)]
+    await shop.env.sleep(timedelta(seconds=5))
+    stored = [r["note"] for r in shop.store.query(schema.ORDER_HISTORY.name, {"order_id": placed.order_id})
+              if r["kind"] == "note"]
+    assert stored == notes  # every audit row once
+    cancelled = await orders.cancel(shop.client, placed.order_id, "staff:s@example.com")
+    assert cancelled.status == OrderStatus.CANCELLED
+
+
+def continued_from(history) -> str:
+    return history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
