@@ -80,6 +80,8 @@ def main() -> int:
                 temporal, "server", "start-dev", "--db-filename", str(data / "temporal.sqlite"),
                 "--ip", host, "--port", port or "7233", "--ui-port", str(UI_PORT),
                 "--namespace", config.temporal_namespace, "--log-level", "warn",
+                # the inventory service takes every shopper's holds: allow more than 10 updates in flight
+                "--dynamic-config-value", "history.maxInFlightUpdates=200",
             ], "temporal.log")
             wait_for_port(host, int(port or 7233), 60, server, "temporal dev server")
         subprocess.run([python, "manage.py", "load_catalog", "--if-empty"], cwd=ROOT, check=True)

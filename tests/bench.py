@@ -137,6 +137,10 @@ def main() -> None:
 
     (out / "cart.json").write_text(json.dumps(cart_bench(), indent=2))
 
+    from .bench_orders import main as orders_bench
+
+    (out / "orders.json").write_text(json.dumps(orders_bench(), indent=2))
+
 
 if __name__ == "__main__":
     main()

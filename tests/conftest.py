@@ -125,7 +125,7 @@ async def temporal_env():
     binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary, data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--log-level", "error"],
+        dev_server_extra_args=["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"],
     )
     yield env
     await env.shutdown()

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from ..orders.messages import ACTOR_PATTERN, Shipment, SupplierOrderPlan
+from ..orders.messages import ACTOR_LENGTH, ACTOR_PATTERN, Shipment, SupplierOrderPlan
 
 SUPPLIER_REJECTED = "SupplierRejected"
 SUPPLIER_UNAVAILABLE = "SupplierUnavailable"
@@ -65,18 +65,18 @@ class Advance(BaseModel):
     """A person moves a manual supplier order to a stage."""
 
     to: SupplierOrderStatus
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     carrier: str | None = Field(default=None, max_length=40)
     tracking_number: str | None = Field(default=None, min_length=4, max_length=60, pattern=r"^[A-Za-z0-9-]+$")
 
 
 class Reject(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     reason: str = Field(min_length=1, max_length=500)
 
 
 class CancelFulfillment(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     reason: str = Field(default="", max_length=500)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryRejectedError, WorkflowUpdateFailedError
+from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..store import Store
@@ -20,6 +21,7 @@ from .reads import order_from_store
 from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
 
 ORDER_NOT_FOUND = "OrderNotFound"
+NOT_OPEN = QueryRejectCondition.NOT_OPEN
 
 
 class OrderError(Exception):
@@ -36,14 +38,13 @@ async def get_order(client: Client, store: Store | None, order_id: str) -> Order
     """The live view while the workflow runs, else the stored one (None if there is no such order)."""
     handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
-        description = await handle.describe()
-        if description.status is None or description.status.name == "RUNNING" or store is None:
-            return await handle.query(OrderWorkflow.view)
+        # One call: a closed workflow rejects the query instead of being replayed to answer it.
+        return await handle.query(OrderWorkflow.view, reject_condition=None if store is None else NOT_OPEN)
+    except WorkflowQueryRejectedError:
+        pass
     except RPCError as exc:
         if not _gone(exc):
             raise
-    except WorkflowQueryFailedError:
-        pass
     return order_from_store(store, order_id) if store is not None else None
 
 
@@ -56,9 +57,9 @@ async def find_order_id(client: Client, reference: str) -> str | None:
         if not _gone(exc):
             raise
     code = normalise_confirmation(reference)
-    query = f"WorkflowType = 'OrderWorkflow' AND {CONFIRMATION_ATTRIBUTE.name} = '{code}'"
-    if not code.isalnum():
+    if not code.isalnum():  # nothing else can be a code, and nothing else goes into the query
         return None
+    query = f"WorkflowType = 'OrderWorkflow' AND {CONFIRMATION_ATTRIBUTE.name} = '{code}'"
     async for execution in client.list_workflows(query, limit=1):
         return execution.id.removeprefix("order-")
     return None

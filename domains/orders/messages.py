@@ -142,27 +142,28 @@ class Feedback(BaseModel):
 # --- actions (updates) ------------------------------------------------------------------
 
 ACTOR_PATTERN = r"^(system|shopper:.+|guest:.+|staff:.+|cli:.+|token:.+)$"
+ACTOR_LENGTH = 300  # "guest:" and an email of up to 200 characters fit
 
 
 class CancelOrder(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     reason: str = Field(default="", max_length=500)
 
 
 class RefundOrder(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     lines: dict[str, int] | None = None  # variant id -> units; None refunds everything not yet refunded
     restock: bool = False
     reason: str = Field(default="", max_length=500)
 
 
 class AddNote(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     text: str = Field(min_length=1, max_length=2000)
 
 
 class LeaveFeedback(BaseModel):
-    actor: str = Field(pattern=ACTOR_PATTERN, max_length=200)
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     rating: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=2000)
 

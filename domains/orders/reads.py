@@ -12,8 +12,10 @@ from .messages import (
     Feedback,
     HistoryEntry,
     OrderLine,
+    OrderSettings,
     OrderStatus,
     OrderView,
+    RefundEntry,
     Shipment,
     SupplierOrderSummary,
 )
@@ -31,10 +33,12 @@ def orders_of(store: Store, customer_id: str, limit: int = 100) -> list[dict]:
     return [{**row, "progress": lifecycle.PROGRESS.get(OrderStatus(row["status"]), 0)} for row in rows]
 
 
-def order_from_store(store: Store, order_id: str, feedback_window_seconds: float | None = None) -> OrderView | None:
+def order_from_store(store: Store, order_id: str) -> OrderView | None:
     row = store.get(schema.ORDERS.name, {"order_id": order_id})
     if row is None:
         return None
+    settings = store.get(schema.SETTINGS.name, {"name": "orders"})
+    window = OrderSettings.model_validate(settings["value"] if settings else {}).feedback_window_seconds
     history = [HistoryEntry(seq=h["seq"], at=h["at"], kind=h["kind"], from_status=h["from_status"],
                             to_status=h["to_status"], actor=h["actor"], note=h["note"])
                for h in store.query(schema.ORDER_HISTORY.name, {"order_id": order_id})]
@@ -52,8 +56,7 @@ def order_from_store(store: Store, order_id: str, feedback_window_seconds: float
         subtotal=row["subtotal"], discount=row["discount"], shipping=row["shipping"], tax=row["tax"],
         total=row["total"], refunded=row.get("refunded") or 0, lines=[OrderLine(**li) for li in row["lines"]],
         shipping_address=Address(**row["shipping_address"]), supplier_orders=supplier_orders, history=history,
-        refunds=[], feedback=Feedback(**row["feedback"]) if row.get("feedback") else None,
+        refunds=[RefundEntry(**r) for r in row.get("refunds") or []], feedback=Feedback(**row["feedback"]) if row.get("feedback") else None,
         delivered_at=delivered_at,
-        feedback_until=delivered_at + timedelta(seconds=feedback_window_seconds)
-        if delivered_at and feedback_window_seconds else None,
+        feedback_until=delivered_at + timedelta(seconds=window) if delivered_at else None,
         can_cancel=False, can_refund=False, can_leave_feedback=False, live=False)

@@ -162,7 +162,12 @@ class OrderWorkflow:
                 "cancel", CancelFulfillment(actor=actor, reason=reason))
         else:
             await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
-        await self._refund_money(s.order.total - s.refunded, f"{s.order.order_id}-cancel", reason)
+        amount = s.order.total - s.refunded
+        await self._refund_money(amount, f"{s.order.order_id}-cancel", reason)
+        if amount > 0:
+            s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-cancel", amount=amount,
+                                         lines=self._remaining_units(), restocked=False, reason=reason, actor=actor,
+                                         at=workflow.now()))
         self._move(S.CANCELLED, actor, reason)
 
     @workflow.update
@@ -310,9 +315,10 @@ class OrderWorkflow:
 
     def _finished(self) -> bool:
         s = self.state
-        return (s.status in lifecycle.FINAL and not s.dropped_to_settle
-                and all(so.status in ("delivered", "rejected", "cancelled") for so in s.supplier_orders)
-                or s.status in lifecycle.FINAL and not s.fulfillment_started)
+        if s.status not in lifecycle.FINAL or s.dropped_to_settle:
+            return False
+        return not s.fulfillment_started or all(so.status in ("delivered", "rejected", "cancelled")
+                                                for so in s.supplier_orders)
 
     def _history_too_long(self) -> bool:
         return (workflow.info().get_current_history_length() > self.state.settings.max_history_length

@@ -164,6 +164,7 @@ ORDERS = table(
         "shipping_address": Col.JSON,
         "payment": Col.JSON,
         "refunded": Col.INT,
+        "refunds": Col.JSON,
         "feedback": Col.JSON,
         "updated_at": Col.TIMESTAMP,
     },

@@ -4,6 +4,7 @@ each calling the same domain client functions as the JSON API."""
 from __future__ import annotations
 
 import uuid
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST

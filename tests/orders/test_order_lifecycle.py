@@ -101,11 +101,13 @@ async def test_cancel_before_shipping_refunds_and_gives_the_stock_back(orders_sh
 
     cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
     assert cancelled.status == OrderStatus.CANCELLED and cancelled.history[-1].actor == "staff:sam@example.com"
+    assert cancelled.refunded == placed.total and cancelled.refunds[0].actor == "staff:sam@example.com"
     refunds = shop.store.query(schema.REFUNDS_BY_CHARGE.name, {"charge_id": placed_charge(shop, placed)})
     assert sum(r["amount"] for r in refunds) == placed.total
 
     done = await shop.until(placed.order_id, lambda v: not v.live)
     assert done.status == OrderStatus.CANCELLED and done.supplier_orders[0].status == "cancelled"
+    assert done.refunded == placed.total and [r.amount for r in done.refunds] == [placed.total]  # from the store
     level = await stock(shop, variant.blank_sku)
     assert (level.on_hand, level.committed, level.available) == (STOCK, 0, STOCK)
 

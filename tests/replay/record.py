@@ -1,7 +1,8 @@
 """Records the event histories that the replay test guards: `python -m tests.replay.record`.
 
 Runs the main paths (a checkout that places an order after a declined card, a cancelled
-checkout, an abandoned cart, the inventory service across continue-as-new, a reindex)
+checkout, an abandoned cart, orders delivered / refunded / cancelled / fulfilled by hand /
+partly rejected by a dropship supplier with their fulfillment trees, the inventory service)
 on a throwaway dev server and writes each workflow's history to `histories/`. Re-record
 only when a change is meant to be incompatible (and then guard it with workflow.patched).
 """
@@ -20,7 +21,10 @@ from temporalio.testing import WorkflowEnvironment
 from domains.cart import client as carts
 from domains.cart.messages import CartSettings
 from domains.catalog.importer import parse_catalog
-from domains.orders.messages import Address
+from domains.fulfillment import client as fulfillment
+from domains.orders import client as orders
+from domains.orders.messages import Address, OrderStatus
+from domains.store import schema
 from fixtures.generator import generate_catalog
 
 from ..embedded import load_embedded
@@ -29,6 +33,70 @@ from ..shop_harness import running_shop
 HERE = Path(__file__).resolve().parent / "histories"
 ADDRESS = Address(email="replay@example.com", first_name="Re", last_name="Play", address1="1 Main St",
                   city="Portland", state="OR", postal_code="97201", country="US")
+
+
+async def _place(env, shop, variants, token: str = "tok_success") -> str:
+    cart_id = shop.new_cart_id()
+    for variant in variants:
+        await carts.add_item(env.client, cart_id, variant.id, 1)
+    await carts.begin_checkout(env.client, cart_id)
+    await carts.set_shipping(env.client, cart_id, ADDRESS)
+    await carts.set_payment(env.client, cart_id, token)
+    return (await carts.submit(env.client, cart_id)).order_id
+
+
+async def _until(env, store, order_id: str, predicate) -> None:
+    for _ in range(300):
+        if predicate(await orders.get_order(env.client, store, order_id)):
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"order {order_id} did not get there")
+
+
+async def _order_paths(env, shop, store, catalog) -> list[str]:
+    """Delivered then refunded in part; cancelled in production; manual by signals; a
+    dropship rejection. Returns the order, fulfillment and supplier-order workflow ids."""
+    brand_of = {p.id: p.brand for p in catalog.products}
+    by_brand: dict[str, list] = {}
+    for v in catalog.variants:
+        if v.available:
+            by_brand.setdefault(brand_of[v.product_id], []).append(v)
+    (brand_a, vs_a), (brand_b, vs_b) = sorted(by_brand.items())[:2]
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 1}})
+    store.put(schema.SETTINGS.name, {"name": "orders", "value": {"flush_delay_seconds": 0.2}})
+
+    delivered = await _place(env, shop, [vs_a[0], vs_b[0]])
+    await _until(env, store, delivered, lambda v: v.status == OrderStatus.DELIVERED)
+    await orders.add_note(env.client, delivered, "staff:replay@example.com", "gift wrap")
+    await orders.leave_feedback(env.client, delivered, f"guest:{ADDRESS.email}", 5, "great")
+    await orders.refund(env.client, delivered, "staff:replay@example.com", lines={vs_a[0].id: 1}, restock=True)
+
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 3600}})
+    cancelled = await _place(env, shop, [vs_a[1]])
+    await _until(env, store, cancelled, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    await orders.cancel(env.client, cancelled, "staff:replay@example.com", "changed their mind")
+    await _until(env, store, cancelled, lambda v: not v.live)
+
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"manual": True}})
+    manual = await _place(env, shop, [vs_b[1]])
+    await _until(env, store, manual, lambda v: v.supplier_orders and v.supplier_orders[0].strategy == "manual")
+    for stage in ("in_production", "shipped", "delivered"):
+        await fulfillment.advance(env.client, manual, stage, actor="cli:replay")
+        await _until(env, store, manual, lambda v, stage=stage: v.supplier_orders[0].status == stage)
+
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 1}})
+    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": brand_b, "supplier": "refuser",
+                                            "strategy": "dropship", "behaviour": "reject"})
+    rejected = await _place(env, shop, [vs_a[2], vs_b[2]])
+    await _until(env, store, rejected, lambda v: v.status == OrderStatus.DELIVERED)
+    await asyncio.sleep(1)
+
+    ids = []
+    for order_id in (delivered, cancelled, manual, rejected):
+        view = await orders.get_order(env.client, store, order_id)
+        ids += [f"order-{order_id}", f"fulfillment-{order_id}"]
+        ids += [f"supplier-order-{so.supplier_order_id}" for so in view.supplier_orders]
+    return ids
 
 
 async def record() -> None:
@@ -50,8 +118,8 @@ async def record() -> None:
             await carts.set_payment(env.client, placed, "tok_declined")
             await carts.submit(env.client, placed)
             await carts.set_payment(env.client, placed, "tok_flaky")
-            view = await carts.submit(env.client, placed)
-            ids += [f"cart-{placed}", f"checkout-{placed}-1", f"order-{view.order_id}"]
+            await carts.submit(env.client, placed)
+            ids += [f"cart-{placed}", f"checkout-{placed}-1"]
 
             cancelled = "replaycartcancelled00000000000000"[:32]
             await carts.add_item(env.client, cancelled, variants[2].id, 1)
@@ -63,6 +131,8 @@ async def record() -> None:
             await carts.add_item(env.client, abandoned, variants[3].id, 1, settings=CartSettings(idle_seconds=1))
             await env.client.get_workflow_handle(f"cart-{abandoned}").result()
             ids.append(f"cart-{abandoned}")
+
+            ids += await _order_paths(env, shop, store, catalog)
             await asyncio.sleep(2)  # let the cart learn the outcomes, the inventory flush
             ids.append(shop.inventory["workflow_id"])
         HERE.mkdir(exist_ok=True)
@@ -70,7 +140,8 @@ async def record() -> None:
             old.unlink()
         for workflow_id in ids:
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-            name = workflow_id.split("-")[0] + "-" + str(len(list(HERE.glob(workflow_id.split("-")[0] + "*"))))
+            kind = workflow_id.split("-")[0] if not workflow_id.startswith("supplier-order") else "supplier_order"
+            name = f"{kind}-{len(list(HERE.glob(kind + '-*')))}"
             (HERE / f"{name}.json").write_text(history.to_json())
             print(f"recorded {workflow_id} -> {name}.json ({len(history.events)} events)")
     finally:

@@ -54,3 +54,43 @@ def reference(docs, params: Mapping) -> dict:
 
 def facet_counts(body: dict) -> dict:
     return {f: {v["value"]: v["count"] for v in body["facets"][f]} for f in FACETS}
+
+
+# --- orders: real workflows behind the order pages and API --------------------------------
+
+SLOW_FULFILLMENT = {"stage_seconds": 3600}  # orders stay in fulfillment (cancellable) for the test
+
+
+@pytest.fixture
+async def orders_web(temporal_env, tmp_path, small_catalog):
+    """Every domain's workers on the dev server, an embedded store with stock, and Django
+    pointed at both. Fulfillment stages last an hour unless a test writes other settings."""
+    import dataclasses
+
+    from django.conf import settings
+
+    from domains.config import load_config
+    from storefront import services
+
+    from ..embedded import load_embedded
+    from ..shop_harness import running_shop
+
+    store, index = load_embedded(tmp_path, small_catalog, stock=20)
+    store.put("settings", {"name": "fulfillment", "value": SLOW_FULFILLMENT, "updated_by": "test"})
+    async with running_shop(temporal_env.client, store, index) as running:
+        target = temporal_env.client.service_client.config.target_host
+        config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite",
+                                     search_backend="sqlite", temporal_address=target)
+        previous, settings.COMMERCE = settings.COMMERCE, config
+        services.reset()
+        try:
+            yield running
+        finally:
+            settings.COMMERCE = previous
+            services.reset()
+
+
+@pytest.fixture
+def order_variant(small_catalog):
+    """An available variant (20 units of its blank SKU in `orders_web`)."""
+    return next(v for v in small_catalog.variants if v.available)
