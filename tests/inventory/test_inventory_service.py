@@ -180,7 +180,11 @@ async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_
         got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want),
                                                                    workflow_id=workflow_id)}
         assert got == want  # every update applied once, none lost across the runs
-        current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+        for _ in range(100):  # it continues as new once the last handler has finished
+            current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+            if current.run_id != first.result_run_id:
+                break
+            await asyncio.sleep(0.1)
         assert current.run_id != first.result_run_id  # it did continue as new on the way
 
 

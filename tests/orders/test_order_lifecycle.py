@@ -4,6 +4,7 @@ and the audit trail and read models they leave."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -236,6 +237,7 @@ async def test_a_busy_order_continues_as_new_and_keeps_everything(orders_shop):
     for n in range(30):
         await orders.add_note(shop.client, placed.order_id, "staff:s@example.com", f"note {n}")
     handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
+    await shop.env.sleep(timedelta(seconds=5))  # it continues as new once the last handler has finished
     assert continued_from(await handle.fetch_history())  # a later run answers
     view = await shop.order(placed.order_id)
     notes = [h.note for h in view.history if h.kind == "note"]
@@ -250,3 +252,25 @@ async def test_a_busy_order_continues_as_new_and_keeps_everything(orders_shop):
 
 def continued_from(history) -> str:
     return history.events[0].workflow_execution_started_event_attributes.continued_execution_run_id
+
+
+async def test_a_burst_of_changes_is_saved_and_projected_in_one_write(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(variant, 1)])
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    await shop.env.sleep(timedelta(seconds=5))
+    handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
+
+    def saves(history) -> int:
+        return sum(1 for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+                   and e.activity_task_scheduled_event_attributes.activity_type.name == "save")
+
+    before = saves(await handle.fetch_history())
+    await asyncio.gather(*(orders.add_note(shop.client, placed.order_id, "staff:s@example.com", f"n{i}")
+                           for i in range(8)))
+    await shop.env.sleep(timedelta(seconds=5))
+    assert saves(await handle.fetch_history()) - before == 1
+    rows = shop.store.query(schema.ORDER_HISTORY.name, {"order_id": placed.order_id})
+    assert sorted(r["note"] for r in rows if r["kind"] == "note") == [f"n{i}" for i in range(8)]
