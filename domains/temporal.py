@@ -35,7 +35,10 @@ SEARCH_ATTRIBUTES = {
 
 async def ensure_search_attributes(client: Client, namespace: str = "default") -> None:
     from temporalio.api.enums.v1 import IndexedValueType
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
     from temporalio.service import RPCError, RPCStatusCode
 
     try:

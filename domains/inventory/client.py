@@ -13,7 +13,6 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 
 from ..temporal import business_error
-
 from .ids import INVENTORY_WORKFLOW_ID
 from .messages import (
     AdjustStock,

@@ -16,11 +16,11 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from .activities import InventoryActivities
     from .messages import (
+        APPLIED_KEYS_KEPT,
         INVALID_QUANTITY,
         NO_SUCH_RESERVATION,
         UNKNOWN_SKU,
-        APPLIED_KEYS_KEPT,
-    AdjustStock,
+        AdjustStock,
         Hold,
         HoldResult,
         InventoryState,

@@ -13,7 +13,8 @@ from domains.catalog.models import Catalog, Variant
 from domains.fulfillment.activities import SETTINGS_NAME as FULFILLMENT_SETTINGS
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders import client as orders
-from domains.orders.activities import SETTINGS_NAME as ORDER_SETTINGS, supplier_slug
+from domains.orders.activities import SETTINGS_NAME as ORDER_SETTINGS
+from domains.orders.activities import supplier_slug
 from domains.orders.messages import Address, OrderSettings, OrderView
 from domains.store import schema
 

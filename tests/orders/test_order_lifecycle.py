@@ -15,10 +15,9 @@ from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.messages import OrderSettings, OrderStatus
 from domains.store import schema
-from projections.orders import OrderQuery, SupplierOrderQuery
+from projections.orders import SupplierOrderQuery
 
 from .conftest import STOCK
-
 
 
 def statuses(store, order_id: str) -> list[tuple[str | None, str | None]]:

@@ -61,7 +61,7 @@ async def _order_paths(env, shop, store, catalog) -> list[str]:
     for v in catalog.variants:
         if v.available:
             by_brand.setdefault(brand_of[v.product_id], []).append(v)
-    (brand_a, vs_a), (brand_b, vs_b) = sorted(by_brand.items())[:2]
+    (_, vs_a), (brand_b, vs_b) = sorted(by_brand.items())[:2]
     store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 1}})
     store.put(schema.SETTINGS.name, {"name": "orders", "value": {"flush_delay_seconds": 0.2}})
 

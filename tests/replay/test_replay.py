@@ -17,8 +17,8 @@ from temporalio.worker import Replayer
 from domains.cart.workflows import CartWorkflow
 from domains.catalog.workflows import ReindexCatalog
 from domains.checkout.workflows import CheckoutWorkflow
-from domains.inventory.workflows import InventoryService
 from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
+from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"))
