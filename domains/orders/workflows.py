@@ -89,6 +89,13 @@ class OrderWorkflow:
         if target == S.DELIVERED:
             self.state.delivered_at = workflow.now()
 
+    def _advance(self, target: S, note: str | None = None) -> None:
+        """A move the shop makes on its own (routing, fulfillment, the feedback window). Signals
+        and activity results can arrive in one activation in either order, so a move that is
+        no longer legal is skipped rather than failing the workflow."""
+        if lifecycle.can_move(self.state.status, target):
+            self._move(target, "system", note)
+
     def _remaining_units(self) -> dict[str, int]:
         units = {li.variant_id: li.quantity for li in self.state.order.lines}
         for refund in self.state.refunds:
@@ -157,10 +164,15 @@ class OrderWorkflow:
 
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state
+        # The move comes first: a supplier order reporting "shipped" while the money and stock
+        # are being given back must find the order already cancelled.
+        self._move(S.CANCELLED, actor, reason)
         if s.fulfillment_started:  # each supplier order gives its units back as it stops
             await workflow.get_external_workflow_handle(fulfillment_workflow_id(s.order.order_id)).signal(
                 "cancel", CancelFulfillment(actor=actor, reason=reason))
         else:
+            for so in s.supplier_orders:  # routed, never sent to a supplier
+                so.status, so.note, so.updated_at = "cancelled", "cancelled before fulfillment", workflow.now()
             await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
         amount = s.order.total - s.refunded
         await self._refund_money(amount, f"{s.order.order_id}-cancel", reason)
@@ -168,7 +180,6 @@ class OrderWorkflow:
             s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-cancel", amount=amount,
                                          lines=self._remaining_units(), restocked=False, reason=reason, actor=actor,
                                          at=workflow.now()))
-        self._move(S.CANCELLED, actor, reason)
 
     @workflow.update
     async def refund(self, request: RefundOrder) -> OrderView:
@@ -260,7 +271,7 @@ class OrderWorkflow:
                     supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy, lines=p.lines,
                     created_at=now, updated_at=now) for p in plans]
                 self._plans = plans
-                self._move(S.ROUTED, "system", ", ".join(f"{p.supplier_order_id} to {p.supplier}" for p in plans))
+                self._advance(S.ROUTED, ", ".join(f"{p.supplier_order_id} to {p.supplier}" for p in plans))
         async with self.lock:
             if s.status == S.ROUTED and not s.fulfillment_started:
                 plans = getattr(self, "_plans", None) or await workflow.execute_activity_method(
@@ -270,7 +281,7 @@ class OrderWorkflow:
                     order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
                     supplier_orders=plans), **_QUICK)
                 s.fulfillment_started = True
-                self._move(S.IN_FULFILLMENT, "system")
+                self._advance(S.IN_FULFILLMENT)  # unless a supplier order's first report got here first
 
     async def _settle_dropped(self) -> None:
         """A supplier order was rejected or cancelled: refund its lines (its stock is already
@@ -290,7 +301,7 @@ class OrderWorkflow:
                     s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-dropped", amount=amount,
                                                  lines=self._remaining_units(), restocked=False, reason=why,
                                                  actor="system", at=workflow.now()))
-                    self._move(S.CANCELLED, "system", why)
+                    self._advance(S.CANCELLED, why)
                     continue
                 so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
                 units = {li.variant_id: li.quantity for li in so.lines}
@@ -346,8 +357,7 @@ class OrderWorkflow:
                 await self._save()
             if s.status == S.DELIVERED and self._feedback_until() <= workflow.now():
                 async with self.lock:
-                    if s.status == S.DELIVERED:
-                        self._move(S.COMPLETED, "system", "the feedback window closed")
+                    self._advance(S.COMPLETED, "the feedback window closed")
                 continue
             if self._finished() and not s.dirty:
                 break

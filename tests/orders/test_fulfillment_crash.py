@@ -124,7 +124,9 @@ async def test_killed_workers_deliver_every_order_exactly_once(own_server, tmp_p
             for line in view.lines:
                 delivered_units[line.blank_sku] += line.quantity
         rows = store.query(schema.ORDER_HISTORY.name, {"order_id": view.order_id})
-        assert [r["seq"] for r in rows] == [h.seq for h in view.history]  # every audit row, once
+        assert [r["seq"] for r in rows] == [h.seq for h in view.history], (  # every audit row, once
+            view.order_id, view.status, view.live, [(h.seq, h.kind, h.to_status, h.note) for h in view.history],
+            [(r["seq"], r["kind"], r["to_status"]) for r in rows])
         assert store.get(schema.ORDERS.name, {"order_id": view.order_id})["status"] == view.status.value
 
     payments = store.scan(schema.PAYMENTS.name, page_size=1000)[0]

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from domains.fulfillment.messages import FulfillmentSettings
+from domains.fulfillment.messages import FulfillmentInput, FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
 from domains.orders.client import OrderError
@@ -273,3 +273,34 @@ async def test_a_burst_of_changes_is_saved_and_projected_in_one_write(orders_sho
     assert saves(await handle.fetch_history()) - before == 1
     rows = shop.store.query(schema.ORDER_HISTORY.name, {"order_id": placed.order_id})
     assert sorted(r["note"] for r in rows if r["kind"] == "note") == [f"n{i}" for i in range(8)]
+
+
+async def test_supplier_reports_that_overtake_the_fulfillment_start_do_not_break_the_order(
+        skipping, tmp_path, small_catalog, monkeypatch):
+    """Fulfillment can report before the activity that started it returns (a slow worker,
+    a worker killed after the start): the order takes the report and carries on."""
+    from temporalio import activity
+
+    from domains.orders.activities import OrderActivities
+
+    from ..embedded import load_embedded
+    from ..shop_harness import running_shop
+    from .conftest import OrderShop
+
+    original = OrderActivities.start_fulfillment
+
+    @activity.defn(name="start_fulfillment")
+    async def slow_start(self, params: FulfillmentInput) -> str:
+        workflow_id = await original(self, params)
+        await asyncio.sleep(3)  # the supplier orders report meanwhile
+        return workflow_id
+
+    monkeypatch.setattr(OrderActivities, "start_fulfillment", slow_start)
+    store, index = load_embedded(tmp_path, small_catalog, stock=STOCK)
+    async with running_shop(skipping.client, store, index) as harness:
+        shop = OrderShop(env=skipping, client=skipping.client, store=store, shop=harness, catalog=small_catalog)
+        [variant] = shop.variants_of_brands(1)
+        placed = await shop.place([(variant, 1)])
+        delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    moves = [(h.from_status, h.to_status) for h in delivered.history if h.kind == "status"]
+    assert moves.count(("routed", "in_fulfillment")) == 1
