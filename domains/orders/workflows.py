@@ -320,7 +320,7 @@ class OrderWorkflow:
         unsaved = [h for h in s.history if h.seq > s.saved_seq]
         await workflow.execute_activity_method(
             OrderActivities.save, OrderSnapshot(view=self._view(), unsaved=unsaved, version=s.version),
-            start_to_close_timeout=timedelta(minutes=1))
+            start_to_close_timeout=timedelta(seconds=10))  # a save on a dead worker is retried soon
         if unsaved:
             s.saved_seq = max(s.saved_seq, unsaved[-1].seq)
 

@@ -103,7 +103,17 @@ async def test_killed_workers_deliver_every_order_exactly_once(own_server, tmp_p
             raise AssertionError(f"{order_id} stuck at {view.status}")
 
         views = await asyncio.gather(*(settled(oid) for oid in order_ids))
-        await asyncio.sleep(1.5)  # the last flush of each order, the last stock projection
+
+        def saved(view) -> bool:
+            rows = store.query(schema.ORDER_HISTORY.name, {"order_id": view.order_id})
+            return len(rows) >= len(view.history)
+
+        for _ in range(240):  # the last save of each order (one on a killed worker is retried after 10 s)
+            views = [await orders.get_order(client, store, oid) for oid in order_ids]
+            if all(saved(v) for v in views):
+                break
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1.5)  # the last stock projection
         levels = await inventory.levels(client, sorted({li.blank_sku for v in views for li in v.lines}))
     finally:
         for proc in workers:
