@@ -103,6 +103,7 @@ class SupplierOrderSummary(BaseModel):
     supplier_order_id: str
     supplier: str
     strategy: str
+    behaviour: str = "accept"  # as routed (dropship)
     status: str = "pending"
     lines: list[OrderLine]
     shipment: Shipment | None = None

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         OrderView,
         RefundEntry,
         RefundOrder,
+        SupplierOrderPlan,
         SupplierOrderReport,
         SupplierOrderSummary,
     )
@@ -268,14 +269,14 @@ class OrderWorkflow:
                     OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
                 now = workflow.now()
                 s.supplier_orders = [SupplierOrderSummary(
-                    supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy, lines=p.lines,
-                    created_at=now, updated_at=now) for p in plans]
-                self._plans = plans
+                    supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,
+                    behaviour=p.behaviour, lines=p.lines, created_at=now, updated_at=now) for p in plans]
                 self._advance(S.ROUTED, ", ".join(f"{p.supplier_order_id} to {p.supplier}" for p in plans))
         async with self.lock:
             if s.status == S.ROUTED and not s.fulfillment_started:
-                plans = getattr(self, "_plans", None) or await workflow.execute_activity_method(
-                    OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
+                plans = [SupplierOrderPlan(supplier_order_id=so.supplier_order_id, supplier=so.supplier,
+                                           strategy=so.strategy, behaviour=so.behaviour, lines=so.lines)
+                         for so in s.supplier_orders]
                 await workflow.execute_activity_method(OrderActivities.start_fulfillment, FulfillmentInput(
                     order_id=o.order_id, confirmation_code=o.confirmation_code,
                     order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
