@@ -27,7 +27,7 @@ from domains.orders.messages import OrderView
 from .. import order_access as access
 from .. import services
 from .errors import ApiError
-from .shop_errors import order_api_error
+from .shop_errors import api_error
 
 EMAIL_HEADER = "X-Order-Email"
 
@@ -44,7 +44,7 @@ def order_errors() -> Iterator[None]:
     except access.NotFound:
         raise not_found() from None
     except OrderError as exc:
-        raise order_api_error(exc) from None
+        raise api_error(exc) from None
     except PydanticError as exc:  # e.g. an actor too long for the domain's limit
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "request"

@@ -23,17 +23,7 @@ STATUS = {
     "PaymentDeclined": (status.HTTP_402_PAYMENT_REQUIRED, "payment_declined"),
     "InsufficientFunds": (status.HTTP_402_PAYMENT_REQUIRED, "insufficient_funds"),
     "InvalidToken": (status.HTTP_400_BAD_REQUEST, "invalid_payment_token"),
-}
-
-
-def api_error(exc: ShopError) -> ApiError:
-    http_status, code = STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
-    extra = {"details": exc.details} if exc.details else {}
-    return ApiError(code, str(exc), http_status, **extra)
-
-
-# OrderError codes from the orders domain -> (HTTP status, API code)
-ORDER_STATUS = {
+    # orders
     "IllegalTransition": (status.HTTP_409_CONFLICT, "illegal_transition"),
     "FeedbackNotAllowed": (status.HTTP_409_CONFLICT, "feedback_not_allowed"),
     "OrderClosed": (status.HTTP_409_CONFLICT, "order_closed"),
@@ -42,6 +32,8 @@ ORDER_STATUS = {
 }
 
 
-def order_api_error(exc: OrderError) -> ApiError:
-    http_status, code = ORDER_STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
-    return ApiError(code, str(exc), http_status)
+def api_error(exc: ShopError | OrderError) -> ApiError:
+    http_status, code = STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
+    details = getattr(exc, "details", None)
+    extra = {"details": details} if details else {}
+    return ApiError(code, str(exc), http_status, **extra)
