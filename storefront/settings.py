@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "storefront.unavailable.TemporalUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "storefront.urls"

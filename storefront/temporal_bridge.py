@@ -38,7 +38,10 @@ class TemporalBridge:
 
     async def _get_client(self) -> Client:
         if self._client is None:  # only ever touched on the loop thread
-            self._client = await connect(self._config)
+            try:
+                self._client = await connect(self._config)
+            except RuntimeError as exc:  # the SDK reports a failed connect as RuntimeError
+                raise ConnectionError(f"cannot connect to Temporal at {self._config.temporal_address}: {exc}") from None
         return self._client
 
     def run(self, fn: Callable[[Client], Awaitable[T]], timeout: float = 30) -> T:

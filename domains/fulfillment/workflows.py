@@ -147,6 +147,7 @@ class SupplierOrderWorkflow:
                 tracking_number=chosen, carrier=chosen_carrier, order_id=params.order_id,
                 supplier_order_id=params.plan.supplier_order_id), **_QUICK)
             if claimed:
+                await self._check_stop()  # a cancel that came while the number was claimed still wins
                 self.state.shipment = Shipment(carrier=chosen_carrier, tracking_number=chosen, shipped_at=workflow.now())
                 await self._move(S.SHIPPED, actor, f"{chosen_carrier} {chosen}")
                 return True

@@ -12,6 +12,7 @@ ILLEGAL_TRANSITION = "IllegalTransition"
 INVALID_REFUND = "InvalidRefund"
 FEEDBACK_NOT_ALLOWED = "FeedbackNotAllowed"
 ORDER_CLOSED = "OrderClosed"
+PARTLY_SHIPPED = "PartlyShipped"  # a cancel reached a supplier order after it shipped
 
 
 class OrderStatus(StrEnum):

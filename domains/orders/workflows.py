@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from .messages import (
         FEEDBACK_NOT_ALLOWED,
         INVALID_REFUND,
+        PARTLY_SHIPPED,
         AddNote,
         CancelOrder,
         Feedback,
@@ -90,12 +91,12 @@ class OrderWorkflow:
         if target == S.DELIVERED:
             self.state.delivered_at = workflow.now()
 
-    def _advance(self, target: S, note: str | None = None) -> None:
+    def _advance(self, target: S, note: str | None = None, actor: str = "system") -> None:
         """A move the shop makes on its own (routing, fulfillment, the feedback window). Signals
         and activity results can arrive in one activation in either order, so a move that is
         no longer legal is skipped rather than failing the workflow."""
         if lifecycle.can_move(self.state.status, target):
-            self._move(target, "system", note)
+            self._move(target, actor, note)
 
     def _remaining_units(self) -> dict[str, int]:
         units = {li.variant_id: li.quantity for li in self.state.order.lines}
@@ -165,16 +166,25 @@ class OrderWorkflow:
 
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state
-        # The move comes first: a supplier order reporting "shipped" while the money and stock
-        # are being given back must find the order already cancelled.
-        self._move(S.CANCELLED, actor, reason)
-        if s.fulfillment_started:  # each supplier order gives its units back as it stops
+        if s.fulfillment_started:
+            # Each supplier order decides: one that has not shipped stops and gives its units
+            # back; one that already shipped goes on. The answers arrive as reports, and the
+            # stopped ones are refunded like any dropped supplier order.
             await workflow.get_external_workflow_handle(fulfillment_workflow_id(s.order.order_id)).signal(
                 "cancel", CancelFulfillment(actor=actor, reason=reason))
-        else:
-            for so in s.supplier_orders:  # routed, never sent to a supplier
-                so.status, so.note, so.updated_at = "cancelled", "cancelled before fulfillment", workflow.now()
-            await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
+            await workflow.wait_condition(lambda: all(
+                so.status not in ("pending", "accepted", "in_production") for so in s.supplier_orders))
+            await self._settle_dropped_now(actor, reason)
+            if s.status != S.CANCELLED:
+                gone = ", ".join(so.supplier_order_id for so in s.supplier_orders
+                                 if so.status in lifecycle.SHIPPED_OR_LATER)
+                raise ApplicationError(f"{gone} had already shipped; everything else was cancelled and refunded",
+                                       {"shipped": gone}, type=PARTLY_SHIPPED, non_retryable=True)
+            return
+        self._move(S.CANCELLED, actor, reason)
+        for so in s.supplier_orders:  # routed, never sent to a supplier
+            so.status, so.note, so.updated_at = "cancelled", "cancelled before fulfillment", workflow.now()
+        await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
         amount = s.order.total - s.refunded
         await self._refund_money(amount, f"{s.order.order_id}-cancel", reason)
         if amount > 0:
@@ -287,32 +297,36 @@ class OrderWorkflow:
     async def _settle_dropped(self) -> None:
         """A supplier order was rejected or cancelled: refund its lines (its stock is already
         released), or cancel the order when no supplier order is left."""
-        s = self.state
         async with self.lock:
-            while s.dropped_to_settle:
-                so_id = s.dropped_to_settle.pop(0)
-                if s.status in lifecycle.FINAL:
-                    continue
-                if lifecycle.derived([so.status for so in s.supplier_orders]) == S.CANCELLED:
-                    so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
-                    why = ("every supplier rejected the order" if all(x.status == "rejected" for x in s.supplier_orders)
-                           else so.note or "fulfillment was cancelled")
-                    amount = s.order.total - s.refunded
-                    await self._refund_money(amount, f"{s.order.order_id}-dropped", why)
-                    s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-dropped", amount=amount,
-                                                 lines=self._remaining_units(), restocked=False, reason=why,
-                                                 actor="system", at=workflow.now()))
-                    self._advance(S.CANCELLED, why)
-                    continue
+            await self._settle_dropped_now()
+
+    async def _settle_dropped_now(self, actor: str = "system", reason: str | None = None) -> None:
+        s = self.state
+        while s.dropped_to_settle:
+            so_id = s.dropped_to_settle.pop(0)
+            if s.status in lifecycle.FINAL:
+                continue
+            if lifecycle.derived([so.status for so in s.supplier_orders]) == S.CANCELLED:
                 so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
-                units = {li.variant_id: li.quantity for li in so.lines}
-                amount = self._share(units)
-                refund_id = f"{s.order.order_id}-dropped-{so_id}"
-                await self._refund_money(amount, refund_id, f"{so_id} {so.status}")
-                s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=False,
-                                             reason=f"{so_id} {so.status}: {so.note or ''}", actor="system",
-                                             at=workflow.now()))
-                self._record("refund", "system", note=f"refunded {amount} {s.order.currency} for {so_id}")
+                why = reason or ("every supplier rejected the order"
+                                 if all(x.status == "rejected" for x in s.supplier_orders)
+                                 else so.note or "fulfillment was cancelled")
+                amount = s.order.total - s.refunded
+                await self._refund_money(amount, f"{s.order.order_id}-dropped", why)
+                s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-dropped", amount=amount,
+                                             lines=self._remaining_units(), restocked=False, reason=why,
+                                             actor=actor, at=workflow.now()))
+                self._advance(S.CANCELLED, why, actor)
+                continue
+            so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
+            units = {li.variant_id: li.quantity for li in so.lines}
+            amount = self._share(units)
+            refund_id = f"{s.order.order_id}-dropped-{so_id}"
+            await self._refund_money(amount, refund_id, f"{so_id} {so.status}")
+            s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=False,
+                                         reason=f"{so_id} {so.status}: {so.note or ''}", actor=actor,
+                                         at=workflow.now()))
+            self._record("refund", actor, note=f"refunded {amount} {s.order.currency} for {so_id}")
 
     async def _save(self) -> None:
         s = self.state

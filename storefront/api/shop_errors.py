@@ -27,6 +27,7 @@ STATUS = {
     "IllegalTransition": (status.HTTP_409_CONFLICT, "illegal_transition"),
     "FeedbackNotAllowed": (status.HTTP_409_CONFLICT, "feedback_not_allowed"),
     "OrderClosed": (status.HTTP_409_CONFLICT, "order_closed"),
+    "PartlyShipped": (status.HTTP_409_CONFLICT, "partly_shipped"),
     "InvalidRefund": (status.HTTP_409_CONFLICT, "invalid_refund"),
     "OrderNotFound": (status.HTTP_404_NOT_FOUND, "order_not_found"),
 }
