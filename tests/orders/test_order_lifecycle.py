@@ -304,3 +304,31 @@ async def test_supplier_reports_that_overtake_the_fulfillment_start_do_not_break
         delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
     moves = [(h.from_status, h.to_status) for h in delivered.history if h.kind == "status"]
     assert moves.count(("routed", "in_fulfillment")) == 1
+
+
+async def test_a_cancel_that_reaches_a_supplier_order_after_it_shipped_cancels_only_the_rest(orders_shop):
+    shop = orders_shop
+    shop.configure(fulfillment=FulfillmentSettings(manual=True))
+    first, second = shop.variants_of_brands(2)
+    placed = await shop.place([(first, 1), (second, 2)])
+    order = await shop.until(placed.order_id, lambda v: all(so.strategy == "manual" for so in v.supplier_orders)
+                             and v.status == OrderStatus.IN_FULFILLMENT)
+    shipping, stopping = order.supplier_orders
+    from domains.fulfillment import client as fulfillment
+
+    # The person ships one part just as staff cancel: the signal is ahead of the cancel.
+    await fulfillment.advance(shop.client, placed.order_id, "shipped", supplier_order_id=shipping.supplier_order_id,
+                              actor="cli:ops")
+    with pytest.raises(OrderError) as partly:
+        await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+    assert partly.value.code == "PartlyShipped" and shipping.supplier_order_id in str(partly.value)
+    view = await shop.order(placed.order_id)
+    statuses_now = {so.supplier_order_id: so.status for so in view.supplier_orders}
+    assert statuses_now == {shipping.supplier_order_id: "shipped", stopping.supplier_order_id: "cancelled"}
+    assert view.status == OrderStatus.SHIPPED  # what is left has all shipped
+    stopped_lines = {li.variant_id: li.quantity for li in stopping.lines}
+    assert view.refunded == round(sum(li.unit_price * li.quantity for li in stopping.lines)
+                                  * (view.subtotal - view.discount + view.tax) / view.subtotal)
+    assert view.refunds[-1].lines == stopped_lines and view.refunds[-1].actor == "staff:sam@example.com"
+    level = await stock(shop, stopping.lines[0].blank_sku)
+    assert level.committed == 0 and level.on_hand == STOCK
