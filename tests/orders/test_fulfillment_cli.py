@@ -107,7 +107,8 @@ async def test_cancel_from_the_cli_stops_every_supplier_order_and_the_order_foll
     shop.configure(fulfillment=FulfillmentSettings(manual=True))
     [variant] = shop.variants_of_brands(1)
     placed = await shop.place([(variant, 1)])
-    await shop.until(placed.order_id, lambda v: v.supplier_orders[0].strategy == "manual", limit=100)
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].strategy == "manual",
+                     limit=100)
     dry = await run("cancel", placed.confirmation_code, "--dry-run")
     assert "would cancel" in dry
     await run("cancel", placed.confirmation_code, "--reason", "duplicate order")
