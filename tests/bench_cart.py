@@ -12,7 +12,6 @@ import dataclasses
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -24,8 +23,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from .floor_workflow import Floor
@@ -74,11 +71,10 @@ async def run_bench() -> dict:
     from projections.search.sqlite_fts import SqliteProductIndex
     from storefront import services
 
+    from .servers import start_dev_server
     from .shop_harness import running_shop
 
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary, data_converter=pydantic_data_converter,
-                                                dev_server_extra_args=["--log-level", "error"])
+    env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp())
     try:
         catalog = parse_catalog(generate_catalog(seed=9, product_count=200))

@@ -10,14 +10,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 SHOPPERS = 6
 ORDERS = 36
@@ -45,14 +41,12 @@ async def run_bench() -> dict:
     from projections.search.sqlite_fts import SqliteProductIndex
 
     from . import engines
+    from .servers import start_dev_server
     from .shop_harness import running_shop
 
     address = Address(email="bench@example.com", first_name="Ben", last_name="Ch", address1="1 Loop", city="Austin",
                       state="TX", postal_code="73301", country="US")
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary, data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"])
+    env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp())
     client = env.client
     try:

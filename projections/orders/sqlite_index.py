@@ -19,6 +19,7 @@ from typing import Any
 
 from domains.store.sqlite import connect
 
+from ..sqlite_where import Where
 from . import text
 from .documents import (
     OrderDocument,
@@ -103,24 +104,8 @@ def _supplier_row(d: SupplierOrderDocument) -> tuple[Any, ...]:
             d.model_dump_json())
 
 
-class _Where:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, sql: str, *params: Any) -> None:
-        self.parts.append(sql)
-        self.params.extend(params)
-
-    def any_of(self, column: str, values: list[Any]) -> None:
-        self.add(f"{column} IN ({', '.join('?' for _ in values)})", *values)
-
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.parts)) if self.parts else ""
-
-
-def _order_where(query: OrderQuery, *, statuses: bool = True) -> _Where:
-    w = _Where()
+def _order_where(query: OrderQuery, *, statuses: bool = True) -> Where:
+    w = Where()
     if statuses and query.statuses:
         w.any_of("status", query.statuses)
     if query.placed_from is not None:
@@ -147,8 +132,8 @@ def _order_where(query: OrderQuery, *, statuses: bool = True) -> _Where:
     return w
 
 
-def _supplier_where(query: SupplierOrderQuery) -> _Where:
-    w = _Where()
+def _supplier_where(query: SupplierOrderQuery) -> Where:
+    w = Where()
     if query.statuses:
         w.any_of("status", query.statuses)
     if query.supplier is not None:

@@ -22,8 +22,8 @@ from .documents import ProductDocument
 from .port import ProductIndex, SearchUnavailable
 from .query import (
     PRICE_RANGES,
-    FacetValue,
     Facets,
+    FacetValue,
     Hit,
     Money,
     SearchQuery,

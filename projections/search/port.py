@@ -59,5 +59,5 @@ class ProductIndex(ABC):
     def ping(self) -> None:
         """Raise when the engine cannot answer."""
 
-    def close(self) -> None:  # noqa: B027 - optional for adapters
+    def close(self) -> None:
         pass

@@ -20,13 +20,14 @@ from rapidfuzz.distance import OSA
 
 from domains.store.sqlite import connect
 
+from ..sqlite_where import Where, marks
 from . import text
 from .documents import ProductDocument
 from .port import ProductIndex, SearchUnavailable
 from .query import (
     PRICE_RANGES,
-    FacetValue,
     Facets,
+    FacetValue,
     Hit,
     Money,
     SearchQuery,
@@ -40,25 +41,6 @@ from .query import (
 
 LIVE, BUILDING = "products", "products_building"
 _FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description
-
-
-def _q(values: list[str]) -> str:
-    return ", ".join("?" for _ in values)
-
-
-class _Where:
-    """SQL predicates over `p` (products) with their parameters."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, sql: str, *params: Any) -> None:
-        self.parts.append(sql)
-        self.params.extend(params)
-
-    def sql(self) -> str:
-        return (" WHERE " + " AND ".join(self.parts)) if self.parts else ""
 
 
 class SqliteProductIndex(ProductIndex):
@@ -306,15 +288,15 @@ class SqliteProductIndex(ProductIndex):
             groups.append("(" + " OR ".join(sorted(alternatives)) + ")")
         return " AND ".join(groups)
 
-    def _filters(self, gen: str, query: SearchQuery, *, skip: str = "", variant: bool = True) -> _Where:
-        w = _Where()
+    def _filters(self, gen: str, query: SearchQuery, *, skip: str = "", variant: bool = True) -> Where:
+        w = Where()
         if query.collections and skip != "collections":
             w.add(f"p.rowid IN (SELECT product_rowid FROM collections_{gen} WHERE collection_id IN "
-                  f"({_q(query.collections)}))", *query.collections)
+                  f"({marks(query.collections)}))", *query.collections)
         if query.types and skip != "types":
-            w.add(f"p.type IN ({_q(query.types)})", *query.types)
+            w.add(f"p.type IN ({marks(query.types)})", *query.types)
         if query.brands and skip != "brands":
-            w.add(f"p.brand IN ({_q(query.brands)})", *query.brands)
+            w.add(f"p.brand IN ({marks(query.brands)})", *query.brands)
         if skip != "price_ranges":
             if query.price_min is not None:
                 w.add("p.price_amount >= ?", query.price_min)
@@ -329,10 +311,10 @@ class SqliteProductIndex(ProductIndex):
     def _variant_predicate(query: SearchQuery, skip: str = "") -> tuple[str, list[Any]]:
         parts, params = ["1"], []
         if query.colors and skip != "colors":
-            parts.append(f"v.color IN ({_q(query.colors)})")
+            parts.append(f"v.color IN ({marks(query.colors)})")
             params += query.colors
         if query.sizes and skip != "sizes":
-            parts.append(f"v.size IN ({_q(query.sizes)})")
+            parts.append(f"v.size IN ({marks(query.sizes)})")
             params += query.sizes
         if query.in_stock:
             parts.append("v.available = 1")
@@ -352,7 +334,7 @@ class SqliteProductIndex(ProductIndex):
             head_params = [expr]
             source = f"products_{gen} p JOIN m ON m.pid = p.rowid"
 
-        def run(sql: str, where: _Where, extra: list[Any] = ()) -> list[tuple]:
+        def run(sql: str, where: Where, extra: list[Any] = ()) -> list[tuple]:
             return c.execute(head + sql, [*head_params, *where.params, *extra]).fetchall()
 
         everything = self._filters(gen, query)
@@ -398,13 +380,13 @@ class SqliteProductIndex(ProductIndex):
         facets.sizes = self._size_facet(run, source, gen, query)
         return SearchResult(total=total, page=query.page, page_size=query.page_size, hits=hits, facets=facets)
 
-    def _variant_join(self, source: str, gen: str, query: SearchQuery, skip: str) -> tuple[str, _Where]:
+    def _variant_join(self, source: str, gen: str, query: SearchQuery, skip: str) -> tuple[str, Where]:
         w = self._filters(gen, query, variant=False)
         sql, params = self._variant_predicate(query, skip=skip)
         w.add(sql, *params)
         return f"{source} JOIN variants_{gen} v ON v.product_rowid = p.rowid", w
 
-    def _per_product(self, source: str, gen: str, query: SearchQuery, table: str) -> tuple[str, _Where]:
+    def _per_product(self, source: str, gen: str, query: SearchQuery, table: str) -> tuple[str, Where]:
         """Join of one row per product and colour (or size), when no other variant filter applies."""
         w = self._filters(gen, query, variant=False)
         if query.in_stock:

@@ -15,8 +15,6 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from temporalio.exceptions import TemporalError
-from temporalio.service import RPCError
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
@@ -24,6 +22,7 @@ from domains.cart.messages import MAX_QUANTITY
 from domains.orders.messages import Address
 
 from .. import order_access, services
+from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError
 from .idempotency import idempotent
 from .shop_errors import api_error
@@ -58,7 +57,7 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         return services.call(fn, *args)
     except ShopError as exc:
         raise api_error(exc) from None
-    except (TimeoutError, ConnectionError, RuntimeError, TemporalError, RPCError) as exc:
+    except (*TEMPORAL_DOWN, RuntimeError) as exc:
         raise ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
                        status.HTTP_503_SERVICE_UNAVAILABLE) from None
 

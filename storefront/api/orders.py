@@ -18,7 +18,6 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from temporalio.exceptions import TemporalError
 
 from domains.orders import client as orders
 from domains.orders.client import OrderError
@@ -26,6 +25,7 @@ from domains.orders.messages import OrderView
 
 from .. import order_access as access
 from .. import services
+from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError
 from .shop_errors import api_error
 
@@ -49,7 +49,7 @@ def order_errors() -> Iterator[None]:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "request"
         raise ApiError("invalid_parameter", f"{field}: {first['msg']}", parameter=field) from None
-    except (TimeoutError, ConnectionError, RuntimeError, TemporalError) as exc:
+    except (*TEMPORAL_DOWN, RuntimeError) as exc:
         raise ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
                        status.HTTP_503_SERVICE_UNAVAILABLE) from None
 

@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
-from temporalio.exceptions import TemporalError
 
 from domains.orders import client as orders
 from domains.orders.client import OrderError
@@ -17,6 +16,7 @@ from domains.orders.messages import OrderView
 
 from .. import order_access as access
 from .. import services
+from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .browse import money
 
 FLASH = "order_flash"
@@ -39,7 +39,7 @@ MESSAGES = {
     "cancelled": "Your order is cancelled. The payment is being refunded.",
     "thanks": "Thank you for your feedback!",
 }
-UNAVAILABLE = (TimeoutError, ConnectionError, RuntimeError, TemporalError)
+UNAVAILABLE = (*TEMPORAL_DOWN, RuntimeError)
 
 
 def _flash(request: HttpRequest, key: str, *, error: bool = True) -> None:
@@ -105,14 +105,21 @@ def _unavailable(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/orders.html", context, status=503)
 
 
-@require_GET
-def order_page(request: HttpRequest, confirmation: str) -> HttpResponse:
+def _owned(request: HttpRequest, confirmation: str) -> OrderView | HttpResponse:
+    """The caller's order, or the page that says why not (404, or 503 when Temporal is down)."""
     try:
-        view = access.owned_order(request, confirmation)
+        return access.owned_order(request, confirmation)
     except access.NotFound:
         return _not_found(request)
     except UNAVAILABLE:
         return _unavailable(request)
+
+
+@require_GET
+def order_page(request: HttpRequest, confirmation: str) -> HttpResponse:
+    view = _owned(request, confirmation)
+    if isinstance(view, HttpResponse):
+        return view
     if view.confirmation_code != confirmation:  # one address per order: upper case, no dashes
         return HttpResponseRedirect(_order_url(view.confirmation_code))
     return render(request, "shop/order.html", _view_context(request, view))
@@ -120,12 +127,9 @@ def order_page(request: HttpRequest, confirmation: str) -> HttpResponse:
 
 def _act(request: HttpRequest, confirmation: str, action) -> HttpResponse:
     """Run `action(view, actor)` on the caller's order, then back to its page with a message."""
-    try:
-        view = access.owned_order(request, confirmation)
-    except access.NotFound:
-        return _not_found(request)
-    except UNAVAILABLE:
-        return _unavailable(request)
+    view = _owned(request, confirmation)
+    if isinstance(view, HttpResponse):
+        return view
     try:
         done = action(view, access.actor(request, view))
         if done:

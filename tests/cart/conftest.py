@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
-
 import dataclasses
 
+import pytest
 from django.conf import settings
 
 from domains.config import load_config

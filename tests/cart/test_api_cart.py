@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from concurrent.futures import ThreadPoolExecutor
 
 from django.test import Client

@@ -4,14 +4,9 @@ swept by the inventory service's 5-minute timer."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domains.cart import client as carts
 from domains.cart.messages import CartStatus
@@ -19,6 +14,7 @@ from domains.checkout.messages import Step
 from domains.checkout.workflows import CheckoutWorkflow
 from domains.inventory import client as inventory
 
+from ..servers import start_skipping
 from ..shop_harness import running_shop
 
 
@@ -26,10 +22,7 @@ from ..shop_harness import running_shop
 async def skipping():
     """A server per test: a workflow left behind by an earlier test (its worker gone) would
     hold a pending task, and the test server does not skip time past pending work."""
-    binary = (shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
-              or shutil.which("temporal-test-server"))
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=binary,
-                                                        data_converter=pydantic_data_converter)
+    env = await start_skipping()
     yield env
     await env.shutdown()
 

@@ -19,8 +19,8 @@ from domains.orders.messages import Address, OrderSettings, OrderView
 from domains.store import schema
 
 from ..embedded import load_embedded
+from ..servers import start_skipping
 from ..shop_harness import running_shop
-from ..skipping import start_skipping
 
 ADDRESS = Address(email="ada@example.com", first_name="Ada", last_name="Lovelace", address1="12 Analytical Way",
                   city="Portland", state="OR", postal_code="97201", country="US")

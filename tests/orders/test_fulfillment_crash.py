@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,8 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domains.cart import client as carts
 from domains.fulfillment.messages import FulfillmentSettings
@@ -28,6 +25,7 @@ from domains.store import schema
 from domains.temporal import ensure_search_attributes
 
 from ..embedded import load_embedded
+from ..servers import start_dev_server
 from .conftest import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,10 +42,7 @@ def start_worker(env: dict) -> subprocess.Popen:
 @pytest.fixture
 async def own_server():
     """A dev server of its own: this test runs the production queue names and inventory id."""
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary, data_converter=pydantic_data_converter,
-                                                dev_server_extra_args=["--log-level", "error", "--dynamic-config-value",
-                                                                      "history.maxInFlightUpdates=200"])
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domains.cart import client as carts
 from domains.cart.messages import CartSettings
@@ -28,6 +24,7 @@ from domains.store import schema
 from fixtures.generator import generate_catalog
 
 from ..embedded import load_embedded
+from ..servers import start_dev_server
 from ..shop_harness import running_shop
 
 HERE = Path(__file__).resolve().parent / "histories"
@@ -100,9 +97,7 @@ async def _order_paths(env, shop, store, catalog) -> list[str]:
 
 
 async def record() -> None:
-    binary = shutil.which("temporal", path=str(Path(sys.executable).parent)) or shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary,
-                                                data_converter=pydantic_data_converter)
+    env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp())
     catalog = parse_catalog(generate_catalog(seed=3, product_count=40))
     store, index = load_embedded(tmp, catalog, stock=10)

@@ -93,7 +93,7 @@ def page_links(page: dom.Element) -> dict[str, str]:
     return {a.text: a.get("href") for a in nav.find_all("a")} if nav else {}
 
 
-NEWEST = lambda d: (-d.created_at.timestamp(), d.id)  # noqa: E731 - default order without q
+NEWEST = lambda d: (-d.created_at.timestamp(), d.id)
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from domains.catalog.loader import (
     seed_stock_from_store,
     write_catalog,
 )
-from domains.store import schema
-from domains.store import open_store
+from domains.store import open_store, schema
 from projections.search import open_index
 
 

