@@ -7,7 +7,7 @@ so the worker never needs Django settings and Django settings never re-parse env
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
 class Config:
     temporal_address: str
     temporal_namespace: str
+    temporal_ui_url: str  # where operators' browsers reach the Temporal UI (the ops view links there)
     store_backend: str
     cassandra_hosts: tuple[str, ...]
     cassandra_keyspace: str
@@ -39,6 +40,15 @@ class Config:
     search_index_prefix: str
     data_dir: Path
     metrics_port: int
+    # Email (password reset links): "file" writes each message under data_dir/mail for a person
+    # to read; "smtp" sends through the host below; "console" prints it.
+    email_backend: str = "file"
+    email_host: str = "localhost"
+    email_port: int = 25
+    email_host_user: str = ""
+    email_host_password: str = field(default="", repr=False)
+    email_use_tls: bool = False
+    default_from_email: str = "shop@localhost"
 
     @property
     def sqlite_store_path(self) -> Path:
@@ -54,6 +64,7 @@ def load_config() -> Config:
     return Config(
         temporal_address=_env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
         temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
+        temporal_ui_url=_env("TEMPORAL_UI_URL", "http://127.0.0.1:8233").rstrip("/"),
         store_backend=_choice("COMMERCE_STORE", "sqlite", ("sqlite", "cassandra")),
         cassandra_hosts=tuple(
             h.strip() for h in _env("CASSANDRA_HOSTS", "127.0.0.1").split(",") if h.strip()
@@ -67,4 +78,11 @@ def load_config() -> Config:
         search_index_prefix=_env("COMMERCE_INDEX_PREFIX", "commerce"),
         data_dir=data_dir,
         metrics_port=int(_env("COMMERCE_METRICS_PORT", "9464")),
+        email_backend=_choice("EMAIL_BACKEND", "file", ("file", "smtp", "console")),
+        email_host=_env("EMAIL_HOST", "localhost"),
+        email_port=int(_env("EMAIL_PORT", "25")),
+        email_host_user=_env("EMAIL_HOST_USER", ""),
+        email_host_password=_env("EMAIL_HOST_PASSWORD", ""),
+        email_use_tls=_env("EMAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),
+        default_from_email=_env("DEFAULT_FROM_EMAIL", "shop@localhost"),
     )

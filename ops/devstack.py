@@ -84,6 +84,7 @@ def main() -> int:
                 "--dynamic-config-value", "history.maxInFlightUpdates=200",
             ], "temporal.log")
             wait_for_port(host, int(port or 7233), 60, server, "temporal dev server")
+            os.environ.setdefault("TEMPORAL_UI_URL", f"http://{host}:{UI_PORT}")  # the ops view links here
         subprocess.run([python, "manage.py", "load_catalog", "--if-empty"], cwd=ROOT, check=True)
         start("worker", [python, "-m", "workers"], "worker.log")
         web = start("web", [
@@ -101,6 +102,7 @@ def main() -> int:
   Health        {base}/healthz
   Temporal UI   http://127.0.0.1:{UI_PORT}
 
+  Staff sign-in needs a staff user:  .venv/bin/python manage.py createstaff you@example.com --role owner
   Logs in {data / 'logs'}. Ctrl-C stops everything.
 """, flush=True)
         while all(proc.poll() is None for _n, proc in started):

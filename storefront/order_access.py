@@ -2,7 +2,7 @@
 
 An order is the caller's when its id is remembered in the session (placed here, or proven
 with email + confirmation code), when it belongs to the signed-in shopper
-(`session["shopper_id"]`, set by sign-in once accounts exist), or, for stateless API
+(`request.shopper`, from the session and re-checked against the account), or, for stateless API
 clients, when the order's email comes with its code. Anything else is `NotFound`, exactly
 as for a code that does not exist, so nobody learns which codes are real.
 """
@@ -31,8 +31,9 @@ class NotFound(Exception):
 
 
 def shopper_id(request) -> str | None:
-    value = request.session.get("shopper_id")
-    return str(value) if value else None
+    """The signed-in shopper (checked against their account by AccountsMiddleware)."""
+    shopper = getattr(request, "shopper", None)
+    return shopper.shopper_id if shopper is not None else None
 
 
 def remembered(request) -> list[str]:

@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from domains.config import load_config
 
 COMMERCE = load_config()
@@ -14,15 +16,28 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 
 
+# Production mode: the site is served over HTTPS only (see "Security" below).
+HTTPS = os.environ.get("DJANGO_HTTPS", "0") == "1"
+PLACEHOLDER_SECRETS = {"change-me-in-production"}  # docker-compose's default when none is given
+
+
 def _secret_key() -> str:
     """From the environment in production; otherwise a dev secret kept in the data folder."""
-    if os.environ.get("DJANGO_SECRET_KEY"):
-        return os.environ["DJANGO_SECRET_KEY"]
+    key = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+    if HTTPS and (not key or key in PLACEHOLDER_SECRETS):
+        # A generated per-machine secret would differ between web processes and sign everyone out.
+        raise ImproperlyConfigured("DJANGO_HTTPS=1 needs DJANGO_SECRET_KEY (a long random string of your own)")
+    if key:
+        return key
     path = COMMERCE.data_dir / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        try:  # created owner-only from the first byte, not chmod-ed after a window
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -43,7 +58,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "storefront.accounts.middleware.AccountsMiddleware",
     "storefront.unavailable.TemporalUnavailableMiddleware",
+]
+
+# Checked when a password is set (sign-up, change, reset, createstaff); hashing is Django's default PBKDF2.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("email", "username")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "storefront.urls"
@@ -55,6 +80,7 @@ TEMPLATES = [{
         "django.template.context_processors.request",
         "django.template.context_processors.csrf",
         "storefront.shop.cart_pages.cart_badge",
+        "storefront.admin_panel.nav.admin_nav",
     ]},
 }]
 WSGI_APPLICATION = "storefront.wsgi.application"
@@ -62,20 +88,59 @@ WSGI_APPLICATION = "storefront.wsgi.application"
 # Django keeps no state: domain data lives in Temporal, the write store and the index.
 DATABASES: dict = {}
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+
+# --- Security -------------------------------------------------------------------------
+# Always: no framing, no MIME sniffing, no referrer to other sites (password reset links
+# carry a token in the path). Lax, not Strict, SameSite: a shopper following a link from
+# an email must arrive signed in; POSTs are guarded by the CSRF token either way.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "0") == "1"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# DJANGO_HTTPS=1 (production): cookies only over TLS, plain HTTP redirected, and HSTS.
+# DJANGO_SECURE_COOKIES=1 alone still means secure cookies only (as before).
+SESSION_COOKIE_SECURE = HTTPS or os.environ.get("DJANGO_SECURE_COOKIES", "0") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's health check calls plain HTTP on loopback
+# A year, and subdomains too: a shop has no business serving anything on its domain without
+# TLS. Preload is a separate, slow-to-undo commitment (browsers' built-in list), so opt-in.
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000") or 0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and os.environ.get("DJANGO_HSTS_PRELOAD", "0") == "1"
+# Only when TLS ends at a proxy that sets (and strips clients' own) X-Forwarded-Proto;
+# trusting the header anywhere else would let a client claim HTTPS.
+if os.environ.get("DJANGO_TLS_PROXY", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# `check --deploy` warns when preload is off; that is the operator's choice above.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
 USE_TZ = True
 STATIC_URL = "/static/"  # no static files: styles are inline, images are rendered SVG
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Anonymous product search, per client address and process (Django's local-memory cache).
+PUBLIC_SEARCH_RATE = os.environ.get("COMMERCE_PUBLIC_SEARCH_RATE", "").strip() or "300/min"
+# Guest order lookups (email + confirmation code) per client address.
+ORDER_LOOKUP_RATE = os.environ.get("COMMERCE_ORDER_LOOKUP_RATE", "").strip() or "20/min"
+# Behind a proxy, the client address is the last one the proxy adds (X-Forwarded-For).
+NUM_PROXIES = int(os.environ.get("COMMERCE_NUM_PROXIES", "0") or 0)
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["storefront.accounts.tokens.BearerTokenAuthentication"],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON bodies only: a cross-site HTML form cannot send one, and a cross-site script needs
+    # a CORS preflight the shop never grants. With SameSite=Lax cookies this is the API's CSRF
+    # defence for calls identified by the session or cart cookie (tokens need none).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.api.errors.exception_handler",
 }
@@ -85,6 +150,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Email (password reset links) through Django's email framework. By default each message is
+# a file under the data folder's mail/ (a person can read what was sent); SMTP in production.
+EMAIL_BACKEND = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}[COMMERCE.email_backend]
+EMAIL_FILE_PATH = str(COMMERCE.data_dir / "mail")
+EMAIL_HOST = COMMERCE.email_host
+EMAIL_PORT = COMMERCE.email_port
+EMAIL_HOST_USER = COMMERCE.email_host_user
+EMAIL_HOST_PASSWORD = COMMERCE.email_host_password
+EMAIL_USE_TLS = COMMERCE.email_use_tls
+EMAIL_TIMEOUT = 10  # a slow mail server never holds a web worker for long
+DEFAULT_FROM_EMAIL = COMMERCE.default_from_email
 
 LOGGING = {
     "version": 1,

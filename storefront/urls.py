@@ -1,10 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from .admin_panel import views as admin_views
 from .api import cart as cart_api
 from .api import orders as orders_api
 from .api import search as search_api
+from .api import staff_api
 from .health import healthz
 from .shop import browse, cart_pages, order_pages
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("api/orders/<str:confirmation>", orders_api.OrderDetailView.as_view(), name="api-order"),
     path("api/orders/<str:confirmation>/cancel", orders_api.CancelOrderView.as_view(), name="api-order-cancel"),
     path("api/orders/<str:confirmation>/feedback", orders_api.FeedbackView.as_view(), name="api-order-feedback"),
+    path("api/staff/orders/<str:reference>", staff_api.StaffOrderView.as_view(), name="api-staff-order"),
+    path("api/staff/orders/<str:reference>/cancel", staff_api.StaffCancelView.as_view(), name="api-staff-cancel"),
+    path("api/staff/orders/<str:reference>/refund", staff_api.StaffRefundView.as_view(), name="api-staff-refund"),
+    path("api/staff/orders/<str:reference>/notes", staff_api.StaffNoteView.as_view(), name="api-staff-note"),
+    path("api/staff/orders/<str:reference>/fulfillment", staff_api.StaffAdvanceView.as_view(),
+         name="api-staff-advance"),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),
     path("shop/cart", cart_pages.cart_page, name="shop-cart"),
@@ -39,5 +45,6 @@ urlpatterns = [
     path("shop/orders/<str:confirmation>/cancel", order_pages.cancel, name="shop-order-cancel"),
     path("shop/orders/<str:confirmation>/feedback", order_pages.feedback, name="shop-order-feedback"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
-    path("admin/", admin_views.dashboard, name="admin-dashboard"),
+    path("shop/account/", include("storefront.accounts.shopper_urls")),
+    path("admin/", include("storefront.admin_panel.urls")),
 ]

@@ -141,6 +141,10 @@ def main() -> None:
 
     (out / "orders.json").write_text(json.dumps(orders_bench(), indent=2))
 
+    from .bench_admin import main as admin_bench
+
+    (out / "admin.json").write_text(json.dumps(admin_bench(), indent=2))
+
 
 if __name__ == "__main__":
     main()

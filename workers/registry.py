@@ -89,6 +89,14 @@ def _fulfillment(deps: Dependencies) -> QueueSpec:
                      activities_of(FulfillmentActivities(deps.store, deps.client, deps.inventory)))
 
 
+def _identity(deps: Dependencies) -> QueueSpec:
+    from domains.identity.activities import IdentityActivities
+    from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, StaffWorkflow
+
+    return QueueSpec([ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow, ShopSettingsWorkflow],
+                     activities_of(IdentityActivities(deps.store)))
+
+
 def _queue_name(module: str) -> str:
     from importlib import import_module
 
@@ -103,4 +111,5 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("checkout"): _checkout,
     _queue_name("orders"): _orders,
     _queue_name("fulfillment"): _fulfillment,
+    _queue_name("identity"): _identity,
 }

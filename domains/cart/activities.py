@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from ..catalog.reads import with_stock
 from ..catalog.models import Product, Variant
+from ..catalog.reads import with_stock
+from ..identity.shop_settings import SETTINGS_ROW, read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.messages import HoldResult, OwnerResult, TransferResult
 from ..store import Store, schema
 from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, VariantInfo
-from pydantic import BaseModel
 
 
 class HoldInput(BaseModel):
@@ -37,6 +38,14 @@ class RenewInput(BaseModel):
     ttl_seconds: float
 
 
+class ShopTerms(BaseModel):
+    """What a cart takes from the shop's settings."""
+
+    hold_ttl_seconds: float
+    checkout_inactivity_seconds: float
+    currency: str
+
+
 class CartEvent(BaseModel):
     cart_id: str
     event: str
@@ -49,6 +58,15 @@ class CartActivities:
         self.store = store
         self.client = client
         self.inventory = inventory_options or {}  # task_queue / workflow_id overrides (tests)
+
+    @activity.defn
+    def shop_terms(self) -> ShopTerms | None:
+        """The reservation and checkout timeouts and currency staff set, or None while the shop keeps its defaults."""
+        if self.store.get(schema.SETTINGS.name, {"name": SETTINGS_ROW}) is None:
+            return None
+        settings = read_shop_settings(self.store)
+        return ShopTerms(hold_ttl_seconds=settings.reservation_minutes * 60,
+                         checkout_inactivity_seconds=settings.checkout_timeout_minutes * 60, currency=settings.currency)
 
     @activity.defn
     def variant_info(self, variant_id: str) -> VariantInfo:

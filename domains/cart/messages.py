@@ -17,6 +17,7 @@ CART_EMPTY = "CartEmpty"
 CHECKOUT_IN_PROGRESS = "CheckoutInProgress"
 
 MAX_QUANTITY = 99
+MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)
 
 
 class CartStatus(StrEnum):
@@ -84,6 +85,7 @@ class CartState(BaseModel):
     checkout_id: str | None = None
     order_id: str | None = None
     settings: CartSettings = Field(default_factory=CartSettings)
+    merged_from: list[str] = Field(default_factory=list)  # guest carts already merged in (newest last)
 
 
 # --- updates ---------------------------------------------------------------------------
@@ -111,9 +113,14 @@ class AttachShopper(BaseModel):
 
 
 class MergeLines(BaseModel):
-    """A guest cart's lines, merged into this cart when the guest signs in."""
+    """A guest cart's lines, merged into this cart when the guest signs in.
+
+    With `source_cart_id` the merge is keyed by the guest cart: merging it again (a retried
+    sign-in) changes nothing, and the guest cart's stock holds are given back before this cart
+    holds the same units, so the reservations follow the lines."""
 
     lines: list[AddItem]
+    source_cart_id: str | None = Field(default=None, max_length=100)
 
 
 class CheckoutOutcome(StrEnum):

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from ..checkout.ids import checkout_workflow_id
@@ -29,7 +29,9 @@ with workflow.unsafe.imports_passed_through():
         CART_EMPTY,
         INSUFFICIENT_STOCK,
         MAX_QUANTITY,
+        MERGED_KEPT,
         UNKNOWN_LINE,
+        UNKNOWN_VARIANT,
         AddItem,
         ApplyCoupon,
         AttachShopper,
@@ -60,6 +62,7 @@ class CartWorkflow:
         self.lock = asyncio.Lock()
         self.accepted = 0  # updates accepted by this run
         self.rehold = False
+        self.shop_settings_read = False  # read at the first add of a run and again at each checkout
 
     # --- queries ----------------------------------------------------------------------
 
@@ -116,7 +119,22 @@ class CartWorkflow:
         else:
             self.state.lines.remove(line)
 
+    async def _read_shop_settings(self) -> None:
+        """Staff's reservation and checkout timeouts replace the ones the cart started with;
+        the shop's currency applies to a cart that has no lines yet."""
+        if self.shop_settings_read:
+            return
+        terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
+        self.shop_settings_read = True
+        if terms is not None:
+            self.state.settings = self.state.settings.model_copy(update={
+                "hold_ttl_seconds": terms.hold_ttl_seconds,
+                "checkout_inactivity_seconds": terms.checkout_inactivity_seconds})
+            if not self.state.lines:
+                self.state.currency = terms.currency
+
     async def _add(self, request: AddItem) -> None:
+        await self._read_shop_settings()
         # Local activities: a shopper waits on this path, and they skip a task-queue round trip.
         info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
                                                             **_READ)
@@ -185,15 +203,28 @@ class CartWorkflow:
 
     @workflow.update
     async def merge(self, request: MergeLines) -> CartView:
-        """Adds a guest cart's lines; a line that cannot be held is skipped, not fatal."""
+        """Adds a guest cart's lines; a line that cannot be held (or is no longer sold) is
+        skipped, not fatal. Keyed by the source cart (see MergeLines): a second merge of the
+        same cart returns the cart unchanged, and the source's holds are released first so
+        this cart can hold the same units under its own name."""
         async with self.lock:
             self._check_open()
+            source = request.source_cart_id
+            if source is not None:
+                if source in self.state.merged_from or source == self.state.cart_id:
+                    return cart_view(self.state)
+                await workflow.execute_activity_method(CartActivities.release_stock, cart_owner(source), **_STOCK)
             for item in request.lines:
                 try:
                     await self._add(item)
                 except ApplicationError as exc:
                     if exc.type != INSUFFICIENT_STOCK:
                         raise
+                except ActivityError as exc:
+                    if not (isinstance(exc.cause, ApplicationError) and exc.cause.type == UNKNOWN_VARIANT):
+                        raise
+            if source is not None:
+                self.state.merged_from = [*self.state.merged_from, source][-MERGED_KEPT:]
             return await self._changed()
 
     @workflow.update
@@ -213,6 +244,8 @@ class CartWorkflow:
                 return cart_view(self.state)
             if not self.state.lines:
                 raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
+            self.shop_settings_read = False  # the checkout starts under today's timeouts
+            await self._read_shop_settings()
             number = self.state.checkouts_started + 1
             checkout_id = checkout_workflow_id(self.state.cart_id, number)
             lines: dict[str, int] = {}
@@ -221,7 +254,8 @@ class CartWorkflow:
             moved = await workflow.execute_activity_method(
                 CartActivities.transfer_stock,
                 TransferInput(from_owner=self._owner, to_owner=checkout_id, lines=lines,
-                              ttl_seconds=CHECKOUT_HOLD_SECONDS), **_STOCK)
+                              ttl_seconds=max(CHECKOUT_HOLD_SECONDS,
+                                              self.state.settings.checkout_inactivity_seconds)), **_STOCK)
             if not moved.ok:
                 short = [{"line_id": li.id, "product_name": li.variant.product_name, "short": moved.short[sku]}
                          for li in self.state.lines if (sku := li.variant.blank_sku) in moved.short]

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from ..identity.shop_settings import read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import OwnerResult
@@ -42,7 +43,7 @@ class CheckoutActivities:
 
     @activity.defn
     def quote(self, request: QuoteRequest) -> Quote:
-        return rates.quote(request.address.country, request.address.state, request.goods)
+        return rates.quote(read_shop_settings(self.store), request.address.country, request.address.state, request.goods)
 
     # --- the simulated payment gateway --------------------------------------------------
 

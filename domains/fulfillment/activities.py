@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from ..identity.shop_settings import read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
@@ -44,8 +45,13 @@ class StockSettlement(BaseModel):
 
 
 def read_settings(store: Store) -> FulfillmentSettings:
+    """The operator's tunables (row "fulfillment"), with the shop's manual-fulfillment switch
+    from the settings staff edit in the admin panel (row "shop")."""
     row = store.get(schema.SETTINGS.name, {"name": SETTINGS_NAME})
-    return FulfillmentSettings.model_validate(row["value"]) if row else FulfillmentSettings()
+    settings = FulfillmentSettings.model_validate(row["value"]) if row else FulfillmentSettings()
+    if read_shop_settings(store).manual_fulfillment:
+        settings.manual = True
+    return settings
 
 
 class FulfillmentActivities:

@@ -22,6 +22,7 @@ from .messages import (
     OwnerResult,
     Reservation,
     SetStock,
+    StockAdjustment,
     StockLevel,
     Transfer,
     TransferResult,
@@ -100,3 +101,13 @@ async def levels(client: Client, skus: list[str], *, workflow_id: str = INVENTOR
 async def reservations_of(client: Client, owner: str, *, workflow_id: str = INVENTORY_WORKFLOW_ID
                           ) -> list[Reservation]:
     return await client.get_workflow_handle(workflow_id).query(InventoryService.reservations_of, owner)
+
+
+async def all_reservations(client: Client, *, workflow_id: str = INVENTORY_WORKFLOW_ID) -> list[Reservation]:
+    """Every reservation the service holds (temporary holds and confirmed orders), for the admin panel."""
+    return await client.get_workflow_handle(workflow_id).query(InventoryService.all_reservations)
+
+
+async def recent_adjustments(client: Client, sku: str | None = None, *, workflow_id: str = INVENTORY_WORKFLOW_ID
+                             ) -> list[StockAdjustment]:
+    return await client.get_workflow_handle(workflow_id).query(InventoryService.recent_adjustments, sku)

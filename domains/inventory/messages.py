@@ -45,6 +45,16 @@ class InventorySettings(BaseModel):
     max_updates_per_run: int = 500  # continue-as-new after this many accepted updates
 
 
+class StockAdjustment(BaseModel):
+    """One applied adjustment, kept so staff can see who changed stock and why."""
+
+    sku: str
+    delta: int
+    reason: str  # callers put who asked in it (the admin panel adds the staff actor)
+    on_hand: int  # after the change
+    at: datetime
+
+
 class InventoryState(BaseModel):
     """The whole service state; continue-as-new carries it to the next run."""
 
@@ -54,9 +64,11 @@ class InventoryState(BaseModel):
     seeded: bool = False  # the first run loads the stock the catalog load wrote
     settings: InventorySettings = Field(default_factory=InventorySettings)
     applied_keys: list[str] = Field(default_factory=list)  # recent adjustment keys, oldest first
+    adjustments: list[StockAdjustment] = Field(default_factory=list)  # recent adjustments, oldest first
 
 
 APPLIED_KEYS_KEPT = 5000
+ADJUSTMENTS_KEPT = 500  # the admin panel's "recent adjustments"; the update history keeps every one
 
 
 def reservation_key(owner: str, sku: str) -> str:

@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from .activities import InventoryActivities
     from .messages import (
+        ADJUSTMENTS_KEPT,
         APPLIED_KEYS_KEPT,
         INVALID_QUANTITY,
         NO_SUCH_RESERVATION,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ReservationStatus,
         SetStock,
         SkuStock,
+        StockAdjustment,
         StockLevel,
         Transfer,
         TransferResult,
@@ -114,6 +116,9 @@ class InventoryService:
         stock.on_hand += request.delta
         if request.key:
             self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], request.key]
+        record = StockAdjustment(sku=request.sku, delta=request.delta, reason=request.reason, on_hand=stock.on_hand,
+                                 at=workflow.now())
+        self.state.adjustments = [*self.state.adjustments[-(ADJUSTMENTS_KEPT - 1):], record]
         self._touch(request.sku)
         self._accepted()
         return _level(request.sku, stock)
@@ -263,6 +268,11 @@ class InventoryService:
     @workflow.query
     def all_reservations(self) -> list[Reservation]:
         return list(self.state.reservations.values())
+
+    @workflow.query
+    def recent_adjustments(self, sku: str | None = None) -> list[StockAdjustment]:
+        """Newest first; one SKU's, or every SKU's when None."""
+        return [a for a in reversed(self.state.adjustments) if sku is None or a.sku == sku]
 
     # --- run loop ---------------------------------------------------------------------
 

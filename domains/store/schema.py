@@ -261,6 +261,47 @@ SETTINGS = table(
     purpose="store settings per domain (orders, fulfillment), read by workflows through activities",
 )
 
+# --- identity (written by identity's workflows through their activities) ----------------
+
+SHOPPERS = table(
+    "shoppers",
+    {"shopper_id": Col.TEXT, "email": Col.TEXT, "name": Col.TEXT, "phone": Col.TEXT,
+     "registered_at": Col.TIMESTAMP, "addresses": Col.JSON, "credentials": Col.JSON, "cart_id": Col.TEXT,
+     "updated_at": Col.TIMESTAMP},
+    ("shopper_id",),
+    purpose="a shopper's profile, saved addresses and credentials, read at sign-in and per signed-in request",
+)
+
+STAFF_USERS = table(
+    "staff_users",
+    {"shop": Col.TEXT, "staff_id": Col.TEXT, "email": Col.TEXT, "name": Col.TEXT, "role": Col.TEXT,
+     "active": Col.BOOL, "created_at": Col.TIMESTAMP, "created_by": Col.TEXT, "credentials": Col.JSON,
+     "updated_at": Col.TIMESTAMP},
+    ("shop",),
+    clustering_key=("staff_id",),
+    purpose="staff users: one by id at sign-in and per request, all of them on the staff page",
+)
+
+API_TOKENS = table(
+    "api_tokens",
+    {"shop": Col.TEXT, "token_id": Col.TEXT, "name": Col.TEXT, "scopes": Col.TEXT_LIST,
+     "secret_sha256": Col.TEXT, "created_by": Col.TEXT, "created_at": Col.TIMESTAMP,
+     "revoked_at": Col.TIMESTAMP, "revoked_by": Col.TEXT, "last_used_at": Col.TIMESTAMP},
+    ("shop",),
+    clustering_key=("token_id",),
+    purpose="API tokens (a hash of the secret only): one by id per API request, all on the tokens page",
+)
+
+IDENTITY_AUDIT = table(
+    "identity_audit",
+    {"shop": Col.TEXT, "at": Col.TIMESTAMP, "entry_id": Col.TEXT, "actor": Col.TEXT, "action": Col.TEXT,
+     "target": Col.TEXT, "detail": Col.TEXT},
+    ("shop",),
+    clustering_key=("at", "entry_id"),
+    descending=frozenset({"at", "entry_id"}),
+    purpose="who changed staff users, tokens and settings, newest first",
+)
+
 # --- inventory (projected by the inventory service; it alone decides stock) -------------
 
 STOCK = table(

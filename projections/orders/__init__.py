@@ -6,7 +6,9 @@ from __future__ import annotations
 from domains.config import Config
 
 from .documents import (
+    MAX_WINDOW,
     DocumentLine,
+    OrderCursor,
     OrderDocument,
     OrderPage,
     OrderQuery,
@@ -19,7 +21,9 @@ from .documents import (
 from .port import OrderIndex
 
 __all__ = [
+    "MAX_WINDOW",
     "DocumentLine",
+    "OrderCursor",
     "OrderDocument",
     "OrderIndex",
     "OrderPage",

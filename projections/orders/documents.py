@@ -9,7 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from .text import email_key, to_millis
+
+# Elasticsearch's default `index.max_result_window`: offset paging (page x page_size) stops
+# here on both backends; past it, pages continue from an `OrderCursor` (keyset paging).
+MAX_WINDOW = 10_000
 
 
 class DocumentLine(BaseModel):
@@ -69,15 +75,65 @@ class OrderSort(StrEnum):
     UPDATED = "updated"  # updated_at desc
 
 
+class OrderCursor(BaseModel):
+    """Where a page of orders ends in one sort: the last hit's sort value and its id.
+
+    A query with `after=cursor` returns the hits that follow that one (keyset paging: the
+    same cost on page 1 and page 4,000, and no offset limit), on both backends.
+    """
+
+    sort: OrderSort
+    value: int  # epoch milliseconds (placed_at / updated_at) or the total in cents
+    order_id: str = Field(min_length=1)
+
+    @classmethod
+    def of(cls, doc: OrderDocument, sort: OrderSort) -> OrderCursor:
+        if sort in (OrderSort.TOTAL_DESC, OrderSort.TOTAL_ASC):
+            value = doc.total
+        elif sort == OrderSort.UPDATED:
+            value = to_millis(doc.updated_at)
+        else:
+            value = to_millis(doc.placed_at)
+        return cls(sort=sort, value=value, order_id=doc.order_id)
+
+    def token(self) -> str:
+        """A compact, URL-safe form (`newest.1740812400000.<order id>`)."""
+        return f"{self.sort.value}.{self.value}.{self.order_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> OrderCursor:
+        """The cursor a `token()` spelled; ValueError for anything else."""
+        sort, value, order_id = token.split(".", 2)
+        return cls(sort=OrderSort(sort), value=int(value), order_id=order_id)
+
+
 class OrderQuery(BaseModel):
     statuses: list[str] = Field(default_factory=list)  # any of
     placed_from: datetime | None = None  # inclusive
     placed_to: datetime | None = None  # exclusive
     customer_id: str | None = None
+    email: str | None = None  # the order's email, ignoring case and surrounding spaces
     text: str | None = None  # confirmation code (prefix, case-insensitive) or email (substring) or name words
     sort: OrderSort = OrderSort.NEWEST
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=25, ge=1, le=200)
+    after: OrderCursor | None = None  # the hits after this one (then `page` must be 1)
+
+    @model_validator(mode="after")
+    def _paging(self) -> OrderQuery:
+        if self.after is not None:
+            if self.page != 1:
+                raise ValueError("a query from a cursor (after) starts there: page must be 1")
+            if self.after.sort != self.sort:
+                raise ValueError(f"the cursor belongs to sort {self.after.sort.value}, not {self.sort.value}")
+        elif self.page * self.page_size > MAX_WINDOW:
+            raise ValueError(f"pages by number reach the first {MAX_WINDOW:,} orders; "
+                             "continue from a cursor (after) or narrow the filters")
+        return self
+
+    @property
+    def email_key(self) -> str | None:
+        return email_key(self.email) if self.email is not None else None
 
 
 class StatusCount(BaseModel):
@@ -90,6 +146,7 @@ class OrderPage(BaseModel):
     hits: list[OrderDocument]
     by_status: list[StatusCount]  # counts under every filter except `statuses`, most first
     revenue: int  # sum of `total - refunded` over the orders matching every filter
+    next_after: OrderCursor | None = None  # the last hit's cursor: where the next page starts
 
 
 class SupplierOrderQuery(BaseModel):

@@ -26,6 +26,7 @@ from projections.search.port import SearchUnavailable
 
 from . import text
 from .documents import (
+    OrderCursor,
     OrderDocument,
     OrderPage,
     OrderQuery,
@@ -146,6 +147,8 @@ def _order_filters(query: OrderQuery, *, statuses: bool = True) -> list[dict[str
         f.append(_millis_range("placed_at", query.placed_from, query.placed_to))
     if query.customer_id is not None:
         f.append({"term": {"customer_id": query.customer_id}})
+    if query.email_key is not None:
+        f.append({"term": {"email_lc": query.email_key}})
     t = text.TextQuery.parse(query.text)
     if t is not None:
         should: list[dict[str, Any]] = []
@@ -266,20 +269,26 @@ class ElasticOrderIndex(OrderIndex):
             "total": {"sum": {"field": "total"}},
             "refunded": {"sum": {"field": "refunded"}},
         }
+        # With a cursor, `search_after` takes the place of `from`: Elasticsearch refuses
+        # from + size beyond max_result_window (10,000); a cursor has no such limit.
+        paging: dict[str, Any] = ({"search_after": [query.after.value, query.after.order_id]}
+                                  if query.after is not None else {"from_": (query.page - 1) * query.page_size})
         with self._answering():
             resp = self.es.search(
                 index=self.orders_index, query={"bool": {"filter": _order_filters(query)}}, aggs=aggs,
-                sort=_ORDER_SORT[query.sort], from_=(query.page - 1) * query.page_size, size=query.page_size,
+                sort=_ORDER_SORT[query.sort], size=query.page_size, **paging,
                 track_total_hits=True, source_excludes=_DERIVED_ORDER_FIELDS,
             )
         a = resp["aggregations"]
         counts = [(b["key"], b["doc_count"]) for b in a["by_status"]["matching"]["values"]["buckets"]]
         counts.sort(key=lambda sc: (-sc[1], sc[0]))
+        hits = [OrderDocument.model_validate(h["_source"]) for h in resp["hits"]["hits"]]
         return OrderPage(
             total=resp["hits"]["total"]["value"],
-            hits=[OrderDocument.model_validate(h["_source"]) for h in resp["hits"]["hits"]],
+            hits=hits,
             by_status=[StatusCount(status=s, count=n) for s, n in counts],
             revenue=round(a["total"]["value"]) - round(a["refunded"]["value"]),
+            next_after=OrderCursor.of(hits[-1], query.sort) if hits else None,
         )
 
     def search_supplier_orders(self, query: SupplierOrderQuery) -> SupplierOrderPage:

@@ -34,7 +34,10 @@ class OrderIndex(ABC):
     def get_order(self, order_id: str) -> OrderDocument | None: ...
 
     @abstractmethod
-    def search_orders(self, query: OrderQuery) -> OrderPage: ...
+    def search_orders(self, query: OrderQuery) -> OrderPage:
+        """One page of the orders matching every filter, in the query's sort: by offset
+        (`page`, within MAX_WINDOW) or after a cursor (`after`, any depth). Totals, status
+        counts and revenue cover every match, whichever page is asked for."""
 
     @abstractmethod
     def search_supplier_orders(self, query: SupplierOrderQuery) -> SupplierOrderPage: ...

@@ -22,6 +22,7 @@ from domains.store.sqlite import connect
 from ..sqlite_where import Where
 from . import text
 from .documents import (
+    OrderCursor,
     OrderDocument,
     OrderPage,
     OrderQuery,
@@ -47,6 +48,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS order_docs_updated ON order_docs (updated_at)",
     "CREATE INDEX IF NOT EXISTS order_docs_total ON order_docs (total)",
     "CREATE INDEX IF NOT EXISTS order_docs_code ON order_docs (code_key)",
+    "CREATE INDEX IF NOT EXISTS order_docs_email ON order_docs (email_lc, placed_at)",
     (
         "CREATE TABLE IF NOT EXISTS supplier_order_docs ("
         " supplier_order_id TEXT PRIMARY KEY, version INTEGER NOT NULL, order_id TEXT NOT NULL,"
@@ -68,6 +70,14 @@ _ORDER_SORT = {
     OrderSort.TOTAL_DESC: "total DESC, order_id ASC",
     OrderSort.TOTAL_ASC: "total ASC, order_id ASC",
     OrderSort.UPDATED: "updated_at DESC, order_id ASC",
+}
+# The column each sort orders by first, and its direction (order_id ASC breaks ties in every sort).
+_ORDER_KEY = {
+    OrderSort.NEWEST: ("placed_at", "DESC"),
+    OrderSort.OLDEST: ("placed_at", "ASC"),
+    OrderSort.TOTAL_DESC: ("total", "DESC"),
+    OrderSort.TOTAL_ASC: ("total", "ASC"),
+    OrderSort.UPDATED: ("updated_at", "DESC"),
 }
 # Supplier orders have no total of their own: the TOTAL sorts use the sum of their lines.
 _SUPPLIER_SORT = {
@@ -114,6 +124,8 @@ def _order_where(query: OrderQuery, *, statuses: bool = True) -> Where:
         w.add("placed_at < ?", text.to_millis(query.placed_to))
     if query.customer_id is not None:
         w.add("customer_id = ?", query.customer_id)
+    if query.email_key is not None:
+        w.add("email_lc = ?", query.email_key)
     t = text.TextQuery.parse(query.text)
     if t is not None:
         either: list[str] = []
@@ -130,6 +142,14 @@ def _order_where(query: OrderQuery, *, statuses: bool = True) -> Where:
             params += [" " + word for word in t.words]
         w.add("(" + " OR ".join(either) + ")" if either else "0", *params)
     return w
+
+
+def _after(w: Where, cursor: OrderCursor) -> None:
+    """Only the rows after `cursor` in its sort; the leading range lets SQLite use the column's index."""
+    column, direction = _ORDER_KEY[cursor.sort]
+    before, strictly = ("<=", "<") if direction == "DESC" else (">=", ">")
+    w.add(f"{column} {before} ? AND ({column} {strictly} ? OR order_id > ?)", cursor.value, cursor.value,
+          cursor.order_id)
 
 
 def _supplier_where(query: SupplierOrderQuery) -> Where:
@@ -203,25 +223,30 @@ class SqliteOrderIndex(OrderIndex):
     def search_orders(self, query: OrderQuery) -> OrderPage:
         where = _order_where(query)
         facet_where = _order_where(query, statuses=False)
+        hits_where = _order_where(query)
+        if query.after is not None:
+            _after(hits_where, query.after)
         offset = (query.page - 1) * query.page_size
         with self._transaction() as c:
             total, revenue = c.execute(
                 f"SELECT COUNT(*), COALESCE(SUM(total - refunded), 0) FROM order_docs{where.sql()}", where.params
             ).fetchone()
             rows = c.execute(
-                f"SELECT doc FROM order_docs{where.sql()} ORDER BY {_ORDER_SORT[query.sort]} LIMIT ? OFFSET ?",
-                [*where.params, query.page_size, offset],
+                f"SELECT doc FROM order_docs{hits_where.sql()} ORDER BY {_ORDER_SORT[query.sort]} LIMIT ? OFFSET ?",
+                [*hits_where.params, query.page_size, offset],
             ).fetchall()
             by_status = c.execute(
                 f"SELECT status, COUNT(*) AS n FROM order_docs{facet_where.sql()} GROUP BY status "
                 "ORDER BY n DESC, status ASC",
                 facet_where.params,
             ).fetchall()
+        hits = [OrderDocument.model_validate_json(r[0]) for r in rows]
         return OrderPage(
             total=total,
-            hits=[OrderDocument.model_validate_json(r[0]) for r in rows],
+            hits=hits,
             by_status=[StatusCount(status=s, count=n) for s, n in by_status],
             revenue=revenue,
+            next_after=OrderCursor.of(hits[-1], query.sort) if hits else None,
         )
 
     def search_supplier_orders(self, query: SupplierOrderQuery) -> SupplierOrderPage:

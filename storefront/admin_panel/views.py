@@ -1,4 +1,5 @@
-"""Staff pages. Read-only until staff sign-in exists: nothing here changes the shop."""
+"""The admin dashboard: today's orders, orders by status and per hour, low stock, carts and
+checkouts running now, and the state of the catalog and its search index."""
 
 from __future__ import annotations
 
@@ -6,24 +7,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from domains.catalog.client import reindex_status
-from domains.catalog.loader import catalog_loaded
+from domains.identity.roles import Permission
 
-from .. import services
+from ..accounts.access import staff_required
+from .dashboard_chart import chart
+from .dashboard_data import dashboard as dashboard_parts
 
 
 @require_GET
+@staff_required(Permission.DASHBOARD)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    index = services.index()
-    try:
-        indexed, generation = index.count(), index.live_generation()
-    except Exception:  # noqa: BLE001 - the page still renders when search is down
-        indexed, generation = None, None
-    try:
-        reindex = services.temporal().run(lambda client: reindex_status(client), timeout=5)
-    except Exception:  # noqa: BLE001 - nor when Temporal is
-        reindex = None
+    parts = dashboard_parts()
+    hours = parts["hours"]
     return render(request, "admin_panel/dashboard.html", {
-        "catalog": catalog_loaded(services.store()), "indexed": indexed, "generation": generation,
-        "reindex": reindex, "config": services.settings.COMMERCE,
+        **parts, "chart": chart(hours) if hours is not None else None,
+        "can_inventory": request.staff.can(Permission.INVENTORY_READ),
+        "can_carts": request.staff.can(Permission.CARTS_READ),
+        "can_catalog": request.staff.can(Permission.CATALOG_READ),
+        "can_orders": request.staff.can(Permission.ORDERS_READ),
     })

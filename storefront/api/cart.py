@@ -22,6 +22,7 @@ from domains.cart.messages import MAX_QUANTITY
 from domains.orders.messages import Address
 
 from .. import order_access, services
+from ..accounts import shopper_cart
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError
 from .idempotency import idempotent
@@ -148,6 +149,7 @@ class CartItemsView(APIView):
 
         def run() -> Response:
             cart = call(carts.add_item, cart_id, body["variant_id"], body["quantity"])
+            cart = shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
             return Response(cart.model_dump(mode="json"), status=201 if created else 200)
 
         return with_cart_id(idempotent(request, cart_id, run), cart_id)
@@ -186,7 +188,7 @@ class CouponView(APIView):
 
 
 class CheckoutView(APIView):
-    @extend_schema(operation_id="begin_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY],
+    @extend_schema(operation_id="begin_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY], request=None,
                    responses={201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         cart_id = _require_cart(request)
@@ -231,7 +233,7 @@ class PaymentView(APIView):
 
 
 class SubmitView(APIView):
-    @extend_schema(operation_id="submit_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY],
+    @extend_schema(operation_id="submit_checkout", parameters=[_CART_HEADER, _IDEMPOTENCY], request=None,
                    responses={200: OpenApiTypes.OBJECT, 402: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         cart_id = _require_cart(request)

@@ -25,6 +25,7 @@ from domains.orders.messages import OrderView
 
 from .. import order_access as access
 from .. import services
+from ..accounts.tokens import OrderLookupThrottle
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError
 from .shop_errors import api_error
@@ -123,6 +124,8 @@ class OrdersView(APIView):
 
 
 class LookupView(APIView):
+    throttle_classes = [OrderLookupThrottle]
+
     @extend_schema(operation_id="lookup_order", request=LookupBody,
                    description="A guest proves an order is theirs with its email and confirmation code; the "
                                "session cookie then remembers it.",

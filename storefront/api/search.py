@@ -16,6 +16,7 @@ from projections.search import SearchQuery, SearchUnavailable
 from projections.search.query import MAX_PAGE_SIZE, Sort
 
 from .. import services
+from ..accounts.tokens import PublicSearchThrottle
 from .errors import ApiError, invalid_parameter
 
 MAX_PRICE = 2**53 - 1  # cents; larger bounds overflow the stores' 64-bit integers (and JSON's safe range)
@@ -80,17 +81,24 @@ def run_search(query: SearchQuery) -> dict:
     return body
 
 
+# One serializer class for all six facets: six same-named classes would be six clashing components.
+_FacetValue = type(inline_serializer("FacetValue", {
+    "value": serializers.CharField(), "count": serializers.IntegerField(),
+    "label": serializers.CharField(required=False), "hex": serializers.CharField(required=False),
+}))
+
+
 def _facet_values():
-    return inline_serializer("FacetValue", {
-        "value": serializers.CharField(), "count": serializers.IntegerField(),
-        "label": serializers.CharField(required=False), "hex": serializers.CharField(required=False),
-    }, many=True)
+    return _FacetValue(many=True)
+
 
 _MONEY = inline_serializer("Money", {"amount": serializers.IntegerField(), "currency": serializers.CharField()})
 _ERROR = inline_serializer("Error", {"code": serializers.CharField(), "message": serializers.CharField()})
 
 
 class SearchView(APIView):
+    throttle_classes = [PublicSearchThrottle]
+
     @extend_schema(
         operation_id="search_products",
         parameters=[SearchParams],
@@ -134,6 +142,8 @@ def product_json(detail) -> dict:
 
 
 class ProductView(APIView):
+    throttle_classes = [PublicSearchThrottle]
+
     @extend_schema(
         operation_id="get_product",
         parameters=[OpenApiParameter("product_id", OpenApiTypes.STR, OpenApiParameter.PATH)],

@@ -17,6 +17,7 @@ from domains.checkout.messages import Step
 from domains.orders.messages import Address
 
 from .. import order_access, services
+from ..accounts import shopper_cart
 from ..api.cart import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
@@ -90,13 +91,14 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
         return _redirect("/shop/cart", error="bad_quantity")
     cart_id = cart_id_of_cookie(request) or uuid.uuid4().hex
     try:
-        _call(carts.add_item, cart_id, variant_id, quantity)
+        cart = _call(carts.add_item, cart_id, variant_id, quantity)
     except ShopError as exc:
         if exc.code == "CartClosed":  # the old cart ended: start a new one
             cart_id = uuid.uuid4().hex
-            _call(carts.add_item, cart_id, variant_id, quantity)
+            cart = _call(carts.add_item, cart_id, variant_id, quantity)
         else:
             return _redirect(back if back.startswith("/shop/") else "/shop/cart", cart_id, exc.code)
+    shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
     return _redirect("/shop/cart", cart_id)
 
 
@@ -159,7 +161,8 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         "error": _message(request.GET.get("error")) or (view.error and view.error.message),
         "progress": [{"key": k, "label": label, "done": order.index(k) < order.index(current),
                       "current": k == current} for k, label in STEPS],
-        "lines": _money_lines(view.lines), "tokens": TOKENS, "address": view.shipping_address,
+        "lines": _money_lines(view.lines), "tokens": TOKENS,
+        "address": view.shipping_address or shopper_cart.default_shipping(request),  # a shopper's default address
         "amounts": {k: money(getattr(view, k)) if getattr(view, k) is not None else None
                     for k in ("subtotal", "discount", "shipping", "tax", "total")},
     })

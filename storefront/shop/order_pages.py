@@ -16,6 +16,7 @@ from domains.orders.messages import OrderView
 
 from .. import order_access as access
 from .. import services
+from ..accounts.tokens import OrderLookupThrottle
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .browse import money
 
@@ -33,6 +34,7 @@ MESSAGES = {
     "InvalidRefund": "That refund is not possible.",
     "unavailable": "The shop could not reach your order just now; please try again.",
     "not_found": "We could not find an order with that email and confirmation code.",
+    "throttled": "Too many lookups from here; please wait a minute and try again.",
     "invalid": "That could not be done; please check what you entered.",
     "bad_rating": "Choose a rating from 1 to 5.",
     "bad_comment": "Please keep the comment under 2,000 characters.",
@@ -68,6 +70,9 @@ def orders_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def lookup(request: HttpRequest) -> HttpResponse:
+    if not OrderLookupThrottle().allow_request(request, None):
+        _flash(request, "throttled")
+        return HttpResponseRedirect("/shop/orders/")
     order_id = access.lookup(request.POST.get("confirmation_code", "")[:40], request.POST.get("email", "")[:200])
     if order_id is None:
         _flash(request, "not_found")

@@ -14,17 +14,7 @@ from domains.checkout.messages import Step
 from domains.checkout.workflows import CheckoutWorkflow
 from domains.inventory import client as inventory
 
-from ..servers import start_skipping
 from ..shop_harness import running_shop
-
-
-@pytest.fixture
-async def skipping():
-    """A server per test: a workflow left behind by an earlier test (its worker gone) would
-    hold a pending task, and the test server does not skip time past pending work."""
-    env = await start_skipping()
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from domains.orders.messages import Address, OrderSettings, OrderView
 from domains.store import schema
 
 from ..embedded import load_embedded
-from ..servers import start_skipping
 from ..shop_harness import running_shop
 
 ADDRESS = Address(email="ada@example.com", first_name="Ada", last_name="Lovelace", address1="12 Analytical Way",
@@ -87,13 +86,6 @@ class OrderShop:
 
 
 STOCK = 20
-
-
-@pytest.fixture
-async def skipping():
-    env = await start_skipping()
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

@@ -17,25 +17,39 @@ from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders.messages import OrderStatus
 from domains.store import schema
 
+from ..web.accounts import create_staff
+
 
 @pytest.fixture
-def cli(live_orders_shop, temporal_env):
+async def cli(live_orders_shop, temporal_env, tmp_path):
+    """The command pointed at this test's store (where staff users live) and dev server."""
+    from storefront import services
+
     target = temporal_env.client.service_client.config.target_host
     previous = settings.COMMERCE
-    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=target)
+    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=target, data_dir=tmp_path,
+                                            store_backend="sqlite")
+    services.reset()
+    services.wiring = services.Wiring(queues=live_orders_shop.shop.queues)
+    for role in ("fulfillment", "support"):  # new emails per test: a staff workflow outlives its test
+        STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
     yield live_orders_shop
     settings.COMMERCE = previous
+    services.reset()
 
 
-async def run(*args: str) -> str:
+STAFF: dict[str, str] = {}  # role -> this test's staff user
+
+
+async def run(*args: str, staff: str = "fulfillment") -> str:
     out = io.StringIO()
-    await asyncio.to_thread(call_command, "fulfillment", *args, stdout=out)
+    await asyncio.to_thread(call_command, "fulfillment", *args, "--staff", STAFF.get(staff, staff), stdout=out)
     return out.getvalue()
 
 
-async def refused(*args: str) -> CommandError:
+async def refused(*args: str, **kw) -> CommandError:
     with pytest.raises(CommandError) as error:
-        await run(*args)
+        await run(*args, **kw)
     return error.value
 
 
@@ -76,18 +90,18 @@ async def test_a_manual_order_is_listed_checked_and_driven_to_delivered(cli):
     assert (await shop.order(placed.order_id)).supplier_orders[0].status == "pending"  # nothing was sent
 
     shipped = await run("advance", typed, "--supplier-order", so1, "--to", "shipped", "--carrier", "UPS",
-                        "--tracking", "1ZCLITEST0001", "--actor", "cli:pat")
+                        "--tracking", "1ZCLITEST0001")
     assert "pending -> shipped (UPS 1ZCLITEST0001)" in shipped
     taken = await refused("advance", code, "--supplier-order", so2, "--to", "shipped", "--tracking", "1ZCLITEST0001")
     assert taken.returncode == 2 and "belongs to another shipment" in str(taken)
 
-    await run("reject", code, "--supplier-order", so2, "--reason", "out of fabric", "--actor", "cli:pat")
-    await run("advance", placed.order_id, "--supplier-order", so1, "--to", "delivered", "--actor", "cli:pat")
+    await run("reject", code, "--supplier-order", so2, "--reason", "out of fabric")
+    await run("advance", placed.order_id, "--supplier-order", so1, "--to", "delivered")
     delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED and v.refunded > 0,
                                  limit=100)
     assert {so.supplier_order_id: so.status for so in delivered.supplier_orders} == {so1: "delivered",
                                                                                        so2: "rejected"}
-    assert any(h.actor == "cli:pat" and h.to_status == OrderStatus.SHIPPED for h in delivered.history)
+    assert any(h.actor == f"staff:{STAFF['fulfillment']}" and h.to_status == OrderStatus.SHIPPED for h in delivered.history)
 
     shown = json.loads(await run("show", code, "--json"))
     assert shown["order"]["status"] == "delivered"
@@ -96,8 +110,12 @@ async def test_a_manual_order_is_listed_checked_and_driven_to_delivered(cli):
     text = await run("show", code)
     assert "1ZCLITEST0001" in text and "rejected" in text and "out of fabric" in text
 
-    too_late = await refused("cancel", code)
+    not_theirs = await refused("cancel", code)  # the fulfillment role cannot cancel orders
+    assert not_theirs.returncode == 4 and "orders:cancel" in str(not_theirs)
+    too_late = await refused("cancel", code, staff="support")
     assert too_late.returncode == 2
+    assert (await refused("advance", code, "--to", "shipped", staff="support")).returncode == 4
+    assert (await refused("show", code, staff="nobody@example.com")).returncode == 4
     assert not (await listed())  # nothing of this order waits any more
     assert shop.store.get(schema.SHIPMENTS_BY_TRACKING.name, {"tracking_number": "1ZCLITEST0001"})["supplier_order_id"] == so1
 
@@ -109,8 +127,9 @@ async def test_cancel_from_the_cli_stops_every_supplier_order_and_the_order_foll
     placed = await shop.place([(variant, 1)])
     await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].strategy == "manual",
                      limit=100)
-    dry = await run("cancel", placed.confirmation_code, "--dry-run")
+    support = "support"
+    dry = await run("cancel", placed.confirmation_code, "--dry-run", staff=support)
     assert "would cancel" in dry
-    await run("cancel", placed.confirmation_code, "--reason", "duplicate order")
+    await run("cancel", placed.confirmation_code, "--reason", "duplicate order", staff=support)
     done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.CANCELLED, limit=100)
     assert done.refunded == placed.total and done.supplier_orders[0].status == "cancelled"

@@ -53,6 +53,8 @@ def order_matches(doc: OrderDocument, q: OrderQuery, *, statuses: bool = True) -
         return False
     if q.customer_id is not None and doc.customer_id != q.customer_id:
         return False
+    if q.email is not None and doc.email.strip().lower() != q.email.strip().lower():
+        return False
     return not (q.text and q.text.strip()) or text_matches(doc, q.text)
 
 
@@ -68,8 +70,13 @@ def _order_key(sort: OrderSort):
 
 def search_orders(docs: list[OrderDocument], q: OrderQuery) -> dict:
     """total, the page's order ids in order, by_status as (status, count) pairs, revenue."""
-    matching = sorted((d for d in docs if order_matches(d, q)), key=_order_key(q.sort))
+    key = _order_key(q.sort)
+    matching = sorted((d for d in docs if order_matches(d, q)), key=key)
     start = (q.page - 1) * q.page_size
+    if q.after is not None:
+        # The cursor is the last hit of the previous page: what sorts strictly after it.
+        cursor = _cursor_doc(q)
+        start = sum(1 for d in matching if key(d) <= key(cursor))
     counts = Counter(d.status for d in docs if order_matches(d, q, statuses=False))
     return {
         "total": len(matching),
@@ -77,6 +84,12 @@ def search_orders(docs: list[OrderDocument], q: OrderQuery) -> dict:
         "by_status": sorted(counts.items(), key=lambda sc: (-sc[1], sc[0])),
         "revenue": sum(d.total - d.refunded for d in matching),
     }
+
+
+def _cursor_doc(q: OrderQuery) -> OrderDocument:
+    """A stand-in document carrying the cursor's sort value, to compare with the sort key."""
+    at = datetime.fromtimestamp(0, UTC) + timedelta(milliseconds=q.after.value)
+    return OrderDocument.model_construct(order_id=q.after.order_id, placed_at=at, updated_at=at, total=q.after.value)
 
 
 def _supplier_key(sort: OrderSort):

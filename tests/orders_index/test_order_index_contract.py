@@ -13,11 +13,14 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
 from domains.config import load_config
 from domains.orders.ids import CONFIRMATION_ALPHABET
 from projections.orders import (
+    MAX_WINDOW,
     DocumentLine,
+    OrderCursor,
     OrderDocument,
     OrderQuery,
     OrderSort,
@@ -255,6 +258,20 @@ def test_customer_filter(loaded, orders):
     ])
 
 
+def test_email_filter(loaded, orders):
+    regular = next(d for d in orders if d.customer_id == regular_customer(orders))
+    mixed_case = next(d for d in orders if d.email != d.email.lower())
+    check_orders(loaded, orders, [
+        {"email": regular.email},
+        {"email": f"  {mixed_case.email.lower()} "},  # case and surrounding spaces do not matter
+        {"email": regular.email.upper(), "statuses": ["delivered", "completed", "shipped"]},
+        {"email": regular.email[:-3]},  # whole addresses only: a prefix is no match
+        {"email": "nobody@example.com"},
+    ])
+    assert reference.search_orders(orders, OrderQuery(email=regular.email))["total"] >= 3
+    assert reference.search_orders(orders, OrderQuery(email=f" {mixed_case.email.lower()}"))["total"] >= 1
+
+
 def test_text_search(loaded, orders):
     code = orders[17].confirmation_code
     email = orders[42].email
@@ -310,6 +327,47 @@ def test_every_sort_and_page(loaded, orders):
             {"sort": sort, "statuses": ["shipped"], "page": 2, "page_size": 7},
         ]
     check_orders(loaded, orders, queries)
+
+
+def test_cursor_pages_walk_every_sort(loaded, orders):
+    """Keyset pages (after the previous page's last hit) give the same sequence as the
+    reference, page by page, and together every match exactly once."""
+    for sort in OrderSort:
+        for filters in ({}, {"statuses": ["shipped", "delivered", "refunded"]}, {"text": "example.com"}):
+            everything = reference.search_orders(orders, OrderQuery(sort=sort, page_size=200, **filters))
+            if everything["total"] > 200:
+                everything["ids"] += reference.search_orders(
+                    orders, OrderQuery(sort=sort, page=2, page_size=200, **filters))["ids"]
+            walked, after, pages = [], None, 0
+            while True:
+                q = OrderQuery(sort=sort, page_size=23, after=after, **filters)
+                page = loaded.search_orders(q)
+                assert actual(loaded, q) == reference.search_orders(orders, q), (sort, filters, pages)
+                assert page.total == everything["total"]
+                walked += [h.order_id for h in page.hits]
+                pages += 1
+                if not page.hits:
+                    break
+                assert page.next_after == OrderCursor.of(page.hits[-1], sort)
+                after = page.next_after
+            assert walked == everything["ids"], (sort, filters)
+            assert pages == -(-everything["total"] // 23) + 1  # full pages, then one empty page
+
+
+def test_offset_pages_stop_at_the_window_and_cursors_are_checked():
+    assert OrderQuery(page=MAX_WINDOW // 25, page_size=25)
+    with pytest.raises(ValidationError, match="10,000"):
+        OrderQuery(page=MAX_WINDOW // 25 + 1, page_size=25)
+    cursor = OrderCursor(sort=OrderSort.TOTAL_DESC, value=4599, order_id="ord-1.2")
+    assert OrderCursor.parse(cursor.token()) == cursor
+    assert OrderQuery(sort=OrderSort.TOTAL_DESC, after=cursor, page_size=200).after == cursor
+    with pytest.raises(ValidationError, match="page must be 1"):
+        OrderQuery(sort=OrderSort.TOTAL_DESC, after=cursor, page=2)
+    with pytest.raises(ValidationError, match="sort"):
+        OrderQuery(sort=OrderSort.NEWEST, after=cursor)
+    for bad in ("", "newest", "newest.12", "sideways.1.ord", "newest.x.ord", "newest.1."):
+        with pytest.raises(ValueError):
+            OrderCursor.parse(bad)
 
 
 def test_status_counts_and_revenue(loaded, orders):

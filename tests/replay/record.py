@@ -2,7 +2,8 @@
 
 Runs the main paths (a checkout that places an order after a declined card, a cancelled
 checkout, an abandoned cart, orders delivered / refunded / cancelled / fulfilled by hand /
-partly rejected by a dropship supplier with their fulfillment trees, the inventory service)
+partly rejected by a dropship supplier with their fulfillment trees, the inventory service,
+identity's shopper, staff, token and settings workflows)
 on a throwaway dev server and writes each workflow's history to `histories/`. Re-record
 only when a change is meant to be incompatible (and then guard it with workflow.patched).
 """
@@ -96,6 +97,39 @@ async def _order_paths(env, shop, store, catalog) -> list[str]:
     return ids
 
 
+async def _identity_paths(env, shop) -> list[str]:
+    """A shopper (sign-up, a failed and a good sign-in, an address, a password reset), a staff
+    user (created, role changed), an API token (used, revoked) and a settings change."""
+    from datetime import UTC, datetime
+
+    from domains.identity import client as identity
+    from domains.identity.messages import SaveAddress
+    from domains.identity.roles import Role, Scope
+    from domains.identity.shop_settings import ShopSettings
+
+    queue = shop.queues["identity"]
+    shopper = await identity.sign_up(env.client, "replay-shopper@example.com", "Re Play", "hash-1", task_queue=queue)
+    await identity.record_shopper_sign_in(env.client, shopper.shopper_id, False)
+    await identity.record_shopper_sign_in(env.client, shopper.shopper_id, True)
+    await identity.save_address(env.client, shopper.shopper_id, SaveAddress(label="home", address=ADDRESS))
+    token = await identity.request_password_reset(env.client, shopper.shopper_id)
+    await identity.reset_password(env.client, shopper.shopper_id, token, "hash-2")
+    owner = await identity.create_staff(env.client, "replay-owner@example.com", Role.OWNER, "h", "cli:replay",
+                                        task_queue=queue)
+    staff = await identity.create_staff(env.client, "replay-staff@example.com", Role.SUPPORT, "h",
+                                        f"staff:{owner.email}", task_queue=queue)
+    await identity.change_role(env.client, shop.store, staff.staff_id, Role.FULFILLMENT, f"staff:{owner.email}")
+    record, _ = await identity.create_token(env.client, "replay", [Scope.ORDERS_READ], f"staff:{owner.email}",
+                                            task_queue=queue)
+    await identity.token_used(env.client, record.token_id, datetime.now(UTC))
+    await asyncio.sleep(1)
+    await identity.revoke_token(env.client, record.token_id, f"staff:{owner.email}")
+    await identity.change_settings(env.client, shop.store, ShopSettings(shop_name="Replay"), f"staff:{owner.email}",
+                                   workflow_id=shop.settings_workflow_id, task_queue=queue)
+    return [f"shopper-{shopper.shopper_id}", f"staff-{staff.staff_id}", f"api-token-{record.token_id}",
+            shop.settings_workflow_id]
+
+
 async def record() -> None:
     env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp())
@@ -128,6 +162,7 @@ async def record() -> None:
             ids.append(f"cart-{abandoned}")
 
             ids += await _order_paths(env, shop, store, catalog)
+            ids += await _identity_paths(env, shop)
             await asyncio.sleep(2)  # let the cart learn the outcomes, the inventory flush
             ids.append(shop.inventory["workflow_id"])
         HERE.mkdir(exist_ok=True)
@@ -135,7 +170,9 @@ async def record() -> None:
             old.unlink()
         for workflow_id in ids:
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-            kind = workflow_id.split("-")[0] if not workflow_id.startswith("supplier-order") else "supplier_order"
+            kind = next((k for prefix, k in (("supplier-order", "supplier_order"), ("api-token", "api_token"),
+                                             ("shop-settings", "shop_settings")) if workflow_id.startswith(prefix)),
+                        workflow_id.split("-")[0])
             name = f"{kind}-{len(list(HERE.glob(kind + '-*')))}"
             (HERE / f"{name}.json").write_text(history.to_json())
             print(f"recorded {workflow_id} -> {name}.json ({len(history.events)} events)")

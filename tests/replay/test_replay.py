@@ -1,6 +1,6 @@
 """Recorded histories of the main paths must replay on today's workflow code.
 
-A change that would make a running cart, checkout, order, fulfillment or the inventory service
+A change that would make a running cart, checkout, order, fulfillment, the inventory service or an identity workflow
 non-deterministic fails here (use workflow.patched for such changes, then re-record
 with `python -m tests.replay.record`).
 """
@@ -18,6 +18,7 @@ from domains.cart.workflows import CartWorkflow
 from domains.catalog.workflows import ReindexCatalog
 from domains.checkout.workflows import CheckoutWorkflow
 from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
+from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, StaffWorkflow
 from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
 
@@ -26,7 +27,8 @@ HISTORIES = sorted((Path(__file__).resolve().parent / "histories").glob("*.json"
 
 def test_histories_cover_the_main_paths():
     kinds = {p.stem.rsplit("-", 1)[0] for p in HISTORIES}
-    assert {"cart", "checkout", "order", "fulfillment", "supplier_order", "inventory"} <= kinds
+    assert {"cart", "checkout", "order", "fulfillment", "supplier_order", "inventory",
+            "shopper", "staff", "api_token", "shop_settings"} <= kinds
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -34,7 +36,8 @@ async def test_history_replays_deterministically(path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
         workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
-                   InventoryService, ReindexCatalog],
+                   InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
+                   ShopSettingsWorkflow],
         data_converter=pydantic_data_converter,
     )
     await replayer.replay_workflow(history)  # raises on any non-determinism

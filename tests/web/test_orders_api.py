@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.test import Client
 
-from domains.cart import client as carts
 from domains.orders.messages import OrderStatus
 
+from .accounts import shopper_browser, shopper_sign_in
 from .orders_helpers import SHIPPING, place, run, until
 
 
@@ -174,36 +174,34 @@ async def test_feedback_once_the_order_is_delivered(orders_web, order_variant):
     assert 'id="feedback"' in page and "Lovely hoodie" in page and 'id="feedback-form"' not in page
 
 
-def sign_in(browser: Client, shopper_id: str) -> None:
-    """What sign-in will do once accounts exist: the session names the shopper."""
-    session = browser.session
-    session["shopper_id"] = shopper_id
-    session.save()
-    browser.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
-
-
 async def test_a_signed_in_shopper_sees_their_own_orders_from_any_browser(orders_web, order_variant):
-    checkout = Client()
-    added = await run(checkout.post, "/api/cart/items", {"variant_id": order_variant.id},
-                      content_type="application/json")
-    await carts.attach_shopper(orders_web.client, added["X-Cart-Id"], "shopper-7")
-    await run(checkout.post, "/api/checkout")
-    await run(checkout.put, "/api/checkout/shipping", SHIPPING, content_type="application/json")
-    await run(checkout.put, "/api/checkout/payment", {"token": "tok_success"}, content_type="application/json")
-    placed = (await run(checkout.post, "/api/checkout/submit")).json()
+    checkout = await run(shopper_browser, orders_web)  # its new cart carries the shopper's id
+    placed = await run(place, checkout, order_variant.id)
     code = placed["confirmation_code"]
 
-    laptop, other = Client(), Client()
-    await run(sign_in, laptop, "shopper-7")
-    await run(sign_in, other, "shopper-8")
+    laptop = await run(shopper_sign_in, checkout.shopper_email)  # the same shopper, another browser
+    other = await run(shopper_browser, orders_web)
     assert [o["order_id"] for o in (await run(laptop.get, "/api/orders")).json()["orders"]] == [placed["order_id"]]
     assert (await run(other.get, "/api/orders")).json()["orders"] == []
     assert (await run(other.get, f"/api/orders/{code}")).status_code == 404
     assert (await run(laptop.get, f"/shop/orders/{code}")).status_code == 200
     cancelled = await run(laptop.post, f"/api/orders/{code}/cancel", {}, content_type="application/json")
     assert cancelled.status_code == 200 and cancelled.json()["history"][-1]["actor"] == "customer"
-    assert cancelled.json()["history"][0]["actor"] == "customer"  # placed by shopper:shopper-7
+    assert cancelled.json()["history"][0]["actor"] == "customer"  # placed by shopper:<id>
     await until(orders_web, placed["order_id"], lambda v: not v.live)
+
+
+async def test_a_made_up_shopper_id_in_the_session_opens_nothing(orders_web, order_variant):
+    """Order access needs a real account: a session that only names a shopper id is a guest's."""
+    checkout = await run(shopper_browser, orders_web)
+    placed = await run(place, checkout, order_variant.id, quantity=1)
+    forged = Client()
+    session = forged.session
+    session["shopper_id"] = checkout.shopper_id
+    session.save()
+    forged.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    assert (await run(forged.get, "/api/orders")).json()["orders"] == []
+    assert (await run(forged.get, f"/api/orders/{placed['confirmation_code']}")).status_code == 404
 
 
 def test_the_schema_documents_the_order_api():

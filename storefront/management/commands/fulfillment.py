@@ -3,14 +3,16 @@
 ORDER is an order id or a confirmation code. The command talks to Temporal only
 (visibility, queries, signals), checks that a step can follow the current one before it
 sends anything, and exits non-zero with a message when it cannot: 2 for a refused step,
-3 when the order or supplier order does not exist.
+3 when the order or supplier order does not exist, 4 when the staff user named by
+--staff (or COMMERCE_STAFF) does not exist, is disabled, or has no role for the action.
+Changes are recorded as made by that staff user.
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
+import os
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -19,8 +21,11 @@ from django.core.management.base import BaseCommand, CommandError
 from domains.fulfillment import client as fulfillment
 from domains.fulfillment.client import NOT_FOUND, FulfillmentError
 from domains.fulfillment.messages import SupplierOrderStatus, SupplierOrderView
+from domains.identity import reads
+from domains.identity.roles import Permission, allowed
 from domains.orders import client as orders
 from domains.temporal import connect
+from storefront import services
 
 STAGES = [SupplierOrderStatus.IN_PRODUCTION.value, SupplierOrderStatus.SHIPPED.value,
           SupplierOrderStatus.DELIVERED.value]
@@ -36,8 +41,27 @@ def _age(seconds: float) -> str:
     return f"{int(seconds // 86400)}d"
 
 
+# action -> what the staff user's role must allow
+NEEDS = {"list": Permission.ORDERS_READ, "show": Permission.ORDERS_READ, "advance": Permission.FULFILLMENT_WRITE,
+         "reject": Permission.FULFILLMENT_WRITE, "cancel": Permission.ORDERS_CANCEL}
+NOT_PERMITTED = 4
+
+
 class Command(BaseCommand):
     help = "List, inspect and move supplier orders that are fulfilled by hand."
+
+    @staticmethod
+    def _authorised(email: str, needs: Permission) -> str:
+        """The actor to record; the same role table as the admin panel decides."""
+        if not email:
+            raise CommandError("say who you are: --staff EMAIL (or set COMMERCE_STAFF)", returncode=NOT_PERMITTED)
+        member = reads.staff_by_email(services.store(), email)
+        if member is None or not member.active:
+            raise CommandError(f"{email} is not an active staff user", returncode=NOT_PERMITTED)
+        if not allowed(member.role, needs):
+            raise CommandError(f"{member.email} ({member.role}) may not do this: it needs {needs.value}",
+                               returncode=NOT_PERMITTED)
+        return f"staff:{member.email}"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -46,9 +70,10 @@ class Command(BaseCommand):
             if order:
                 p.add_argument("order", metavar="ORDER", help="order id or confirmation code")
             p.add_argument("--json", action="store_true", help="print JSON instead of text")
+            p.add_argument("--staff", default=os.environ.get("COMMERCE_STAFF", ""), metavar="EMAIL",
+                           help="the staff user doing this (default $COMMERCE_STAFF); their role must allow it")
             if changes:
                 p.add_argument("--dry-run", action="store_true", help="check everything, send nothing")
-                p.add_argument("--actor", default=f"cli:{getpass.getuser()}", help="recorded as who did it")
                 p.add_argument("--wait", type=float, default=10.0,
                                help="seconds to wait for the workflow to take the change (0: don't wait)")
             return p
@@ -67,6 +92,7 @@ class Command(BaseCommand):
         cancel.add_argument("--reason", default="")
 
     def handle(self, *args, **options):
+        options["actor"] = self._authorised(options["staff"], NEEDS[options["action"]])
         try:
             asyncio.run(self._run(options))
         except FulfillmentError as exc:

@@ -1,0 +1,1 @@
+"""Identity: shoppers, staff users and their roles, API tokens, and the shop's settings."""

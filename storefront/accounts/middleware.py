@@ -1,0 +1,54 @@
+"""Sets `request.staff` and `request.shopper` from the session, re-checked on every request.
+
+The session (a signed cookie) remembers only an account id and the password epoch it
+signed in under. Each request re-reads the account row, so a disabled staff user, a
+changed role or a changed password takes effect on the very next request, even for
+sessions on other devices.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from domains.identity import reads
+from domains.identity.roles import Role
+
+from .. import services
+from .principals import Shopper, StaffUser
+
+STAFF_SESSION = "staff"  # {"id": ..., "epoch": ...}
+SHOPPER_SESSION = "shopper"  # {"id": ..., "epoch": ...}; "shopper_id" mirrors the id for order access
+
+
+def _staff(request: HttpRequest) -> StaffUser | None:
+    remembered = request.session.get(STAFF_SESSION)
+    if not remembered:
+        return None
+    row = reads.staff(services.store(), remembered["id"])
+    if row is None or not row.active or row.role is None or row.credentials.epoch != remembered["epoch"]:
+        request.session.pop(STAFF_SESSION, None)
+        return None
+    return StaffUser(staff_id=row.staff_id, email=row.email, name=row.name, role=Role(row.role))
+
+
+def _shopper(request: HttpRequest) -> Shopper | None:
+    remembered = request.session.get(SHOPPER_SESSION)
+    if not remembered:
+        return None
+    row = reads.shopper(services.store(), remembered["id"])
+    if row is None or row.credentials.epoch != remembered["epoch"]:
+        request.session.pop(SHOPPER_SESSION, None)
+        request.session.pop("shopper_id", None)
+        return None
+    return Shopper(shopper_id=row.shopper_id, email=row.email, name=row.name)
+
+
+class AccountsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        # Only requests whose session names an account read the store.
+        request.staff = _staff(request)
+        request.shopper = _shopper(request)
+        return self.get_response(request)

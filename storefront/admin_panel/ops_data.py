@@ -1,0 +1,591 @@
+"""What the operations view shows, read from Temporal's own visibility and describe APIs.
+
+Pure data: async functions taking a `temporalio.client.Client`, returning plain dataclasses,
+no Django, so they can be tested straight against a dev server. The pages in `ops.py` only
+render what these return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from temporalio.api.enums.v1 import (
+    EventType,
+    PendingActivityState,
+    RetryState,
+    StartChildWorkflowExecutionFailedCause,
+    TaskQueueKind,
+    TaskQueueType,
+    TimeoutType,
+    WorkflowExecutionStatus,
+    WorkflowTaskFailedCause,
+)
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+# Visibility's names for an execution status (what `ExecutionStatus='...'` accepts).
+STATUSES = ("Running", "Completed", "Failed", "Canceled", "Terminated", "ContinuedAsNew", "TimedOut")
+WINDOW = timedelta(hours=1)  # "recently closed" on the overview
+# A live worker re-polls at least every minute (long polls end after about 60 s); the server
+# keeps listing a worker that stopped for a few minutes more, so older pollers are stale.
+STALE_AFTER = timedelta(minutes=2)
+MAX_EVENTS = 5000  # history read for one page; longer histories are cut (the Temporal UI has the rest)
+PAYLOAD_CHARS = 240  # decoded payloads are shortened to this
+
+# Filter values are spliced into a visibility query, so only plain identifier characters
+# are accepted: no quote can end the literal early.
+_SAFE = re.compile(r"^[A-Za-z0-9_.:@/\-]{1,200}$")
+
+
+class BadFilter(ValueError):
+    """A filter value the visibility query cannot take (shown to the user as a 400)."""
+
+
+def _quoted(name: str, value: str) -> str:
+    if not _SAFE.match(value):
+        raise BadFilter(f"{name} may only contain letters, digits and _ . : @ / - (got {value!r})")
+    return f"'{value}'"
+
+
+def _time(ts) -> datetime | None:
+    """A protobuf Timestamp as an aware datetime; None when unset."""
+    if ts is None or (ts.seconds <= 0 and ts.nanos == 0):
+        return None
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status_name(status: int) -> str:
+    """WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW -> ContinuedAsNew (visibility's spelling)."""
+    raw = WorkflowExecutionStatus.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_")
+    return "".join(part.capitalize() for part in raw.split("_"))
+
+
+def age_text(delta: timedelta) -> str:
+    """A short age: "12 s", "4 min", "3 h", "2 d"."""
+    seconds = max(0, int(delta.total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size * (2 if unit == "min" else 1):
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+# --- task queues ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Poller:
+    kind: str  # "workflow" or "activity"
+    identity: str
+    last_access: datetime | None
+    stale: bool = False  # not seen for STALE_AFTER: probably stopped
+    seconds_ago: int | None = None  # since its last poll, when the page was read
+
+    @property
+    def ago(self) -> str:
+        return "never" if self.seconds_ago is None else f"{age_text(timedelta(seconds=self.seconds_ago))} ago"
+
+
+@dataclass
+class QueueHealth:
+    name: str
+    running: int
+    completed: int  # closed within the window
+    failed: int  # failed or timed out within the window
+    other_closed: int  # cancelled, terminated, continued as new within the window
+    pollers: list[Poller] = field(default_factory=list)
+    backlog: int = 0  # tasks waiting for a worker (workflow and activity tasks, approximate)
+    backlog_age: timedelta = timedelta(0)  # how long the oldest of them has waited
+
+    @property
+    def backlog_waited(self) -> str:
+        return age_text(self.backlog_age)
+
+    def pollers_of(self, kind: str) -> list[Poller]:
+        return [p for p in self.pollers if p.kind == kind]
+
+    @property
+    def live_pollers(self) -> list[Poller]:
+        return [p for p in self.pollers if not p.stale]
+
+    @property
+    def workflow_pollers(self) -> list[Poller]:
+        return self.pollers_of("workflow")
+
+    @property
+    def activity_pollers(self) -> list[Poller]:
+        return self.pollers_of("activity")
+
+    @property
+    def no_worker(self) -> bool:
+        """No live worker polls this queue: its workflows and activities cannot progress."""
+        return not self.live_pollers
+
+    @property
+    def missing(self) -> list[str]:
+        """Which kinds of task no live worker polls for (a worker polls both, so one alone is odd)."""
+        return [kind for kind in ("workflow", "activity") if not any(p.kind == kind for p in self.live_pollers)]
+
+
+_QUEUE_TYPES = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "activity": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
+
+
+@dataclass
+class QueueWorkers:
+    pollers: list[Poller]
+    backlog: int
+    backlog_age: timedelta
+
+
+async def queue_workers(client: Client, queue: str, *, now: datetime | None = None) -> QueueWorkers:
+    """Workers that polled `queue` recently (the server keeps a few minutes), both task types,
+    and the tasks waiting for them."""
+    now = now or datetime.now(UTC)
+
+    def poller(kind: str, info) -> Poller:
+        seen = _time(info.last_access_time)
+        return Poller(kind, info.identity, seen, stale=seen is None or now - seen > STALE_AFTER,
+                      seconds_ago=max(0, int((now - seen).total_seconds())) if seen else None)
+
+    async def of(kind: str):
+        return kind, await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace=client.namespace, task_queue_type=_QUEUE_TYPES[kind], report_stats=True,
+            task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)))
+
+    described = await asyncio.gather(of("workflow"), of("activity"))
+    return QueueWorkers(
+        pollers=[poller(kind, p) for kind, response in described for p in response.pollers],
+        backlog=sum(r.stats.approximate_backlog_count for _, r in described),
+        backlog_age=max(r.stats.approximate_backlog_age.ToTimedelta() for _, r in described))
+
+
+async def closed_counts(client: Client, queue: str, since: datetime) -> dict[str, int]:
+    """Status -> how many of the queue's workflows closed after `since`.
+
+    One GROUP BY query when the visibility store supports it (the dev server's SQLite and
+    Elasticsearch both do); otherwise one count per status.
+    """
+    base = f"TaskQueue={_quoted('queue', queue)} AND CloseTime > '{_rfc3339(since)}'"
+    try:
+        result = await client.count_workflows(f"{base} GROUP BY ExecutionStatus")
+        return {str(g.group_values[0]): g.count for g in result.groups}
+    except RPCError as exc:
+        if exc.status not in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNIMPLEMENTED):
+            raise
+    closed = [s for s in STATUSES if s != "Running"]
+    counts = await asyncio.gather(*(client.count_workflows(f"{base} AND ExecutionStatus='{s}'") for s in closed))
+    return {s: c.count for s, c in zip(closed, counts, strict=True)}
+
+
+async def queue_health(client: Client, queue: str, *, now: datetime | None = None,
+                       window: timedelta = WINDOW) -> QueueHealth:
+    now = now or datetime.now(UTC)
+    running, closed, workers = await asyncio.gather(
+        client.count_workflows(f"TaskQueue={_quoted('queue', queue)} AND ExecutionStatus='Running'"),
+        closed_counts(client, queue, now - window),
+        queue_workers(client, queue, now=now))
+    return QueueHealth(
+        name=queue, running=running.count, completed=closed.get("Completed", 0),
+        failed=closed.get("Failed", 0) + closed.get("TimedOut", 0),
+        other_closed=sum(n for s, n in closed.items() if s not in ("Completed", "Failed", "TimedOut")),
+        pollers=workers.pollers, backlog=workers.backlog, backlog_age=workers.backlog_age)
+
+
+async def queues_health(client: Client, queues: Iterable[str], *, now: datetime | None = None,
+                        window: timedelta = WINDOW) -> list[QueueHealth]:
+    """Every queue at once (each is a few RPCs; they run concurrently)."""
+    now = now or datetime.now(UTC)
+    return list(await asyncio.gather(*(queue_health(client, q, now=now, window=window) for q in queues)))
+
+
+# --- the list of workflows ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkflowFilter:
+    queues: Sequence[str] = ()
+    status: str = ""
+    workflow_type: str = ""
+    id_prefix: str = ""
+
+    def query(self) -> str:
+        """The visibility query for these filters; BadFilter for a value it cannot hold."""
+        parts = []
+        if self.queues:
+            parts.append("(" + " OR ".join(f"TaskQueue={_quoted('queue', q)}" for q in self.queues) + ")")
+        if self.status:
+            if self.status not in STATUSES:
+                raise BadFilter(f"status must be one of {', '.join(STATUSES)} (got {self.status!r})")
+            parts.append(f"ExecutionStatus='{self.status}'")
+        if self.workflow_type:
+            parts.append(f"WorkflowType={_quoted('workflow type', self.workflow_type)}")
+        if self.id_prefix:
+            parts.append(f"WorkflowId STARTS_WITH {_quoted('workflow id', self.id_prefix)}")
+        return " AND ".join(parts)
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    id: str
+    run_id: str
+    workflow_type: str
+    task_queue: str
+    status: str
+    start_time: datetime | None
+    close_time: datetime | None
+    history_length: int
+
+
+@dataclass
+class WorkflowPage:
+    rows: list[WorkflowRow]
+    next_page_token: bytes | None  # for the next (older) page, when there is one
+
+
+async def recent_workflows(client: Client, filters: WorkflowFilter = WorkflowFilter(), *, limit: int = 50,
+                           page_token: bytes | None = None) -> WorkflowPage:
+    """One page of workflows matching `filters`: running ones first, then the most recently closed
+    (visibility's own order)."""
+    pages = client.list_workflows(filters.query() or None, page_size=limit, next_page_token=page_token)
+    try:
+        await pages.fetch_next_page()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:  # e.g. a page token from another query
+            raise BadFilter(exc.message) from None
+        raise
+    rows = [WorkflowRow(
+        id=w.id, run_id=w.run_id, workflow_type=w.workflow_type, task_queue=w.task_queue,
+        status=_status_name(w.status) if w.status else "Unknown", start_time=w.start_time,
+        close_time=w.close_time, history_length=w.history_length) for w in pages.current_page or []]
+    return WorkflowPage(rows, pages.next_page_token)
+
+
+# --- payloads and failures, readably --------------------------------------------------
+
+def _shorten(text: str, limit: int = PAYLOAD_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def payload_text(payload, limit: int = PAYLOAD_CHARS) -> str:
+    """One payload as short text: JSON compacted, null as null, anything else by encoding and size."""
+    encoding = payload.metadata.get("encoding", b"").decode(errors="replace")
+    if encoding == "binary/null":
+        return "null"
+    if encoding.startswith("json/"):
+        try:
+            return _shorten(json.dumps(json.loads(payload.data), separators=(",", ":"), ensure_ascii=False), limit)
+        except ValueError:
+            pass
+    if encoding == "binary/plain":
+        return f"<{len(payload.data)} bytes>"
+    return f"<{encoding or 'unknown encoding'}, {len(payload.data)} bytes>"
+
+
+def payloads_text(payloads, limit: int = PAYLOAD_CHARS) -> str:
+    items = list(payloads.payloads) if payloads is not None else []
+    return _shorten(", ".join(payload_text(p, limit) for p in items), limit)
+
+
+def failure_text(failure: Failure | None) -> str:
+    """The failure's message with its type, then each cause's ("a → b")."""
+    parts, seen = [], 0
+    while failure is not None and failure.ByteSize() and seen < 5:
+        kind = failure.application_failure_info.type if failure.HasField("application_failure_info") else ""
+        parts.append(f"{failure.message} ({kind})" if kind else failure.message)
+        failure, seen = (failure.cause if failure.HasField("cause") else None), seen + 1
+    return _shorten(" → ".join(p for p in parts if p), 400)
+
+
+def _duration(d) -> str:
+    """A protobuf Duration as "1h 30m", "15s", "0.5s"."""
+    seconds = d.seconds + d.nanos / 1e9
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        whole, seconds = divmod(seconds, size)
+        if whole:
+            parts.append(f"{int(whole)}{unit}")
+    if seconds or not parts:
+        parts.append(f"{round(seconds, 3):g}s")
+    return " ".join(parts)
+
+
+def _enum_words(name: str, prefix: str) -> str:
+    return name.removeprefix(prefix).replace("_", " ").lower()
+
+
+# --- history, readably ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    time: datetime | None
+    kind: str  # the event type in words: "Activity task scheduled"
+    category: str  # workflow, task, activity, timer, signal, update, child, marker, other
+    summary: str  # the important attribute: activity type, timer duration, signal name, ...
+    detail: str  # decoded payload or failure message, shortened
+    failed: bool  # a failure, time-out or termination
+
+
+def event_kind(event_type: int) -> str:
+    """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> "Activity task scheduled"."""
+    return _enum_words(EventType.Name(event_type), "EVENT_TYPE_").capitalize()
+
+
+_FAILED = re.compile(r"_(FAILED|TIMED_OUT|TERMINATED)$")
+
+
+def _category(event_type: int) -> str:
+    name = EventType.Name(event_type)
+    for needle, category in (("WORKFLOW_TASK", "task"), ("ACTIVITY", "activity"), ("TIMER", "timer"),
+                             ("SIGNAL", "signal"), ("UPDATE", "update"), ("CHILD", "child"),
+                             ("MARKER", "marker"), ("WORKFLOW_EXECUTION", "workflow")):
+        if needle in name:
+            return category
+    return "other"
+
+
+class _Names:
+    """What later events refer back to by event id (a completion names only its scheduled event)."""
+
+    def __init__(self):
+        self.activities: dict[int, str] = {}  # scheduled event id -> activity type
+        self.updates: dict[int, str] = {}  # accepted event id -> update name
+        self.children: dict[int, str] = {}  # initiated event id -> child workflow id
+
+    def activity(self, scheduled_event_id: int) -> str:
+        return self.activities.get(scheduled_event_id, f"event {scheduled_event_id}")
+
+
+def _describe(event: HistoryEvent, names: _Names) -> tuple[str, str]:
+    """(summary, detail) for one event."""
+    which = event.WhichOneof("attributes")
+    a = getattr(event, which) if which else None
+    match which:
+        case "workflow_execution_started_event_attributes":
+            parent_id = a.parent_workflow_execution.workflow_id
+            parent = f", child of {parent_id}" if parent_id else ""
+            again = " (continued as new)" if a.continued_execution_run_id else ""
+            return f"{a.workflow_type.name} on {a.task_queue.name}{parent}{again}", payloads_text(a.input)
+        case "workflow_execution_completed_event_attributes":
+            return "result", payloads_text(a.result)
+        case "workflow_execution_failed_event_attributes":
+            return "", failure_text(a.failure)
+        case "workflow_execution_timed_out_event_attributes":
+            return _enum_words(RetryState.Name(a.retry_state), "RETRY_STATE_"), ""
+        case "workflow_execution_terminated_event_attributes":
+            return f"by {a.identity}" if a.identity else "", a.reason
+        case "workflow_execution_cancel_requested_event_attributes":
+            return f"by {a.identity}" if a.identity else "", a.cause
+        case "workflow_execution_continued_as_new_event_attributes":
+            return f"new run {a.new_execution_run_id}", payloads_text(a.input)
+        case "workflow_task_scheduled_event_attributes":
+            return (f"attempt {a.attempt}" if a.attempt > 1 else ""), ""
+        case "workflow_task_started_event_attributes":
+            return a.identity, ""
+        case "workflow_task_failed_event_attributes":
+            cause = _enum_words(WorkflowTaskFailedCause.Name(a.cause), "WORKFLOW_TASK_FAILED_CAUSE_")
+            return cause, failure_text(a.failure)
+        case "workflow_task_timed_out_event_attributes":
+            return _enum_words(TimeoutType.Name(a.timeout_type), "TIMEOUT_TYPE_"), ""
+        case "activity_task_scheduled_event_attributes":
+            names.activities[event.event_id] = a.activity_type.name
+            return f"{a.activity_type.name} (id {a.activity_id})", payloads_text(a.input)
+        case "activity_task_started_event_attributes":
+            retry = f", last failure: {failure_text(a.last_failure)}" if a.last_failure.ByteSize() else ""
+            return f"{names.activity(a.scheduled_event_id)}, attempt {a.attempt}", f"{a.identity}{retry}"
+        case "activity_task_completed_event_attributes":
+            return names.activity(a.scheduled_event_id), payloads_text(a.result)
+        case "activity_task_failed_event_attributes" | "activity_task_timed_out_event_attributes":
+            return names.activity(a.scheduled_event_id), failure_text(a.failure)
+        case "activity_task_cancel_requested_event_attributes" | "activity_task_canceled_event_attributes":
+            return names.activity(a.scheduled_event_id), ""
+        case "timer_started_event_attributes":
+            fires = _time(event.event_time) + a.start_to_fire_timeout.ToTimedelta() if _time(event.event_time) else None
+            at = f", fires {_rfc3339(fires)}" if fires else ""
+            return f"timer {a.timer_id}: {_duration(a.start_to_fire_timeout)}{at}", ""
+        case "timer_fired_event_attributes" | "timer_canceled_event_attributes":
+            return f"timer {a.timer_id}", ""
+        case "workflow_execution_signaled_event_attributes":
+            return a.signal_name, payloads_text(a.input)
+        case "workflow_execution_update_admitted_event_attributes":
+            return a.request.input.name, payloads_text(a.request.input.args)
+        case "workflow_execution_update_accepted_event_attributes":
+            names.updates[event.event_id] = a.accepted_request.input.name
+            return a.accepted_request.input.name, payloads_text(a.accepted_request.input.args)
+        case "workflow_execution_update_rejected_event_attributes":
+            return a.rejected_request.input.name, failure_text(a.failure)
+        case "workflow_execution_update_completed_event_attributes":
+            name = names.updates.get(a.accepted_event_id, a.meta.update_id)
+            if a.outcome.HasField("failure"):
+                return f"{name}: failed", failure_text(a.outcome.failure)
+            return name, payloads_text(a.outcome.success)
+        case "start_child_workflow_execution_initiated_event_attributes":
+            names.children[event.event_id] = a.workflow_id
+            return f"{a.workflow_type.name} {a.workflow_id} on {a.task_queue.name}", payloads_text(a.input)
+        case "start_child_workflow_execution_failed_event_attributes":
+            return f"{a.workflow_type.name} {a.workflow_id}", _enum_words(
+                StartChildWorkflowExecutionFailedCause.Name(a.cause), "START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_")
+        case ("child_workflow_execution_started_event_attributes"
+              | "child_workflow_execution_timed_out_event_attributes"
+              | "child_workflow_execution_terminated_event_attributes"):
+            return f"{a.workflow_type.name} {a.workflow_execution.workflow_id}", ""
+        case "child_workflow_execution_completed_event_attributes":
+            return f"{a.workflow_type.name} {a.workflow_execution.workflow_id}", payloads_text(a.result)
+        case "child_workflow_execution_failed_event_attributes":
+            return f"{a.workflow_type.name} {a.workflow_execution.workflow_id}", failure_text(a.failure)
+        case "child_workflow_execution_canceled_event_attributes":
+            return f"{a.workflow_type.name} {a.workflow_execution.workflow_id}", payloads_text(a.details)
+        case "signal_external_workflow_execution_initiated_event_attributes":
+            return f"{a.signal_name} → {a.workflow_execution.workflow_id}", payloads_text(a.input)
+        case ("external_workflow_execution_signaled_event_attributes"
+              | "request_cancel_external_workflow_execution_initiated_event_attributes"
+              | "external_workflow_execution_cancel_requested_event_attributes"):
+            return a.workflow_execution.workflow_id, ""
+        case "marker_recorded_event_attributes":
+            return a.marker_name, failure_text(a.failure)
+        case "upsert_workflow_search_attributes_event_attributes":
+            return ", ".join(sorted(a.search_attributes.indexed_fields)), ""
+        case "workflow_properties_modified_event_attributes":
+            return ", ".join(sorted(a.upserted_memo.fields)), ""
+    return "", ""
+
+
+def readable_history(events: Iterable[HistoryEvent]) -> list[EventRow]:
+    """One row per event, in order (later rows name what earlier ones scheduled)."""
+    names, rows = _Names(), []
+    for event in events:
+        summary, detail = _describe(event, names)
+        rows.append(EventRow(id=event.event_id, time=_time(event.event_time), kind=event_kind(event.event_type),
+                             category=_category(event.event_type), summary=summary, detail=detail,
+                             failed=bool(_FAILED.search(EventType.Name(event.event_type)))))
+    return rows
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    timer_id: str
+    started_event_id: int
+    duration: str
+    fires_at: datetime | None
+
+
+def pending_timers(events: Iterable[HistoryEvent]) -> list[PendingTimer]:
+    """Timers started and neither fired nor cancelled (the history is the only place they live)."""
+    started: dict[int, PendingTimer] = {}
+    for event in events:
+        which = event.WhichOneof("attributes")
+        if which == "timer_started_event_attributes":
+            a, at = event.timer_started_event_attributes, _time(event.event_time)
+            started[event.event_id] = PendingTimer(a.timer_id, event.event_id, _duration(a.start_to_fire_timeout),
+                                                   at + a.start_to_fire_timeout.ToTimedelta() if at else None)
+        elif which in ("timer_fired_event_attributes", "timer_canceled_event_attributes"):
+            started.pop(getattr(event, which).started_event_id, None)
+    return list(started.values())
+
+
+# --- one workflow ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PendingActivity:
+    activity_id: str
+    activity_type: str
+    state: str  # scheduled, started, cancel requested, paused
+    attempt: int
+    maximum_attempts: int  # 0: unlimited
+    last_failure: str
+    scheduled_time: datetime | None
+    last_started_time: datetime | None
+    last_heartbeat_time: datetime | None
+    next_attempt_time: datetime | None
+    last_worker: str
+
+
+@dataclass(frozen=True)
+class PendingChild:
+    workflow_id: str
+    run_id: str
+    workflow_type: str
+
+
+@dataclass
+class WorkflowDetail:
+    id: str
+    run_id: str
+    namespace: str
+    workflow_type: str
+    task_queue: str
+    status: str
+    start_time: datetime | None
+    close_time: datetime | None
+    history_length: int
+    parent_id: str | None
+    pending_activities: list[PendingActivity]
+    pending_children: list[PendingChild]
+    pending_timers: list[PendingTimer]
+    events: list[EventRow]
+    history_truncated: bool  # more than MAX_EVENTS events; only the first were read
+
+    @property
+    def running(self) -> bool:
+        return self.status == "Running"
+
+
+async def history_events(client: Client, workflow_id: str, run_id: str, max_events: int = MAX_EVENTS
+                         ) -> tuple[list[HistoryEvent], bool]:
+    """Up to `max_events` events of one run, and whether there were more."""
+    events: list[HistoryEvent] = []
+    async for event in client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history_events(
+            page_size=min(max_events, 1000)):
+        if len(events) >= max_events:
+            return events, True
+        events.append(event)
+    return events, False
+
+
+def _pending_activity(p) -> PendingActivity:
+    return PendingActivity(
+        activity_id=p.activity_id, activity_type=p.activity_type.name,
+        state=_enum_words(PendingActivityState.Name(p.state), "PENDING_ACTIVITY_STATE_"),
+        attempt=p.attempt, maximum_attempts=p.maximum_attempts, last_failure=failure_text(p.last_failure),
+        scheduled_time=_time(p.scheduled_time), last_started_time=_time(p.last_started_time),
+        last_heartbeat_time=_time(p.last_heartbeat_time), next_attempt_time=_time(p.next_attempt_schedule_time),
+        last_worker=p.last_worker_identity)
+
+
+async def workflow_detail(client: Client, workflow_id: str, run_id: str | None = None, *,
+                          max_events: int = MAX_EVENTS) -> WorkflowDetail | None:
+    """Everything the workflow page shows; None when no such workflow (or run) exists.
+
+    Without `run_id`, the latest run. BadFilter for a run id the server cannot parse.
+    """
+    try:
+        described = await client.get_workflow_handle(workflow_id, run_id=run_id or None).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise BadFilter(exc.message) from None
+        raise
+    raw = described.raw_description
+    events, truncated = await history_events(client, workflow_id, described.run_id, max_events)
+    status = _status_name(described.status) if described.status else "Unknown"
+    return WorkflowDetail(
+        id=workflow_id, run_id=described.run_id, namespace=client.namespace,
+        workflow_type=described.workflow_type, task_queue=described.task_queue, status=status,
+        start_time=described.start_time, close_time=described.close_time, history_length=described.history_length,
+        parent_id=described.parent_id,
+        pending_activities=[_pending_activity(p) for p in raw.pending_activities],
+        pending_children=[PendingChild(c.workflow_id, c.run_id, c.workflow_type_name) for c in raw.pending_children],
+        # a closed run has no live timers, whatever its history left unfired
+        pending_timers=pending_timers(events) if status == "Running" and not truncated else [],
+        events=readable_history(events), history_truncated=truncated)

@@ -1,0 +1,16 @@
+"""Every admin panel route; each page module owns its own `urlpatterns`."""
+
+from django.urls import path
+
+from ..accounts import staff_pages
+from . import identity_pages, ops, orders, stock_pages, views
+
+urlpatterns = [
+    path("", views.dashboard, name="admin-dashboard"),
+    path("login/", staff_pages.login, name="admin-login"),
+    path("logout/", staff_pages.logout, name="admin-logout"),
+    *identity_pages.urlpatterns,
+    *orders.urlpatterns,
+    *stock_pages.urlpatterns,
+    *ops.urlpatterns,
+]

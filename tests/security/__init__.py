@@ -1,0 +1,1 @@
+"""Security proofs: production settings, who may reach which route, API fuzzing."""
