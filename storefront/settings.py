@@ -128,6 +128,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PUBLIC_SEARCH_RATE = os.environ.get("COMMERCE_PUBLIC_SEARCH_RATE", "").strip() or "300/min"
 # Guest order lookups (email + confirmation code) per client address.
 ORDER_LOOKUP_RATE = os.environ.get("COMMERCE_ORDER_LOOKUP_RATE", "").strip() or "20/min"
+# Sign-in attempts (shop and admin) and password-reset requests per client address.
+SIGN_IN_RATE = os.environ.get("COMMERCE_SIGN_IN_RATE", "").strip() or "30/min"
 # Behind a proxy, the client address is the last one the proxy adds (X-Forwarded-For).
 NUM_PROXIES = int(os.environ.get("COMMERCE_NUM_PROXIES", "0") or 0)
 

@@ -44,6 +44,17 @@ class TemporalBridge:
                 raise ConnectionError(f"cannot connect to Temporal at {self._config.temporal_address}: {exc}") from None
         return self._client
 
+    def submit(self, fn: Callable[[Client], Awaitable[object]]) -> None:
+        """Run `await fn(client)` on the loop thread without waiting (best-effort bookkeeping)."""
+
+        async def call() -> None:
+            try:
+                await fn(await self._get_client())
+            except Exception:  # noqa: BLE001 - nobody waits for it; the caller accepted losing it
+                pass
+
+        asyncio.run_coroutine_threadsafe(call(), self._ensure_loop())
+
     def run(self, fn: Callable[[Client], Awaitable[T]], timeout: float = 30) -> T:
         """Run `await fn(client)` on the loop thread and return its result."""
 

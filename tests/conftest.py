@@ -122,7 +122,8 @@ def test_settings():
     from django.test import override_settings
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-                           PUBLIC_SEARCH_RATE="100000/min", ORDER_LOOKUP_RATE="100000/min"):  # test_api_tokens checks the real limit
+                           PUBLIC_SEARCH_RATE="100000/min", ORDER_LOOKUP_RATE="100000/min",
+                           SIGN_IN_RATE="100000/min"):  # test_api_tokens checks the real limit
         yield
 
 

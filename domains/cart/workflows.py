@@ -52,6 +52,7 @@ _READ = dict(start_to_close_timeout=timedelta(seconds=30),
 _STOCK = dict(start_to_close_timeout=timedelta(seconds=60),
               retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
 CHECKOUT_HOLD_SECONDS = 3600
+SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
 
 
 @workflow.defn
@@ -121,8 +122,9 @@ class CartWorkflow:
 
     async def _read_shop_settings(self) -> None:
         """Staff's reservation and checkout timeouts replace the ones the cart started with;
-        the shop's currency applies to a cart that has no lines yet."""
-        if self.shop_settings_read:
+        the shop's currency applies to a cart that has no lines yet. Carts that were running
+        before shop settings existed (no marker in their history) carry on without them."""
+        if self.shop_settings_read or not workflow.patched(SHOP_TERMS_PATCH):
             return
         terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
         self.shop_settings_read = True
@@ -213,6 +215,9 @@ class CartWorkflow:
             if source is not None:
                 if source in self.state.merged_from or source == self.state.cart_id:
                     return cart_view(self.state)
+                # Recorded first: a merge that fails half-way is not repeated by a retried
+                # sign-in (which would double the lines already added); at most once.
+                self.state.merged_from = [*self.state.merged_from, source][-MERGED_KEPT:]
                 await workflow.execute_activity_method(CartActivities.release_stock, cart_owner(source), **_STOCK)
             for item in request.lines:
                 try:
@@ -223,8 +228,6 @@ class CartWorkflow:
                 except ActivityError as exc:
                     if not (isinstance(exc.cause, ApplicationError) and exc.cause.type == UNKNOWN_VARIANT):
                         raise
-            if source is not None:
-                self.state.merged_from = [*self.state.merged_from, source][-MERGED_KEPT:]
             return await self._changed()
 
     @workflow.update

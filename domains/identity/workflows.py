@@ -11,7 +11,7 @@ process can read its own writes on the next request.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -369,7 +369,7 @@ class ApiTokenWorkflow:
     def __init__(self, state: TokenState) -> None:
         self.state = state
         self.lock = asyncio.Lock()
-        self.unsaved_use = False
+        self.last_use: datetime | None = None  # reported, not yet saved (kept apart from the state)
 
     @workflow.query
     def view(self) -> TokenState:
@@ -414,9 +414,12 @@ class ApiTokenWorkflow:
 
     @workflow.signal
     def used(self, event: TokenUsed) -> None:
-        if self.state.last_used_at is None or event.at > self.state.last_used_at:
-            self.state.last_used_at = event.at
-            self.unsaved_use = True
+        if self.last_use is None or event.at > self.last_use:
+            self.last_use = event.at
+
+    def _use_to_save(self) -> bool:
+        saved = self.state.last_used_at
+        return self.last_use is not None and (saved is None or self.last_use > saved)
 
     @workflow.run
     async def run(self, state: TokenState) -> TokenState:
@@ -425,13 +428,13 @@ class ApiTokenWorkflow:
         except TimeoutError:
             return self.view()
         while self.state.revoked_at is None:
-            await workflow.wait_condition(lambda: self.unsaved_use or self.state.revoked_at is not None
+            await workflow.wait_condition(lambda: self._use_to_save() or self.state.revoked_at is not None
                                           or workflow.info().is_continue_as_new_suggested())
-            if self.unsaved_use:
+            if self._use_to_save():
                 async with self.lock:
-                    self.unsaved_use = False
-                    await self._commit(self.state.model_copy(), None)
-            if self.state.revoked_at is None and workflow.info().is_continue_as_new_suggested():
+                    await self._commit(self.state.model_copy(update={"last_used_at": self.last_use}), None)
+            if (self.state.revoked_at is None and not self._use_to_save()
+                    and workflow.info().is_continue_as_new_suggested()):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self.state)
         await workflow.wait_condition(workflow.all_handlers_finished)

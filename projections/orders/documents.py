@@ -104,7 +104,10 @@ class OrderCursor(BaseModel):
     def parse(cls, token: str) -> OrderCursor:
         """The cursor a `token()` spelled; ValueError for anything else."""
         sort, value, order_id = token.split(".", 2)
-        return cls(sort=OrderSort(sort), value=int(value), order_id=order_id)
+        number = int(value)
+        if not -(2**63) <= number < 2**63:  # what both indexes store
+            raise ValueError("cursor value out of range")
+        return cls(sort=OrderSort(sort), value=number, order_id=order_id)
 
 
 class OrderQuery(BaseModel):

@@ -26,6 +26,7 @@ from .emails import send_password_reset
 from .shopper_common import ACCOUNT_URL, Refused, form_page, new_password_hash, notify, signed_in
 from .shopper_pages import start_session
 from .sign_in import INVALID, SignInRefused, check_password_counted, remember_shopper
+from .tokens import ResetThrottle
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 _SHOPPER_ID = re.compile(r"^[0-9a-f]{20}$")  # ids.account_id: 20 hex digits
@@ -77,6 +78,9 @@ def request_reset(request: HttpRequest) -> HttpResponse:
     template = "shop/account_reset.html"
     if request.method == "GET":
         return render(request, template, {"sent": request.session.pop(RESET_SENT, False)})
+    if not ResetThrottle().allow_request(request, None):
+        return form_page(request, template, {}, Refused(
+            "too_many_requests", "Too many reset requests from here; wait a minute and try again.", 429))
     email = request.POST.get("email", "").strip()
     if not _EMAIL.match(email) or len(email) > 200:
         return form_page(request, template, {"email": email},

@@ -14,12 +14,14 @@ from domains.identity.client import IdentityError
 from domains.identity.messages import ACCOUNT_DISABLED, ACCOUNT_LOCKED, NOT_REGISTERED
 
 from .. import services
+from ..order_access import SESSION_KEY as ORDERS_SESSION
 from .middleware import SHOPPER_SESSION, STAFF_SESSION
 from .passwords import verify
 
 INVALID = "invalid_credentials"
 LOCKED = "account_locked"
 DISABLED = "account_disabled"
+THROTTLED = "too_many_attempts"
 
 
 class SignInRefused(Exception):
@@ -62,24 +64,37 @@ def check_password_counted(account, password: str, record) -> int:
     return outcome.epoch
 
 
+def _not_too_often(request: HttpRequest) -> None:
+    from .tokens import SignInThrottle
+
+    if not SignInThrottle().allow_request(request, None):
+        raise SignInRefused(THROTTLED, "Too many sign-in attempts from here; wait a minute and try again.", 429)
+
+
 def _fresh_session(request: HttpRequest) -> None:
     """A new session key at every sign-in, keeping the guest's cart and remembered orders."""
     request.session.cycle_key()
 
 
-def sign_in_staff(request: HttpRequest, email: str, password: str) -> None:
+def sign_in_staff(request: HttpRequest, email: str, password: str) -> str:
+    """The staff user's role, now signed in."""
+    _not_too_often(request)
     account = reads.staff_by_email(services.store(), email)
     if account is not None and not account.active:
-        verify(password, None)
+        # only someone who knows the password learns that the account exists but is disabled
+        if not verify(password, account.credentials.password_hash):
+            raise _wrong()
         raise SignInRefused(DISABLED, "This account is disabled.", 403)
     epoch = check_password_counted(account, password, lambda client, ok: identity.record_staff_sign_in(
         client, account.staff_id, ok))
     _fresh_session(request)
     request.session[STAFF_SESSION] = {"id": account.staff_id, "epoch": epoch}
+    return account.role
 
 
 def sign_in_shopper(request: HttpRequest, email: str, password: str) -> str:
     """The shopper's id, now remembered in the session."""
+    _not_too_often(request)
     account = reads.shopper_by_email(services.store(), email)
     epoch = check_password_counted(account, password, lambda client, ok: identity.record_shopper_sign_in(
         client, account.shopper_id, ok))
@@ -99,6 +114,8 @@ def sign_out_staff(request: HttpRequest) -> None:
 
 
 def sign_out_shopper(request: HttpRequest) -> None:
-    for key in (SHOPPER_SESSION, "shopper_id"):
+    """The next person at this browser sees none of the shopper's orders: the orders the
+    session remembers (placed or looked up while signed in) go too."""
+    for key in (SHOPPER_SESSION, "shopper_id", ORDERS_SESSION):
         request.session.pop(key, None)
     request.session.cycle_key()

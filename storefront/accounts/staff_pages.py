@@ -7,6 +7,9 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from domains.identity.roles import Permission, allowed
+
+from ..admin_panel.nav import NAV
 from .access import STAFF_LOGIN_URL
 from .sign_in import SignInRefused, sign_in_staff, sign_out_staff
 
@@ -32,11 +35,19 @@ def login(request: HttpRequest) -> HttpResponse:
         return render(request, "admin_panel/login.html", {**context, "error": "Enter your email and password.",
                                                           "code": "missing_credentials"}, status=400)
     try:
-        sign_in_staff(request, email, password)
+        role = sign_in_staff(request, email, password)
     except SignInRefused as refused:
         return render(request, "admin_panel/login.html", {**context, "error": str(refused), "code": refused.code},
                       status=refused.status)
-    return HttpResponseRedirect(context["next"])
+    return HttpResponseRedirect(landing(context["next"], role))
+
+
+def landing(target: str, role: str) -> str:
+    """Where to go after signing in: the page asked for, or the first the role may open
+    (the fulfillment role has no dashboard)."""
+    if target != "/admin/" or allowed(role, Permission.DASHBOARD):
+        return target
+    return next((path for path, _, permission in NAV if allowed(role, permission)), target)
 
 
 @require_POST

@@ -61,6 +61,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     password = request.POST.get("password", "")
     if not re.match(EMAIL_PATTERN, form["email"]):
         return _staff_page(request, 400, "Enter a valid email address.", form)
+    if len(form["name"]) > 120:
+        return _staff_page(request, 400, "Keep the name under 120 characters.", form)
     if form["role"] not in {r.value for r in Role}:
         return _staff_page(request, 400, f"Choose a role: {', '.join(r.value for r in Role)}.", form)
     trouble = problems(password, form["email"])
@@ -135,8 +137,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
         return _tokens_page(request, 400, f"Choose one or more scopes from {', '.join(s.value for s in Scope)}.")
     _, secret = services.temporal().run(lambda client: identity.create_token(
         client, name, [Scope(s) for s in chosen], request.staff.actor, task_queue=_identity_queue()))
-    # Shown once, in this response only; the store keeps a hash. No redirect, so it is not in a session.
-    return _tokens_page(request, 201, created=secret)
+    # Shown once, in this response only; the store keeps a hash. No redirect, so it is not in a
+    # session, and no cache may keep the page.
+    response = _tokens_page(request, 201, created=secret)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_required(Permission.TOKENS_MANAGE)

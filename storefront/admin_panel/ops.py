@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
@@ -71,7 +72,7 @@ def _token_out(token: bytes | None, query: str) -> str:
 def _limit(text: str) -> int:
     if not text.strip():
         return LIST_SIZE
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_LIST_SIZE:
+    if not re.fullmatch(r"[0-9]+", text.strip()) or not 1 <= int(text) <= MAX_LIST_SIZE:
         raise BadFilter(f"limit must be a whole number from 1 to {MAX_LIST_SIZE}")
     return int(text)
 

@@ -276,14 +276,29 @@ def _shorten(text: str, limit: int = PAYLOAD_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+# Keys whose values never leave the workflow on this page: identity's updates carry password
+# hashes, token hashes and reset-link hashes, and an operator of the shop needs none of them.
+SECRET_KEYS = re.compile(r"password|secret|credentials|token_sha256|reset_token", re.I)
+
+
+def redacted(value):
+    if isinstance(value, dict):
+        return {k: "[redacted]" if SECRET_KEYS.search(str(k)) else redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
+
+
 def payload_text(payload, limit: int = PAYLOAD_CHARS) -> str:
-    """One payload as short text: JSON compacted, null as null, anything else by encoding and size."""
+    """One payload as short text: JSON compacted (secrets redacted), null as null, anything
+    else by encoding and size."""
     encoding = payload.metadata.get("encoding", b"").decode(errors="replace")
     if encoding == "binary/null":
         return "null"
     if encoding.startswith("json/"):
         try:
-            return _shorten(json.dumps(json.loads(payload.data), separators=(",", ":"), ensure_ascii=False), limit)
+            return _shorten(json.dumps(redacted(json.loads(payload.data)), separators=(",", ":"),
+                                       ensure_ascii=False), limit)
         except ValueError:
             pass
     if encoding == "binary/plain":

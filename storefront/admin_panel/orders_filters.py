@@ -103,10 +103,10 @@ def _instant(raw: str, name: str, *, end: bool, problems: list[str]) -> datetime
             day = datetime.combine(date.fromisoformat(raw), datetime.min.time(), UTC)
             return day + timedelta(days=1) if end else day
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: the last day of year 9999, shifted
         problems.append(f"{name} must be a date like 2025-03-01 (or 2025-03-01T14:30), not {raw[:40]!r}")
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse(params: QueryDict) -> tuple[ListParams, OrderQuery]:

@@ -5,7 +5,9 @@ checkout, an abandoned cart, orders delivered / refunded / cancelled / fulfilled
 partly rejected by a dropship supplier with their fulfillment trees, the inventory service,
 identity's shopper, staff, token and settings workflows)
 on a throwaway dev server and writes each workflow's history to `histories/`. Re-record
-only when a change is meant to be incompatible (and then guard it with workflow.patched).
+only when a change is meant to be incompatible (and then guard it with workflow.patched),
+after copying the released recordings into a folder of their own (as `before-identity/`), so
+the replay test keeps proving that workflows running from that release carry on.
 """
 
 from __future__ import annotations

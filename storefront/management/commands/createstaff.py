@@ -34,6 +34,8 @@ class Command(BaseCommand):
 
         if not re.match(EMAIL_PATTERN, email.strip()):
             raise CommandError(f"not an email address: {email!r}")
+        if len(name) > 120:
+            raise CommandError("--name: at most 120 characters")
         if password is None:
             password = getpass.getpass("Password: ")
             if getpass.getpass("Password (again): ") != password:
