@@ -18,13 +18,13 @@ from .. import services
 from ..accounts.access import require, staff_required
 from ..shop.browse import money
 from ..unavailable import UNAVAILABLE
+from . import notices
 from .catalog_data import reindex_progress
 from .stock_paging import Pager, page_number
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE_CATALOG = 25
-NOTICE = "admin_notice:catalog"  # a one-time message in the session after the reindex redirect
 
 
 def _products(text: str, page: int) -> tuple[list[dict], Pager] | None:
@@ -62,8 +62,7 @@ def catalog_list(request: HttpRequest) -> HttpResponse:
     return render(request, "admin_panel/catalog.html", {
         "q": text, "products": products[0] if products else None, "pager": products[1] if products else None,
         "indexed": indexed, "generation": generation, "progress": progress, "progress_error": progress_error,
-        "can_reindex": request.staff.can(Permission.CATALOG_WRITE),
-        "messages_notice": request.session.pop(NOTICE, None)})
+        "can_reindex": request.staff.can(Permission.CATALOG_WRITE)})
 
 
 @require_POST
@@ -75,7 +74,7 @@ def catalog_reindex(request: HttpRequest) -> HttpResponse:
     handle = services.temporal().run(lambda client: start_reindex(
         client, task_queue=services.wiring.queue(CATALOG_QUEUE), started_by=actor))
     log.info("reindex %s (run %s) requested by %s", handle.id, handle.result_run_id, actor)
-    request.session[NOTICE] = "Reindex started: the index is rebuilt aside, then readers switch to it."
+    notices.notify(request, "Reindex started: the index is rebuilt aside, then readers switch to it.")
     return HttpResponseRedirect("/admin/catalog/")
 
 

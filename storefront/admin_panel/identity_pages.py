@@ -24,8 +24,7 @@ from domains.identity.shop_settings import ShopSettings, read_shop_settings
 from .. import services
 from ..accounts.access import staff_required
 from ..accounts.passwords import hashed, problems
-
-NOTICE = "admin_notice"
+from . import notices
 
 
 def _identity_queue() -> str:
@@ -33,12 +32,8 @@ def _identity_queue() -> str:
 
 
 def _done(request: HttpRequest, url: str, notice: str) -> HttpResponse:
-    request.session[NOTICE] = notice
+    notices.notify(request, notice)
     return HttpResponseRedirect(url)
-
-
-def _notice(request: HttpRequest) -> str | None:
-    return request.session.pop(NOTICE, None)
 
 
 # --- staff ---------------------------------------------------------------------------------
@@ -47,7 +42,7 @@ def _staff_page(request: HttpRequest, status: int = 200, error: str | None = Non
     store = services.store()
     return render(request, "admin_panel/staff.html", {
         "members": reads.all_staff(store), "roles": [r.value for r in Role], "error": error,
-        "form": form or {}, "messages_notice": _notice(request),
+        "form": form or {},
         "role_permissions": {r.value: sorted(p.value for p in ps) for r, ps in ROLE_PERMISSIONS.items()},
         "audit": reads.audit_log(store, limit=30)}, status=status)
 
@@ -120,7 +115,7 @@ def staff_change(request: HttpRequest, staff_id: str) -> HttpResponse:
 def _tokens_page(request: HttpRequest, status: int = 200, error: str | None = None, created: str | None = None):
     return render(request, "admin_panel/tokens.html", {
         "tokens": reads.all_tokens(services.store()), "scopes": [s.value for s in Scope], "error": error,
-        "created": created, "messages_notice": _notice(request)}, status=status)
+        "created": created}, status=status)
 
 
 @staff_required(Permission.TOKENS_MANAGE)
@@ -214,7 +209,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     current = read_shop_settings(store)
     if request.method == "GET":
         return render(request, "admin_panel/settings.html", {
-            "form": _settings_form(current), "current": current, "messages_notice": _notice(request)})
+            "form": _settings_form(current), "current": current})
     try:
         wanted = settings_from_form(request.POST)
     except ValueError as exc:

@@ -16,12 +16,12 @@ from domains.store import schema
 from .. import services
 from ..accounts.access import require, staff_required
 from . import inventory_data as data
+from . import notices
 from .inventory_adjust import AdjustRefused, apply_adjustment, parse_adjustment
 from .stock_paging import page_number
 
 log = logging.getLogger(__name__)
 
-NOTICE = "admin_notice:inventory"  # a one-time message in the (signed-cookie) session after a redirect
 
 
 def _form_key() -> str:
@@ -39,7 +39,7 @@ def _list_context(request: HttpRequest, **extra) -> dict:
     return {"stock": stock, "q": text, "low": low_only, "threshold": threshold,
             "reservations": data.reservations(text), "form_key": _form_key(),
             "can_adjust": request.staff.can(Permission.INVENTORY_WRITE),
-            "messages_notice": request.session.pop(NOTICE, None), **extra}
+            **extra}
 
 
 @require_GET
@@ -60,7 +60,7 @@ def _sku_context(request: HttpRequest, sku: str, **extra) -> dict:
             "threshold": threshold, "products": data.products_using(store, sku),
             "reservations": data.reservations(sku=sku), "adjustments": data.recent_adjustments(sku),
             "form_key": _form_key(), "can_adjust": request.staff.can(Permission.INVENTORY_WRITE),
-            "messages_notice": request.session.pop(NOTICE, None), **extra}
+            **extra}
 
 
 @require_GET
@@ -99,6 +99,6 @@ def inventory_adjust(request: HttpRequest) -> HttpResponse:
                       status=exc.status)
     log.info("stock adjusted by %s: %s %+d (%s) -> on hand %d", actor, adjustment.sku, adjustment.delta,
              adjustment.reason, level.on_hand)
-    request.session[NOTICE] = (f"{level.sku}: {adjustment.delta:+d} ({adjustment.reason}). "
-                               f"Now {level.on_hand} on hand, {level.available} available.")
+    notices.notify(request, f"{level.sku}: {adjustment.delta:+d} ({adjustment.reason}). "
+                            f"Now {level.on_hand} on hand, {level.available} available.")
     return HttpResponseRedirect(_back_to(request))

@@ -6,6 +6,8 @@ from django.http import HttpRequest
 
 from domains.identity.roles import Permission
 
+from . import notices
+
 # (path prefix, label, permission to see the link)
 NAV = (
     ("/admin/", "Dashboard", Permission.DASHBOARD),
@@ -21,10 +23,10 @@ NAV = (
 
 
 def admin_nav(request: HttpRequest) -> dict:
-    """Template context: `staff` and the links their role may follow."""
+    """Template context: `staff`, the links their role may follow, and the pending notice."""
     staff = getattr(request, "staff", None)
     if staff is None or not request.path.startswith("/admin/"):
         return {"staff": staff, "admin_nav": []}
     current = max((p for p, _, _ in NAV if request.path.startswith(p)), key=len, default="")
-    return {"staff": staff, "admin_nav": [
+    return {"staff": staff, "messages_notice": notices.take(request), "admin_nav": [
         {"url": path, "label": label, "on": path == current} for path, label, perm in NAV if staff.can(perm)]}

@@ -21,11 +21,10 @@ from projections.search import SearchUnavailable
 from .. import services
 from ..accounts.access import require, staff_required
 from ..shop.browse import money
+from . import notices
 from . import orders_actions as actions
 from . import orders_detail as detail
 from . import orders_filters as filters
-
-NOTICE = "admin_orders_notice"  # one-time message in the session after a redirect
 
 
 def order_url(code: str) -> str:
@@ -80,9 +79,9 @@ def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "admin_panel/order_missing.html", {"reference": reference[:100]}, status=404)
 
 
-def _page(request: HttpRequest, loaded: detail.LoadedOrder, *, status: int = 200, error: actions.Refused | None = None,
-          notice: str | None = None) -> HttpResponse:
-    context = {**detail.context(loaded, request.staff), "messages_notice": notice, "error": error}
+def _page(request: HttpRequest, loaded: detail.LoadedOrder, *, status: int = 200,
+          error: actions.Refused | None = None) -> HttpResponse:
+    context = {**detail.context(loaded, request.staff), "error": error}
     return render(request, "admin_panel/order.html", context, status=status)
 
 
@@ -95,7 +94,7 @@ def order_page(request: HttpRequest, reference: str) -> HttpResponse:
         return _not_found(request, reference)
     if reference != loaded.view.confirmation_code:  # one address per order: its code
         return HttpResponseRedirect(order_url(loaded.view.confirmation_code))
-    return _page(request, loaded, notice=request.session.pop(NOTICE, None))
+    return _page(request, loaded)
 
 
 def _action(permission: Permission, act):
@@ -112,7 +111,7 @@ def _action(permission: Permission, act):
         if loaded is None:
             return _not_found(request, reference)
         try:
-            request.session[NOTICE] = act(loaded.view, request.staff.actor, request.POST)
+            notices.notify(request, act(loaded.view, request.staff.actor, request.POST))
         except actions.Refused as refused:
             fresh = detail.load(order_id) or loaded
             return _page(request, fresh, status=refused.status, error=refused)

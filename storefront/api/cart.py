@@ -24,7 +24,7 @@ from domains.orders.messages import Address
 from .. import order_access, services
 from ..accounts import shopper_cart
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
-from .errors import ApiError
+from .errors import ApiError, validated_body
 from .idempotency import idempotent
 from .shop_errors import api_error
 
@@ -117,12 +117,6 @@ class ShippingBody(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
 
 
-def _body(serializer: type[serializers.Serializer], request: Request) -> dict:
-    checked = serializer(data=request.data)
-    checked.is_valid(raise_exception=True)
-    return checked.validated_data
-
-
 _CART_HEADER = OpenApiParameter(HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                                 description="The cart id (API clients); browsers use the cart_id cookie.")
 _IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -142,7 +136,7 @@ class CartItemsView(APIView):
     @extend_schema(operation_id="add_cart_item", request=AddItemBody, parameters=[_CART_HEADER, _IDEMPOTENCY],
                    responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
-        body = _body(AddItemBody, request)
+        body = validated_body(AddItemBody, request)
         cart_id = cart_id_of(request)
         created = cart_id is None
         cart_id = cart_id or uuid.uuid4().hex
@@ -160,7 +154,7 @@ class CartItemView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def patch(self, request: Request, line_id: str) -> Response:
         cart_id = _require_cart(request)
-        body = _body(QuantityBody, request)
+        body = validated_body(QuantityBody, request)
         return idempotent(request, cart_id, lambda: Response(
             call(carts.change_quantity, cart_id, line_id, body["quantity"]).model_dump(mode="json")))
 
@@ -177,7 +171,7 @@ class CouponView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         cart_id = _require_cart(request)
-        body = _body(CouponBody, request)
+        body = validated_body(CouponBody, request)
         return idempotent(request, cart_id, lambda: Response(
             call(carts.apply_coupon, cart_id, body["code"]).model_dump(mode="json")))
 
@@ -213,7 +207,7 @@ class ShippingView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request) -> Response:
         cart_id = _require_cart(request)
-        body = _body(ShippingBody, request)
+        body = validated_body(ShippingBody, request)
         try:
             address = Address(**{k: v for k, v in body.items() if v not in ("", None)})
         except PydanticError as exc:
@@ -228,7 +222,7 @@ class PaymentView(APIView):
                    responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request) -> Response:
         cart_id = _require_cart(request)
-        token = _body(PaymentBody, request)["token"]
+        token = validated_body(PaymentBody, request)["token"]
         return Response(call(carts.set_payment, cart_id, token).model_dump(mode="json"))
 
 

@@ -20,6 +20,13 @@ class ApiError(APIException):
         self.extra = extra
 
 
+def validated_body(serializer, request) -> dict:
+    """The request body checked by a DRF serializer; a bad one raises the 400 `invalid_parameter`."""
+    checked = serializer(data=request.data)
+    checked.is_valid(raise_exception=True)
+    return checked.validated_data
+
+
 def invalid_parameter(parameter: str, message: str) -> ApiError:
     return ApiError("invalid_parameter", f"{parameter}: {message}", parameter=parameter)
 

@@ -27,7 +27,7 @@ from .. import order_access as access
 from .. import services
 from ..accounts.tokens import OrderLookupThrottle
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
-from .errors import ApiError
+from .errors import ApiError, validated_body
 from .shop_errors import api_error
 
 EMAIL_HEADER = "X-Order-Email"
@@ -73,12 +73,6 @@ def _who(view: OrderView, actor: str) -> str:
 def _owned(request: Request, confirmation: str) -> OrderView:
     with order_errors():
         return access.owned_order(request, confirmation, request.headers.get(EMAIL_HEADER))
-
-
-def _body(serializer: type[serializers.Serializer], request: Request) -> dict:
-    checked = serializer(data=request.data)
-    checked.is_valid(raise_exception=True)
-    return checked.validated_data
 
 
 class OrderSummary(serializers.Serializer):
@@ -131,7 +125,7 @@ class LookupView(APIView):
                                "session cookie then remembers it.",
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR})
     def post(self, request: Request) -> Response:
-        body = _body(LookupBody, request)
+        body = validated_body(LookupBody, request)
         order_id = access.lookup(body["confirmation_code"], body["email"])
         if order_id is None:
             raise not_found()
@@ -156,7 +150,7 @@ class CancelOrderView(APIView):
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, confirmation: str) -> Response:
         view = _owned(request, confirmation)
-        reason = _body(CancelBody, request)["reason"]
+        reason = validated_body(CancelBody, request)["reason"]
         with order_errors():
             view = services.call(orders.cancel, view.order_id, access.actor(request, view), reason)
         return Response(order_body(view))
@@ -168,7 +162,7 @@ class FeedbackView(APIView):
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, confirmation: str) -> Response:
         view = _owned(request, confirmation)
-        body = _body(FeedbackBody, request)
+        body = validated_body(FeedbackBody, request)
         with order_errors():
             view = services.call(orders.leave_feedback, view.order_id, access.actor(request, view),
                                  body["rating"], body["comment"])

@@ -21,7 +21,7 @@ from domains.orders.messages import OrderView
 
 from .. import services
 from ..accounts.tokens import require_scope
-from .errors import ApiError
+from .errors import ApiError, validated_body
 from .orders import order_errors
 
 _REF = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH,
@@ -38,12 +38,6 @@ def _order(reference: str) -> OrderView:
     if view is None:
         raise ApiError("order_not_found", f"no order {reference!r}", status.HTTP_404_NOT_FOUND)
     return view
-
-
-def _body(serializer: type[serializers.Serializer], request: Request) -> dict:
-    checked = serializer(data=request.data)
-    checked.is_valid(raise_exception=True)
-    return checked.validated_data
 
 
 class ReasonBody(serializers.Serializer):
@@ -83,7 +77,7 @@ class StaffCancelView(APIView):
                    responses={200: OpenApiTypes.OBJECT, 401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
-        body = _body(ReasonBody, request)
+        body = validated_body(ReasonBody, request)
         view = _order(reference)
         with order_errors():
             view = services.call(orders.cancel, view.order_id, token.actor, body["reason"])
@@ -97,7 +91,7 @@ class StaffRefundView(APIView):
                               409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
-        body = _body(RefundBody, request)
+        body = validated_body(RefundBody, request)
         view = _order(reference)
         with order_errors():
             view = services.call(orders.refund, view.order_id, token.actor, body.get("lines") or None,
@@ -112,7 +106,7 @@ class StaffNoteView(APIView):
                               409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
-        body = _body(NoteBody, request)
+        body = validated_body(NoteBody, request)
         view = _order(reference)
         with order_errors():
             view = services.call(orders.add_note, view.order_id, token.actor, body["text"])
@@ -127,7 +121,7 @@ class StaffAdvanceView(APIView):
                               409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.FULFILLMENT_WRITE)
-        body = _body(AdvanceBody, request)
+        body = validated_body(AdvanceBody, request)
         view = _order(reference)
         try:
             so = services.temporal().run(lambda client: fulfillment.advance(

@@ -15,10 +15,10 @@ from storefront.shop.browse import money
 from storefront.temporal_bridge import TemporalBridge
 
 from ..web.accounts import staff_browser
-from ..web.orders_helpers import place, run
-from .stock_helpers import admin_shop, eventually, page  # noqa: F401  (admin_shop: a fixture)
+from ..web.orders_helpers import eventually, place, run
+from .stock_helpers import page
 
-pytestmark = pytest.mark.usefixtures("admin_shop")  # Django reads the order index the workers write
+pytestmark = pytest.mark.usefixtures("orders_web")  # Django reads the order index the workers write
 
 
 def metric(doc, name: str) -> str:

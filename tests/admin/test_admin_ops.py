@@ -4,7 +4,6 @@ for real, against the shop's own workflows behind a placed order."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -26,20 +25,8 @@ from workers.registry import QUEUES
 
 from ..web.accounts import staff_browser
 from ..web.dom import parse
-from ..web.orders_helpers import place, run, until
+from ..web.orders_helpers import eventually, place, run, until
 from .ops_workflows import DECLINED, Broken, Busy, Napping, charge, greet
-
-
-async def eventually(read, holds, seconds: float = 15):
-    """Visibility is eventually consistent: read until `holds(value)`."""
-    value = None
-    for _ in range(int(seconds / 0.2)):
-        value = await read()
-        if holds(value):
-            return value
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"never held; last: {value!r}")
-
 
 # --- the data functions, on a queue of their own ------------------------------------------
 

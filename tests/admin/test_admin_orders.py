@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 
 from domains.orders import client as orders
@@ -16,12 +15,6 @@ from domains.store import schema
 from ..web.accounts import staff_browser
 from ..web.dom import parse
 from ..web.orders_helpers import csrf_token, place, run, until
-
-
-@pytest.fixture
-async def admin_shop(orders_web):
-    """The shop; its order workers write the order index Django reads."""
-    return orders_web
 
 
 def fulfillment_settings(shop, **values) -> None:
@@ -56,15 +49,15 @@ async def post(browser: Client, url: str, form_page: str, data: dict):
     return await run(browser.post, url, {**data, "csrfmiddlewaretoken": csrf_token(form_page)})
 
 
-async def test_the_list_filters_counts_and_pages_real_orders(admin_shop, order_variant):
+async def test_the_list_filters_counts_and_pages_real_orders(orders_web, order_variant):
     anonymous = await run(Client().get, "/admin/orders/?status=placed")
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/?next=")
 
     placed = [await run(place, Client(), order_variant.id, email, 1)
               for email in ("ann@example.com", "bob@example.com", "ann@example.com")]
     ann_first, bob, ann_second = (p["confirmation_code"] for p in placed)
-    await orders.cancel(admin_shop.client, placed[1]["order_id"], "system", "test")
-    browser = await run(staff_browser, admin_shop, "support")
+    await orders.cancel(orders_web.client, placed[1]["order_id"], "system", "test")
+    browser = await run(staff_browser, orders_web, "support")
 
     doc = await page_when(browser, "/admin/orders/", lambda d: set(codes(d)) == {ann_first, bob, ann_second} and
                           d.find("a", data_status="cancelled").get("data-count") == "1")
@@ -88,7 +81,7 @@ async def test_the_list_filters_counts_and_pages_real_orders(admin_shop, order_v
     typed = f"{bob[:4]}-{bob[4:]}".lower()
     assert codes(parse((await run(browser.get, f"/admin/orders/?q={typed}")).content.decode())) == [bob]
 
-    day = (await orders.get_order(admin_shop.client, admin_shop.store, placed[0]["order_id"])).placed_at.date()
+    day = (await orders.get_order(orders_web.client, orders_web.store, placed[0]["order_id"])).placed_at.date()
     same_day = parse((await run(browser.get, f"/admin/orders/?from={day}&to={day}")).content.decode())
     assert len(codes(same_day)) == 3
     later = parse((await run(browser.get, f"/admin/orders/?from={day + timedelta(days=1)}")).content.decode())
@@ -108,10 +101,10 @@ async def test_the_list_filters_counts_and_pages_real_orders(admin_shop, order_v
         assert says in parse(response.content.decode()).one(id="filter-problems").text, bad
 
 
-async def test_support_sees_history_cancels_and_notes_but_cannot_refund_or_ship(admin_shop, order_variant):
+async def test_support_sees_history_cancels_and_notes_but_cannot_refund_or_ship(orders_web, order_variant):
     placed = await run(place, Client(), order_variant.id, "kate@example.com")
     code, order_id = placed["confirmation_code"], placed["order_id"]
-    support = await run(staff_browser, admin_shop, "support")
+    support = await run(staff_browser, orders_web, "support")
     actor = f"staff:{support.staff_email}"
 
     by_id = await run(support.get, f"/admin/orders/{order_id}")
@@ -152,11 +145,11 @@ async def test_support_sees_history_cancels_and_notes_but_cannot_refund_or_ship(
     assert error.get("data-code") in ("illegal_transition", "order_closed") and "cancel" in error.text
 
 
-async def test_a_fulfillment_user_ships_a_manual_stage_but_cannot_cancel(admin_shop, order_variant):
-    fulfillment_settings(admin_shop, manual=True)
+async def test_a_fulfillment_user_ships_a_manual_stage_but_cannot_cancel(orders_web, order_variant):
+    fulfillment_settings(orders_web, manual=True)
     placed = await run(place, Client(), order_variant.id)
     code = placed["confirmation_code"]
-    packer = await run(staff_browser, admin_shop, "fulfillment")
+    packer = await run(staff_browser, orders_web, "fulfillment")
     url = f"/admin/orders/{code}"
     doc = await page_when(packer, url, lambda d: d.find("form", class_="advance-stage"))
     (so,) = doc.find_all("div", data_supplier_order=True)
@@ -182,15 +175,15 @@ async def test_a_fulfillment_user_ships_a_manual_stage_but_cannot_cancel(admin_s
     assert "cannot follow shipped" in parse(backwards.content.decode()).one(id="action-error").text
     assert (await post(packer, f"{url}/cancel", html, {})).status_code == 403
     assert (await post(packer, f"{url}/note", html, {"text": "hi"})).status_code == 403
-    await until(admin_shop, placed["order_id"], lambda v: v.status == "shipped")
+    await until(orders_web, placed["order_id"], lambda v: v.status == "shipped")
 
 
-async def test_a_manager_refunds_part_of_a_delivered_order(admin_shop, order_variant):
-    fulfillment_settings(admin_shop, stage_seconds=0)
+async def test_a_manager_refunds_part_of_a_delivered_order(orders_web, order_variant):
+    fulfillment_settings(orders_web, stage_seconds=0)
     placed = await run(place, Client(), order_variant.id, "lee@example.com", 2)
     code = placed["confirmation_code"]
-    await until(admin_shop, placed["order_id"], lambda v: v.status == "delivered")
-    manager = await run(staff_browser, admin_shop, "manager")
+    await until(orders_web, placed["order_id"], lambda v: v.status == "delivered")
+    manager = await run(staff_browser, orders_web, "manager")
     url = f"/admin/orders/{code}"
     html = (await run(manager.get, url)).content.decode()
     doc = parse(html)

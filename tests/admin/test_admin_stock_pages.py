@@ -14,10 +14,10 @@ from domains.inventory import client as inventory
 from workers.registry import QUEUES, Dependencies
 
 from ..web.accounts import staff_browser
-from ..web.orders_helpers import csrf_token, run
-from .stock_helpers import admin_shop, eventually, form_key, page  # noqa: F401  (admin_shop: a fixture)
+from ..web.orders_helpers import csrf_token, eventually, run
+from .stock_helpers import form_key, page
 
-pytestmark = pytest.mark.usefixtures("admin_shop")  # Django reads the order index the workers write
+pytestmark = pytest.mark.usefixtures("orders_web")  # Django reads the order index the workers write
 
 
 async def on_hand(shop, sku: str) -> int:

@@ -38,6 +38,18 @@ def csrf_token(html: str) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
+async def eventually(read, predicate, seconds: float = 30):
+    """Poll `await read()` until `predicate(value)` holds (projections and visibility land a
+    moment after the change)."""
+    value = None
+    for _ in range(int(seconds / 0.25)):
+        value = await read()
+        if predicate(value):
+            return value
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"never got there; last: {value!r}"[:2000])
+
+
 async def until(shop, order_id: str, predicate, seconds: float = 60):
     """Poll the order (live query, or the store once it closed) until `predicate(view)` holds."""
     view = None
