@@ -49,10 +49,17 @@ class Config:
     email_host_password: str = field(default="", repr=False)
     email_use_tls: bool = False
     default_from_email: str = "shop@localhost"
+    # Where shoppers reach the shop: links in emails sent by workers (no request to ask) start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    mail_dir: Path | None = None  # the file email backend's folder; data_dir/mail when unset
 
     @property
     def sqlite_store_path(self) -> Path:
         return self.data_dir / "store.sqlite3"
+
+    @property
+    def mail_path(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
 
     @property
     def sqlite_search_path(self) -> Path:
@@ -85,4 +92,6 @@ def load_config() -> Config:
         email_host_password=_env("EMAIL_HOST_PASSWORD", ""),
         email_use_tls=_env("EMAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),
         default_from_email=_env("DEFAULT_FROM_EMAIL", "shop@localhost"),
+        public_url=_env("COMMERCE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_dir=Path(os.environ["COMMERCE_MAIL_DIR"]).resolve() if os.environ.get("COMMERCE_MAIL_DIR") else None,
     )

@@ -30,6 +30,10 @@ async def connect(config: Config, runtime: Runtime | None = None) -> Client:
 SEARCH_ATTRIBUTES = {
     "OrderConfirmation": "KEYWORD",  # orders: find an order by confirmation code
     "SupplierStrategy": "KEYWORD",  # fulfillment: list the supplier orders waiting for a person
+    "CadenceId": "KEYWORD",  # cadences: a cadence's enrollments (live counts, the propagation of an edit)
+    "CadenceContact": "KEYWORD",  # cadences: a contact's enrollments (unsubscribe ends them all)
+    "CadenceStep": "KEYWORD",  # cadences: the id of the step an enrollment is on
+    "CadenceState": "KEYWORD",  # cadences: running, waiting, paused, completed, cancelled, failed
 }
 
 

@@ -160,7 +160,7 @@ EMAIL_BACKEND = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
 }[COMMERCE.email_backend]
-EMAIL_FILE_PATH = str(COMMERCE.data_dir / "mail")
+EMAIL_FILE_PATH = str(COMMERCE.mail_path)
 EMAIL_HOST = COMMERCE.email_host
 EMAIL_PORT = COMMERCE.email_port
 EMAIL_HOST_USER = COMMERCE.email_host_user

@@ -32,6 +32,8 @@ urlpatterns = [
     path("api/staff/orders/<str:reference>/notes", staff_api.StaffNoteView.as_view(), name="api-staff-note"),
     path("api/staff/orders/<str:reference>/fulfillment", staff_api.StaffAdvanceView.as_view(),
          name="api-staff-advance"),
+    path("api/staff/", include("storefront.api.cadence_urls")),
+    path("shop/", include("storefront.shop.email_link_urls")),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),
     path("shop/cart", cart_pages.cart_page, name="shop-cart"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from domains.cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from domains.cart.queue import TASK_QUEUE as CART_QUEUE
 from domains.checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
 from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
@@ -37,7 +38,7 @@ class Shop:
     index: object
     inventory: dict  # workflow_id / task_queue of this test's inventory service
     order_index: OrderIndex
-    queues: dict  # this test's orders / fulfillment / identity queues
+    queues: dict  # this test's orders / fulfillment / identity / cadences queues
     settings_workflow_id: str  # this test's shop-settings workflow
 
     @staticmethod
@@ -50,7 +51,8 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
     renamed = {**deps.queues, INVENTORY_QUEUE: deps.inventory["task_queue"]}
     return [Worker(deps.client, task_queue=renamed.get(queue, queue), workflows=spec.workflows,
                    activities=spec.activities, activity_executor=executor)
-            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE, IDENTITY_QUEUE)
+            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE, IDENTITY_QUEUE,
+                          CADENCES_QUEUE)
             for spec in [QUEUES[queue](deps)]]
 
 
@@ -59,7 +61,7 @@ async def running_shop(client: Client, store, index, order_index: OrderIndex | N
     suffix = uuid.uuid4().hex[:8]
     inventory = {"workflow_id": f"inventory-{suffix}", "task_queue": f"inventory-{suffix}"}
     queues = {ORDERS_QUEUE: f"orders-{suffix}", FULFILLMENT_QUEUE: f"fulfillment-{suffix}",
-              IDENTITY_QUEUE: f"identity-{suffix}"}
+              IDENTITY_QUEUE: f"identity-{suffix}", CADENCES_QUEUE: f"cadences-{suffix}"}
     if order_index is None:
         folder = Path(store.path).parent if hasattr(store, "path") else Path(tempfile.mkdtemp())
         order_index = SqliteOrderIndex(folder / f"orders-{suffix}.sqlite3")

@@ -27,6 +27,7 @@ class Dependencies:
     inventory: dict = field(default_factory=dict)
     # Task queues other domains start workflows on, when not the production names (tests).
     queues: dict = field(default_factory=dict)
+    email_channel: Any = None  # cadences' EmailChannel; None: the shop's Django channel
 
     def queue(self, name: str) -> str:
         return self.queues.get(name, name)
@@ -62,7 +63,8 @@ def _cart(deps: Dependencies) -> QueueSpec:
     from domains.cart.activities import CartActivities
     from domains.cart.workflows import CartWorkflow
 
-    return QueueSpec([CartWorkflow], activities_of(CartActivities(deps.store, deps.client, deps.inventory)))
+    return QueueSpec([CartWorkflow], activities_of(CartActivities(
+        deps.store, deps.client, deps.inventory, cadences_queue=deps.queue("cadences"))))
 
 
 def _checkout(deps: Dependencies) -> QueueSpec:
@@ -78,7 +80,8 @@ def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.workflows import OrderWorkflow
 
     return QueueSpec([OrderWorkflow], activities_of(OrderActivities(
-        deps.store, deps.order_index, deps.client, deps.inventory, fulfillment_queue=deps.queue("fulfillment"))))
+        deps.store, deps.order_index, deps.client, deps.inventory, fulfillment_queue=deps.queue("fulfillment"),
+        cadences_queue=deps.queue("cadences"))))
 
 
 def _fulfillment(deps: Dependencies) -> QueueSpec:
@@ -97,6 +100,21 @@ def _identity(deps: Dependencies) -> QueueSpec:
                      activities_of(IdentityActivities(deps.store)))
 
 
+def _cadences(deps: Dependencies) -> QueueSpec:
+    from domains.cadences.activities import CadenceActivities
+    from domains.cadences.workflows import CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow
+
+    # Emails are rendered and sent by the shop's Django channel (templates, email framework),
+    # so this queue's worker loads the storefront's settings; the domain itself never imports Django.
+    channel = deps.email_channel
+    if channel is None:
+        from storefront.cadence_email import DjangoEmailChannel
+
+        channel = DjangoEmailChannel(deps.store)
+    return QueueSpec([CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow],
+                     activities_of(CadenceActivities(deps.store, deps.client, channel)))
+
+
 def _queue_name(module: str) -> str:
     from importlib import import_module
 
@@ -112,4 +130,5 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("orders"): _orders,
     _queue_name("fulfillment"): _fulfillment,
     _queue_name("identity"): _identity,
+    _queue_name("cadences"): _cadences,
 }

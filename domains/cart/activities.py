@@ -1,8 +1,10 @@
 """Cart activities: catalog and coupon reads, inventory holds (through the inventory
-service's own client calls), and lifecycle events. The workflow does no I/O itself."""
+service's own client calls), lifecycle events, and the abandoned-cart cadence trigger.
+The workflow does no I/O itself."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -10,13 +12,19 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from ..cadences import triggers
+from ..cadences.messages import Trigger
+from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from ..catalog.models import Product, Variant
 from ..catalog.reads import with_stock
+from ..identity import reads as identity_reads
 from ..identity.shop_settings import SETTINGS_ROW, read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.messages import HoldResult, OwnerResult, TransferResult
 from ..store import Store, schema
 from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, VariantInfo
+
+log = logging.getLogger(__name__)
 
 
 class HoldInput(BaseModel):
@@ -54,10 +62,12 @@ class CartEvent(BaseModel):
 
 
 class CartActivities:
-    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None):
+    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None,
+                 cadences_queue: str = CADENCES_QUEUE):
         self.store = store
         self.client = client
         self.inventory = inventory_options or {}  # task_queue / workflow_id overrides (tests)
+        self.cadences_queue = cadences_queue
 
     @activity.defn
     def shop_terms(self) -> ShopTerms | None:
@@ -118,3 +128,24 @@ class CartActivities:
                 "day": now.date().isoformat(), "cart_id": event.cart_id, "shopper_id": event.shopper_id,
                 "at": now, "lines": event.data.get("lines", []),
             })
+
+    @activity.defn
+    async def enroll_abandoned(self, event: CartEvent) -> list[str]:
+        """Enroll the shopper of an abandoned cart in the shop's abandoned-cart cadences (none
+        active: nothing happens); the enrollments started. A reminder is a nicety: only an
+        error worth retrying (Temporal out of reach) is raised, anything else is logged."""
+        shopper = identity_reads.shopper(self.store, event.shopper_id) if event.shopper_id else None
+        if shopper is None:
+            return []
+        lines = [{key: line.get(key) for key in ("product_name", "quantity", "variant_id")}
+                 for line in event.data.get("lines", [])]
+        try:
+            return await triggers.fire(self.client, self.store, Trigger.CART_ABANDONED, shopper.email, shopper.name,
+                                       data={"cart_id": event.cart_id, "lines": lines},
+                                       task_queue=self.cadences_queue)
+        except Exception as exc:
+            if triggers.transient(exc):
+                raise
+            log.exception("cart %s: the abandoned-cart cadence was not started for %s", event.cart_id,
+                          event.shopper_id)
+            return []

@@ -5,7 +5,8 @@ update that validates, holds stock through the inventory service, and returns th
 cart with a version that rises once per accepted change. Mutations run one at a time
 (an asyncio lock, since a handler awaits activities), so concurrent updates can neither
 be lost nor applied twice. The run loop renews holds while the shopper is active,
-abandons an idle cart, and continues as new (after all handlers finish) with its state.
+abandons an idle cart (a signed-in shopper's then enrolls in the shop's abandoned-cart
+cadence, if one is active), and continues as new (after all handlers finish) with its state.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ _STOCK = dict(start_to_close_timeout=timedelta(seconds=60),
               retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
 CHECKOUT_HOLD_SECONDS = 3600
 SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
+ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its shopper; older histories do not
+# A reminder is worth a few retries while Temporal is out of reach, never a stuck or failed cart.
+_TRIGGER = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=30),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)))
 
 
 @workflow.defn
@@ -348,11 +353,22 @@ class CartWorkflow:
     async def _abandon(self) -> None:
         self.state.status = CartStatus.ABANDONED
         await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
-        await workflow.execute_activity_method(CartActivities.record_event, CartEvent(
+        event = CartEvent(
             cart_id=self.state.cart_id, event="abandoned", shopper_id=self.state.shopper_id,
             data={"lines": [{"variant_id": li.variant.variant_id, "quantity": li.quantity,
                              "product_name": li.variant.product_name} for li in self.state.lines],
-                  "version": self.state.version}), **_READ)
+                  "version": self.state.version})
+        await workflow.execute_activity_method(CartActivities.record_event, event, **_READ)
+        if self.state.shopper_id and self.state.lines and workflow.patched(ABANDONED_CART_PATCH):
+            await self._enroll_abandoned(event)
+
+    async def _enroll_abandoned(self, event: CartEvent) -> None:
+        """The shop's abandoned-cart cadence, if one is active, reminds the shopper with a link
+        that restores these lines. The cart has ended either way: a failed reminder is logged."""
+        try:
+            await workflow.execute_activity_method(CartActivities.enroll_abandoned, event, **_TRIGGER)
+        except ActivityError as exc:
+            workflow.logger.warning("cart %s: no abandoned-cart reminder: %s", self.state.cart_id, exc.cause or exc)
 
     @workflow.run
     async def run(self, state: CartState) -> CartView:

@@ -32,20 +32,26 @@ class Permission(StrEnum):
     STAFF_MANAGE = "staff:manage"
     SETTINGS_WRITE = "settings:write"
     OPS_READ = "ops:read"
+    CADENCES_READ = "cadences:read"  # see cadences, their enrollments and timelines
+    CADENCES_ENROLL = "cadences:enroll"  # enroll contacts; pause, resume, cancel an enrollment
+    CADENCES_WRITE = "cadences:write"  # create and edit cadences
 
 
 _ORDERS = {Permission.ORDERS_READ, Permission.ORDERS_NOTE, Permission.ORDERS_CANCEL, Permission.ORDERS_REFUND}
 _INVENTORY = {Permission.INVENTORY_READ, Permission.INVENTORY_WRITE}
 _CATALOG = {Permission.CATALOG_READ, Permission.CATALOG_WRITE}
+_CADENCES = {Permission.CADENCES_READ, Permission.CADENCES_ENROLL, Permission.CADENCES_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    # Runs the shop day to day: orders, stock, catalog; issues API tokens, watches operations.
+    # Runs the shop day to day: orders, stock, catalog, email cadences; issues API tokens, watches operations.
     Role.MANAGER: frozenset({Permission.DASHBOARD, *_ORDERS, Permission.FULFILLMENT_WRITE, *_INVENTORY,
-                             Permission.CARTS_READ, *_CATALOG, Permission.TOKENS_MANAGE, Permission.OPS_READ}),
-    # Answers customers: reads orders, writes notes, cancels; never refunds after delivery.
+                             Permission.CARTS_READ, *_CATALOG, *_CADENCES, Permission.TOKENS_MANAGE,
+                             Permission.OPS_READ}),
+    # Answers customers: reads orders, writes notes, cancels; never refunds after delivery. Sees the
+    # cadences and can stop or pause a customer's emails, but does not write the cadences.
     Role.SUPPORT: frozenset({Permission.DASHBOARD, Permission.ORDERS_READ, Permission.ORDERS_NOTE,
-                             Permission.ORDERS_CANCEL}),
+                             Permission.ORDERS_CANCEL, Permission.CADENCES_READ, Permission.CADENCES_ENROLL}),
     # Packs and ships: sees the orders it works on, moves manual fulfillment stages, nothing else.
     Role.FULFILLMENT: frozenset({Permission.ORDERS_READ, Permission.FULFILLMENT_WRITE}),
 }
@@ -67,3 +73,5 @@ class Scope(StrEnum):
     ORDERS_READ = "orders:read"
     ORDERS_WRITE = "orders:write"
     FULFILLMENT_WRITE = "fulfillment:write"
+    CADENCES_READ = "cadences:read"
+    CADENCES_WRITE = "cadences:write"  # create and edit cadences, enroll, pause, resume, cancel

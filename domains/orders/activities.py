@@ -1,10 +1,11 @@
 """Order activities: settings, supplier routing, starting fulfillment, money and stock
 after the sale, and saving the order (audit rows, the order row, the read models).
 Each is idempotent: rows are upserts keyed by what the workflow assigned, refunds and
-restocks carry idempotency keys."""
+restocks carry idempotency keys. A delivered order fires the review-request cadence trigger."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 
@@ -16,6 +17,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
 
+from ..cadences import triggers
+from ..cadences.messages import Trigger
+from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from ..checkout import gateway
 from ..checkout.messages import RefundRequest
 from ..fulfillment.ids import fulfillment_workflow_id
@@ -29,12 +33,22 @@ from .messages import HistoryEntry, OrderLine, OrderSettings, OrderView, Supplie
 
 SETTINGS_NAME = "orders"
 DEFAULT_STRATEGY = "simulated"
+log = logging.getLogger(__name__)
 
 
 class Restock(BaseModel):
     key: str  # idempotency key prefix: one adjustment per SKU under it
     units: dict[str, int]  # blank sku -> units back on hand
     reason: str
+
+
+class ReviewRequest(BaseModel):
+    """A delivered order's customer, for the review-request cadence."""
+
+    order_id: str
+    order_code: str  # the confirmation code the customer knows the order by
+    email: str
+    name: str = ""
 
 
 class OrderSnapshot(BaseModel):
@@ -59,12 +73,13 @@ def _document_lines(lines: list[OrderLine]) -> list[DocumentLine]:
 
 class OrderActivities:
     def __init__(self, store: Store, order_index: OrderIndex, client: Client, inventory_options: dict | None = None,
-                 fulfillment_queue: str = FULFILLMENT_QUEUE):
+                 fulfillment_queue: str = FULFILLMENT_QUEUE, cadences_queue: str = CADENCES_QUEUE):
         self.store = store
         self.order_index = order_index
         self.client = client
         self.inventory = inventory_options or {}
         self.fulfillment_queue = fulfillment_queue
+        self.cadences_queue = cadences_queue
 
     @activity.defn
     def load_settings(self) -> OrderSettings:
@@ -119,6 +134,21 @@ class OrderActivities:
         for sku, units in sorted(request.units.items()):
             await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}",
                                          **self.inventory)
+
+    @activity.defn
+    async def enroll_review_request(self, request: ReviewRequest) -> list[str]:
+        """Enroll the customer in the shop's review-request cadences (none active: nothing
+        happens); the enrollments started. Only an error worth retrying (Temporal out of
+        reach) is raised: the order never fails over an email."""
+        try:
+            return await triggers.fire(self.client, self.store, Trigger.ORDER_DELIVERED, request.email, request.name,
+                                       data={"order_id": request.order_id, "order_code": request.order_code},
+                                       task_queue=self.cadences_queue)
+        except Exception as exc:
+            if triggers.transient(exc):
+                raise
+            log.exception("order %s: the review-request cadence was not started", request.order_id)
+            return []
 
     @activity.defn
     def save(self, snapshot: OrderSnapshot) -> None:

@@ -7,7 +7,8 @@ order derives its status from all of them. Staff and shopper actions are updates
 validators refuse an illegal move before it reaches history. Every change appends a
 history entry and marks the order dirty; the run loop saves a burst in one activity
 call (audit rows, order rows, read models) and continues as new before history grows
-without bound.
+without bound. A delivered order enrolls its customer in the shop's review-request
+cadence, if one is active.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from ..checkout.messages import RefundRequest
     from ..fulfillment.ids import fulfillment_workflow_id
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
     from . import lifecycle
-    from .activities import OrderActivities, OrderSnapshot, Restock
+    from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .messages import (
         FEEDBACK_NOT_ALLOWED,
         INVALID_REFUND,
@@ -56,6 +57,11 @@ with workflow.unsafe.imports_passed_through():
 CONFIRMATION_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderConfirmation")
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its customer; older histories do not
+# A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
+# whose saves wait long (the run loop waits for it).
+_TRIGGER = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": timedelta(minutes=10),
+            "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
 
 def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
@@ -69,6 +75,7 @@ class OrderWorkflow:
         # Set before any handler runs, so queries answer from the first moment.
         self.state = params.state or OrderState(order=params.order)
         self.lock = asyncio.Lock()
+        self.review_due = False  # delivered just now: the run loop fires the review-request trigger
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -90,6 +97,7 @@ class OrderWorkflow:
         self.state.status = target
         if target == S.DELIVERED:
             self.state.delivered_at = workflow.now()
+            self.review_due = True  # _move is sync (a signal handler calls it): the run loop sends it
 
     def _advance(self, target: S, note: str | None = None, actor: str = "system") -> None:
         """A move the shop makes on its own (routing, fulfillment, the feedback window). Signals
@@ -339,6 +347,21 @@ class OrderWorkflow:
         if unsaved:
             s.saved_seq = max(s.saved_seq, unsaved[-1].seq)
 
+    async def _request_review(self) -> None:
+        """Enroll the customer in the shop's review-request cadence, if one is active. Orders
+        delivered under the released code (no marker in their history) carry on without it."""
+        self.review_due = False
+        if self.state.status != S.DELIVERED or not workflow.patched(REVIEW_REQUEST_PATCH):
+            return  # refunded meanwhile: nothing to review
+        o = self.state.order
+        address = o.shipping_address
+        try:
+            await workflow.execute_activity_method(OrderActivities.enroll_review_request, ReviewRequest(
+                order_id=o.order_id, order_code=o.confirmation_code, email=o.email,
+                name=f"{address.first_name} {address.last_name}".strip()), **_TRIGGER)
+        except ActivityError as exc:
+            workflow.logger.warning("order %s: no review request: %s", o.order_id, exc.cause or exc)
+
     def _finished(self) -> bool:
         s = self.state
         if s.status not in lifecycle.FINAL or s.dropped_to_settle:
@@ -370,6 +393,8 @@ class OrderWorkflow:
             if s.dirty:
                 await workflow.sleep(timedelta(seconds=s.settings.flush_delay_seconds))  # gather the burst
                 await self._save()
+            if self.review_due:  # after the save: the order is delivered in the store when the email asks
+                await self._request_review()
             if s.status == S.DELIVERED and self._feedback_until() <= workflow.now():
                 async with self.lock:
                     self._advance(S.COMPLETED, "the feedback window closed")
@@ -380,9 +405,13 @@ class OrderWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if s.dirty:
                     await self._save()
+                if self.review_due:  # not carried by the state: send it before this run ends
+                    await self._request_review()
                 workflow.continue_as_new(OrderInput(order=s.order, state=s),
                                          search_attributes=search_attributes(s.order.confirmation_code))
         await workflow.wait_condition(workflow.all_handlers_finished)
         if s.dirty:
             await self._save()
+        if self.review_due:
+            await self._request_review()
         return self._view()

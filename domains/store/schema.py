@@ -388,6 +388,98 @@ REFUNDS_BY_CHARGE = table(
     purpose="a charge's refunds",
 )
 
+# --- cadences (written by the cadence and enrollment workflows' activities) -----------------
+
+CADENCES = table(
+    "cadences",
+    {
+        "shop": Col.TEXT,
+        "cadence_id": Col.TEXT,
+        "name": Col.TEXT,
+        "trigger": Col.TEXT,
+        "active": Col.BOOL,
+        "version": Col.INT,
+        "definition": Col.JSON,  # the whole CadenceDefinition of the latest version
+        "updated_at": Col.TIMESTAMP,
+    },
+    ("shop",),
+    clustering_key=("cadence_id",),
+    purpose="every cadence's latest version (the admin list, triggers, new enrollments)",
+)
+
+CADENCE_VERSIONS = table(
+    "cadence_versions",
+    {"cadence_id": Col.TEXT, "version": Col.INT, "definition": Col.JSON, "saved_at": Col.TIMESTAMP,
+     "saved_by": Col.TEXT},
+    ("cadence_id",),
+    clustering_key=("version",),
+    descending=frozenset({"version"}),
+    purpose="each saved version of a cadence, newest first: who changed what",
+)
+
+CADENCE_ENROLLMENTS = table(
+    "cadence_enrollments",
+    {
+        "cadence_id": Col.TEXT,
+        "contact_id": Col.TEXT,
+        "email": Col.TEXT,
+        "name": Col.TEXT,
+        "workflow_id": Col.TEXT,
+        "enrollment_key": Col.TEXT,
+        "status": Col.TEXT,
+        "current_step": Col.INT,
+        "step_id": Col.TEXT,
+        "steps_version": Col.INT,
+        "source": Col.TEXT,
+        "enrolled_by": Col.TEXT,
+        "enrolled_at": Col.TIMESTAMP,
+        "updated_at": Col.TIMESTAMP,
+        "ended_reason": Col.TEXT,
+    },
+    ("cadence_id",),
+    clustering_key=("contact_id",),
+    purpose="a contact's latest enrollment in a cadence, also after its workflow is gone",
+)
+
+CADENCE_CONTACT_ENROLLMENTS = table(
+    "cadence_contact_enrollments",
+    {"contact_id": Col.TEXT, "cadence_id": Col.TEXT, "workflow_id": Col.TEXT, "status": Col.TEXT,
+     "updated_at": Col.TIMESTAMP},
+    ("contact_id",),
+    clustering_key=("cadence_id",),
+    purpose="a contact's enrollments in every cadence (unsubscribe ends the running ones)",
+)
+
+CADENCE_TIMELINE = table(
+    "cadence_timeline",
+    {"enrollment_key": Col.TEXT, "seq": Col.INT, "at": Col.TIMESTAMP, "kind": Col.TEXT, "step_id": Col.TEXT,
+     "detail": Col.TEXT},
+    ("enrollment_key",),
+    clustering_key=("seq",),
+    purpose="an enrollment's timeline: emails sent, waits, pauses, edits, its end",
+)
+
+CADENCE_OUTBOX = table(
+    "cadence_outbox",
+    {
+        "key": Col.TEXT,  # {enrollment_key}:{step_id}: one email per step per enrollment
+        "message_id": Col.TEXT,
+        "recipient": Col.TEXT,
+        "email": Col.JSON,  # the RenderedEmail, kept as first rendered
+        "rendered_at": Col.TIMESTAMP,
+        "sent_at": Col.TIMESTAMP,
+    },
+    ("key",),
+    purpose="each cadence email as rendered, and when it was sent: a retried step never sends twice",
+)
+
+CADENCE_UNSUBSCRIBES = table(
+    "cadence_unsubscribes",
+    {"contact_id": Col.TEXT, "email": Col.TEXT, "at": Col.TIMESTAMP, "source": Col.TEXT},
+    ("contact_id",),
+    purpose="contacts who unsubscribed: never enrolled or emailed again",
+)
+
 # --- web ---------------------------------------------------------------------------------
 
 IDEMPOTENCY = table(

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ..accounts import staff_pages
-from . import identity_pages, ops, orders, stock_pages, views
+from . import cadences_pages, identity_pages, ops, orders, stock_pages, views
 
 urlpatterns = [
     path("", views.dashboard, name="admin-dashboard"),
@@ -13,4 +13,5 @@ urlpatterns = [
     *orders.urlpatterns,
     *stock_pages.urlpatterns,
     *ops.urlpatterns,
+    *cadences_pages.urlpatterns,
 ]

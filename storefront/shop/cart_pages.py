@@ -40,6 +40,10 @@ MESSAGES = {
     "InsufficientFunds": "The card has insufficient funds. Try another payment method.",
     "InvalidToken": "Choose one of the payment methods.",
     "bad_quantity": "Quantities are whole numbers from 1 to 99.",
+    # restoring an abandoned cart from an email's link (storefront/shop/email_links_pages.py)
+    "cart_restored_partly": "Welcome back! Some items from your saved cart are no longer available "
+                            "(or fewer are left) and were left out.",
+    "cart_restored_nothing": "Sorry: the items from your saved cart are no longer available.",
 }
 
 

@@ -3,7 +3,8 @@
 Runs the main paths (a checkout that places an order after a declined card, a cancelled
 checkout, an abandoned cart, orders delivered / refunded / cancelled / fulfilled by hand /
 partly rejected by a dropship supplier with their fulfillment trees, the inventory service,
-identity's shopper, staff, token and settings workflows)
+identity's shopper, staff, token and settings workflows, a cadence edited while an
+enrollment walks it, paused and resumed, and an unsubscribe)
 on a throwaway dev server and writes each workflow's history to `histories/`. Re-record
 only when a change is meant to be incompatible (and then guard it with workflow.patched),
 after copying the released recordings into a folder of their own (as `before-identity/`), so
@@ -132,9 +133,52 @@ async def _identity_paths(env, shop) -> list[str]:
             shop.settings_workflow_id]
 
 
+async def _cadence_paths(env, shop) -> list[str]:
+    """A cadence saved twice (the second version reaching a running enrollment), an enrollment
+    that is paused, resumed, takes the new steps and completes, and an unsubscribe that ends
+    another enrollment."""
+    from domains.cadences import client as cadences
+    from domains.cadences.ids import definition_workflow_id, enrollment_workflow_id, unsubscribe_workflow_id
+    from domains.cadences.messages import ApplyTo, EnrollmentStatus, SaveCadence
+    from domains.cadences.steps import Step, StepType
+    from domains.cadences.workflows import EnrollmentWorkflow
+
+    queue = shop.queues["cadences"]
+    steps = [Step(type=StepType.SEND_EMAIL, template="welcome", subject="Hello {{ name }}"),
+             Step(type=StepType.WAIT, seconds=4), Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Two")]
+    saved = await cadences.save_cadence(env.client, SaveCadence(name="Replay", steps=steps, actor="cli:replay"),
+                                        task_queue=queue)
+    cadence = saved.definition
+    walker = cadences.contact_of("replay-walker@example.com", "Walker")
+    leaver = cadences.contact_of("replay-leaver@example.com", "Leaver")
+    for contact in (walker, leaver):
+        await cadences.enroll(env.client, shop.store, cadence.cadence_id, contact, actor="cli:replay",
+                              task_queue=queue)
+    await asyncio.sleep(1.5)
+    await cadences.pause(env.client, cadence.cadence_id, walker.contact_id, "cli:replay")
+    await cadences.resume(env.client, cadence.cadence_id, walker.contact_id, "cli:replay")
+    edited = [*cadence.steps[:1], cadence.steps[1].model_copy(update={"seconds": 2}), *cadence.steps[2:],
+              Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Three")]
+    await cadences.save_cadence(env.client, SaveCadence(name="Replay", steps=edited, apply_to=ApplyTo.RUNNING,
+                                                        actor="cli:replay"),
+                                cadence_id=cadence.cadence_id, task_queue=queue)
+    await cadences.unsubscribe(env.client, leaver.email, "replay", task_queue=queue)
+    walking = env.client.get_workflow_handle(enrollment_workflow_id(cadence.cadence_id, walker.contact_id))
+    for _ in range(100):
+        if (await walking.query(EnrollmentWorkflow.view)).status == EnrollmentStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(6)  # the edit's second sweep and the unsubscribe's second sweep
+    return [definition_workflow_id(cadence.cadence_id), walking.id,
+            enrollment_workflow_id(cadence.cadence_id, leaver.contact_id), unsubscribe_workflow_id(leaver.contact_id)]
+
+
 async def record() -> None:
+    import os
+
     env = await start_dev_server()
     tmp = Path(tempfile.mkdtemp())
+    os.environ["COMMERCE_MAIL_DIR"] = str(tmp / "mail")  # the cadences' emails, not into the repo's var/
     catalog = parse_catalog(generate_catalog(seed=3, product_count=40))
     store, index = load_embedded(tmp, catalog, stock=10)
     variants = [v for v in catalog.variants if v.available]
@@ -165,6 +209,15 @@ async def record() -> None:
 
             ids += await _order_paths(env, shop, store, catalog)
             ids += await _identity_paths(env, shop)
+            ids += await _cadence_paths(env, shop)
+
+            # a signed-in shopper's cart abandoned: the cart asks cadences to enroll the shopper
+            shopper_id = next(i for i in ids if i.startswith("shopper-")).removeprefix("shopper-")
+            left = "replaycartshopperleft00000000000"[:32]
+            await carts.add_item(env.client, left, variants[4].id, 1, settings=CartSettings(idle_seconds=2))
+            await carts.attach_shopper(env.client, left, shopper_id)
+            await env.client.get_workflow_handle(f"cart-{left}").result()
+            ids.append(f"cart-{left}")
             await asyncio.sleep(2)  # let the cart learn the outcomes, the inventory flush
             ids.append(shop.inventory["workflow_id"])
         HERE.mkdir(exist_ok=True)
@@ -173,7 +226,10 @@ async def record() -> None:
         for workflow_id in ids:
             history = await env.client.get_workflow_handle(workflow_id).fetch_history()
             kind = next((k for prefix, k in (("supplier-order", "supplier_order"), ("api-token", "api_token"),
-                                             ("shop-settings", "shop_settings")) if workflow_id.startswith(prefix)),
+                                             ("shop-settings", "shop_settings"),
+                                             ("cadence-definition", "cadence_definition"),
+                                             ("cadence-unsubscribe", "cadence_unsubscribe"),
+                                             ("cadence-", "enrollment")) if workflow_id.startswith(prefix)),
                         workflow_id.split("-")[0])
             name = f"{kind}-{len(list(HERE.glob(kind + '-*')))}"
             (HERE / f"{name}.json").write_text(history.to_json())

@@ -1,7 +1,7 @@
 """Recorded histories of the main paths must replay on today's workflow code.
 
-A change that would make a running cart, checkout, order, fulfillment, the inventory service or an identity workflow
-non-deterministic fails here (use workflow.patched for such changes, then re-record
+A change that would make a running cart, checkout, order, fulfillment, the inventory service, an identity
+or a cadence workflow non-deterministic fails here (use workflow.patched for such changes, then re-record
 with `python -m tests.replay.record`).
 """
 
@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from domains.cadences.workflows import CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow
 from domains.cart.workflows import CartWorkflow
 from domains.catalog.workflows import ReindexCatalog
 from domains.checkout.workflows import CheckoutWorkflow
@@ -31,7 +32,8 @@ HISTORIES = sorted(ROOT.glob("**/*.json"))
 def test_histories_cover_the_main_paths():
     kinds = {p.stem.rsplit("-", 1)[0] for p in HISTORIES if p.parent == ROOT}
     assert {"cart", "checkout", "order", "fulfillment", "supplier_order", "inventory",
-            "shopper", "staff", "api_token", "shop_settings"} <= kinds
+            "shopper", "staff", "api_token", "shop_settings", "cadence_definition", "enrollment",
+            "cadence_unsubscribe"} <= kinds
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES])
@@ -40,7 +42,7 @@ async def test_history_replays_deterministically(path):
     replayer = Replayer(
         workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
                    InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
-                   ShopSettingsWorkflow],
+                   ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow],
         data_converter=pydantic_data_converter,
     )
     await replayer.replay_workflow(history)  # raises on any non-determinism

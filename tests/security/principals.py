@@ -17,7 +17,7 @@ from ..web.accounts import PASSWORD, create_shopper, create_staff, new_email
 SHOPPERS = ("A", "B")
 ROLES = tuple(r.value for r in Role)  # owner, manager, support, fulfillment
 TOKEN_SCOPES = {"t:search": Scope.SEARCH_READ, "t:oread": Scope.ORDERS_READ, "t:owrite": Scope.ORDERS_WRITE,
-                "t:ful": Scope.FULFILLMENT_WRITE}
+                "t:ful": Scope.FULFILLMENT_WRITE, "t:cadences": Scope.CADENCES_WRITE}
 REVOKED = "t:revoked"
 PRINCIPALS = ("anon", *SHOPPERS, *ROLES, *TOKEN_SCOPES, REVOKED)
 

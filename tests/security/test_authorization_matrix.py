@@ -34,104 +34,128 @@ from temporalio.service import RPCError
 
 from domains.fulfillment import client as fulfillment
 from domains.orders.messages import OrderStatus
+from storefront import email_links
 
 from ..web.accounts import PASSWORD
 from ..web.orders_helpers import SHIPPING, place, run, until
 from .principals import PRINCIPALS, Principal, everyone, sign_in
 
 TABLE = """
-route                          method path                                          anon  A     B     owner manag suppo fulfi t:sea t:ord t:owr t:ful t:rev
-healthz                        GET    /healthz                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-api-schema                     GET    /api/schema/                                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-search                     GET    /api/search?q=shirt                           ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   401
-api-product                    GET    /api/products/{product}                       ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   401
-api-cart                       GET    /api/cart                                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-cart-items                 POST   /api/cart/items                               ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-cart-item                  PATCH  /api/cart/items/nope                          404   404   404   404   404   404   404   404   404   404   404   401
-api-cart-item                  DELETE /api/cart/items/nope                          404   404   404   404   404   404   404   404   404   404   404   401
-api-cart-coupon                POST   /api/cart/coupon                              400   400   400   400   400   400   400   400   400   400   400   401
-api-cart-coupon                DELETE /api/cart/coupon                              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-checkout                   POST   /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-checkout                   GET    /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-checkout-shipping          PUT    /api/checkout/shipping                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-checkout-submit            POST   /api/checkout/submit                          409   409   409   409   409   409   409   409   409   409   409   401
-api-checkout-payment           PUT    /api/checkout/payment                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-checkout                   DELETE /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-orders                     GET    /api/orders                                   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
-api-orders-lookup              POST   /api/orders/lookup                            404   404   404   404   404   404   404   404   404   404   404   401
-api-order                      GET    /api/orders/{code}                            404   ok    404   404   404   404   404   404   404   404   404   401
-api-order-cancel               POST   /api/orders/{code}/cancel                     404   409   404   404   404   404   404   404   404   404   404   401
-api-order-feedback             POST   /api/orders/{code}/feedback                   404   409   404   404   404   404   404   404   404   404   404   401
-api-staff-order                GET    /api/staff/orders/{code}                      401   401   401   401   401   401   401   403   ok    403   403   401
-api-staff-cancel               POST   /api/staff/orders/{code}/cancel               401   401   401   401   401   401   401   403   403   409   403   401
-api-staff-refund               POST   /api/staff/orders/{code}/refund               401   401   401   401   401   401   401   403   403   409   403   401
-api-staff-note                 POST   /api/staff/orders/{code}/notes                401   401   401   401   401   401   401   403   403   409   403   401
-api-staff-advance              POST   /api/staff/orders/{code}/fulfillment          401   401   401   401   401   401   401   403   403   403   409   401
-shop                           GET    /shop/                                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-product                   GET    /shop/products/{product}                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-garment-image                  GET    /shop/img/tee/1a2b3c/front.svg                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-cart                      GET    /shop/cart                                    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-cart-add                  POST   /shop/cart/add                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-cart-change               POST   /shop/cart/change                             ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-checkout                  GET    /shop/checkout                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-checkout-action           POST   /shop/checkout/action                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-orders                    GET    /shop/orders/                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-orders-lookup             POST   /shop/orders/lookup                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-order                     GET    /shop/orders/{code}                           404   ok    404   404   404   404   404   404   404   404   404   404
-shop-order-cancel              POST   /shop/orders/{code}/cancel                    404   ok    404   404   404   404   404   404   404   404   404   404
-shop-order-feedback            POST   /shop/orders/{code}/feedback                  404   ok    404   404   404   404   404   404   404   404   404   404
-shop-account                   GET    /shop/account/                                login ok    ok    login login login login login login login login login
-shop-account-profile           POST   /shop/account/profile/                        login ok    ok    login login login login login login login login login
-shop-account-signup            GET    /shop/account/signup/                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-account-signup            POST   /shop/account/signup/                         400   400   400   400   400   400   400   400   400   400   400   400
-shop-account-login             GET    /shop/account/login/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-account-login             POST   /shop/account/login/                          400   400   400   400   400   400   400   400   400   400   400   400
-shop-account-password          GET    /shop/account/password/                       login ok    ok    login login login login login login login login login
-shop-account-password          POST   /shop/account/password/                       login 400   400   login login login login login login login login login
-shop-account-reset             GET    /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-account-reset             POST   /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-shop-account-reset-confirm     GET    /shop/account/reset/{shopper_a}/not-a-token/  400   400   400   400   400   400   400   400   400   400   400   400
-shop-account-address-new       GET    /shop/account/addresses/new/                  login ok    ok    login login login login login login login login login
-shop-account-address-new       POST   /shop/account/addresses/new/                  login 400   400   login login login login login login login login login
-shop-account-address           GET    /shop/account/addresses/{address_a}/          login ok    404   login login login login login login login login login
-shop-account-address           POST   /shop/account/addresses/{address_a}/          login ok    404   login login login login login login login login login
-shop-account-address-default   POST   /shop/account/addresses/{address_a}/default/  login ok    404   login login login login login login login login login
-admin-login                    GET    /admin/login/                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-admin-login                    POST   /admin/login/                                 400   400   400   400   400   400   400   400   400   400   400   400
-admin-dashboard                GET    /admin/                                       login login login ok    ok    ok    403   login login login login login
-admin-staff                    GET    /admin/staff/                                 login login login ok    403   403   403   login login login login login
-admin-staff                    POST   /admin/staff/                                 login login login 400   403   403   403   login login login login login
-admin-staff-change             POST   /admin/staff/{staff_support}                  login login login ok    403   403   403   login login login login login
-admin-tokens                   GET    /admin/tokens/                                login login login ok    ok    403   403   login login login login login
-admin-tokens                   POST   /admin/tokens/                                login login login 400   400   403   403   login login login login login
-admin-token-revoke             POST   /admin/tokens/{revoked_token}/revoke          login login login 409   409   403   403   login login login login login
-admin-settings                 GET    /admin/settings/                              login login login ok    403   403   403   login login login login login
-admin-settings                 POST   /admin/settings/                              login login login 400   403   403   403   login login login login login
-admin-orders                   GET    /admin/orders/                                login login login ok    ok    ok    ok    login login login login login
-admin-order                    GET    /admin/orders/{code}                          login login login ok    ok    ok    ok    login login login login login
-admin-order-note               POST   /admin/orders/{code}/note                     login login login 409   409   409   403   login login login login login
-admin-order-cancel             POST   /admin/orders/{code}/cancel                   login login login 409   409   409   403   login login login login login
-admin-order-refund             POST   /admin/orders/{code}/refund                   login login login 409   409   403   403   login login login login login
-admin-order-advance            POST   /admin/orders/{code}/fulfillment/advance      login login login 409   409   403   409   login login login login login
-admin-order-reject             POST   /admin/orders/{code}/fulfillment/reject       login login login 409   409   403   409   login login login login login
-admin-inventory                GET    /admin/inventory/                             login login login ok    ok    403   403   login login login login login
-admin-inventory-sku            GET    /admin/inventory/sku/{sku}/                   login login login ok    ok    403   403   login login login login login
-admin-inventory-adjust         POST   /admin/inventory/adjust                       login login login 400   400   403   403   login login login login login
-admin-carts                    GET    /admin/carts/                                 login login login ok    ok    403   403   login login login login login
-admin-cart                     GET    /admin/carts/{cart_a}/                        login login login ok    ok    403   403   login login login login login
-admin-catalog                  GET    /admin/catalog/                               login login login ok    ok    403   403   login login login login login
-admin-catalog-reindex-status   GET    /admin/catalog/reindex/status                 login login login ok    ok    403   403   login login login login login
-admin-catalog-reindex          POST   /admin/catalog/reindex                        login login login ok    ok    403   403   login login login login login
-admin-ops                      GET    /admin/ops/                                   login login login ok    ok    403   403   login login login login login
-admin-ops-workflow             GET    /admin/ops/workflows/{order_workflow}         login login login ok    ok    403   403   login login login login login
-shop-account-address-remove    POST   /shop/account/addresses/{address_a}/remove/   login ok    404   login login login login login login login login login
-shop-account-logout            POST   /shop/account/logout/                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-admin-logout                   POST   /admin/logout/                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+route                          method path                                          anon  A     B     owner manag suppo fulfi t:sea t:ord t:owr t:ful t:cad t:rev
+healthz                        GET    /healthz                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+api-schema                     GET    /api/schema/                                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-search                     GET    /api/search?q=shirt                           ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
+api-product                    GET    /api/products/{product}                       ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
+api-cart                       GET    /api/cart                                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-cart-items                 POST   /api/cart/items                               ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-cart-item                  PATCH  /api/cart/items/nope                          404   404   404   404   404   404   404   404   404   404   404   404   401
+api-cart-item                  DELETE /api/cart/items/nope                          404   404   404   404   404   404   404   404   404   404   404   404   401
+api-cart-coupon                POST   /api/cart/coupon                              400   400   400   400   400   400   400   400   400   400   400   400   401
+api-cart-coupon                DELETE /api/cart/coupon                              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-checkout                   POST   /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-checkout                   GET    /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-checkout-shipping          PUT    /api/checkout/shipping                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-checkout-submit            POST   /api/checkout/submit                          409   409   409   409   409   409   409   409   409   409   409   409   401
+api-checkout-payment           PUT    /api/checkout/payment                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-checkout                   DELETE /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-orders                     GET    /api/orders                                   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-orders-lookup              POST   /api/orders/lookup                            404   404   404   404   404   404   404   404   404   404   404   404   401
+api-order                      GET    /api/orders/{code}                            404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-order-cancel               POST   /api/orders/{code}/cancel                     404   409   404   404   404   404   404   404   404   404   404   404   401
+api-order-feedback             POST   /api/orders/{code}/feedback                   404   409   404   404   404   404   404   404   404   404   404   404   401
+api-staff-order                GET    /api/staff/orders/{code}                      401   401   401   401   401   401   401   403   ok    403   403   403   401
+api-staff-cancel               POST   /api/staff/orders/{code}/cancel               401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-refund               POST   /api/staff/orders/{code}/refund               401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-note                 POST   /api/staff/orders/{code}/notes                401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-advance              POST   /api/staff/orders/{code}/fulfillment          401   401   401   401   401   401   401   403   403   403   409   403   401
+api-staff-cadences             GET    /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   ok    401
+api-staff-cadences             POST   /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   400   401
+api-staff-cadence              GET    /api/staff/cadences/{cadence}                 401   401   401   401   401   401   401   403   403   403   403   ok    401
+api-staff-cadence              PUT    /api/staff/cadences/{cadence}                 401   401   401   401   401   401   401   403   403   403   403   400   401
+api-staff-cadence-enrollments  GET    /api/staff/cadences/{cadence}/enrollments     401   401   401   401   401   401   401   403   403   403   403   ok    401
+api-staff-cadence-enrollments  POST   /api/staff/cadences/{cadence}/enrollments     401   401   401   401   401   401   401   403   403   403   403   400   401
+api-staff-enrollment           GET    /api/staff/cadences/{cadence}/enrollments/{contact} 401   401   401   401   401   401   401   403   403   403   403   ok    401
+api-staff-enrollment-action    POST   /api/staff/cadences/{cadence}/enrollments/{contact}/pause 401   401   401   401   401   401   401   403   403   403   403   409   401
+api-staff-unsubscribes         POST   /api/staff/unsubscribes                       401   401   401   401   401   401   401   403   403   403   403   400   401
+shop                           GET    /shop/                                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-product                   GET    /shop/products/{product}                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+garment-image                  GET    /shop/img/tee/1a2b3c/front.svg                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-cart                      GET    /shop/cart                                    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-cart-add                  POST   /shop/cart/add                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-cart-change               POST   /shop/cart/change                             ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-checkout                  GET    /shop/checkout                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-checkout-action           POST   /shop/checkout/action                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-orders                    GET    /shop/orders/                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-orders-lookup             POST   /shop/orders/lookup                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-order                     GET    /shop/orders/{code}                           404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-order-cancel              POST   /shop/orders/{code}/cancel                    404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-order-feedback            POST   /shop/orders/{code}/feedback                  404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-unsubscribe               GET    /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-unsubscribe               POST   /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-cart-restore              GET    /shop/cart/restore/not-a-token                404   404   404   404   404   404   404   404   404   404   404   404   404
+shop-order-review              GET    /shop/orders/review/not-a-token               404   404   404   404   404   404   404   404   404   404   404   404   404
+shop-account                   GET    /shop/account/                                login ok    ok    login login login login login login login login login login
+shop-account-profile           POST   /shop/account/profile/                        login ok    ok    login login login login login login login login login login
+shop-account-signup            GET    /shop/account/signup/                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-account-signup            POST   /shop/account/signup/                         400   400   400   400   400   400   400   400   400   400   400   400   400
+shop-account-login             GET    /shop/account/login/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-account-login             POST   /shop/account/login/                          400   400   400   400   400   400   400   400   400   400   400   400   400
+shop-account-password          GET    /shop/account/password/                       login ok    ok    login login login login login login login login login login
+shop-account-password          POST   /shop/account/password/                       login 400   400   login login login login login login login login login login
+shop-account-reset             GET    /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-account-reset             POST   /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-account-reset-confirm     GET    /shop/account/reset/{shopper_a}/not-a-token/  400   400   400   400   400   400   400   400   400   400   400   400   400
+shop-account-address-new       GET    /shop/account/addresses/new/                  login ok    ok    login login login login login login login login login login
+shop-account-address-new       POST   /shop/account/addresses/new/                  login 400   400   login login login login login login login login login login
+shop-account-address           GET    /shop/account/addresses/{address_a}/          login ok    404   login login login login login login login login login login
+shop-account-address           POST   /shop/account/addresses/{address_a}/          login ok    404   login login login login login login login login login login
+shop-account-address-default   POST   /shop/account/addresses/{address_a}/default/  login ok    404   login login login login login login login login login login
+admin-login                    GET    /admin/login/                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+admin-login                    POST   /admin/login/                                 400   400   400   400   400   400   400   400   400   400   400   400   400
+admin-dashboard                GET    /admin/                                       login login login ok    ok    ok    403   login login login login login login
+admin-staff                    GET    /admin/staff/                                 login login login ok    403   403   403   login login login login login login
+admin-staff                    POST   /admin/staff/                                 login login login 400   403   403   403   login login login login login login
+admin-staff-change             POST   /admin/staff/{staff_support}                  login login login ok    403   403   403   login login login login login login
+admin-tokens                   GET    /admin/tokens/                                login login login ok    ok    403   403   login login login login login login
+admin-tokens                   POST   /admin/tokens/                                login login login 400   400   403   403   login login login login login login
+admin-token-revoke             POST   /admin/tokens/{revoked_token}/revoke          login login login 409   409   403   403   login login login login login login
+admin-settings                 GET    /admin/settings/                              login login login ok    403   403   403   login login login login login login
+admin-settings                 POST   /admin/settings/                              login login login 400   403   403   403   login login login login login login
+admin-orders                   GET    /admin/orders/                                login login login ok    ok    ok    ok    login login login login login login
+admin-order                    GET    /admin/orders/{code}                          login login login ok    ok    ok    ok    login login login login login login
+admin-order-note               POST   /admin/orders/{code}/note                     login login login 409   409   409   403   login login login login login login
+admin-order-cancel             POST   /admin/orders/{code}/cancel                   login login login 409   409   409   403   login login login login login login
+admin-order-refund             POST   /admin/orders/{code}/refund                   login login login 409   409   403   403   login login login login login login
+admin-order-advance            POST   /admin/orders/{code}/fulfillment/advance      login login login 409   409   403   409   login login login login login login
+admin-order-reject             POST   /admin/orders/{code}/fulfillment/reject       login login login 409   409   403   409   login login login login login login
+admin-inventory                GET    /admin/inventory/                             login login login ok    ok    403   403   login login login login login login
+admin-inventory-sku            GET    /admin/inventory/sku/{sku}/                   login login login ok    ok    403   403   login login login login login login
+admin-inventory-adjust         POST   /admin/inventory/adjust                       login login login 400   400   403   403   login login login login login login
+admin-carts                    GET    /admin/carts/                                 login login login ok    ok    403   403   login login login login login login
+admin-cart                     GET    /admin/carts/{cart_a}/                        login login login ok    ok    403   403   login login login login login login
+admin-catalog                  GET    /admin/catalog/                               login login login ok    ok    403   403   login login login login login login
+admin-catalog-reindex-status   GET    /admin/catalog/reindex/status                 login login login ok    ok    403   403   login login login login login login
+admin-catalog-reindex          POST   /admin/catalog/reindex                        login login login ok    ok    403   403   login login login login login login
+admin-ops                      GET    /admin/ops/                                   login login login ok    ok    403   403   login login login login login login
+admin-ops-workflow             GET    /admin/ops/workflows/{order_workflow}         login login login ok    ok    403   403   login login login login login login
+admin-cadences                 GET    /admin/cadences/                              login login login ok    ok    ok    403   login login login login login login
+admin-cadence-new              GET    /admin/cadences/new                           login login login ok    ok    403   403   login login login login login login
+admin-cadence-new              POST   /admin/cadences/new                           login login login 400   400   403   403   login login login login login login
+admin-cadence                  GET    /admin/cadences/{cadence}/                    login login login ok    ok    ok    403   login login login login login login
+admin-cadence-edit             GET    /admin/cadences/{cadence}/edit                login login login ok    ok    403   403   login login login login login login
+admin-cadence-edit             POST   /admin/cadences/{cadence}/edit                login login login 400   400   403   403   login login login login login login
+admin-cadence-enroll           POST   /admin/cadences/{cadence}/enroll              login login login 400   400   400   403   login login login login login login
+admin-enrollment               GET    /admin/cadences/{cadence}/enrollments/{contact} login login login ok    ok    ok    403   login login login login login login
+admin-enrollment-action        POST   /admin/cadences/{cadence}/enrollments/{contact}/pause login login login 409   409   409   403   login login login login login login
+admin-unsubscribe              POST   /admin/cadences/unsubscribe                   login login login 400   400   400   403   login login login login login login
+shop-account-address-remove    POST   /shop/account/addresses/{address_a}/remove/   login ok    404   login login login login login login login login login login
+shop-account-logout            POST   /shop/account/logout/                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+admin-logout                   POST   /admin/logout/                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 """
 
 COLUMNS = {"anon": "anon", "A": "A", "B": "B", "owner": "owner", "manag": "manager", "suppo": "support",
            "fulfi": "fulfillment", "t:sea": "t:search", "t:ord": "t:oread", "t:owr": "t:owrite", "t:ful": "t:ful",
-           "t:rev": "t:revoked"}
+           "t:cad": "t:cadences", "t:rev": "t:revoked"}
 
 
 @dataclass(frozen=True)
@@ -229,6 +253,10 @@ def bodies(world: dict) -> dict[tuple[str, str], dict]:
         ("admin-order-refund", "POST"): {"scope": "all", "reason": "matrix"},
         ("admin-order-advance", "POST"): {"supplier_order": world["supplier_order"], "to": "in_production"},
         ("admin-order-reject", "POST"): {"supplier_order": world["supplier_order"], "reason": "matrix"},
+        ("api-staff-enrollment-action", "POST"): {"reason": "matrix"},
+        ("api-staff-unsubscribes", "POST"): {"email": "not-an-address"},
+        ("api-staff-cadence-enrollments", "POST"): {"contacts": [{"email": "not-an-address"}]},
+        ("admin-unsubscribe", "POST"): {"email": "not-an-address"},
     }
 
 
@@ -276,12 +304,33 @@ def build_world(shop, small_catalog, principals: dict[str, Principal]) -> dict:
     assert saved.status_code == 302, saved.content.decode()[:300]
     (address,) = reads.shopper(services.store(), a.account_id).addresses
     tree = services.temporal().run(lambda client: fulfillment.tree(client, order_id))
+    cadence, contact = _ended_enrollment()
     return {"code": code, "order_id": order_id, "variant": variant.id, "page_variant": page_variant.id,
             "product": variant.product_id, "cart_a": cart_a, "shopper_a": a.account_id,
             "address_a": address.address_id, "staff_support": principals["support"].account_id,
             "revoked_token": principals["t:revoked"].account_id, "sku": variant.blank_sku,
             "supplier_order": tree.supplier_orders[0].supplier_order_id,
-            "order_workflow": order_workflow_id(order_id)}
+            "order_workflow": order_workflow_id(order_id), "cadence": cadence, "contact": contact,
+            "unsubscribe_token": email_links.unsubscribe_token("matrix-unsubscribe@example.com")}
+
+
+def _ended_enrollment() -> tuple[str, str]:
+    """A cadence and a contact whose enrollment in it was cancelled: every allowed action on it
+    meets a 409, and no row changes what a later one sees."""
+    from domains.cadences import client as cadences
+    from domains.cadences.messages import SaveCadence
+    from domains.cadences.steps import Step, StepType
+    from storefront import services
+
+    queue = services.wiring.queue("cadences")
+    saved = services.temporal().run(lambda client: cadences.save_cadence(client, SaveCadence(
+        name="Matrix", steps=[Step(type=StepType.WAIT, seconds=3600)], actor="test"), task_queue=queue))
+    cadence = saved.definition.cadence_id
+    contact = cadences.contact_of("matrix-enrolled@example.com")
+    services.temporal().run(lambda client: cadences.enroll(client, services.store(), cadence, contact, actor="test",
+                                                           task_queue=queue))
+    services.temporal().run(lambda client: cadences.cancel(client, cadence, contact.contact_id, "test"))
+    return cadence, contact.contact_id
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Email cadences: multi-step SEND_EMAIL/WAIT sequences, one workflow per enrollment."""
