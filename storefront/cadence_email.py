@@ -20,8 +20,11 @@ TEMPLATE_FOLDER = "cadence_emails"
 def _django() -> None:
     """The worker process may not have loaded Django yet: load the shop's settings."""
     import django
+    from django.apps import apps
     from django.conf import settings
 
+    if apps.ready:  # the web process, or already done: setting up again would reset logging
+        return
     if not settings.configured:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     django.setup()
@@ -35,23 +38,23 @@ def template_names() -> list[str]:
     return sorted(p.stem for p in template_folder().glob("*.txt"))
 
 
-# A subject may print values; it may not pull in other templates or load tag libraries.
-_SUBJECT_TAGS_REFUSED = ("{% include", "{% extends", "{% load", "{% ssi", "{% block")
-
-
 def subject_error(subject: str) -> str | None:
     """Why this subject cannot be a SEND_EMAIL's subject template, or None. Checked when a
-    cadence is saved, because a subject that cannot render would fail every send much later."""
+    cadence is saved, because a subject that cannot render would fail every send much later.
+    A subject may print values and use if/for; nothing that loads or includes other templates."""
     from django.template import Template, TemplateSyntaxError
+    from django.template.base import TextNode, VariableNode
+    from django.template.defaulttags import ForNode, IfNode
 
     _django()
-    squeezed = " ".join(subject.split())
-    if any(tag in squeezed for tag in _SUBJECT_TAGS_REFUSED):
-        return "a subject cannot include, extend or load other templates"
     try:
-        Template(subject)
+        parsed = Template(subject)
     except TemplateSyntaxError as exc:
         return f"not a valid template: {exc}"
+    allowed = (TextNode, VariableNode, IfNode, ForNode)
+    for node in parsed.nodelist.get_nodes_by_type(object):
+        if not isinstance(node, allowed):
+            return f"a subject can only print values and use if and for, not {type(node).__name__}"
     return None
 
 
@@ -62,6 +65,13 @@ class DjangoEmailChannel:
 
     def template_names(self) -> list[str]:
         return template_names()
+
+    def _order_is_the_contacts(self, order_id: str, email: str) -> bool:
+        """A review link opens the order: only ever to the address the order belongs to."""
+        from domains.store import schema
+
+        order = self.store.get(schema.ORDERS.name, {"order_id": str(order_id)})
+        return order is not None and (order.get("email") or "").strip().lower() == email.strip().lower()
 
     def _context(self, request) -> dict:
         from domains.identity.shop_settings import read_shop_settings
@@ -77,7 +87,7 @@ class DjangoEmailChannel:
         }
         if data.get("cart_id"):
             context["restore_link"] = email_links.restore_cart_url(data["cart_id"])
-        if data.get("order_id"):
+        if data.get("order_id") and self._order_is_the_contacts(data["order_id"], request.contact.email):
             context["review_link"] = email_links.review_order_url(data["order_id"])
         return context
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 # --- orders: real workflows behind the order pages and API --------------------------------
@@ -13,13 +15,7 @@ SLOW_FULFILLMENT = {"stage_seconds": 3600}  # orders stay in fulfillment (cancel
 async def orders_web(temporal_env, tmp_path, small_catalog):
     """Every domain's workers on the dev server, an embedded store with stock, and Django
     pointed at both. Fulfillment stages last an hour unless a test writes other settings."""
-    import dataclasses
-
-    from django.conf import settings
-
-    from domains.config import load_config
     from projections.orders.sqlite_index import SqliteOrderIndex
-    from storefront import services
 
     from .embedded import load_embedded
     from .shop_harness import running_shop
@@ -29,18 +25,33 @@ async def orders_web(temporal_env, tmp_path, small_catalog):
     # where Django's `services.order_index()` opens it, so the admin reads what the workers write
     order_index = SqliteOrderIndex(tmp_path / "orders_index.sqlite3")
     async with running_shop(temporal_env.client, store, index, order_index) as running:
-        target = temporal_env.client.service_client.config.target_host
-        config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite",
-                                     search_backend="sqlite", temporal_address=target)
-        previous, settings.COMMERCE = settings.COMMERCE, config
-        services.reset()
-        services.wiring = services.Wiring(inventory=running.inventory, queues=running.queues,
-                                          settings_workflow_id=running.settings_workflow_id)
-        try:
+        with django_pointed_at(running, tmp_path):
             yield running
-        finally:
-            settings.COMMERCE = previous
-            services.reset()
+
+
+@contextmanager
+def django_pointed_at(running, data_dir):
+    """Django's services on this test's embedded store (in `data_dir`), Temporal server and
+    per-test queues, for as long as the block runs."""
+    import dataclasses
+
+    from django.conf import settings
+
+    from domains.config import load_config
+    from storefront import services
+
+    target = running.client.service_client.config.target_host
+    config = dataclasses.replace(load_config(), data_dir=data_dir, store_backend="sqlite", search_backend="sqlite",
+                                 temporal_address=target)
+    previous, settings.COMMERCE = settings.COMMERCE, config
+    services.reset()
+    services.wiring = services.Wiring(inventory=running.inventory, queues=running.queues,
+                                      settings_workflow_id=running.settings_workflow_id)
+    try:
+        yield
+    finally:
+        settings.COMMERCE = previous
+        services.reset()
 
 
 @pytest.fixture

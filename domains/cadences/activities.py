@@ -9,6 +9,8 @@ that the next attempt sends once, with the same content and Message-ID.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -70,7 +72,8 @@ class CadenceActivities:
         row as soon as it has read the cadence). Signals carry the version, so an enrollment
         told twice (a retried activity, the second sweep) ignores the repeat."""
         told = 0
-        for row in reads.enrollments(self.store, cadence_id, limit=None):
+        rows = await asyncio.to_thread(reads.enrollments, self.store, cadence_id, None)
+        for row in rows:
             if row.get("status") in ENDED or not row.get("workflow_id"):
                 continue
             try:
@@ -108,6 +111,10 @@ class CadenceActivities:
 
     @activity.defn
     def send_email(self, key: str) -> SendResult:
+        """Send the stored email at most once. An attempt claims the key (insert-if-absent)
+        before handing the email over and gives the claim back if the mail system refused it;
+        an attempt that finds a claim it can't account for (its owner died mid-send) does not
+        send again: the email may have gone, and twice is worse than unconfirmed."""
         row = reads.outbox(self.store, key)
         if row is None:
             raise ApplicationError(f"nothing rendered under {key}", type="NotRendered", non_retryable=True)
@@ -117,13 +124,32 @@ class CadenceActivities:
         if self._suppressed(email.to):  # unsubscribed after the rendering
             return SendResult(suppressed=True)
         assert self.channel is not None, "the cadences worker needs an email channel"
-        self.channel.send(email)
+        claim = {"key": key, "claimed_at": datetime.now(UTC)}
+        if not self.store.insert_if_absent(schema.CADENCE_SEND_CLAIMS.name, claim):
+            found = self.store.get(schema.CADENCE_SEND_CLAIMS.name, {"key": key}) or claim
+            return SendResult(sent_at=found["claimed_at"], already_sent=True, unconfirmed=True)
+        try:
+            self.channel.send(email)
+        except Exception:
+            self.store.delete(schema.CADENCE_SEND_CLAIMS.name, {"key": key})  # not sent: the retry may send
+            raise
         now = datetime.now(UTC)
         sent_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as the store keeps it (ms)
-        # Between the mail system accepting and this write is the one moment a crash could
-        # repeat the email; the Message-ID stays the same, so a receiving server can drop it.
-        self.store.put(schema.CADENCE_OUTBOX.name, {"key": key, "sent_at": sent_at})
+        self._mark_sent(key, sent_at)
         return SendResult(sent_at=sent_at)
+
+    def _mark_sent(self, key: str, sent_at: datetime) -> None:
+        """The email is out: record it, retrying here rather than letting the activity retry
+        (the claim already keeps a retry from sending again; this keeps the row accurate)."""
+        for attempt in range(6):
+            try:
+                self.store.put(schema.CADENCE_OUTBOX.name, {"key": key, "sent_at": sent_at})
+                return
+            except Exception:
+                if attempt == 5:
+                    raise
+                activity.heartbeat()
+                time.sleep(min(2 ** attempt, 10))
 
     # --- enrollments ----------------------------------------------------------------------------
 
@@ -160,7 +186,7 @@ class CadenceActivities:
         """Cancel every running enrollment of the contact; how many were ended."""
         ended = 0
         cancel = CancelEnrollment(actor=actor, reason="unsubscribed")
-        for row in reads.enrollments_of_contact(self.store, contact):
+        for row in await asyncio.to_thread(reads.enrollments_of_contact, self.store, contact):
             if row.get("status") in ENDED:
                 continue
             try:

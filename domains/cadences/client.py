@@ -331,7 +331,16 @@ async def list_enrollments(client: Client, cadence_id: str, *, state: str | None
     if state:
         where += f" AND CadenceState = '{state}'"
     found: list[EnrollmentSummary] = []
-    async for execution in client.list_workflows(f"WorkflowType = '{ENROLLMENT_TYPE}' AND {where}", limit=limit):
+    seen: set[str] = set()
+    # a run that continued as new is the same enrollment as its successor; an older run of a
+    # re-enrolled contact is listed under its newest run only (newest first)
+    query = f"WorkflowType = '{ENROLLMENT_TYPE}' AND ExecutionStatus != 'ContinuedAsNew' AND {where}"
+    async for execution in client.list_workflows(query, limit=limit * 2):
+        if execution.id in seen:
+            continue
+        seen.add(execution.id)
+        if len(found) >= limit:
+            break
         attrs = execution.typed_search_attributes
         status = attrs.get(CADENCE_STATE) or ""
         if execution.status != WorkflowExecutionStatus.RUNNING and not status:

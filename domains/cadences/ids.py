@@ -32,3 +32,11 @@ def definition_workflow_id(cadence_id: str) -> str:
 
 def unsubscribe_workflow_id(contact: str) -> str:
     return f"cadence-unsubscribe-{contact}"
+
+
+def send_key(enrollment_key: str, step_id: str, template: str | None, subject: str | None) -> str:
+    """The idempotency key of one SEND_EMAIL step of one enrollment. It names the step's
+    content too: an edit of a step not yet sent renders anew, while a retry of the same step
+    finds the first attempt's rendering (and its send)."""
+    content = hashlib.sha256(f"{template}\n{subject}".encode()).hexdigest()[:8]
+    return f"{enrollment_key}:{step_id}:{content}"

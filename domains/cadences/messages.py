@@ -211,6 +211,7 @@ class SendResult(BaseModel):
     suppressed: bool = False
     sent_at: datetime | None = None
     already_sent: bool = False  # an earlier attempt had sent it
+    unconfirmed: bool = False  # an earlier attempt stopped mid-send: maybe sent, so never sent again
 
 
 class RenderedEmail(BaseModel):

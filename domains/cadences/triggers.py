@@ -16,11 +16,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from ..store import Store
 from . import client as cadences
 from . import reads
-from .messages import ALREADY_ENROLLED, UNSUBSCRIBED, Trigger
+from .messages import ALREADY_ENROLLED, UNSUBSCRIBED, EnrollmentStatus, Trigger
 from .queue import TASK_QUEUE
 
 log = logging.getLogger(__name__)
 SKIPPED = {ALREADY_ENROLLED, UNSUBSCRIBED}
+ENDED = {s.value for s in EnrollmentStatus if s.ended}
 # Temporal out of reach for a moment: the firing activity retries. Anything else is a refusal
 # or a bug that a retry would only repeat.
 TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED,
@@ -48,3 +49,21 @@ async def fire(client: Client, store: Store, trigger: Trigger, email: str, name:
                 raise
             log.info("%s: %s not enrolled in %s: %s", trigger.value, email, definition.cadence_id, exc.code)
     return started
+
+
+async def stop(client: Client, store: Store, trigger: Trigger, email: str, reason: str, *,
+               actor: str = "system") -> int:
+    """Cancel the contact's running enrollments in cadences with this trigger (a shopper who
+    bought needs no more reminders about the cart); how many were ended."""
+    ended = 0
+    contact = cadences.contact_of(email)
+    for row in reads.enrollments_of_contact(store, contact.contact_id):
+        definition = reads.cadence(store, row["cadence_id"])
+        if row.get("status") in ENDED or definition is None or definition.trigger != trigger:
+            continue
+        try:
+            await cadences.cancel(client, row["cadence_id"], contact.contact_id, actor, reason)
+            ended += 1
+        except cadences.CadenceError:
+            pass  # it ended meanwhile
+    return ended

@@ -22,6 +22,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from .activities import CadenceActivities
+    from .ids import send_key
     from .messages import (
         ENROLLMENT_ENDED,
         STALE_VERSION,
@@ -54,8 +55,11 @@ CADENCE_STATE = SearchAttributeKey.for_keyword("CadenceState")
 
 STORE = {"start_to_close_timeout": timedelta(seconds=10), "schedule_to_close_timeout": timedelta(minutes=5),
          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
-RENDER = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": timedelta(minutes=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+# An enrollment outlives a store outage of any length: its store writes retry until they land.
+ENROLLMENT_STORE = {"start_to_close_timeout": timedelta(seconds=10),
+                    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+RENDER = {"start_to_close_timeout": timedelta(seconds=30),
+          "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 # A mail server that is down for a while is waited for, with backoff, for up to a day.
 SEND = {"start_to_close_timeout": timedelta(seconds=60), "schedule_to_close_timeout": timedelta(hours=24),
         "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5))}
@@ -67,6 +71,7 @@ SETTLE = timedelta(seconds=5)
 MAX_CHANGES_PER_RUN = 200
 UNCLAIMED_FOR = timedelta(minutes=10)
 TIMELINE_KEPT_ACROSS_RUNS = 50
+SENT, ENDED, AGAIN = "sent", "ended", "again"  # how a SEND_EMAIL step came out
 
 
 def refuse(code: str, message: str) -> ApplicationError:
@@ -296,7 +301,7 @@ class EnrollmentWorkflow:
         s = self.state
         entries = [e for e in s.timeline if e.seq > s.saved_seq]
         record = EnrollmentRecord(state=s, workflow_id=workflow.info().workflow_id, entries=entries)
-        await workflow.execute_activity_method(CadenceActivities.save_enrollment, record, **STORE)
+        await workflow.execute_activity_method(CadenceActivities.save_enrollment, record, **ENROLLMENT_STORE)
         if entries:
             s.saved_seq = max(s.saved_seq, entries[-1].seq)
 
@@ -340,33 +345,53 @@ class EnrollmentWorkflow:
             return True
         return False
 
-    async def _send(self, step: Step) -> bool:
-        """Render and send one step's email; False when the enrollment ended instead."""
+    async def _send(self, step: Step) -> str:
+        """Render and send one step's email: SENT, ENDED (cancelled, unsubscribed, failed) or
+        AGAIN (paused meanwhile: the loop comes back to this step, under its steps then)."""
         s = self.state
         self._set_status(EnrollmentStatus.RUNNING)
         request = RenderRequest(
-            key=f"{s.enrollment_key}:{step.id}", cadence_id=s.cadence_id, cadence_name=s.cadence_name,
+            key=send_key(s.enrollment_key, step.id, step.template, step.subject), cadence_id=s.cadence_id, cadence_name=s.cadence_name,
             step_id=step.id, template=step.template or "", subject=step.subject or "", contact=s.contact,
             data=s.data)
         try:
             rendered = await workflow.execute_activity_method(CadenceActivities.render_email, request, **RENDER)
             if rendered.suppressed:
                 self._end(EnrollmentStatus.CANCELLED, "unsubscribed")
-                return False
-            # paused or cancelled between rendering and sending: hold the email (or drop it)
-            await workflow.wait_condition(lambda: not s.paused or s.status.ended)
-            if s.status.ended:
-                return False
-            sent = await workflow.execute_activity_method(CadenceActivities.send_email, request.key, **SEND)
+                return ENDED
+            if s.paused or s.status.ended:
+                return ENDED if s.status.ended else AGAIN
+            # A cancel or pause stops a send that is still retrying (a mail server down): it
+            # must not go out hours after staff said stop. An email already handed over stays sent.
+            sending = workflow.start_activity_method(CadenceActivities.send_email, request.key, **SEND)
+            await workflow.wait_condition(lambda: sending.done() or s.paused or s.status.ended)
+            if not sending.done():
+                sending.cancel()
+            try:
+                sent = await sending
+            except (ActivityError, asyncio.CancelledError):
+                if s.paused or s.status.ended:
+                    return ENDED if s.status.ended else AGAIN
+                raise
         except ActivityError as exc:
             cause = exc.cause
             self._end(EnrollmentStatus.FAILED, f"step {step.id} ({step.template}): {getattr(cause, 'message', exc)}")
-            return False
+            return ENDED
         if sent.suppressed:
             self._end(EnrollmentStatus.CANCELLED, "unsubscribed")
-            return False
-        self._log("email_sent", step.id, f"{rendered.subject} ({step.template}) {rendered.message_id}")
-        return True
+            return ENDED
+        unconfirmed = " (unconfirmed: an earlier attempt stopped while sending)" if sent.unconfirmed else ""
+        self._log("email_sent", step.id, f"{rendered.subject} ({step.template}) {rendered.message_id}{unconfirmed}")
+        return SENT
+
+    async def _catch_up(self) -> None:
+        """Once this enrollment's row is in the store, an edit saved from now on finds it; one
+        saved between reading the cadence and that row may have missed it, so read it again."""
+        s = self.state
+        latest = await workflow.execute_activity_method(
+            CadenceActivities.load_definition, s.cadence_id, **ENROLLMENT_STORE)
+        if latest is not None and latest.version > s.steps_version and latest.applies_to == ApplyTo.RUNNING:
+            self.update_steps(UpdateSteps(version=latest.version, steps=latest.steps, actor=latest.updated_by))
 
     # --- the walk ---------------------------------------------------------------------------------
 
@@ -374,7 +399,8 @@ class EnrollmentWorkflow:
         s = self.state
         s.enrollment_key = str(workflow.uuid4())
         s.enrolled_at = workflow.now()
-        definition = await workflow.execute_activity_method(CadenceActivities.load_definition, s.cadence_id, **STORE)
+        definition = await workflow.execute_activity_method(
+            CadenceActivities.load_definition, s.cadence_id, **ENROLLMENT_STORE)
         if definition is None or not definition.active:
             self._log("enrolled", detail=f"by {s.enrolled_by}")
             self._end(EnrollmentStatus.CANCELLED, "the cadence is not active")
@@ -397,8 +423,9 @@ class EnrollmentWorkflow:
     @workflow.run
     async def run(self, state: EnrollmentState) -> EnrollmentView:
         s = self.state
-        if not s.enrollment_key:
-            await self._start()
+        if not s.enrollment_key and await self._start():
+            await self._save()
+            await self._catch_up()
         while not s.status.ended:
             self._apply_pending()
             if self._unsaved():
@@ -421,8 +448,12 @@ class EnrollmentWorkflow:
                     continue
                 s.wait = None
                 self._log("wait_finished", step.id)
-            elif not await self._send(step):
-                break
+            else:
+                outcome = await self._send(step)
+                if outcome == AGAIN:
+                    continue
+                if outcome == ENDED:
+                    break
             s.done.append(step.id)
             s.current_step += 1
             self.steps_this_run += 1

@@ -4,6 +4,7 @@ The workflow does no I/O itself."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -119,7 +120,12 @@ class CartActivities:
         return await inventory.release(self.client, owner, **self.inventory)
 
     @activity.defn
-    def record_event(self, event: CartEvent) -> None:
+    async def record_event(self, event: CartEvent) -> None:
+        await asyncio.to_thread(self._record_event, event)
+        if event.event == "completed" and event.shopper_id:
+            await self._stop_reminders(event)
+
+    def _record_event(self, event: CartEvent) -> None:
         now = datetime.now(UTC)
         self.store.put(schema.CART_EVENTS.name, {"cart_id": event.cart_id, "at": now, "event": event.event,
                                                  "data": event.data})
@@ -128,6 +134,17 @@ class CartActivities:
                 "day": now.date().isoformat(), "cart_id": event.cart_id, "shopper_id": event.shopper_id,
                 "at": now, "lines": event.data.get("lines", []),
             })
+
+    async def _stop_reminders(self, event: CartEvent) -> None:
+        """The shopper bought: no more abandoned-cart reminders (errors are logged, never raised)."""
+        try:
+            shopper = await asyncio.to_thread(identity_reads.shopper, self.store, event.shopper_id)
+            if shopper is not None:
+                await triggers.stop(self.client, self.store, Trigger.CART_ABANDONED, shopper.email,
+                                    f"bought (order {event.data.get('order_id')})", actor=f"cart:{event.cart_id}")
+        except Exception:
+            log.exception("cart %s: abandoned-cart reminders of shopper %s were not stopped", event.cart_id,
+                          event.shopper_id)
 
     @activity.defn
     async def enroll_abandoned(self, event: CartEvent) -> list[str]:

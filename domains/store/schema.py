@@ -473,6 +473,13 @@ CADENCE_OUTBOX = table(
     purpose="each cadence email as rendered, and when it was sent: a retried step never sends twice",
 )
 
+CADENCE_SEND_CLAIMS = table(
+    "cadence_send_claims",
+    {"key": Col.TEXT, "claimed_at": Col.TIMESTAMP},
+    ("key",),
+    purpose="the attempt handing a cadence email to the mail system: one at a time, and never after one that may have",
+)
+
 CADENCE_UNSUBSCRIBES = table(
     "cadence_unsubscribes",
     {"contact_id": Col.TEXT, "email": Col.TEXT, "at": Col.TIMESTAMP, "source": Col.TEXT},

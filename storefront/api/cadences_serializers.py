@@ -75,13 +75,21 @@ class ContactBody(serializers.Serializer):
     name = text(max_length=120, required=False, allow_blank=True, default="")
 
 
+RESERVED_DATA = {"cart_id", "order_id"}
+
+
 class EnrollBody(serializers.Serializer):
     contacts = ContactBody(many=True, min_length=1, max_length=MAX_CONTACTS)
     data = serializers.DictField(required=False, default=dict,
-                                 help_text="Passed to every enrollment and its templates (e.g. cart_id, order_id, "
-                                           "order_code, lines); at most 8 KB as JSON.")
+                                 help_text="Passed to every enrollment and its templates (e.g. order_code, lines); "
+                                           "at most 8 KB as JSON. `cart_id` and `order_id` are refused: only the "
+                                           "shop's own triggers set them, since they open signed links to a cart "
+                                           "or an order.")
 
     def validate_data(self, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = sorted(RESERVED_DATA & set(value))
+        if reserved:  # a signed restore/review link to someone else's cart or order must not be mintable
+            raise serializers.ValidationError(f"{', '.join(reserved)} can only be set by the shop's triggers")
         try:
             encoded = json.dumps(value).encode("utf-8")
         except (TypeError, ValueError, UnicodeEncodeError):

@@ -18,6 +18,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 from domains.cadences import client as cadences
 from domains.cadences import reads
 from domains.cadences.activities import CadenceActivities
+from domains.cadences.ids import send_key
 from domains.cadences.messages import EnrollmentStatus, RenderRequest, SaveCadence
 from domains.store.sqlite import SqliteStore
 from domains.temporal import ensure_search_attributes
@@ -67,7 +68,7 @@ async def test_a_worker_killed_between_render_and_send_does_not_send_twice(own_s
     try:
         saved = await cadences.save_cadence(
             client, SaveCadence(name="Welcome", steps=[send("welcome", "Welcome, {{ name }}")], actor="staff:test"))
-        cadence, step = saved.definition.cadence_id, saved.definition.steps[0].id
+        cadence, step = saved.definition.cadence_id, saved.definition.steps[0]
         wid = await cadences.enroll(client, store, cadence, cadences.contact_of("ann@example.com", "Ann"),
                                     actor="staff:test")
         handle = client.get_workflow_handle(wid)
@@ -82,7 +83,7 @@ async def test_a_worker_killed_between_render_and_send_does_not_send_twice(own_s
         pending = await until(failed_send_in_backoff, timeout=60, what="a failed send, waiting for its retry")
         assert "not a directory" in pending.last_failure.message
         row = reads.enrollment(store, cadence, cadences.contact_of("ann@example.com").contact_id)
-        key = f"{row['enrollment_key']}:{step}"
+        key = send_key(row["enrollment_key"], step.id, step.template, step.subject)
         rendered = reads.outbox(store, key)
         assert rendered is not None and rendered.get("sent_at") is None
         first.send_signal(signal.SIGKILL)

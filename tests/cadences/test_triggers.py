@@ -4,7 +4,6 @@ customer for a review (dev server, fulfillment stages of no time)."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from datetime import timedelta
@@ -45,27 +44,14 @@ REVIEW_LINK = re.compile(r"https?://\S+/shop/orders/review/\S+")
 async def skipping_web(skipping, tmp_path, small_catalog, mailoutbox):
     """Every domain's workers on the time-skipping server, and Django pointed at it and at
     this test's store (the restore link is followed through the pages)."""
-    from django.conf import settings
-
-    from domains.config import load_config
-    from storefront import services
-
     from ..embedded import load_embedded
     from ..shop_harness import running_shop
+    from ..web_fixtures import django_pointed_at
 
     store, index = load_embedded(tmp_path, small_catalog, stock=20)
     async with running_shop(skipping.client, store, index) as running:
-        config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite", search_backend="sqlite",
-                                     temporal_address=skipping.client.service_client.config.target_host)
-        previous, settings.COMMERCE = settings.COMMERCE, config
-        services.reset()
-        services.wiring = services.Wiring(inventory=running.inventory, queues=running.queues,
-                                          settings_workflow_id=running.settings_workflow_id)
-        try:
+        with django_pointed_at(running, tmp_path):
             yield running
-        finally:
-            settings.COMMERCE = previous
-            services.reset()
 
 
 async def _cadence(shop, trigger: Trigger, template: str, subject: str, *, active: bool = True) -> str:
@@ -255,3 +241,36 @@ async def test_a_trigger_that_fails_for_good_still_lets_the_cart_end(skipping, t
         shopper = await _shopper(shop)
         await _abandoned_cart(skipping, shop, _variants(small_catalog, 1), shopper.shopper_id)  # ends abandoned
     assert len(attempts) == 2 and mailoutbox == []
+
+
+async def test_buying_stops_the_abandoned_cart_reminders(skipping_web, skipping, small_catalog, mailoutbox):
+    from domains.orders.messages import Address
+
+    shop = skipping_web
+    cadence = await cadences.save_cadence(shop.client, SaveCadence(
+        name="Cart reminders", trigger=Trigger.CART_ABANDONED, actor="staff:test", steps=[
+            Step(type=StepType.SEND_EMAIL, template="abandoned_cart", subject="You left something"),
+            Step(type=StepType.WAIT, seconds=86400),
+            Step(type=StepType.SEND_EMAIL, template="abandoned_cart_last_call", subject="Last call")]),
+        task_queue=shop.queues["cadences"])
+    shopper = await _shopper(shop)
+    first, second = _variants(small_catalog, 2)
+    await _abandoned_cart(skipping, shop, [first], shopper.shopper_id)
+    assert await eventually(lambda: _async([m.subject for m in mailoutbox]), bool) == ["You left something"]
+
+    bought = uuid.uuid4().hex  # the shopper comes back another way and buys
+    await carts.add_item(skipping.client, bought, second.id, 1)
+    await carts.attach_shopper(skipping.client, bought, shopper.shopper_id)
+    await carts.begin_checkout(skipping.client, bought)
+    await carts.set_shipping(skipping.client, bought, Address(
+        email=shopper.email, first_name="Nora", last_name="Nguyen", address1="1 Main St", city="Portland",
+        state="OR", postal_code="97201", country="US"))
+    await carts.set_payment(skipping.client, bought, "tok_success")
+    assert (await carts.submit(skipping.client, bought)).order_id
+
+    contact = contact_id(shopper.email)
+    view = await eventually(lambda: cadences.get_enrollment(shop.client, cadence.definition.cadence_id, contact),
+                            lambda v: v is not None and v.status == EnrollmentStatus.CANCELLED)
+    assert "bought" in view.ended_reason
+    await skipping.sleep(timedelta(days=2))
+    assert [m.subject for m in mailoutbox] == ["You left something"]  # no last call after the purchase

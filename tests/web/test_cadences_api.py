@@ -186,6 +186,8 @@ async def test_bad_bodies_and_missing_scopes_get_stable_codes(orders_web):
         ({"name": "Soon", "steps": [{"type": "WAIT", "duration": "soon"}]}, "invalid_parameter", "steps[0].duration"),
         ({"name": "Odd", "steps": [WELCOME, {"type": "TELEPORT"}]}, "invalid_parameter", "steps[1].type"),
         ({"name": "Broken", "steps": [{**WELCOME, "subject": "{% if %}"}]}, "invalid_parameter", "steps[0].subject"),
+        ({"name": "Sneaky", "steps": [{**WELCOME, "subject": '{%include "cadence_emails/welcome.txt"%}'}]},
+         "invalid_parameter", "steps[0].subject"),
         ({"steps": [WELCOME]}, "invalid_parameter", "name"),
         ({"name": "Ids", "steps": [{**WELCOME, "id": "s1"}]}, "unknown_step", None),
     ]
@@ -206,6 +208,10 @@ async def test_bad_bodies_and_missing_scopes_get_stable_codes(orders_web):
                               {"contacts": [{"email": f"c{n}@example.com"} for n in range(501)]}),
             400, "invalid_parameter")
     refused(await writer.post("/api/staff/unsubscribes", {"email": "nobody"}), 400, "invalid_contact")
+    for reserved in ({"order_id": "someone-elses-order"}, {"cart_id": "someone-elses-cart"}):
+        # signed review/restore links to another customer's order or cart cannot be minted
+        refused(await writer.post(f"/api/staff/cadences/{cid}/enrollments",
+                                  {"contacts": [{"email": new_email("z")}], "data": reserved}), 400, "invalid_parameter")
     paused = await writer.put(f"/api/staff/cadences/{cid}", {"name": "Ok", "steps": [WELCOME], "active": False})
     assert paused.status_code == 200 and paused.json()["active"] is False
     renamed = await writer.put(f"/api/staff/cadences/{cid}", {"name": "Renamed", "steps": [WELCOME]})
