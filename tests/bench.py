@@ -145,6 +145,10 @@ def main() -> None:
 
     (out / "admin.json").write_text(json.dumps(admin_bench(), indent=2))
 
+    from .bench_cadences import main as cadences_bench
+
+    (out / "cadences.json").write_text(json.dumps(cadences_bench(), indent=2))
+
 
 if __name__ == "__main__":
     main()
