@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 TEMPLATE_FOLDER = "cadence_emails"
+TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,100}")
 
 
 def _django() -> None:
@@ -99,7 +101,7 @@ class DjangoEmailChannel:
         from domains.cadences.channel import TemplateMissing, TemplateUnusable
         from domains.cadences.messages import RenderedEmail
 
-        if request.template not in template_names():
+        if not TEMPLATE_NAME.fullmatch(request.template):  # a name, never a path; a missing file raises below
             raise TemplateMissing(f"there is no email template {request.template!r}")
         context = self._context(request)
         problem = subject_error(request.subject)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from domains.cadences import client as cadences
 from domains.cadences import reads
 from domains.cadences.client import CadenceError
-from domains.cadences.messages import CADENCE_NOT_FOUND, ENROLLMENT_ENDED, ENROLLMENT_NOT_FOUND
+from domains.cadences.messages import CADENCE_NOT_FOUND, ENROLLMENT_NOT_FOUND
 from domains.identity.roles import Permission
 
 from .. import services
@@ -83,13 +83,11 @@ def enrollment_action(request: HttpRequest, cadence: str, contact: str, action: 
         args.append(request.POST.get("reason", "").strip()[:MAX_REASON])
     try:
         view = services.call(change, *args)
-    except CadenceError as exc:
-        row = reads.enrollment(store, cadence, contact)
-        if (exc.code == ENROLLMENT_NOT_FOUND and row is None) or exc.code == CADENCE_NOT_FOUND:
+    except CadenceError as exc:  # an enrollment that has ended comes back as EnrollmentEnded
+        if exc.code in (ENROLLMENT_NOT_FOUND, CADENCE_NOT_FOUND):
             return missing(request, "This contact has no enrollment in this cadence.")
-        message = str(exc) if exc.code != ENROLLMENT_NOT_FOUND else f"this enrollment has {row.get('status')}"
-        code = data.snake(exc.code if exc.code != ENROLLMENT_NOT_FOUND else ENROLLMENT_ENDED)
-        return enrollment_page(request, cadence, contact, status=409, error=f"Cannot {action}: {message}.", code=code)
+        return enrollment_page(request, cadence, contact, status=409, error=f"Cannot {action}: {exc}.",
+                               code=data.snake(exc.code))
     notices.notify(request, f"{done} the enrollment of {view.contact.email} (now {view.status.value}).")
     return HttpResponseRedirect(data.enrollment_url(cadence, contact))
 

@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 
 from domains.cadences import client as cadences
 from domains.cadences import reads
-from domains.cadences.client import CadenceError, EnrollOutcome
-from domains.cadences.messages import ENROLLMENT_ENDED, ENROLLMENT_NOT_FOUND, CadenceDefinition, EnrollmentStatus
+from domains.cadences.client import EnrollOutcome
+from domains.cadences.messages import CadenceDefinition, EnrollmentStatus
 from domains.identity.roles import Scope
 
 from .. import services
@@ -27,7 +27,6 @@ from .cadences_api import (
     STATUS,
     api_code,
     best_effort,
-    cadence_error,
     cadence_errors,
     contact_key,
     definition_of,
@@ -189,23 +188,9 @@ class EnrollmentActionView(APIView):
         key = contact_key(contact)
         body = checked(EnrollmentActionBody, request.data)
         args = (body["reason"],) if action == "cancel" else ()
-        try:
-            with cadence_errors():
-                view = run(lambda client: change(client, definition.cadence_id, key, token.actor, *args))
-        except ApiError as exc:
-            if exc.error_code == "enrollment_not_found":
-                raise self._why_missing(definition, key) from None
-            raise
+        with cadence_errors():  # an enrollment that has ended: 409 `enrollment_ended`, from the client
+            view = run(lambda client: change(client, definition.cadence_id, key, token.actor, *args))
         return Response({**view.model_dump(mode="json"), "live": True})
-
-    @staticmethod
-    def _why_missing(definition: CadenceDefinition, contact: str) -> ApiError:
-        # The workflow of an ended enrollment closes: an update then finds no running workflow.
-        # That is `enrollment_ended` to the caller, like an update that reaches it just before.
-        known = enrollment_body(definition, contact)
-        if known is not None and known.get("status") in ENDED:
-            return cadence_error(CadenceError(ENROLLMENT_ENDED, f"this enrollment has {known['status']}"))
-        return cadence_error(CadenceError(ENROLLMENT_NOT_FOUND, f"this contact is not enrolled in {definition.name!r}"))
 
 
 # --- unsubscribing --------------------------------------------------------------------------
