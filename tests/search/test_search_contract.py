@@ -62,6 +62,10 @@ QUERIES = [
     {"q": "vintag"},                      # prefix of the last word
     {"q": "retro tee"},
     {"q": "xqzzkv"},                      # nothing
+    {"q": "hoody"},                       # two edits from "hoodie": too many for five letters
+    {"q": "vin tee"},                     # a prefix only as the last word
+    {"q": "tee vin"},
+    {"q": "women's t-shirt"},             # an apostrophe inside a word
     {"in_stock": True},
     {"price_min": 2500, "price_max": 3499},
     {"sort": Sort.PRICE_ASC},
