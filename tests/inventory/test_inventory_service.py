@@ -122,22 +122,36 @@ async def test_confirm_fulfil_and_cancel_move_stock_the_right_way(service):
         await inventory.fulfil(client, "order-404", **kw)
 
 
-async def test_lapsed_holds_are_released(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"A": 1}, **kw)
-    await inventory.hold(client, "cart-1", "A", 1, 0.5, **kw)
-    await asyncio.sleep(1.0)
+@pytest.fixture
+async def skipping_service(skipping, tmp_path):
+    """A private inventory service on the time-skipping server: the test moves time itself,
+    so a hold's expiry never races the machine's load."""
+    store, index = empty_shop(tmp_path)
+    queue = f"inventory-{uuid.uuid4().hex[:8]}"
+    async with inventory_worker(skipping.client, queue, store, index):
+        yield skipping, private(queue)
+
+
+async def test_lapsed_holds_are_released(skipping_service):
+    env, kw = skipping_service
+    await inventory.set_stock(env.client, {"A": 1}, **kw)
+    await inventory.hold(env.client, "cart-1", "A", 1, 60, **kw)
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 0  # still held
+    await env.sleep(120)
     # the next hold sweeps lapsed ones first, so the unit is there for someone else
-    assert (await inventory.hold(client, "cart-2", "A", 1, 600, **kw)).held == 1
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 1
 
 
-async def test_renew_keeps_a_hold_alive(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"A": 1}, **kw)
-    await inventory.hold(client, "cart-1", "A", 1, 1.0, **kw)
-    await inventory.renew(client, "cart-1", 600, **kw)
-    await asyncio.sleep(1.3)
-    assert (await inventory.hold(client, "cart-2", "A", 1, 600, **kw)).held == 0
+async def test_renew_keeps_a_hold_alive(skipping_service):
+    env, kw = skipping_service
+    await inventory.set_stock(env.client, {"A": 1}, **kw)
+    await inventory.hold(env.client, "cart-1", "A", 1, 60, **kw)
+    await env.sleep(30)
+    await inventory.renew(env.client, "cart-1", 600, **kw)
+    await env.sleep(120)  # well past the first expiry, well before the renewed one
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 0
+    await env.sleep(600)
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 1  # the renewal ends too
 
 
 async def test_changes_are_projected_to_the_store(service):
