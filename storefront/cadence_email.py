@@ -40,24 +40,41 @@ def template_names() -> list[str]:
     return sorted(p.stem for p in template_folder().glob("*.txt"))
 
 
-def subject_error(subject: str) -> str | None:
-    """Why this subject cannot be a SEND_EMAIL's subject template, or None. Checked when a
-    cadence is saved, because a subject that cannot render would fail every send much later.
-    A subject may print values and use if/for; nothing that loads or includes other templates."""
-    from django.template import Template, TemplateSyntaxError
+TEMPLATE_NOT_ALLOWED = "template_not_allowed"  # a tag a subject may not use (include, load, ...)
+INVALID_TEMPLATE = "invalid_parameter"  # not a template at all (`{% if %}`)
+
+
+def subject_problem(subject: str) -> tuple[str, str] | None:
+    """(code, why) this subject cannot be a SEND_EMAIL's subject template, or None. Checked when
+    a cadence is saved, because a subject that cannot render would fail every send much later.
+    A subject may print values and use if/for; nothing that loads or includes other templates.
+    The tags are checked on the text first: compiling some of them (a relative include) fails
+    with errors that are not TemplateSyntaxError."""
+    from django.template import Template
     from django.template.base import TextNode, VariableNode
     from django.template.defaulttags import ForNode, IfNode
 
+    from domains.cadences.steps import subject_tags_not_allowed
+
+    refused = subject_tags_not_allowed(subject)
+    if refused:
+        return TEMPLATE_NOT_ALLOWED, f"a subject can only print values and use if and for, not {refused[0]}"
     _django()
     try:
         parsed = Template(subject)
-    except TemplateSyntaxError as exc:
-        return f"not a valid template: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any compile failure is the sender's bad template
+        return INVALID_TEMPLATE, f"not a valid template: {exc}"
     allowed = (TextNode, VariableNode, IfNode, ForNode)
     for node in parsed.nodelist.get_nodes_by_type(object):
         if not isinstance(node, allowed):
-            return f"a subject can only print values and use if and for, not {type(node).__name__}"
+            return TEMPLATE_NOT_ALLOWED, f"a subject can only print values and use if and for, not {type(node).__name__}"
     return None
+
+
+def subject_error(subject: str) -> str | None:
+    """Why this subject cannot be used (see subject_problem), or None."""
+    problem = subject_problem(subject)
+    return problem[1] if problem else None
 
 
 class DjangoEmailChannel:

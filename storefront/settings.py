@@ -142,7 +142,8 @@ REST_FRAMEWORK = {
     # JSON bodies only: a cross-site HTML form cannot send one, and a cross-site script needs
     # a CORS preflight the shop never grants. With SameSite=Lax cookies this is the API's CSRF
     # defence for calls identified by the session or cart cookie (tokens need none).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # (DRF's JSON parser with a nesting limit: 400 invalid_json, never a RecursionError)
+    "DEFAULT_PARSER_CLASSES": ["storefront.api.json_parser.DepthLimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "storefront.api.errors.exception_handler",
 }

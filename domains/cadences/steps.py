@@ -21,6 +21,13 @@ MAX_SUBJECT = 200
 
 INVALID_STEPS = "InvalidSteps"
 UNKNOWN_TEMPLATE = "UnknownTemplate"
+TEMPLATE_NOT_ALLOWED = "TemplateNotAllowed"
+
+# A subject is a template string staff type in: it may print values and use if/for, nothing
+# that reaches other templates or files (include, extends, load, ssi...). Tags are read the way
+# Django's lexer reads them (the same pattern), so what is checked here is what would be parsed.
+SUBJECT_TAGS = frozenset({"if", "elif", "else", "endif", "for", "empty", "endfor"})
+_TEMPLATE_TOKEN = re.compile(r"({%.*?%}|{{.*?}}|{#.*?#})")
 
 
 class StepType(StrEnum):
@@ -74,6 +81,18 @@ def check_steps(steps: Sequence[Step], templates: Collection[str] | None = None)
                 raise StepsInvalid(INVALID_STEPS, f"step {n}: a SEND_EMAIL needs a subject")
             if templates is not None and step.template not in templates:
                 raise StepsInvalid(UNKNOWN_TEMPLATE, f"step {n}: there is no email template {step.template!r}")
+
+
+def subject_tags_not_allowed(subject: str) -> list[str]:
+    """The tags in a subject template other than if/for, in order (empty when it is fine).
+    Checked before the template is compiled: compiling `{% include '../x' %}` already fails."""
+    found = []
+    for token in _TEMPLATE_TOKEN.findall(subject):
+        if token.startswith("{%"):
+            name = (token[2:-2].split() or [""])[0]
+            if name not in SUBJECT_TAGS:
+                found.append(name or "(empty tag)")
+    return found
 
 
 # --- durations ------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from rest_framework import serializers
 from domains.cadences.messages import ApplyTo, EnrollmentStatus, Trigger
 from domains.cadences.steps import MAX_SUBJECT, Step, StepType, parse_duration
 
-from ..cadence_email import subject_error
-from .errors import invalid_parameter
+from ..cadence_email import subject_problem
+from .errors import ApiError, invalid_parameter
 
 MAX_CONTACTS = 500
 MAX_DATA_BYTES = 8 * 1024  # it travels in every enrollment's workflow state
@@ -165,9 +165,10 @@ def steps_of(items: list[dict[str, Any]]) -> list[Step]:
             steps.append(Step(id=item.get("id") or "", type=StepType.WAIT, seconds=seconds))
         else:
             subject = item.get("subject") or ""
-            problem = subject_error(subject)  # a subject that cannot render would fail every send, much later
+            problem = subject_problem(subject)  # a subject that cannot render would fail every send, much later
             if problem:
-                raise invalid_parameter(f"{where}.subject", problem)
+                code, message = problem
+                raise ApiError(code, f"{where}.subject: {message}", parameter=f"{where}.subject")
             steps.append(Step(id=item.get("id") or "", type=StepType.SEND_EMAIL, template=item.get("template"),
                               subject=subject))
     return steps

@@ -104,3 +104,85 @@ async def test_no_request_shape_gets_a_server_error(orders_web, order_variant):
     operations = len(list(schema.get_all_operations()))
     assert operations >= 20 and sent >= operations * 10, (operations, sent)  # it really ran
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures)
+
+
+# --- hostile bodies the schema's generators do not reach ----------------------------------
+
+DEEP = 1000  # the depth that raised RecursionError in the JSON decoder (a 500)
+DEEP_BODIES = {"array": "[" * DEEP + "]" * DEEP, "object": '{"a":' * DEEP + "1" + "}" * DEEP}
+HOSTILE_SUBJECTS = ["{% include '../settings.py' %}", "{% include '/etc/passwd' %}",
+                    "{% extends 'shop/base.html' %}", "{% load static %}", "{% ssi '/etc/passwd' %}",
+                    "{% debug %}", "Hi {% if name %}{% include 'x' %}{% endif %}"]
+
+
+def body_operations(client) -> list[tuple[str, str]]:
+    """(method, path template) of every operation in the OpenAPI document that takes a body."""
+    document = client.get("/api/schema/?format=json").json()
+    return [(method, path) for path, item in document["paths"].items()
+            for method, operation in item.items() if isinstance(operation, dict) and "requestBody" in operation]
+
+
+def send_deep_bodies(who: list[Caller]) -> tuple[int, list[str], int]:
+    """Every body-taking operation, every caller, both deep shapes: (sent, 5xx answers,
+    how many answered 400 invalid_json)."""
+    import re
+
+    from django.test import Client
+
+    client = Client()
+    operations = body_operations(client)
+    sent, failures, refused = 0, [], 0
+    for method, template in operations:
+        for caller in who:
+            values = {"cadence": "nope", "contact": "nobody@example.com", "line_id": "nope",
+                      **caller.path_parameters}
+            path = re.sub(r"{(\w+)}", lambda m: str(values.get(m.group(1), "x")), template)
+            headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in caller.headers.items()}
+            for shape, body in DEEP_BODIES.items():
+                response = getattr(client, method)(path, body, content_type="application/json", **headers)
+                sent += 1
+                if response.status_code >= 500:
+                    failures.append(f"{response.status_code} {method.upper()} {path} as {caller.name}, deep {shape}")
+                elif response.status_code == 400 and response.json().get("code") == "invalid_json":
+                    refused += 1
+    return sent, failures, refused
+
+
+async def test_deeply_nested_json_is_invalid_json_on_every_operation(orders_web, order_variant):
+    token, code, cart_id = await run(prepare, orders_web, order_variant.id)
+    who = callers(token, code, cart_id, order_variant.id, order_variant.product_id)
+    sent, failures, refused = await run(send_deep_bodies, who)
+    assert sent >= 10 * 2 * len(who), sent  # it reached the operations
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures)
+    # with a token and real ids every operation reads its body (the others may stop at "who are you")
+    print(f"deep JSON: {sent} requests, {refused} answered 400 invalid_json")
+    assert refused >= sent // 3, (refused, sent)
+
+
+def save_hostile_subjects(token: str) -> list[tuple[str, int, str]]:
+    """Each subject through create and update: (where, status, code) of every answer."""
+    import json
+
+    from django.test import Client
+
+    client, auth = Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    fine = {"type": "SEND_EMAIL", "template": "welcome", "subject": "Welcome, {{ name }}"}
+    created = client.post("/api/staff/cadences", {"name": "Fuzz", "steps": [fine]}, content_type="application/json",
+                          **auth)
+    assert created.status_code == 201, created.content[:300]
+    cadence = created.json()["cadence_id"]
+    answers = []
+    for subject in HOSTILE_SUBJECTS:
+        body = json.dumps({"name": "Fuzz", "steps": [{**fine, "subject": subject}]})
+        for method, path in (("post", "/api/staff/cadences"), ("put", f"/api/staff/cadences/{cadence}")):
+            response = getattr(client, method)(path, body, content_type="application/json", **auth)
+            answers.append((f"{method.upper()} {path} {subject!r}", response.status_code,
+                            response.json().get("code") if response.status_code < 500 else response.content[:200]))
+    return answers
+
+
+async def test_subjects_that_include_templates_are_template_not_allowed(orders_web, order_variant):
+    token, _code, _cart_id = await run(prepare, orders_web, order_variant.id)
+    answers = await run(save_hostile_subjects, token)
+    wrong = [a for a in answers if a[1:] != (400, "template_not_allowed")]
+    assert not wrong, wrong

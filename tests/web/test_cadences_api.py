@@ -187,7 +187,9 @@ async def test_bad_bodies_and_missing_scopes_get_stable_codes(orders_web):
         ({"name": "Odd", "steps": [WELCOME, {"type": "TELEPORT"}]}, "invalid_parameter", "steps[1].type"),
         ({"name": "Broken", "steps": [{**WELCOME, "subject": "{% if %}"}]}, "invalid_parameter", "steps[0].subject"),
         ({"name": "Sneaky", "steps": [{**WELCOME, "subject": '{%include "cadence_emails/welcome.txt"%}'}]},
-         "invalid_parameter", "steps[0].subject"),
+         "template_not_allowed", "steps[0].subject"),
+        ({"name": "Up", "steps": [{**WELCOME, "subject": "{% include '../settings.py' %}"}]},
+         "template_not_allowed", "steps[0].subject"),
         ({"steps": [WELCOME]}, "invalid_parameter", "name"),
         ({"name": "Ids", "steps": [{**WELCOME, "id": "s1"}]}, "unknown_step", None),
     ]
