@@ -18,6 +18,8 @@ INVALID_TOKEN = "InvalidToken"
 GATEWAY_UNAVAILABLE = "GatewayUnavailable"
 RESERVATION_LOST = "ReservationLost"
 REFUND_EXCEEDS_CHARGE = "RefundExceedsCharge"
+INVALID_REFUND = "InvalidRefund"
+UNKNOWN_CHARGE = "UnknownCharge"
 
 
 class Step(StrEnum):

@@ -388,6 +388,16 @@ REFUNDS_BY_CHARGE = table(
     purpose="a charge's refunds",
 )
 
+CHARGE_LEDGER = table(
+    "charge_ledger",
+    {"charge_id": Col.TEXT, "seq": Col.INT, "kind": Col.TEXT, "idempotency_key": Col.TEXT, "amount": Col.INT,
+     "created_at": Col.TIMESTAMP},
+    ("charge_id",),
+    clustering_key=("seq",),
+    purpose="a charge (seq 0) and its refunds (1, 2, ...), each slot claimed insert-if-absent: "
+            "concurrent refunds never sum over the charge",
+)
+
 # --- cadences (written by the cadence and enrollment workflows' activities) -----------------
 
 CADENCES = table(
