@@ -29,6 +29,7 @@ _CQL_TYPES = {
     Col.TIMESTAMP: "timestamp",
     Col.TEXT_LIST: "list<text>",
     Col.JSON: "text",
+    Col.COUNTER: "counter",
 }
 
 
@@ -144,10 +145,11 @@ class CassandraStore(Store):
 
     # --- writes ---------------------------------------------------------------------
 
-    def _insert(self, t: Table, names: tuple[str, ...], if_absent: bool = False) -> PreparedStatement:
+    def _insert(self, t: Table, names: tuple[str, ...], if_absent: bool = False,
+                ttl: bool = False) -> PreparedStatement:
         cql = (f"INSERT INTO {t.name} ({', '.join(q(n) for n in names)}) VALUES ({', '.join('?' for _ in names)})"
-               + (" IF NOT EXISTS" if if_absent else ""))
-        return self._prepare(("insert", t.name, names, if_absent), cql)
+               + (" IF NOT EXISTS" if if_absent else "") + (" USING TTL ?" if ttl else ""))
+        return self._prepare(("insert", t.name, names, if_absent, ttl), cql)
 
     @staticmethod
     def _params(t: Table, names: tuple[str, ...], row: Mapping[str, Any]) -> list[Any]:
@@ -172,11 +174,52 @@ class CassandraStore(Store):
             count += sum(1 for ok, _ in results if ok)
         return count
 
-    def insert_if_absent(self, table: str, row: Mapping[str, Any]) -> bool:
+    def insert_if_absent(self, table: str, row: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
         t = table_of(table)
         names = check_columns(t, row)
-        result = self._ready().execute(self._insert(t, names, if_absent=True), self._params(t, names, row))
+        params = self._params(t, names, row) + ([int(ttl_seconds)] if ttl_seconds else [])
+        result = self._ready().execute(self._insert(t, names, if_absent=True, ttl=bool(ttl_seconds)), params)
         return bool(result.was_applied)
+
+    def update_if(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any],
+                  expected: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
+        """A lightweight transaction (Paxos): `UPDATE ... IF col = ?`."""
+        t = table_of(table)
+        names = check_key(t, key)
+        check_columns(t, {**key, **values, **expected})
+        sets, conds = tuple(values), tuple(expected)
+        using = " USING TTL ?" if ttl_seconds else ""
+        cql = (f"UPDATE {t.name}{using} SET {', '.join(f'{q(n)}=?' for n in sets)} "
+               f"WHERE {' AND '.join(f'{q(n)}=?' for n in names)} IF {' AND '.join(f'{q(n)}=?' for n in conds)}")
+        stmt = self._prepare(("update_if", t.name, names, sets, conds, bool(ttl_seconds)), cql)
+        params = ([int(ttl_seconds)] if ttl_seconds else []) + [_to_cql(t.columns[n], values[n]) for n in sets]
+        params += [_to_cql(t.columns[n], key[n]) for n in names] + [_to_cql(t.columns[n], expected[n]) for n in conds]
+        return bool(self._ready().execute(stmt, params).was_applied)
+
+    def delete_if(self, table: str, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        t = table_of(table)
+        names = check_key(t, key)
+        conds = tuple(expected)
+        cql = (f"DELETE FROM {t.name} WHERE {' AND '.join(f'{q(n)}=?' for n in names)} "
+               f"IF {' AND '.join(f'{q(n)}=?' for n in conds)}")
+        stmt = self._prepare(("delete_if", t.name, names, conds), cql)
+        params = [_to_cql(t.columns[n], key[n]) for n in names] + [_to_cql(t.columns[n], expected[n]) for n in conds]
+        return bool(self._ready().execute(stmt, params).was_applied)
+
+    def increment(self, table: str, key: Mapping[str, Any], column: str, by: int = 1) -> int:
+        """A counter column: the increment is atomic; the read after it may already include
+        a concurrent caller's increment, so callers comparing with a limit err on refusing."""
+        t = table_of(table)
+        names = check_key(t, key)
+        where = " AND ".join(f"{q(n)}=?" for n in names)
+        bump = self._prepare(("increment", t.name, column),
+                             f"UPDATE {t.name} SET {q(column)} = {q(column)} + ? WHERE {where}")
+        read = self._prepare(("get_column", t.name, column), f"SELECT {q(column)} FROM {t.name} WHERE {where}")
+        params = [_to_cql(t.columns[n], key[n]) for n in names]
+        session = self._ready()
+        session.execute(bump, [int(by), *params])
+        row = session.execute(read, params).one()
+        return int(row[0]) if row is not None else by
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         t = table_of(table)

@@ -40,7 +40,7 @@ def normalise(col: Col, value: Any) -> Any:
         return parse_timestamp(value)
     if col is Col.BOOL:
         return bool(value)
-    if col is Col.INT:
+    if col in (Col.INT, Col.COUNTER):
         return int(value)
     if col is Col.TEXT_LIST:
         return [str(v) for v in value]

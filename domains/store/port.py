@@ -36,8 +36,27 @@ class Store(ABC):
         """Upsert many rows as fast as the backend allows; returns how many were written."""
 
     @abstractmethod
-    def insert_if_absent(self, table: str, row: Mapping[str, Any]) -> bool:
-        """Insert unless the primary key exists; True when this call inserted it."""
+    def insert_if_absent(self, table: str, row: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
+        """Insert unless the primary key exists; True when this call inserted it.
+
+        `ttl_seconds`: Cassandra drops the row after that long; SQLite keeps it (callers that
+        pass a TTL also store an expiry column, check it on read and purge)."""
+
+    @abstractmethod
+    def update_if(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any],
+                  expected: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
+        """Compare-and-set on one row: write `values` only if the row exists and every
+        column in `expected` holds the value given; True when this call wrote."""
+
+    @abstractmethod
+    def delete_if(self, table: str, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        """Delete one row only if every column in `expected` holds the value given."""
+
+    @abstractmethod
+    def increment(self, table: str, key: Mapping[str, Any], column: str, by: int = 1) -> int:
+        """Atomically add `by` to a counter column (a missing row counts from 0) and return
+        a value at least as large as the count this call produced (exact on SQLite; on
+        Cassandra a concurrent increment may already be included)."""
 
     @abstractmethod
     def get(self, table: str, key: Mapping[str, Any]) -> Row | None: ...

@@ -19,6 +19,7 @@ class Col(str, Enum):
     TIMESTAMP = "timestamp"  # UTC, millisecond precision on both backends
     TEXT_LIST = "text_list"
     JSON = "json"  # any JSON value, stored as text
+    COUNTER = "counter"  # only via Store.increment; a Cassandra counter table holds nothing else
 
 
 @dataclass(frozen=True)
@@ -502,13 +503,25 @@ CADENCE_UNSUBSCRIBES = table(
 IDEMPOTENCY = table(
     "idempotency",
     {
-        "scope": Col.TEXT,  # the cart (or client) the key belongs to
+        "scope": Col.TEXT,  # the cart (or client) the key belongs to, with method and path
         "key": Col.TEXT,
         "state": Col.TEXT,  # in_progress | done
         "status": Col.INT,
         "body": Col.JSON,
         "created_at": Col.TIMESTAMP,
+        "request_hash": Col.TEXT,  # sha256 of method + path + body: the same key with another body is refused
+        "owner": Col.TEXT,  # who holds the lease (compare-and-set on it hands the key over)
+        "lease_until": Col.TIMESTAMP,  # an in_progress row past this is a dead request's: taken over
+        "expires_at": Col.TIMESTAMP,  # 24 h after the claim (Cassandra: TTL; SQLite: checked and purged)
     },
     ("scope", "key"),
-    purpose="replay the first response of a retried mutating API call (Idempotency-Key)",
+    purpose="replay the final response of a retried mutating API call (Idempotency-Key)",
+)
+
+RATE_WINDOWS = table(
+    "rate_windows",
+    {"bucket": Col.TEXT, "window": Col.INT, "hits": Col.COUNTER},
+    ("bucket",),
+    clustering_key=("window",),
+    purpose="fixed-window rate-limit counters shared by every web process (bucket = limit:client)",
 )

@@ -25,6 +25,7 @@ _SQL_TYPES = {
     Col.TIMESTAMP: "TEXT",
     Col.TEXT_LIST: "TEXT",
     Col.JSON: "TEXT",
+    Col.COUNTER: "INTEGER",
 }
 
 
@@ -122,11 +123,45 @@ class SqliteStore(Store):
             raise
         return count
 
-    def insert_if_absent(self, table: str, row: Mapping[str, Any]) -> bool:
-        t = table_of(table)
+    def insert_if_absent(self, table: str, row: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
+        t = table_of(table)  # no TTL here: callers keep an expiry column and purge
         names = check_columns(t, row)
         cur = self._conn.execute(self._upsert_sql(t, names, "insert_if_absent"), self._params(t, names, row))
         return cur.rowcount == 1
+
+    def _where(self, t: Table, key: Mapping[str, Any], expected: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        names = check_key(t, key)
+        check_columns(t, {**key, **expected})
+        conds = [f'"{n}"=?' for n in names] + [f'"{n}" IS ?' for n in expected]  # IS: None matches NULL
+        params = [_to_sql(t.columns[n], key[n]) for n in names]
+        params += [_to_sql(t.columns[n], v) for n, v in expected.items()]
+        return " AND ".join(conds), params
+
+    def update_if(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any],
+                  expected: Mapping[str, Any], *, ttl_seconds: int | None = None) -> bool:
+        t = table_of(table)
+        check_columns(t, {**key, **values})
+        sets = ", ".join(f'"{n}"=?' for n in values)
+        where, params = self._where(t, key, expected)
+        cur = self._conn.execute(f'UPDATE "{t.name}" SET {sets} WHERE {where}',
+                                 [_to_sql(t.columns[n], v) for n, v in values.items()] + params)
+        return cur.rowcount == 1
+
+    def delete_if(self, table: str, key: Mapping[str, Any], expected: Mapping[str, Any]) -> bool:
+        t = table_of(table)
+        where, params = self._where(t, key, expected)
+        return self._conn.execute(f'DELETE FROM "{t.name}" WHERE {where}', params).rowcount == 1
+
+    def increment(self, table: str, key: Mapping[str, Any], column: str, by: int = 1) -> int:
+        t = table_of(table)
+        names = check_key(t, key)
+        cols = ", ".join(f'"{n}"' for n in (*names, column))
+        marks = ", ".join("?" for _ in (*names, column))
+        pk = ", ".join(f'"{k}"' for k in t.primary_key)
+        sql = (f'INSERT INTO "{t.name}" ({cols}) VALUES ({marks}) ON CONFLICT ({pk}) '
+               f'DO UPDATE SET "{column}" = "{column}" + excluded."{column}" RETURNING "{column}"')
+        row = self._conn.execute(sql, [_to_sql(t.columns[n], key[n]) for n in names] + [by]).fetchone()
+        return int(row[0])
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         t = table_of(table)
