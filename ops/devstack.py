@@ -3,6 +3,12 @@
 Starts a durable Temporal dev server (its SQLite file in the data folder, so workflows
 survive a restart), loads the catalog on the first run, starts the worker process and
 the web server, prints the URLs, and on Ctrl-C stops everything it started, newest first.
+
+Stopping finishes whatever signals arrive meanwhile: a process manager's SIGTERM to the
+whole group reaches this process twice (directly and through `make`), and a second signal
+that interrupted the shutdown used to leave the Temporal server holding its port. The first
+SIGTERM/SIGINT starts the shutdown; later ones are noted and ignored. Each child gets SIGTERM
+and STOP_SECONDS to exit (the worker lets running activities finish), then SIGKILL.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +31,73 @@ from domains.config import load_config
 
 WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
+# the worker's graceful shutdown is 10 s (workers/__main__.py): longer than that, then SIGKILL
+STOP_SECONDS = float(os.environ.get("COMMERCE_STOP_SECONDS", "20"))
+
+
+class Shutdown:
+    """SIGTERM/SIGINT handling that a second signal cannot interrupt.
+
+    The first signal raises KeyboardInterrupt in the main loop (so a start in progress is
+    abandoned); once stopping has begun, by a signal or because a child died, further
+    signals only print a note."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._holding = False
+        self._pending = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A signal during the block takes effect when it ends (not a blocked signal mask:
+        children would inherit it and ignore SIGTERM)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending:
+            self._pending = False
+            self.stopping = True
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        # Explicit handlers: a shell may start us with SIGINT ignored (background jobs).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def begin(self) -> None:
+        self.stopping = True
+
+    def _on_signal(self, signum, _frame) -> None:
+        if self.stopping:  # os.write: print() here could re-enter a print the shutdown is doing
+            os.write(2, f"{signal.Signals(signum).name} while stopping: still stopping\n".encode())
+            return
+        if self._holding:
+            self._pending = True
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+
+def stop(name: str, proc: subprocess.Popen, seconds: float = STOP_SECONDS) -> None:
+    """SIGTERM to the child's process group, up to `seconds` to exit, then SIGKILL."""
+    if proc.poll() is None:
+        print(f"stopping {name}…", flush=True)
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {seconds:.0f}s: killing it", file=sys.stderr, flush=True)
+    _signal_group(proc, signal.SIGKILL)  # also whatever the child left behind in its group
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # each child leads its own session (start_new_session)
+    except ProcessLookupError:
+        pass
 
 
 def wait_for_port(host: str, port: int, seconds: float, proc: subprocess.Popen, name: str) -> None:
@@ -51,29 +126,22 @@ def main() -> int:
 
     def start(name: str, argv: list[str], log: str | None = None) -> subprocess.Popen:
         out = open(data / "logs" / log, "ab") if log else None  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                start_new_session=True)
-        started.append((name, proc))
+        with shutdown.held():  # a stop never misses a child just started
+            proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                    start_new_session=True)
+            started.append((name, proc))
         return proc
 
-    def stop_all(*_args) -> None:
-        for name, proc in reversed(started):
-            if proc.poll() is None:
-                print(f"stopping {name}…", flush=True)
-                os.killpg(proc.pid, signal.SIGTERM)
-        for name, proc in reversed(started):
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        started.clear()
+    def stop_all() -> None:
+        """Newest first, each one gone before the next: the web stops taking requests, the
+        worker finishes its activities while the Temporal server is still up, the server last."""
+        shutdown.begin()  # from here on a signal cannot interrupt the stopping
+        while started:
+            name, proc = started.pop()
+            stop(name, proc)
 
-    def interrupted(*_args) -> None:
-        raise KeyboardInterrupt
-
-    # Explicit handlers: a shell may start us with SIGINT ignored (background jobs).
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    shutdown = Shutdown()
+    shutdown.install()
     try:
         if config.temporal_address.startswith(("127.0.0.1", "localhost")):
             server = start("temporal", [

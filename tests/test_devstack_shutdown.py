@@ -1,0 +1,127 @@
+"""`make run` (ops/devstack.py) stops everything it started whatever signals arrive meanwhile.
+
+A process manager's SIGTERM to the whole process group reaches devstack twice (directly and
+through make); the second one used to interrupt the shutdown and leave the Temporal dev
+server holding its port. Here devstack runs in its own process group on a throwaway data
+folder and free ports, gets SIGTERM twice back to back and once more while it is stopping,
+and afterwards no child (Temporal server, worker, gunicorn and its workers) is left and
+every port it opened is free again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def children_of(pid: int) -> set[int]:
+    """Every live descendant of `pid` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent holds no port and does nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds:.0f}s: {what}")
+        time.sleep(0.2)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_path):
+    grpc, ui, web = free_port(), free_port(), free_port()
+    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{grpc}", "TEMPORAL_UI_PORT": str(ui), "COMMERCE_WEB_PORT": str(web),
+           "COMMERCE_METRICS_PORT": "0", "COMMERCE_STOP_SECONDS": "20"}
+    # a small catalog first, so devstack's own `load_catalog --if-empty` has nothing to do
+    subprocess.run([sys.executable, "manage.py", "load_catalog", "--count", "12"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    log = tmp_path / "devstack.out"
+    with open(log, "wb") as out:
+        devstack = subprocess.Popen([sys.executable, "ops/devstack.py"], cwd=ROOT, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        until(lambda: answers(f"http://127.0.0.1:{web}/healthz") or devstack.poll() is not None,
+              STARTUP_SECONDS, "the web server answering")
+        assert devstack.poll() is None, log.read_text()
+        children = children_of(devstack.pid)
+        commands = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") for pid in children)
+        assert "temporal" in commands and "workers" in commands and "gunicorn" in commands, commands
+        assert not port_is_free(grpc) and not port_is_free(web)
+
+        os.killpg(devstack.pid, signal.SIGTERM)  # what a process manager sends; make forwards it again
+        os.killpg(devstack.pid, signal.SIGTERM)
+        until(lambda: b"stopping" in log.read_bytes() or devstack.poll() is not None, 60, "the shutdown starting")
+        if devstack.poll() is None:
+            os.killpg(devstack.pid, signal.SIGTERM)  # and once more while it is stopping
+        devstack.wait(timeout=120)
+
+        output = log.read_text(errors="replace")
+        left = sorted(pid for pid in children if alive(pid))
+        assert not left, f"still running: {left}\n{output}"
+        until(lambda: port_is_free(grpc) and port_is_free(web) and port_is_free(ui), 10, "the ports freed")
+        assert devstack.returncode == 0, output
+    finally:  # whatever happened, leave nothing behind for the next test
+        leftovers = children_of(devstack.pid) | (locals().get("children") or set())
+        if devstack.poll() is None:
+            os.killpg(devstack.pid, signal.SIGKILL)
+        for pid in leftovers:
+            if alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
