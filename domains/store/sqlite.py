@@ -230,7 +230,9 @@ class SqliteStore(Store):
         return rows, json.dumps([last[k] for k in pk])
 
     def ping(self) -> None:
-        self._conn.execute("SELECT 1").fetchone()
+        # read the file's schema page: "SELECT 1" answers without touching the database, so a
+        # file that is gone bad (or a folder that went away) would still look healthy
+        self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -262,7 +262,9 @@ class SqliteProductIndex(ProductIndex):
         return self._conn.execute(f"SELECT COUNT(*) FROM products_{gen}").fetchone()[0]
 
     def ping(self) -> None:
-        self._conn.execute("SELECT 1").fetchone()
+        # read the file's schema page: "SELECT 1" answers without touching the database, so a
+        # file that is gone bad (or a folder that went away) would still look healthy
+        self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
     def _vocabulary(self, gen: str, version: int) -> list[str]:
         key = (gen, version)
