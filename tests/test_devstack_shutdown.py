@@ -30,7 +30,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on it and a server could bind it again (SO_REUSEADDR, as servers do:
+    connections the server closed linger in TIME_WAIT for a minute)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -113,7 +116,8 @@ def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_pa
         output = log.read_text(errors="replace")
         left = sorted(pid for pid in children if alive(pid))
         assert not left, f"still running: {left}\n{output}"
-        until(lambda: port_is_free(grpc) and port_is_free(web) and port_is_free(ui), 10, "the ports freed")
+        busy = [port for port in (grpc, web, ui) if not port_is_free(port)]
+        assert not busy, f"ports still taken: {busy}\n{output}"
         assert devstack.returncode == 0, output
     finally:  # whatever happened, leave nothing behind for the next test
         leftovers = children_of(devstack.pid) | (locals().get("children") or set())
