@@ -1,4 +1,5 @@
-"""`python -m workers`: queue selection, Prometheus metrics, graceful stop on SIGTERM."""
+"""`python -m workers`: queue selection, Prometheus metrics, graceful stop on SIGTERM (running
+activities finish in the stopping worker)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,21 @@ import socket
 import subprocess
 import sys
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from temporalio.api.enums.v1 import EventType, PendingActivityState
+from temporalio.worker import Worker
+
+from domains.cart import client as carts
+from domains.checkout.messages import Step
+from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
+from workers.registry import QUEUES, Dependencies
+
+from .cart.test_checkout_workflow import ADDRESS
+from .embedded import load_embedded
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,3 +66,117 @@ async def test_worker_serves_metrics_and_stops_gracefully_on_sigterm(temporal_en
             proc.kill()
     assert proc.returncode == 0, output
     assert "polling catalog" in output and "shutting down" in output
+
+
+# --- SIGTERM lets running activities finish --------------------------------------------------
+
+@asynccontextmanager
+async def inventory_worker(client, store, index):
+    """The production inventory queue, served from this test process, so the test decides
+    when the stock service answers."""
+    spec = QUEUES[INVENTORY_QUEUE](Dependencies(store=store, index=index, client=client))
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(client, task_queue=INVENTORY_QUEUE, workflows=spec.workflows,
+                          activities=spec.activities, activity_executor=executor):
+            yield
+
+
+async def started_activity(handle, name: str, timeout: float = 60):
+    """The pending activity `name` once a worker has started it (and not finished it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        for pending in (await handle.describe()).raw_description.pending_activities:
+            if pending.activity_type.name == name and pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+                return pending
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{name} never started")
+
+
+async def activity_events(handle, name: str) -> list[str]:
+    """The history of every attempt of activity `name`: event types, with the attempt of each start."""
+    scheduled, out = set(), []
+    async for event in handle.fetch_history_events():
+        kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+        if kind == "ACTIVITY_TASK_SCHEDULED":
+            if event.activity_task_scheduled_event_attributes.activity_type.name == name:
+                scheduled.add(event.event_id)
+                out.append(kind)
+        elif kind.startswith("ACTIVITY_TASK_"):
+            attrs = getattr(event, kind.lower() + "_event_attributes")
+            if attrs.scheduled_event_id in scheduled:
+                out.append(f"{kind} attempt {attrs.attempt}" if kind == "ACTIVITY_TASK_STARTED" else kind)
+    return out
+
+
+async def read_until(stream, text: str, seen: list[str], timeout: float = 60) -> None:
+    async def scan():
+        while True:
+            line = (await stream.readline()).decode()
+            if not line:
+                raise AssertionError(f"the worker exited before saying {text!r}:\n{''.join(seen)}")
+            seen.append(line)
+            if text in line:
+                return
+    await asyncio.wait_for(scan(), timeout)
+
+
+async def test_sigterm_lets_a_running_activity_finish_instead_of_cancelling_it(temporal_env, tmp_path,
+                                                                              small_catalog):
+    """The checkout worker is stopped while its stock confirmation waits on the inventory
+    service; the service answers only after the SIGTERM, inside the grace period. The
+    activity must complete on its first attempt in the stopping worker, not be cancelled
+    and run again elsewhere."""
+    store, index = load_embedded(tmp_path, small_catalog, stock=20)
+    client = temporal_env.client
+    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
+           "TEMPORAL_ADDRESS": client.service_client.config.target_host}
+    variant = next(v for v in small_catalog.variants if v.available)
+    cart_id = uuid.uuid4().hex
+    first = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workers", "--queues", "cart,checkout", "--metrics-port", "0",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    second = None
+    output: list[str] = []
+    try:
+        async with inventory_worker(client, store, index):
+            await carts.add_item(client, cart_id, variant.id, 2)
+            cart = await carts.begin_checkout(client, cart_id)
+            await carts.set_shipping(client, cart_id, ADDRESS)
+            await carts.set_payment(client, cart_id, "tok_success")
+        # the stock service is not served now: the submit charges, then waits in confirm_stock
+        placing = asyncio.create_task(carts.submit(client, cart_id))
+        checkout = client.get_workflow_handle(cart.checkout_id)
+        in_flight = await started_activity(checkout, "confirm_stock")
+        assert in_flight.attempt == 1
+        await read_until(first.stdout, "polling", output)
+        first.send_signal(signal.SIGTERM)
+        await read_until(first.stdout, "shutting down", output)
+        async with inventory_worker(client, store, index):  # the service answers during the grace period
+            output.append((await asyncio.wait_for(first.stdout.read(), 60)).decode())
+            assert await asyncio.wait_for(first.wait(), 60) == 0, "".join(output)
+            assert await activity_events(checkout, "confirm_stock") == [
+                "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED attempt 1", "ACTIVITY_TASK_COMPLETED"]
+            # a new worker finishes the placement from there
+            second = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "workers", "--queues", "cart,checkout", "--metrics-port", "0",
+                cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            view = await asyncio.wait_for(placing, 120)
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(proc.wait(), 30)
+    assert view.step == Step.COMPLETE and view.order_id
+    assert [p["amount"] for p in store.scan("payments")[0]] == [view.total]
+    await client.get_workflow_handle(f"order-{view.order_id}").terminate("test over: no orders worker runs here")
+
+
+def test_compose_waits_longer_than_the_grace_before_killing_the_worker():
+    import yaml
+
+    from workers.__main__ import SHUTDOWN_GRACE
+
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    grace = worker.get("stop_grace_period", "10s")  # Docker's default
+    assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_GRACE.total_seconds() + 5

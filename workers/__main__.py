@@ -22,6 +22,11 @@ from .registry import QUEUES, Dependencies
 
 log = logging.getLogger("workers")
 
+# After SIGTERM, running activities get this long to finish in this process before they are
+# cancelled (and retried on another worker). A process manager must wait longer than this
+# before its SIGKILL (docker-compose.yml: stop_grace_period).
+SHUTDOWN_GRACE = timedelta(seconds=10)
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
@@ -62,7 +67,7 @@ async def run(argv: list[str] | None = None) -> None:
         spec = QUEUES[queue](deps)
         workers.append(Worker(
             client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
-            activity_executor=executor, graceful_shutdown_timeout=timedelta(seconds=10),
+            activity_executor=executor, graceful_shutdown_timeout=SHUTDOWN_GRACE,
         ))
     log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
     running = [asyncio.create_task(w.run()) for w in workers]
