@@ -25,6 +25,13 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _positive(name: str, default: str) -> float:
+    value = float(_env(name, default))
+    if value <= 0:
+        raise ValueError(f"{name}={value}: expected a positive number of seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     temporal_address: str
@@ -52,6 +59,9 @@ class Config:
     # Where shoppers reach the shop: links in emails sent by workers (no request to ask) start with it.
     public_url: str = "http://127.0.0.1:8000"
     mail_dir: Path | None = None  # the file email backend's folder; data_dir/mail when unset
+    # How long a web request waits for Temporal (connect and calls together) before it answers
+    # 503 with Retry-After: a restarting server must not hang shoppers or the admin.
+    request_budget_seconds: float = 5.0
 
     @property
     def sqlite_store_path(self) -> Path:
@@ -94,4 +104,5 @@ def load_config() -> Config:
         default_from_email=_env("DEFAULT_FROM_EMAIL", "shop@localhost"),
         public_url=_env("COMMERCE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         mail_dir=Path(os.environ["COMMERCE_MAIL_DIR"]).resolve() if os.environ.get("COMMERCE_MAIL_DIR") else None,
+        request_budget_seconds=_positive("COMMERCE_REQUEST_BUDGET_SECONDS", "5"),
     )

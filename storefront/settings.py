@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "storefront.accounts.middleware.AccountsMiddleware",
     "storefront.unavailable.TemporalUnavailableMiddleware",
+    "storefront.rate_limit.RetryAfterMiddleware",
 ]
 
 # Checked when a password is set (sign-up, change, reset, createstaff); hashing is Django's default PBKDF2.
@@ -124,7 +125,8 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Anonymous product search, per client address and process (Django's local-memory cache).
+# Anonymous product search, per client address. Every limit below is counted in the write
+# store (storefront.rate_limit), so all web processes share one count.
 PUBLIC_SEARCH_RATE = os.environ.get("COMMERCE_PUBLIC_SEARCH_RATE", "").strip() or "300/min"
 # Guest order lookups (email + confirmation code) per client address.
 ORDER_LOOKUP_RATE = os.environ.get("COMMERCE_ORDER_LOOKUP_RATE", "").strip() or "20/min"

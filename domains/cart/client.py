@@ -8,6 +8,7 @@ queries (there is no database read for cart state). Temporal failures come back 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
@@ -21,7 +22,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..checkout.messages import CheckoutView, Step
+from ..checkout.messages import CHECKOUT_CLOSED, INVALID_STEP, CheckoutView, Step
 from ..checkout.workflows import CheckoutWorkflow
 from ..orders.messages import Address
 from ..temporal import business_error
@@ -42,6 +43,7 @@ from .queue import TASK_QUEUE
 from .workflows import CartWorkflow
 
 NOT_FOUND = "NotFound"
+PLACING_POLL_SECONDS = 0.25  # a retried submit waiting for the first one's outcome
 
 
 class ShopError(Exception):
@@ -163,7 +165,33 @@ async def go_to(client: Client, cart_id: str, step: Step) -> CheckoutView:
 
 
 async def submit(client: Client, cart_id: str) -> CheckoutView:
-    return await _checkout_update(client, cart_id, CheckoutWorkflow.submit)
+    """Place the order. Idempotent: a retried submit of a checkout that already placed its
+    order (the first answer lost to a timeout or an outage) answers with that order."""
+    try:
+        return await _checkout_update(client, cart_id, CheckoutWorkflow.submit)
+    except ShopError as exc:
+        placing = exc.code == INVALID_STEP and isinstance(exc.details, dict) and \
+            exc.details.get("step") == Step.PLACING.value
+        if not placing and exc.code not in (CHECKOUT_CLOSED, NOT_FOUND):
+            raise
+        try:  # a completed workflow still answers queries
+            view = await _placing_outcome(client, cart_id)
+        except ShopError:
+            raise exc from None
+        if view.step == Step.COMPLETE and view.order_id:
+            return view
+        if placing and view.error is not None:  # the first submit ended back at payment: its view says why
+            return view
+        raise
+
+
+async def _placing_outcome(client: Client, cart_id: str) -> CheckoutView:
+    """The checkout once a submit in progress has finished placing (the caller bounds the wait)."""
+    while True:
+        view = await get_checkout(client, cart_id)
+        if view.step != Step.PLACING:
+            return view
+        await asyncio.sleep(PLACING_POLL_SECONDS)
 
 
 async def cancel_checkout(client: Client, cart_id: str) -> CheckoutView:

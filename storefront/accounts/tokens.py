@@ -23,7 +23,7 @@ from domains.identity import reads
 from domains.identity.ids import sha256
 from domains.identity.roles import Scope
 
-from .. import services
+from .. import rate_limit, services
 from .principals import ApiClient
 
 USE_REPORT_INTERVAL = 60.0
@@ -95,9 +95,11 @@ def require_scope(request: Request, scope: Scope) -> ApiClient:
 
 class AddressThrottle(SimpleRateThrottle):
     """Requests per client address, at the rate a Django setting names (read per request,
-    so tests and operators can change it)."""
+    so tests and operators can change it), counted in the write store so every web
+    process shares one count (`storefront.rate_limit`)."""
 
     rate_setting = ""
+    retry_after = 1
 
     def get_rate(self) -> str:
         return getattr(settings, self.rate_setting)
@@ -105,7 +107,14 @@ class AddressThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        decision = rate_limit.hit(self.scope, self.get_ident(request), self.num_requests, self.duration)
+        self.retry_after = decision.retry_after
+        if not decision.allowed:
+            rate_limit.refuse(request, decision)
+        return decision.allowed
+
+    def wait(self) -> float:
+        return self.retry_after
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

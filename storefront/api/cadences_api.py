@@ -88,9 +88,9 @@ def cadence_errors() -> Iterator[None]:
                        status.HTTP_503_SERVICE_UNAVAILABLE) from None
 
 
-def run(fn, timeout: float = 30) -> Any:
-    """`await fn(client)` on the process's Temporal loop."""
-    return services.temporal().run(fn, timeout=timeout)
+def run(fn, timeout: float | None = None, *, within_budget: bool = True) -> Any:
+    """`await fn(client)` on the process's Temporal loop (within the request's budget unless told)."""
+    return services.temporal().run(fn, timeout=timeout, within_budget=within_budget)
 
 
 def best_effort(fn) -> Any:

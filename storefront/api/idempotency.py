@@ -1,25 +1,151 @@
-"""`Idempotency-Key` on mutating calls: a retry gets the first response, not a second effect.
+"""`Idempotency-Key` on mutating calls: a retry gets the first final answer, not a second effect.
 
-The first request with a key claims it (a conditional insert), runs, and stores its
-response; a later request with the same key and scope gets that response back, or a 409
-while the first is still running.
+The rules (after Stripe's):
+- Only final answers are stored: 2xx and 4xx, with a hash of method + path + body. A 5xx, a
+  Temporal outage or a timeout releases the key, so the retry runs again; the workflows are
+  idempotent, so it finds the work already done (a retried submit answers with its order).
+- A request in flight holds a lease of `LEASE` (`409 request_in_progress` meanwhile). A lease
+  left by a dead process expires and the next request takes the key over by compare-and-set.
+- The same key with another body is refused: `422 idempotency_key_reused`.
+- Keys expire after `EXPIRY` (a TTL on Cassandra; an expiry check and a purge on SQLite); an
+  expired key runs afresh.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+import time
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from django.http.request import RawPostDataException
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains.store import schema
+from domains.store import Store, schema
 
 from .. import services
 from .errors import ApiError
 
 HEADER = "Idempotency-Key"
+LEASE = timedelta(seconds=60)
+EXPIRY = timedelta(hours=24)
+PURGE_EVERY = 3600.0  # seconds between SQLite purges of expired keys, per process
+TABLE = schema.IDEMPOTENCY.name
+
+
+def _body(request: Request) -> bytes:
+    try:
+        return request._request.body or b""
+    except RawPostDataException:  # the view parsed the stream first: hash what it parsed
+        return json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def request_hash(request: Request) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), _body(request)):
+        digest.update(len(part).to_bytes(8, "big") + part)  # length-prefixed: no two splits collide
+    return digest.hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_final(status_code: int) -> bool:
+    return status_code < 500
+
+
+def _in_progress(key: dict, digest: str, owner: str, now: datetime) -> dict:
+    return {**key, "state": "in_progress", "status": None, "body": None, "request_hash": digest, "owner": owner,
+            "created_at": now, "lease_until": now + LEASE, "expires_at": now + EXPIRY}
+
+
+class _Claim:
+    """This request's hold on one key: claimed, then finished (stored) or released."""
+
+    def __init__(self, store: Store, key: dict, owner: str):
+        self.store, self.key, self.owner = store, key, owner
+
+    def finish(self, status_code: int, body: Any) -> None:
+        if not _is_final(status_code):
+            return self.release()
+        values = {"state": "done", "status": status_code, "body": body, "lease_until": None}
+        self.store.update_if(TABLE, self.key, values, {"owner": self.owner}, ttl_seconds=_ttl())
+
+    def release(self) -> None:
+        """Nothing final happened: the next request with this key runs again."""
+        self.store.delete_if(TABLE, self.key, {"owner": self.owner})
+
+
+def _ttl() -> int:
+    return int(EXPIRY.total_seconds())
+
+
+def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
+    """The claim on the key, or the stored answer to replay. Raises 409/422."""
+    owner = uuid.uuid4().hex
+    for _ in range(3):  # a row deleted or taken over between our reads: look again
+        now = _now()
+        if store.insert_if_absent(TABLE, _in_progress(key, digest, owner, now), ttl_seconds=_ttl()):
+            return _Claim(store, key, owner)
+        first = store.get(TABLE, key)
+        if first is None:
+            continue
+        expired = first.get("expires_at") is not None and first["expires_at"] <= now
+        if not expired:
+            if first.get("request_hash") not in (None, digest):
+                raise ApiError("idempotency_key_reused",
+                               f"this {HEADER} was used with a different request; use a new key for a new request",
+                               status.HTTP_422_UNPROCESSABLE_ENTITY)
+            if first["state"] == "done":
+                response = Response(first["body"], status=first["status"])
+                response["Idempotent-Replayed"] = "true"
+                return response
+            lease_until = first.get("lease_until")
+            if lease_until is None or lease_until > now:
+                raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
+                               status.HTTP_409_CONFLICT)
+        # an expired key, or a lease its holder let lapse (a dead process): take it over
+        if store.update_if(TABLE, key, _in_progress({}, digest, owner, now), {"owner": first.get("owner")},
+                           ttl_seconds=_ttl()):
+            return _Claim(store, key, owner)
+    raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
+                   status.HTTP_409_CONFLICT)
+
+
+_last_purge = [0.0]
+_purge_lock = threading.Lock()
+
+
+def purge_expired(store: Store, now: datetime | None = None) -> int:
+    """Delete keys past their expiry (SQLite; Cassandra's TTL does it there). Returns how many."""
+    now = now or _now()
+    removed, cursor = 0, None
+    while True:
+        rows, cursor = store.scan(TABLE, cursor=cursor)
+        for row in rows:
+            if row.get("expires_at") is None or row["expires_at"] <= now:
+                key = {"scope": row["scope"], "key": row["key"]}
+                if store.delete_if(TABLE, key, {"owner": row.get("owner")}):
+                    removed += 1
+        if cursor is None:
+            return removed
+
+
+def _purge_now_and_then(store: Store) -> None:
+    if store.backend == "cassandra":
+        return
+    with _purge_lock:
+        if time.monotonic() - _last_purge[0] < PURGE_EVERY:
+            return
+        _last_purge[0] = time.monotonic()
+    purge_expired(store)
 
 
 def idempotent(request: Request, scope: str, run: Callable[[], Response]) -> Response:
@@ -29,26 +155,17 @@ def idempotent(request: Request, scope: str, run: Callable[[], Response]) -> Res
     if len(key) > 200:
         raise ApiError("invalid_parameter", f"{HEADER}: at most 200 characters", parameter=HEADER)
     store = services.store()
-    scope = f"{scope}:{request.method}:{request.path}"
-    row = {"scope": scope, "key": key, "state": "in_progress", "created_at": datetime.now(UTC)}
-    if not store.insert_if_absent(schema.IDEMPOTENCY.name, row):
-        first = store.get(schema.IDEMPOTENCY.name, {"scope": scope, "key": key})
-        if first["state"] != "done":
-            raise ApiError("request_in_progress", "a request with this Idempotency-Key is still running",
-                           status.HTTP_409_CONFLICT)
-        response = Response(first["body"], status=first["status"])
-        response["Idempotent-Replayed"] = "true"
-        return response
+    _purge_now_and_then(store)
+    claim = _claim(store, {"scope": f"{scope}:{request.method}:{request.path}", "key": key}, request_hash(request))
+    if isinstance(claim, Response):
+        return claim
     try:
         response = run()
     except ApiError as exc:
-        body = {"code": exc.error_code, "message": str(exc.detail), **exc.extra}
-        store.put(schema.IDEMPOTENCY.name, {"scope": scope, "key": key, "state": "done",
-                                            "status": exc.status_code, "body": body})
+        claim.finish(exc.status_code, {"code": exc.error_code, "message": str(exc.detail), **exc.extra})
         raise
-    except Exception:
-        store.delete(schema.IDEMPOTENCY.name, {"scope": scope, "key": key})  # nothing happened: retry freely
+    except BaseException:
+        claim.release()  # no final answer (an outage, a timeout, a crash): the retry runs again
         raise
-    store.put(schema.IDEMPOTENCY.name, {"scope": scope, "key": key, "state": "done",
-                                        "status": response.status_code, "body": response.data})
+    claim.finish(response.status_code, response.data)
     return response

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from pydantic import ValidationError as PydanticError
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -71,8 +72,13 @@ def _who(view: OrderView, actor: str) -> str:
 
 
 def _owned(request: Request, confirmation: str) -> OrderView:
+    email = request.headers.get(EMAIL_HEADER)
+    if email is not None:  # an email + code pair is a guess like a lookup's: the same shared limit
+        throttle = OrderLookupThrottle()
+        if not throttle.allow_request(request, None):
+            raise Throttled(throttle.wait())
     with order_errors():
-        return access.owned_order(request, confirmation, request.headers.get(EMAIL_HEADER))
+        return access.owned_order(request, confirmation, email)
 
 
 class OrderSummary(serializers.Serializer):

@@ -1,0 +1,67 @@
+"""Rate limits every web process shares: fixed-window counters in the write store.
+
+A limit of N per duration counts hits per (limit, client) in windows of that duration
+(aligned to the epoch) with the store's atomic increment, so two gunicorn workers or two
+hosts see one count: the N+1st hit in a window is refused whichever process takes it,
+with how long until the window ends (Retry-After). A fixed window can let up to 2N through
+across a window boundary; that is the accepted price of one increment per request.
+
+Old windows: the first hit of a new window deletes the client's previous one, so each
+client keeps at most one row per limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from domains.store import Store
+from domains.store.schema import RATE_WINDOWS
+
+from . import services
+
+TABLE = RATE_WINDOWS.name
+RETRY_AFTER_ATTR = "_rate_limit_retry_after"  # set on a refused request; the middleware answers with it
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    retry_after: int  # whole seconds until the window ends (at least 1)
+
+
+def hit(scope: str, client: str, limit: int, duration: int, *, store: Store | None = None,
+        now: float | None = None) -> Decision:
+    """Count one hit of `client` against `limit` per `duration` seconds."""
+    store = store or services.store()
+    now = time.time() if now is None else now
+    window = int(now // duration) * duration  # the window's start, epoch seconds
+    bucket = f"{scope}:{client}"
+    count = store.increment(TABLE, {"bucket": bucket, "window": window}, "hits")
+    if count == 1:
+        store.delete(TABLE, {"bucket": bucket, "window": window - duration})
+    return Decision(allowed=count <= limit, count=count, retry_after=max(1, math.ceil(window + duration - now)))
+
+
+def refuse(request, decision: Decision) -> None:
+    """Remember on the request how long the client should wait (for the Retry-After header)."""
+    setattr(request, RETRY_AFTER_ATTR, decision.retry_after)
+    inner = getattr(request, "_request", None)  # a DRF Request wraps Django's
+    if inner is not None:
+        setattr(inner, RETRY_AFTER_ATTR, decision.retry_after)
+
+
+class RetryAfterMiddleware:
+    """Every 429 says when to come back, whichever view refused (pages render their own 429)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        wait = getattr(request, RETRY_AFTER_ATTR, None)
+        if response.status_code == 429 and wait is not None and not response.has_header("Retry-After"):
+            response["Retry-After"] = str(wait)
+        return response
