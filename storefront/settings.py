@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "storefront.accounts.csrf.ApiCsrfMiddleware",  # the JSON API's cookie-identified calls too
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "storefront.accounts.middleware.AccountsMiddleware",
     "storefront.unavailable.TemporalUnavailableMiddleware",
@@ -88,7 +89,9 @@ WSGI_APPLICATION = "storefront.wsgi.application"
 
 # Django keeps no state: domain data lives in Temporal, the write store and the index.
 DATABASES: dict = {}
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+# Sessions live in the write store (storefront/session_store.py), so signing out ends every
+# copy of the cookie; the cookie itself carries only a random key.
+SESSION_ENGINE = "storefront.session_store"
 
 # --- Security -------------------------------------------------------------------------
 # Always: no framing, no MIME sniffing, no referrer to other sites (password reset links
@@ -141,9 +144,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON bodies only: a cross-site HTML form cannot send one, and a cross-site script needs
-    # a CORS preflight the shop never grants. With SameSite=Lax cookies this is the API's CSRF
-    # defence for calls identified by the session or cart cookie (tokens need none).
+    # JSON bodies only. This is no CSRF defence (a cross-site form can POST an empty body):
+    # storefront.accounts.csrf.ApiCsrfMiddleware checks the calls the session or cart cookie
+    # identifies (same Origin or the X-CSRFToken header); header-identified clients need neither.
     # (DRF's JSON parser with a nesting limit: 400 invalid_json, never a RecursionError)
     "DEFAULT_PARSER_CLASSES": ["storefront.api.json_parser.DepthLimitedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

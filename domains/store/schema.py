@@ -498,6 +498,20 @@ CADENCE_UNSUBSCRIBES = table(
     purpose="contacts who unsubscribed: never enrolled or emailed again",
 )
 
+# --- web sessions --------------------------------------------------------------------------
+
+WEB_SESSIONS = table(
+    "web_sessions",
+    {
+        "session_key": Col.TEXT,
+        "data": Col.TEXT,  # Django's signed session encoding
+        "expires_at": Col.TIMESTAMP,  # checked on every read; Cassandra's TTL also drops the row then
+        "live": Col.BOOL,  # always true: a save writes only while the row exists (IF live = true)
+    },
+    ("session_key",),
+    purpose="browser sessions (storefront.session_store): deleting a row signs that cookie out everywhere",
+)
+
 # --- web ---------------------------------------------------------------------------------
 
 IDEMPOTENCY = table(

@@ -1,6 +1,6 @@
 """Sets `request.staff` and `request.shopper` from the session, re-checked on every request.
 
-The session (a signed cookie) remembers only an account id and the password epoch it
+The session (a row in the write store) remembers only an account id and the password epoch it
 signed in under. Each request re-reads the account row, so a disabled staff user, a
 changed role or a changed password takes effect on the very next request, even for
 sessions on other devices.

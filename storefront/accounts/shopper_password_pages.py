@@ -25,7 +25,7 @@ from .. import services
 from .emails import send_password_reset
 from .shopper_common import ACCOUNT_URL, Refused, form_page, new_password_hash, notify, signed_in
 from .shopper_pages import start_session
-from .sign_in import INVALID, SignInRefused, check_password_counted, remember_shopper
+from .sign_in import INVALID, SignInRefused, check_password_counted, remember_shopper, renew_session
 from .tokens import ResetThrottle
 
 _EMAIL = re.compile(EMAIL_PATTERN)
@@ -66,6 +66,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         return form_page(request, template, {}, refused)
     view = services.call(identity.change_shopper_password, shopper.shopper_id, new_hash, shopper.actor)
+    renew_session(request)  # a copy of this browser's cookie is signed out with the other sessions
     remember_shopper(request, shopper.shopper_id, view.epoch)  # this browser stays signed in
     notify(request, "password_changed")
     return HttpResponseRedirect(ACCOUNT_URL)

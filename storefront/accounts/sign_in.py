@@ -108,9 +108,25 @@ def remember_shopper(request: HttpRequest, shopper_id: str, epoch: int) -> None:
     request.session["shopper_id"] = shopper_id  # what order access reads
 
 
+def renew_session(request: HttpRequest) -> None:
+    """The same session under a new key; the old key's row is deleted from the store, so a
+    copy of the old cookie is signed out (after a password change this browser stays in)."""
+    request.session.cycle_key()
+
+
+def _end_session(request: HttpRequest) -> None:
+    """Sessions live in the write store (storefront/session_store.py): deleting the row ends
+    every copy of the cookie. A browser signed in as staff and as a shopper keeps the other
+    account, under a new key; otherwise the whole session goes (Django's flush)."""
+    if request.session.get(STAFF_SESSION) or request.session.get(SHOPPER_SESSION):
+        renew_session(request)
+    else:
+        request.session.flush()
+
+
 def sign_out_staff(request: HttpRequest) -> None:
     request.session.pop(STAFF_SESSION, None)
-    request.session.cycle_key()
+    _end_session(request)
 
 
 def sign_out_shopper(request: HttpRequest) -> None:
@@ -118,4 +134,4 @@ def sign_out_shopper(request: HttpRequest) -> None:
     session remembers (placed or looked up while signed in) go too."""
     for key in (SHOPPER_SESSION, "shopper_id", ORDERS_SESSION):
         request.session.pop(key, None)
-    request.session.cycle_key()
+    _end_session(request)

@@ -104,8 +104,10 @@ def staff_change(request: HttpRequest, staff_id: str) -> HttpResponse:
         return _staff_page(request, 409, str(exc))
     if staff_id == request.staff.staff_id and action == "password":
         from ..accounts.middleware import STAFF_SESSION
+        from ..accounts.sign_in import renew_session
 
-        # keep this session: the owner changed their own password here
+        # keep this session (the owner changed their own password here), under a new key
+        renew_session(request)
         request.session[STAFF_SESSION] = {"id": staff_id, "epoch": reads.staff(store, staff_id).credentials.epoch}
     return _done(request, "/admin/staff/", notice)
 

@@ -22,7 +22,7 @@ from domains.cart.messages import MAX_QUANTITY
 from domains.orders.messages import Address
 
 from .. import order_access, services
-from ..accounts import shopper_cart
+from ..accounts import cart_owner, shopper_cart
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError, validated_body
 from .idempotency import idempotent
@@ -38,11 +38,19 @@ def _valid(value: str) -> bool:
 
 
 def cart_id_of(request: Request) -> str | None:
+    """The caller's cart id. Every cart and checkout call of the API starts here, so this is
+    where a cart another shopper owns answers 404 like an unknown one (see cart_owner)."""
     value = (request.headers.get(HEADER) or request.COOKIES.get(COOKIE) or "").strip().lower()
     if not value:
         return None
     if not _valid(value):
         raise ApiError("invalid_parameter", f"{HEADER}: not a cart id", parameter=HEADER)
+    try:
+        usable = cart_owner.may_use(request, value)
+    except (*TEMPORAL_DOWN, RuntimeError) as exc:
+        raise _unavailable(exc) from None
+    if not usable:
+        raise api_error(cart_owner.not_found())
     return value
 
 
@@ -59,8 +67,12 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
     except ShopError as exc:
         raise api_error(exc) from None
     except (*TEMPORAL_DOWN, RuntimeError) as exc:
-        raise ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
-                       status.HTTP_503_SERVICE_UNAVAILABLE) from None
+        raise _unavailable(exc) from None
+
+
+def _unavailable(exc: Exception) -> ApiError:
+    return ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
+                    status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 def set_cart_cookie(response, cart_id: str):

@@ -17,7 +17,7 @@ from domains.checkout.messages import Step
 from domains.orders.messages import Address
 
 from .. import order_access, services
-from ..accounts import shopper_cart
+from ..accounts import cart_owner, shopper_cart
 from ..api.cart import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
@@ -75,14 +75,22 @@ def _quantity(value: str | None, lowest: int) -> int | None:
     return n if lowest <= n <= MAX_QUANTITY else None
 
 
+def _cart_id(request: HttpRequest) -> str | None:
+    """The cookie's cart id when this browser may use that cart (cart_owner): a cart another
+    shopper owns is as if there were none, and the next add starts a new one."""
+    cart_id = cart_id_of_cookie(request)
+    return cart_id if cart_id and cart_owner.may_use(request, cart_id) else None
+
+
 def _cart_of(request: HttpRequest):
     """The cookie's cart, queried once per request (the page and the header badge share it)."""
     if not hasattr(request, "_shop_cart"):
         cart_id = cart_id_of_cookie(request)
         try:
-            request._shop_cart = _call(carts.get_cart, cart_id) if cart_id else None
+            cart = _call(carts.get_cart, cart_id) if cart_id else None
         except ShopError:
-            request._shop_cart = None
+            cart = None
+        request._shop_cart = cart if cart is not None and cart_owner.answers_to(request, cart) else None
     return request._shop_cart
 
 
@@ -93,7 +101,7 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next") or "/shop/cart"
     if not variant_id or quantity is None:
         return _redirect("/shop/cart", error="bad_quantity")
-    cart_id = cart_id_of_cookie(request) or uuid.uuid4().hex
+    cart_id = _cart_id(request) or uuid.uuid4().hex
     try:
         cart = _call(carts.add_item, cart_id, variant_id, quantity)
     except ShopError as exc:
@@ -120,7 +128,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cart_change(request: HttpRequest) -> HttpResponse:
-    cart_id = cart_id_of_cookie(request)
+    cart_id = _cart_id(request)
     if not cart_id:
         return _redirect("/shop/cart")
     action, line_id = request.POST.get("action", ""), request.POST.get("line_id", "")
@@ -146,7 +154,7 @@ def cart_change(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def checkout_page(request: HttpRequest) -> HttpResponse:
-    cart_id = cart_id_of_cookie(request)
+    cart_id = _cart_id(request)
     if not cart_id:
         return HttpResponseRedirect("/shop/cart")
     try:
@@ -174,7 +182,7 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def checkout_action(request: HttpRequest) -> HttpResponse:
-    cart_id = cart_id_of_cookie(request)
+    cart_id = _cart_id(request)
     if not cart_id:
         return HttpResponseRedirect("/shop/cart")
     action = request.POST.get("action", "")

@@ -4,7 +4,9 @@ One table below names, for each route and method, what each principal gets. The 
 (tests/security/principals.py) are a visitor, shoppers A and B, a member of staff per role,
 and an API client per token scope plus one whose token was revoked. Every browser enforces
 CSRF and sends the token a form would carry; `test_a_post_without_the_csrf_token_is_refused`
-shows the token is needed. A route that the table does not name fails
+shows the token is needed (tests/security/test_csrf.py does the same for the JSON API). Rows
+whose path ends in `#cart_a_open` name shopper A's open cart in `X-Cart-Id`: a cart a shopper
+owns answers only to that shopper, everyone else meets the unknown cart's 404. A route that the table does not name fails
 `test_every_route_is_in_the_matrix`, so a new page cannot ship without deciding who may use it.
 
 Outcomes:
@@ -58,6 +60,14 @@ api-checkout-shipping          PUT    /api/checkout/shipping                    
 api-checkout-submit            POST   /api/checkout/submit                          409   409   409   409   409   409   409   409   409   409   409   409   401
 api-checkout-payment           PUT    /api/checkout/payment                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-checkout                   DELETE /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-cart                       GET    /api/cart#cart_a_open                         404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-cart-items                 POST   /api/cart/items#cart_a_open                   404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-cart-coupon                DELETE /api/cart/coupon#cart_a_open                  404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-checkout                   POST   /api/checkout#cart_a_open                     404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-checkout                   GET    /api/checkout#cart_a_open                     404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-checkout-shipping          PUT    /api/checkout/shipping#cart_a_open            404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-checkout-submit            POST   /api/checkout/submit#cart_a_open              404   409   404   404   404   404   404   404   404   404   404   404   401
+api-checkout                   DELETE /api/checkout#cart_a_open                     404   ok    404   404   404   404   404   404   404   404   404   404   401
 api-orders                     GET    /api/orders                                   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-orders-lookup              POST   /api/orders/lookup                            404   404   404   404   404   404   404   404   404   404   404   404   401
 api-order                      GET    /api/orders/{code}                            404   ok    404   404   404   404   404   404   404   404   404   404   401
@@ -261,12 +271,15 @@ def bodies(world: dict) -> dict[tuple[str, str], dict]:
 
 
 def send(who: Principal, row: Row, world: dict, body: dict | None):
-    path = row.path.format_map(world)
+    path, _, cart = row.path.partition("#")  # `#cart_x`: the call names that cart in X-Cart-Id
+    path = path.format_map(world)
     method = row.method.lower()
-    if path.startswith("/api/"):  # JSON; DRF exempts its views from CSRF (no SessionAuthentication)
+    headers = {"HTTP_X_CART_ID": world[cart]} if cart else {}
+    if path.startswith("/api/"):  # JSON, with the CSRF token in the header as the shop's pages send it
         if method == "get":
-            return who.client.get(path)
-        return getattr(who.client, method)(path, body or {}, content_type="application/json")
+            return who.client.get(path, **headers)
+        return getattr(who.client, method)(path, body or {}, content_type="application/json",
+                                           HTTP_X_CSRFTOKEN=who.csrf, **headers)
     if method == "get":
         return who.client.get(path)
     return who.client.post(path, {**(body or {}), "csrfmiddlewaretoken": who.csrf})
@@ -277,7 +290,7 @@ def outcome(response, path: str) -> str:
     if status in (301, 302, 303, 307, 308):
         login = "/admin/login/" if path.startswith("/admin/") else "/shop/account/login/"
         return "login" if response["Location"].startswith(f"{login}?next=") else "ok"
-    if status == 403 and b"CSRF verification failed" in response.content:
+    if status == 403 and (b"CSRF verification failed" in response.content or b"csrf_failed" in response.content):
         return "csrf"  # never expected in the table: a 403 there is the role or scope saying no
     return "ok" if 200 <= status < 300 else str(status)
 
@@ -295,6 +308,7 @@ def build_world(shop, small_catalog, principals: dict[str, Principal]) -> dict:
     variant, page_variant = available[0], next(v for v in available[1:] if v.id != available[0].id)
     a = principals["A"]
     phone = sign_in("/shop/account/login/", a.email)
+    phone.defaults["HTTP_X_CSRFTOKEN"] = phone.cookies["csrftoken"].value  # as the shop's own pages send it
     placed = place(phone, variant.id)
     code, order_id = placed["confirmation_code"], placed["order_id"]
     cart_a = phone.cookies["cart_id"].value
@@ -303,10 +317,16 @@ def build_world(shop, small_catalog, principals: dict[str, Principal]) -> dict:
     saved = a.client.post("/shop/account/addresses/new/", {**SHIPPING, "label": "Home", "csrfmiddlewaretoken": a.csrf})
     assert saved.status_code == 302, saved.content.decode()[:300]
     (address,) = reads.shopper(services.store(), a.account_id).addresses
+    # an open cart of A's, started on a third device of A's: the `#cart_a_open` rows name it
+    tablet = sign_in("/shop/account/login/", a.email)
+    started = tablet.post("/api/cart/items", {"variant_id": variant.id, "quantity": 1},
+                          content_type="application/json", HTTP_X_CSRFTOKEN=tablet.cookies["csrftoken"].value)
+    assert started.status_code == 201 and started.json()["shopper_id"] == a.account_id, started.content
     tree = services.temporal().run(lambda client: fulfillment.tree(client, order_id))
     cadence, contact = _ended_enrollment()
     return {"code": code, "order_id": order_id, "variant": variant.id, "page_variant": page_variant.id,
-            "product": variant.product_id, "cart_a": cart_a, "shopper_a": a.account_id,
+            "product": variant.product_id, "cart_a": cart_a, "cart_a_open": started.json()["id"],
+            "shopper_a": a.account_id,
             "address_a": address.address_id, "staff_support": principals["support"].account_id,
             "revoked_token": principals["t:revoked"].account_id, "sku": variant.blank_sku,
             "supplier_order": tree.supplier_orders[0].supplier_order_id,
@@ -418,6 +438,7 @@ async def test_shopper_b_never_sees_shopper_as_cart(orders_web, small_catalog):
 
         a = sign_in("/shop/account/login/", create_shopper(orders_web).email)
         b = sign_in("/shop/account/login/", create_shopper(orders_web).email)
+        a.defaults["HTTP_X_CSRFTOKEN"] = a.cookies["csrftoken"].value  # as the shop's own pages send it
         added = a.post("/api/cart/items", {"variant_id": variant.id, "quantity": 1}, content_type="application/json")
         assert added.status_code == 201
         assert [li["variant_id"] for li in a.get("/api/cart").json()["lines"]] == [variant.id]
@@ -434,6 +455,54 @@ async def test_shopper_b_never_sees_shopper_as_cart(orders_web, small_catalog):
         assert a.post("/shop/account/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
         assert a.get("/api/cart").json()["lines"] == []
         assert product.name not in a.get("/shop/cart").content.decode()
+
+    await run(visit)
+
+
+async def test_another_shoppers_cart_id_answers_like_an_unknown_one(orders_web, small_catalog):
+    """B holding A's cart id (in the cookie or in X-Cart-Id) gets what an id never used gets,
+    on the API and on the pages, and A's cart and checkout stay exactly as A left them."""
+    first, second = [v for v in small_catalog.variants if v.available][:2]
+    product = next(p for p in small_catalog.products if p.id == first.product_id)
+
+    def visit():
+        from ..web.accounts import create_shopper
+
+        a = sign_in("/shop/account/login/", create_shopper(orders_web).email)
+        b = sign_in("/shop/account/login/", create_shopper(orders_web).email)
+        a.defaults["HTTP_X_CSRFTOKEN"] = a.cookies["csrftoken"].value  # as the shop's own pages send it
+        b.defaults["HTTP_X_CSRFTOKEN"] = b.cookies["csrftoken"].value
+        assert a.post("/api/cart/items", {"variant_id": first.id, "quantity": 1},
+                      content_type="application/json").status_code == 201
+        assert a.post("/api/checkout").status_code == 201
+        cart_a = a.cookies["cart_id"].value
+        before = a.get("/api/checkout").json()
+        unknown = b.get("/api/cart", HTTP_X_CART_ID=uuid.uuid4().hex)
+        assert unknown.status_code == 404
+
+        as_header = {"HTTP_X_CART_ID": cart_a}
+        for response in (b.get("/api/cart", **as_header), b.get("/api/checkout", **as_header),
+                         b.post("/api/cart/items", {"variant_id": second.id, "quantity": 1},
+                                content_type="application/json", **as_header),
+                         b.delete("/api/checkout", **as_header),
+                         b.put("/api/checkout/shipping", SHIPPING, content_type="application/json", **as_header),
+                         b.post("/api/checkout/submit", **as_header)):
+            assert (response.status_code, response.json()) == (404, unknown.json())
+        anon = Client()  # a guest with the id: the same
+        assert anon.get("/api/cart", **as_header).status_code == 404
+
+        b.cookies["cart_id"] = cart_a  # A's id in B's cookie: the pages show no cart and start a new one
+        assert product.name not in b.get("/shop/cart").content.decode()
+        assert b.get("/shop/checkout")["Location"] == "/shop/cart"
+        b.post("/shop/checkout/action", {"action": "cancel", "csrfmiddlewaretoken": b.cookies["csrftoken"].value})
+        added = b.post("/shop/cart/add", {"variant_id": second.id, "quantity": "1",
+                                         "csrfmiddlewaretoken": b.cookies["csrftoken"].value})
+        assert added.status_code == 302 and b.cookies["cart_id"].value != cart_a
+
+        after = a.get("/api/checkout").json()
+        assert (after["step"], after["lines"], after["shipping_address"]) == \
+            (before["step"], before["lines"], before["shipping_address"])
+        assert [li["variant_id"] for li in a.get("/api/cart").json()["lines"]] == [first.id]
 
     await run(visit)
 

@@ -1,0 +1,47 @@
+"""Who may use a cart: the one rule every cart and checkout call (JSON API and shop pages) asks.
+
+A cart nobody owns answers to its id (a guest's cookie, an API client's `X-Cart-Id`). A cart
+a shopper owns (`CartView.shopper_id`, set when a signed-in shopper adds to it or signs in
+with it) answers only to that shopper's signed-in session: another shopper, a guest or an
+API client holding its id is told there is no such cart, exactly as for an id never used,
+so the answer does not even reveal that it exists.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from domains.cart import client as carts
+from domains.cart.client import NOT_FOUND, ShopError
+from domains.cart.messages import CartView
+
+from .. import services
+
+UNKNOWN_CART = "no such cart or checkout (it may have ended)"  # what an unknown id answers
+
+
+def answers_to(request: HttpRequest, cart: CartView) -> bool:
+    if cart.shopper_id is None:
+        return True
+    shopper = getattr(request, "shopper", None)
+    return shopper is not None and shopper.shopper_id == cart.shopper_id
+
+
+def may_use(request: HttpRequest, cart_id: str) -> bool:
+    """Asks the cart's workflow once per request and cart. An id no cart has yet is usable:
+    the call itself answers (an add starts the cart, anything else is not found)."""
+    django_request = getattr(request, "_request", request)  # DRF's Request wraps Django's
+    memo = django_request.__dict__.setdefault("_cart_access", {})
+    if cart_id not in memo:
+        try:
+            cart = services.call(carts.get_cart, cart_id)
+        except ShopError:
+            memo[cart_id] = True
+        else:
+            memo[cart_id] = answers_to(request, cart)
+    return memo[cart_id]
+
+
+def not_found() -> ShopError:
+    """What a cart that is not the caller's answers: the unknown cart's error."""
+    return ShopError(NOT_FOUND, UNKNOWN_CART)
