@@ -1,13 +1,15 @@
-"""Rate limits every web process shares: fixed-window counters in the write store.
+"""Rate limits every web process shares: window counters in the write store.
 
 A limit of N per duration counts hits per (limit, client) in windows of that duration
 (aligned to the epoch) with the store's atomic increment, so two gunicorn workers or two
-hosts see one count: the N+1st hit in a window is refused whichever process takes it,
-with how long until the window ends (Retry-After). A fixed window can let up to 2N through
-across a window boundary; that is the accepted price of one increment per request.
+hosts see one count. A hit is allowed while the sliding estimate holds: this window's count
+plus the previous window's weighted by how much of it still lies within one duration of
+now. That keeps a burst straddling a window edge from passing twice the limit (a plain
+fixed window would), at the cost of one more read per request. A refusal says how long
+until the current window ends (Retry-After).
 
-Old windows: the first hit of a new window deletes the client's previous one, so each
-client keeps at most one row per limit.
+Old windows: the first hit of a window deletes the client's window before the previous
+one, so each client keeps at most two rows per limit.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ def hit(scope: str, client: str, limit: int, duration: int, *, store: Store | No
     window = int(now // duration) * duration  # the window's start, epoch seconds
     bucket = f"{scope}:{client}"
     count = store.increment(TABLE, {"bucket": bucket, "window": window}, "hits")
+    previous = store.get(TABLE, {"bucket": bucket, "window": window - duration})
     if count == 1:
-        store.delete(TABLE, {"bucket": bucket, "window": window - duration})
-    return Decision(allowed=count <= limit, count=count, retry_after=max(1, math.ceil(window + duration - now)))
+        store.delete(TABLE, {"bucket": bucket, "window": window - 2 * duration})
+    overlap = 1 - (now - window) / duration  # the share of the previous window still within reach
+    estimate = count + (previous["hits"] if previous else 0) * overlap
+    return Decision(allowed=estimate <= limit, count=count, retry_after=max(1, math.ceil(window + duration - now)))
 
 
 def refuse(request, decision: Decision) -> None:
