@@ -1,67 +1,146 @@
-"""A worker process SIGKILLed in the middle of placing an order: the next worker finishes
-the saga, the card is charged once and the order is placed once."""
+"""A worker process SIGKILLed in the middle of placing orders, at chosen points: one order's
+charge has started and not finished (held at its write), another's charge is done and its
+stock confirmation is in flight. The kill must interrupt both (each activity pending at
+the kill, run again after the restart), and the next worker finishes both sagas with
+exactly one charge per placed order, counted per call and per row, not per idempotency key."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.worker import Worker
 
 from domains.cart import client as carts
 from domains.checkout.messages import Step
+from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
+from domains.store import schema
+from workers.registry import QUEUES, Dependencies
 
 from ..embedded import load_embedded
+from ..test_worker_process import activity_events
 from .test_checkout_workflow import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker(env: dict) -> subprocess.Popen:
+    """Carts and checkouts in a process of their own; the stock service stays in the test."""
     return subprocess.Popen(
-        [sys.executable, "-m", "workers", "--queues", "cart,checkout,orders,inventory", "--metrics-port", "0"],
+        [sys.executable, "-m", "workers", "--queues", "cart,checkout", "--metrics-port", "0"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@asynccontextmanager
+async def stock_service(client, store, index):
+    """The production inventory queue, served from this test process while the block runs."""
+    spec = QUEUES[INVENTORY_QUEUE](Dependencies(store=store, index=index, client=client))
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(client, task_queue=INVENTORY_QUEUE, workflows=spec.workflows,
+                          activities=spec.activities, activity_executor=executor):
+            yield
+
+
+async def running(handle, activity: str, timeout: float = 60):
+    """`activity` once a worker has started it and not finished it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        for p in (await handle.describe()).raw_description.pending_activities:
+            if p.activity_type.name == activity and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
+                return p
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{activity} of {handle.id} never started")
+
+
+def payment_rows(store) -> list[dict]:
+    return store.scan(schema.PAYMENTS.name)[0]
+
+
+def attempts(events: list[str], kind: str = "ACTIVITY_TASK_STARTED attempt ") -> list[int]:
+    return [int(e.removeprefix(kind)) for e in events if e.startswith(kind)]
+
+
 async def test_a_worker_killed_mid_placement_charges_once_and_places_once(temporal_env, tmp_path, small_catalog):
-    store, _ = load_embedded(tmp_path, small_catalog, stock=20)
+    store, index = load_embedded(tmp_path, small_catalog, stock=20)
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
            "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host}
     client = temporal_env.client
     variant = next(v for v in small_catalog.variants if v.available)
-    first = start_worker(env)
-    second = None
+    first, second, order_ids = start_worker(env), None, []
+    writes_held = sqlite3.connect(tmp_path / "store.sqlite3", timeout=30, isolation_level=None)
     try:
-        cart_id = uuid.uuid4().hex
-        await carts.add_item(client, cart_id, variant.id, 2)
-        cart = await carts.begin_checkout(client, cart_id)
-        await carts.set_shipping(client, cart_id, ADDRESS)
-        await carts.set_payment(client, cart_id, "tok_flaky")  # the charge fails twice, with backoff
-        placing = asyncio.create_task(carts.submit(client, cart_id))
-        checkout = client.get_workflow_handle(cart.checkout_id)
-        for _ in range(200):  # kill while the charge step is under way
-            pending = (await checkout.describe()).raw_description.pending_activities
-            if any(p.activity_type.name == "charge" for p in pending):
-                break
-            await asyncio.sleep(0.05)
+        async with stock_service(client, store, index):
+            cart_ids, checkouts = {}, {}
+            for name in ("charging", "confirming"):
+                cart_ids[name] = cart_id = uuid.uuid4().hex
+                await carts.add_item(client, cart_id, variant.id, 2)
+                checkouts[name] = client.get_workflow_handle((await carts.begin_checkout(client, cart_id)).checkout_id)
+                await carts.set_shipping(client, cart_id, ADDRESS)
+                await carts.set_payment(client, cart_id, "tok_success")
+        # with the stock service down, "confirming" charges and then waits in confirm_stock
+        confirming = asyncio.create_task(carts.submit(client, cart_ids["confirming"]))
+        at_kill = {"confirming": await running(checkouts["confirming"], "confirm_stock")}
+        (charged,) = payment_rows(store)
+        assert charged["idempotency_key"].startswith(checkouts["confirming"].id)
+        # with the store's writes held, "charging" is stuck inside the charge, before its write
+        writes_held.execute("BEGIN IMMEDIATE")
+        charging = asyncio.create_task(carts.submit(client, cart_ids["charging"]))
+        at_kill["charging"] = await running(checkouts["charging"], "charge")
+
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-        second = start_worker(env)
-        view = await asyncio.wait_for(placing, 120)
+        assert at_kill["charging"].attempt == at_kill["confirming"].attempt == 1
+        assert [p["idempotency_key"] for p in payment_rows(store)] == [charged["idempotency_key"]]
+        writes_held.execute("ROLLBACK")
+
+        async with stock_service(client, store, index):
+            second = start_worker(env)
+            views = {"charging": await asyncio.wait_for(charging, 120),
+                     "confirming": await asyncio.wait_for(confirming, 120)}
     finally:
+        writes_held.close()
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(30)
 
-    assert view.step == Step.COMPLETE and view.confirmation_code
-    charges = store.scan("payments")[0]
-    assert len(charges) == 1 and charges[0]["amount"] == view.total
-    orders = store.query("orders_by_customer", {"customer_id": f"guest:{ADDRESS.email}"})
-    assert [o["order_id"] for o in orders] == [view.order_id]
-    assert store.get("orders_by_confirmation", {"confirmation_code": view.confirmation_code})["order_id"] == view.order_id
-    description = await client.get_workflow_handle(f"order-{view.order_id}").describe()
-    assert description.workflow_type == "OrderWorkflow"
+    for view in views.values():
+        assert view.step == Step.COMPLETE and view.confirmation_code
+        order_ids.append(view.order_id)
+    # the kill interrupted each: the activity ran again after the restart and then completed
+    charge_events = await activity_events(checkouts["charging"], "charge")
+    assert charge_events[0] == "ACTIVITY_TASK_SCHEDULED" and charge_events[-1] == "ACTIVITY_TASK_COMPLETED"
+    assert charge_events.count("ACTIVITY_TASK_SCHEDULED") == 1 and attempts(charge_events)[-1] >= 2
+    confirm_events = await activity_events(checkouts["confirming"], "confirm_stock")
+    assert confirm_events[-1] == "ACTIVITY_TASK_COMPLETED" and attempts(confirm_events)[-1] >= 2
+    # ...and the charge that had finished before the kill was not asked for again
+    assert await activity_events(checkouts["confirming"], "charge") == [
+        "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED attempt 1", "ACTIVITY_TASK_COMPLETED"]
+
+    # exactly one charge per placed order, of its total, and nothing else moved money
+    payments = payment_rows(store)
+    assert len(payments) == len(views) == 2
+    for name, view in views.items():
+        (mine,) = [p for p in payments if p["idempotency_key"].startswith(f"{checkouts[name].id}-payment-")]
+        order = store.get(schema.ORDERS.name, {"order_id": view.order_id})
+        assert mine["amount"] == order["total"] == view.total
+        assert order["payment"]["charge_id"] == mine["charge_id"]
+        assert store.get(schema.ORDERS_BY_CONFIRMATION.name,
+                         {"confirmation_code": view.confirmation_code})["order_id"] == view.order_id
+    assert store.scan(schema.REFUNDS.name)[0] == []
+    placed = store.query(schema.ORDERS_BY_CUSTOMER.name, {"customer_id": f"guest:{ADDRESS.email}"})
+    assert sorted(o["order_id"] for o in placed) == sorted(order_ids)
+    for order_id in order_ids:  # one order workflow each; no orders worker runs here, so end them
+        handle = client.get_workflow_handle(f"order-{order_id}")
+        assert (await handle.describe()).workflow_type == "OrderWorkflow"
+        await handle.terminate("test over")
