@@ -83,6 +83,17 @@ class _Claim:
         self.store.delete_if(TABLE, self.key, {"owner": self.owner})
 
 
+def _expires_at(row: dict) -> datetime:
+    """Rows written before expiry was recorded expire a day after they were created."""
+    return row.get("expires_at") or (row.get("created_at") or datetime.min.replace(tzinfo=UTC)) + EXPIRY
+
+
+def _lease_until(row: dict) -> datetime:
+    if row.get("lease_until") is not None:
+        return row["lease_until"]
+    return (row.get("created_at") or datetime.min.replace(tzinfo=UTC)) + LEASE
+
+
 def _ttl() -> int:
     return int(EXPIRY.total_seconds())
 
@@ -97,7 +108,7 @@ def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
         first = store.get(TABLE, key)
         if first is None:
             continue
-        expired = first.get("expires_at") is not None and first["expires_at"] <= now
+        expired = _expires_at(first) <= now
         if not expired:
             if first.get("request_hash") not in (None, digest):
                 raise ApiError("idempotency_key_reused",
@@ -107,8 +118,7 @@ def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
                 response = Response(first["body"], status=first["status"])
                 response["Idempotent-Replayed"] = "true"
                 return response
-            lease_until = first.get("lease_until")
-            if lease_until is None or lease_until > now:
+            if _lease_until(first) > now:
                 raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
                                status.HTTP_409_CONFLICT)
         # an expired key, or a lease its holder let lapse (a dead process): take it over
@@ -130,7 +140,7 @@ def purge_expired(store: Store, now: datetime | None = None) -> int:
     while True:
         rows, cursor = store.scan(TABLE, cursor=cursor)
         for row in rows:
-            if row.get("expires_at") is None or row["expires_at"] <= now:
+            if _expires_at(row) <= now:
                 key = {"scope": row["scope"], "key": row["key"]}
                 if store.delete_if(TABLE, key, {"owner": row.get("owner")}):
                     removed += 1

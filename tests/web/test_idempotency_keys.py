@@ -154,3 +154,13 @@ def test_the_purge_removes_only_expired_keys(clock):
     removed = idempotency.purge_expired(services.store(), now=START + idempotency.EXPIRY + timedelta(seconds=1))
     rows = services.store().scan("idempotency")[0]
     assert removed == 1 and [r["key"] for r in rows] == ["recent"]
+
+
+def test_a_key_left_in_flight_before_leases_existed_is_taken_over_after_a_lease(clock):
+    """A row as the previous version wrote it (no lease, no hash, no expiry) never blocks for good."""
+    key = {"scope": "cart-1:POST:/api/cart/items", "key": "key-1"}
+    services.store().insert_if_absent("idempotency", {**key, "state": "in_progress", "created_at": START})
+    endpoint = Endpoint(ok)
+    assert endpoint.send().status_code == 409
+    clock[0] = START + idempotency.LEASE + timedelta(seconds=1)
+    assert endpoint.send().status_code == 201 and endpoint.runs == 1
