@@ -13,21 +13,15 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from pathlib import Path
-
-from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.worker import Worker
 
 from domains.cart import client as carts
 from domains.checkout.messages import Step
-from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.store import schema
-from workers.registry import QUEUES, Dependencies
 
 from ..embedded import load_embedded
-from ..test_worker_process import activity_events
+from ..worker_faults import activity_events, attempts, started_activity
+from ..worker_faults import inventory_worker as stock_service
 from .test_checkout_workflow import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,34 +34,8 @@ def start_worker(env: dict) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-@asynccontextmanager
-async def stock_service(client, store, index):
-    """The production inventory queue, served from this test process while the block runs."""
-    spec = QUEUES[INVENTORY_QUEUE](Dependencies(store=store, index=index, client=client))
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(client, task_queue=INVENTORY_QUEUE, workflows=spec.workflows,
-                          activities=spec.activities, activity_executor=executor):
-            yield
-
-
-async def running(handle, activity: str, timeout: float = 60):
-    """`activity` once a worker has started it and not finished it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        for p in (await handle.describe()).raw_description.pending_activities:
-            if p.activity_type.name == activity and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED:
-                return p
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{activity} of {handle.id} never started")
-
-
 def payment_rows(store) -> list[dict]:
     return store.scan(schema.PAYMENTS.name)[0]
-
-
-def attempts(events: list[str], kind: str = "ACTIVITY_TASK_STARTED attempt ") -> list[int]:
-    return [int(e.removeprefix(kind)) for e in events if e.startswith(kind)]
 
 
 async def test_a_worker_killed_mid_placement_charges_once_and_places_once(temporal_env, tmp_path, small_catalog):
@@ -89,13 +57,13 @@ async def test_a_worker_killed_mid_placement_charges_once_and_places_once(tempor
                 await carts.set_payment(client, cart_id, "tok_success")
         # with the stock service down, "confirming" charges and then waits in confirm_stock
         confirming = asyncio.create_task(carts.submit(client, cart_ids["confirming"]))
-        at_kill = {"confirming": await running(checkouts["confirming"], "confirm_stock")}
+        at_kill = {"confirming": await started_activity(checkouts["confirming"], "confirm_stock")}
         (charged,) = payment_rows(store)
         assert charged["idempotency_key"].startswith(checkouts["confirming"].id)
         # with the store's writes held, "charging" is stuck inside the charge, before its write
         writes_held.execute("BEGIN IMMEDIATE")
         charging = asyncio.create_task(carts.submit(client, cart_ids["charging"]))
-        at_kill["charging"] = await running(checkouts["charging"], "charge")
+        at_kill["charging"] = await started_activity(checkouts["charging"], "charge")
 
         first.send_signal(signal.SIGKILL)
         first.wait(10)
