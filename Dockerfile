@@ -12,4 +12,4 @@ COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /app commerce && mkdir -p /data && chown commerce /data
 USER commerce
 EXPOSE 8000 9464
-CMD ["gunicorn", "storefront.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]
+CMD ["gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

@@ -156,7 +156,7 @@ def main() -> int:
         subprocess.run([python, "manage.py", "load_catalog", "--if-empty"], cwd=ROOT, check=True)
         start("worker", [python, "-m", "workers"], "worker.log")
         web = start("web", [
-            python, "-m", "gunicorn", "storefront.wsgi:application",
+            python, "-m", "gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf",
             "--bind", f"127.0.0.1:{WEB_PORT}", "--worker-class", "gthread", "--workers", "2",
             "--threads", "8", "--access-logfile", str(data / "logs" / "access.log"),
         ], "web.log")

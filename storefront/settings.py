@@ -49,11 +49,14 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "rest_framework",
     "drf_spectacular",
+    "django.contrib.staticfiles",  # storefront/static: the pages' CSS and JS (no inline ones: CSP)
     "storefront",
 ]
 
 MIDDLEWARE = [
+    "storefront.csp.ContentSecurityPolicyMiddleware",  # outermost: every response gets the policy
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ under gunicorn too, straight from the app
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,7 +126,10 @@ if os.environ.get("DJANGO_TLS_PROXY", "0") == "1":
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 USE_TZ = True
-STATIC_URL = "/static/"  # no static files: styles are inline, images are rendered SVG
+STATIC_URL = "/static/"  # storefront/static (CSS, JS); images are rendered SVG
+# whitenoise serves the apps' static folders as they are (no collectstatic step to forget)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
