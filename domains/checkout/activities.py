@@ -53,7 +53,9 @@ class CheckoutActivities:
 
     @activity.defn
     def refund(self, request: RefundRequest) -> None:
-        gateway.refund(self.store, request)
+        # the saga refunds its own charge in full: that amount stands in for the charge only
+        # when the gateway has no ledger for it (a charge made before the ledger existed)
+        gateway.refund(self.store, request, charged=request.amount)
 
     # --- stock --------------------------------------------------------------------------
 

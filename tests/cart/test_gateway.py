@@ -137,3 +137,14 @@ def test_refunds_made_before_the_ledger_still_count(store):
         refund(store, "ch_old", 400, "new-refund", charged=1000)
     refund(store, "ch_old", 300, "new-refund", charged=1000)
     assert sorted(refunded_rows(store, "ch_old")) == [300, 700]
+
+
+def test_the_saga_can_refund_a_charge_made_before_the_ledger_once(store):
+    """A checkout charged by the code before the ledger and refunded by the code after it
+    (a deploy between the two): the saga's activity passes its full charge as `charged`."""
+    store.put(schema.PAYMENTS.name, {"idempotency_key": "chk-9-payment-1", "charge_id": "ch_legacy",
+                                     "token": "tok_success", "amount": 1200, "currency": "USD", "status": "succeeded"})
+    refund(store, "ch_legacy", 1200, "chk-9-payment-1-refund", charged=1200)
+    with pytest.raises(ApplicationError):
+        refund(store, "ch_legacy", 1200, "another-refund", charged=1200)
+    assert refunded_rows(store, "ch_legacy") == [1200]
