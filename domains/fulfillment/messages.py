@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from ..orders.messages import ACTOR_LENGTH, ACTOR_PATTERN, Shipment, SupplierOrderPlan
+from ..orders.messages import ACTOR_LENGTH, ACTOR_PATTERN, Shipment, SupplierOrderPlan, SupplierOrderStatus
 
 SUPPLIER_REJECTED = "SupplierRejected"
 SUPPLIER_UNAVAILABLE = "SupplierUnavailable"
@@ -20,14 +20,8 @@ class Strategy(StrEnum):
     MANUAL = "manual"  # a person signals every stage (the CLI, the admin panel)
 
 
-class SupplierOrderStatus(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"  # the supplier took the order
-    IN_PRODUCTION = "in_production"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
+# SupplierOrderStatus lives beside the report that carries it (domains.orders.messages); it is
+# imported above, so `from domains.fulfillment.messages import SupplierOrderStatus` keeps working.
 
 
 FINAL = frozenset({SupplierOrderStatus.DELIVERED, SupplierOrderStatus.REJECTED, SupplierOrderStatus.CANCELLED})

@@ -3,8 +3,11 @@
 A supplier order follows its supplier's strategy: `simulated` moves through timed
 stages, `dropship` first submits to the supplier's API (which may accept, reject or not
 answer), `manual` waits for a person's signal at every stage. Each change is sent to the
-parent, which keeps the whole tree for queries and tells the order by signal. Delivery
-takes the units out of on-hand stock; cancellation and rejection give them back.
+parent, which keeps the whole tree for queries and tells the order by signal: its run loop
+forwards the reports one at a time, in the order they came, each numbered by its place in
+the supplier order's stage history (concurrent handlers signalling at once could overtake
+each other on the way). Delivery takes the units out of on-hand stock; cancellation and
+rejection give them back.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ with workflow.unsafe.imports_passed_through():
 STRATEGY_ATTRIBUTE = SearchAttributeKey.for_keyword("SupplierStrategy")
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+# Reports go to the order from the run loop, in order and numbered; older histories signalled the
+# order from each report's own handler, and replay so.
+ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
 
 
 class _Stopped(Exception):
@@ -243,6 +249,7 @@ class FulfillmentWorkflow:
         self.supplier_orders: dict[str, SupplierOrderView] = {}
         self.children: dict[str, workflow.ChildWorkflowHandle] = {}
         self.cancel_request: CancelFulfillment | None = None
+        self.outbox: list[SupplierOrderReport] = []  # reports for the order, oldest first
 
     @workflow.query
     def view(self) -> FulfillmentView:
@@ -252,19 +259,32 @@ class FulfillmentWorkflow:
                                                 if p.supplier_order_id in self.supplier_orders],
                                cancel_requested=self.cancel_request is not None)
 
-    @workflow.signal
-    async def supplier_order_changed(self, view: SupplierOrderView) -> None:
-        self.supplier_orders[view.supplier_order_id] = view
+    @staticmethod
+    def _report(view: SupplierOrderView) -> SupplierOrderReport:
         last = view.history[-1] if view.history else None
-        report = SupplierOrderReport(
-            supplier_order_id=view.supplier_order_id, status=view.status.value, strategy=view.strategy.value,
-            at=view.updated_at, actor=last.actor if last else "system", note=last.note if last else None,
-            shipment=view.shipment)
+        return SupplierOrderReport(
+            supplier_order_id=view.supplier_order_id, status=view.status, seq=len(view.history),
+            strategy=view.strategy.value, at=view.updated_at, actor=last.actor if last else "system",
+            note=last.note if last else None, shipment=view.shipment)
+
+    async def _tell_order(self, report: SupplierOrderReport) -> None:
         try:
             await workflow.get_external_workflow_handle(self.params.order_workflow_id).signal(
                 "supplier_order_changed", report)
         except Exception as exc:  # noqa: BLE001 - the order already closed; the tree here still has it
             workflow.logger.warning("could not tell %s: %s", self.params.order_workflow_id, exc)
+
+    @workflow.signal
+    async def supplier_order_changed(self, view: SupplierOrderView) -> None:
+        if workflow.patched(ORDERED_REPORTS_PATCH):
+            known = self.supplier_orders.get(view.supplier_order_id)
+            if known is None or len(view.history) > len(known.history):  # never an older view over a newer
+                self.supplier_orders[view.supplier_order_id] = view
+                self.outbox.append(self._report(view))  # the run loop forwards it, after those before it
+            return
+        self.supplier_orders[view.supplier_order_id] = view
+        report = self._report(view).model_copy(update={"seq": 0})  # as released: unnumbered
+        await self._tell_order(report)
 
     @workflow.signal
     async def cancel(self, request: CancelFulfillment) -> None:
@@ -274,8 +294,18 @@ class FulfillmentWorkflow:
         for handle in list(self.children.values()):
             await handle.signal(SupplierOrderWorkflow.cancel, request)
 
+    async def _forward_until_done(self, children: asyncio.Future) -> None:
+        """Tell the order each report in turn until every supplier order has ended and been told."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.outbox) or children.done())
+            while self.outbox:
+                await self._tell_order(self.outbox.pop(0))
+            if children.done() and not self.outbox:
+                return
+
     @workflow.run
     async def run(self, params: FulfillmentInput) -> FulfillmentView:
+        ordered = workflow.patched(ORDERED_REPORTS_PATCH)  # first, so the handlers see the same answer
         for plan in params.supplier_orders:
             handle = await workflow.start_child_workflow(
                 SupplierOrderWorkflow.run,
@@ -286,6 +316,9 @@ class FulfillmentWorkflow:
             self.children[plan.supplier_order_id] = handle
             if self.cancel_request is not None:
                 await handle.signal(SupplierOrderWorkflow.cancel, self.cancel_request)
-        await asyncio.gather(*self.children.values())
+        children = asyncio.gather(*self.children.values())
+        if ordered:
+            await self._forward_until_done(children)
+        await children
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()

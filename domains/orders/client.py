@@ -2,7 +2,9 @@
 
 Reads prefer the live workflow (a query answers from the first moment) and fall back to
 the write store once the workflow has closed. Business errors come back as `OrderError`
-with a stable code; a closed order refuses actions with ORDER_CLOSED.
+with a stable code; a closed order refuses actions with ORDER_CLOSED. A refusal names the
+action refused ("cannot cancel: ..."), whichever way it was refused: a clerk's stale tab gets
+the same kind of answer while the order's workflow is still winding up and once it has closed.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ async def find_order_id(client: Client, reference: str) -> str | None:
     return None
 
 
-async def _update(client: Client, order_id: str, update: Any, request: Any) -> OrderView:
+async def _update(client: Client, order_id: str, update: Any, request: Any, action: str) -> OrderView:
     handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
         return await handle.execute_update(update, request)
@@ -76,24 +78,24 @@ async def _update(client: Client, order_id: str, update: Any, request: Any) -> O
         raise OrderError(cause.type or "OrderError", cause.message) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise OrderError(ORDER_CLOSED, "this order is closed; nothing more can change") from None
+            raise OrderError(ORDER_CLOSED, f"cannot {action}: this order is closed; nothing more can change") from None
         raise
 
 
 async def cancel(client: Client, order_id: str, actor: str, reason: str = "") -> OrderView:
-    return await _update(client, order_id, OrderWorkflow.cancel, CancelOrder(actor=actor, reason=reason))
+    return await _update(client, order_id, OrderWorkflow.cancel, CancelOrder(actor=actor, reason=reason), "cancel")
 
 
 async def refund(client: Client, order_id: str, actor: str, lines: dict[str, int] | None = None,
                  restock: bool = False, reason: str = "") -> OrderView:
     request = RefundOrder(actor=actor, lines=lines, restock=restock, reason=reason)
-    return await _update(client, order_id, OrderWorkflow.refund, request)
+    return await _update(client, order_id, OrderWorkflow.refund, request, "refund")
 
 
 async def add_note(client: Client, order_id: str, actor: str, text: str) -> OrderView:
-    return await _update(client, order_id, OrderWorkflow.add_note, AddNote(actor=actor, text=text))
+    return await _update(client, order_id, OrderWorkflow.add_note, AddNote(actor=actor, text=text), "add a note")
 
 
 async def leave_feedback(client: Client, order_id: str, actor: str, rating: int, comment: str = "") -> OrderView:
     request = LeaveFeedback(actor=actor, rating=rating, comment=comment)
-    return await _update(client, order_id, OrderWorkflow.leave_feedback, request)
+    return await _update(client, order_id, OrderWorkflow.leave_feedback, request, "leave feedback")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from .messages import ILLEGAL_TRANSITION
+from .messages import ILLEGAL_TRANSITION, SupplierOrderReport, SupplierOrderStatus
 from .messages import OrderStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {
@@ -31,10 +31,12 @@ def can_move(current: S, target: S) -> bool:
     return target in ALLOWED[current]
 
 
-def check_move(current: S, target: S) -> None:
+def check_move(current: S, target: S, action: str | None = None) -> None:
+    """Refuse an illegal move; `action` (e.g. "cancel") names what a person asked for."""
     if not can_move(current, target):
-        raise ApplicationError(f"an order cannot go from {current.value} to {target.value}",
-                               {"from": current.value, "to": target.value}, type=ILLEGAL_TRANSITION,
+        moving = f"it cannot go from {current.value} to {target.value}"
+        message = f"cannot {action} an order that is {current.value}: {moving}" if action else f"an order {moving[3:]}"
+        raise ApplicationError(message, {"from": current.value, "to": target.value}, type=ILLEGAL_TRANSITION,
                                non_retryable=True)
 
 
@@ -75,3 +77,18 @@ def derived(statuses: list[str]) -> S | None:
     if any(s in SHIPPED_OR_LATER for s in live):
         return S.PARTIALLY_SHIPPED
     return S.IN_FULFILLMENT
+
+
+# How far along a supplier order is. Its stages only move forward, so a report whose stage
+# ranks below what the order already has arrived late. Rejected and cancelled end it.
+_SO = SupplierOrderStatus
+SUPPLIER_RANK = {_SO.PENDING: 0, _SO.ACCEPTED: 1, _SO.IN_PRODUCTION: 2, _SO.SHIPPED: 3, _SO.DELIVERED: 4,
+                 _SO.REJECTED: 4, _SO.CANCELLED: 4}
+
+
+def stale_report(current_status: str, current_seq: int, report: SupplierOrderReport) -> bool:
+    """True when `report` is not newer than what the order has for its supplier order: by the
+    report's sequence number when both sides have one, else by the rank of its stage."""
+    if report.seq and current_seq:
+        return report.seq <= current_seq
+    return SUPPLIER_RANK[report.status] < SUPPLIER_RANK[SupplierOrderStatus(current_status)]

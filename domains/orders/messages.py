@@ -88,11 +88,27 @@ class Shipment(BaseModel):
     shipped_at: datetime
 
 
+class SupplierOrderStatus(StrEnum):
+    """A supplier order's stage (fulfillment moves it; the order is told by report)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"  # the supplier took the order
+    IN_PRODUCTION = "in_production"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
 class SupplierOrderReport(BaseModel):
     """What fulfillment tells the order about one supplier order, by signal."""
 
     supplier_order_id: str
-    status: str  # domains.fulfillment.messages.SupplierOrderStatus value
+    status: SupplierOrderStatus
+    # The report's place in its supplier order's stage history (1 = the first stage). Reports can
+    # reach the order out of order; one not newer than what the order has is ignored. 0: sent by
+    # fulfillment code from before the hardening, which did not number them (the stage rank decides).
+    seq: int = Field(default=0, ge=0)
     strategy: str
     at: datetime
     actor: str = "system"
@@ -105,7 +121,8 @@ class SupplierOrderSummary(BaseModel):
     supplier: str
     strategy: str
     behaviour: str = "accept"  # as routed (dropship)
-    status: str = "pending"
+    status: str = "pending"  # a SupplierOrderStatus value
+    report_seq: int = 0  # the seq of the last report applied (0: none numbered yet)
     lines: list[OrderLine]
     shipment: Shipment | None = None
     note: str | None = None  # a rejection reason, a cancellation note

@@ -58,6 +58,9 @@ CONFIRMATION_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderConfirmation")
 _QUICK = {"start_to_close_timeout": timedelta(seconds=30),
           "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
 REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its customer; older histories do not
+# A late supplier-order report (not newer than what the order has) is ignored; older histories applied
+# every report as it came, and replay them so.
+ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
 # whose saves wait long (the run loop waits for it).
 _TRIGGER = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": timedelta(minutes=10),
@@ -145,10 +148,14 @@ class OrderWorkflow:
         summary = next((so for so in s.supplier_orders if so.supplier_order_id == report.supplier_order_id), None)
         if summary is None or (summary.status, summary.strategy) == (report.status, report.strategy):
             return  # a duplicate report changes nothing
-        summary.status, summary.strategy, summary.updated_at = report.status, report.strategy, report.at
+        if workflow.patched(ORDERED_REPORTS_PATCH):
+            if lifecycle.stale_report(summary.status, summary.report_seq, report):
+                return  # overtaken by a newer report: a supplier order's stages never go back
+            summary.report_seq = max(summary.report_seq, report.seq)
+        summary.status, summary.strategy, summary.updated_at = report.status.value, report.strategy, report.at
         summary.shipment = report.shipment or summary.shipment
         summary.note = report.note if report.status in ("rejected", "cancelled") else summary.note
-        self._record("fulfillment", report.actor, note=f"{report.supplier_order_id} {report.status}"
+        self._record("fulfillment", report.actor, note=f"{report.supplier_order_id} {report.status.value}"
                      + (f": {report.note}" if report.note else ""))
         if s.status in lifecycle.FINAL:
             return  # e.g. the children of a cancelled order confirming their cancellation
@@ -164,13 +171,13 @@ class OrderWorkflow:
     @workflow.update
     async def cancel(self, request: CancelOrder) -> OrderView:
         async with self.lock:
-            lifecycle.check_move(self.state.status, S.CANCELLED)
+            lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
             await self._cancel(request.actor, request.reason or "cancelled")
             return self._view()
 
     @cancel.validator
     def _check_cancel(self, request: CancelOrder) -> None:
-        lifecycle.check_move(self.state.status, S.CANCELLED)
+        lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
 
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state

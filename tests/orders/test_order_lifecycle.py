@@ -116,6 +116,31 @@ async def test_cancel_before_shipping_refunds_and_gives_the_stock_back(orders_sh
     assert closed.value.code == "OrderClosed"
 
 
+async def test_a_stale_cancel_names_the_cancel_while_the_order_winds_up_and_once_it_closed(orders_shop):
+    """A clerk's second cancel (a stale tab) is refused as `IllegalTransition` while the cancelled
+    order's workflow is still open and as `OrderClosed` after; both answers say it was the cancel."""
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    # The order saves a burst after the flush delay: an hour holds the cancelled order open until time is skipped.
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600),
+                   orders_=OrderSettings(flush_delay_seconds=3600))
+    placed = await shop.place([(variant, 1)])
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+
+    with pytest.raises(OrderError) as winding_up:
+        await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com")
+    assert winding_up.value.code == "IllegalTransition"
+    assert str(winding_up.value).startswith("cannot cancel an order that is cancelled"), str(winding_up.value)
+    assert (await shop.order(placed.order_id)).live  # it was the open workflow that refused
+
+    await shop.until(placed.order_id, lambda v: not v.live, step=timedelta(minutes=30))
+    with pytest.raises(OrderError) as closed:
+        await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com")
+    assert closed.value.code == "OrderClosed"
+    assert str(closed.value) == "cannot cancel: this order is closed; nothing more can change"
+
+
 def placed_charge(shop, order) -> str:
     return shop.store.get(schema.ORDERS.name, {"order_id": order.order_id})["payment"]["charge_id"]
 
@@ -128,6 +153,7 @@ async def test_cancel_after_shipping_is_refused_naming_both_states(orders_shop):
     with pytest.raises(OrderError) as refused:
         await orders.cancel(shop.client, placed.order_id, "shopper:someone")
     assert refused.value.code == "IllegalTransition"
+    assert "cannot cancel" in str(refused.value)
     assert "shipped" in str(refused.value) and "cancelled" in str(refused.value)
     view = await shop.order(placed.order_id)
     assert view.status == OrderStatus.SHIPPED and not view.can_cancel

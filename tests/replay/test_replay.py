@@ -46,3 +46,26 @@ async def test_history_replays_deterministically(path):
         data_converter=pydantic_data_converter,
     )
     await replayer.replay_workflow(history)  # raises on any non-determinism
+
+
+OUT_OF_ORDER = ROOT / "before-hardening" / "order-out-of-order.json"
+RANK = ["pending", "accepted", "in_production", "shipped", "delivered"]  # the stages, written out here
+
+
+async def test_an_order_that_got_its_reports_out_of_order_replays():
+    """Recorded by tests/replay/record_out_of_order.py on the code before the hardening: a supplier
+    order's reports reached the order as a stage and then an earlier one. Today's code replays it
+    (the order applied them as they came then, and a running order of that release carries on)."""
+    import json
+
+    history = WorkflowHistory.from_json("order-out-of-order", OUT_OF_ORDER.read_text())
+    seen: dict[str, list[str]] = {}
+    for event in history.events:
+        if event.HasField("workflow_execution_signaled_event_attributes"):
+            signal = event.workflow_execution_signaled_event_attributes
+            if signal.signal_name == "supplier_order_changed":
+                report = json.loads(signal.input.payloads[0].data)
+                seen.setdefault(report["supplier_order_id"], []).append(report["status"])
+    went_back = {so: s for so, s in seen.items() if [RANK.index(x) for x in s] != sorted(RANK.index(x) for x in s)}
+    assert went_back, f"the recording should show a report overtaken by a later one: {seen}"
+    await Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
