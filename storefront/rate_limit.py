@@ -14,6 +14,7 @@ one, so each client keeps at most two rows per limit.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from domains.store.schema import RATE_WINDOWS
 from . import services
 
 TABLE = RATE_WINDOWS.name
+log = logging.getLogger(__name__)
 RETRY_AFTER_ATTR = "_rate_limit_retry_after"  # set on a refused request; the middleware answers with it
 
 
@@ -37,17 +39,24 @@ class Decision:
 def hit(scope: str, client: str, limit: int, duration: int, *, store: Store | None = None,
         now: float | None = None) -> Decision:
     """Count one hit of `client` against `limit` per `duration` seconds."""
-    store = store or services.store()
     now = time.time() if now is None else now
     window = int(now // duration) * duration  # the window's start, epoch seconds
+    retry_after = max(1, math.ceil(window + duration - now))
     bucket = f"{scope}:{client}"
-    count = store.increment(TABLE, {"bucket": bucket, "window": window}, "hits")
-    previous = store.get(TABLE, {"bucket": bucket, "window": window - duration})
-    if count == 1:
-        store.delete(TABLE, {"bucket": bucket, "window": window - 2 * duration})
+    try:
+        store = store or services.store()
+        count = store.increment(TABLE, {"bucket": bucket, "window": window}, "hits")
+        previous = store.get(TABLE, {"bucket": bucket, "window": window - duration})
+        if count == 1:
+            store.delete(TABLE, {"bucket": bucket, "window": window - 2 * duration})
+    except Exception as exc:  # noqa: BLE001 - a store outage must not turn every limited page into a 500
+        # Fail open: what the limits guard (sign-in, order lookups) needs the store itself and
+        # fails on its own; search, which does not, keeps answering.
+        log.warning("rate limit %s not counted (store unavailable): %s", scope, exc)
+        return Decision(allowed=True, count=0, retry_after=retry_after)
     overlap = 1 - (now - window) / duration  # the share of the previous window still within reach
     estimate = count + (previous["hits"] if previous else 0) * overlap
-    return Decision(allowed=estimate <= limit, count=count, retry_after=max(1, math.ceil(window + duration - now)))
+    return Decision(allowed=estimate <= limit, count=count, retry_after=retry_after)
 
 
 def refuse(request, decision: Decision) -> None:

@@ -45,3 +45,11 @@ def test_a_client_is_allowed_again_once_a_whole_duration_has_passed(tmp_path):
     assert _hits(store, [EDGE + 180])[0].allowed
     rows = store.query("rate_windows", {"bucket": "sign_in:10.0.0.1"})
     assert len(rows) <= 2  # old windows are deleted as new ones start
+
+
+def test_a_store_outage_lets_requests_through_rather_than_failing_them(tmp_path):
+    store = _store(tmp_path)
+    store.close()
+    (tmp_path / "store.sqlite3").unlink()
+    (tmp_path / "store.sqlite3").mkdir()  # the file is gone and cannot be made again: every call fails
+    assert all(d.allowed for d in _hits(store, [EDGE + 1] * 5))
