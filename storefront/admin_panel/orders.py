@@ -89,7 +89,7 @@ def _page(request: HttpRequest, loaded: detail.LoadedOrder, *, status: int = 200
 @staff_required(Permission.ORDERS_READ)
 def order_page(request: HttpRequest, reference: str) -> HttpResponse:
     order_id = detail.resolve(reference)
-    loaded = detail.load(order_id) if order_id else None
+    loaded = detail.load(order_id, stored_if_unavailable=True) if order_id else None
     if loaded is None:
         return _not_found(request, reference)
     if reference != loaded.view.confirmation_code:  # one address per order: its code

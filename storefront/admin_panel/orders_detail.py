@@ -18,6 +18,7 @@ from domains.store import schema
 
 from .. import services
 from ..order_access import code_of
+from ..unavailable import UNAVAILABLE
 from ..shop.browse import money
 
 MAX_REFERENCE = 100
@@ -28,6 +29,7 @@ class LoadedOrder:
     view: OrderView
     row: dict | None  # the store's order row: the payment and anything the view leaves out
     tree: FulfillmentView | None  # None before fulfillment starts, and once the order has closed
+    stale: bool = False  # Temporal did not answer: the store's copy, shown read-only
 
 
 def resolve(reference: str) -> str | None:
@@ -43,9 +45,18 @@ def resolve(reference: str) -> str | None:
     return found[0] if found else None
 
 
-def load(order_id: str) -> LoadedOrder | None:
+def load(order_id: str, *, stored_if_unavailable: bool = False) -> LoadedOrder | None:
+    """The live order. `stored_if_unavailable` (pages that only show it): when Temporal does not
+    answer within the request's budget, the store's copy, marked stale, instead of a 503."""
     store = services.store()
-    view = services.call(orders.get_order, store, order_id)
+    try:
+        view = services.call(orders.get_order, store, order_id)
+    except UNAVAILABLE:
+        view = reads.order_from_store(store, order_id) if stored_if_unavailable else None
+        if view is None:
+            raise
+        return LoadedOrder(view=view, row=store.get(schema.ORDERS.name, {"order_id": order_id}), tree=None,
+                           stale=True)
     if view is None:
         return None
     tree = None
@@ -108,6 +119,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "supplier_orders": _supplier_orders(loaded, may[Permission.FULFILLMENT_WRITE]),
         "fulfillment_live": loaded.tree is not None,
         "history": view.history,
+        "stale": loaded.stale,
         "can": {
             "cancel": may[Permission.ORDERS_CANCEL] and view.can_cancel,
             "refund": may[Permission.ORDERS_REFUND] and view.can_refund,

@@ -1,6 +1,7 @@
 """With Temporal stopped, nobody waits long: a cart API call and a shop page answer 503 with
-Retry-After within the request budget, and the admin dashboard renders what it has, marking
-the Temporal parts unavailable, instead of waiting a timeout per part."""
+Retry-After within the request budget; the admin dashboard renders what it has, marking
+the Temporal parts unavailable, instead of waiting a timeout per part; and the admin order
+page shows the store's copy, read-only and marked stale."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ..shop_harness import running_shop
 from ..web_fixtures import django_pointed_at
 from .accounts import staff_browser
 from .dom import parse
-from .orders_helpers import run
+from .orders_helpers import place, run
 
 BUDGET = 2.0
 LOOSELY = 3 * BUDGET  # elapsed is compared loosely: the point is "bounded", not a stopwatch
@@ -55,9 +56,10 @@ async def test_with_temporal_stopped_requests_answer_within_the_budget(tmp_path,
         async with running_shop(server.client, store, index, SqliteOrderIndex(tmp_path / "orders_index.sqlite3")) \
                 as shop:
             with django_pointed_at(shop, tmp_path):
+                manager = await run(staff_browser, shop, "manager")
+                placed = await run(place, Client(), variant.id)
                 settings.COMMERCE = dataclasses.replace(settings.COMMERCE, request_budget_seconds=BUDGET)
                 services.temporal.cache_clear()
-                manager = await run(staff_browser, shop, "manager")
                 shopper = Client()
                 added = await run(shopper.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 1},
                                   content_type="application/json")
@@ -83,6 +85,15 @@ async def test_with_temporal_stopped_requests_answer_within_the_budget(tmp_path,
                     assert doc.one(data_metric=down).find(data_unavailable=True), down
                 assert not doc.one(data_metric="orders-today").find(data_unavailable=True)  # the index answers
                 assert "products" in doc.one(id="catalog-state").text  # the store answers
+
+                code = placed["confirmation_code"]
+                order, order_took = await run(timed, manager.get, f"/admin/orders/{code}")
+                assert order.status_code == 200 and order_took < LOOSELY
+                doc = parse(order.content.decode())  # the store's copy, read-only, marked as such
+                assert doc.one(id="live-unavailable", data_unavailable=True)
+                assert doc.one(id="confirmation-code").text == code
+                for form in ("cancel-order", "refund-order", "add-note"):  # actions wait for Temporal
+                    assert not doc.find_all("form", id=form), form
 
                 server = await _dev_server(port)  # back, so the workers can stop cleanly
     finally:
