@@ -106,15 +106,13 @@ ADMIN_STYLED = ("header.top", "background-color", "rgb(29, 35, 48)")  # admin.cs
 def shop_in_the_browser(driver, site: str, product_id: str, shopper_email: str, code: str) -> Visits:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     visits = Visits(driver, site)
     visits.open("/shop/", SHOP_STYLED)
     visits.open("/shop/?q=hoodie", ("aside li a .n", "font-size", driver.execute_script(
         "return (parseFloat(getComputedStyle(document.body).fontSize) * 0.85) + 'px'")))
     # the sort select submits itself (shop.js, not an onchange="" attribute)
-    from selenium.webdriver.support.ui import Select
-
     Select(driver.find_element(By.NAME, "sort")).select_by_index(1)
     WebDriverWait(driver, 10).until(lambda d: "sort=" in d.current_url)
     visits.check("/shop/ sorted", stylesheet_rule=SHOP_STYLED)

@@ -193,3 +193,15 @@ def test_gunicorn_does_not_announce_itself_and_serves_the_static_files(tmp_path)
     assert status == 200 and b".card" in body
     assert "gunicorn" not in headers.get("Server", "").lower(), headers
     assert headers["Content-Security-Policy"] == PAGE_POLICY
+
+
+def test_a_response_with_its_own_policy_keeps_it_and_svg_images_get_theirs(rf):
+    from django.http import HttpResponse
+
+    from storefront.csp import ContentSecurityPolicyMiddleware
+
+    own = HttpResponse("x")
+    own["Content-Security-Policy"] = "default-src 'none'"
+    assert ContentSecurityPolicyMiddleware(lambda r: own)(rf.get("/"))["Content-Security-Policy"] == "default-src 'none'"
+    svg = HttpResponse("<svg/>", content_type="image/svg+xml")
+    assert ContentSecurityPolicyMiddleware(lambda r: svg)(rf.get("/"))["Content-Security-Policy"] == SVG_POLICY
