@@ -6,8 +6,9 @@ and an API client per token scope plus one whose token was revoked. Every browse
 CSRF and sends the token a form would carry; `test_a_post_without_the_csrf_token_is_refused`
 shows the token is needed (tests/security/test_csrf.py does the same for the JSON API). Rows
 whose path ends in `#cart_a_open` name shopper A's open cart in `X-Cart-Id`: a cart a shopper
-owns answers only to that shopper, everyone else meets the unknown cart's 404. A route that the table does not name fails
-`test_every_route_is_in_the_matrix`, so a new page cannot ship without deciding who may use it.
+owns answers only to that shopper, everyone else meets the unknown cart's 404. A route that
+the table does not name fails `test_every_route_is_in_the_matrix`, so a new page cannot ship
+without deciding who may use it.
 
 Outcomes:
   ok     2xx, or a redirect that is not to a sign-in page (the action or page itself)

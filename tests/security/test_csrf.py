@@ -140,8 +140,9 @@ def test_trusted_origins_follow_djangos_setting(settings, rf):
 
     settings.CSRF_TRUSTED_ORIGINS = ["https://shop.example.com", "https://*.example.org"]
 
-    def verdict(origin: str | None) -> str | None:
-        headers = {"HTTP_ORIGIN": origin} if origin else {}
+    def verdict(origin: str | None, **headers) -> str | None:
+        if origin:
+            headers["HTTP_ORIGIN"] = origin
         request = rf.post("/api/checkout/submit", b"", content_type="text/plain", **headers)
         request.COOKIES["cart_id"] = "0" * 32
         return refusal(request)
@@ -153,3 +154,10 @@ def test_trusted_origins_follow_djangos_setting(settings, rf):
     assert verdict("http://shop.example.com") is not None  # another scheme is another origin
     assert verdict("null") is not None  # sandboxed frames, data: URLs
     assert verdict(None) is not None  # neither an origin nor a token
+    # without an Origin, a Referer from the shop's own pages will do; another site's will not
+    assert verdict(None, HTTP_REFERER="http://testserver/shop/checkout") is None
+    assert verdict(None, HTTP_REFERER="https://checkout.example.org/pay") is None
+    assert verdict(None, HTTP_REFERER="https://evil.example/shop/checkout") is not None
+    # a header-identified client is not asked at all
+    assert verdict(EVIL, HTTP_X_CART_ID="0" * 32) is None
+    assert verdict(EVIL, HTTP_AUTHORIZATION="Bearer ck_x_y") is None

@@ -77,8 +77,9 @@ async def test_a_password_change_signs_out_a_copy_of_this_browsers_cookie(orders
         shopper = create_shopper(orders_web)
         browser = shopper_sign_in(shopper.email)
         thief = _copy_of(browser)
-        changed = browser.post("/shop/account/password/", {
-            "current_password": PASSWORD, "password": "a different horse staple", "password2": "a different horse staple"})
+        new = "a different horse staple"
+        changed = browser.post("/shop/account/password/",
+                               {"current_password": PASSWORD, "password": new, "password2": new})
         assert changed.status_code == 302, changed.content.decode()[:300]
 
         assert browser.get("/shop/account/").status_code == 200  # the browser that changed it stays in
