@@ -166,7 +166,9 @@ async def test_a_fulfillment_user_ships_a_manual_stage_but_cannot_cancel(orders_
         "supplier_order": so.get("data-supplier-order"), "to": "shipped", "carrier": "UPS",
         "tracking": "1Z999AA10123456784"})
     assert shipped.status_code == 302 and shipped["Location"] == url
-    doc = parse((await run(packer.get, url)).content.decode())
+    # The advance is a signal: the action watches for the change a few seconds, and a loaded machine
+    # can take longer. Wait for the page to show it rather than trust that window.
+    doc = await page_when(packer, url, lambda d: d.one("div", data_supplier_order=True).get("data-status") == "shipped")
     (so,) = doc.find_all("div", data_supplier_order=True)
     assert so.get("data-status") == "shipped" and so.one(class_="tracking-number").text == "1Z999AA10123456784"
     assert so.one(class_="carrier").text == "UPS"

@@ -1,10 +1,21 @@
-"""Worker processes SIGKILLed at random moments while many orders are fulfilled, and
-restarted each time: every order is delivered exactly once, every audit row exists once,
-no charge or refund is made twice, and the stock moves exactly once per unit."""
+"""Worker processes SIGKILLed at chosen moments while orders are placed, fulfilled and
+cancelled, and restarted each time.
+
+The worker here (tests/orders/crash_worker.py) pauses after each charge, refund and stock
+settlement has done its work and before its activity completes. The test watches the
+workflows through the Temporal client and kills the worker while such an activity is
+started and not finished: a charge while orders are being placed, a stock settlement while
+they are fulfilled, a refund while staff cancel. It then checks that the kill did interrupt
+that activity (it ran again on the next worker), that each cancel answered, and counts the
+side effects against what the test itself placed: one charge per order in the gateway's
+records however many calls were made, a refund only for a cancelled order and exactly what
+was charged, each audit row once as the workflow itself has it, stock moved once per unit.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -15,12 +26,18 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.service import RPCError
 
 from domains.cart import client as carts
+from domains.checkout.ids import checkout_workflow_id
+from domains.fulfillment.ids import supplier_order_workflow_id
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
-from domains.orders.messages import OrderSettings, OrderStatus
+from domains.orders.activities import supplier_slug
+from domains.orders.ids import order_workflow_id
+from domains.orders.messages import OrderSettings, OrderStatus, OrderView
 from domains.store import schema
 from domains.temporal import ensure_search_attributes
 
@@ -29,14 +46,32 @@ from ..servers import start_dev_server
 from .conftest import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
-ORDERS = 10
-KILLS = 6
+DELIVERED_ORDERS = 6  # two supplier orders each, simulated
+CANCELLED_ORDERS = 2  # one manual supplier order each: it waits, so the cancel always comes before shipping
 STOCK = 100
 
 
-def start_worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "workers", "--metrics-port", "0"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+class Workers:
+    """The crash worker, killed and replaced on demand; every process it started is ended at the end."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.procs = [self._start()]
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "tests.orders.crash_worker", "--metrics-port", "0"],
+                                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill_and_restart(self) -> None:
+        self.procs[-1].send_signal(signal.SIGKILL)
+        self.procs[-1].wait(10)
+        self.procs.append(self._start())
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(30)
 
 
 @pytest.fixture
@@ -47,110 +82,221 @@ async def own_server():
     await env.shutdown()
 
 
-async def place(client, variants, rng: random.Random) -> str:
-    cart_id = uuid.uuid4().hex
-    for variant in rng.sample(variants, 2):
-        await carts.add_item(client, cart_id, variant.id, rng.randint(1, 3))
-    await carts.begin_checkout(client, cart_id)
-    await carts.set_shipping(client, cart_id, ADDRESS)
-    await carts.set_payment(client, cart_id, "tok_success")
-    view = await carts.submit(client, cart_id)
-    assert view.order_id, view.error
-    return view.order_id
+async def started_activity(client, workflow_ids, activity_type: str, seconds: float = 90) -> tuple[str, str]:
+    """(workflow id, activity id) of an `activity_type` activity a worker has started and not
+    finished, as Temporal describes the workflow's pending activities."""
+    for _ in range(int(seconds / 0.05)):
+        for workflow_id in list(workflow_ids):
+            try:
+                described = await client.get_workflow_handle(workflow_id).describe()
+            except RPCError:  # not started yet
+                continue
+            for pending in described.raw_description.pending_activities:
+                if (pending.activity_type.name == activity_type
+                        and pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED):
+                    return workflow_id, pending.activity_id
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {activity_type} activity was seen in flight")
 
 
-async def test_killed_workers_deliver_every_order_exactly_once(own_server, tmp_path, small_catalog):
+async def attempts_of(client, workflow_id: str, activity_id: str, seconds: float = 120) -> int:
+    """The attempt that completed the activity, from the workflow's history (waiting for it)."""
+    for _ in range(int(seconds / 0.25)):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        scheduled = {e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
+                     and e.activity_task_scheduled_event_attributes.activity_id == activity_id}
+        started = {e.event_id: e.activity_task_started_event_attributes.attempt for e in history.events
+                   if e.HasField("activity_task_started_event_attributes")
+                   and e.activity_task_started_event_attributes.scheduled_event_id in scheduled}
+        if any(e.HasField("activity_task_completed_event_attributes")
+               and e.activity_task_completed_event_attributes.started_event_id in started for e in history.events):
+            return max(started.values())
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{workflow_id}: activity {activity_id} never completed")
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactly_once(own_server, tmp_path,
+                                                                                        small_catalog):
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
     print(f"CRASH_SEED={seed}")
     rng = random.Random(seed)
     store, _ = load_embedded(tmp_path, small_catalog, stock=STOCK)
-    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": FulfillmentSettings(stage_seconds=4).model_dump()})
+    brand_of = {p.id: p.brand for p in small_catalog.products}
+    by_brand: dict[str, list] = {}
+    for v in small_catalog.variants:
+        if v.available:
+            by_brand.setdefault(brand_of[v.product_id], []).append(v)
+    manual_brand, *simulated = sorted(by_brand, key=lambda b: -len(by_brand[b]))[:4]
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": FulfillmentSettings(
+        stage_seconds=2, manual_suppliers=[supplier_slug(manual_brand)]).model_dump()})
     store.put(schema.SETTINGS.name, {"name": "orders", "value": OrderSettings(flush_delay_seconds=0.2).model_dump()})
     client = own_server.client
     await ensure_search_attributes(client)
-    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
-           "TEMPORAL_ADDRESS": client.service_client.config.target_host}
-    variants = [v for v in small_catalog.variants if v.available][:40]
-    workers = [start_worker(env)]
+    call_log = tmp_path / "calls.jsonl"
+    workers = Workers({**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite",
+                       "COMMERCE_SEARCH": "sqlite", "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+                       "CRASH_CALL_LOG": str(call_log), "CRASH_PAUSE_SECONDS": "3"})
+
+    # What the test places, in its own words: cart id -> [(variant, quantity)]. Distinct blank SKUs
+    # per brand, so what each SKU should end with follows from these baskets alone.
+    baskets: dict[str, list] = {}
+    for i in range(DELIVERED_ORDERS):
+        baskets[uuid.uuid4().hex] = [(by_brand[b][i], rng.randint(1, 3)) for b in rng.sample(simulated, 2)]
+    to_cancel = [uuid.uuid4().hex for _ in range(CANCELLED_ORDERS)]
+    for i, cart_id in enumerate(to_cancel):
+        baskets[cart_id] = [(by_brand[manual_brand][i], 1)]
+
+    async def place(cart_id: str) -> str:
+        for variant, quantity in baskets[cart_id]:
+            await carts.add_item(client, cart_id, variant.id, quantity)
+        await carts.begin_checkout(client, cart_id)
+        await carts.set_shipping(client, cart_id, ADDRESS)
+        await carts.set_payment(client, cart_id, "tok_success")
+        view = await carts.submit(client, cart_id)
+        assert view.order_id, view.error
+        return view.order_id
+
+    interrupted: dict[str, tuple[str, str]] = {}  # what each kill cut short: (workflow id, activity id)
     try:
-        # Placing under crashes is the cart's crash test; here the orders exist, then workers die.
-        order_ids = await asyncio.wait_for(asyncio.gather(*(place(client, variants, rng) for _ in range(ORDERS))), 120)
-        to_cancel = order_ids[:2]
-        cancelling: list[asyncio.Task] = []
-        for kill in range(KILLS):
-            await asyncio.sleep(rng.uniform(0.5, 3.0))
-            workers[-1].send_signal(signal.SIGKILL)
-            workers[-1].wait(10)
-            workers.append(start_worker(env))
-            if kill == 1:  # cancel two while workers die around them
-                cancelling = [asyncio.create_task(orders.cancel(client, oid, "staff:crash@example.com"))
-                              for oid in to_cancel]
-        # A cancel can reach the order and still lose its answer to a dying worker: judge by the outcome.
-        await asyncio.wait_for(asyncio.gather(*cancelling, return_exceptions=True), 120)
+        # 1. A charge in flight while the orders are placed.
+        placing = {cart_id: asyncio.create_task(place(cart_id)) for cart_id in baskets}
+        interrupted["charge"] = await started_activity(
+            client, [checkout_workflow_id(c, 1) for c in baskets], "charge")
+        workers.kill_and_restart()
+        order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
 
-        async def settled(order_id):
-            for _ in range(600):
-                view = await orders.get_order(client, store, order_id)
-                if view.status in (OrderStatus.DELIVERED, OrderStatus.CANCELLED) and \
-                        all(so.status in ("delivered", "cancelled") for so in view.supplier_orders):
-                    return view
-                await asyncio.sleep(0.25)
-            raise AssertionError(f"{order_id} stuck at {view.status}")
+        # 2. A stock settlement in flight (a supplier order delivering).
+        views = [await orders.get_order(client, store, order_of[c]) for c in baskets if c not in to_cancel]
+        supplier_orders = [supplier_order_workflow_id(so.supplier_order_id) for v in views
+                           for so in v.supplier_orders]
+        assert len(supplier_orders) == 2 * DELIVERED_ORDERS
+        interrupted["fulfil_stock"] = await started_activity(client, supplier_orders, "fulfil_stock")
+        workers.kill_and_restart()
 
-        views = await asyncio.gather(*(settled(oid) for oid in order_ids))
+        # 3. A refund in flight while staff cancel the two waiting orders.
+        for cart_id in to_cancel:
+            await wait_for_status(client, store, order_of[cart_id], lambda v: v.supplier_orders and all(
+                so.strategy == "manual" for so in v.supplier_orders))
+        cancels = {cart_id: asyncio.create_task(orders.cancel(client, order_of[cart_id], "staff:crash@example.com",
+                                                              "customer asked"))
+                   for cart_id in to_cancel}
+        interrupted["refund_payment"] = await started_activity(
+            client, [order_workflow_id(order_of[c]) for c in to_cancel], "refund_payment")
+        workers.kill_and_restart()
+        for cart_id, task in cancels.items():  # each cancel answers, through the kill, with the order cancelled
+            answer = await asyncio.wait_for(task, 120)
+            assert answer.status == OrderStatus.CANCELLED, (cart_id, answer.status)
+            assert answer.refunded == answer.total
 
-        def saved(view) -> bool:
-            rows = store.query(schema.ORDER_HISTORY.name, {"order_id": view.order_id})
-            return len(rows) >= len(view.history)
+        # Each kill cut short the activity it was aimed at: the next worker ran it again.
+        for what, (workflow_id, activity_id) in interrupted.items():
+            assert await attempts_of(client, workflow_id, activity_id) >= 2, f"the {what} kill interrupted nothing"
 
-        for _ in range(240):  # the last save of each order (one on a killed worker is retried after 10 s)
-            views = [await orders.get_order(client, store, oid) for oid in order_ids]
-            if all(saved(v) for v in views):
-                break
-            await asyncio.sleep(0.25)
-        await asyncio.sleep(1.5)  # the last stock projection
-        levels = await inventory.levels(client, sorted({li.blank_sku for v in views for li in v.lines}))
+        finals: dict[str, OrderView] = {}
+        for cart_id, order_id in order_of.items():
+            finals[cart_id] = await workflow_view(client, store, order_id, cancelled=cart_id in to_cancel)
+        await wait_until_saved(store, finals.values())
+        skus = sorted({v.blank_sku for lines in baskets.values() for v, _ in lines})
+        levels = await wait_for_levels(client, skus)
     finally:
-        for proc in workers:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(30)
+        workers.stop()
 
-    assert len(set(order_ids)) == ORDERS
-    cancelled_ids = {v.order_id for v in views if v.status == OrderStatus.CANCELLED}
-    assert cancelled_ids <= set(to_cancel)  # only what staff cancelled
-    print(f"cancelled {len(cancelled_ids)} of {len(to_cancel)} (the rest had shipped first)")
-    delivered_units: Counter[str] = Counter()
-    for view in views:
+    # --- side effects, counted against what the test placed and cancelled ---------------------
+    log = calls(call_log)
+    payments = store.scan(schema.PAYMENTS.name, page_size=1000)[0]
+    ledger = store.scan(schema.CHARGE_LEDGER.name, page_size=1000)[0]
+    refunds = store.scan(schema.REFUNDS.name, page_size=1000)[0]
+    assert len(payments) == len(baskets)  # nothing charged beyond the orders
+    # The cut-short money call was made again, by the next worker, under the same key: the
+    # checkout's charge key starts with its workflow id, an order's refund key with its order id.
+    for what, kind, prefix in (("charge", "charge", interrupted["charge"][0] + "-payment-"),
+                               ("refund_payment", "refund", interrupted["refund_payment"][0].removeprefix("order-"))):
+        made = [c for c in log if c["kind"] == kind and c["key"].startswith(prefix)]
+        assert len(made) >= 2 and len({c["key"] for c in made}) == 1, (what, made)
+        assert len({c["pid"] for c in made}) >= 2, (what, made)
+    for cart_id, view in finals.items():
+        mine = [p for p in payments if p["idempotency_key"].startswith(f"{checkout_workflow_id(cart_id, 1)}-")]
+        assert len(mine) == 1, (cart_id, mine)  # one charge for the order, however many calls
+        charge = mine[0]
+        assert charge["charge_id"] == store.get(schema.ORDERS.name, {"order_id": view.order_id})["payment"]["charge_id"]
+        assert charge["amount"] == view.total
+        slots = [s for s in ledger if s["charge_id"] == charge["charge_id"]]
+        refund_slots = [s for s in slots if s["kind"] == "refund"]
+        back = [r for r in refunds if r["charge_id"] == charge["charge_id"]]
+        assert [s["seq"] for s in slots if s["kind"] == "charge"] == [0]
+        if cart_id in to_cancel:
+            assert view.status == OrderStatus.CANCELLED
+            assert [s["amount"] for s in refund_slots] == [charge["amount"]]  # one refund, all of it
+            assert [r["amount"] for r in back] == [charge["amount"]]
+        else:
+            assert view.status == OrderStatus.DELIVERED, (view.order_id, view.status)
+            assert refund_slots == [] and back == []
+
+    # --- each order's audit trail: every row once, as the workflow itself has it ----------------
+    for cart_id, view in finals.items():
         moves = [(h.from_status, h.to_status) for h in view.history if h.kind == "status"]
         assert len(moves) == len(set(moves)), f"a status change was recorded twice: {moves}"
-        if view.order_id not in cancelled_ids:  # a cancel too late for a shipped part leaves the rest to deliver
-            assert view.status == OrderStatus.DELIVERED, (view.order_id, view.status)
-            assert moves.count((OrderStatus.SHIPPED, OrderStatus.DELIVERED)) == 1
-        for so in view.supplier_orders:
-            if so.status == "delivered":
-                for line in so.lines:
-                    delivered_units[line.blank_sku] += line.quantity
         rows = store.query(schema.ORDER_HISTORY.name, {"order_id": view.order_id})
-        assert [r["seq"] for r in rows] == [h.seq for h in view.history]  # every audit row, once
-        assert store.get(schema.ORDERS.name, {"order_id": view.order_id})["status"] == view.status.value
+        assert [(r["seq"], r["kind"], r["to_status"], r["note"]) for r in rows] == [
+            (h.seq, h.kind, h.to_status and h.to_status.value, h.note) for h in view.history]
+        row = store.get(schema.ORDERS.name, {"order_id": view.order_id})
+        assert row["status"] == view.status.value
 
-    payments = store.scan(schema.PAYMENTS.name, page_size=1000)[0]
-    assert len(payments) == ORDERS  # one charge per order
-    refunds = store.scan(schema.REFUNDS.name, page_size=1000)[0]
-    for view in views:  # money back exactly as the order records it, never more than was paid
-        charge = store.get(schema.ORDERS.name, {"order_id": view.order_id})["payment"]["charge_id"]
-        back = sum(r["amount"] for r in refunds if r["charge_id"] == charge)
-        assert back == view.refunded == sum(r.amount for r in view.refunds) <= view.total
-        if view.order_id in cancelled_ids:
-            assert back == view.total
-        elif view.order_id not in to_cancel:
-            assert back == 0
-
-    tracking = store.scan(schema.SHIPMENTS_BY_TRACKING.name, page_size=1000)[0]
-    shipped = [so for v in views for so in v.supplier_orders if so.status == "delivered"]
-    assert sorted(r["supplier_order_id"] for r in tracking) == sorted(so.supplier_order_id for so in shipped)
-
+    # --- stock: each delivered unit left once, each cancelled unit came back --------------------
+    delivered_units: Counter[str] = Counter()
+    for cart_id, lines in baskets.items():
+        if cart_id not in to_cancel:
+            for variant, quantity in lines:
+                delivered_units[variant.blank_sku] += quantity
+    assert sum(1 for c in log if c["kind"] == "fulfil") >= 2 * DELIVERED_ORDERS + 1  # and one made again
     for level in levels:
         assert level.on_hand == STOCK - delivered_units[level.sku], level
         assert level.committed == 0 and level.reserved == 0, level
+    tracking = store.scan(schema.SHIPMENTS_BY_TRACKING.name, page_size=1000)[0]
+    assert len(tracking) == 2 * DELIVERED_ORDERS
+
+
+async def wait_for_status(client, store, order_id: str, holds, seconds: float = 120) -> OrderView:
+    for _ in range(int(seconds / 0.25)):
+        view = await orders.get_order(client, store, order_id)
+        if holds(view):
+            return view
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{order_id} stuck at {view.status} {[so.status for so in view.supplier_orders]}")
+
+
+async def workflow_view(client, store, order_id: str, *, cancelled: bool) -> OrderView:
+    """The order as its workflow has it: a cancelled order's closes and returns its view; a
+    delivered one stays open for feedback and answers the query."""
+    if cancelled:
+        handle = client.get_workflow_handle(order_workflow_id(order_id), result_type=OrderView)
+        return await asyncio.wait_for(handle.result(), 120)
+    view = await wait_for_status(client, store, order_id, lambda v: v.status == OrderStatus.DELIVERED and all(
+        so.status == "delivered" for so in v.supplier_orders))
+    assert view.live
+    return view
+
+
+async def wait_until_saved(store, views, seconds: float = 60) -> None:
+    """The last save of each order (one on a killed worker is retried after its timeout)."""
+    for _ in range(int(seconds / 0.25)):
+        if all(len(store.query(schema.ORDER_HISTORY.name, {"order_id": v.order_id})) >= len(v.history)
+               and store.get(schema.ORDERS.name, {"order_id": v.order_id})["status"] == v.status.value
+               for v in views):
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError("some order's last save never landed")
+
+
+async def wait_for_levels(client, skus: list[str], seconds: float = 30):
+    """Stock once nothing is committed or reserved any more (the inventory service settles last)."""
+    for _ in range(int(seconds / 0.25)):
+        levels = await inventory.levels(client, skus)
+        if all(level.committed == 0 and level.reserved == 0 for level in levels):
+            return levels
+        await asyncio.sleep(0.25)
+    return levels
