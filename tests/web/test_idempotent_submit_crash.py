@@ -9,8 +9,11 @@ import dataclasses
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.test import Client
@@ -21,10 +24,11 @@ from storefront import services
 from storefront.admin_panel.ops_data import queue_workers
 
 from ..cart.test_checkout_workflow import ADDRESS
-from ..cart.test_worker_crash import start_worker
 from ..embedded import load_embedded
 
+ROOT = Path(__file__).resolve().parents[2]
 BUDGET = 3.0
+QUEUES = ("cart", "checkout", "orders", "inventory")
 KEY = "submit-7f3a"
 
 
@@ -65,7 +69,13 @@ class Api:
         return self.call("post", "/api/checkout/submit", **({"HTTP_IDEMPOTENCY_KEY": key} if key else {}))
 
 
-async def _polling(client, proc, queues=("cart", "checkout", "orders", "inventory")) -> None:
+def start_worker(env: dict) -> subprocess.Popen:
+    """Every queue an order needs, in a process of its own (so it can be SIGKILLed)."""
+    return subprocess.Popen([sys.executable, "-m", "workers", "--queues", ",".join(QUEUES), "--metrics-port", "0"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def _polling(client, proc, queues=QUEUES) -> None:
     """Until the worker process polls every queue it serves (its identity starts with its pid)."""
     for _ in range(600):
         found = [await queue_workers(client, q) for q in queues]
@@ -75,7 +85,8 @@ async def _polling(client, proc, queues=("cart", "checkout", "orders", "inventor
     raise AssertionError("the worker never polled")
 
 
-async def _charge_in_flight(client, checkout_id: str) -> None:
+async def _charge_pending(client, checkout_id: str) -> None:
+    """Until the charge is scheduled and not finished (tok_flaky: failing attempts and backoff)."""
     handle = client.get_workflow_handle(checkout_id)
     for _ in range(400):
         pending = (await handle.describe()).raw_description.pending_activities
@@ -108,7 +119,7 @@ async def test_a_keyed_submit_cut_off_by_a_worker_crash_is_retried_into_its_orde
             checkout_id = payment.json()["id"]
 
             submitting = asyncio.create_task(asyncio.to_thread(api.submit))
-            await _charge_in_flight(temporal_env.client, checkout_id)
+            await _charge_pending(temporal_env.client, checkout_id)
             workers[0].send_signal(signal.SIGKILL)  # the charge activity was started and not finished
             workers[0].wait(10)
             started = time.monotonic()
@@ -117,6 +128,9 @@ async def test_a_keyed_submit_cut_off_by_a_worker_crash_is_retried_into_its_orde
             assert cut_off.json()["code"] == "service_unavailable" and cut_off.has_header("Retry-After")
             assert time.monotonic() - started < 3 * BUDGET  # loosely: bounded, not the old 30 s
             assert store.scan("payments")[0] == []  # the killed charge never completed
+            pending = (await temporal_env.client.get_workflow_handle(checkout_id).describe()
+                       ).raw_description.pending_activities
+            assert any(p.activity_type.name == "charge" for p in pending)  # and waits for a worker
 
             workers.append(start_worker(env))
             await _polling(temporal_env.client, workers[1])
