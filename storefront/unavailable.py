@@ -1,18 +1,60 @@
-"""When Temporal cannot answer (no server, no worker polling, a timeout), say so with a 503
-and Retry-After instead of a 500 or a long hang: JSON with a stable code for the API, a
-short page for shoppers. Each request runs within its time budget (`request_budget`)."""
+"""When a part the shop depends on cannot answer, say so with a 503 and Retry-After instead
+of a 500 or a long hang: JSON with a stable code for the API, a short page for shoppers.
+
+Two ways an outage reaches here. A view that waits on Temporal raises one of `UNAVAILABLE`,
+which `process_exception` turns into the 503 (and each request runs within its time budget,
+`request_budget`). The write store or the search index can fail anywhere, including in
+middleware that reads the session or the signed-in account before any view runs: Django
+turns those into its 500 handler, and `server_error` answers 503 when the error is an
+outage of one of the shop's backends, so a store outage is never reported as a bug."""
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+
+import elastic_transport
+from cassandra import OperationTimedOut, RequestExecutionException
+from cassandra.cluster import NoHostAvailable
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
 from . import request_budget
 
-UNAVAILABLE = (TemporalError, RPCError, TimeoutError, ConnectionError)
+UNAVAILABLE = (TemporalError, RPCError, TimeoutError, ConnectionError)  # Temporal cannot answer
+# A backend that is down, overloaded or unreachable, not a query the code got wrong.
+BACKENDS = (sqlite3.OperationalError, NoHostAvailable, OperationTimedOut, RequestExecutionException,
+            elastic_transport.ConnectionError, elastic_transport.ConnectionTimeout)
 RETRY_AFTER = "5"  # seconds: about how long a Temporal restart or a worker's return takes
+
+
+def is_outage(exc: BaseException | None) -> bool:
+    if exc is None:
+        return False
+    # "file is not a database" and friends are the bare DatabaseError: a store file gone bad
+    return isinstance(exc, UNAVAILABLE + BACKENDS) or type(exc) is sqlite3.DatabaseError
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "service_unavailable",
+                             "message": "the shop cannot reach its workflows right now; try again shortly"},
+                            status=503, headers={"Retry-After": RETRY_AFTER})
+    return HttpResponse("<!doctype html><title>Back in a moment</title><h1>Back in a moment</h1>"
+                        "<p>The shop cannot reach its order system right now. Please try again shortly.</p>",
+                        status=503, headers={"Retry-After": RETRY_AFTER})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500: called while the exception is being handled."""
+    if is_outage(sys.exc_info()[1]):
+        return unavailable_response(request)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "internal_error", "message": "something went wrong on our side"}, status=500)
+    return HttpResponse("<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
+                        "<p>We could not complete this request. Please try again.</p>", status=500)
 
 
 class TemporalUnavailableMiddleware:
@@ -27,12 +69,4 @@ class TemporalUnavailableMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, UNAVAILABLE):
-            return None
-        if request.path.startswith("/api/"):
-            return JsonResponse({"code": "service_unavailable",
-                                 "message": "the shop cannot reach its workflows right now; try again shortly"},
-                                status=503, headers={"Retry-After": RETRY_AFTER})
-        return HttpResponse("<!doctype html><title>Back in a moment</title><h1>Back in a moment</h1>"
-                            "<p>The shop cannot reach its order system right now. Please try again shortly.</p>",
-                            status=503, headers={"Retry-After": RETRY_AFTER})
+        return unavailable_response(request) if is_outage(exception) else None

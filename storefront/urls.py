@@ -50,3 +50,4 @@ urlpatterns = [
     path("shop/account/", include("storefront.accounts.shopper_urls")),
     path("admin/", include("storefront.admin_panel.urls")),
 ]
+handler500 = "storefront.unavailable.server_error"  # outages of the store or index are 503s

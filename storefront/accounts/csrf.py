@@ -17,7 +17,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.templatetags.static import static
 from django.middleware.csrf import CsrfViewMiddleware, RejectRequest
 from django.utils.http import is_same_domain
 from rest_framework.views import APIView
@@ -92,3 +93,14 @@ class ApiCsrfMiddleware:
             return None
         return JsonResponse({"code": "csrf_failed", "message": f"cross-site request refused: {reason}; "
                              "send the csrftoken cookie's value in the X-CSRFToken header"}, status=403)
+
+
+def page_refused(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW for the pages' forms: Django's own page carries an inline style the
+    Content-Security-Policy blocks, and says nothing a shopper can act on."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "csrf_failed", "message": f"cross-site request refused: {reason}"}, status=403)
+    page = (f'<!doctype html><title>Please try again</title><link rel="stylesheet" href="{static("shop/shop.css")}">'
+            "<main><h1>Please try again</h1><p>This form had expired or did not come from this shop, so "
+            "nothing was changed. Go back, reload the page and send it again.</p></main>")
+    return HttpResponse(page, status=403)

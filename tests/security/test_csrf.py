@@ -161,3 +161,13 @@ def test_trusted_origins_follow_djangos_setting(settings, rf):
     # a header-identified client is not asked at all
     assert verdict(EVIL, HTTP_X_CART_ID="0" * 32) is None
     assert verdict(EVIL, HTTP_AUTHORIZATION="Bearer ck_x_y") is None
+
+
+def test_a_refused_page_form_says_what_to_do_on_a_page_the_policy_allows():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/shop/cart/add", {"variant_id": "v", "quantity": "1"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "nothing was changed" in body and "<style" not in body and "style=" not in body
+    assert "/static/shop/shop.css" in body
