@@ -61,6 +61,8 @@ REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its
 # A late supplier-order report (not newer than what the order has) is ignored; older histories applied
 # every report as it came, and replay them so.
 ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
+# An update that arrives while a run saves its last changes is finished before the run ends.
+WIND_UP_PATCH = "finish-updates-before-run-ends"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
 # whose saves wait long (the run loop waits for it).
 _TRIGGER = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": timedelta(minutes=10),
@@ -369,6 +371,21 @@ class OrderWorkflow:
         except ActivityError as exc:
             workflow.logger.warning("order %s: no review request: %s", o.order_id, exc.cause or exc)
 
+    async def _wind_up(self) -> None:
+        """Before this run ends (closing, or continuing as new): once no handler runs, save what
+        is unsaved and send a due review request (not carried by the state). An update accepted
+        during that save (a clerk's cancel, a note) is finished and saved too; the released code
+        ended the run under it, and its client was told the order had closed."""
+        s = self.state
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if s.dirty:
+                await self._save()
+            if self.review_due:
+                await self._request_review()
+            if workflow.all_handlers_finished() or not workflow.patched(WIND_UP_PATCH):
+                return
+
     def _finished(self) -> bool:
         s = self.state
         if s.status not in lifecycle.FINAL or s.dropped_to_settle:
@@ -409,16 +426,8 @@ class OrderWorkflow:
             if self._finished() and not s.dirty:
                 break
             if self._history_too_long():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if s.dirty:
-                    await self._save()
-                if self.review_due:  # not carried by the state: send it before this run ends
-                    await self._request_review()
+                await self._wind_up()
                 workflow.continue_as_new(OrderInput(order=s.order, state=s),
                                          search_attributes=search_attributes(s.order.confirmation_code))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if s.dirty:
-            await self._save()
-        if self.review_due:
-            await self._request_review()
+        await self._wind_up()
         return self._view()

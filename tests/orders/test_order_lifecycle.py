@@ -5,6 +5,7 @@ and the audit trail and read models they leave."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,10 @@ import pytest
 from domains.fulfillment.messages import FulfillmentInput, FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
+from domains.checkout.messages import RefundRequest
+from domains.orders.activities import OrderSnapshot
 from domains.orders.client import OrderError
-from domains.orders.messages import OrderSettings, OrderStatus
+from domains.orders.messages import OrderSettings, OrderStatus, OrderView
 from domains.store import schema
 from projections.orders import SupplierOrderQuery
 
@@ -262,15 +265,27 @@ async def test_a_busy_order_continues_as_new_and_keeps_everything(orders_shop):
     for n in range(30):
         await orders.add_note(shop.client, placed.order_id, "staff:s@example.com", f"note {n}")
     handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
-    await shop.env.sleep(timedelta(seconds=5))  # it continues as new once the last handler has finished
-    assert continued_from(await handle.fetch_history())  # a later run answers
+    for _ in range(60):  # it continues as new (maybe more than once) once the last handler has finished
+        history = await handle.fetch_history()
+        if continued_from(history) and len(history.events) < 60 and history.events[-1].HasField(
+                "workflow_task_completed_event_attributes"):  # a later run, started and not about to continue
+            break
+        await shop.env.sleep(timedelta(seconds=1))
+    else:
+        raise AssertionError("the order never continued as new")
     view = await shop.order(placed.order_id)
     notes = [h.note for h in view.history if h.kind == "note"]
     assert notes == [f"note {n}" for n in range(30)]
-    await shop.env.sleep(timedelta(seconds=5))
-    stored = [r["note"] for r in shop.store.query(schema.ORDER_HISTORY.name, {"order_id": placed.order_id})
-              if r["kind"] == "note"]
-    assert stored == notes  # every audit row once
+
+    def stored() -> list[str]:
+        return [r["note"] for r in shop.store.query(schema.ORDER_HISTORY.name, {"order_id": placed.order_id})
+                if r["kind"] == "note"]
+
+    for _ in range(60):
+        if len(stored()) >= len(notes):
+            break
+        await shop.env.sleep(timedelta(seconds=1))
+    assert stored() == notes  # every audit row once
     cancelled = await orders.cancel(shop.client, placed.order_id, "staff:s@example.com")
     assert cancelled.status == OrderStatus.CANCELLED
 
@@ -393,3 +408,83 @@ async def test_a_cancel_that_reaches_a_supplier_order_after_it_shipped_cancels_o
         units = sum(li.quantity for li in so.lines)
         assert level.committed == (units if so.status == "shipped" or so.status == "pending" else 0)
         assert level.on_hand == STOCK
+
+
+async def test_a_cancel_that_arrives_while_a_run_saves_before_continuing_as_new_is_finished(
+        skipping, tmp_path, small_catalog, monkeypatch):
+    """A run about to continue as new first saves what is unsaved. A clerk's cancel accepted during
+    that save must be finished (supplier orders stopped, money back, the order cancelled), not
+    dropped with the run half done while its clerk is told the order had closed."""
+    from temporalio import activity
+    from temporalio.api.enums.v1 import PendingActivityState
+
+    from domains.orders.activities import OrderActivities
+
+    from ..embedded import load_embedded
+    from ..shop_harness import running_shop
+    from .conftest import OrderShop
+
+    original = OrderActivities.save
+
+    @activity.defn(name="save")
+    def slow_save(self, snapshot: OrderSnapshot) -> None:
+        original(self, snapshot)
+        time.sleep(1)  # a slow store: the test acts while a save is in flight
+
+    refund = OrderActivities.refund_payment
+
+    @activity.defn(name="refund_payment")
+    def slow_refund(self, request: RefundRequest, charged: int) -> None:
+        refund(self, request, charged)
+        time.sleep(2)  # the cancel is still at work when the save it came during is done
+
+    monkeypatch.setattr(OrderActivities, "save", slow_save)
+    monkeypatch.setattr(OrderActivities, "refund_payment", slow_refund)
+    store, index = load_embedded(tmp_path, small_catalog, stock=STOCK)
+    async with running_shop(skipping.client, store, index) as harness:
+        shop = OrderShop(env=skipping, client=skipping.client, store=store, shop=harness, catalog=small_catalog)
+        shop.configure(orders_=OrderSettings(max_history_length=40, flush_delay_seconds=0),
+                       fulfillment=FulfillmentSettings(stage_seconds=3600))
+        [variant] = shop.variants_of_brands(1)
+        placed = await shop.place([(variant, 1)])
+        await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+        handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
+        run, last_save = None, None
+
+        async def next_save() -> int | None:
+            """Wait for a save other than the last one to be in flight: the run's history length then,
+            or None if the run continued as new meanwhile."""
+            nonlocal last_save
+            for _ in range(400):
+                described = await handle.describe()
+                if described.run_id != run:
+                    return None
+                saving = [p.activity_id for p in described.raw_description.pending_activities
+                          if p.activity_type.name == "save"
+                          and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED]
+                if saving and saving[0] != last_save:
+                    last_save = saving[0]
+                    return described.raw_description.workflow_execution_info.history_length
+                await asyncio.sleep(0.05)
+            raise AssertionError("no save came")
+
+        sent = 0
+        for _ in range(3):  # which save is the last one is seen only afterwards: a missed run, try the next
+            run = (await handle.describe()).run_id
+            while (length := await next_save()) is not None and length <= 40:  # a note per save, past the limit
+                await orders.add_note(shop.client, placed.order_id, "staff:s@example.com", f"note {sent}")
+                sent += 1
+            # The run now saves, then (its history too long) saves once more and continues as new: a
+            # note during the first save leaves a change for the second, and the cancel comes during it.
+            await orders.add_note(shop.client, placed.order_id, "staff:s@example.com", "last note")
+            if await next_save() is not None:
+                break
+        else:
+            raise AssertionError("never caught a run's last save")
+        cancelled = await orders.cancel(shop.client, placed.order_id, "staff:s@example.com", "customer asked")
+        assert cancelled.status == OrderStatus.CANCELLED and cancelled.refunded == placed.total
+        # The order closes (through a later run, if it continued as new): what it ends with.
+        done = await shop.client.get_workflow_handle(f"order-{placed.order_id}", result_type=OrderView).result()
+    assert done.status == OrderStatus.CANCELLED and [so.status for so in done.supplier_orders] == ["cancelled"]
+    assert done.refunded == placed.total
+    assert store.get(schema.ORDERS.name, {"order_id": placed.order_id})["status"] == "cancelled"
