@@ -111,7 +111,8 @@ async def test_a_report_that_comes_late_does_not_move_a_supplier_order_back(orde
     shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
     [variant] = shop.variants_of_brands(1)
     placed = await shop.place([(variant, 1)])
-    view = await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    view = await shop.until(placed.order_id,
+                            lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
     so = view.supplier_orders[0]
     handle = shop.client.get_workflow_handle(order_workflow_id(placed.order_id))
     late = [SupplierOrderReport(supplier_order_id=so.supplier_order_id, status=SupplierOrderStatus.PENDING, seq=1,
