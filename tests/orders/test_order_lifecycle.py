@@ -447,7 +447,8 @@ async def test_a_cancel_that_arrives_while_a_run_saves_before_continuing_as_new_
                        fulfillment=FulfillmentSettings(stage_seconds=3600))
         [variant] = shop.variants_of_brands(1)
         placed = await shop.place([(variant, 1)])
-        await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+        await shop.until(placed.order_id,
+                         lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
         handle = shop.client.get_workflow_handle(f"order-{placed.order_id}")
         run, last_save = None, None
 
