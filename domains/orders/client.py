@@ -1,7 +1,9 @@
 """Typed calls into order workflows for Django, the CLI and other domains.
 
 Reads prefer the live workflow (a query answers from the first moment) and fall back to
-the write store once the workflow has closed. Business errors come back as `OrderError`
+the write store once the workflow has closed, or when no worker answers the query within
+`LIVE_VIEW_SECONDS` (workers restarting, Temporal down): the stored copy, written by every
+state change, beats an error page for a shopper looking up an order. Business errors come back as `OrderError`
 with a stable code; a closed order refuses actions with ORDER_CLOSED. A refusal names the
 action refused ("cannot cancel: ..."), whichever way it was refused: a clerk's stale tab gets
 the same kind of answer while the order's workflow is still winding up and once it has closed.
@@ -9,6 +11,8 @@ the same kind of answer while the order's workflow is still winding up and once 
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowQueryRejectedError, WorkflowUpdateFailedError
@@ -24,6 +28,11 @@ from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
 
 ORDER_NOT_FOUND = "OrderNotFound"
 NOT_OPEN = QueryRejectCondition.NOT_OPEN
+LIVE_VIEW_SECONDS = 5  # a query needs a worker; past this the stored copy answers instead
+# The query could not be answered now (no worker, server down or shedding), not "no such order".
+_NO_ANSWER_NOW = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE,
+                  RPCStatusCode.RESOURCE_EXHAUSTED)
+log = logging.getLogger(__name__)
 
 
 class OrderError(Exception):
@@ -41,10 +50,17 @@ async def get_order(client: Client, store: Store | None, order_id: str) -> Order
     handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
         # One call: a closed workflow rejects the query instead of being replayed to answer it.
-        return await handle.query(OrderWorkflow.view, reject_condition=None if store is None else NOT_OPEN)
+        return await handle.query(OrderWorkflow.view, reject_condition=None if store is None else NOT_OPEN,
+                                  rpc_timeout=timedelta(seconds=LIVE_VIEW_SECONDS))
     except WorkflowQueryRejectedError:
         pass
     except RPCError as exc:
+        if exc.status in _NO_ANSWER_NOW and store is not None:
+            stored = order_from_store(store, order_id)
+            if stored is None:
+                raise
+            log.warning("order %s: live view unavailable (%s), answering from the store", order_id, exc.status.name)
+            return stored
         if not _gone(exc):
             raise
     return order_from_store(store, order_id) if store is not None else None

@@ -181,7 +181,9 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
         order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
 
         # 2. A stock settlement in flight (a supplier order delivering).
-        views = [await orders.get_order(client, store, order_of[c]) for c in baskets if c not in to_cancel]
+        # each order is routed to its two suppliers (read from the store while the workers restart)
+        views = [await wait_for_status(client, store, order_of[c], lambda v: len(v.supplier_orders) == 2)
+                 for c in baskets if c not in to_cancel]
         settlement_of = {  # a supplier order's workflow -> its stock settlement's key in the call log
             supplier_order_workflow_id(so.supplier_order_id):
                 f"{checkout_workflow_id(cart_id, 1)}:{','.join(sorted({li.blank_sku for li in so.lines}))}"

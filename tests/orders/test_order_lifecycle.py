@@ -489,3 +489,32 @@ async def test_a_cancel_that_arrives_while_a_run_saves_before_continuing_as_new_
     assert done.status == OrderStatus.CANCELLED and [so.status for so in done.supplier_orders] == ["cancelled"]
     assert done.refunded == placed.total
     assert store.get(schema.ORDERS.name, {"order_id": placed.order_id})["status"] == "cancelled"
+
+
+async def test_with_no_worker_to_answer_the_order_is_read_from_the_store(temporal_env, tmp_path, small_catalog,
+                                                                         monkeypatch):
+    """Workers restarting must not turn a shopper's order page into an error: the query times
+    out and the stored copy (written at every state change) answers, quickly."""
+    from tests.embedded import load_embedded
+    from tests.shop_harness import running_shop
+
+    from .conftest import OrderShop, _RealTime
+
+    monkeypatch.setattr(orders, "LIVE_VIEW_SECONDS", 1)
+    store, index = load_embedded(tmp_path, small_catalog, stock=STOCK)
+    async with running_shop(temporal_env.client, store, index) as running:
+        shop = OrderShop(env=_RealTime(), client=temporal_env.client, store=store, shop=running, catalog=small_catalog)
+        shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))  # stays open, in fulfillment
+        [variant] = shop.variants_of_brands(1)
+        placed = await shop.place([(variant, 1)])
+        live = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.IN_FULFILLMENT)
+        await asyncio.sleep(1)  # the projection of that status reaches the store
+    # every worker of the shop has stopped; the workflow is still open
+    started = time.monotonic()
+    view = await orders.get_order(temporal_env.client, store, placed.order_id)
+    assert time.monotonic() - started < 10
+    assert view.order_id == placed.order_id and view.status == live.status
+    assert view.confirmation_code == placed.confirmation_code and view.total == placed.total
+    # without a store to fall back on, the outage is the caller's to report
+    with pytest.raises(orders.RPCError):
+        await orders.get_order(temporal_env.client, None, placed.order_id)
