@@ -3,6 +3,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COMMERCE_DATA_DIR=/data
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY infra ./infra
 COPY domains ./domains
 COPY projections ./projections
 COPY workers ./workers

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from domains.config import load_config
+from infra.config import load_config
 
 WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))

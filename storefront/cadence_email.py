@@ -87,7 +87,7 @@ class DjangoEmailChannel:
 
     def _order_is_the_contacts(self, order_id: str, email: str) -> bool:
         """A review link opens the order: only ever to the address the order belongs to."""
-        from domains.store import schema
+        from infra.store import schema
 
         order = self.store.get(schema.ORDERS.name, {"order_id": str(order_id)})
         return order is not None and (order.get("email") or "").strip().lower() == email.strip().lower()

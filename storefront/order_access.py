@@ -16,7 +16,7 @@ from domains.orders import reads
 from domains.orders.ids import normalise_confirmation
 from domains.orders.lifecycle import PROGRESS
 from domains.orders.messages import OrderStatus, OrderView
-from domains.store import schema
+from infra.store import schema
 
 from . import services
 

@@ -19,8 +19,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from domains.store import Store
-from domains.store.schema import RATE_WINDOWS
+from infra.store import Store
+from infra.store.schema import RATE_WINDOWS
 
 from . import services
 

@@ -13,7 +13,7 @@ from functools import cache
 from django.conf import settings
 
 from domains.catalog.reads import list_collections
-from domains.store import Store, open_store
+from infra.store import Store, open_store
 from projections.orders import OrderIndex, open_order_index
 from projections.search import ProductIndex, open_index
 

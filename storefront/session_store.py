@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 
-from domains.store.schema import WEB_SESSIONS
+from infra.store.schema import WEB_SESSIONS
 
 from . import services
 

@@ -1,4 +1,4 @@
-"""Django settings. Everything comes from the environment (see domains.config);
+"""Django settings. Everything comes from the environment (see infra.config);
 the defaults run the embedded stack from the data folder."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from domains.config import load_config
+from infra.config import load_config
 
 COMMERCE = load_config()
 BASE_DIR = Path(__file__).resolve().parent.parent

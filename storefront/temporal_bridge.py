@@ -20,8 +20,8 @@ from typing import TypeVar
 
 from temporalio.client import Client
 
-from domains.config import Config
-from domains.temporal import connect
+from infra.config import Config
+from infra.temporal import connect
 
 from . import request_budget
 

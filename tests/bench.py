@@ -101,13 +101,13 @@ def main() -> None:
     qs = queries(catalog)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        from domains.store.sqlite import SqliteStore
+        from infra.store.sqlite import SqliteStore
         from projections.search.sqlite_fts import SqliteProductIndex
 
         results.append(bench_backend("sqlite", SqliteStore(Path(tmp) / "s.db"),
                                      SqliteProductIndex(Path(tmp) / "i.db"), catalog, qs))
         if engines.cassandra_hosts() and engines.elasticsearch_url():
-            from domains.store.cassandra import CassandraStore
+            from infra.store.cassandra import CassandraStore
             from projections.search.elastic import ElasticProductIndex
 
             store = CassandraStore(engines.cassandra_hosts().split(","), keyspace="bench")

@@ -43,8 +43,8 @@ async def run_bench() -> dict:
     from domains.cadences.ids import send_key
     from domains.cadences.messages import ApplyTo, SaveCadence
     from domains.cadences.steps import Step, StepType
-    from domains.store.sqlite import SqliteStore
-    from domains.temporal import ensure_search_attributes
+    from infra.store.sqlite import SqliteStore
+    from infra.temporal import ensure_search_attributes
     from workers.registry import QUEUES, Dependencies
 
     from .servers import start_dev_server

@@ -65,9 +65,9 @@ async def run_bench() -> dict:
 
     from domains.catalog.importer import parse_catalog
     from domains.catalog.loader import seed_stock, write_catalog
-    from domains.config import load_config
-    from domains.store.sqlite import SqliteStore
     from fixtures.generator import generate_catalog
+    from infra.config import load_config
+    from infra.store.sqlite import SqliteStore
     from projections.search.sqlite_fts import SqliteProductIndex
     from storefront import services
 

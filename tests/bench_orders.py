@@ -32,10 +32,11 @@ async def run_bench() -> dict:
     from domains.catalog.loader import seed_stock, write_catalog
     from domains.fulfillment import client as fulfillment
     from domains.orders import client as orders
-    from domains.orders.messages import Address, OrderStatus
-    from domains.store import schema
-    from domains.store.sqlite import SqliteStore
+    from domains.orders.messages import OrderStatus
+    from domains.shared import Address
     from fixtures.generator import generate_catalog
+    from infra.store import schema
+    from infra.store.sqlite import SqliteStore
     from projections.orders import OrderQuery
     from projections.orders.sqlite_index import SqliteOrderIndex
     from projections.search.sqlite_fts import SqliteProductIndex

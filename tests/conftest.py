@@ -11,9 +11,9 @@ import pytest
 
 from domains.catalog.importer import parse_catalog
 from domains.catalog.models import Catalog
-from domains.config import load_config
-from domains.store.sqlite import SqliteStore
 from fixtures.generator import generate_catalog
+from infra.config import load_config
+from infra.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
 
 from . import engines
@@ -44,7 +44,7 @@ def make_store(backend: str, tmp_path: Path):
     if backend == "sqlite":
         store = SqliteStore(tmp_path / "store.sqlite3")
     else:
-        from domains.store.cassandra import CassandraStore
+        from infra.store.cassandra import CassandraStore
 
         hosts = engines.need("cassandra", engines.cassandra_hosts())
         store = CassandraStore(hosts.split(","), keyspace=f"test_{uuid.uuid4().hex[:12]}")

@@ -1,5 +1,5 @@
 """A catalog loaded into the embedded store and index of a data folder, as `load_catalog`
-would leave it (file names as `domains.config.Config` expects them)."""
+would leave it (file names as `infra.config.Config` expects them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from domains.catalog.loader import index_catalog, mark_loaded, seed_stock, write_catalog
 from domains.catalog.models import Catalog
-from domains.store.sqlite import SqliteStore
+from infra.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
 
 

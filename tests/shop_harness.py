@@ -25,7 +25,7 @@ from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from domains.identity.queue import TASK_QUEUE as IDENTITY_QUEUE
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
-from domains.temporal import ensure_search_attributes
+from infra.temporal import ensure_search_attributes
 from projections.orders import OrderIndex
 from projections.orders.sqlite_index import SqliteOrderIndex
 from workers.registry import QUEUES, Dependencies

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def variables_the_app_reads() -> set[str]:
     names = set()
-    for path in [ROOT / "domains" / "config.py", ROOT / "storefront" / "settings.py"]:
+    for path in [ROOT / "infra" / "config.py", ROOT / "storefront" / "settings.py"]:
         names |= set(re.findall(r"""(?:_env|_choice|environ\.get|environ)\(?\[?\s*["']([A-Z][A-Z0-9_]+)["']""",
                                 path.read_text()))
     return names
@@ -40,5 +40,5 @@ def test_app_services_set_every_variable_the_app_reads():
 
 def test_the_image_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in ("domains", "projections", "workers", "storefront", "fixtures", "manage.py"):
+    for package in ("infra", "domains", "projections", "workers", "storefront", "fixtures", "manage.py"):
         assert f"COPY {package}" in dockerfile, package

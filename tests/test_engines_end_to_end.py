@@ -13,9 +13,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from domains.config import load_config
+from domains.catalog.projection import documents_from_catalog
 from fixtures.generator import generate_catalog
-from projections.catalog import documents_from_catalog
+from infra.config import load_config
 from projections.search import SearchQuery
 from storefront import services
 
@@ -39,7 +39,7 @@ def on_engines(tmp_path):
         yield config
     finally:  # whatever failed, the next tests get the embedded shop back
         try:
-            from domains.store.cassandra import CassandraStore
+            from infra.store.cassandra import CassandraStore
             from projections.search.elastic import ElasticProductIndex
 
             cleanup = CassandraStore(config.cassandra_hosts, keyspace="system")

@@ -37,7 +37,7 @@ def django_pointed_at(running, data_dir):
 
     from django.conf import settings
 
-    from domains.config import load_config
+    from infra.config import load_config
     from storefront import services
 
     target = running.client.service_client.config.target_host

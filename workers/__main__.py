@@ -12,9 +12,9 @@ from datetime import timedelta
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from domains.config import load_config
-from domains.store import open_store
-from domains.temporal import connect, ensure_search_attributes
+from infra.config import load_config
+from infra.store import open_store
+from infra.temporal import connect, ensure_search_attributes
 from projections.orders import open_order_index
 from projections.search import open_index
 

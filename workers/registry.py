@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from domains.store import Store
+from infra.store import Store
 from projections.orders import OrderIndex
 from projections.search import ProductIndex
 

@@ -18,7 +18,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from ..store import Store, schema
+from infra.store import Store, schema
+
 from . import reads
 from .channel import EmailChannel, TemplateUnusable
 from .ids import contact_id

@@ -26,8 +26,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..store import Store
-from ..temporal import business_error
+from infra.store import Store
+from infra.temporal import business_error
+
 from . import reads
 from .activities import ENROLLMENT_TYPE
 from .ids import (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import Store, schema
+from infra.store import Store, schema
+
 from .ids import contact_id
 from .messages import CadenceDefinition, Trigger
 
@@ -50,7 +51,6 @@ def unsubscribed(store: Store, email_or_contact: str) -> dict[str, Any] | None:
 
 def outbox(store: Store, key: str) -> dict[str, Any] | None:
     return store.get(schema.CADENCE_OUTBOX.name, {"key": key})
-
 
 
 def enrollments_of_contact(store: Store, contact: str) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..store import Store
+from infra.store import Store
+
 from . import client as cadences
 from . import reads
 from .messages import ALREADY_ENROLLED, UNSUBSCRIBED, EnrollmentStatus, Trigger

@@ -13,6 +13,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from infra.store import Store, schema
+
 from ..cadences import triggers
 from ..cadences.messages import Trigger
 from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
@@ -22,7 +24,6 @@ from ..identity import reads as identity_reads
 from ..identity.shop_settings import SETTINGS_ROW, read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.messages import HoldResult, OwnerResult, TransferResult
-from ..store import Store, schema
 from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, VariantInfo
 
 log = logging.getLogger(__name__)

@@ -22,23 +22,23 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..checkout.messages import CHECKOUT_CLOSED, INVALID_STEP, CheckoutView, Step
-from ..checkout.workflows import CheckoutWorkflow
-from ..orders.messages import Address
-from ..temporal import business_error
-from .ids import cart_workflow_id
-from .messages import (
+from domains.cart.messages import (
     CART_CLOSED,
     AddItem,
     ApplyCoupon,
     AttachShopper,
     CartSettings,
     CartState,
-    CartView,
     ChangeQuantity,
     MergeLines,
     RemoveLine,
 )
+from domains.shared import Address, CartView
+from infra.temporal import business_error
+
+from ..checkout.messages import CHECKOUT_CLOSED, INVALID_STEP, CheckoutView, Step
+from ..checkout.workflows import CheckoutWorkflow
+from .ids import cart_workflow_id
 from .queue import TASK_QUEUE
 from .workflows import CartWorkflow
 

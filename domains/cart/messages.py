@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+from domains.shared import CartStatus
 
 # ApplicationError types raised by the cart, mapped to HTTP by the web layer.
 INSUFFICIENT_STOCK = "InsufficientStock"
@@ -18,13 +19,6 @@ CHECKOUT_IN_PROGRESS = "CheckoutInProgress"
 
 MAX_QUANTITY = 99
 MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)
-
-
-class CartStatus(StrEnum):
-    ACTIVE = "active"
-    CHECKING_OUT = "checking_out"
-    COMPLETED = "completed"  # its order was placed
-    ABANDONED = "abandoned"  # idle too long; holds released
 
 
 class VariantInfo(BaseModel):
@@ -123,45 +117,6 @@ class MergeLines(BaseModel):
     source_cart_id: str | None = Field(default=None, max_length=100)
 
 
-class CheckoutOutcome(StrEnum):
-    PLACED = "placed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-
-class CheckoutEnded(BaseModel):
-    checkout_id: str
-    outcome: CheckoutOutcome
-    order_id: str | None = None
-
-
 # --- the view every update returns -----------------------------------------------------
 
-class CartLineView(BaseModel):
-    id: str
-    variant_id: str
-    product_id: str
-    product_name: str
-    options: dict[str, str]
-    image_url: str
-    blank_sku: str
-    quantity: int
-    unit_price: int
-    line_total: int
 
-
-class CartView(BaseModel):
-    id: str
-    version: int
-    status: CartStatus
-    currency: str
-    lines: list[CartLineView]
-    item_count: int
-    subtotal: int
-    discount: int
-    tax_estimate: int
-    total: int
-    coupon: str | None = None
-    shopper_id: str | None = None
-    checkout_id: str | None = None
-    order_id: str | None = None

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from .messages import CartLine, CartLineView, CartState, CartView, Coupon
-
-
-def round_half_up(numerator: int, denominator: int) -> int:
-    return (numerator * 2 + denominator) // (denominator * 2)
+from domains.cart.messages import CartLine, CartState, Coupon
+from domains.shared import CartLineView, CartView, round_half_up, tax_of
 
 
 def discount_of(coupon: Coupon | None, subtotal: int) -> int:
@@ -14,10 +11,6 @@ def discount_of(coupon: Coupon | None, subtotal: int) -> int:
         return 0
     off = round_half_up(subtotal * coupon.percent_off, 100) + coupon.amount_off
     return min(off, subtotal)
-
-
-def tax_of(amount: int, basis_points: int) -> int:
-    return round_half_up(amount * basis_points, 10_000)
 
 
 def line_view(line: CartLine) -> CartLineView:

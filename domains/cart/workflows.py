@@ -19,13 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..checkout.ids import checkout_workflow_id
-    from ..checkout.messages import CartChanged, CheckoutInput, CheckoutSettings
-    from ..checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
-    from ..checkout.workflows import CheckoutWorkflow
-    from .activities import CartActivities, CartEvent, HoldInput, RenewInput, TransferInput
-    from .ids import cart_owner
-    from .messages import (
+    from domains.cart.messages import (
         CART_CLOSED,
         CART_EMPTY,
         INSUFFICIENT_STOCK,
@@ -38,14 +32,19 @@ with workflow.unsafe.imports_passed_through():
         AttachShopper,
         CartLine,
         CartState,
-        CartStatus,
-        CartView,
         ChangeQuantity,
-        CheckoutEnded,
-        CheckoutOutcome,
         MergeLines,
         RemoveLine,
     )
+    from domains.checkout.messages import CheckoutEnded, CheckoutOutcome
+    from domains.shared import CartStatus, CartView
+
+    from ..checkout.ids import checkout_workflow_id
+    from ..checkout.messages import CartChanged, CheckoutInput, CheckoutSettings
+    from ..checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
+    from ..checkout.workflows import CheckoutWorkflow
+    from .activities import CartActivities, CartEvent, HoldInput, RenewInput, TransferInput
+    from .ids import cart_owner
     from .pricing import cart_view
 
 _READ = dict(start_to_close_timeout=timedelta(seconds=30),

@@ -6,10 +6,10 @@ import time
 
 from temporalio import activity
 
-from projections.catalog import collection_names, documents_from_store
+from domains.catalog.projection import collection_names, documents_from_store
+from infra.store import Store, schema
 from projections.search import ProductIndex
 
-from ..store import Store, schema
 from .loader import catalog_loaded
 from .messages import IndexPageInput, IndexProgress, IndexResult
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import islice
 
-from projections.catalog import documents_from_catalog
+from domains.catalog.projection import documents_from_catalog
+from infra.store import Store, schema
 from projections.search import ProductIndex
 
-from ..store import Store, schema
 from .models import Catalog
 from .rows import collection_rows, product_rows
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..store import Store, schema
+from infra.store import Store, schema
+
 from .models import Collection, Product, ProductDetail, Variant
 
 

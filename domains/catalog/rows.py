@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import schema
+from infra.store import schema
+
 from .models import Collection, Product, Variant
 
 

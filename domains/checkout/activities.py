@@ -11,24 +11,20 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
+from domains.checkout import rates
+from domains.checkout.messages import RESERVATION_LOST, PlaceOrder, Quote, QuoteRequest
+from domains.orders.messages import OrderInput, OrderRecord
+from domains.payments import gateway
+from domains.payments.messages import Charge, ChargeRequest, RefundRequest
+from domains.shared import OrderLine
+from infra.store import Store, schema
+
 from ..identity.shop_settings import read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import OwnerResult
 from ..orders.ids import order_workflow_id
-from ..orders.messages import OrderInput, OrderLine, OrderRecord
 from ..orders.queue import TASK_QUEUE as ORDERS_QUEUE
-from ..store import Store, schema
-from . import gateway, rates
-from .messages import (
-    RESERVATION_LOST,
-    Charge,
-    ChargeRequest,
-    PlaceOrder,
-    Quote,
-    QuoteRequest,
-    RefundRequest,
-)
 
 CONFIRMATION_TAKEN = "ConfirmationTaken"
 

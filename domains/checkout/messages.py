@@ -7,19 +7,25 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from ..cart.messages import CartView
-from ..orders.messages import Address
+from domains.payments.messages import Charge
+from domains.shared import Address, CartView
+
+
+class CheckoutOutcome(StrEnum):
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class CheckoutEnded(BaseModel):
+    checkout_id: str
+    outcome: CheckoutOutcome
+    order_id: str | None = None
+
 
 INVALID_STEP = "InvalidStep"
 CHECKOUT_CLOSED = "CheckoutClosed"
-PAYMENT_DECLINED = "PaymentDeclined"
-INSUFFICIENT_FUNDS = "InsufficientFunds"
-INVALID_TOKEN = "InvalidToken"
-GATEWAY_UNAVAILABLE = "GatewayUnavailable"
 RESERVATION_LOST = "ReservationLost"
-REFUND_EXCEEDS_CHARGE = "RefundExceedsCharge"
-INVALID_REFUND = "InvalidRefund"
-UNKNOWN_CHARGE = "UnknownCharge"
 
 
 class Step(StrEnum):
@@ -56,27 +62,6 @@ class Quote(BaseModel):
 class QuoteRequest(BaseModel):
     address: Address
     goods: int  # subtotal less discount, cents
-
-
-class Charge(BaseModel):
-    charge_id: str
-    idempotency_key: str
-    amount: int
-    currency: str
-
-
-class ChargeRequest(BaseModel):
-    idempotency_key: str
-    token: str
-    amount: int
-    currency: str
-
-
-class RefundRequest(BaseModel):
-    idempotency_key: str
-    charge_id: str
-    amount: int
-    reason: str
 
 
 class CheckoutError(BaseModel):

@@ -3,7 +3,8 @@ once, on the goods). Shipping is not taxed."""
 
 from __future__ import annotations
 
-from ..cart.pricing import tax_of
+from domains.shared import tax_of
+
 from ..identity.shop_settings import ShopSettings
 from .messages import Quote
 

@@ -18,24 +18,25 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..cart.messages import CheckoutEnded, CheckoutOutcome
-    from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
-    from ..orders.messages import Address
-    from .activities import CONFIRMATION_TAKEN, CheckoutActivities
-    from .messages import (
+    from domains.checkout.messages import (
         CHECKOUT_CLOSED,
         INVALID_STEP,
         CartChanged,
-        ChargeRequest,
+        CheckoutEnded,
         CheckoutError,
         CheckoutInput,
+        CheckoutOutcome,
         CheckoutState,
         CheckoutView,
         PlaceOrder,
         QuoteRequest,
-        RefundRequest,
         Step,
     )
+    from domains.payments.messages import ChargeRequest, RefundRequest
+    from domains.shared import Address
+
+    from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
+    from .activities import CONFIRMATION_TAKEN, CheckoutActivities
 
 _QUICK = dict(start_to_close_timeout=timedelta(seconds=30),
               retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))

@@ -11,11 +11,12 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from infra.store import Store, schema
+
 from ..identity.shop_settings import read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
-from ..store import Store, schema
 from .messages import SUPPLIER_REJECTED, SUPPLIER_UNAVAILABLE, FulfillmentSettings
 
 SETTINGS_NAME = "fulfillment"

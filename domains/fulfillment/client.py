@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..orders.client import find_order_id
 from . import stages
 from .ids import fulfillment_workflow_id, supplier_order_workflow_id
 from .messages import (
@@ -37,13 +36,6 @@ class FulfillmentError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
-
-
-async def resolve(client: Client, reference: str) -> str:
-    order_id = await find_order_id(client, reference)
-    if order_id is None:
-        raise FulfillmentError(NOT_FOUND, f"no order {reference!r} (an order id or a confirmation code)")
-    return order_id
 
 
 async def tree(client: Client, order_id: str) -> FulfillmentView:

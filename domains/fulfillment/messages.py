@@ -7,7 +7,46 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from ..orders.messages import ACTOR_LENGTH, ACTOR_PATTERN, Shipment, SupplierOrderPlan, SupplierOrderStatus
+from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, OrderLine, Shipment
+
+
+class SupplierOrderPlan(BaseModel):
+    """One supplier's share of an order, produced by routing."""
+
+    supplier_order_id: str
+    supplier: str
+    strategy: str  # simulated | dropship | manual (the route's; settings may force manual)
+    behaviour: str = "accept"  # dropship: how the simulated supplier API answers
+    lines: list[OrderLine]
+
+
+class SupplierOrderStatus(StrEnum):
+    """A supplier order's stage (fulfillment moves it; the order is told by report)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"  # the supplier took the order
+    IN_PRODUCTION = "in_production"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class SupplierOrderReport(BaseModel):
+    """What fulfillment tells the order about one supplier order, by signal."""
+
+    supplier_order_id: str
+    status: SupplierOrderStatus
+    # The report's place in its supplier order's stage history (1 = the first stage). Reports can
+    # reach the order out of order; one not newer than what the order has is ignored. 0: sent by
+    # fulfillment code from before the hardening, which did not number them (the stage rank decides).
+    seq: int = Field(default=0, ge=0)
+    strategy: str
+    at: datetime
+    actor: str = "system"
+    note: str | None = None
+    shipment: Shipment | None = None
+
 
 SUPPLIER_REJECTED = "SupplierRejected"
 SUPPLIER_UNAVAILABLE = "SupplierUnavailable"
@@ -18,10 +57,6 @@ class Strategy(StrEnum):
     SIMULATED = "simulated"  # timed stages
     DROPSHIP = "dropship"  # an external supplier API accepts or rejects, then timed stages
     MANUAL = "manual"  # a person signals every stage (the CLI, the admin panel)
-
-
-# SupplierOrderStatus lives beside the report that carries it (domains.orders.messages); it is
-# imported above, so `from domains.fulfillment.messages import SupplierOrderStatus` keeps working.
 
 
 FINAL = frozenset({SupplierOrderStatus.DELIVERED, SupplierOrderStatus.REJECTED, SupplierOrderStatus.CANCELLED})

@@ -20,7 +20,9 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..orders.messages import Shipment, SupplierOrderReport
+    from domains.fulfillment.messages import SupplierOrderReport
+    from domains.shared import Shipment
+
     from . import stages, tracking
     from .activities import (
         FulfillmentActivities,

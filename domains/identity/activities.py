@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
-from ..store import Store, schema
+from infra.store import Store, schema
+
 from .messages import AuditEntry, ShopperState, StaffState, TokenState
 from .shop_settings import SETTINGS_ROW, ShopSettings
 

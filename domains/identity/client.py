@@ -16,8 +16,9 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..store import Store
-from ..temporal import business_error
+from infra.store import Store
+from infra.temporal import business_error
+
 from . import reads
 from .ids import (
     SETTINGS_WORKFLOW_ID,

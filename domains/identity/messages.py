@@ -10,7 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from ..orders.messages import Address
+from domains.shared import Address
+
 from .roles import Role, Scope
 from .shop_settings import ShopSettings
 

@@ -4,7 +4,8 @@ re-reads its account here, so a disabled account or a changed password takes eff
 
 from __future__ import annotations
 
-from ..store import Store, schema
+from infra.store import Store, schema
+
 from .ids import account_id
 from .messages import AuditEntry, ShopperState, StaffState, TokenState
 

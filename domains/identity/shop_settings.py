@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ..store import Store, schema
+from infra.store import Store, schema
 
 SETTINGS_ROW = "shop"
 

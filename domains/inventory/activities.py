@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from temporalio import activity
 
-from projections.catalog import reproject_products
+from domains.catalog.projection import reproject_products
+from infra.store import Store, schema
 from projections.search import ProductIndex
 
-from ..store import Store, schema
 from .messages import StockLevel
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
-from ..temporal import business_error
+from infra.temporal import business_error
+
 from .ids import INVENTORY_WORKFLOW_ID
 from .messages import (
     AdjustStock,

@@ -15,21 +15,23 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domains.fulfillment.messages import SupplierOrderPlan
+from domains.orders.messages import HistoryEntry, OrderSettings, OrderView
+from domains.payments import gateway
+from domains.payments.messages import RefundRequest
+from domains.shared import OrderLine
+from infra.store import Store, schema
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
 
 from ..cadences import triggers
 from ..cadences.messages import Trigger
 from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
-from ..checkout import gateway
-from ..checkout.messages import RefundRequest
 from ..fulfillment.ids import fulfillment_workflow_id
 from ..fulfillment.messages import FulfillmentInput
 from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
-from ..store import Store, schema
-from .messages import HistoryEntry, OrderLine, OrderSettings, OrderView, SupplierOrderPlan
 
 SETTINGS_NAME = "orders"
 DEFAULT_STRATEGY = "simulated"

@@ -19,8 +19,9 @@ from temporalio.client import Client, WorkflowQueryRejectedError, WorkflowUpdate
 from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..store import Store
-from ..temporal import business_error
+from infra.store import Store
+from infra.temporal import business_error
+
 from .ids import normalise_confirmation, order_workflow_id
 from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, RefundOrder
 from .reads import order_from_store

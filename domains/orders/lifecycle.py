@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from .messages import ILLEGAL_TRANSITION, SupplierOrderReport, SupplierOrderStatus
+from domains.fulfillment.messages import SupplierOrderReport, SupplierOrderStatus
+from domains.orders.messages import ILLEGAL_TRANSITION
+
 from .messages import OrderStatus as S
 
 ALLOWED: dict[S, frozenset[S]] = {

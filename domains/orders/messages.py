@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
+
 # Stable error types (ApplicationError.type) that clients map to HTTP errors and exit codes.
 ILLEGAL_TRANSITION = "IllegalTransition"
 INVALID_REFUND = "InvalidRefund"
@@ -25,30 +27,6 @@ class OrderStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
-
-
-class OrderLine(BaseModel):
-    variant_id: str
-    product_id: str
-    product_name: str
-    options: dict[str, str]
-    blank_sku: str
-    quantity: int
-    unit_price: int
-    line_total: int
-
-
-class Address(BaseModel):
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
-    address1: str = Field(min_length=1, max_length=200)
-    address2: str | None = Field(default=None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    state: str = Field(min_length=2, max_length=50)
-    postal_code: str = Field(min_length=3, max_length=20)
-    country: str = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
-    phone: str | None = Field(default=None, max_length=40)
 
 
 class OrderRecord(BaseModel):
@@ -71,49 +49,6 @@ class OrderRecord(BaseModel):
 
 
 # --- routing and fulfillment, as the order sees them -----------------------------------
-
-class SupplierOrderPlan(BaseModel):
-    """One supplier's share of an order, produced by routing."""
-
-    supplier_order_id: str
-    supplier: str
-    strategy: str  # simulated | dropship | manual (the route's; settings may force manual)
-    behaviour: str = "accept"  # dropship: how the simulated supplier API answers
-    lines: list[OrderLine]
-
-
-class Shipment(BaseModel):
-    carrier: str
-    tracking_number: str
-    shipped_at: datetime
-
-
-class SupplierOrderStatus(StrEnum):
-    """A supplier order's stage (fulfillment moves it; the order is told by report)."""
-
-    PENDING = "pending"
-    ACCEPTED = "accepted"  # the supplier took the order
-    IN_PRODUCTION = "in_production"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-
-
-class SupplierOrderReport(BaseModel):
-    """What fulfillment tells the order about one supplier order, by signal."""
-
-    supplier_order_id: str
-    status: SupplierOrderStatus
-    # The report's place in its supplier order's stage history (1 = the first stage). Reports can
-    # reach the order out of order; one not newer than what the order has is ignored. 0: sent by
-    # fulfillment code from before the hardening, which did not number them (the stage rank decides).
-    seq: int = Field(default=0, ge=0)
-    strategy: str
-    at: datetime
-    actor: str = "system"
-    note: str | None = None
-    shipment: Shipment | None = None
 
 
 class SupplierOrderSummary(BaseModel):
@@ -159,9 +94,6 @@ class Feedback(BaseModel):
 
 
 # --- actions (updates) ------------------------------------------------------------------
-
-ACTOR_PATTERN = r"^(system|shopper:.+|guest:.+|staff:.+|cli:.+|token:.+)$"
-ACTOR_LENGTH = 300  # "guest:" and an email of up to 200 characters fit
 
 
 class CancelOrder(BaseModel):

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..store import Store, schema
-from . import lifecycle
-from .ids import normalise_confirmation
-from .messages import (
-    Address,
+from domains.orders.messages import (
     Feedback,
     HistoryEntry,
-    OrderLine,
     OrderSettings,
     OrderStatus,
     OrderView,
     RefundEntry,
-    Shipment,
     SupplierOrderSummary,
 )
+from domains.shared import Address, OrderLine, Shipment
+from infra.store import Store, schema
+
+from . import lifecycle
+from .ids import normalise_confirmation
 
 
 def order_id_of(store: Store, confirmation_code: str) -> tuple[str, str] | None:

@@ -26,12 +26,8 @@ from temporalio.common import (
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from ..checkout.messages import RefundRequest
-    from ..fulfillment.ids import fulfillment_workflow_id
-    from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
-    from . import lifecycle
-    from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
-    from .messages import (
+    from domains.fulfillment.messages import SupplierOrderPlan, SupplierOrderReport
+    from domains.orders.messages import (
         FEEDBACK_NOT_ALLOWED,
         INVALID_REFUND,
         PARTLY_SHIPPED,
@@ -45,10 +41,14 @@ with workflow.unsafe.imports_passed_through():
         OrderView,
         RefundEntry,
         RefundOrder,
-        SupplierOrderPlan,
-        SupplierOrderReport,
         SupplierOrderSummary,
     )
+    from domains.payments.messages import RefundRequest
+
+    from ..fulfillment.ids import fulfillment_workflow_id
+    from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
+    from . import lifecycle
+    from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .messages import (
         OrderStatus as S,
     )

@@ -3,7 +3,7 @@ and an Elasticsearch adapter, chosen by COMMERCE_SEARCH like the product index."
 
 from __future__ import annotations
 
-from domains.config import Config
+from infra.config import Config
 
 from .documents import (
     MAX_WINDOW,

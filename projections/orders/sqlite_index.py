@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domains.store.sqlite import connect
+from infra.store.sqlite import connect
 
 from ..sqlite_where import Where
 from . import text

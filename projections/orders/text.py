@@ -17,7 +17,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from domains.orders.ids import normalise_confirmation
+
+def normalise_confirmation(code: str) -> str:
+    """The same as domains.orders.ids.normalise_confirmation (tests/orders_index checks they agree):
+    a projection imports no domain."""
+    return code.strip().upper().replace("-", "").replace(" ", "")
+
 
 _WORD = re.compile(r"[^\W_]+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domains.config import Config
+from infra.config import Config
 
 from .documents import ProductDocument
 from .port import ProductIndex, SearchUnavailable

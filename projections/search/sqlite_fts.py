@@ -18,7 +18,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from domains.store.sqlite import connect
+from infra.store.sqlite import connect
 
 from ..sqlite_where import Where, marks
 from . import text

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from domains.cart import client as carts
 from domains.cart.client import NOT_FOUND, ShopError
-from domains.cart.messages import CartView
+from domains.shared import CartView
 
 from .. import services
 

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.templatetags.static import static
 from django.middleware.csrf import CsrfViewMiddleware, RejectRequest
+from django.templatetags.static import static
 from django.utils.http import is_same_domain
 from rest_framework.views import APIView
 

@@ -16,7 +16,7 @@ from domains.identity.messages import (
     UNKNOWN_ADDRESS,
     SaveAddress,
 )
-from domains.orders.messages import Address
+from domains.shared import Address
 
 from .. import services
 from .shopper_common import ACCOUNT_URL, Refused, form_page, notify, signed_in

@@ -22,11 +22,11 @@ from django.http import HttpRequest, HttpResponse
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
-from domains.cart.messages import AddItem, CartStatus, CartView, MergeLines
+from domains.cart.messages import AddItem, MergeLines
 from domains.identity import client as identity
 from domains.identity import reads
 from domains.identity.client import IdentityError
-from domains.orders.messages import Address
+from domains.shared import Address, CartStatus, CartView
 
 from .. import services
 from ..api import cart as cart_api  # a module, not names: the cart API imports this module too

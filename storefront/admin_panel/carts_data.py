@@ -18,9 +18,9 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domains.cart import client as carts
-from domains.cart.messages import CartView
 from domains.checkout.messages import CheckoutView
 from domains.checkout.workflows import CheckoutWorkflow
+from domains.shared import CartView
 
 from .. import services
 from ..unavailable import UNAVAILABLE

@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from domains.inventory import client as inventory
 from domains.inventory.messages import INVALID_QUANTITY, StockLevel
-from domains.store import Store, schema
+from infra.store import Store, schema
 
 from .. import services
 

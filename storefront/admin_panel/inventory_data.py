@@ -17,7 +17,7 @@ from temporalio.client import WorkflowQueryFailedError
 from domains.inventory import client as inventory
 from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.inventory.messages import Reservation, StockAdjustment, StockLevel
-from domains.store import Store, schema
+from infra.store import Store, schema
 
 from .. import services
 from ..unavailable import UNAVAILABLE

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from domains.identity.roles import Permission
 from domains.identity.shop_settings import read_shop_settings
-from domains.store import schema
+from infra.store import schema
 
 from .. import services
 from ..accounts.access import require, staff_required
@@ -21,7 +21,6 @@ from .inventory_adjust import AdjustRefused, apply_adjustment, parse_adjustment
 from .stock_paging import page_number
 
 log = logging.getLogger(__name__)
-
 
 
 def _form_key() -> str:

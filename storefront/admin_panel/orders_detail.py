@@ -14,12 +14,12 @@ from domains.identity.roles import Permission
 from domains.orders import client as orders
 from domains.orders import reads
 from domains.orders.messages import OrderView
-from domains.store import schema
+from infra.store import schema
 
 from .. import services
 from ..order_access import code_of
-from ..unavailable import UNAVAILABLE
 from ..shop.browse import money
+from ..unavailable import UNAVAILABLE
 
 MAX_REFERENCE = 100
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.messages import MAX_QUANTITY
-from domains.orders.messages import Address
+from domains.shared import Address
 
 from .. import order_access, services
 from ..accounts import cart_owner, shopper_cart

@@ -27,7 +27,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains.store import Store, schema
+from infra.store import Store, schema
 
 from .. import services
 from .errors import ApiError

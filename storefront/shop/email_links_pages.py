@@ -21,9 +21,10 @@ from domains.cadences import client as cadences
 from domains.cadences import reads as cadence_reads
 from domains.cart import client as carts
 from domains.cart.client import ShopError
-from domains.cart.messages import INSUFFICIENT_STOCK, MAX_QUANTITY, CartStatus, CartView
+from domains.cart.messages import INSUFFICIENT_STOCK, MAX_QUANTITY
 from domains.identity.shop_settings import read_shop_settings
-from domains.store import schema
+from domains.shared import CartStatus, CartView
+from infra.store import schema
 
 from .. import email_links, order_access, services
 from ..accounts import shopper_cart

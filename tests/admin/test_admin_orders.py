@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.test import Client
 
 from domains.orders import client as orders
-from domains.store import schema
+from infra.store import schema
 
 from ..web.accounts import staff_browser
 from ..web.dom import parse

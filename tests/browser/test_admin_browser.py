@@ -10,7 +10,7 @@ from wsgiref.simple_server import make_server
 import pytest
 from django.test import Client
 
-from domains.store import schema
+from infra.store import schema
 
 from ..web.accounts import PASSWORD, create_staff
 from ..web.orders_helpers import place, run

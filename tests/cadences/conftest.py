@@ -23,8 +23,8 @@ from domains.cadences import client as cadences
 from domains.cadences.messages import ApplyTo, CadenceView, EnrollmentView, SaveCadence, Trigger
 from domains.cadences.steps import Step, StepType
 from domains.cadences.workflows import EnrollmentWorkflow
-from domains.store.sqlite import SqliteStore
-from domains.temporal import ensure_search_attributes
+from infra.store.sqlite import SqliteStore
+from infra.temporal import ensure_search_attributes
 from storefront.cadence_email import DjangoEmailChannel
 from workers.registry import QUEUES, Dependencies
 

@@ -20,8 +20,8 @@ from domains.cadences import reads
 from domains.cadences.activities import CadenceActivities
 from domains.cadences.ids import send_key
 from domains.cadences.messages import EnrollmentStatus, RenderRequest, SaveCadence
-from domains.store.sqlite import SqliteStore
-from domains.temporal import ensure_search_attributes
+from infra.store.sqlite import SqliteStore
+from infra.temporal import ensure_search_attributes
 from storefront.cadence_email import DjangoEmailChannel
 
 from ..servers import start_dev_server

@@ -24,11 +24,12 @@ from domains.cadences.steps import Step, StepType
 from domains.cart import client as carts
 from domains.cart.activities import CartActivities, CartEvent
 from domains.cart.ids import cart_workflow_id
-from domains.cart.messages import CartSettings, CartStatus
+from domains.cart.messages import CartSettings
 from domains.cart.workflows import CartWorkflow
 from domains.identity import client as identity
 from domains.identity import reads as identity_reads
 from domains.orders.messages import OrderStatus
+from domains.shared import CartStatus
 from storefront.accounts.passwords import hashed
 
 from ..web.accounts import PASSWORD, new_email
@@ -244,7 +245,7 @@ async def test_a_trigger_that_fails_for_good_still_lets_the_cart_end(skipping, t
 
 
 async def test_buying_stops_the_abandoned_cart_reminders(skipping_web, skipping, small_catalog, mailoutbox):
-    from domains.orders.messages import Address
+    from domains.shared import Address
 
     shop = skipping_web
     cadence = await cadences.save_cadence(shop.client, SaveCadence(

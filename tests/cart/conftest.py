@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 from django.conf import settings
 
-from domains.config import load_config
+from infra.config import load_config
 from storefront import services
 
 from ..embedded import load_embedded

@@ -99,8 +99,9 @@ async def test_concurrent_updates_across_continue_as_new_are_applied_exactly_onc
 
 
 async def test_an_idle_cart_is_abandoned_releases_its_holds_and_records_the_event(shop, variant):
-    from domains.cart.messages import CartSettings, CartStatus, CartView
+    from domains.cart.messages import CartSettings
     from domains.cart.workflows import CartWorkflow
+    from domains.shared import CartStatus, CartView
 
     cart_id = shop.new_cart_id()
     await carts.add_item(shop.client, cart_id, variant.id, 4, settings=CartSettings(idle_seconds=3))

@@ -11,7 +11,7 @@ from domains.cart import client as carts
 from domains.checkout.activities import CheckoutActivities
 from domains.checkout.messages import RESERVATION_LOST, PlaceOrder, Step
 from domains.inventory import client as inventory
-from domains.store import schema
+from infra.store import schema
 
 from ..embedded import load_embedded
 from ..shop_harness import running_shop

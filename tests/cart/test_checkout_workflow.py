@@ -8,11 +8,10 @@ import pytest
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
-from domains.cart.messages import CartStatus
 from domains.checkout.messages import INVALID_STEP, Step
 from domains.inventory import client as inventory
 from domains.orders.ids import CONFIRMATION_ALPHABET
-from domains.orders.messages import Address
+from domains.shared import Address, CartStatus
 
 ADDRESS = Address(email="ada@example.com", first_name="Ada", last_name="Lovelace", address1="1 Analytical Way",
                   city="Austin", state="TX", postal_code="73301", country="US")

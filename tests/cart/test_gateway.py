@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from domains.checkout import gateway
-from domains.checkout.messages import REFUND_EXCEEDS_CHARGE, ChargeRequest, RefundRequest
-from domains.store import schema
+from domains.payments import gateway
+from domains.payments.messages import REFUND_EXCEEDS_CHARGE, ChargeRequest, RefundRequest
+from infra.store import schema
 
 
 def charge(store, amount=1000, key="chk-1-payment-1"):

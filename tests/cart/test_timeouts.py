@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from domains.cart import client as carts
-from domains.cart.messages import CartStatus
 from domains.checkout.messages import Step
 from domains.checkout.workflows import CheckoutWorkflow
 from domains.inventory import client as inventory
+from domains.shared import CartStatus
 
 from ..shop_harness import running_shop
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from domains.cart import client as carts
 from domains.checkout.messages import Step
-from domains.store import schema
+from infra.store import schema
 
 from ..embedded import load_embedded
 from ..worker_faults import activity_events, attempts, started_activity

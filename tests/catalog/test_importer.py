@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 
 from domains.catalog.importer import CatalogError, parse_catalog, to_cents
 from domains.catalog.options import option_kind, size_rank
-from domains.config import load_config
-from domains.store.sqlite import SqliteStore
 from fixtures.generator import generate_catalog
+from infra.config import load_config
+from infra.store.sqlite import SqliteStore
 from projections.search import SearchQuery
 from projections.search.sqlite_fts import SqliteProductIndex
 

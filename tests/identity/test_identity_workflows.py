@@ -18,8 +18,8 @@ from domains.identity.messages import SaveAddress, UpdateProfile
 from domains.identity.roles import Role
 from domains.identity.shop_settings import ShopSettings, read_shop_settings
 from domains.identity.workflows import MAX_CHANGES_PER_RUN
-from domains.orders.messages import Address
-from domains.store.sqlite import SqliteStore
+from domains.shared import Address
+from infra.store.sqlite import SqliteStore
 from workers.registry import QUEUES, Dependencies
 
 

@@ -15,7 +15,7 @@ from domains.identity import client as identity
 from domains.identity import reads
 from domains.identity.messages import MAX_ADDRESSES, SaveAddress
 from domains.inventory.client import reservations_of
-from domains.orders.messages import Address
+from domains.shared import Address
 
 from ..web.accounts import PASSWORD, create_shopper, new_email, shopper_browser, shopper_sign_in
 from ..web.dom import parse

@@ -16,7 +16,7 @@ from domains.inventory.client import InventoryError
 from domains.inventory.messages import InventorySettings, InventoryState
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.inventory.workflows import InventoryService
-from domains.store.sqlite import SqliteStore
+from infra.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
 from workers.registry import QUEUES, Dependencies
 

@@ -15,8 +15,9 @@ from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders import client as orders
 from domains.orders.activities import SETTINGS_NAME as ORDER_SETTINGS
 from domains.orders.activities import supplier_slug
-from domains.orders.messages import Address, OrderSettings, OrderView
-from domains.store import schema
+from domains.orders.messages import OrderSettings, OrderView
+from domains.shared import Address
+from infra.store import schema
 
 from ..embedded import load_embedded
 from ..shop_harness import running_shop

@@ -15,8 +15,8 @@ import time
 
 from temporalio import activity
 
-from domains.checkout import gateway
 from domains.fulfillment.activities import FulfillmentActivities, StockSettlement
+from domains.payments import gateway
 
 PAUSE = float(os.environ.get("CRASH_PAUSE_SECONDS", "3"))
 CALL_LOG = os.environ["CRASH_CALL_LOG"]

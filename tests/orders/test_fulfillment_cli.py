@@ -12,10 +12,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from domains.config import load_config
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders.messages import OrderStatus
-from domains.store import schema
+from infra.config import load_config
+from infra.store import schema
 
 from ..web.accounts import create_staff
 

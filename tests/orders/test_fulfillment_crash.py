@@ -38,8 +38,8 @@ from domains.orders import client as orders
 from domains.orders.activities import supplier_slug
 from domains.orders.ids import order_workflow_id
 from domains.orders.messages import OrderSettings, OrderStatus, OrderView
-from domains.store import schema
-from domains.temporal import ensure_search_attributes
+from infra.store import schema
+from infra.temporal import ensure_search_attributes
 
 from ..embedded import load_embedded
 from ..servers import start_dev_server

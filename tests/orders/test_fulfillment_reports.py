@@ -18,7 +18,7 @@ from domains.orders import client as orders
 from domains.orders.ids import order_workflow_id
 from domains.orders.messages import OrderSettings, OrderStatus, OrderView
 from domains.orders.reads import order_from_store
-from domains.store import schema
+from infra.store import schema
 
 ORDERS = 30
 BRANDS = 8
@@ -105,7 +105,7 @@ async def test_a_report_that_comes_late_does_not_move_a_supplier_order_back(orde
     fulfillment sent them before the numbering) not, are ignored."""
     from datetime import UTC, datetime, timedelta
 
-    from domains.orders.messages import SupplierOrderReport, SupplierOrderStatus
+    from domains.fulfillment.messages import SupplierOrderReport, SupplierOrderStatus
 
     shop = orders_shop
     shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))

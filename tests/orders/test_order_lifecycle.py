@@ -13,11 +13,11 @@ import pytest
 from domains.fulfillment.messages import FulfillmentInput, FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
-from domains.checkout.messages import RefundRequest
 from domains.orders.activities import OrderSnapshot
 from domains.orders.client import OrderError
 from domains.orders.messages import OrderSettings, OrderStatus, OrderView
-from domains.store import schema
+from domains.payments.messages import RefundRequest
+from infra.store import schema
 from projections.orders import SupplierOrderQuery
 
 from .conftest import STOCK

@@ -14,8 +14,8 @@ from domains.catalog.importer import parse_catalog
 from domains.catalog.loader import index_catalog, seed_stock, write_catalog
 from domains.orders import client as orders
 from domains.orders.messages import OrderStatus
-from domains.store import schema
 from fixtures.generator import generate_catalog
+from infra.store import schema
 from projections.orders import OrderQuery, SupplierOrderQuery
 
 from .. import engines

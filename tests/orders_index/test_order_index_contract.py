@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from domains.config import load_config
 from domains.orders.ids import CONFIRMATION_ALPHABET
+from infra.config import load_config
 from projections.orders import (
     MAX_WINDOW,
     DocumentLine,

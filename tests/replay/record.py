@@ -23,9 +23,10 @@ from domains.cart.messages import CartSettings
 from domains.catalog.importer import parse_catalog
 from domains.fulfillment import client as fulfillment
 from domains.orders import client as orders
-from domains.orders.messages import Address, OrderStatus
-from domains.store import schema
+from domains.orders.messages import OrderStatus
+from domains.shared import Address
 from fixtures.generator import generate_catalog
+from infra.store import schema
 
 from ..embedded import load_embedded
 from ..servers import start_dev_server

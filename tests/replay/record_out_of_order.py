@@ -22,8 +22,8 @@ from domains.fulfillment.ids import fulfillment_workflow_id
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders.ids import order_workflow_id
 from domains.orders.messages import OrderSettings, OrderStatus
-from domains.store import schema
 from fixtures.generator import generate_catalog
+from infra.store import schema
 
 from ..embedded import load_embedded
 from ..orders.conftest import OrderShop

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from projections.catalog import documents_from_catalog
+from domains.catalog.projection import documents_from_catalog
 from projections.search import SearchQuery, SearchUnavailable
 from projections.search.query import Sort
 

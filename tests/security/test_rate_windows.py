@@ -3,7 +3,7 @@ window edge still refused, allowed again once the duration has passed."""
 
 from __future__ import annotations
 
-from domains.store.sqlite import SqliteStore
+from infra.store.sqlite import SqliteStore
 from storefront import rate_limit
 
 EDGE = 1_800_000_000  # a window start for a 60 s duration (divisible by 60)

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.test import Client
 
-from domains.store.schema import WEB_SESSIONS
-from domains.store.sqlite import SqliteStore
+from infra.store.schema import WEB_SESSIONS
+from infra.store.sqlite import SqliteStore
 
 from ..web.accounts import create_shopper, shopper_sign_in, staff_browser
 from ..web.orders_helpers import place, run

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from domains.store.sqlite import SqliteStore
+from infra.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGN_IN_LIMIT = 6

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from domains.store.cassandra import replication_clause
+from infra.store.cassandra import replication_clause
 
 from .. import engines
 
@@ -28,7 +28,7 @@ def test_a_bad_replication_setting_is_refused(spec):
 
 @pytest.fixture
 def cassandra():
-    from domains.store.cassandra import CassandraStore
+    from infra.store.cassandra import CassandraStore
 
     hosts = engines.need("cassandra", engines.cassandra_hosts())
     store = CassandraStore(hosts.split(","), keyspace=f"spec_{uuid.uuid4().hex[:10]}")
@@ -62,5 +62,5 @@ def test_no_query_filters_on_a_non_key_column():
     """Every CQL the adapter can build names a whole key: no ALLOW FILTERING anywhere."""
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parents[2] / "domains" / "store" / "cassandra.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "infra" / "store" / "cassandra.py").read_text()
     assert "ALLOW FILTERING" not in source.upper()

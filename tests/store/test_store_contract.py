@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domains.store import StoreError
-from domains.store.schema import TABLES
+from infra.store import StoreError
+from infra.store.schema import TABLES
 
 
 def product(pid: str, **extra):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from projections.catalog import documents_from_catalog
+from domains.catalog.projection import documents_from_catalog
 from projections.search import SearchQuery
 
 from ..search.reference import expected

@@ -16,7 +16,7 @@ from domains.cadences.ids import contact_id
 from domains.cadences.messages import EnrollmentStatus, SaveCadence
 from domains.cadences.steps import Step, StepType
 from domains.cart import client as carts
-from domains.store import schema
+from infra.store import schema
 from storefront import email_links
 
 from .accounts import new_email, shopper_browser

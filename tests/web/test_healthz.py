@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 
-from domains.store.sqlite import SqliteStore
+from infra.store.sqlite import SqliteStore
 from projections.search.sqlite_fts import SqliteProductIndex
 from storefront import health, services
 

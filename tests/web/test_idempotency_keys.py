@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from domains.config import load_config
+from infra.config import load_config
 from storefront import services
 from storefront.api import idempotency
 from storefront.api.errors import ApiError

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.test import Client
 
 from domains.cart.ids import cart_workflow_id
-from domains.config import load_config
+from infra.config import load_config
 from storefront import services
 from storefront.admin_panel.ops_data import queue_workers
 

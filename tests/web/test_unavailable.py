@@ -8,7 +8,7 @@ import socket
 import pytest
 from django.conf import settings
 
-from domains.config import load_config
+from infra.config import load_config
 from storefront import services
 
 CART = "0123456789abcdef0123456789abcdef"

@@ -24,7 +24,8 @@ from domains.fulfillment.messages import SupplierOrderStatus, SupplierOrderView
 from domains.identity import reads
 from domains.identity.roles import Permission, allowed
 from domains.orders import client as orders
-from domains.temporal import connect
+from domains.orders.client import find_order_id
+from infra.temporal import connect
 from storefront import services
 
 STAGES = [SupplierOrderStatus.IN_PRODUCTION.value, SupplierOrderStatus.SHIPPED.value,
@@ -103,7 +104,7 @@ class Command(BaseCommand):
         action = o["action"]
         if action == "list":
             return self._list(await fulfillment.waiting(client), o["json"])
-        order_id = await fulfillment.resolve(client, o["order"])
+        order_id = await _resolve(client, o["order"])
         if action == "show":
             return self._show(await orders.get_order(client, None, order_id),
                               await fulfillment.tree(client, order_id), o["json"])
@@ -189,3 +190,11 @@ class Command(BaseCommand):
             for h in order.history:
                 move = f"{h.from_status.value if h.from_status else '—'} -> {h.to_status.value}" if h.to_status else h.kind
                 w(f"    {h.at:%Y-%m-%d %H:%M:%S} {move:<32} {h.actor}" + (f" — {h.note}" if h.note else ""))
+
+
+async def _resolve(client, reference: str) -> str:
+    """An order id or confirmation code -> the order id (was fulfillment.client.resolve)."""
+    order_id = await find_order_id(client, reference)
+    if order_id is None:
+        raise FulfillmentError(NOT_FOUND, f"no order {reference!r} (an order id or a confirmation code)")
+    return order_id

@@ -18,7 +18,7 @@ from domains.catalog.loader import (
     seed_stock_from_store,
     write_catalog,
 )
-from domains.store import open_store, schema
+from infra.store import open_store, schema
 from projections.search import open_index
 
 

@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from domains.catalog.client import reindex_status, start_reindex
 from domains.catalog.messages import ReindexInput, ReindexStage
-from domains.temporal import connect
+from infra.temporal import connect
 
 
 class Command(BaseCommand):

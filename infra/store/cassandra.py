@@ -18,9 +18,9 @@ from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, SimpleStatement
 
-from . import codec
-from .port import Row, Store, StoreError, check_columns, check_key, table_of
-from .schema import TABLES, Col, Table
+from infra.store import codec
+from infra.store.port import Row, Store, StoreError, check_columns, check_key, table_of
+from infra.store.schema import TABLES, Col, Table
 
 _CQL_TYPES = {
     Col.TEXT: "text",

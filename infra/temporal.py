@@ -7,7 +7,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 
-from .config import Config
+from infra.config import Config
 
 
 def business_error(exc: BaseException | None) -> ApplicationError | None:

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import codec
-from .port import Row, Store, check_columns, check_key, table_of
-from .schema import TABLES, Col, Table
+from infra.store import codec
+from infra.store.port import Row, Store, check_columns, check_key, table_of
+from infra.store.schema import TABLES, Col, Table
 
 _SQL_TYPES = {
     Col.TEXT: "TEXT",

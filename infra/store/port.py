@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .schema import TABLES, Table
+from infra.store.schema import TABLES, Table
 
 Row = dict[str, Any]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..config import Config
-from .port import Row, Store, StoreError
-from .schema import TABLES
+from infra.config import Config
+from infra.store.port import Row, Store, StoreError
+from infra.store.schema import TABLES
 
 __all__ = ["Row", "Store", "StoreError", "TABLES", "open_store"]
 
@@ -12,14 +12,14 @@ __all__ = ["Row", "Store", "StoreError", "TABLES", "open_store"]
 def open_store(config: Config) -> Store:
     """The store named by COMMERCE_STORE, with its schema in place."""
     if config.store_backend == "cassandra":
-        from .cassandra import CassandraStore
+        from infra.store.cassandra import CassandraStore
 
         store: Store = CassandraStore(
             config.cassandra_hosts, config.cassandra_keyspace, config.cassandra_replication,
             local_dc=config.cassandra_local_dc,
         )
     else:
-        from .sqlite import SqliteStore
+        from infra.store.sqlite import SqliteStore
 
         store = SqliteStore(config.sqlite_store_path)
     store.create_schema()

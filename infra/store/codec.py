@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from .schema import Col
+from infra.store.schema import Col
 
 
 def to_utc_millis(value: datetime) -> datetime:

@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 from domains.catalog.models import Collection, Product, Variant
 from domains.catalog.reads import with_stock
-from domains.store import Store, schema
-
-from .search import ProductIndex
-from .search.documents import CollectionRef, ProductDocument, VariantFacet
+from infra.store import Store, schema
+from projections.search import ProductIndex
+from projections.search.documents import CollectionRef, ProductDocument, VariantFacet
 
 
 def product_document(product: Product, variants: Iterable[Variant], collections: dict[str, str]) -> ProductDocument:

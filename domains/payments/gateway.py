@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 
 from temporalio.exceptions import ApplicationError
 
-from ..store import Store, schema
-from .messages import (
+from domains.payments.messages import (
     GATEWAY_UNAVAILABLE,
     INSUFFICIENT_FUNDS,
     INVALID_REFUND,
@@ -30,6 +29,7 @@ from .messages import (
     ChargeRequest,
     RefundRequest,
 )
+from infra.store import Store, schema
 
 # The documented test tokens.
 TOKENS = {

@@ -1,0 +1,90 @@
+"""Types more than one domain uses: addresses, shipments, order and cart lines, the actor
+pattern, money arithmetic. Nothing here imports a domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    return (numerator * 2 + denominator) // (denominator * 2)
+
+
+def tax_of(amount: int, basis_points: int) -> int:
+    return round_half_up(amount * basis_points, 10_000)
+
+
+class CartStatus(StrEnum):
+    ACTIVE = "active"
+    CHECKING_OUT = "checking_out"
+    COMPLETED = "completed"  # its order was placed
+    ABANDONED = "abandoned"  # idle too long; holds released
+
+
+class CartLineView(BaseModel):
+    id: str
+    variant_id: str
+    product_id: str
+    product_name: str
+    options: dict[str, str]
+    image_url: str
+    blank_sku: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class CartView(BaseModel):
+    id: str
+    version: int
+    status: CartStatus
+    currency: str
+    lines: list[CartLineView]
+    item_count: int
+    subtotal: int
+    discount: int
+    tax_estimate: int
+    total: int
+    coupon: str | None = None
+    shopper_id: str | None = None
+    checkout_id: str | None = None
+    order_id: str | None = None
+
+
+class OrderLine(BaseModel):
+    variant_id: str
+    product_id: str
+    product_name: str
+    options: dict[str, str]
+    blank_sku: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class Address(BaseModel):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    address1: str = Field(min_length=1, max_length=200)
+    address2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    state: str = Field(min_length=2, max_length=50)
+    postal_code: str = Field(min_length=3, max_length=20)
+    country: str = Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class Shipment(BaseModel):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+ACTOR_PATTERN = r"^(system|shopper:.+|guest:.+|staff:.+|cli:.+|token:.+)$"
+
+
+ACTOR_LENGTH = 300  # "guest:" and an email of up to 200 characters fit

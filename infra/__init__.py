@@ -1,0 +1,1 @@
+"""Infrastructure: configuration, the Temporal connection, the write store and its schema."""
