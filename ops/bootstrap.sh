@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the virtual environment and installs the project with its test extras.
+# Creates the virtual environment and installs the project with its test and lint extras.
 # Installs Debian's python3-venv first when the interpreter cannot make a venv.
 set -euo pipefail
 python=${1:-python3}
@@ -18,4 +18,4 @@ if [ ! -x "$venv/bin/python" ]; then
   fi
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e '.[test]'
+"$venv/bin/python" -m pip install -q -e '.[test,lint]'

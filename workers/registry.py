@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from domains.queues import ALL as ALL_QUEUES
 from infra.store import Store
 from projections.orders import OrderIndex
 from projections.search import ProductIndex
@@ -132,3 +133,5 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("identity"): _identity,
     _queue_name("cadences"): _cadences,
 }
+# the web layer lists queues from domains.queues (it does not import workers): they must agree
+assert tuple(QUEUES) == ALL_QUEUES, "domains/queues.py and the worker registry list different task queues"

@@ -23,8 +23,8 @@ from django.templatetags.static import static
 from django.utils.http import is_same_domain
 from rest_framework.views import APIView
 
-from ..api.cart import COOKIE as CART_COOKIE
-from ..api.cart import HEADER as CART_HEADER
+from ..cart_cookie import COOKIE as CART_COOKIE
+from ..cart_cookie import HEADER as CART_HEADER
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 

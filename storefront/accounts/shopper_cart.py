@@ -28,8 +28,7 @@ from domains.identity import reads
 from domains.identity.client import IdentityError
 from domains.shared import Address, CartStatus, CartView
 
-from .. import services
-from ..api import cart as cart_api  # a module, not names: the cart API imports this module too
+from .. import cart_cookie, services
 from ..unavailable import UNAVAILABLE
 
 OPEN = (CartStatus.ACTIVE, CartStatus.CHECKING_OUT)
@@ -54,7 +53,7 @@ def _claim(cart: CartView, shopper_id: str, remember: bool) -> None:
 
 def cart_at_sign_in(request: HttpRequest, shopper_id: str) -> str | None:
     """The cart this browser carries now that `shopper_id` signed in (None: no cart)."""
-    guest = _cart(cart_api.cart_id_of_cookie(request))
+    guest = _cart(cart_cookie.cart_id_of_cookie(request))
     account = reads.shopper(services.store(), shopper_id)
     remembered = account.cart_id if account is not None else None
     mine = _cart(remembered) if remembered and (guest is None or remembered != guest.id) else None
@@ -94,9 +93,8 @@ def carry_cart_after_sign_in(request: HttpRequest, response: HttpResponse, shopp
 def carry_cart(response: HttpResponse, cart_id: str | None) -> HttpResponse:
     """Point the browser's cart cookie at `cart_id`, or forget it."""
     if cart_id:
-        return cart_api.set_cart_cookie(response, cart_id)
-    response.delete_cookie(cart_api.COOKIE, samesite="Lax")
-    return response
+        return cart_cookie.set_cart_cookie(response, cart_id)
+    return cart_cookie.forget(response)
 
 
 def claim_new_cart(request, cart: CartView) -> CartView:

@@ -33,7 +33,7 @@ _reported_lock = threading.Lock()
 
 def _error(*args, **kw):
     # imported late: DRF loads this module while `rest_framework.views` is still importing
-    from ..api.errors import ApiError
+    from ..api_error import ApiError
 
     return ApiError(*args, **kw)
 

@@ -1,8 +1,9 @@
 """The Operations view: task queues, their workers and workflows, and one workflow in depth.
 
 Everything comes from Temporal itself (visibility counts and lists, describe, history) through
-`ops_data`; this module only parses the request and renders. Read-only: nothing here changes
-a workflow, so there are no forms to protect beyond GET filters.
+`infra.temporal_ops` (no Django; imported here as `ops_data`); this module only parses the request
+and renders. Read-only: nothing here changes a workflow, so there are no forms to protect beyond
+GET filters.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from django.views.decorators.http import require_GET
 
 from domains.identity.roles import Permission
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
-from workers.registry import QUEUES
+from domains.queues import ALL as QUEUES
+from infra import temporal_ops as ops_data
+from infra.temporal_ops import BadFilter, WorkflowFilter
 
 from .. import services
 from ..accounts.access import staff_required
-from . import ops_data
-from .ops_data import BadFilter, WorkflowFilter
 
 LIST_SIZE = 50  # workflows per page of the list, unless ?limit= (up to MAX_LIST_SIZE) asks otherwise
 MAX_LIST_SIZE = 500
@@ -35,7 +36,7 @@ EVENTS_PER_PAGE = 200  # history rows per page of the workflow page
 
 
 def shop_queues() -> list[str]:
-    """The registry's task queues under the names this process uses (tests rename some)."""
+    """Every domain's task queue (domains.queues) under the names this process uses (tests rename some)."""
     wiring = services.wiring
     renamed = {INVENTORY_QUEUE: wiring.inventory["task_queue"]} if wiring.inventory.get("task_queue") else {}
     return [renamed.get(q) or wiring.queue(q) for q in QUEUES]

@@ -2,13 +2,12 @@
 
 from django.urls import path
 
-from ..accounts import staff_pages
-from . import cadences_pages, identity_pages, ops, orders, stock_pages, views
+from . import cadences_pages, identity_pages, ops, orders, staff_login, stock_pages, views
 
 urlpatterns = [
     path("", views.dashboard, name="admin-dashboard"),
-    path("login/", staff_pages.login, name="admin-login"),
-    path("logout/", staff_pages.logout, name="admin-logout"),
+    path("login/", staff_login.login, name="admin-login"),
+    path("logout/", staff_login.logout, name="admin-logout"),
     *identity_pages.urlpatterns,
     *orders.urlpatterns,
     *stock_pages.urlpatterns,

@@ -23,18 +23,11 @@ from domains.shared import Address
 
 from .. import order_access, services
 from ..accounts import cart_owner, shopper_cart
+from ..cart_cookie import COOKIE, HEADER, set_cart_cookie, valid
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .errors import ApiError, validated_body
 from .idempotency import idempotent
 from .shop_errors import api_error
-
-COOKIE = "cart_id"
-HEADER = "X-Cart-Id"
-_CART_ID_CHARS = set("0123456789abcdef")
-
-
-def _valid(value: str) -> bool:
-    return len(value) == 32 and set(value) <= _CART_ID_CHARS
 
 
 def cart_id_of(request: Request) -> str | None:
@@ -43,7 +36,7 @@ def cart_id_of(request: Request) -> str | None:
     value = (request.headers.get(HEADER) or request.COOKIES.get(COOKIE) or "").strip().lower()
     if not value:
         return None
-    if not _valid(value):
+    if not valid(value):
         raise ApiError("invalid_parameter", f"{HEADER}: not a cart id", parameter=HEADER)
     try:
         usable = cart_owner.may_use(request, value)
@@ -52,12 +45,6 @@ def cart_id_of(request: Request) -> str | None:
     if not usable:
         raise api_error(cart_owner.not_found())
     return value
-
-
-def cart_id_of_cookie(request) -> str | None:
-    """Pages trust only the cookie; a malformed one is ignored (a new cart starts)."""
-    value = request.COOKIES.get(COOKIE, "").strip().lower()
-    return value if _valid(value) else None
 
 
 def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
@@ -73,13 +60,6 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 def _unavailable(exc: Exception) -> ApiError:
     return ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
                     status.HTTP_503_SERVICE_UNAVAILABLE)
-
-
-def set_cart_cookie(response, cart_id: str):
-    """The cart id for browsers: httpOnly, kept for 30 days, Secure when the site is on TLS."""
-    response.set_cookie(COOKIE, cart_id, max_age=60 * 60 * 24 * 30, httponly=True, samesite="Lax",
-                        secure=services.settings.SESSION_COOKIE_SECURE)
-    return response
 
 
 def with_cart_id(response: Response, cart_id: str) -> Response:

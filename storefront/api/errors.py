@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
+from ..api_error import ApiError
 
-class ApiError(APIException):
-    """An error with a stable machine-readable code; extra fields go into the body."""
-
-    def __init__(self, code: str, message: str, http_status: int = status.HTTP_400_BAD_REQUEST, **extra: Any):
-        super().__init__(message, code)
-        self.status_code = http_status
-        self.error_code = code
-        self.extra = extra
+__all__ = ["ApiError", "exception_handler", "first_error", "invalid_parameter", "validated_body"]
 
 
 def validated_body(serializer, request) -> dict:

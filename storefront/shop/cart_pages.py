@@ -18,7 +18,7 @@ from domains.shared import Address
 
 from .. import order_access, services
 from ..accounts import cart_owner, shopper_cart
-from ..api.cart import cart_id_of_cookie, set_cart_cookie
+from ..cart_cookie import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
 STEPS = (("shipping", "Shipping"), ("payment", "Payment"), ("review", "Review"), ("complete", "Confirmation"))

@@ -28,7 +28,7 @@ from infra.store import schema
 
 from .. import email_links, order_access, services
 from ..accounts import shopper_cart
-from ..api.cart import set_cart_cookie
+from ..cart_cookie import set_cart_cookie
 
 RESTORED = "restored_carts"  # session: abandoned cart id -> the cart its link restored it into
 MAX_RESTORED = 5  # the session is a signed cookie: keep it small

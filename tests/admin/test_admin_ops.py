@@ -19,8 +19,8 @@ from domains.fulfillment.ids import fulfillment_workflow_id, supplier_order_work
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders import client as orders
 from domains.orders.ids import order_workflow_id
-from storefront.admin_panel import ops_data
-from storefront.admin_panel.ops_data import BadFilter, WorkflowFilter
+from infra import temporal_ops as ops_data
+from infra.temporal_ops import BadFilter, WorkflowFilter
 from workers.registry import QUEUES
 
 from ..web.accounts import staff_browser

@@ -20,8 +20,8 @@ from django.test import Client
 
 from domains.cart.ids import cart_workflow_id
 from infra.config import load_config
+from infra.temporal_ops import queue_workers
 from storefront import services
-from storefront.admin_panel.ops_data import queue_workers
 
 from ..cart.test_checkout_workflow import ADDRESS
 from ..embedded import load_embedded

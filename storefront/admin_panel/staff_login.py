@@ -9,9 +9,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from domains.identity.roles import Permission, allowed
 
-from ..admin_panel.nav import NAV
-from .access import STAFF_LOGIN_URL
-from .sign_in import SignInRefused, sign_in_staff, sign_out_staff
+from ..accounts.access import STAFF_LOGIN_URL
+from ..accounts.sign_in import SignInRefused, sign_in_staff, sign_out_staff
+from .nav import NAV
 
 
 def _next(request: HttpRequest) -> str:

@@ -1,274 +1,34 @@
-"""What the operations view shows, read from Temporal's own visibility and describe APIs.
-
-Pure data: async functions taking a `temporalio.client.Client`, returning plain dataclasses,
-no Django, so they can be tested straight against a dev server. The pages in `ops.py` only
-render what these return.
-"""
+"""One workflow in depth: its history made readable, pending work, describe."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from temporalio.api.enums.v1 import (
     EventType,
     PendingActivityState,
     RetryState,
     StartChildWorkflowExecutionFailedCause,
-    TaskQueueKind,
-    TaskQueueType,
     TimeoutType,
-    WorkflowExecutionStatus,
     WorkflowTaskFailedCause,
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-# Visibility's names for an execution status (what `ExecutionStatus='...'` accepts).
-STATUSES = ("Running", "Completed", "Failed", "Canceled", "Terminated", "ContinuedAsNew", "TimedOut")
-WINDOW = timedelta(hours=1)  # "recently closed" on the overview
-# A live worker re-polls at least every minute (long polls end after about 60 s); the server
-# keeps listing a worker that stopped for a few minutes more, so older pollers are stale.
-STALE_AFTER = timedelta(minutes=2)
-MAX_EVENTS = 5000  # history read for one page; longer histories are cut (the Temporal UI has the rest)
-PAYLOAD_CHARS = 240  # decoded payloads are shortened to this
-
-# Filter values are spliced into a visibility query, so only plain identifier characters
-# are accepted: no quote can end the literal early.
-_SAFE = re.compile(r"^[A-Za-z0-9_.:@/\-]{1,200}$")
-
-
-class BadFilter(ValueError):
-    """A filter value the visibility query cannot take (shown to the user as a 400)."""
-
-
-def _quoted(name: str, value: str) -> str:
-    if not _SAFE.match(value):
-        raise BadFilter(f"{name} may only contain letters, digits and _ . : @ / - (got {value!r})")
-    return f"'{value}'"
-
-
-def _time(ts) -> datetime | None:
-    """A protobuf Timestamp as an aware datetime; None when unset."""
-    if ts is None or (ts.seconds <= 0 and ts.nanos == 0):
-        return None
-    return ts.ToDatetime(tzinfo=UTC)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _status_name(status: int) -> str:
-    """WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW -> ContinuedAsNew (visibility's spelling)."""
-    raw = WorkflowExecutionStatus.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_")
-    return "".join(part.capitalize() for part in raw.split("_"))
-
-
-def age_text(delta: timedelta) -> str:
-    """A short age: "12 s", "4 min", "3 h", "2 d"."""
-    seconds = max(0, int(delta.total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size * (2 if unit == "min" else 1):
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
-
-
-# --- task queues ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Poller:
-    kind: str  # "workflow" or "activity"
-    identity: str
-    last_access: datetime | None
-    stale: bool = False  # not seen for STALE_AFTER: probably stopped
-    seconds_ago: int | None = None  # since its last poll, when the page was read
-
-    @property
-    def ago(self) -> str:
-        return "never" if self.seconds_ago is None else f"{age_text(timedelta(seconds=self.seconds_ago))} ago"
-
-
-@dataclass
-class QueueHealth:
-    name: str
-    running: int
-    completed: int  # closed within the window
-    failed: int  # failed or timed out within the window
-    other_closed: int  # cancelled, terminated, continued as new within the window
-    pollers: list[Poller] = field(default_factory=list)
-    backlog: int = 0  # tasks waiting for a worker (workflow and activity tasks, approximate)
-    backlog_age: timedelta = timedelta(0)  # how long the oldest of them has waited
-
-    @property
-    def backlog_waited(self) -> str:
-        return age_text(self.backlog_age)
-
-    def pollers_of(self, kind: str) -> list[Poller]:
-        return [p for p in self.pollers if p.kind == kind]
-
-    @property
-    def live_pollers(self) -> list[Poller]:
-        return [p for p in self.pollers if not p.stale]
-
-    @property
-    def workflow_pollers(self) -> list[Poller]:
-        return self.pollers_of("workflow")
-
-    @property
-    def activity_pollers(self) -> list[Poller]:
-        return self.pollers_of("activity")
-
-    @property
-    def no_worker(self) -> bool:
-        """No live worker polls this queue: its workflows and activities cannot progress."""
-        return not self.live_pollers
-
-    @property
-    def missing(self) -> list[str]:
-        """Which kinds of task no live worker polls for (a worker polls both, so one alone is odd)."""
-        return [kind for kind in ("workflow", "activity") if not any(p.kind == kind for p in self.live_pollers)]
-
-
-_QUEUE_TYPES = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, "activity": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY}
-
-
-@dataclass
-class QueueWorkers:
-    pollers: list[Poller]
-    backlog: int
-    backlog_age: timedelta
-
-
-async def queue_workers(client: Client, queue: str, *, now: datetime | None = None) -> QueueWorkers:
-    """Workers that polled `queue` recently (the server keeps a few minutes), both task types,
-    and the tasks waiting for them."""
-    now = now or datetime.now(UTC)
-
-    def poller(kind: str, info) -> Poller:
-        seen = _time(info.last_access_time)
-        return Poller(kind, info.identity, seen, stale=seen is None or now - seen > STALE_AFTER,
-                      seconds_ago=max(0, int((now - seen).total_seconds())) if seen else None)
-
-    async def of(kind: str):
-        return kind, await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-            namespace=client.namespace, task_queue_type=_QUEUE_TYPES[kind], report_stats=True,
-            task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)))
-
-    described = await asyncio.gather(of("workflow"), of("activity"))
-    return QueueWorkers(
-        pollers=[poller(kind, p) for kind, response in described for p in response.pollers],
-        backlog=sum(r.stats.approximate_backlog_count for _, r in described),
-        backlog_age=max(r.stats.approximate_backlog_age.ToTimedelta() for _, r in described))
-
-
-async def closed_counts(client: Client, queue: str, since: datetime) -> dict[str, int]:
-    """Status -> how many of the queue's workflows closed after `since`.
-
-    One GROUP BY query when the visibility store supports it (the dev server's SQLite and
-    Elasticsearch both do); otherwise one count per status.
-    """
-    base = f"TaskQueue={_quoted('queue', queue)} AND CloseTime > '{_rfc3339(since)}'"
-    try:
-        result = await client.count_workflows(f"{base} GROUP BY ExecutionStatus")
-        return {str(g.group_values[0]): g.count for g in result.groups}
-    except RPCError as exc:
-        if exc.status not in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNIMPLEMENTED):
-            raise
-    closed = [s for s in STATUSES if s != "Running"]
-    counts = await asyncio.gather(*(client.count_workflows(f"{base} AND ExecutionStatus='{s}'") for s in closed))
-    return {s: c.count for s, c in zip(closed, counts, strict=True)}
-
-
-async def queue_health(client: Client, queue: str, *, now: datetime | None = None,
-                       window: timedelta = WINDOW) -> QueueHealth:
-    now = now or datetime.now(UTC)
-    running, closed, workers = await asyncio.gather(
-        client.count_workflows(f"TaskQueue={_quoted('queue', queue)} AND ExecutionStatus='Running'"),
-        closed_counts(client, queue, now - window),
-        queue_workers(client, queue, now=now))
-    return QueueHealth(
-        name=queue, running=running.count, completed=closed.get("Completed", 0),
-        failed=closed.get("Failed", 0) + closed.get("TimedOut", 0),
-        other_closed=sum(n for s, n in closed.items() if s not in ("Completed", "Failed", "TimedOut")),
-        pollers=workers.pollers, backlog=workers.backlog, backlog_age=workers.backlog_age)
-
-
-async def queues_health(client: Client, queues: Iterable[str], *, now: datetime | None = None,
-                        window: timedelta = WINDOW) -> list[QueueHealth]:
-    """Every queue at once (each is a few RPCs; they run concurrently)."""
-    now = now or datetime.now(UTC)
-    return list(await asyncio.gather(*(queue_health(client, q, now=now, window=window) for q in queues)))
-
-
-# --- the list of workflows ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class WorkflowFilter:
-    queues: Sequence[str] = ()
-    status: str = ""
-    workflow_type: str = ""
-    id_prefix: str = ""
-
-    def query(self) -> str:
-        """The visibility query for these filters; BadFilter for a value it cannot hold."""
-        parts = []
-        if self.queues:
-            parts.append("(" + " OR ".join(f"TaskQueue={_quoted('queue', q)}" for q in self.queues) + ")")
-        if self.status:
-            if self.status not in STATUSES:
-                raise BadFilter(f"status must be one of {', '.join(STATUSES)} (got {self.status!r})")
-            parts.append(f"ExecutionStatus='{self.status}'")
-        if self.workflow_type:
-            parts.append(f"WorkflowType={_quoted('workflow type', self.workflow_type)}")
-        if self.id_prefix:
-            parts.append(f"WorkflowId STARTS_WITH {_quoted('workflow id', self.id_prefix)}")
-        return " AND ".join(parts)
-
-
-@dataclass(frozen=True)
-class WorkflowRow:
-    id: str
-    run_id: str
-    workflow_type: str
-    task_queue: str
-    status: str
-    start_time: datetime | None
-    close_time: datetime | None
-    history_length: int
-
-
-@dataclass
-class WorkflowPage:
-    rows: list[WorkflowRow]
-    next_page_token: bytes | None  # for the next (older) page, when there is one
-
-
-async def recent_workflows(client: Client, filters: WorkflowFilter = WorkflowFilter(), *, limit: int = 50,
-                           page_token: bytes | None = None) -> WorkflowPage:
-    """One page of workflows matching `filters`: running ones first, then the most recently closed
-    (visibility's own order)."""
-    pages = client.list_workflows(filters.query() or None, page_size=limit, next_page_token=page_token)
-    try:
-        await pages.fetch_next_page()
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.INVALID_ARGUMENT:  # e.g. a page token from another query
-            raise BadFilter(exc.message) from None
-        raise
-    rows = [WorkflowRow(
-        id=w.id, run_id=w.run_id, workflow_type=w.workflow_type, task_queue=w.task_queue,
-        status=_status_name(w.status) if w.status else "Unknown", start_time=w.start_time,
-        close_time=w.close_time, history_length=w.history_length) for w in pages.current_page or []]
-    return WorkflowPage(rows, pages.next_page_token)
-
+from .common import (
+    MAX_EVENTS,
+    PAYLOAD_CHARS,
+    BadFilter,
+    _rfc3339,
+    _status_name,
+    _time,
+)
 
 # --- payloads and failures, readably --------------------------------------------------
 

@@ -1,0 +1,64 @@
+"""Temporal operations reads for the ops pages: plain async functions over a `temporalio.client.Client`,
+returning dataclasses, no Django (they were storefront/admin_panel/ops_data.py).
+
+`common` (status names, time helpers), `queues` (pollers, backlog), `workflows` (visibility lists),
+`history` (one workflow in depth)."""
+
+from __future__ import annotations
+
+from .common import MAX_EVENTS, PAYLOAD_CHARS, STALE_AFTER, STATUSES, WINDOW, BadFilter, age_text
+from .history import (
+    SECRET_KEYS,
+    EventRow,
+    PendingActivity,
+    PendingChild,
+    PendingTimer,
+    WorkflowDetail,
+    event_kind,
+    failure_text,
+    history_events,
+    payload_text,
+    payloads_text,
+    pending_timers,
+    readable_history,
+    redacted,
+    workflow_detail,
+)
+from .queues import Poller, QueueHealth, QueueWorkers, closed_counts, queue_health, queue_workers, queues_health
+from .workflows import WorkflowFilter, WorkflowPage, WorkflowRow, recent_workflows
+
+__all__ = [
+    "MAX_EVENTS",
+    "PAYLOAD_CHARS",
+    "SECRET_KEYS",
+    "STALE_AFTER",
+    "STATUSES",
+    "WINDOW",
+    "BadFilter",
+    "EventRow",
+    "PendingActivity",
+    "PendingChild",
+    "PendingTimer",
+    "Poller",
+    "QueueHealth",
+    "QueueWorkers",
+    "WorkflowDetail",
+    "WorkflowFilter",
+    "WorkflowPage",
+    "WorkflowRow",
+    "age_text",
+    "closed_counts",
+    "event_kind",
+    "failure_text",
+    "history_events",
+    "payload_text",
+    "payloads_text",
+    "pending_timers",
+    "queue_health",
+    "queue_workers",
+    "queues_health",
+    "readable_history",
+    "recent_workflows",
+    "redacted",
+    "workflow_detail",
+]
