@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from infra.config import load_config
+from infra.config import load_config  # noqa: E402 (after the sys.path line above: run as a script)
 
 WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))

@@ -62,12 +62,13 @@ def subject_problem(subject: str) -> tuple[str, str] | None:
     _django()
     try:
         parsed = Template(subject)
-    except Exception as exc:  # noqa: BLE001 - any compile failure is the sender's bad template
+    except Exception as exc:  # any compile failure is the sender's bad template
         return INVALID_TEMPLATE, f"not a valid template: {exc}"
     allowed = (TextNode, VariableNode, IfNode, ForNode)
     for node in parsed.nodelist.get_nodes_by_type(object):
         if not isinstance(node, allowed):
-            return TEMPLATE_NOT_ALLOWED, f"a subject can only print values and use if and for, not {type(node).__name__}"
+            return (TEMPLATE_NOT_ALLOWED,
+                    f"a subject can only print values and use if and for, not {type(node).__name__}")
     return None
 
 

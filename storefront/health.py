@@ -14,7 +14,7 @@ def _check(fn) -> dict:
     try:
         fn()
         return {"ok": True}
-    except Exception as exc:  # noqa: BLE001 - any failure means unreachable; report it
+    except Exception as exc:  # any failure means unreachable; report it
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 

@@ -49,7 +49,7 @@ def hit(scope: str, client: str, limit: int, duration: int, *, store: Store | No
         previous = store.get(TABLE, {"bucket": bucket, "window": window - duration})
         if count == 1:
             store.delete(TABLE, {"bucket": bucket, "window": window - 2 * duration})
-    except Exception as exc:  # noqa: BLE001 - a store outage must not turn every limited page into a 500
+    except Exception as exc:  # a store outage must not turn every limited page into a 500
         # Fail open: what the limits guard (sign-in, order lookups) needs the store itself and
         # fails on its own; search, which does not, keeps answering.
         log.warning("rate limit %s not counted (store unavailable): %s", scope, exc)

@@ -13,6 +13,7 @@ with Retry-After instead, and a page that combines several sources shows the res
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -69,10 +70,8 @@ class TemporalBridge:
         """Run `await fn(client)` on the loop thread without waiting (best-effort bookkeeping)."""
 
         async def call() -> None:
-            try:
+            with contextlib.suppress(Exception):  # nobody waits for it; the caller accepted losing it
                 await fn(await self._get_client())
-            except Exception:  # noqa: BLE001 - nobody waits for it; the caller accepted losing it
-                pass
 
         asyncio.run_coroutine_threadsafe(call(), self._ensure_loop())
 

@@ -8,6 +8,7 @@ backend, and each engine's cheapest call), so the numbers travel between machine
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -95,6 +96,8 @@ def bench_backend(name: str, store, index, catalog: Catalog, qs: list[SearchQuer
 
 
 def main() -> None:
+    # the cart, admin and cadences benches start Django in this process (a fresh clone sets nothing)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     started = time.perf_counter()
     catalog = parse_catalog(generate_catalog())
     generate_s = time.perf_counter() - started

@@ -149,7 +149,8 @@ def bench_backend(name: str, index, docs: list) -> dict:
                 page.append(view(url))
                 base.append(bare(url))
             p, b = _summary(page), _summary(base)
-            out["cases"][case] = {"page": p, "search_orders": b, "ratio_median": round(p["median_ms"] / b["median_ms"], 2)}
+            out["cases"][case] = {"page": p, "search_orders": b, "ratio_median": round(p["median_ms"] / b["median_ms"],
+                                                                                       2)}
     return out
 
 

@@ -7,6 +7,7 @@ in the same run, is the cheapest workflow round trip (update-with-start of `Floo
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
@@ -35,6 +36,7 @@ def _ms(samples: list[float]) -> dict:
 async def run_bench() -> dict:
     import django
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     django.setup()
     from django.conf import settings
 

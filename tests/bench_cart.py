@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -45,10 +46,12 @@ def _summary(ms: list[float]) -> dict:
     return {"median_ms": round(statistics.median(ordered), 1), "p95_ms": round(ordered[int(len(ordered) * .95) - 1], 1)}
 
 
-def _http(base: str, method: str, path: str, body: dict | None = None, cart: str | None = None) -> tuple[int, dict, dict]:
+def _http(base: str, method: str, path: str, body: dict | None = None, cart: str | None = None) -> tuple[int, dict,
+                                                                                                         dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **({"X-Cart-Id": cart} if cart else {})})
+                                     headers={"Content-Type": "application/json",
+                                              **({"X-Cart-Id": cart} if cart else {})})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
@@ -59,6 +62,7 @@ def _http(base: str, method: str, path: str, body: dict | None = None, cart: str
 async def run_bench() -> dict:
     import django
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     django.setup()
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
@@ -131,7 +135,8 @@ async def run_bench() -> dict:
         server.shutdown()
         f, a = _summary(floor), _summary(adds)
         return {"floor_update_with_start": f, "add_to_cart_http": a,
-                "ratio_median": round(a["median_ms"] / f["median_ms"], 2), "checkout_begin_to_placed": _summary(checkouts),
+                "ratio_median": round(a["median_ms"] / f["median_ms"], 2),
+                "checkout_begin_to_placed": _summary(checkouts),
                 "samples": SAMPLES, "checkouts": CHECKOUTS}
     finally:
         await env.shutdown()

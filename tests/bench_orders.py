@@ -139,7 +139,8 @@ def main() -> dict:
     print(f"  placed and delivered, end to end {result['delivered_per_minute']:6d} orders/min"
           f"   {result['ratio']:.2f}x the placed-only rate")
     for backend, s in result["admin_list_lag"].items():
-        print(f"  status change -> admin list ({backend:13}) median {s['median_ms']:7.1f} ms   p95 {s['p95_ms']:7.1f} ms")
+        print(f"  status change -> admin list ({backend:13}) median {s['median_ms']:7.1f} ms"
+              f"   p95 {s['p95_ms']:7.1f} ms")
     return result
 
 

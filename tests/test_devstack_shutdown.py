@@ -10,6 +10,7 @@ every port it opened is free again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -125,7 +126,5 @@ def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_pa
             os.killpg(devstack.pid, signal.SIGKILL)
         for pid in leftovers:
             if alive(pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass

@@ -95,4 +95,5 @@ def test_catalog_search_and_orders_on_cassandra_and_elasticsearch(on_engines, tm
     assert [r["order_id"] for r in newest_first] == ["ord-2", "ord-1", "ord-0"]
     found = store.get("orders_by_confirmation", {"confirmation_code": "CONF0001"})
     order = store.get("orders", {"order_id": found["order_id"]})
-    assert order["total"] == 3200 and order["lines"][0]["quantity"] == 1 and order["placed_at"] == now + timedelta(minutes=1)
+    assert (order["total"] == 3200 and order["lines"][0]["quantity"] == 1
+            and order["placed_at"] == now + timedelta(minutes=1))

@@ -351,7 +351,8 @@ class EnrollmentWorkflow:
         s = self.state
         self._set_status(EnrollmentStatus.RUNNING)
         request = RenderRequest(
-            key=send_key(s.enrollment_key, step.id, step.template, step.subject), cadence_id=s.cadence_id, cadence_name=s.cadence_name,
+            key=send_key(s.enrollment_key, step.id, step.template, step.subject), cadence_id=s.cadence_id,
+            cadence_name=s.cadence_name,
             step_id=step.id, template=step.template or "", subject=step.subject or "", contact=s.contact,
             data=s.data)
         try:

@@ -379,12 +379,14 @@ class CartWorkflow:
             # a cart in checkout is never idle: the checkout has its own timeout and reports back
             timeout = None if self.state.status == CartStatus.CHECKING_OUT else timedelta(seconds=max(idle, 0.001))
             try:
-                await workflow.wait_condition(
-                    lambda: self.state.version != seen or self.rehold or self._time_to_continue(), timeout=timeout)
+                await workflow.wait_condition(  # the condition is awaited in this iteration
+                    lambda: self.state.version != seen or self.rehold or self._time_to_continue(),  # noqa: B023
+                    timeout=timeout)
             except TimeoutError:
                 if self.state.status == CartStatus.ACTIVE:
                     async with self.lock:
-                        if (workflow.now() - self.state.last_change).total_seconds() >= self.state.settings.idle_seconds:
+                        if ((workflow.now() - self.state.last_change).total_seconds()
+                                >= self.state.settings.idle_seconds):
                             await self._abandon()
                 continue
             async with self.lock:

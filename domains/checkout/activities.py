@@ -39,7 +39,8 @@ class CheckoutActivities:
 
     @activity.defn
     def quote(self, request: QuoteRequest) -> Quote:
-        return rates.quote(read_shop_settings(self.store), request.address.country, request.address.state, request.goods)
+        return rates.quote(read_shop_settings(self.store), request.address.country, request.address.state,
+                           request.goods)
 
     # --- the simulated payment gateway --------------------------------------------------
 

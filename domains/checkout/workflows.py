@@ -253,7 +253,7 @@ class CheckoutWorkflow:
             seen = self.touched
             try:
                 await workflow.wait_condition(
-                    lambda: self.touched != seen or self.state.step in (Step.COMPLETE, Step.CANCELLED),
+                    lambda: self.touched != seen or self.state.step in (Step.COMPLETE, Step.CANCELLED),  # noqa: B023 (awaited in this iteration)
                     timeout=timedelta(seconds=params.settings.inactivity_seconds))
             except TimeoutError:
                 async with self.lock:

@@ -13,6 +13,7 @@ rejection give them back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -136,12 +137,10 @@ class SupplierOrderWorkflow:
     async def _wait(self, seconds: float | None, for_advance: bool = False) -> None:
         """Sleep through a stage (or until a person advances it); a stop cuts it short."""
         seen = len(self.advances)
-        try:
+        with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self.stop is not None or (for_advance and len(self.advances) > seen),
                 timeout=timedelta(seconds=seconds) if seconds is not None else None)
-        except TimeoutError:
-            pass
         await self._check_stop()
 
     async def _ship(self, actor: str = "system", carrier: str | None = None, number: str | None = None) -> bool:
@@ -156,7 +155,8 @@ class SupplierOrderWorkflow:
                 supplier_order_id=params.plan.supplier_order_id), **_QUICK)
             if claimed:
                 await self._check_stop()  # a cancel that came while the number was claimed still wins
-                self.state.shipment = Shipment(carrier=chosen_carrier, tracking_number=chosen, shipped_at=workflow.now())
+                self.state.shipment = Shipment(carrier=chosen_carrier, tracking_number=chosen,
+                                               shipped_at=workflow.now())
                 await self._move(S.SHIPPED, actor, f"{chosen_carrier} {chosen}")
                 return True
             if number:
@@ -273,7 +273,7 @@ class FulfillmentWorkflow:
         try:
             await workflow.get_external_workflow_handle(self.params.order_workflow_id).signal(
                 "supplier_order_changed", report)
-        except Exception as exc:  # noqa: BLE001 - the order already closed; the tree here still has it
+        except Exception as exc:  # the order already closed; the tree here still has it
             workflow.logger.warning("could not tell %s: %s", self.params.order_workflow_id, exc)
 
     @workflow.signal

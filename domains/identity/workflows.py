@@ -125,7 +125,8 @@ class ShopperWorkflow:
     def _not_locked(self, attempt: SignInAttempt) -> None:
         self._registered()
         if creds.locked(self.state.credentials, workflow.now()):
-            raise refuse(ACCOUNT_LOCKED, f"too many failed sign-ins; locked until {self.state.credentials.locked_until}")
+            raise refuse(ACCOUNT_LOCKED,
+                         f"too many failed sign-ins; locked until {self.state.credentials.locked_until}")
 
     @workflow.update
     async def change_password(self, request: ChangePassword) -> ShopperView:
@@ -302,7 +303,8 @@ class StaffWorkflow:
         if not self.state.active:
             raise refuse(ACCOUNT_DISABLED, "this staff account is disabled")
         if creds.locked(self.state.credentials, workflow.now()):
-            raise refuse(ACCOUNT_LOCKED, f"too many failed sign-ins; locked until {self.state.credentials.locked_until}")
+            raise refuse(ACCOUNT_LOCKED,
+                         f"too many failed sign-ins; locked until {self.state.credentials.locked_until}")
 
     @workflow.update
     async def change_password(self, request: ChangePassword) -> StaffView:

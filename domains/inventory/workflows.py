@@ -8,6 +8,7 @@ timer, and continues as new (after every handler has finished) with its whole st
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -296,11 +297,9 @@ class InventoryService:
                 self.state.stock.setdefault(sku, SkuStock(on_hand=on_hand))
             self.state.seeded = True
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: bool(self.state.dirty) or self._time_to_continue(),
                                               timeout=timedelta(seconds=settings.expiry_sweep_seconds))
-            except TimeoutError:
-                pass
             self._expire_lapsed()
             if self.state.dirty:
                 # let the rest of a burst arrive, then project it in one batch

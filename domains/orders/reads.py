@@ -22,7 +22,8 @@ from .ids import normalise_confirmation
 
 def order_id_of(store: Store, confirmation_code: str) -> tuple[str, str] | None:
     """(order id, email) for a confirmation code, or None."""
-    row = store.get(schema.ORDERS_BY_CONFIRMATION.name, {"confirmation_code": normalise_confirmation(confirmation_code)})
+    row = store.get(schema.ORDERS_BY_CONFIRMATION.name,
+                    {"confirmation_code": normalise_confirmation(confirmation_code)})
     return (row["order_id"], row["email"]) if row else None
 
 
@@ -55,7 +56,8 @@ def order_from_store(store: Store, order_id: str) -> OrderView | None:
         subtotal=row["subtotal"], discount=row["discount"], shipping=row["shipping"], tax=row["tax"],
         total=row["total"], refunded=row.get("refunded") or 0, lines=[OrderLine(**li) for li in row["lines"]],
         shipping_address=Address(**row["shipping_address"]), supplier_orders=supplier_orders, history=history,
-        refunds=[RefundEntry(**r) for r in row.get("refunds") or []], feedback=Feedback(**row["feedback"]) if row.get("feedback") else None,
+        refunds=[RefundEntry(**r) for r in row.get("refunds") or []],
+        feedback=Feedback(**row["feedback"]) if row.get("feedback") else None,
         delivered_at=delivered_at,
         feedback_until=delivered_at + timedelta(seconds=window) if delivered_at else None,
         can_cancel=False, can_refund=False, can_leave_feedback=False, live=False)

@@ -14,6 +14,7 @@ cadence, if one is active.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -229,7 +230,8 @@ class OrderWorkflow:
             s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=request.restock,
                                          reason=request.reason, actor=request.actor, at=workflow.now()))
             self._record("refund", request.actor, note=f"refunded {amount} {s.order.currency}"
-                         + (" and restocked" if request.restock else "") + (f": {request.reason}" if request.reason else ""))
+                         + (" and restocked" if request.restock else "")
+                         + (f": {request.reason}" if request.reason else ""))
             if not self._remaining_units():
                 self._move(S.REFUNDED, request.actor, request.reason or None)
             return self._view()
@@ -274,7 +276,8 @@ class OrderWorkflow:
     def leave_feedback(self, request: LeaveFeedback) -> OrderView:
         self._check_feedback(request)
         self.state.feedback = Feedback(rating=request.rating, comment=request.comment, at=workflow.now())
-        self._record("feedback", request.actor, note=f"{request.rating}/5" + (f": {request.comment}" if request.comment else ""))
+        self._record("feedback", request.actor,
+                     note=f"{request.rating}/5" + (f": {request.comment}" if request.comment else ""))
         return self._view()
 
     @leave_feedback.validator
@@ -406,12 +409,10 @@ class OrderWorkflow:
         while True:
             until = self._feedback_until()
             timeout = max(until - workflow.now(), timedelta(0)) if until and s.status == S.DELIVERED else None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: s.dirty or bool(s.dropped_to_settle) or self._finished() or self._history_too_long(),
                     timeout=timeout)
-            except TimeoutError:
-                pass
             if s.dropped_to_settle:
                 await self._settle_dropped()
             if s.dirty:

@@ -6,7 +6,7 @@ from infra.config import Config
 from infra.store.port import Row, Store, StoreError
 from infra.store.schema import TABLES
 
-__all__ = ["Row", "Store", "StoreError", "TABLES", "open_store"]
+__all__ = ["TABLES", "Row", "Store", "StoreError", "open_store"]
 
 
 def open_store(config: Config) -> Store:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
-class Col(str, Enum):
+class Col(str, Enum):  # noqa: UP042 (kept: StrEnum would change the members' str(); this step changes no behaviour)
     TEXT = "text"
     INT = "int"  # 64-bit (CQL bigint)
     BOOL = "bool"

@@ -173,7 +173,7 @@ class SqliteStore(Store):
 
     def _rows(self, t: Table, cur: sqlite3.Cursor) -> list[Row]:
         names = [d[0] for d in cur.description]
-        return [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r)} for r in cur.fetchall()]
+        return [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False)} for r in cur.fetchall()]
 
     def _order(self, t: Table, reverse: bool) -> str:
         parts = []
@@ -223,10 +223,10 @@ class SqliteStore(Store):
         cur = self._conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         raw = cur.fetchall()
-        rows = [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r)} for r in raw]
+        rows = [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False)} for r in raw]
         if len(raw) < page_size:
             return rows, None
-        last = dict(zip(names, raw[-1]))
+        last = dict(zip(names, raw[-1], strict=False))
         return rows, json.dumps([last[k] for k in pk])
 
     def ping(self) -> None:

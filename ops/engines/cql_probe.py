@@ -73,7 +73,7 @@ def main():
     try:
         print(probe(host, port))
         return 0
-    except Exception as exc:  # noqa: BLE001 - any failure just means "not ready yet"
+    except Exception as exc:  # any failure just means "not ready yet"
         print(f"not ready: {exc}", file=sys.stderr)
         return 1
 

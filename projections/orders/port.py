@@ -49,8 +49,8 @@ class OrderIndex(ABC):
     @abstractmethod
     def ping(self) -> None: ...
 
-    def refresh(self) -> None:
+    def refresh(self) -> None:  # noqa: B027 (optional hook: an adapter overrides it when it needs to)
         pass
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook)
         pass

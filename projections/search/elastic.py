@@ -311,7 +311,8 @@ class ElasticProductIndex(ProductIndex):
             hits.append(Hit(
                 id=s["id"], name=s["name"], brand=s["brand"], type=s["type"],
                 price=Money(amount=s["price_amount"], currency=s["currency"]),
-                collections=[{"id": i, "name": n} for i, n in zip(s["collection_ids"], s["collection_names"])],
+                collections=[{"id": i, "name": n} for i, n in zip(s["collection_ids"], s["collection_names"],
+                                                                  strict=False)],
                 image_url=s["image_url"], in_stock=s["in_stock"],
             ))
         a = resp["aggregations"]
@@ -331,7 +332,8 @@ class ElasticProductIndex(ProductIndex):
                            hex=pick_hex({s["key"]: s["products"]["doc_count"] for s in b["shades"]["buckets"]}))
                 for b in colors
             ]),
-            sizes=sizes_in_garment_order([(b["key"], int(b["rank"]["value"]), b["products"]["doc_count"]) for b in sizes]),
+            sizes=sizes_in_garment_order([(b["key"], int(b["rank"]["value"]),
+                                           b["products"]["doc_count"]) for b in sizes]),
         )
         return SearchResult(total=resp["hits"]["total"]["value"], page=query.page, page_size=query.page_size,
                             hits=hits, facets=facets)

@@ -59,5 +59,5 @@ class ProductIndex(ABC):
     def ping(self) -> None:
         """Raise when the engine cannot answer."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional hook: an adapter overrides it when it needs to)
         pass

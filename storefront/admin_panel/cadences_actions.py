@@ -105,5 +105,6 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
             client, email, source=request.staff.actor[:100], task_queue=_queue()))
     except CadenceError as exc:
         return list_page(request, status=400, error=str(exc), email=email[:254])
-    notices.notify(request, f"{email.lower()} is unsubscribed: no more cadence emails; their running enrollments end now.")
+    notices.notify(request,
+                   f"{email.lower()} is unsubscribed: no more cadence emails; their running enrollments end now.")
     return HttpResponseRedirect("/admin/cadences/")

@@ -57,7 +57,7 @@ def catalog_list(request: HttpRequest) -> HttpResponse:
     progress, progress_error = _progress_or_error()
     try:
         indexed, generation = services.index().count(), services.index().live_generation()
-    except Exception:  # noqa: BLE001 - same as above
+    except Exception:  # same as above
         indexed, generation = None, None
     return render(request, "admin_panel/catalog.html", {
         "q": text, "products": products[0] if products else None, "pager": products[1] if products else None,

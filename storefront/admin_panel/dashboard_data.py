@@ -31,7 +31,7 @@ def part(name: str, read: Callable[[], T]) -> T | None:
     """`read()`, or None (logged) when its backend fails: one broken part never breaks the page."""
     try:
         return read()
-    except Exception as exc:  # noqa: BLE001 - any backend failure means "unavailable" for this part only
+    except Exception as exc:  # any backend failure means "unavailable" for this part only
         log.warning("dashboard: %s unavailable: %s", name, exc)
         return None
 

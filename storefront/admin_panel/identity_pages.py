@@ -189,8 +189,10 @@ def parse_tax_table(text: str) -> dict[str, int]:
 def settings_from_form(post) -> ShopSettings:
     """The submitted form as settings; raises ValueError with a message a person can act on."""
     try:
-        shipping = {"domestic_standard": post.get("domestic_standard", ""), "international": post.get("international", ""),
-                    "free_over": post.get("free_over", "").strip() or None, "home_country": post.get("home_country", "")}
+        shipping = {"domestic_standard": post.get("domestic_standard", ""), "international": post.get("international",
+                                                                                                      ""),
+                    "free_over": post.get("free_over", "").strip() or None, "home_country": post.get("home_country",
+                                                                                                     "")}
         return ShopSettings.model_validate({
             "shop_name": post.get("shop_name", "").strip(), "currency": post.get("currency", "").strip().upper(),
             "manual_fulfillment": post.get("manual_fulfillment") in ("on", "true", "1"),

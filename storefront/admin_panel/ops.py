@@ -115,7 +115,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     kept = [("queue", q) for q in chosen] + [(k, v) for k, v in (
         ("status", filters.status), ("type", filters.workflow_type), ("id", filters.id_prefix),
         ("limit", str(limit) if limit != LIST_SIZE else "")) if v]
-    older = urlencode(kept + [("page", _token_out(page.next_page_token, query))]) if page.next_page_token else ""
+    older = urlencode([*kept, ("page", _token_out(page.next_page_token, query))]) if page.next_page_token else ""
     return render(request, "admin_panel/ops.html", {
         "health": health, "now": now, "window_minutes": int(ops_data.WINDOW.total_seconds() // 60),
         "totals": {"running": sum(h.running for h in health), "completed": sum(h.completed for h in health),

@@ -35,7 +35,8 @@ def order_url(code: str) -> str:
 
 def _row(doc: OrderDocument) -> dict:
     return {"doc": doc, "total": money(doc.total, doc.currency),
-            "refunded": money(doc.refunded, doc.currency) if doc.refunded else "", "url": order_url(doc.confirmation_code)}
+            "refunded": money(doc.refunded, doc.currency) if doc.refunded else "",
+            "url": order_url(doc.confirmation_code)}
 
 
 def _list_form(state: filters.ListParams) -> dict:

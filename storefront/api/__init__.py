@@ -1,3 +1,3 @@
 """The JSON APIs (DRF)."""
 
-from . import schema_auth  # noqa: E402,F401  registers the API token scheme with drf-spectacular
+from . import schema_auth  # noqa: F401  registers the API token scheme with drf-spectacular

@@ -67,7 +67,8 @@ def enrolled_response(outcomes: list[EnrollOutcome]) -> Response:
     codes = {o.code for o in outcomes}
     if len(codes) == 1:
         code = codes.pop() or "NotEnrolled"
-        message = outcomes[0].message if len(outcomes) == 1 else f"none of the contacts could be enrolled ({api_code(code)})"
+        message = (outcomes[0].message if len(outcomes) == 1
+                   else f"none of the contacts could be enrolled ({api_code(code)})")
         raise ApiError(api_code(code), message, STATUS.get(code, status.HTTP_409_CONFLICT), results=results)
     raise ApiError("not_enrolled", "none of the contacts could be enrolled; each result says why",
                    status.HTTP_409_CONFLICT, results=results)
@@ -175,7 +176,8 @@ class EnrollmentView(APIView):
 
 
 class EnrollmentActionView(APIView):
-    @extend_schema(operation_id="staff_change_enrollment", parameters=[CADENCE, CONTACT, ACTION], request=EnrollmentActionBody,
+    @extend_schema(operation_id="staff_change_enrollment", parameters=[CADENCE, CONTACT, ACTION],
+                   request=EnrollmentActionBody,
                    description="Pause, resume or cancel an enrollment (`reason` is kept with a cancel); the "
                                "enrollment after it. 409 `enrollment_ended` once it has ended (scope cadences:write).",
                    responses={200: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR})

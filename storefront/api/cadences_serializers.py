@@ -62,7 +62,8 @@ class CadenceBody(serializers.Serializer):
 
 
 class SaveCadenceBody(CadenceBody):
-    apply_to = serializers.ChoiceField(choices=[a.value for a in ApplyTo], required=False, default=ApplyTo.RUNNING.value,
+    apply_to = serializers.ChoiceField(choices=[a.value for a in ApplyTo], required=False,
+                                       default=ApplyTo.RUNNING.value,
                                        help_text="running: running enrollments take the new steps from where they "
                                                  "are; new: only enrollments started from now on use them.")
     expected_version = serializers.IntegerField(min_value=0, max_value=MAX_VERSION, required=False, allow_null=True,

@@ -69,10 +69,7 @@ def _usable(params: QueryDict) -> tuple[QueryDict, SearchQuery, list[str]]:
         try:
             return params, parse_search_params(params), dropped
         except (ValidationError, ApiError) as exc:
-            if isinstance(exc, ApiError):
-                name = exc.extra.get("parameter", "")
-            else:
-                name = first_error(exc.detail)[0]
+            name = exc.extra.get("parameter", "") if isinstance(exc, ApiError) else first_error(exc.detail)[0]
             if not name or name not in params:  # cannot tell which: start from scratch
                 return QueryDict(mutable=True), SearchQuery(), [*dropped, *params.keys()]
             params.pop(name)

@@ -209,15 +209,18 @@ async def test_support_enrolls_and_unsubscribes_but_cannot_edit_and_fulfillment_
     page = f"/admin/cadences/{cadence}/enrollments/{contact_id(ann)}"
     await eventually(lambda: get(support, page), lambda d: d.one(id="enrollment-status").text == "waiting")
     gone = await run(support.post, "/admin/cadences/unsubscribe", {"email": ann.upper()})
-    assert gone.status_code == 302 and "unsubscribed" in (await get(support, "/admin/cadences/")).one(class_="notice").text
+    assert gone.status_code == 302 and "unsubscribed" in (await get(support,
+                                                                    "/admin/cadences/")).one(class_="notice").text
     doc = await eventually(lambda: get(support, page), lambda d: d.one(id="enrollment-status").text == "cancelled")
     assert "unsubscribe" in doc.one(id="ended-reason").text
     assert await enroll(support, cadence, ann) == {"1": "unsubscribed"}
     bad = await run(support.post, "/admin/cadences/unsubscribe", {"email": "not an address"})
-    assert bad.status_code == 400 and "not an email address" in parse(bad.content.decode()).one(id="cadences-error").text
+    assert bad.status_code == 400 and "not an email address" in parse(
+        bad.content.decode()).one(id="cadences-error").text
 
     assert (await run(support.get, "/admin/cadences/nosuch/")).status_code == 404
-    assert (await run(support.get, f"/admin/cadences/{cadence}/enrollments/{contact_id('x@example.com')}")).status_code == 404
+    assert (await run(support.get,
+                      f"/admin/cadences/{cadence}/enrollments/{contact_id('x@example.com')}")).status_code == 404
     packer = await run(staff_browser, orders_web, "fulfillment")
     assert (await run(packer.get, "/admin/cadences/")).status_code == 403
     assert (await run(packer.post, f"/admin/cadences/{cadence}/enroll", {"contacts": ann})).status_code == 403
@@ -232,12 +235,14 @@ async def test_an_edit_for_new_enrollments_only_and_pages_that_fall_back_to_the_
     await eventually(lambda: get(manager, page), lambda d: d.one(id="enrollment-status").text == "waiting")
 
     edit = form_fields((await run(manager.get, f"/admin/cadences/{cadence}/edit")).content.decode(), "cadence-form")
-    saved = await run(manager.post, f"/admin/cadences/{cadence}/edit", {**edit, "steps-1-wait": "2h", "apply_to": "new"})
+    saved = await run(manager.post, f"/admin/cadences/{cadence}/edit", {**edit, "steps-1-wait": "2h",
+                                                                        "apply_to": "new"})
     assert saved.status_code == 302
     doc = await get(manager, f"/admin/cadences/{cadence}/")
     assert doc.one("tr", data_version="2").get("data-applies-to") == "new"
     assert "applies only to enrollments started since" in doc.one(id="propagation").text
-    assert [tr.find_all("td")[1].text for tr in doc.one(id="cadence-steps").find_all("tr", data_step=True)][1] == "wait 2h"
+    assert [tr.find_all("td")[1].text for tr in doc.one(id="cadence-steps").find_all("tr",
+                                                                                     data_step=True)][1] == "wait 2h"
 
     # visibility down and the workflow gone: counts say so, the rest comes from the store
     down = RPCError("visibility unavailable", RPCStatusCode.UNAVAILABLE, b"")
@@ -251,7 +256,8 @@ async def test_an_edit_for_new_enrollments_only_and_pages_that_fall_back_to_the_
         assert doc.one("tr", data_contact=contact_id(ann)).get("data-state") == "waiting"
         doc = await get(manager, page)
         assert "read from the store" in doc.text and doc.one(id="enrollment-status").text == "waiting"
-        assert doc.one(id="steps-version").text == "1" and doc.one(id="current-step").text == "wait 1h"  # its version's steps
+        # its version's steps
+        assert doc.one(id="steps-version").text == "1" and doc.one(id="current-step").text == "wait 1h"
         assert [tr.get("data-kind") for tr in doc.one(id="timeline").find_all("tr", data_kind=True)] == [
             "enrolled", "email_sent", "wait_started"]
 

@@ -60,7 +60,7 @@ async def test_a_shorter_wait_counts_from_when_the_wait_began(cadence_shop, skip
 
 async def test_a_wait_shortened_below_the_time_waited_ends_at_once(cadence_shop, skipping, mailoutbox):
     shop = cadence_shop
-    cadence, wid, (hello, pause, later) = await started(
+    cadence, _wid, (hello, pause, later) = await started(
         shop, [send("welcome", "Hello"), wait(3 * DAY), send("follow_up", "Later")])
     await skipping.sleep(timedelta(days=2))
     await settle()
@@ -89,7 +89,7 @@ async def test_a_step_added_after_the_position_is_sent_one_added_before_is_not(c
 
 async def test_a_removed_step_is_not_sent(cadence_shop, skipping, mailoutbox):
     shop = cadence_shop
-    cadence, wid, (hello, pause, middle, pause2, last) = await started(
+    cadence, wid, (hello, pause, _middle, pause2, last) = await started(
         shop, [send("welcome", "Hello"), wait(DAY), send("follow_up", "Removed"), wait(DAY),
                send("review_request", "Last")])
     await skipping.sleep(timedelta(hours=2))
@@ -105,7 +105,7 @@ async def test_a_removed_step_is_not_sent(cadence_shop, skipping, mailoutbox):
 
 async def test_removing_the_step_under_way_moves_to_the_next_surviving_step(cadence_shop, skipping, mailoutbox):
     shop = cadence_shop
-    cadence, wid, (hello, pause, later) = await started(
+    cadence, wid, (hello, _pause, later) = await started(
         shop, [send("welcome", "Hello"), wait(DAY), send("follow_up", "Later")])
     await skipping.sleep(timedelta(hours=2))
     await shop.save(cadence, [hello, later])  # the wait it is in is gone
@@ -117,7 +117,7 @@ async def test_removing_the_step_under_way_moves_to_the_next_surviving_step(cade
 
 async def test_a_change_for_new_enrollments_leaves_running_ones_alone(cadence_shop, skipping, mailoutbox):
     shop = cadence_shop
-    cadence, old, (hello, pause, later) = await started(
+    cadence, old, (hello, pause, _later) = await started(
         shop, [send("welcome", "Hello"), wait(DAY), send("follow_up", "Old ending")])
     saved = await shop.save(cadence, [hello, pause, send("review_request", "New ending")], apply_to=ApplyTo.NEW)
     assert saved.definition.version == 2 and saved.propagation is None
@@ -136,7 +136,7 @@ async def test_a_change_for_new_enrollments_leaves_running_ones_alone(cadence_sh
 async def test_a_change_saved_for_new_enrollments_then_for_running_ones_reaches_them(cadence_shop, skipping,
                                                                                     mailoutbox):
     shop = cadence_shop
-    cadence, old, (hello, pause, later) = await started(
+    cadence, old, (hello, pause, _later) = await started(
         shop, [send("welcome", "Hello"), wait(DAY), send("follow_up", "Old ending")])
     steps = [hello, pause, send("review_request", "New ending")]
     await shop.save(cadence, steps, apply_to=ApplyTo.NEW)

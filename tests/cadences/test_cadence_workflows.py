@@ -225,7 +225,7 @@ async def test_a_long_enrollment_continues_as_new_with_its_state(cadence_shop, s
     await until(lambda: len(mailoutbox) == 1, what="email one")
     for n in (2, 3):
         await skipping.sleep(timedelta(hours=1, minutes=1))
-        await until(lambda: len(mailoutbox) == n, what=f"email {n}")
+        await until(lambda: len(mailoutbox) == n, what=f"email {n}")  # noqa: B023 (awaited in this iteration)
     view = await shop.until_view(wid, lambda v: v.status == Status.COMPLETED, "completion")
     await shop.closed(wid)
     assert subjects(mailoutbox) == ["One", "Two", "Three"]

@@ -5,6 +5,7 @@ split, and however many arrive at once."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -98,10 +99,8 @@ class ReadTogether:
         rows = self._store.query(table, partition, **kw)
         if "charge_id" in partition and not getattr(self._seen, "done", False):
             self._seen.done = True
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 self._barrier.wait()
-            except threading.BrokenBarrierError:
-                pass
         return rows
 
 

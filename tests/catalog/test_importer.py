@@ -87,7 +87,8 @@ def test_sizes_rank_in_garment_order():
 def test_a_malformed_export_names_its_first_bad_record(export, break_it, message):
     data = copy.deepcopy(export)
     break_it(data)
-    with pytest.raises(CatalogError, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(CatalogError,
+                       match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(").replace(")", r"\)")):
         parse_catalog(data)
 
 

@@ -103,13 +103,14 @@ async def test_settings_changes_are_saved_and_audited(identity_env):
                                            workflow_id=f"settings-{uuid.uuid4().hex[:6]}", task_queue=queue)
     assert saved.changed_by == "staff:boss@example.com" and saved.changed_at is not None
     stored = read_shop_settings(store)
-    assert (stored.shop_name, stored.tax_bp_by_region, stored.low_stock_threshold) == ("Tee Time", {"OR": 0, "CA": 800}, 3)
+    assert (stored.shop_name, stored.tax_bp_by_region, stored.low_stock_threshold) == ("Tee Time", {"OR": 0,
+                                                                                                    "CA": 800}, 3)
     (entry,) = [e for e in reads.audit_log(store) if e.action == "settings.changed"]
     assert "shop_name" in entry.detail and "tax_bp_by_region" in entry.detail and "currency" not in entry.detail
 
 
 async def test_a_shopper_outlives_continue_as_new_with_everything(identity_env):
-    env, store, queue = identity_env
+    env, _store, queue = identity_env
     shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1", task_queue=queue)
     home = Address(email=shopper.email, first_name="Ada", last_name="L", address1="1 Way", city="Portland",
                    state="OR", postal_code="97201", country="US")

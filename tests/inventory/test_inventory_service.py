@@ -97,7 +97,8 @@ async def test_transfer_is_all_or_nothing(service):
     await inventory.hold(client, "someone-else", "B", 1, 600, **kw)
     result = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2, "B": 1}, 600, **kw)
     assert (result.ok, result.short) == (False, {"B": 1})
-    assert [r.owner for r in await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"])] == ["cart-1"]
+    assert [r.owner for r in await inventory.reservations_of(client, "cart-1",
+                                                             workflow_id=kw["workflow_id"])] == ["cart-1"]
     ok = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600, **kw)
     assert ok.ok
     assert await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"]) == []

@@ -101,7 +101,8 @@ async def test_a_manual_order_is_listed_checked_and_driven_to_delivered(cli):
                                  limit=100)
     assert {so.supplier_order_id: so.status for so in delivered.supplier_orders} == {so1: "delivered",
                                                                                        so2: "rejected"}
-    assert any(h.actor == f"staff:{STAFF['fulfillment']}" and h.to_status == OrderStatus.SHIPPED for h in delivered.history)
+    assert any(h.actor == f"staff:{STAFF['fulfillment']}" and h.to_status == OrderStatus.SHIPPED
+               for h in delivered.history)
 
     shown = json.loads(await run("show", code, "--json"))
     assert shown["order"]["status"] == "delivered"
@@ -117,7 +118,8 @@ async def test_a_manual_order_is_listed_checked_and_driven_to_delivered(cli):
     assert (await refused("advance", code, "--to", "shipped", staff="support")).returncode == 4
     assert (await refused("show", code, staff="nobody@example.com")).returncode == 4
     assert not (await listed())  # nothing of this order waits any more
-    assert shop.store.get(schema.SHIPMENTS_BY_TRACKING.name, {"tracking_number": "1ZCLITEST0001"})["supplier_order_id"] == so1
+    assert shop.store.get(schema.SHIPMENTS_BY_TRACKING.name,
+                          {"tracking_number": "1ZCLITEST0001"})["supplier_order_id"] == so1
 
 
 async def test_cancel_from_the_cli_stops_every_supplier_order_and_the_order_follows(cli):

@@ -256,7 +256,7 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
             assert refund_slots == [] and back == []
 
     # --- each order's audit trail: every row once, as the workflow itself has it ----------------
-    for cart_id, view in finals.items():
+    for _cart_id, view in finals.items():
         moves = [(h.from_status, h.to_status) for h in view.history if h.kind == "status"]
         assert len(moves) == len(set(moves)), f"a status change was recorded twice: {moves}"
         rows = store.query(schema.ORDER_HISTORY.name, {"order_id": view.order_id})

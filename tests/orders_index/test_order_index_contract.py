@@ -119,7 +119,8 @@ def make_supplier_orders(orders: list[OrderDocument], seed: int = 12) -> list[Su
                 email=o.email, supplier=supplier, strategy=strategy, status=status,
                 waiting_on_manual=strategy == "manual" and status in ("accepted", "in_production"),
                 created_at=created, updated_at=created + timedelta(minutes=rng.randrange(0, 3000)),
-                carrier="UPS" if shipped else None, tracking_number=f"1Z{rng.getrandbits(40):010X}" if shipped else None,
+                carrier="UPS" if shipped else None,
+                tracking_number=f"1Z{rng.getrandbits(40):010X}" if shipped else None,
                 lines=o.lines[: rng.randint(1, len(o.lines))], version=rng.randint(1, 3),
             ))
     return out

@@ -202,6 +202,7 @@ def test_a_response_with_its_own_policy_keeps_it_and_svg_images_get_theirs(rf):
 
     own = HttpResponse("x")
     own["Content-Security-Policy"] = "default-src 'none'"
-    assert ContentSecurityPolicyMiddleware(lambda r: own)(rf.get("/"))["Content-Security-Policy"] == "default-src 'none'"
+    assert (ContentSecurityPolicyMiddleware(lambda r: own)(rf.get("/"))["Content-Security-Policy"]
+            == "default-src 'none'")
     svg = HttpResponse("<svg/>", content_type="image/svg+xml")
     assert ContentSecurityPolicyMiddleware(lambda r: svg)(rf.get("/"))["Content-Security-Policy"] == SVG_POLICY

@@ -79,7 +79,8 @@ async def test_a_cadence_made_enrolled_and_edited_through_the_api(orders_web, ma
     async def sent():
         return {m.to[0]: m.subject for m in mailoutbox}
 
-    assert (await eventually(sent, lambda s: len(s) == 2)) == {ada: "Welcome, Ada", bob: f"Welcome, {bob.split('@')[0]}"}
+    assert (await eventually(sent, lambda s: len(s) == 2)) == {ada: "Welcome, Ada",
+                                                               bob: f"Welcome, {bob.split('@')[0]}"}
 
     async def cadence_page():
         return (await reader.get(f"/api/staff/cadences/{cid}")).json()
@@ -95,7 +96,8 @@ async def test_a_cadence_made_enrolled_and_edited_through_the_api(orders_web, ma
     assert edited.status_code == 200, edited.content
     assert edited.json()["version"] == 2 and edited.json()["propagation"]["version"] == 2
     assert edited.json()["updated_by"] == actor(writer_token)
-    refused(await writer.put(f"/api/staff/cadences/{cid}", {"name": "Again", "steps": [WELCOME], "expected_version": 1}),
+    refused(await writer.put(f"/api/staff/cadences/{cid}", {"name": "Again", "steps": [WELCOME],
+                                                            "expected_version": 1}),
             409, "stale_version")
 
     async def ada_enrollment():
@@ -126,7 +128,8 @@ async def test_a_cadence_made_enrolled_and_edited_through_the_api(orders_web, ma
                                                                                            "duration": "1h"}]})
     assert newer.status_code == 200 and newer.json()["version"] == 3
     dave = new_email("dave")
-    assert (await writer.post(f"/api/staff/cadences/{cid}/enrollments", {"contacts": [{"email": dave}]})).status_code == 201
+    assert (await writer.post(f"/api/staff/cadences/{cid}/enrollments",
+                              {"contacts": [{"email": dave}]})).status_code == 201
 
     async def dave_enrollment():
         return (await reader.get(f"/api/staff/cadences/{cid}/enrollments/{dave}")).json()
@@ -160,7 +163,8 @@ async def test_pause_resume_cancel_and_unsubscribe(orders_web, mailoutbox):
     assert resumed.status_code == 200 and resumed.json()["status"] == "waiting"
     cancelled = await writer.post(f"{base}/{ann}/cancel", {"reason": "asked us to stop"})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    assert "asked us to stop" in cancelled.json()["ended_reason"] and actor(writer_token) in cancelled.json()["ended_reason"]
+    assert ("asked us to stop" in cancelled.json()["ended_reason"]
+            and actor(writer_token) in cancelled.json()["ended_reason"])
     refused(await writer.post(f"{base}/{ann_id}/cancel"), 409, "enrollment_ended")
     refused(await writer.post(f"{base}/{ann_id}/resume"), 409, "enrollment_ended")
     refused(await writer.post(f"{base}/{ann_id}/explode"), 404, "not_found")
@@ -213,7 +217,8 @@ async def test_bad_bodies_and_missing_scopes_get_stable_codes(orders_web):
     for reserved in ({"order_id": "someone-elses-order"}, {"cart_id": "someone-elses-cart"}):
         # signed review/restore links to another customer's order or cart cannot be minted
         refused(await writer.post(f"/api/staff/cadences/{cid}/enrollments",
-                                  {"contacts": [{"email": new_email("z")}], "data": reserved}), 400, "invalid_parameter")
+                                  {"contacts": [{"email": new_email("z")}], "data": reserved}), 400,
+                                  "invalid_parameter")
     paused = await writer.put(f"/api/staff/cadences/{cid}", {"name": "Ok", "steps": [WELCOME], "active": False})
     assert paused.status_code == 200 and paused.json()["active"] is False
     renamed = await writer.put(f"/api/staff/cadences/{cid}", {"name": "Renamed", "steps": [WELCOME]})

@@ -93,7 +93,8 @@ def page_links(page: dom.Element) -> dict[str, str]:
     return {a.text: a.get("href") for a in nav.find_all("a")} if nav else {}
 
 
-NEWEST = lambda d: (-d.created_at.timestamp(), d.id)
+def NEWEST(d):  # the index's newest-first order
+    return (-d.created_at.timestamp(), d.id)
 
 
 @pytest.fixture(scope="module")

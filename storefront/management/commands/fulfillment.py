@@ -188,7 +188,8 @@ class Command(BaseCommand):
         if order:
             w("  history:")
             for h in order.history:
-                move = f"{h.from_status.value if h.from_status else '—'} -> {h.to_status.value}" if h.to_status else h.kind
+                move = (f"{h.from_status.value if h.from_status else '—'} -> {h.to_status.value}"
+                        if h.to_status else h.kind)
                 w(f"    {h.at:%Y-%m-%d %H:%M:%S} {move:<32} {h.actor}" + (f" — {h.note}" if h.note else ""))
 
 
