@@ -101,6 +101,6 @@ def page_refused(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "csrf_failed", "message": f"cross-site request refused: {reason}"}, status=403)
     page = (f'<!doctype html><title>Please try again</title><link rel="stylesheet" href="{static("shop/shop.css")}">'
-            "<main><h1>Please try again</h1><p>CSRF check failed: this form had expired or did not come from this shop, so "
-            "nothing was changed. Go back, reload the page and send it again.</p></main>")
+            "<main><h1>Please try again</h1><p>CSRF check failed: this form had expired or did not come "
+            "from this shop, so nothing was changed. Go back, reload the page and send it again.</p></main>")
     return HttpResponse(page, status=403)
