@@ -46,8 +46,9 @@ class Table:
 TABLES: dict[str, Table] = {}
 
 
-def table(name: str, columns: dict[str, Col], partition_key: tuple[str, ...], **kw) -> Table:
-    declared = Table(name, columns, partition_key, **kw)
+def table(name: str, columns: dict[str, Col], partition_key: tuple[str, ...], *,
+          clustering_key: tuple[str, ...] = (), descending: frozenset[str] = frozenset(), purpose: str = "") -> Table:
+    declared = Table(name, columns, partition_key, clustering_key, descending, purpose)
     TABLES[name] = declared
     return declared
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.enums.v1 import (
     WorkflowExecutionStatus,
 )
@@ -33,7 +34,7 @@ def _quoted(name: str, value: str) -> str:
     return f"'{value}'"
 
 
-def _time(ts) -> datetime | None:
+def _time(ts: Timestamp | None) -> datetime | None:
     """A protobuf Timestamp as an aware datetime; None when unset."""
     if ts is None or (ts.seconds <= 0 and ts.nanos == 0):
         return None
@@ -46,7 +47,8 @@ def _rfc3339(moment: datetime) -> str:
 
 def _status_name(status: int) -> str:
     """WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW -> ContinuedAsNew (visibility's spelling)."""
-    raw = WorkflowExecutionStatus.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_")
+    name = WorkflowExecutionStatus.Name(WorkflowExecutionStatus.ValueType(status))
+    raw = name.removeprefix("WORKFLOW_EXECUTION_STATUS_")
     return "".join(part.capitalize() for part in raw.split("_"))
 
 

@@ -7,7 +7,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import (
     EventType,
     PendingActivityState,
@@ -18,6 +21,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -41,7 +45,7 @@ def _shorten(text: str, limit: int = PAYLOAD_CHARS) -> str:
 SECRET_KEYS = re.compile(r"password|secret|credentials|token_sha256|reset_token", re.I)
 
 
-def redacted(value):
+def redacted(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: "[redacted]" if SECRET_KEYS.search(str(k)) else redacted(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -49,7 +53,7 @@ def redacted(value):
     return value
 
 
-def payload_text(payload, limit: int = PAYLOAD_CHARS) -> str:
+def payload_text(payload: Payload, limit: int = PAYLOAD_CHARS) -> str:
     """One payload as short text: JSON compacted (secrets redacted), null as null, anything
     else by encoding and size."""
     encoding = payload.metadata.get("encoding", b"").decode(errors="replace")
@@ -66,14 +70,15 @@ def payload_text(payload, limit: int = PAYLOAD_CHARS) -> str:
     return f"<{encoding or 'unknown encoding'}, {len(payload.data)} bytes>"
 
 
-def payloads_text(payloads, limit: int = PAYLOAD_CHARS) -> str:
+def payloads_text(payloads: Payloads | None, limit: int = PAYLOAD_CHARS) -> str:
     items = list(payloads.payloads) if payloads is not None else []
     return _shorten(", ".join(payload_text(p, limit) for p in items), limit)
 
 
 def failure_text(failure: Failure | None) -> str:
     """The failure's message with its type, then each cause's ("a → b")."""
-    parts, seen = [], 0
+    parts: list[str] = []
+    seen = 0
     while failure is not None and failure.ByteSize() and seen < 5:
         kind = failure.application_failure_info.type if failure.HasField("application_failure_info") else ""
         parts.append(f"{failure.message} ({kind})" if kind else failure.message)
@@ -81,10 +86,10 @@ def failure_text(failure: Failure | None) -> str:
     return _shorten(" → ".join(p for p in parts if p), 400)
 
 
-def _duration(d) -> str:
+def _duration(d: Duration) -> str:
     """A protobuf Duration as "1h 30m", "15s", "0.5s"."""
     seconds = d.seconds + d.nanos / 1e9
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         whole, seconds = divmod(seconds, size)
         if whole:
@@ -111,7 +116,7 @@ class EventRow:
     failed: bool  # a failure, time-out or termination
 
 
-def event_kind(event_type: int) -> str:
+def event_kind(event_type: EventType.ValueType) -> str:
     """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> "Activity task scheduled"."""
     return _enum_words(EventType.Name(event_type), "EVENT_TYPE_").capitalize()
 
@@ -119,7 +124,7 @@ def event_kind(event_type: int) -> str:
 _FAILED = re.compile(r"_(FAILED|TIMED_OUT|TERMINATED)$")
 
 
-def _category(event_type: int) -> str:
+def _category(event_type: EventType.ValueType) -> str:
     name = EventType.Name(event_type)
     for needle, category in (("WORKFLOW_TASK", "task"), ("ACTIVITY", "activity"), ("TIMER", "timer"),
                              ("SIGNAL", "signal"), ("UPDATE", "update"), ("CHILD", "child"),
@@ -132,7 +137,7 @@ def _category(event_type: int) -> str:
 class _Names:
     """What later events refer back to by event id (a completion names only its scheduled event)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.activities: dict[int, str] = {}  # scheduled event id -> activity type
         self.updates: dict[int, str] = {}  # accepted event id -> update name
         self.children: dict[int, str] = {}  # initiated event id -> child workflow id
@@ -144,7 +149,10 @@ class _Names:
 def _describe(event: HistoryEvent, names: _Names) -> tuple[str, str]:
     """(summary, detail) for one event."""
     which = event.WhichOneof("attributes")
-    a = getattr(event, which) if which else None
+    if which is None:
+        return "", ""
+    # the oneof member's message type depends on `which`; each case below reads its own fields
+    a: Any = getattr(event, which)
     match which:
         case "workflow_execution_started_event_attributes":
             parent_id = a.parent_workflow_execution.workflow_id
@@ -237,7 +245,8 @@ def _describe(event: HistoryEvent, names: _Names) -> tuple[str, str]:
 
 def readable_history(events: Iterable[HistoryEvent]) -> list[EventRow]:
     """One row per event, in order (later rows name what earlier ones scheduled)."""
-    names, rows = _Names(), []
+    names = _Names()
+    rows: list[EventRow] = []
     for event in events:
         summary, detail = _describe(event, names)
         rows.append(EventRow(id=event.event_id, time=_time(event.event_time), kind=event_kind(event.event_type),
@@ -327,7 +336,7 @@ async def history_events(client: Client, workflow_id: str, run_id: str, max_even
     return events, False
 
 
-def _pending_activity(p) -> PendingActivity:
+def _pending_activity(p: PendingActivityInfo) -> PendingActivity:
     return PendingActivity(
         activity_id=p.activity_id, activity_type=p.activity_type.name,
         state=_enum_words(PendingActivityState.Name(p.state), "PENDING_ACTIVITY_STATE_"),

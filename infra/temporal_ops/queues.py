@@ -11,8 +11,8 @@ from temporalio.api.enums.v1 import (
     TaskQueueKind,
     TaskQueueType,
 )
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, DescribeTaskQueueResponse
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -97,12 +97,12 @@ async def queue_workers(client: Client, queue: str, *, now: datetime | None = No
     and the tasks waiting for them."""
     now = now or datetime.now(UTC)
 
-    def poller(kind: str, info) -> Poller:
+    def poller(kind: str, info: PollerInfo) -> Poller:
         seen = _time(info.last_access_time)
         return Poller(kind, info.identity, seen, stale=seen is None or now - seen > STALE_AFTER,
                       seconds_ago=max(0, int((now - seen).total_seconds())) if seen else None)
 
-    async def of(kind: str):
+    async def of(kind: str) -> tuple[str, DescribeTaskQueueResponse]:
         return kind, await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
             namespace=client.namespace, task_queue_type=_QUEUE_TYPES[kind], report_stats=True,
             task_queue=TaskQueue(name=queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL)))

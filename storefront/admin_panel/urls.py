@@ -1,16 +1,23 @@
-"""Every admin panel route; each page module owns its own `urlpatterns`."""
+"""Every admin panel route; each domain's subpackage lists its own in its `urls.py`."""
 
-from django.urls import path
-
-from . import cadences_pages, identity_pages, ops, orders, staff_login, stock_pages, views
+from .cadences import urls as cadences
+from .carts import urls as carts
+from .catalog import urls as catalog
+from .common import urls as common
+from .dashboard import urls as dashboard
+from .identity import urls as identity
+from .inventory import urls as inventory
+from .ops import urls as ops
+from .orders import urls as orders
 
 urlpatterns = [
-    path("", views.dashboard, name="admin-dashboard"),
-    path("login/", staff_login.login, name="admin-login"),
-    path("logout/", staff_login.logout, name="admin-logout"),
-    *identity_pages.urlpatterns,
+    *dashboard.urlpatterns,
+    *common.urlpatterns,
+    *identity.urlpatterns,
     *orders.urlpatterns,
-    *stock_pages.urlpatterns,
+    *inventory.urlpatterns,
+    *carts.urlpatterns,
+    *catalog.urlpatterns,
     *ops.urlpatterns,
-    *cadences_pages.urlpatterns,
+    *cadences.urlpatterns,
 ]

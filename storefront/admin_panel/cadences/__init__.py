@@ -1,0 +1,1 @@
+"""Admin cadence pages: definitions, enrolling contacts, and one enrollment."""

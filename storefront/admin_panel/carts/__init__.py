@@ -1,0 +1,1 @@
+"""Admin cart pages: the carts running now and one cart with its checkout and holds."""

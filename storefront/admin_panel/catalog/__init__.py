@@ -1,0 +1,1 @@
+"""Admin catalog page: the products in the search index and the reindex."""

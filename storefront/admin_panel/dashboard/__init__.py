@@ -1,0 +1,1 @@
+"""The admin dashboard: a summary read from the orders, inventory, carts and catalog pages' data."""

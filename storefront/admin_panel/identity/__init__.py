@@ -1,0 +1,1 @@
+"""Admin identity pages: staff users, API tokens and shop settings."""

@@ -1,0 +1,1 @@
+"""Admin inventory pages: stock per blank SKU, reservations, and stock adjustments."""

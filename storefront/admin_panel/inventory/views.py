@@ -1,0 +1,103 @@
+"""Admin inventory: stock per blank SKU, a SKU's page, reservations, and adjusting stock."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from domains.identity.roles import Permission
+from domains.identity.shop_settings import read_shop_settings
+from infra.store import schema
+
+from ... import services
+from ...accounts.access import require, staff_required
+from ..common import notices
+from ..common.paging import page_number
+from . import data
+from .adjust import AdjustRefused, apply_adjustment, parse_adjustment
+
+log = logging.getLogger(__name__)
+
+
+def _form_key() -> str:
+    """Drawn once per form: submitting the same form twice sends the same key."""
+    return uuid.uuid4().hex
+
+
+def _list_context(request: HttpRequest, **extra) -> dict:
+    store = services.store()
+    threshold = read_shop_settings(store).low_stock_threshold
+    params = request.GET
+    text, low_only = params.get("q", "")[:100], params.get("low") == "1"
+    stock = data.stock_list(store, text=text, low_only=low_only, threshold=threshold,
+                            page=page_number(params.get("page")))
+    return {"stock": stock, "q": text, "low": low_only, "threshold": threshold,
+            "reservations": data.reservations(text), "form_key": _form_key(),
+            "can_adjust": request.staff.can(Permission.INVENTORY_WRITE),
+            **extra}
+
+
+@require_GET
+@staff_required(Permission.INVENTORY_READ)
+def inventory_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "admin_panel/inventory.html", _list_context(request))
+
+
+def _sku_context(request: HttpRequest, sku: str, **extra) -> dict:
+    store = services.store()
+    row = store.get(schema.STOCK.name, {"sku": sku})
+    if row is None:
+        raise Http404(f"no SKU {sku}")
+    threshold = read_shop_settings(store).low_stock_threshold
+    live = (data.live_levels([sku]) or {}).get(sku)
+    level = live.model_dump() if live else row
+    return {"sku": sku, "level": level, "live": live is not None, "low": data.is_low(level["available"], threshold),
+            "threshold": threshold, "products": data.products_using(store, sku),
+            "reservations": data.reservations(sku=sku), "adjustments": data.recent_adjustments(sku),
+            "form_key": _form_key(), "can_adjust": request.staff.can(Permission.INVENTORY_WRITE),
+            **extra}
+
+
+@require_GET
+@staff_required(Permission.INVENTORY_READ)
+def inventory_sku(request: HttpRequest, sku: str) -> HttpResponse:
+    return render(request, "admin_panel/inventory_sku.html", _sku_context(request, sku))
+
+
+def _back_to(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    # only back into the inventory pages: never an address from outside
+    return target if target.startswith("/admin/inventory/") and "//" not in target else "/admin/inventory/"
+
+
+@require_POST
+@staff_required(Permission.INVENTORY_READ)
+def inventory_adjust(request: HttpRequest) -> HttpResponse:
+    if (refused := require(request, Permission.INVENTORY_WRITE)) is not None:
+        return refused
+    actor = request.staff.actor
+    try:
+        adjustment = parse_adjustment(request.POST)
+        level = apply_adjustment(services.store(), adjustment, actor)
+    except AdjustRefused as exc:
+        log.info("stock adjustment refused for %s: %s", actor, exc.message)
+        form = {k: request.POST.get(k, "") for k in ("sku", "delta", "reason", "key")}
+        sku = form["sku"].strip()
+        on_sku_page = _back_to(request).startswith("/admin/inventory/sku/") and sku
+        try:
+            if on_sku_page:
+                context = _sku_context(request, sku, error=exc.message, form=form)
+                return render(request, "admin_panel/inventory_sku.html", context, status=exc.status)
+        except Http404:
+            pass
+        return render(request, "admin_panel/inventory.html", _list_context(request, error=exc.message, form=form),
+                      status=exc.status)
+    log.info("stock adjusted by %s: %s %+d (%s) -> on hand %d", actor, adjustment.sku, adjustment.delta,
+             adjustment.reason, level.on_hand)
+    notices.notify(request, f"{level.sku}: {adjustment.delta:+d} ({adjustment.reason}). "
+                            f"Now {level.on_hand} on hand, {level.available} available.")
+    return HttpResponseRedirect(_back_to(request))

@@ -1,0 +1,1 @@
+"""Admin Operations view: task queues, workers and workflows, read from Temporal."""

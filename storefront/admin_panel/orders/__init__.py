@@ -1,0 +1,1 @@
+"""Admin order pages: the filtered list, one order, and the staff actions on it."""

@@ -1,0 +1,128 @@
+"""One order as staff see it: found by id or confirmation code, read live from its workflow
+(the write store once it has closed) and from its fulfillment tree, and laid out for the
+page with the forms the signed-in role may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domains.fulfillment import client as fulfillment
+from domains.fulfillment import stages
+from domains.fulfillment.client import FulfillmentError
+from domains.fulfillment.messages import FulfillmentView, SupplierOrderStatus, SupplierOrderView
+from domains.identity.roles import Permission
+from domains.orders import client as orders
+from domains.orders import reads
+from domains.orders.messages import OrderView
+from infra.store import schema
+
+from ... import services
+from ...order_access import code_of
+from ...shop.browse import money
+from ...unavailable import UNAVAILABLE
+
+MAX_REFERENCE = 100
+
+
+@dataclass
+class LoadedOrder:
+    view: OrderView
+    row: dict | None  # the store's order row: the payment and anything the view leaves out
+    tree: FulfillmentView | None  # None before fulfillment starts, and once the order has closed
+    stale: bool = False  # Temporal did not answer: the store's copy, shown read-only
+
+
+def resolve(reference: str) -> str | None:
+    """An order id or a confirmation code (any case, dashes allowed) -> the order id."""
+    reference = reference.strip()
+    if not reference or len(reference) > MAX_REFERENCE:
+        return None
+    store = services.store()
+    if store.get(schema.ORDERS.name, {"order_id": reference}) is not None:
+        return reference
+    code = code_of(reference)
+    found = reads.order_id_of(store, code) if code else None
+    return found[0] if found else None
+
+
+def load(order_id: str, *, stored_if_unavailable: bool = False) -> LoadedOrder | None:
+    """The live order. `stored_if_unavailable` (pages that only show it): when Temporal does not
+    answer within the request's budget, the store's copy, marked stale, instead of a 503."""
+    store = services.store()
+    try:
+        view = services.call(orders.get_order, store, order_id)
+    except UNAVAILABLE:
+        view = reads.order_from_store(store, order_id) if stored_if_unavailable else None
+        if view is None:
+            raise
+        return LoadedOrder(view=view, row=store.get(schema.ORDERS.name, {"order_id": order_id}), tree=None,
+                           stale=True)
+    if view is None:
+        return None
+    tree = None
+    if view.live and view.supplier_orders:
+        try:
+            tree = services.call(fulfillment.tree, order_id)
+        except FulfillmentError:
+            tree = None  # routed, but fulfillment has not started yet
+    return LoadedOrder(view=view, row=store.get(schema.ORDERS.name, {"order_id": order_id}), tree=tree)
+
+
+def _remaining(view: OrderView) -> dict[str, int]:
+    refunded: dict[str, int] = {}
+    for r in view.refunds:
+        for variant_id, units in r.lines.items():
+            refunded[variant_id] = refunded.get(variant_id, 0) + units
+    return {li.variant_id: max(0, li.quantity - refunded.get(li.variant_id, 0)) for li in view.lines}
+
+
+def _supplier_orders(loaded: LoadedOrder, may_fulfil: bool) -> list[dict]:
+    live: dict[str, SupplierOrderView] = {
+        so.supplier_order_id: so for so in (loaded.tree.supplier_orders if loaded.tree else [])}
+    out = []
+    for summary in loaded.view.supplier_orders:
+        so = live.get(summary.supplier_order_id)
+        status = so.status.value if so else summary.status
+        waiting = [s.value for s in so.waiting_for] if so else []
+        can_stop = so is not None and stages.can_stop(so.status) and not loaded.tree.cancel_requested
+        out.append({
+            "id": summary.supplier_order_id, "supplier": summary.supplier,
+            "strategy": so.strategy.value if so else summary.strategy, "status": status,
+            "shipment": so.shipment if so else summary.shipment, "note": so.note if so else summary.note,
+            "lines": summary.lines, "stages": so.history if so else [],
+            "updated_at": so.updated_at if so else summary.updated_at,
+            "waiting_for": waiting, "ships_next": SupplierOrderStatus.SHIPPED.value in waiting,
+            "can_advance": may_fulfil and bool(waiting), "can_reject": may_fulfil and can_stop,
+        })
+    return out
+
+
+def context(loaded: LoadedOrder, staff) -> dict:
+    view = loaded.view
+    c = view.currency
+    remaining = _remaining(view)
+    may = {p: staff.can(p) for p in (Permission.ORDERS_CANCEL, Permission.ORDERS_REFUND, Permission.ORDERS_NOTE,
+                                     Permission.FULFILLMENT_WRITE)}
+    lines = [{"line": li, "unit": money(li.unit_price, c), "total": money(li.line_total, c),
+              "remaining": remaining[li.variant_id]} for li in view.lines]
+    payment = (loaded.row or {}).get("payment") or {}
+    return {
+        "view": view,
+        "lines": lines,
+        "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
+                                                              "refunded")},
+        "left_to_refund": money(view.total - view.refunded, c),
+        "payment": {"charge_id": payment.get("charge_id"), "amount": money(payment["amount"], c)}
+        if payment.get("amount") is not None else None,
+        "refunds": [{"refund": r, "amount": money(r.amount, c)} for r in view.refunds],
+        "address": view.shipping_address,
+        "supplier_orders": _supplier_orders(loaded, may[Permission.FULFILLMENT_WRITE]),
+        "fulfillment_live": loaded.tree is not None,
+        "history": view.history,
+        "stale": loaded.stale,
+        "can": {
+            "cancel": may[Permission.ORDERS_CANCEL] and view.can_cancel,
+            "refund": may[Permission.ORDERS_REFUND] and view.can_refund,
+            "note": may[Permission.ORDERS_NOTE] and view.live,
+        },
+    }
