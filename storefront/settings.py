@@ -85,7 +85,7 @@ TEMPLATES = [{
         "django.template.context_processors.request",
         "django.template.context_processors.csrf",
         "storefront.shop.cart_pages.cart_badge",
-        "storefront.admin_panel.nav.admin_nav",
+        "storefront.admin_panel.common.nav.admin_nav",
     ]},
 }]
 WSGI_APPLICATION = "storefront.wsgi.application"

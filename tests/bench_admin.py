@@ -6,7 +6,7 @@ the admin list view for a first page, a status filter, a text search, a date ran
 the deepest page (page 400 of 25: by number, and by the cursor Next follows).
 
 The view runs as Django runs it minus the middleware: `RequestFactory` requests with
-`request.staff` set to a manager, passed to `storefront.admin_panel.orders.order_list`
+`request.staff` set to a manager, passed to `storefront.admin_panel.orders.views.order_list`
 (its permission check, parameter parsing, the index query and the template render). Signing
 in for real would need the identity workflows and a Temporal server, which measure nothing
 about the list. The baseline, measured in the same run, is the bare `search_orders` call
@@ -109,8 +109,8 @@ def bench_backend(name: str, index, docs: list) -> dict:
 
     from storefront import services
     from storefront.accounts.principals import StaffUser
-    from storefront.admin_panel import orders as admin_orders
-    from storefront.admin_panel import orders_filters
+    from storefront.admin_panel.orders import filters as orders_filters
+    from storefront.admin_panel.orders import views as admin_orders
 
     index.ensure()
     started = time.perf_counter()

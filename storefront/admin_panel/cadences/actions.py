@@ -29,10 +29,6 @@ ENROLL_SECONDS = 120  # a long list starts hundreds of workflows
 MAX_REASON = 300
 
 
-def _queue() -> str:
-    return services.wiring.queue("cadences")
-
-
 @require_POST
 @staff_required(Permission.CADENCES_ENROLL)
 def enroll(request: HttpRequest, cadence: str) -> HttpResponse:
@@ -54,7 +50,7 @@ def enroll(request: HttpRequest, cadence: str) -> HttpResponse:
         return refused(409, f"{definition.name!r} is not active: activate it (edit) before enrolling anyone.")
     try:
         outcomes = services.temporal().run(lambda client: cadences.enroll_many(
-            client, store, cadence, lines, actor=request.staff.actor, task_queue=_queue()),
+            client, store, cadence, lines, actor=request.staff.actor),
             timeout=ENROLL_SECONDS, within_budget=False)
     except CadenceError as exc:
         return refused(400, str(exc))
@@ -102,7 +98,7 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     try:
         # Unsubscribe.source holds at most 100 characters; a staff actor is "staff:<email>"
         services.temporal().run(lambda client: cadences.unsubscribe(
-            client, email, source=request.staff.actor[:100], task_queue=_queue()))
+            client, email, source=request.staff.actor[:100]))
     except CadenceError as exc:
         return list_page(request, status=400, error=str(exc), email=email[:254])
     notices.notify(request,

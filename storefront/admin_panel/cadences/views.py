@@ -43,8 +43,7 @@ def _save(request: HttpRequest, definition=None) -> HttpResponse:
     try:
         wanted = forms.save_request(form, steps, request.staff.actor)
         saved = services.temporal().run(lambda client: cadences.save_cadence(
-            client, wanted, cadence_id=definition.cadence_id if definition else None, templates=templates,
-            task_queue=services.wiring.queue("cadences")))
+            client, wanted, cadence_id=definition.cadence_id if definition else None, templates=templates))
     except forms.FormInvalid as exc:
         return form_page(request, form, steps, definition=definition, status=400, problems=exc.problems,
                          code="invalid_form")

@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from domains.catalog.client import start_reindex
-from domains.catalog.queue import TASK_QUEUE as CATALOG_QUEUE
 from domains.identity.roles import Permission
 from projections.search import SearchQuery
 from projections.search.query import MAX_RESULT_WINDOW, Sort
@@ -71,8 +70,7 @@ def catalog_reindex(request: HttpRequest) -> HttpResponse:
     if (refused := require(request, Permission.CATALOG_WRITE)) is not None:
         return refused
     actor = request.staff.actor
-    handle = services.temporal().run(lambda client: start_reindex(
-        client, task_queue=services.wiring.queue(CATALOG_QUEUE), started_by=actor))
+    handle = services.temporal().run(lambda client: start_reindex(client, started_by=actor))
     log.info("reindex %s (run %s) requested by %s", handle.id, handle.result_run_id, actor)
     notices.notify(request, "Reindex started: the index is rebuilt aside, then readers switch to it.")
     return HttpResponseRedirect("/admin/catalog/")

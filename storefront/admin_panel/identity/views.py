@@ -26,10 +26,6 @@ from ...accounts.passwords import hashed, problems
 from ..common import notices
 
 
-def _identity_queue() -> str:
-    return services.wiring.queue("identity")
-
-
 def _done(request: HttpRequest, url: str, notice: str) -> HttpResponse:
     notices.notify(request, notice)
     return HttpResponseRedirect(url)
@@ -64,8 +60,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         return _staff_page(request, 400, " ".join(trouble), form)
     try:
         view = services.temporal().run(lambda client: identity.create_staff(
-            client, form["email"], Role(form["role"]), hashed(password), request.staff.actor, form["name"],
-            task_queue=_identity_queue()))
+            client, form["email"], Role(form["role"]), hashed(password), request.staff.actor, form["name"]))
     except IdentityError as exc:
         return _staff_page(request, 409, str(exc), form)
     return _done(request, "/admin/staff/", f"Created {view.role} {view.email}.")
@@ -132,7 +127,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if not chosen or unknown:
         return _tokens_page(request, 400, f"Choose one or more scopes from {', '.join(s.value for s in Scope)}.")
     _, secret = services.temporal().run(lambda client: identity.create_token(
-        client, name, [Scope(s) for s in chosen], request.staff.actor, task_queue=_identity_queue()))
+        client, name, [Scope(s) for s in chosen], request.staff.actor))
     # Shown once, in this response only; the store keeps a hash. No redirect, so it is not in a
     # session, and no cache may keep the page.
     response = _tokens_page(request, 201, created=secret)
@@ -220,7 +215,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "form": {**_settings_form(current), **{k: request.POST.get(k, "") for k in SETTINGS_FIELDS}},
             "current": current, "error": str(exc)}, status=400)
     services.temporal().run(lambda client: identity.change_settings(
-        client, store, wanted, request.staff.actor, workflow_id=services.wiring.settings_workflow_id,
-        task_queue=_identity_queue()))
+        client, store, wanted, request.staff.actor))
     return _done(request, "/admin/settings/", "Settings saved. Carts, checkouts and fulfillment use them from now on.")
 

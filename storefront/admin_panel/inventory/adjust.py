@@ -75,7 +75,7 @@ def apply_adjustment(store: Store, adjustment: Adjustment, actor: str) -> StockL
     try:
         return services.temporal().run(lambda client: inventory.adjust_stock(
             client, adjustment.sku, adjustment.delta, recorded_reason(adjustment.reason, actor),
-            key=f"admin-adjust:{adjustment.key}", **services.inventory_options()))
+            key=f"admin-adjust:{adjustment.key}"))
     except inventory.InventoryError as exc:
         status = 409 if exc.code == INVALID_QUANTITY else 400
         raise AdjustRefused(status, f"Refused: {exc}.") from None

@@ -15,7 +15,6 @@ from datetime import datetime
 from temporalio.client import WorkflowQueryFailedError
 
 from domains.inventory import client as inventory
-from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.inventory.messages import Reservation, StockAdjustment, StockLevel
 from infra.store import Store, schema
 
@@ -60,13 +59,8 @@ class StockList:
     low_count: int  # SKUs under the threshold, whatever the filters
 
 
-def service_workflow_id() -> str:
-    return services.inventory_options().get("workflow_id", INVENTORY_WORKFLOW_ID)
-
-
 def _query(fn, *args):
-    wid = service_workflow_id()
-    return services.temporal().run(lambda client: fn(client, *args, workflow_id=wid), timeout=QUERY_TIMEOUT)
+    return services.temporal().run(lambda client: fn(client, *args), timeout=QUERY_TIMEOUT)
 
 
 def projected_stock(store: Store) -> list[dict]:

@@ -21,7 +21,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from domains.identity.roles import Permission
-from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.queues import ALL as QUEUES
 from infra import temporal_ops as ops_data
 from infra.temporal_ops import BadFilter, WorkflowFilter
@@ -32,13 +31,6 @@ from ...accounts.access import staff_required
 LIST_SIZE = 50  # workflows per page of the list, unless ?limit= (up to MAX_LIST_SIZE) asks otherwise
 MAX_LIST_SIZE = 500
 EVENTS_PER_PAGE = 200  # history rows per page of the workflow page
-
-
-def shop_queues() -> list[str]:
-    """Every domain's task queue (domains.queues) under the names this process uses (tests rename some)."""
-    wiring = services.wiring
-    renamed = {INVENTORY_QUEUE: wiring.inventory["task_queue"]} if wiring.inventory.get("task_queue") else {}
-    return [renamed.get(q) or wiring.queue(q) for q in QUEUES]
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -98,7 +90,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         limit = _limit(request.GET.get("limit", ""))
     except BadFilter as exc:
         return _error(request, 400, "Bad filter", str(exc))
-    queues = shop_queues()
+    queues = list(QUEUES)  # every domain's task queue
     queues += [q for q in chosen if q not in queues]
     now = datetime.now(UTC)
 
