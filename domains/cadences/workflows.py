@@ -21,6 +21,8 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePa
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from infra.activity_options import ActivityOptions
+
     from .activities import CadenceActivities
     from .ids import send_key
     from .messages import (
@@ -53,18 +55,21 @@ CADENCE_CONTACT = SearchAttributeKey.for_keyword("CadenceContact")
 CADENCE_STEP = SearchAttributeKey.for_keyword("CadenceStep")
 CADENCE_STATE = SearchAttributeKey.for_keyword("CadenceState")
 
-STORE = {"start_to_close_timeout": timedelta(seconds=10), "schedule_to_close_timeout": timedelta(minutes=5),
-         "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+STORE: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=10),
+                          "schedule_to_close_timeout": timedelta(minutes=5),
+                          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
 # An enrollment outlives a store outage of any length: its store writes retry until they land.
-ENROLLMENT_STORE = {"start_to_close_timeout": timedelta(seconds=10),
-                    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
-RENDER = {"start_to_close_timeout": timedelta(seconds=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+ENROLLMENT_STORE: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=10),
+                                     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+RENDER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
+                           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 # A mail server that is down for a while is waited for, with backoff, for up to a day.
-SEND = {"start_to_close_timeout": timedelta(seconds=60), "schedule_to_close_timeout": timedelta(hours=24),
-        "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5))}
-PROPAGATE = {"start_to_close_timeout": timedelta(minutes=10), "heartbeat_timeout": timedelta(seconds=30),
-             "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+SEND: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=60),
+                         "schedule_to_close_timeout": timedelta(hours=24),
+                         "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5))}
+PROPAGATE: ActivityOptions = {"start_to_close_timeout": timedelta(minutes=10),
+                              "heartbeat_timeout": timedelta(seconds=30),
+                              "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
 # Visibility is eventually consistent: an enrollment started just before an edit may be
 # missing from the first listing, so the edit is sent again after this long.
 SETTLE = timedelta(seconds=5)

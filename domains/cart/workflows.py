@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domains.checkout.messages import CheckoutEnded, CheckoutOutcome
     from domains.shared import CartStatus, CartView
+    from infra.activity_options import ActivityOptions, LocalActivityOptions
 
     from ..checkout.ids import checkout_workflow_id
     from ..checkout.messages import CartChanged, CheckoutInput, CheckoutSettings
@@ -47,16 +48,17 @@ with workflow.unsafe.imports_passed_through():
     from .ids import cart_owner
     from .pricing import cart_view
 
-_READ = dict(start_to_close_timeout=timedelta(seconds=30),
-             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=5), maximum_attempts=10))
-_STOCK = dict(start_to_close_timeout=timedelta(seconds=60),
-              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
+_READ = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=30),
+                             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=5), maximum_attempts=10))
+_STOCK = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=60),
+                              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
 CHECKOUT_HOLD_SECONDS = 3600
 SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
 ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its shopper; older histories do not
 # A reminder is worth a few retries while Temporal is out of reach, never a stuck or failed cart.
-_TRIGGER = dict(start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=30),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)))
+_TRIGGER = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
+                           schedule_to_close_timeout=timedelta(minutes=30),
+                           retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)))
 
 
 @workflow.defn

@@ -8,11 +8,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from infra.activity_options import ActivityOptions
+
     from .activities import CatalogActivities
     from .messages import IndexPageInput, ReindexInput, ReindexStage, ReindexStatus
 
-_QUICK = dict(start_to_close_timeout=timedelta(minutes=2),
-              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)))
+_QUICK = ActivityOptions(start_to_close_timeout=timedelta(minutes=2),
+                         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)))
 
 
 @workflow.defn

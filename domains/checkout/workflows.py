@@ -32,17 +32,19 @@ with workflow.unsafe.imports_passed_through():
         QuoteRequest,
         Step,
     )
+    from domains.orders.messages import OrderRecord
     from domains.payments.messages import ChargeRequest, RefundRequest
     from domains.shared import Address
+    from infra.activity_options import ActivityOptions
 
     from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
     from .activities import CONFIRMATION_TAKEN, CheckoutActivities
 
-_QUICK = dict(start_to_close_timeout=timedelta(seconds=30),
-              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
-_PAYMENT = dict(start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                                         maximum_interval=timedelta(seconds=10), maximum_attempts=5))
+_QUICK = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
+                         retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
+_PAYMENT = ActivityOptions(start_to_close_timeout=timedelta(seconds=10),
+                           retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                                                    maximum_interval=timedelta(seconds=10), maximum_attempts=5))
 
 
 def _cause(exc: BaseException) -> ApplicationError | None:
@@ -181,7 +183,9 @@ class CheckoutWorkflow:
     async def _place(self) -> None:
         s = self.state
         await self._requote()  # the cart may have changed since the quote
-        cart, quote = s.cart, s.quote
+        cart, quote, address = s.cart, s.quote, s.address
+        if quote is None or address is None:
+            raise RuntimeError("an order is placed only after the address step (which quotes it)")
         amount = cart.subtotal - cart.discount + quote.shipping + quote.tax
         s.payment_attempts += 1
         key = f"{s.input.checkout_id}-payment-{s.payment_attempts}"
@@ -198,13 +202,13 @@ class CheckoutWorkflow:
             await self._refund("stock could not be confirmed")
             return self._back_to_payment(exc, "stock")
         order_id = str(workflow.uuid4())
-        record = None
+        record: OrderRecord | None = None
         for _ in range(5):  # a new code on the rare collision
             code = "".join(workflow.random().choice(CONFIRMATION_ALPHABET) for _ in range(CONFIRMATION_LENGTH))
             try:
                 record = await workflow.execute_activity_method(CheckoutActivities.create_order, PlaceOrder(
                     order_id=order_id, confirmation_code=code, checkout_id=owner, cart_id=s.input.cart_id,
-                    customer_id=cart.shopper_id or f"guest:{s.address.email.lower()}", address=s.address,
+                    customer_id=cart.shopper_id or f"guest:{address.email.lower()}", address=address,
                     cart=cart, quote=quote, charge=s.charge), **_QUICK)
                 break
             except ActivityError as exc:

@@ -23,6 +23,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from domains.fulfillment.messages import SupplierOrderReport
     from domains.shared import Shipment
+    from infra.activity_options import ActivityOptions
 
     from . import stages, tracking
     from .activities import (
@@ -53,8 +54,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Lets `list` find manual supplier orders through Temporal's visibility.
 STRATEGY_ATTRIBUTE = SearchAttributeKey.for_keyword("SupplierStrategy")
-_QUICK = {"start_to_close_timeout": timedelta(seconds=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+_QUICK: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
+                           "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
 # Reports go to the order from the run loop, in order and numbered; older histories signalled the
 # order from each report's own handler, and replay so.
 ORDERED_REPORTS_PATCH = "ordered-supplier-reports"

@@ -18,6 +18,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from infra.activity_options import ActivityOptions
+
     from . import credentials as creds
     from .activities import IdentityActivities
     from .messages import (
@@ -60,8 +62,9 @@ with workflow.unsafe.imports_passed_through():
     from .roles import Role
     from .shop_settings import ShopSettings
 
-SAVE = {"start_to_close_timeout": timedelta(seconds=10), "schedule_to_close_timeout": timedelta(minutes=2),
-        "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5))}
+SAVE: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=10),
+                         "schedule_to_close_timeout": timedelta(minutes=2),
+                         "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5))}
 MAX_CHANGES_PER_RUN = 200  # continue-as-new well before history gets long
 UNCLAIMED_FOR = timedelta(hours=1)  # a workflow started for an account that was never created ends
 

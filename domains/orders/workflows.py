@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import (
@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         SupplierOrderSummary,
     )
     from domains.payments.messages import RefundRequest
+    from infra.activity_options import ActivityOptions
 
     from ..fulfillment.ids import fulfillment_workflow_id
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
@@ -56,8 +57,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Lets the CLI and the admin find an order by its confirmation code through visibility.
 CONFIRMATION_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderConfirmation")
-_QUICK = {"start_to_close_timeout": timedelta(seconds=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
+_QUICK: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
+                           "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
 REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its customer; older histories do not
 # A late supplier-order report (not newer than what the order has) is ignored; older histories applied
 # every report as it came, and replay them so.
@@ -66,8 +67,9 @@ ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
 WIND_UP_PATCH = "finish-updates-before-run-ends"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
 # whose saves wait long (the run loop waits for it).
-_TRIGGER = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": timedelta(minutes=10),
-            "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+_TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
+                             "schedule_to_close_timeout": timedelta(minutes=10),
+                             "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 
 
 def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
@@ -90,7 +92,7 @@ class OrderWorkflow:
     # --- history and status -------------------------------------------------------------
 
     def _record(self, kind: str, actor: str, *, from_status: S | None = None, to_status: S | None = None,
-                note: str | None = None, at=None) -> None:
+                note: str | None = None, at: datetime | None = None) -> None:
         s = self.state
         seq = (s.history[-1].seq if s.history else 0) + 1
         s.history.append(HistoryEntry(seq=seq, at=at or workflow.now(), kind=kind, from_status=from_status,
@@ -119,7 +121,7 @@ class OrderWorkflow:
                 units[variant_id] -= n
         return {v: n for v, n in units.items() if n > 0}
 
-    def _feedback_until(self):
+    def _feedback_until(self) -> datetime | None:
         s = self.state
         if s.delivered_at is None or s.settings is None:
             return None
@@ -397,7 +399,10 @@ class OrderWorkflow:
                                                 for so in s.supplier_orders)
 
     def _history_too_long(self) -> bool:
-        return (workflow.info().get_current_history_length() > self.state.settings.max_history_length
+        settings = self.state.settings
+        if settings is None:
+            raise RuntimeError("order settings are loaded before the run loop starts")
+        return (workflow.info().get_current_history_length() > settings.max_history_length
                 or workflow.info().is_continue_as_new_suggested())
 
     @workflow.run
@@ -420,7 +425,8 @@ class OrderWorkflow:
                 await self._save()
             if self.review_due:  # after the save: the order is delivered in the store when the email asks
                 await self._request_review()
-            if s.status == S.DELIVERED and self._feedback_until() <= workflow.now():
+            closes_at = self._feedback_until()  # set once delivered
+            if s.status == S.DELIVERED and closes_at is not None and closes_at <= workflow.now():
                 async with self.lock:
                     self._advance(S.COMPLETED, "the feedback window closed")
                 continue
