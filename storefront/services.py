@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
@@ -34,26 +33,6 @@ def index() -> ProductIndex:
 def order_index() -> OrderIndex:
     """The admin lists' order read model (opened once per process, like the product index)."""
     return open_order_index(settings.COMMERCE)
-
-
-@dataclass
-class Wiring:
-    """Where singleton workflows live. Production uses the defaults; tests give each test its own."""
-
-    inventory: dict = field(default_factory=dict)  # workflow_id / task_queue of the inventory service
-    settings_workflow_id: str | None = None  # identity's shop-settings workflow
-    queues: dict = field(default_factory=dict)  # task queue renames (production name -> this one)
-
-    def queue(self, name: str) -> str:
-        return self.queues.get(name, name)
-
-
-wiring = Wiring()
-
-
-def inventory_options() -> dict:
-    """Keyword arguments for `domains.inventory.client` calls."""
-    return dict(wiring.inventory)
 
 
 @cache
@@ -84,8 +63,7 @@ def collection_names() -> dict[str, str]:
 
 def reset() -> None:
     """Forget every handle (tests switch backends and data folders)."""
-    global _names, wiring
-    wiring = Wiring()
+    global _names
     for fn in (store, index, order_index, temporal):
         fn.cache_clear()
     _names = (0.0, {})

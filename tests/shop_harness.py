@@ -1,9 +1,7 @@
-"""Workers for every domain queue, in this test process.
+"""Workers for every domain queue, in this test process, with the production wiring.
 
-The inventory service gets its own workflow id and queue per test, so tests never share
-stock, and orders and fulfillment get their own queues, so an order left running by one
-test is never worked by the next test's workers; carts use fresh ids. Everything else is
-the production wiring.
+Tests keep apart by Temporal namespace (the client's, leased per test: tests/namespaces.py),
+not by renamed queues or workflow ids; carts use fresh ids.
 """
 
 from __future__ import annotations
@@ -36,10 +34,7 @@ class Shop:
     client: Client
     store: object
     index: object
-    inventory: dict  # workflow_id / task_queue of this test's inventory service
     order_index: OrderIndex
-    queues: dict  # this test's orders / fulfillment / identity / cadences queues
-    settings_workflow_id: str  # this test's shop-settings workflow
 
     @staticmethod
     def new_cart_id() -> str:
@@ -47,9 +42,8 @@ class Shop:
 
 
 def workers_for(deps: Dependencies, executor) -> list[Worker]:
-    """The production registry's queues, renamed where this test keeps its own."""
-    renamed = {**deps.queues, INVENTORY_QUEUE: deps.inventory["task_queue"]}
-    return [Worker(deps.client, task_queue=renamed.get(queue, queue), workflows=spec.workflows,
+    """The production registry's queues (all but the catalog's)."""
+    return [Worker(deps.client, task_queue=queue, workflows=spec.workflows,
                    activities=spec.activities, activity_executor=executor)
             for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE, IDENTITY_QUEUE,
                           CADENCES_QUEUE)
@@ -58,20 +52,14 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
 
 @asynccontextmanager
 async def running_shop(client: Client, store, index, order_index: OrderIndex | None = None):
-    suffix = uuid.uuid4().hex[:8]
-    inventory = {"workflow_id": f"inventory-{suffix}", "task_queue": f"inventory-{suffix}"}
-    queues = {ORDERS_QUEUE: f"orders-{suffix}", FULFILLMENT_QUEUE: f"fulfillment-{suffix}",
-              IDENTITY_QUEUE: f"identity-{suffix}", CADENCES_QUEUE: f"cadences-{suffix}"}
     if order_index is None:
         folder = Path(store.path).parent if hasattr(store, "path") else Path(tempfile.mkdtemp())
-        order_index = SqliteOrderIndex(folder / f"orders-{suffix}.sqlite3")
+        order_index = SqliteOrderIndex(folder / f"orders-{uuid.uuid4().hex[:8]}.sqlite3")
     order_index.ensure()
-    await ensure_search_attributes(client)
-    deps = Dependencies(store=store, index=index, client=client, order_index=order_index, inventory=inventory,
-                        queues=queues)
+    await ensure_search_attributes(client, client.namespace)
+    deps = Dependencies(store=store, index=index, client=client, order_index=order_index)
     with ThreadPoolExecutor(8) as executor:
         async with AsyncExitStack() as stack:
             for worker in workers_for(deps, executor):
                 await stack.enter_async_context(worker)
-            yield Shop(client=client, store=store, index=index, inventory=inventory, order_index=order_index,
-                       queues=queues, settings_workflow_id=f"shop-settings-{suffix}")
+            yield Shop(client=client, store=store, index=index, order_index=order_index)

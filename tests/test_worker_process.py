@@ -39,7 +39,7 @@ def test_unknown_queue_is_refused():
 async def test_worker_serves_metrics_and_stops_gracefully_on_sigterm(temporal_env, tmp_path):
     port = free_port()
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
-           "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host}
+           "TEMPORAL_ADDRESS": temporal_env.target, "TEMPORAL_NAMESPACE": temporal_env.namespace}
     proc = subprocess.Popen([sys.executable, "-m", "workers", "--metrics-port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -85,7 +85,7 @@ async def test_sigterm_lets_a_running_activity_finish_instead_of_cancelling_it(t
     store, index = load_embedded(tmp_path, small_catalog, stock=20)
     client = temporal_env.client
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
-           "TEMPORAL_ADDRESS": client.service_client.config.target_host}
+           "TEMPORAL_ADDRESS": temporal_env.target, "TEMPORAL_NAMESPACE": temporal_env.namespace}
     variant = next(v for v in small_catalog.variants if v.available)
     cart_id = uuid.uuid4().hex
     first = await asyncio.create_subprocess_exec(

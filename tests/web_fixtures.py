@@ -31,8 +31,8 @@ async def orders_web(temporal_env, tmp_path, small_catalog):
 
 @contextmanager
 def django_pointed_at(running, data_dir):
-    """Django's services on this test's embedded store (in `data_dir`), Temporal server and
-    per-test queues, for as long as the block runs."""
+    """Django's services on this test's embedded store (in `data_dir`) and Temporal namespace,
+    for as long as the block runs."""
     import dataclasses
 
     from django.conf import settings
@@ -42,11 +42,9 @@ def django_pointed_at(running, data_dir):
 
     target = running.client.service_client.config.target_host
     config = dataclasses.replace(load_config(), data_dir=data_dir, store_backend="sqlite", search_backend="sqlite",
-                                 temporal_address=target)
+                                 temporal_address=target, temporal_namespace=running.client.namespace)
     previous, settings.COMMERCE = settings.COMMERCE, config
     services.reset()
-    services.wiring = services.Wiring(inventory=running.inventory, queues=running.queues,
-                                      settings_workflow_id=running.settings_workflow_id)
     try:
         yield
     finally:

@@ -7,7 +7,7 @@ can be scaled apart. Dependencies (store, index) are opened once per process and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
@@ -24,14 +24,7 @@ class Dependencies:
     index: ProductIndex
     client: Client  # activities that talk to other workflows (inventory, orders) use it
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
-    # Where the inventory service is (workflow_id / task_queue); empty means the real one.
-    inventory: dict = field(default_factory=dict)
-    # Task queues other domains start workflows on, when not the production names (tests).
-    queues: dict = field(default_factory=dict)
     email_channel: Any = None  # cadences' EmailChannel; None: the shop's Django channel
-
-    def queue(self, name: str) -> str:
-        return self.queues.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -64,25 +57,21 @@ def _cart(deps: Dependencies) -> QueueSpec:
     from domains.cart.activities import CartActivities
     from domains.cart.workflows import CartWorkflow
 
-    return QueueSpec([CartWorkflow], activities_of(CartActivities(
-        deps.store, deps.client, deps.inventory, cadences_queue=deps.queue("cadences"))))
+    return QueueSpec([CartWorkflow], activities_of(CartActivities(deps.store, deps.client)))
 
 
 def _checkout(deps: Dependencies) -> QueueSpec:
     from domains.checkout.activities import CheckoutActivities
     from domains.checkout.workflows import CheckoutWorkflow
 
-    return QueueSpec([CheckoutWorkflow], activities_of(
-        CheckoutActivities(deps.store, deps.client, deps.inventory, orders_queue=deps.queue("orders"))))
+    return QueueSpec([CheckoutWorkflow], activities_of(CheckoutActivities(deps.store, deps.client)))
 
 
 def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.activities import OrderActivities
     from domains.orders.workflows import OrderWorkflow
 
-    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(
-        deps.store, deps.order_index, deps.client, deps.inventory, fulfillment_queue=deps.queue("fulfillment"),
-        cadences_queue=deps.queue("cadences"))))
+    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client)))
 
 
 def _fulfillment(deps: Dependencies) -> QueueSpec:
@@ -90,7 +79,7 @@ def _fulfillment(deps: Dependencies) -> QueueSpec:
     from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
 
     return QueueSpec([FulfillmentWorkflow, SupplierOrderWorkflow],
-                     activities_of(FulfillmentActivities(deps.store, deps.client, deps.inventory)))
+                     activities_of(FulfillmentActivities(deps.store, deps.client)))
 
 
 def _identity(deps: Dependencies) -> QueueSpec:

@@ -17,7 +17,6 @@ from infra.store import Store, schema
 
 from ..cadences import triggers
 from ..cadences.messages import Trigger
-from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from ..catalog.models import Product, Variant
 from ..catalog.reads import with_stock
 from ..identity import reads as identity_reads
@@ -64,12 +63,9 @@ class CartEvent(BaseModel):
 
 
 class CartActivities:
-    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None,
-                 cadences_queue: str = CADENCES_QUEUE):
+    def __init__(self, store: Store, client: Client):
         self.store = store
         self.client = client
-        self.inventory = inventory_options or {}  # task_queue / workflow_id overrides (tests)
-        self.cadences_queue = cadences_queue
 
     @activity.defn
     def shop_terms(self) -> ShopTerms | None:
@@ -104,21 +100,20 @@ class CartActivities:
 
     @activity.defn
     async def hold_stock(self, params: HoldInput) -> HoldResult:
-        return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds,
-                                    **self.inventory)
+        return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds)
 
     @activity.defn
     async def transfer_stock(self, params: TransferInput) -> TransferResult:
         return await inventory.transfer(self.client, params.from_owner, params.to_owner, params.lines,
-                                        params.ttl_seconds, **self.inventory)
+                                        params.ttl_seconds)
 
     @activity.defn
     async def renew_stock(self, params: RenewInput) -> OwnerResult:
-        return await inventory.renew(self.client, params.owner, params.ttl_seconds, **self.inventory)
+        return await inventory.renew(self.client, params.owner, params.ttl_seconds)
 
     @activity.defn
     async def release_stock(self, owner: str) -> OwnerResult:
-        return await inventory.release(self.client, owner, **self.inventory)
+        return await inventory.release(self.client, owner)
 
     @activity.defn
     async def record_event(self, event: CartEvent) -> None:
@@ -159,8 +154,7 @@ class CartActivities:
                  for line in event.data.get("lines", [])]
         try:
             return await triggers.fire(self.client, self.store, Trigger.CART_ABANDONED, shopper.email, shopper.name,
-                                       data={"cart_id": event.cart_id, "lines": lines},
-                                       task_queue=self.cadences_queue)
+                                       data={"cart_id": event.cart_id, "lines": lines})
         except Exception as exc:
             if triggers.transient(exc):
                 raise

@@ -30,12 +30,9 @@ CONFIRMATION_TAKEN = "ConfirmationTaken"
 
 
 class CheckoutActivities:
-    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None,
-                 orders_queue: str = ORDERS_QUEUE):
+    def __init__(self, store: Store, client: Client):
         self.store = store
         self.client = client
-        self.inventory = inventory_options or {}
-        self.orders_queue = orders_queue
 
     @activity.defn
     def quote(self, request: QuoteRequest) -> Quote:
@@ -59,18 +56,18 @@ class CheckoutActivities:
     @activity.defn
     async def confirm_stock(self, owner: str) -> OwnerResult:
         try:
-            return await inventory.confirm(self.client, owner, **self.inventory)
+            return await inventory.confirm(self.client, owner)
         except InventoryError as exc:
             raise ApplicationError(f"the items are no longer reserved: {exc}", type=RESERVATION_LOST,
                                    non_retryable=True) from None
 
     @activity.defn
     async def cancel_stock(self, owner: str) -> OwnerResult:
-        return await inventory.cancel(self.client, owner, **self.inventory)
+        return await inventory.cancel(self.client, owner)
 
     @activity.defn
     async def release_stock(self, owner: str) -> OwnerResult:
-        return await inventory.release(self.client, owner, **self.inventory)
+        return await inventory.release(self.client, owner)
 
     # --- the order ----------------------------------------------------------------------
 
@@ -117,7 +114,7 @@ class CheckoutActivities:
         try:
             await self.client.start_workflow(
                 OrderWorkflow.run, OrderInput(order=record), id=workflow_id,
-                task_queue=self.orders_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                task_queue=ORDERS_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=search_attributes(record.confirmation_code))
         except WorkflowAlreadyStartedError:

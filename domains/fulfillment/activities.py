@@ -56,10 +56,9 @@ def read_settings(store: Store) -> FulfillmentSettings:
 
 
 class FulfillmentActivities:
-    def __init__(self, store: Store, client: Client, inventory_options: dict | None = None):
+    def __init__(self, store: Store, client: Client):
         self.store = store
         self.client = client
-        self.inventory = inventory_options or {}
 
     @activity.defn
     def load_settings(self) -> FulfillmentSettings:
@@ -101,7 +100,7 @@ class FulfillmentActivities:
 
     async def _settle(self, operation, settlement: StockSettlement) -> dict[str, int]:
         try:
-            result = await operation(self.client, settlement.owner, settlement.skus, **self.inventory)
+            result = await operation(self.client, settlement.owner, settlement.skus)
         except InventoryError as exc:
             if exc.code == NO_SUCH_RESERVATION:  # a retry after the first call settled them
                 return {}

@@ -25,7 +25,6 @@ from projections.orders import DocumentLine, OrderDocument, OrderIndex, Supplier
 
 from ..cadences import triggers
 from ..cadences.messages import Trigger
-from ..cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from ..fulfillment.ids import fulfillment_workflow_id
 from ..fulfillment.messages import FulfillmentInput
 from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
@@ -74,14 +73,10 @@ def _document_lines(lines: list[OrderLine]) -> list[DocumentLine]:
 
 
 class OrderActivities:
-    def __init__(self, store: Store, order_index: OrderIndex, client: Client, inventory_options: dict | None = None,
-                 fulfillment_queue: str = FULFILLMENT_QUEUE, cadences_queue: str = CADENCES_QUEUE):
+    def __init__(self, store: Store, order_index: OrderIndex, client: Client):
         self.store = store
         self.order_index = order_index
         self.client = client
-        self.inventory = inventory_options or {}
-        self.fulfillment_queue = fulfillment_queue
-        self.cadences_queue = cadences_queue
 
     @activity.defn
     def load_settings(self) -> OrderSettings:
@@ -112,7 +107,7 @@ class OrderActivities:
         workflow_id = fulfillment_workflow_id(params.order_id)
         try:
             await self.client.start_workflow(
-                FulfillmentWorkflow.run, params, id=workflow_id, task_queue=self.fulfillment_queue,
+                FulfillmentWorkflow.run, params, id=workflow_id, task_queue=FULFILLMENT_QUEUE,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
         except WorkflowAlreadyStartedError:
             pass  # a retry after the first start: one fulfillment per order
@@ -125,7 +120,7 @@ class OrderActivities:
     @activity.defn
     async def cancel_stock(self, owner: str) -> dict[str, int]:
         try:
-            return (await inventory.cancel(self.client, owner, **self.inventory)).skus
+            return (await inventory.cancel(self.client, owner)).skus
         except InventoryError as exc:
             if exc.code == NO_SUCH_RESERVATION:  # a retry after the first call gave them back
                 return {}
@@ -134,8 +129,7 @@ class OrderActivities:
     @activity.defn
     async def restock(self, request: Restock) -> None:
         for sku, units in sorted(request.units.items()):
-            await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}",
-                                         **self.inventory)
+            await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}")
 
     @activity.defn
     async def enroll_review_request(self, request: ReviewRequest) -> list[str]:
@@ -144,8 +138,7 @@ class OrderActivities:
         reach) is raised: the order never fails over an email."""
         try:
             return await triggers.fire(self.client, self.store, Trigger.ORDER_DELIVERED, request.email, request.name,
-                                       data={"order_id": request.order_id, "order_code": request.order_code},
-                                       task_queue=self.cadences_queue)
+                                       data={"order_id": request.order_id, "order_code": request.order_code})
         except Exception as exc:
             if triggers.transient(exc):
                 raise

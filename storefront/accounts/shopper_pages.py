@@ -72,7 +72,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         password_hash = new_password_hash(request.POST.get("password", ""), request.POST.get("password2", ""), email)
         try:
             view = services.call(lambda client: identity.sign_up(
-                client, email, name, password_hash, task_queue=services.wiring.queue("identity")))
+                client, email, name, password_hash))
         except IdentityError as exc:
             if exc.code == EMAIL_TAKEN:
                 raise Refused("email_taken", "An account with this email already exists. Sign in instead, "

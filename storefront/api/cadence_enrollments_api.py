@@ -32,7 +32,6 @@ from .cadences_api import (
     definition_of,
     reader,
     run,
-    task_queue,
 )
 from .cadences_serializers import EnrollBody, EnrollmentActionBody, EnrollmentsQuery, UnsubscribeBody, checked
 from .errors import ApiError
@@ -116,8 +115,8 @@ class EnrollmentsView(APIView):
         with cadence_errors():
             contacts = [(c["email"], c.get("name", "")) for c in body["contacts"]]
             outcomes = run(lambda client: cadences.enroll_many(
-                client, store, definition.cadence_id, contacts, actor=token.actor, data=body["data"],
-                task_queue=task_queue()), timeout=ENROLL_SECONDS, within_budget=False)
+                client, store, definition.cadence_id, contacts, actor=token.actor, data=body["data"]),
+                timeout=ENROLL_SECONDS, within_budget=False)
         return enrolled_response(outcomes)
 
 
@@ -209,8 +208,7 @@ class UnsubscribesView(APIView):
         body = checked(UnsubscribeBody, request.data)
         with cadence_errors():
             contact = cadences.contact_of(body["email"])
-            result = run(lambda client: cadences.unsubscribe(client, contact.email, token.actor,
-                                                             task_queue=task_queue()))
+            result = run(lambda client: cadences.unsubscribe(client, contact.email, token.actor))
         running = [r for r in reads.enrollments_of_contact(services.store(), result.contact_id)
                    if r.get("status") not in ENDED]
         return Response({"email": contact.email, "contact_id": result.contact_id,

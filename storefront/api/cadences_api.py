@@ -28,7 +28,6 @@ from domains.cadences import client as cadences
 from domains.cadences import messages, reads
 from domains.cadences.client import CadenceError
 from domains.cadences.messages import CadenceDefinition, Propagation, SaveCadence, Trigger
-from domains.cadences.queue import TASK_QUEUE
 from domains.cadences.steps import INVALID_STEPS, UNKNOWN_TEMPLATE
 from domains.identity.roles import Scope
 
@@ -101,10 +100,6 @@ def best_effort(fn) -> Any:
         return None
 
 
-def task_queue() -> str:
-    return services.wiring.queue(TASK_QUEUE)
-
-
 def reader(request: Request) -> ApiClient:
     """Reading takes `cadences:read`; a token that may write may read too."""
     client = api_client(request)
@@ -160,8 +155,7 @@ class CadencesView(APIView):
         with cadence_errors():
             save = SaveCadence(name=body["name"], trigger=body.get("trigger", Trigger.MANUAL),
                                active=body.get("active", True), steps=steps, actor=token.actor)
-            view = run(lambda client: cadences.save_cadence(client, save, templates=template_names(),
-                                                            task_queue=task_queue()))
+            view = run(lambda client: cadences.save_cadence(client, save, templates=template_names()))
         location = reverse("api-staff-cadence", args=[view.definition.cadence_id])
         return Response(cadence_body(view.definition, view.propagation), status=status.HTTP_201_CREATED,
                         headers={"Location": location})
@@ -201,5 +195,5 @@ class CadenceView(APIView):
                                active=body.get("active", current.active), steps=steps, apply_to=body["apply_to"],
                                expected_version=body.get("expected_version"), actor=token.actor)
             view = run(lambda client: cadences.save_cadence(client, save, cadence_id=current.cadence_id,
-                                                            templates=template_names(), task_queue=task_queue()))
+                                                            templates=template_names()))
         return Response(cadence_body(view.definition, view.propagation))

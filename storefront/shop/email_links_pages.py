@@ -66,7 +66,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "shop/unsubscribe.html", {**context, "done": done, "token": token})
     source = "one-click" if _one_click(request) else "link"
     services.temporal().run(lambda client: cadences.unsubscribe(
-        client, contact.email, source=source, task_queue=services.wiring.queue("cadences")))
+        client, contact.email, source=source))
     return render(request, "shop/unsubscribe.html", {**context, "done": True, "just_now": True})
 
 

@@ -16,9 +16,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from domains.fulfillment.ids import fulfillment_workflow_id, supplier_order_workflow_id
+from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders import client as orders
 from domains.orders.ids import order_workflow_id
+from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
 from infra import temporal_ops as ops_data
 from infra.temporal_ops import BadFilter, WorkflowFilter
 from workers.registry import QUEUES
@@ -31,11 +33,11 @@ from .ops_workflows import DECLINED, Broken, Busy, Napping, charge, greet
 # --- the data functions, on a queue of their own ------------------------------------------
 
 @pytest.fixture(scope="module")
-async def world(temporal_env):
+async def world(module_temporal):
     """Busy (an activity done, one failing and pending, a child, a timer, a signal and an
     update applied) and Broken (failed), on a fresh queue with a worker polling it; and one
     workflow stranded on a queue no worker polls."""
-    client = temporal_env.client
+    client = module_temporal.client
     queue = f"ops-{uuid.uuid4().hex[:8]}"
     busy_id, broken_id = f"busy-{queue}", f"broken-{queue}"
     stranded = await client.start_workflow(Napping.run, id=f"stranded-{queue}", task_queue=f"stranded-{queue}")
@@ -178,7 +180,7 @@ async def test_ops_page_shows_workers_counts_and_recent_workflows(orders_web, or
     manager = await run(staff_browser, orders_web, "manager")
     placed = await run(place, Client(), order_variant.id)
     await until(orders_web, placed["order_id"], lambda v: v.status == "in_fulfillment")
-    orders_queue, idle = orders_web.queues["orders"], f"idle-{uuid.uuid4().hex[:8]}"
+    orders_queue, idle = ORDERS_QUEUE, f"idle-{uuid.uuid4().hex[:8]}"
     url = f"/admin/ops/?queue={orders_queue}&queue={idle}"
 
     async def overview():
@@ -188,11 +190,9 @@ async def test_ops_page_shows_workers_counts_and_recent_workflows(orders_web, or
 
     html = await eventually(overview, lambda h: queue_rows(h)[orders_queue].get("data-running") == "1")
     rows = queue_rows(html)
-    # every registry queue, under the names this shop runs them (the test renames some), plus those asked for
-    shop_names = {q: orders_web.queues.get(q, q) for q in QUEUES}
-    shop_names[INVENTORY_QUEUE] = orders_web.inventory["task_queue"]
-    assert set(rows) == set(shop_names.values()) | {idle}
-    for queue in (orders_queue, "cart", "checkout", orders_web.inventory["task_queue"]):
+    # every registry queue, plus those asked for
+    assert set(rows) == set(QUEUES) | {idle}
+    for queue in (orders_queue, "cart", "checkout", INVENTORY_QUEUE):
         row = rows[queue]
         assert {p.get("data-kind") for p in row.find_all(class_="poller")} == {"workflow", "activity"}, queue
         assert int(row.get("data-pollers")) >= 2 and not row.find_all(data_flag=True), queue
@@ -213,7 +213,7 @@ async def test_ops_page_shows_workers_counts_and_recent_workflows(orders_web, or
     assert narrowed.one("input", name="type").get("value") == "OrderWorkflow"
 
     # one workflow a page: "older" leads to the next one; its link is refused under another filter
-    fulfillment_queue = orders_web.queues["fulfillment"]
+    fulfillment_queue = FULFILLMENT_QUEUE
     first = parse((await run(manager.get, f"/admin/ops/?queue={fulfillment_queue}&limit=1")).content.decode())
     older = "/admin/ops/" + first.one("a", id="older").get("href")
     second = parse((await run(manager.get, older)).content.decode())
@@ -254,7 +254,7 @@ async def test_workflow_pages_show_pending_work_and_readable_history(orders_web,
     assert not events("Workflow task completed")  # hidden unless asked for
     run_id = doc.one(id="workflow-facts").find("code").text
     ui = doc.one("a", id="temporal-ui-link").get("href")
-    assert ui == (f"{settings.COMMERCE.temporal_ui_url}/namespaces/default/workflows/"
+    assert ui == (f"{settings.COMMERCE.temporal_ui_url}/namespaces/{settings.COMMERCE.temporal_namespace}/workflows/"
                   f"{order_workflow_id(order_id)}/{run_id}/history")
     with_tasks = parse((await run(owner.get, f"/admin/ops/workflows/{order_workflow_id(order_id)}?tasks=1"
                                               f"&run_id={run_id}")).content.decode())

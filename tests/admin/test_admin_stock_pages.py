@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("orders_web")  # Django reads the order ind
 
 
 async def on_hand(shop, sku: str) -> int:
-    (level,) = await inventory.levels(shop.client, [sku], workflow_id=shop.inventory["workflow_id"])
+    (level,) = await inventory.levels(shop.client, [sku])
     return level.on_hand
 
 

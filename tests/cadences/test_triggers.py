@@ -58,14 +58,12 @@ async def skipping_web(skipping, tmp_path, small_catalog, mailoutbox):
 async def _cadence(shop, trigger: Trigger, template: str, subject: str, *, active: bool = True) -> str:
     view = await cadences.save_cadence(shop.client, SaveCadence(
         name=f"{trigger.value} reminder", trigger=trigger, active=active, actor="staff:test",
-        steps=[Step(type=StepType.SEND_EMAIL, template=template, subject=subject)]),
-        task_queue=shop.queues["cadences"])
+        steps=[Step(type=StepType.SEND_EMAIL, template=template, subject=subject)]))
     return view.definition.cadence_id
 
 
 async def _shopper(shop, name: str = "Nora Nguyen"):
-    view = await identity.sign_up(shop.client, new_email("nora"), name, hashed(PASSWORD),
-                                  task_queue=shop.queues["identity"])
+    view = await identity.sign_up(shop.client, new_email("nora"), name, hashed(PASSWORD))
     await eventually(lambda: _async(identity_reads.shopper(shop.store, view.shopper_id)), bool)
     return view
 
@@ -213,7 +211,7 @@ async def test_the_trigger_activity_retries_only_what_a_retry_can_mend(skipping_
                       data={"lines": [{"variant_id": "v", "quantity": 1, "product_name": "Tee"}], "version": 1})
 
     def trigger(status):
-        return CartActivities(shop.store, _RefusingTemporal(status), cadences_queue=shop.queues["cadences"])
+        return CartActivities(shop.store, _RefusingTemporal(status))
 
     with pytest.raises(RPCError):  # Temporal out of reach: the activity's retry policy tries again
         await ActivityEnvironment().run(trigger(RPCStatusCode.UNAVAILABLE).enroll_abandoned, event)
@@ -252,8 +250,7 @@ async def test_buying_stops_the_abandoned_cart_reminders(skipping_web, skipping,
         name="Cart reminders", trigger=Trigger.CART_ABANDONED, actor="staff:test", steps=[
             Step(type=StepType.SEND_EMAIL, template="abandoned_cart", subject="You left something"),
             Step(type=StepType.WAIT, seconds=86400),
-            Step(type=StepType.SEND_EMAIL, template="abandoned_cart_last_call", subject="Last call")]),
-        task_queue=shop.queues["cadences"])
+            Step(type=StepType.SEND_EMAIL, template="abandoned_cart_last_call", subject="Last call")]))
     shopper = await _shopper(shop)
     first, second = _variants(small_catalog, 2)
     await _abandoned_cart(skipping, shop, [first], shopper.shopper_id)

@@ -29,10 +29,9 @@ def variant(small_catalog):
 
 @pytest.fixture
 def api(shop, temporal_env, tmp_path):
-    """Django pointed at this test's store and Temporal server."""
-    target = temporal_env.client.service_client.config.target_host
+    """Django pointed at this test's store and Temporal namespace."""
     config = dataclasses.replace(load_config(), data_dir=tmp_path, store_backend="sqlite", search_backend="sqlite",
-                                 temporal_address=target)
+                                 temporal_address=temporal_env.target, temporal_namespace=temporal_env.namespace)
     previous, settings.COMMERCE = settings.COMMERCE, config
     services.reset()
     yield shop

@@ -109,10 +109,10 @@ def checkout_one(variant_id: str) -> str | None:
 
 
 async def test_fifty_shoppers_race_for_the_last_ten_units_and_exactly_ten_orders_are_placed(api, variant):
-    await inventory.set_stock(api.client, {variant.blank_sku: 10}, **api.inventory)
+    await inventory.set_stock(api.client, {variant.blank_sku: 10})
     with ThreadPoolExecutor(50) as pool:
         codes = await asyncio.gather(*(asyncio.wrap_future(pool.submit(checkout_one, variant.id)) for _ in range(50)))
     placed = [c for c in codes if c]
     assert len(placed) == 10 and len(set(placed)) == 10
-    (level,) = await inventory.levels(api.client, [variant.blank_sku], workflow_id=api.inventory["workflow_id"])
+    (level,) = await inventory.levels(api.client, [variant.blank_sku])
     assert (level.available, level.committed) == (0, 10)

@@ -58,13 +58,11 @@ async def test_quantity_changes_and_removal_move_the_holds(shop, variant):
     line_id = cart.lines[0].id
     cart = await carts.change_quantity(shop.client, cart_id, line_id, 2)
     assert cart.lines[0].quantity == 2
-    (held,) = await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                              workflow_id=shop.inventory["workflow_id"])
+    (held,) = await inventory.reservations_of(shop.client, f"cart-{cart_id}")
     assert held.quantity == 2
     cart = await carts.remove_line(shop.client, cart_id, line_id)
     assert cart.lines == [] and cart.version == 3
-    assert await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                           workflow_id=shop.inventory["workflow_id"]) == []
+    assert await inventory.reservations_of(shop.client, f"cart-{cart_id}") == []
     with pytest.raises(ShopError) as refused:
         await carts.change_quantity(shop.client, cart_id, line_id, 1)
     assert refused.value.code == UNKNOWN_LINE
@@ -109,8 +107,7 @@ async def test_an_idle_cart_is_abandoned_releases_its_holds_and_records_the_even
     final = await asyncio.wait_for(
         shop.client.get_workflow_handle_for(CartWorkflow.run, f"cart-{cart_id}").result(), 30)
     assert isinstance(final, CartView) and final.status == CartStatus.ABANDONED
-    assert await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                           workflow_id=shop.inventory["workflow_id"]) == []
+    assert await inventory.reservations_of(shop.client, f"cart-{cart_id}") == []
     (event,) = shop.store.query("cart_events", {"cart_id": cart_id})
     assert event["event"] == "abandoned" and event["data"]["lines"][0]["quantity"] == 4
     day = event["at"].date().isoformat()

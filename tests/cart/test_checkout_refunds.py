@@ -38,7 +38,7 @@ async def test_stock_that_cannot_be_confirmed_after_the_charge_is_refunded(shop,
     await carts.set_payment(shop.client, cart_id, "tok_success")
     checkout_id = f"checkout-{cart_id}-1"
     # the checkout's hold is gone by the time it is placed (lapsed, or given back by staff)
-    assert (await inventory.release(shop.client, checkout_id, **shop.inventory)).skus
+    assert (await inventory.release(shop.client, checkout_id)).skus
     view = await carts.submit(shop.client, cart_id)
     assert view.step == Step.PAYMENT and view.error.code == RESERVATION_LOST
     assert view.order_id is None and view.confirmation_code is None
@@ -76,5 +76,5 @@ async def test_no_confirmation_code_refunds_the_charge_and_gives_the_stock_back(
     assert_charged_and_refunded_in_full(shop, view)
     tried = shop.store.scan(schema.ORDERS_BY_CONFIRMATION.name)[0]
     assert len(tried) == 5 and {r["order_id"] for r in tried} == {"someone-elses-order"}  # five codes, none ours
-    (level,) = await inventory.levels(shop.client, [variant.blank_sku], workflow_id=shop.inventory["workflow_id"])
+    (level,) = await inventory.levels(shop.client, [variant.blank_sku])
     assert (level.committed, level.reserved) == (0, 0)  # the stock confirmed for the order is back

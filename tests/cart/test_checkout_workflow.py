@@ -29,8 +29,7 @@ async def cart_back_with_holds(shop, cart_id: str):
     """The cart learns a checkout's end by signal: wait until it is active and holding again."""
     for _ in range(50):
         cart = await carts.get_cart(shop.client, cart_id)
-        held = await inventory.reservations_of(shop.client, f"cart-{cart_id}",
-                                               workflow_id=shop.inventory["workflow_id"])
+        held = await inventory.reservations_of(shop.client, f"cart-{cart_id}")
         if cart.status == CartStatus.ACTIVE and held:
             break
         await asyncio.sleep(0.1)
@@ -74,7 +73,7 @@ async def test_a_full_checkout_places_the_order(shop, variant):
             break
         await asyncio.sleep(0.1)
     assert (cart.status, cart.order_id) == (CartStatus.COMPLETED, placed.order_id)
-    (level,) = await inventory.levels(shop.client, [variant.blank_sku], workflow_id=shop.inventory["workflow_id"])
+    (level,) = await inventory.levels(shop.client, [variant.blank_sku])
     assert (level.committed, level.reserved) == (2, 0)
 
 
@@ -160,4 +159,4 @@ async def test_an_idle_checkout_expires_and_the_cart_takes_its_holds_back(shop, 
     assert ended.step == Step.CANCELLED
     cart, held = await cart_back_with_holds(shop, cart_id)
     assert cart.status == CartStatus.ACTIVE and [h.quantity for h in held] == [2]
-    assert await inventory.reservations_of(shop.client, ended.id, workflow_id=shop.inventory["workflow_id"]) == []
+    assert await inventory.reservations_of(shop.client, ended.id) == []

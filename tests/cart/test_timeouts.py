@@ -48,12 +48,11 @@ async def test_a_checkout_left_for_an_hour_is_cancelled(skipping_shop, variant):
 
 
 async def test_lapsed_holds_are_swept_by_the_timer(skipping_shop, variant):
-    env, shop = skipping_shop
-    kw = shop.inventory
-    await inventory.hold(env.client, "someone", variant.blank_sku, 3, ttl_seconds=1800, **kw)
+    env, _ = skipping_shop
+    await inventory.hold(env.client, "someone", variant.blank_sku, 3, ttl_seconds=1800)
     await env.sleep(timedelta(minutes=29))
-    assert await inventory.reservations_of(env.client, "someone", workflow_id=kw["workflow_id"])
+    assert await inventory.reservations_of(env.client, "someone")
     await env.sleep(timedelta(minutes=7))  # past the TTL and one 5-minute sweep
-    assert await inventory.reservations_of(env.client, "someone", workflow_id=kw["workflow_id"]) == []
-    (level,) = await inventory.levels(env.client, [variant.blank_sku], workflow_id=kw["workflow_id"])
+    assert await inventory.reservations_of(env.client, "someone") == []
+    (level,) = await inventory.levels(env.client, [variant.blank_sku])
     assert level.reserved == 0

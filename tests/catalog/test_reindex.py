@@ -69,7 +69,8 @@ async def test_a_second_request_attaches_to_the_running_reindex(temporal_env, em
 async def test_reindex_resumes_from_its_heartbeat_after_the_worker_is_killed(temporal_env, embedded, small_catalog):
     data_dir, store, index = embedded
     env = {**os.environ, "COMMERCE_DATA_DIR": str(data_dir), "COMMERCE_STORE": "sqlite",
-           "COMMERCE_SEARCH": "sqlite", "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host}
+           "COMMERCE_SEARCH": "sqlite", "TEMPORAL_ADDRESS": temporal_env.target,
+           "TEMPORAL_NAMESPACE": temporal_env.namespace}
     worker = subprocess.Popen([sys.executable, "-m", "workers", "--queues", TASK_QUEUE, "--metrics-port", "0"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

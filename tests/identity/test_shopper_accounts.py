@@ -182,7 +182,6 @@ async def test_saved_addresses_add_edit_default_remove_and_at_most_twenty(orders
 
 
 async def test_the_guest_cart_merges_into_the_shoppers_cart_with_its_stock_holds(orders_web, small_catalog):
-    inventory = {"workflow_id": orders_web.inventory["workflow_id"]}
     x, y, z = [v for v in small_catalog.variants if v.available][:3]
     assert len({x.blank_sku, y.blank_sku, z.blank_sku}) == 3
     phone = await run(shopper_browser, orders_web)
@@ -194,7 +193,7 @@ async def test_the_guest_cart_merges_into_the_shoppers_cart_with_its_stock_holds
     await run(laptop.post, "/shop/cart/add", {"variant_id": y.id, "quantity": "20"})  # every unit there is
     await run(laptop.post, "/shop/cart/add", {"variant_id": z.id, "quantity": "1"})
     guest = cart_id(laptop)
-    assert {(r.sku, r.quantity) for r in await reservations_of(orders_web.client, cart_owner(guest), **inventory)} \
+    assert {(r.sku, r.quantity) for r in await reservations_of(orders_web.client, cart_owner(guest))} \
         == {(y.blank_sku, 20), (z.blank_sku, 1)}
 
     # The guest's holds pass to the shopper's cart (none of y is left for anyone else to hold).
@@ -204,9 +203,9 @@ async def test_the_guest_cart_merges_into_the_shoppers_cart_with_its_stock_holds
     assert {(li.variant_id, li.quantity) for li in merged.lines} == {(x.id, 1), (y.id, 20), (z.id, 1)}
     assert merged.shopper_id == phone.shopper_id
     assert (await carts.get_cart(orders_web.client, guest)).lines == []
-    holds = await reservations_of(orders_web.client, cart_owner(mine), **inventory)
+    holds = await reservations_of(orders_web.client, cart_owner(mine))
     assert {(r.sku, r.quantity) for r in holds} == {(x.blank_sku, 1), (y.blank_sku, 20), (z.blank_sku, 1)}
-    assert await reservations_of(orders_web.client, cart_owner(guest), **inventory) == []
+    assert await reservations_of(orders_web.client, cart_owner(guest)) == []
 
     # A retried sign-in merges the same guest cart again: nothing changes.
     again = await carts.merge(orders_web.client, mine, MergeLines(

@@ -22,15 +22,14 @@ from ..web.accounts import create_staff
 
 @pytest.fixture
 async def cli(live_orders_shop, temporal_env, tmp_path):
-    """The command pointed at this test's store (where staff users live) and dev server."""
+    """The command pointed at this test's store (where staff users live) and Temporal namespace."""
     from storefront import services
 
-    target = temporal_env.client.service_client.config.target_host
     previous = settings.COMMERCE
-    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=target, data_dir=tmp_path,
+    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=temporal_env.target,
+                                            temporal_namespace=temporal_env.namespace, data_dir=tmp_path,
                                             store_backend="sqlite")
     services.reset()
-    services.wiring = services.Wiring(queues=live_orders_shop.shop.queues)
     for role in ("fulfillment", "support"):  # new emails per test: a staff workflow outlives its test
         STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
     yield live_orders_shop

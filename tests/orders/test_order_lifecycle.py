@@ -29,7 +29,7 @@ def statuses(store, order_id: str) -> list[tuple[str | None, str | None]]:
 
 
 async def stock(shop, sku: str):
-    [level] = await inventory.levels(shop.client, [sku], workflow_id=shop.shop.inventory["workflow_id"])
+    [level] = await inventory.levels(shop.client, [sku])
     return level
 
 

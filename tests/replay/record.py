@@ -22,6 +22,7 @@ from domains.cart import client as carts
 from domains.cart.messages import CartSettings
 from domains.catalog.importer import parse_catalog
 from domains.fulfillment import client as fulfillment
+from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.orders import client as orders
 from domains.orders.messages import OrderStatus
 from domains.shared import Address
@@ -107,31 +108,28 @@ async def _identity_paths(env, shop) -> list[str]:
     from datetime import UTC, datetime
 
     from domains.identity import client as identity
+    from domains.identity.ids import SETTINGS_WORKFLOW_ID
     from domains.identity.messages import SaveAddress
     from domains.identity.roles import Role, Scope
     from domains.identity.shop_settings import ShopSettings
 
-    queue = shop.queues["identity"]
-    shopper = await identity.sign_up(env.client, "replay-shopper@example.com", "Re Play", "hash-1", task_queue=queue)
+    shopper = await identity.sign_up(env.client, "replay-shopper@example.com", "Re Play", "hash-1")
     await identity.record_shopper_sign_in(env.client, shopper.shopper_id, False)
     await identity.record_shopper_sign_in(env.client, shopper.shopper_id, True)
     await identity.save_address(env.client, shopper.shopper_id, SaveAddress(label="home", address=ADDRESS))
     token = await identity.request_password_reset(env.client, shopper.shopper_id)
     await identity.reset_password(env.client, shopper.shopper_id, token, "hash-2")
-    owner = await identity.create_staff(env.client, "replay-owner@example.com", Role.OWNER, "h", "cli:replay",
-                                        task_queue=queue)
+    owner = await identity.create_staff(env.client, "replay-owner@example.com", Role.OWNER, "h", "cli:replay")
     staff = await identity.create_staff(env.client, "replay-staff@example.com", Role.SUPPORT, "h",
-                                        f"staff:{owner.email}", task_queue=queue)
+                                        f"staff:{owner.email}")
     await identity.change_role(env.client, shop.store, staff.staff_id, Role.FULFILLMENT, f"staff:{owner.email}")
-    record, _ = await identity.create_token(env.client, "replay", [Scope.ORDERS_READ], f"staff:{owner.email}",
-                                            task_queue=queue)
+    record, _ = await identity.create_token(env.client, "replay", [Scope.ORDERS_READ], f"staff:{owner.email}")
     await identity.token_used(env.client, record.token_id, datetime.now(UTC))
     await asyncio.sleep(1)
     await identity.revoke_token(env.client, record.token_id, f"staff:{owner.email}")
-    await identity.change_settings(env.client, shop.store, ShopSettings(shop_name="Replay"), f"staff:{owner.email}",
-                                   workflow_id=shop.settings_workflow_id, task_queue=queue)
+    await identity.change_settings(env.client, shop.store, ShopSettings(shop_name="Replay"), f"staff:{owner.email}")
     return [f"shopper-{shopper.shopper_id}", f"staff-{staff.staff_id}", f"api-token-{record.token_id}",
-            shop.settings_workflow_id]
+            SETTINGS_WORKFLOW_ID]
 
 
 async def _cadence_paths(env, shop) -> list[str]:
@@ -144,17 +142,14 @@ async def _cadence_paths(env, shop) -> list[str]:
     from domains.cadences.steps import Step, StepType
     from domains.cadences.workflows import EnrollmentWorkflow
 
-    queue = shop.queues["cadences"]
     steps = [Step(type=StepType.SEND_EMAIL, template="welcome", subject="Hello {{ name }}"),
              Step(type=StepType.WAIT, seconds=4), Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Two")]
-    saved = await cadences.save_cadence(env.client, SaveCadence(name="Replay", steps=steps, actor="cli:replay"),
-                                        task_queue=queue)
+    saved = await cadences.save_cadence(env.client, SaveCadence(name="Replay", steps=steps, actor="cli:replay"))
     cadence = saved.definition
     walker = cadences.contact_of("replay-walker@example.com", "Walker")
     leaver = cadences.contact_of("replay-leaver@example.com", "Leaver")
     for contact in (walker, leaver):
-        await cadences.enroll(env.client, shop.store, cadence.cadence_id, contact, actor="cli:replay",
-                              task_queue=queue)
+        await cadences.enroll(env.client, shop.store, cadence.cadence_id, contact, actor="cli:replay")
     await asyncio.sleep(1.5)
     await cadences.pause(env.client, cadence.cadence_id, walker.contact_id, "cli:replay")
     await cadences.resume(env.client, cadence.cadence_id, walker.contact_id, "cli:replay")
@@ -162,8 +157,8 @@ async def _cadence_paths(env, shop) -> list[str]:
               Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Three")]
     await cadences.save_cadence(env.client, SaveCadence(name="Replay", steps=edited, apply_to=ApplyTo.RUNNING,
                                                         actor="cli:replay"),
-                                cadence_id=cadence.cadence_id, task_queue=queue)
-    await cadences.unsubscribe(env.client, leaver.email, "replay", task_queue=queue)
+                                cadence_id=cadence.cadence_id)
+    await cadences.unsubscribe(env.client, leaver.email, "replay")
     walking = env.client.get_workflow_handle(enrollment_workflow_id(cadence.cadence_id, walker.contact_id))
     for _ in range(100):
         if (await walking.query(EnrollmentWorkflow.view)).status == EnrollmentStatus.COMPLETED:
@@ -220,7 +215,7 @@ async def record() -> None:
             await env.client.get_workflow_handle(f"cart-{left}").result()
             ids.append(f"cart-{left}")
             await asyncio.sleep(2)  # let the cart learn the outcomes, the inventory flush
-            ids.append(shop.inventory["workflow_id"])
+            ids.append(INVENTORY_WORKFLOW_ID)
         HERE.mkdir(exist_ok=True)
         for old in HERE.glob("*.json"):
             old.unlink()

@@ -73,10 +73,9 @@ def everyone(shop) -> dict[str, Principal]:
     for role in ROLES:
         view = create_staff(shop, role)
         found[role] = Principal(role, sign_in("/admin/login/", view.email), view.email, view.staff_id)
-    queue = services.wiring.queue("identity")
     for name, scope in [*TOKEN_SCOPES.items(), (REVOKED, Scope.ORDERS_READ)]:
         record, secret = services.temporal().run(lambda client, scope=scope: identity.create_token(
-            client, f"matrix {scope.value}", [scope], "test", task_queue=queue))
+            client, f"matrix {scope.value}", [scope], "test"))
         found[name] = Principal(name, _browser(HTTP_AUTHORIZATION=f"Bearer {secret}"), token=secret,
                                 account_id=record.token_id)
     services.temporal().run(lambda client: identity.revoke_token(client, found[REVOKED].account_id, "test"))

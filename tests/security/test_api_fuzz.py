@@ -56,7 +56,7 @@ def prepare(orders_web, variant_id: str) -> tuple[str, str, str]:
     from storefront import services
 
     _, token = services.temporal().run(lambda client: identity.create_token(
-        client, "fuzz", list(Scope), "test", task_queue=services.wiring.queue("identity")))
+        client, "fuzz", list(Scope), "test"))
     code = place(Client(), variant_id, quantity=1)["confirmation_code"]
     shopper = Client()
     added = shopper.post("/api/cart/items", {"variant_id": variant_id, "quantity": 1}, content_type="application/json")

@@ -343,13 +343,11 @@ def _ended_enrollment() -> tuple[str, str]:
     from domains.cadences.steps import Step, StepType
     from storefront import services
 
-    queue = services.wiring.queue("cadences")
     saved = services.temporal().run(lambda client: cadences.save_cadence(client, SaveCadence(
-        name="Matrix", steps=[Step(type=StepType.WAIT, seconds=3600)], actor="test"), task_queue=queue))
+        name="Matrix", steps=[Step(type=StepType.WAIT, seconds=3600)], actor="test")))
     cadence = saved.definition.cadence_id
     contact = cadences.contact_of("matrix-enrolled@example.com")
-    services.temporal().run(lambda client: cadences.enroll(client, services.store(), cadence, contact, actor="test",
-                                                           task_queue=queue))
+    services.temporal().run(lambda client: cadences.enroll(client, services.store(), cadence, contact, actor="test"))
     services.temporal().run(lambda client: cadences.cancel(client, cadence, contact.contact_id, "test"))
     return cadence, contact.contact_id
 
@@ -357,12 +355,9 @@ def _ended_enrollment() -> tuple[str, str]:
 @pytest.fixture
 async def matrix_world(orders_web, small_catalog):
     from domains.catalog.ids import REINDEX_WORKFLOW_ID
-    from domains.catalog.queue import TASK_QUEUE as CATALOG_QUEUE
-    from storefront import services
 
-    # The reindex rows start the shop's one rebuild workflow: on a queue of this test's own
-    # (the harness runs no catalog worker), and ended afterwards, so no other test meets it.
-    services.wiring.queues[CATALOG_QUEUE] = f"catalog-matrix-{uuid.uuid4().hex[:8]}"
+    # The reindex rows start the shop's one rebuild workflow (the harness runs no catalog
+    # worker, so it waits in this test's namespace), ended afterwards.
     principals = await run(everyone, orders_web)
     world = await run(build_world, orders_web, small_catalog, principals)
     await until(orders_web, world["order_id"], lambda v: v.status == OrderStatus.CANCELLED)

@@ -128,7 +128,7 @@ async def test_clients_that_name_themselves_in_a_header_need_no_token(orders_web
         from storefront import services
 
         _, secret = services.temporal().run(lambda client: identity.create_token(
-            client, "csrf test", [Scope.ORDERS_READ], "test", task_queue=services.wiring.queue("identity")))
+            client, "csrf test", [Scope.ORDERS_READ], "test"))
         return Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     await run(shop)

@@ -23,7 +23,7 @@ def create_staff(shop, role: str, email: str | None = None, password: str = PASS
 
     email = email or new_email(role)
     return services.temporal().run(lambda client: identity.create_staff(
-        client, email, Role(role), hashed(password), "test", task_queue=services.wiring.queue("identity")))
+        client, email, Role(role), hashed(password), "test"))
 
 
 def staff_browser(shop, role: str, email: str | None = None, password: str = PASSWORD) -> Client:
@@ -41,7 +41,7 @@ def create_shopper(shop, email: str | None = None, password: str = PASSWORD, nam
 
     email = email or new_email("shopper")
     return services.temporal().run(lambda client: identity.sign_up(
-        client, email, name, hashed(password), task_queue=services.wiring.queue("identity")))
+        client, email, name, hashed(password)))
 
 
 def shopper_sign_in(email: str, password: str = PASSWORD, browser: Client | None = None) -> Client:

@@ -36,11 +36,9 @@ async def _enrolled(shop, email: str) -> str:
         name="Welcome", actor="staff:test", steps=[
             Step(type=StepType.SEND_EMAIL, template="welcome", subject="Welcome"),
             Step(type=StepType.WAIT, seconds=86400),
-            Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Day two")]),
-        task_queue=shop.queues["cadences"])
+            Step(type=StepType.SEND_EMAIL, template="follow_up", subject="Day two")]))
     cadence_id = view.definition.cadence_id
-    await cadences.enroll(shop.client, shop.store, cadence_id, cadences.contact_of(email, "Ann"), actor="staff:test",
-                          task_queue=shop.queues["cadences"])
+    await cadences.enroll(shop.client, shop.store, cadence_id, cadences.contact_of(email, "Ann"), actor="staff:test")
     await eventually(lambda: cadences.get_enrollment(shop.client, cadence_id, contact_id(email)),
                      lambda v: v is not None and v.status == EnrollmentStatus.WAITING)
     return cadence_id

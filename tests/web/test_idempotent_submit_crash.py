@@ -33,13 +33,13 @@ KEY = "submit-7f3a"
 
 
 @contextmanager
-def django_on(target: str, data_dir, budget: float = BUDGET):
-    """Django's services on this data folder and Temporal server, production queue names
-    (the worker is a real `python -m workers` process)."""
+def django_on(lease, data_dir, budget: float = BUDGET):
+    """Django's services on this data folder and the test's Temporal namespace (the worker is
+    a real `python -m workers` process)."""
     previous = settings.COMMERCE
     settings.COMMERCE = dataclasses.replace(load_config(), data_dir=data_dir, store_backend="sqlite",
-                                            search_backend="sqlite", temporal_address=target,
-                                            request_budget_seconds=budget)
+                                            search_backend="sqlite", temporal_address=lease.target,
+                                            temporal_namespace=lease.namespace, request_budget_seconds=budget)
     services.reset()
     try:
         yield
@@ -99,15 +99,14 @@ async def _charge_pending(client, checkout_id: str) -> None:
 async def test_a_keyed_submit_cut_off_by_a_worker_crash_is_retried_into_its_order(temporal_env, tmp_path,
                                                                                    small_catalog):
     store, _ = load_embedded(tmp_path, small_catalog, stock=20)
-    target = temporal_env.client.service_client.config.target_host
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
-           "TEMPORAL_ADDRESS": target}
+           "TEMPORAL_ADDRESS": temporal_env.target, "TEMPORAL_NAMESPACE": temporal_env.namespace}
     variant = next(v for v in small_catalog.variants if v.available)
     api = Api()
     workers = [start_worker(env)]
     try:
         await _polling(temporal_env.client, workers[0])
-        with django_on(target, tmp_path):
+        with django_on(temporal_env, tmp_path):
             assert (await asyncio.to_thread(api.call, "post", "/api/cart/items",
                                             {"variant_id": variant.id, "quantity": 2})).status_code == 201
             assert (await asyncio.to_thread(api.call, "post", "/api/checkout")).status_code == 201

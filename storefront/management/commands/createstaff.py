@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand, CommandError
 from domains.identity import client as identity
 from domains.identity.client import IdentityError
 from domains.identity.messages import EMAIL_PATTERN
-from domains.identity.queue import TASK_QUEUE as IDENTITY_QUEUE
 from domains.identity.roles import Role
 from storefront import services
 from storefront.accounts.passwords import hashed, problems
@@ -46,8 +45,7 @@ class Command(BaseCommand):
         actor = f"cli:{os.environ.get('USER') or 'unknown'}"
         try:
             view = services.temporal().run(lambda client: identity.create_staff(
-                client, email, Role(role), hashed(password), actor, name,
-                task_queue=services.wiring.queue(IDENTITY_QUEUE)))
+                client, email, Role(role), hashed(password), actor, name))
         except IdentityError as exc:
             raise CommandError(str(exc)) from None
         except ConnectionError as exc:
