@@ -2,7 +2,7 @@
 returning dataclasses, no Django (they were storefront/admin_panel/ops_data.py).
 
 `common` (status names, time helpers), `queues` (pollers, backlog), `workflows` (visibility lists),
-`history` (one workflow in depth)."""
+`history` (one workflow in depth), `overview` (the first screen: queues and recent workflows at once)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from .history import (
     redacted,
     workflow_detail,
 )
+from .overview import overview
 from .queues import Poller, QueueHealth, QueueWorkers, closed_counts, queue_health, queue_workers, queues_health
 from .workflows import WorkflowFilter, WorkflowPage, WorkflowRow, recent_workflows
 
@@ -51,6 +52,7 @@ __all__ = [
     "event_kind",
     "failure_text",
     "history_events",
+    "overview",
     "payload_text",
     "payloads_text",
     "pending_timers",

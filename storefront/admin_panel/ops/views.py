@@ -8,7 +8,6 @@ GET filters.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
@@ -93,13 +92,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     queues = list(QUEUES)  # every domain's task queue
     queues += [q for q in chosen if q not in queues]
     now = datetime.now(UTC)
-
-    async def read(client):
-        return await asyncio.gather(ops_data.queues_health(client, queues, now=now),
-                                    ops_data.recent_workflows(client, filters, limit=limit, page_token=token))
-
     try:
-        health, page = services.temporal().run(read)
+        health, page = services.temporal().run(lambda client: ops_data.overview(
+            client, queues, filters, limit=limit, page_token=token, now=now))
     except BadFilter as exc:
         return _error(request, 400, "Bad filter", str(exc))
     config = services.settings.COMMERCE
