@@ -1,10 +1,13 @@
 """Types more than one domain uses: addresses, shipments, order and cart lines, the actor
-pattern, money arithmetic. Nothing here imports a domain."""
+pattern, money arithmetic, and the base of every domain's client exception. Nothing here
+imports a domain."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -88,3 +91,29 @@ ACTOR_PATTERN = r"^(system|shopper:.+|guest:.+|staff:.+|cli:.+|token:.+)$"
 
 
 ACTOR_LENGTH = 300  # "guest:" and an email of up to 200 characters fit
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class DomainError(Exception):
+    """A refusal from a domain's client. `code` is a member of that domain's error enum
+    (domains/<domain>/errors.py): its value is the stable wire code (the ApplicationError type
+    in workflow histories), its type tells the web layer which domain's table maps it.
+    Each domain subclasses this once; the subclass's name is also a wire type (an activity that
+    lets it escape fails with that type), so subclasses are never renamed."""
+
+    def __init__(self, code: StrEnum, message: str, details: Any = None):
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+def code_of(wire: str | None, enums: tuple[type[E], ...], fallback: E) -> E:
+    """The member whose value is `wire` in the first enum that has one; `fallback` (logged)
+    for a type no enum knows, such as a Python exception's name escaping an activity."""
+    for enum in enums:
+        if wire is not None and wire in enum._value2member_map_:
+            return enum(wire)
+    logging.getLogger(__name__).warning("unknown error type %r reported as %s", wire, fallback.value)
+    return fallback

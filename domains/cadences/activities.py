@@ -22,6 +22,7 @@ from infra.store import Store, schema
 
 from . import reads
 from .channel import EmailChannel, TemplateUnusable
+from .errors import CadenceErrorCode
 from .ids import contact_id
 from .messages import (
     TEMPLATE_MISSING,
@@ -118,7 +119,8 @@ class CadenceActivities:
         send again: the email may have gone, and twice is worse than unconfirmed."""
         row = reads.outbox(self.store, key)
         if row is None:
-            raise ApplicationError(f"nothing rendered under {key}", type="NotRendered", non_retryable=True)
+            raise ApplicationError(f"nothing rendered under {key}", type=CadenceErrorCode.NOT_RENDERED,
+                                   non_retryable=True)
         if row.get("sent_at") is not None:
             return SendResult(sent_at=row["sent_at"], already_sent=True)
         email = RenderedEmail.model_validate(row["email"])

@@ -26,11 +26,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domains.shared import code_of
 from infra.store import Store
 from infra.temporal import business_error
 
 from . import reads
 from .activities import ENROLLMENT_TYPE
+from .errors import CadenceError, CadenceErrorCode
 from .ids import (
     contact_id,
     definition_workflow_id,
@@ -79,17 +81,11 @@ MAX_ENROLL_AT_ONCE = 500
 _STARTS_IN_FLIGHT = 20
 
 
-class CadenceError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 def _refused(exc: WorkflowUpdateFailedError) -> CadenceError:
     cause = business_error(exc.cause)
     if cause is None:
         raise exc
-    return CadenceError(cause.type or "CadenceError", cause.message)
+    return CadenceError(code_of(cause.type, (CadenceErrorCode,), CadenceErrorCode.UNEXPECTED), cause.message)
 
 
 # --- definitions -------------------------------------------------------------------------------------
@@ -178,7 +174,7 @@ async def enroll(client: Client, store: Store, cadence_id: str, contact: Contact
 class EnrollOutcome:
     email: str
     workflow_id: str | None = None
-    code: str | None = None  # why not, when not enrolled
+    code: CadenceErrorCode | None = None  # why not, when not enrolled
     message: str = ""
 
 

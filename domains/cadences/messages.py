@@ -8,19 +8,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .errors import CadenceErrorCode
 from .steps import Step
 
-# stable error codes (ApplicationError types); the web maps them to snake_case API codes
-CADENCE_NOT_FOUND = "CadenceNotFound"
-CADENCE_INACTIVE = "CadenceInactive"
-STALE_VERSION = "StaleVersion"
-UNKNOWN_STEP = "UnknownStep"
-ALREADY_ENROLLED = "AlreadyEnrolled"
-UNSUBSCRIBED = "Unsubscribed"
-ENROLLMENT_NOT_FOUND = "EnrollmentNotFound"
-ENROLLMENT_ENDED = "EnrollmentEnded"
-INVALID_CONTACT = "InvalidContact"
-TEMPLATE_MISSING = "TemplateMissing"
+# Short names for CadenceErrorCode members (errors.py holds the codes and their wire values).
+CADENCE_NOT_FOUND = CadenceErrorCode.CADENCE_NOT_FOUND
+CADENCE_INACTIVE = CadenceErrorCode.CADENCE_INACTIVE
+STALE_VERSION = CadenceErrorCode.STALE_VERSION
+UNKNOWN_STEP = CadenceErrorCode.UNKNOWN_STEP
+ALREADY_ENROLLED = CadenceErrorCode.ALREADY_ENROLLED
+UNSUBSCRIBED = CadenceErrorCode.UNSUBSCRIBED
+ENROLLMENT_NOT_FOUND = CadenceErrorCode.ENROLLMENT_NOT_FOUND
+ENROLLMENT_ENDED = CadenceErrorCode.ENROLLMENT_ENDED
+INVALID_CONTACT = CadenceErrorCode.INVALID_CONTACT
+TEMPLATE_MISSING = CadenceErrorCode.TEMPLATE_MISSING
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

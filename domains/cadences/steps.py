@@ -15,13 +15,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from .errors import CadenceErrorCode
+
 MAX_STEPS = 50
 MAX_WAIT_SECONDS = 366 * 24 * 3600
 MAX_SUBJECT = 200
 
-INVALID_STEPS = "InvalidSteps"
-UNKNOWN_TEMPLATE = "UnknownTemplate"
-TEMPLATE_NOT_ALLOWED = "TemplateNotAllowed"
+# Short names for CadenceErrorCode members (errors.py holds the codes and their wire values).
+INVALID_STEPS = CadenceErrorCode.INVALID_STEPS
+UNKNOWN_TEMPLATE = CadenceErrorCode.UNKNOWN_TEMPLATE
+TEMPLATE_NOT_ALLOWED = CadenceErrorCode.TEMPLATE_NOT_ALLOWED
 
 # A subject is a template string staff type in: it may print values and use if/for, nothing
 # that reaches other templates or files (include, extends, load, ssi...). Tags are read the way
@@ -51,7 +54,7 @@ class Step(BaseModel):
 class StepsInvalid(ValueError):
     """Steps that can't be saved; `code` is the stable error code."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: CadenceErrorCode, message: str):
         super().__init__(message)
         self.code = code
 

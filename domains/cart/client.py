@@ -38,28 +38,20 @@ from infra.temporal import business_error
 
 from ..checkout.messages import CHECKOUT_CLOSED, INVALID_STEP, CheckoutView, Step
 from ..checkout.workflows import CheckoutWorkflow
+from .errors import CartErrorCode, ShopError, shop_code
 from .ids import cart_workflow_id
 from .queue import TASK_QUEUE
 from .workflows import CartWorkflow
 
-NOT_FOUND = "NotFound"
+NOT_FOUND = CartErrorCode.NOT_FOUND
 PLACING_POLL_SECONDS = 0.25  # a retried submit waiting for the first one's outcome
-
-
-class ShopError(Exception):
-    """A refused or failed cart/checkout call, with a stable code and optional details."""
-
-    def __init__(self, code: str, message: str, details: Any = None):
-        super().__init__(message)
-        self.code = code
-        self.details = details
 
 
 def _shop_error(exc: Exception) -> ShopError:
     cause = business_error(exc.cause) if isinstance(exc, WorkflowUpdateFailedError) else None
     if cause is not None:
         details = cause.details[0] if cause.details else None
-        return ShopError(cause.type or "Error", cause.message, details)
+        return ShopError(shop_code(cause.type), cause.message, details)
     if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
         return ShopError(NOT_FOUND, "no such cart or checkout (it may have ended)")
     if isinstance(exc, WorkflowQueryFailedError):

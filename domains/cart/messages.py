@@ -8,14 +8,16 @@ from pydantic import BaseModel, Field
 
 from domains.shared import CartStatus
 
-# ApplicationError types raised by the cart, mapped to HTTP by the web layer.
-INSUFFICIENT_STOCK = "InsufficientStock"
-UNKNOWN_VARIANT = "UnknownVariant"
-UNKNOWN_LINE = "UnknownLine"
-UNKNOWN_COUPON = "UnknownCoupon"
-CART_CLOSED = "CartClosed"
-CART_EMPTY = "CartEmpty"
-CHECKOUT_IN_PROGRESS = "CheckoutInProgress"
+from .errors import CartErrorCode
+
+# Short names for CartErrorCode members (errors.py holds the codes and their wire values).
+INSUFFICIENT_STOCK = CartErrorCode.INSUFFICIENT_STOCK
+UNKNOWN_VARIANT = CartErrorCode.UNKNOWN_VARIANT
+UNKNOWN_LINE = CartErrorCode.UNKNOWN_LINE
+UNKNOWN_COUPON = CartErrorCode.UNKNOWN_COUPON
+CART_CLOSED = CartErrorCode.CART_CLOSED
+CART_EMPTY = CartErrorCode.CART_EMPTY
+CHECKOUT_IN_PROGRESS = CartErrorCode.CHECKOUT_IN_PROGRESS
 
 MAX_QUANTITY = 99
 MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)

@@ -25,8 +25,9 @@ from ..inventory.client import InventoryError
 from ..inventory.messages import OwnerResult
 from ..orders.ids import order_workflow_id
 from ..orders.queue import TASK_QUEUE as ORDERS_QUEUE
+from .errors import CheckoutErrorCode
 
-CONFIRMATION_TAKEN = "ConfirmationTaken"
+CONFIRMATION_TAKEN = CheckoutErrorCode.CONFIRMATION_TAKEN
 
 
 class CheckoutActivities:

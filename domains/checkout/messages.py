@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from domains.payments.messages import Charge
 from domains.shared import Address, CartView
 
+from .errors import CheckoutErrorCode
+
 
 class CheckoutOutcome(StrEnum):
     PLACED = "placed"
@@ -23,9 +25,10 @@ class CheckoutEnded(BaseModel):
     order_id: str | None = None
 
 
-INVALID_STEP = "InvalidStep"
-CHECKOUT_CLOSED = "CheckoutClosed"
-RESERVATION_LOST = "ReservationLost"
+# Short names for CheckoutErrorCode members (errors.py holds the codes and their wire values).
+INVALID_STEP = CheckoutErrorCode.INVALID_STEP
+CHECKOUT_CLOSED = CheckoutErrorCode.CHECKOUT_CLOSED
+RESERVATION_LOST = CheckoutErrorCode.RESERVATION_LOST
 
 
 class Step(StrEnum):

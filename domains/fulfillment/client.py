@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from . import stages
+from .errors import FulfillmentError, FulfillmentErrorCode
 from .ids import fulfillment_workflow_id, supplier_order_workflow_id
 from .messages import (
     Advance,
@@ -27,15 +28,9 @@ from .messages import (
 )
 from .workflows import STRATEGY_ATTRIBUTE, FulfillmentWorkflow, SupplierOrderWorkflow
 
-NOT_FOUND = "NotFound"
-AMBIGUOUS = "Ambiguous"
-NOT_ALLOWED = "StepNotAllowed"
-
-
-class FulfillmentError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+NOT_FOUND = FulfillmentErrorCode.NOT_FOUND
+AMBIGUOUS = FulfillmentErrorCode.AMBIGUOUS
+NOT_ALLOWED = FulfillmentErrorCode.STEP_NOT_ALLOWED
 
 
 async def tree(client: Client, order_id: str) -> FulfillmentView:

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, OrderLine, Shipment
 
+from .errors import FulfillmentErrorCode
+
 
 class SupplierOrderPlan(BaseModel):
     """One supplier's share of an order, produced by routing."""
@@ -48,9 +50,10 @@ class SupplierOrderReport(BaseModel):
     shipment: Shipment | None = None
 
 
-SUPPLIER_REJECTED = "SupplierRejected"
-SUPPLIER_UNAVAILABLE = "SupplierUnavailable"
-TRACKING_TAKEN = "TrackingTaken"
+# Short names for FulfillmentErrorCode members (errors.py holds the codes and their wire values).
+SUPPLIER_REJECTED = FulfillmentErrorCode.SUPPLIER_REJECTED
+SUPPLIER_UNAVAILABLE = FulfillmentErrorCode.SUPPLIER_UNAVAILABLE
+TRACKING_TAKEN = FulfillmentErrorCode.TRACKING_TAKEN
 
 
 class Strategy(StrEnum):

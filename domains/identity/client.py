@@ -16,10 +16,12 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdate
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from domains.shared import code_of
 from infra.store import Store
 from infra.temporal import business_error
 
 from . import reads
+from .errors import IdentityError, IdentityErrorCode
 from .ids import (
     SETTINGS_WORKFLOW_ID,
     account_id,
@@ -63,17 +65,11 @@ from .workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, 
 TOKEN_PREFIX = "ck"
 
 
-class IdentityError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 def _refused(exc: WorkflowUpdateFailedError) -> IdentityError:
     cause = business_error(exc.cause)
     if cause is None:
         raise exc
-    return IdentityError(cause.type or "IdentityError", cause.message)
+    return IdentityError(code_of(cause.type, (IdentityErrorCode,), IdentityErrorCode.UNEXPECTED), cause.message)
 
 
 async def _update(client: Client, workflow_id: str, update: Any, arg: Any) -> Any:

@@ -12,19 +12,21 @@ from pydantic import BaseModel, Field
 
 from domains.shared import Address
 
+from .errors import IdentityErrorCode
 from .roles import Role, Scope
 from .shop_settings import ShopSettings
 
-EMAIL_TAKEN = "EmailTaken"
-NOT_REGISTERED = "NotRegistered"
-ACCOUNT_LOCKED = "AccountLocked"
-ACCOUNT_DISABLED = "AccountDisabled"
-INVALID_RESET_LINK = "InvalidResetLink"
-UNKNOWN_ADDRESS = "UnknownAddress"
-TOO_MANY_ADDRESSES = "TooManyAddresses"
-LAST_OWNER = "LastOwner"
-TOKEN_REVOKED = "TokenRevoked"
-NO_SCOPES = "NoScopes"
+# Short names for IdentityErrorCode members (errors.py holds the codes and their wire values).
+EMAIL_TAKEN = IdentityErrorCode.EMAIL_TAKEN
+NOT_REGISTERED = IdentityErrorCode.NOT_REGISTERED
+ACCOUNT_LOCKED = IdentityErrorCode.ACCOUNT_LOCKED
+ACCOUNT_DISABLED = IdentityErrorCode.ACCOUNT_DISABLED
+INVALID_RESET_LINK = IdentityErrorCode.INVALID_RESET_LINK
+UNKNOWN_ADDRESS = IdentityErrorCode.UNKNOWN_ADDRESS
+TOO_MANY_ADDRESSES = IdentityErrorCode.TOO_MANY_ADDRESSES
+LAST_OWNER = IdentityErrorCode.LAST_OWNER
+TOKEN_REVOKED = IdentityErrorCode.TOKEN_REVOKED
+NO_SCOPES = IdentityErrorCode.NO_SCOPES
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_ADDRESSES = 20

@@ -12,8 +12,10 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
+from domains.shared import code_of
 from infra.temporal import business_error
 
+from .errors import InventoryError, InventoryErrorCode
 from .ids import INVENTORY_WORKFLOW_ID
 from .messages import (
     AdjustStock,
@@ -32,12 +34,6 @@ from .queue import TASK_QUEUE
 from .workflows import InventoryService
 
 
-class InventoryError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TASK_QUEUE,
                   workflow_id: str = INVENTORY_WORKFLOW_ID) -> Any:
     start = WithStartWorkflowOperation(
@@ -50,7 +46,8 @@ async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TA
         cause = business_error(exc.cause)
         if cause is None:
             raise
-        raise InventoryError(cause.type or "InventoryError", cause.message) from None
+        code = code_of(cause.type, (InventoryErrorCode,), InventoryErrorCode.UNEXPECTED)
+        raise InventoryError(code, cause.message) from None
 
 
 async def set_stock(client: Client, on_hand: dict[str, int], **kw) -> list[StockLevel]:

@@ -7,10 +7,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-# Stable error types (ApplicationError.type) the client layer maps to HTTP errors.
-INVALID_QUANTITY = "InvalidQuantity"
-UNKNOWN_SKU = "UnknownSku"
-NO_SUCH_RESERVATION = "NoSuchReservation"
+from .errors import InventoryErrorCode
+
+# Short names for InventoryErrorCode members (errors.py holds the codes and their wire values).
+INVALID_QUANTITY = InventoryErrorCode.INVALID_QUANTITY
+UNKNOWN_SKU = InventoryErrorCode.UNKNOWN_SKU
+NO_SUCH_RESERVATION = InventoryErrorCode.NO_SUCH_RESERVATION
 
 
 class ReservationStatus(StrEnum):

@@ -19,27 +19,23 @@ from temporalio.client import Client, WorkflowQueryRejectedError, WorkflowUpdate
 from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
+from domains.shared import code_of
 from infra.store import Store
 from infra.temporal import business_error
 
+from .errors import OrderError, OrderErrorCode
 from .ids import normalise_confirmation, order_workflow_id
 from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, RefundOrder
 from .reads import order_from_store
 from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
 
-ORDER_NOT_FOUND = "OrderNotFound"
+ORDER_NOT_FOUND = OrderErrorCode.ORDER_NOT_FOUND
 NOT_OPEN = QueryRejectCondition.NOT_OPEN
 LIVE_VIEW_SECONDS = 5  # a query needs a worker; past this the stored copy answers instead
 # The query could not be answered now (no worker, server down or shedding), not "no such order".
 _NO_ANSWER_NOW = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE,
                   RPCStatusCode.RESOURCE_EXHAUSTED)
 log = logging.getLogger(__name__)
-
-
-class OrderError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _gone(exc: RPCError) -> bool:
@@ -92,7 +88,7 @@ async def _update(client: Client, order_id: str, update: Any, request: Any, acti
         cause = business_error(exc.cause)
         if cause is None:
             raise
-        raise OrderError(cause.type or "OrderError", cause.message) from None
+        raise OrderError(code_of(cause.type, (OrderErrorCode,), OrderErrorCode.UNEXPECTED), cause.message) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise OrderError(ORDER_CLOSED, f"cannot {action}: this order is closed; nothing more can change") from None

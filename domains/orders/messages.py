@@ -9,12 +9,14 @@ from pydantic import BaseModel, Field
 
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
 
-# Stable error types (ApplicationError.type) that clients map to HTTP errors and exit codes.
-ILLEGAL_TRANSITION = "IllegalTransition"
-INVALID_REFUND = "InvalidRefund"
-FEEDBACK_NOT_ALLOWED = "FeedbackNotAllowed"
-ORDER_CLOSED = "OrderClosed"
-PARTLY_SHIPPED = "PartlyShipped"  # a cancel reached a supplier order after it shipped
+from .errors import OrderErrorCode
+
+# Short names for OrderErrorCode members (errors.py holds the codes and their wire values).
+ILLEGAL_TRANSITION = OrderErrorCode.ILLEGAL_TRANSITION
+INVALID_REFUND = OrderErrorCode.INVALID_REFUND
+FEEDBACK_NOT_ALLOWED = OrderErrorCode.FEEDBACK_NOT_ALLOWED
+ORDER_CLOSED = OrderErrorCode.ORDER_CLOSED
+PARTLY_SHIPPED = OrderErrorCode.PARTLY_SHIPPED  # a cancel reached a supplier order after it shipped
 
 
 class OrderStatus(StrEnum):

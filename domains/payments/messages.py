@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-PAYMENT_DECLINED = "PaymentDeclined"
-INSUFFICIENT_FUNDS = "InsufficientFunds"
-INVALID_TOKEN = "InvalidToken"
-GATEWAY_UNAVAILABLE = "GatewayUnavailable"
-REFUND_EXCEEDS_CHARGE = "RefundExceedsCharge"
-INVALID_REFUND = "InvalidRefund"
-UNKNOWN_CHARGE = "UnknownCharge"
+from .errors import PaymentErrorCode
+
+# Short names for PaymentErrorCode members (errors.py holds the codes and their wire values).
+PAYMENT_DECLINED = PaymentErrorCode.PAYMENT_DECLINED
+INSUFFICIENT_FUNDS = PaymentErrorCode.INSUFFICIENT_FUNDS
+INVALID_TOKEN = PaymentErrorCode.INVALID_TOKEN
+GATEWAY_UNAVAILABLE = PaymentErrorCode.GATEWAY_UNAVAILABLE
+REFUND_EXCEEDS_CHARGE = PaymentErrorCode.REFUND_EXCEEDS_CHARGE
+INVALID_REFUND = PaymentErrorCode.INVALID_REFUND
+UNKNOWN_CHARGE = PaymentErrorCode.UNKNOWN_CHARGE
 
 
 class Charge(BaseModel):

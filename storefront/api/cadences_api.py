@@ -25,10 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from domains.cadences import client as cadences
-from domains.cadences import messages, reads
+from domains.cadences import reads
 from domains.cadences.client import CadenceError
 from domains.cadences.messages import CadenceDefinition, Propagation, SaveCadence, Trigger
-from domains.cadences.steps import INVALID_STEPS, UNKNOWN_TEMPLATE
 from domains.identity.roles import Scope
 
 from .. import services
@@ -38,37 +37,24 @@ from ..cadence_email import template_names
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .cadences_serializers import CadenceBody, SaveCadenceBody, checked, steps_of
 from .errors import ApiError
+from .shop_errors import CADENCES, api_error, snake
 
 ERROR = OpenApiTypes.OBJECT
 CADENCE = OpenApiParameter("cadence", OpenApiTypes.STR, OpenApiParameter.PATH, description="The cadence's id.")
 BEST_EFFORT_SECONDS = 10  # live extras (counts, propagation) are left out rather than waited for
 UNREACHABLE = (*TEMPORAL_DOWN, RuntimeError)
 
-# domain code -> HTTP status; the API code is the snake_case of the domain code
-STATUS = {
-    messages.CADENCE_NOT_FOUND: status.HTTP_404_NOT_FOUND,
-    messages.ENROLLMENT_NOT_FOUND: status.HTTP_404_NOT_FOUND,
-    messages.CADENCE_INACTIVE: status.HTTP_409_CONFLICT,
-    messages.STALE_VERSION: status.HTTP_409_CONFLICT,
-    messages.ALREADY_ENROLLED: status.HTTP_409_CONFLICT,
-    messages.UNSUBSCRIBED: status.HTTP_409_CONFLICT,
-    messages.ENROLLMENT_ENDED: status.HTTP_409_CONFLICT,
-    messages.UNKNOWN_STEP: status.HTTP_400_BAD_REQUEST,
-    messages.INVALID_CONTACT: status.HTTP_400_BAD_REQUEST,
-    INVALID_STEPS: status.HTTP_400_BAD_REQUEST,
-    UNKNOWN_TEMPLATE: status.HTTP_400_BAD_REQUEST,
-}
+# domain code -> HTTP status; the API code is the snake_case of the domain code (shop_errors.CADENCES)
+STATUS = {code: http for code, (http, _) in CADENCES.items()}
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONTACT_ID = re.compile(r"[0-9a-f]{20}")
 
 
-def api_code(code: str) -> str:
-    """`AlreadyEnrolled` -> `already_enrolled`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", code).lower()
+api_code = snake
 
 
 def cadence_error(exc: CadenceError) -> ApiError:
-    return ApiError(api_code(exc.code), str(exc), STATUS.get(exc.code, status.HTTP_409_CONFLICT))
+    return api_error(exc)
 
 
 @contextmanager

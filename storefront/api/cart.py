@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
+from domains.cart.errors import shop_code
 from domains.cart.messages import MAX_QUANTITY
 from domains.shared import Address
 
@@ -227,7 +228,7 @@ class SubmitView(APIView):
         def run() -> Response:
             view = call(carts.submit, cart_id)
             if view.error is not None:  # back at payment: say why, with the checkout to show
-                raise api_error(ShopError(view.error.code, view.error.message,
+                raise api_error(ShopError(shop_code(view.error.code), view.error.message,
                                           {"checkout": view.model_dump(mode="json")}))
             return Response(view.model_dump(mode="json"))
 

@@ -1,40 +1,144 @@
-"""Domain error codes (cart and checkout ShopError, orders OrderError) -> HTTP status and a stable code."""
+"""Domain error codes -> HTTP status and the API's stable code: one table per domain enum.
+
+Tables are keyed by enum members, never by strings, and looked up by the member's enum
+(two domains may share a wire value, e.g. "NotFound", "InvalidRefund"). Every member of every
+domains/*/errors.py enum has an entry; tests/web/test_error_mapping.py fails for one without.
+API codes are stable: a few codes the old fallback answered lower-cased keep that spelling.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
 from rest_framework import status
 
-from domains.cart.client import ShopError
-from domains.orders.client import OrderError
+from domains.cadences.errors import CadenceErrorCode
+from domains.cart.errors import CartErrorCode
+from domains.checkout.errors import CheckoutErrorCode
+from domains.fulfillment.errors import FulfillmentErrorCode
+from domains.identity.errors import IdentityErrorCode
+from domains.inventory.errors import InventoryErrorCode
+from domains.orders.errors import OrderErrorCode
+from domains.payments.errors import PaymentErrorCode
+from domains.shared import DomainError
 
 from .errors import ApiError
 
-# domain code -> (HTTP status, API code)
-STATUS = {
-    "NotFound": (status.HTTP_404_NOT_FOUND, "not_found"),
-    "CartClosed": (status.HTTP_409_CONFLICT, "cart_closed"),
-    "CartEmpty": (status.HTTP_409_CONFLICT, "cart_empty"),
-    "InsufficientStock": (status.HTTP_409_CONFLICT, "insufficient_stock"),
-    "UnknownVariant": (status.HTTP_400_BAD_REQUEST, "unknown_variant"),
-    "UnknownLine": (status.HTTP_404_NOT_FOUND, "line_not_found"),
-    "UnknownCoupon": (status.HTTP_400_BAD_REQUEST, "invalid_coupon"),
-    "InvalidStep": (status.HTTP_409_CONFLICT, "invalid_step"),
-    "CheckoutClosed": (status.HTTP_409_CONFLICT, "checkout_closed"),
-    "PaymentDeclined": (status.HTTP_402_PAYMENT_REQUIRED, "payment_declined"),
-    "InsufficientFunds": (status.HTTP_402_PAYMENT_REQUIRED, "insufficient_funds"),
-    "InvalidToken": (status.HTTP_400_BAD_REQUEST, "invalid_payment_token"),
-    # orders
-    "IllegalTransition": (status.HTTP_409_CONFLICT, "illegal_transition"),
-    "FeedbackNotAllowed": (status.HTTP_409_CONFLICT, "feedback_not_allowed"),
-    "OrderClosed": (status.HTTP_409_CONFLICT, "order_closed"),
-    "PartlyShipped": (status.HTTP_409_CONFLICT, "partly_shipped"),
-    "InvalidRefund": (status.HTTP_409_CONFLICT, "invalid_refund"),
-    "OrderNotFound": (status.HTTP_404_NOT_FOUND, "order_not_found"),
+Http = tuple[int, str]  # (HTTP status, API code)
+_400, _402, _403, _404, _409 = (status.HTTP_400_BAD_REQUEST, status.HTTP_402_PAYMENT_REQUIRED,
+                                status.HTTP_403_FORBIDDEN, status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT)
+
+
+def snake(code: str) -> str:
+    """`AlreadyEnrolled` -> `already_enrolled`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", code).lower()
+
+
+CART: dict[CartErrorCode, Http] = {
+    CartErrorCode.NOT_FOUND: (_404, "not_found"),
+    CartErrorCode.CART_CLOSED: (_409, "cart_closed"),
+    CartErrorCode.CART_EMPTY: (_409, "cart_empty"),
+    CartErrorCode.INSUFFICIENT_STOCK: (_409, "insufficient_stock"),
+    CartErrorCode.UNKNOWN_VARIANT: (_400, "unknown_variant"),
+    CartErrorCode.UNKNOWN_LINE: (_404, "line_not_found"),
+    CartErrorCode.UNKNOWN_COUPON: (_400, "invalid_coupon"),
+    CartErrorCode.CHECKOUT_IN_PROGRESS: (_409, "checkoutinprogress"),
+    CartErrorCode.UNEXPECTED: (_409, "error"),
+}
+CHECKOUT: dict[CheckoutErrorCode, Http] = {
+    CheckoutErrorCode.INVALID_STEP: (_409, "invalid_step"),
+    CheckoutErrorCode.CHECKOUT_CLOSED: (_409, "checkout_closed"),
+    CheckoutErrorCode.RESERVATION_LOST: (_409, "reservationlost"),
+    CheckoutErrorCode.CONFIRMATION_TAKEN: (_409, "confirmationtaken"),
+    CheckoutErrorCode.PAYMENT_FAILED: (_409, "paymentfailed"),
+    CheckoutErrorCode.ORDER_FAILED: (_409, "orderfailed"),
+}
+PAYMENTS: dict[PaymentErrorCode, Http] = {
+    PaymentErrorCode.PAYMENT_DECLINED: (_402, "payment_declined"),
+    PaymentErrorCode.INSUFFICIENT_FUNDS: (_402, "insufficient_funds"),
+    PaymentErrorCode.INVALID_TOKEN: (_400, "invalid_payment_token"),
+    PaymentErrorCode.GATEWAY_UNAVAILABLE: (_409, "gatewayunavailable"),
+    PaymentErrorCode.REFUND_EXCEEDS_CHARGE: (_409, "refundexceedscharge"),
+    PaymentErrorCode.INVALID_REFUND: (_409, "invalid_refund"),
+    PaymentErrorCode.UNKNOWN_CHARGE: (_409, "unknowncharge"),
+}
+ORDERS: dict[OrderErrorCode, Http] = {
+    OrderErrorCode.ILLEGAL_TRANSITION: (_409, "illegal_transition"),
+    OrderErrorCode.FEEDBACK_NOT_ALLOWED: (_409, "feedback_not_allowed"),
+    OrderErrorCode.ORDER_CLOSED: (_409, "order_closed"),
+    OrderErrorCode.PARTLY_SHIPPED: (_409, "partly_shipped"),
+    OrderErrorCode.INVALID_REFUND: (_409, "invalid_refund"),
+    OrderErrorCode.ORDER_NOT_FOUND: (_404, "order_not_found"),
+    OrderErrorCode.UNEXPECTED: (_409, "ordererror"),
+}
+# the staff API's fulfillment codes are the lower-cased domain codes (one is snake_case)
+FULFILLMENT: dict[FulfillmentErrorCode, Http] = {
+    FulfillmentErrorCode.NOT_FOUND: (_404, "notfound"),
+    FulfillmentErrorCode.AMBIGUOUS: (_409, "ambiguous"),
+    FulfillmentErrorCode.STEP_NOT_ALLOWED: (_409, "step_not_allowed"),
+    FulfillmentErrorCode.REFUSED: (_409, "refused"),
+    FulfillmentErrorCode.SUPPLIER_REJECTED: (_409, "supplierrejected"),
+    FulfillmentErrorCode.SUPPLIER_UNAVAILABLE: (_409, "supplierunavailable"),
+    FulfillmentErrorCode.TRACKING_TAKEN: (_409, "trackingtaken"),
+}
+# the cadences API's codes are the snake_case of the domain codes
+_CADENCE_STATUS: dict[CadenceErrorCode, int] = {
+    CadenceErrorCode.CADENCE_NOT_FOUND: _404,
+    CadenceErrorCode.ENROLLMENT_NOT_FOUND: _404,
+    CadenceErrorCode.CADENCE_INACTIVE: _409,
+    CadenceErrorCode.STALE_VERSION: _409,
+    CadenceErrorCode.ALREADY_ENROLLED: _409,
+    CadenceErrorCode.UNSUBSCRIBED: _409,
+    CadenceErrorCode.ENROLLMENT_ENDED: _409,
+    CadenceErrorCode.UNKNOWN_STEP: _400,
+    CadenceErrorCode.INVALID_CONTACT: _400,
+    CadenceErrorCode.INVALID_STEPS: _400,
+    CadenceErrorCode.UNKNOWN_TEMPLATE: _400,
+    CadenceErrorCode.TEMPLATE_NOT_ALLOWED: _409,
+    CadenceErrorCode.TEMPLATE_MISSING: _409,
+    CadenceErrorCode.NOT_RENDERED: _409,
+    CadenceErrorCode.UNEXPECTED: _409,
+}
+CADENCES: dict[CadenceErrorCode, Http] = {code: (http, snake(code)) for code, http in _CADENCE_STATUS.items()}
+# no JSON API reaches these two yet; the pages that do map them the same way
+INVENTORY: dict[InventoryErrorCode, Http] = {
+    InventoryErrorCode.INVALID_QUANTITY: (_409, "invalid_quantity"),
+    InventoryErrorCode.UNKNOWN_SKU: (_400, "unknown_sku"),
+    InventoryErrorCode.NO_SUCH_RESERVATION: (_400, "no_such_reservation"),
+    InventoryErrorCode.UNEXPECTED: (_400, "inventory_error"),
+}
+IDENTITY: dict[IdentityErrorCode, Http] = {
+    IdentityErrorCode.EMAIL_TAKEN: (_409, "email_taken"),
+    IdentityErrorCode.NOT_REGISTERED: (_404, "not_registered"),
+    IdentityErrorCode.ACCOUNT_LOCKED: (_403, "account_locked"),
+    IdentityErrorCode.ACCOUNT_DISABLED: (_403, "account_disabled"),
+    IdentityErrorCode.INVALID_RESET_LINK: (_400, "invalid_reset_link"),
+    IdentityErrorCode.UNKNOWN_ADDRESS: (_404, "unknown_address"),
+    IdentityErrorCode.TOO_MANY_ADDRESSES: (_409, "too_many_addresses"),
+    IdentityErrorCode.LAST_OWNER: (_409, "last_owner"),
+    IdentityErrorCode.TOKEN_REVOKED: (_409, "token_revoked"),
+    IdentityErrorCode.NO_SCOPES: (_400, "no_scopes"),
+    IdentityErrorCode.UNEXPECTED: (_409, "identity_error"),
 }
 
+TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
+    CartErrorCode: CART, CheckoutErrorCode: CHECKOUT, PaymentErrorCode: PAYMENTS, OrderErrorCode: ORDERS,
+    FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
+    IdentityErrorCode: IDENTITY,
+}
+# by wire value, for callers holding a cart, checkout, payment or order code (orders win "InvalidRefund")
+STATUS: dict[str, Http] = {**CART, **CHECKOUT, **PAYMENTS, **ORDERS}
 
-def api_error(exc: ShopError | OrderError) -> ApiError:
-    http_status, code = STATUS.get(exc.code, (status.HTTP_409_CONFLICT, exc.code.lower()))
-    details = getattr(exc, "details", None)
-    extra = {"details": details} if details else {}
+
+def http_of(code: StrEnum) -> Http:
+    """The HTTP status and API code of a domain error code (KeyError: a code no table maps)."""
+    return TABLES[type(code)][code]
+
+
+def api_error(exc: DomainError) -> ApiError:
+    http_status, code = http_of(exc.code)
+    extra = {"details": exc.details} if exc.details else {}
     return ApiError(code, str(exc), http_status, **extra)

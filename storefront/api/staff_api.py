@@ -23,12 +23,11 @@ from .. import services
 from ..accounts.tokens import require_scope
 from .errors import ApiError, validated_body
 from .orders import order_errors
+from .shop_errors import api_error
 
 _REF = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH,
                         description="An order id or its confirmation code (case and dashes do not matter).")
 _ERROR = OpenApiTypes.OBJECT
-FULFILLMENT_STATUS = {"NotFound": status.HTTP_404_NOT_FOUND, "Ambiguous": status.HTTP_409_CONFLICT,
-                      "StepNotAllowed": status.HTTP_409_CONFLICT}
 
 
 def _order(reference: str) -> OrderView:
@@ -128,8 +127,7 @@ class StaffAdvanceView(APIView):
                 client, view.order_id, body["to"], supplier_order_id=body.get("supplier_order_id"),
                 actor=token.actor, carrier=body.get("carrier"), tracking_number=body.get("tracking_number")))
         except FulfillmentError as exc:
-            raise ApiError(exc.code.lower() if exc.code != "StepNotAllowed" else "step_not_allowed", str(exc),
-                           FULFILLMENT_STATUS.get(exc.code, status.HTTP_409_CONFLICT)) from None
+            raise api_error(exc) from None
         # The signal is sent; the supplier order applies it (or refuses a taken tracking number) itself.
         return Response({"supplier_order_id": so.supplier_order_id, "from": so.status.value, "to": body["to"]},
                         status=status.HTTP_202_ACCEPTED)

@@ -12,8 +12,11 @@ from pydantic import ValidationError
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
+from domains.cart.errors import CartErrorCode
 from domains.cart.messages import MAX_QUANTITY
+from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
+from domains.payments.errors import PaymentErrorCode
 from domains.shared import Address
 
 from .. import order_access, services
@@ -27,24 +30,43 @@ TOKENS = (("tok_success", "Test card: succeeds"), ("tok_declined", "Test card: d
           ("tok_flaky", "Test card: gateway fails twice, then succeeds"))
 
 
-MESSAGES = {
-    "InsufficientStock": "Not enough of that item is left.",
-    "UnknownVariant": "That item is no longer sold.",
-    "UnknownLine": "That line is no longer in your cart.",
-    "UnknownCoupon": "That coupon code is not valid.",
-    "CartEmpty": "Your cart is empty.",
-    "CartClosed": "That cart has ended; a new one has been started.",
-    "InvalidStep": "That step is not available right now.",
-    "CheckoutClosed": "This checkout has ended.",
-    "PaymentDeclined": "The card was declined. Try another payment method.",
-    "InsufficientFunds": "The card has insufficient funds. Try another payment method.",
-    "InvalidToken": "Choose one of the payment methods.",
+TRY_AGAIN = "Something went wrong; please try again."
+# Every code a ShopError can carry (tests/web/test_error_mapping.py checks each one has an entry);
+# the ones a shopper cannot act on say so plainly.
+SHOP_MESSAGES: dict[CartErrorCode | CheckoutErrorCode | PaymentErrorCode, str] = {
+    CartErrorCode.INSUFFICIENT_STOCK: "Not enough of that item is left.",
+    CartErrorCode.UNKNOWN_VARIANT: "That item is no longer sold.",
+    CartErrorCode.UNKNOWN_LINE: "That line is no longer in your cart.",
+    CartErrorCode.UNKNOWN_COUPON: "That coupon code is not valid.",
+    CartErrorCode.CART_EMPTY: "Your cart is empty.",
+    CartErrorCode.CART_CLOSED: "That cart has ended; a new one has been started.",
+    CartErrorCode.CHECKOUT_IN_PROGRESS: TRY_AGAIN,
+    CartErrorCode.NOT_FOUND: TRY_AGAIN,
+    CartErrorCode.UNEXPECTED: TRY_AGAIN,
+    CheckoutErrorCode.INVALID_STEP: "That step is not available right now.",
+    CheckoutErrorCode.CHECKOUT_CLOSED: "This checkout has ended.",
+    CheckoutErrorCode.RESERVATION_LOST: TRY_AGAIN,
+    CheckoutErrorCode.CONFIRMATION_TAKEN: TRY_AGAIN,
+    CheckoutErrorCode.PAYMENT_FAILED: TRY_AGAIN,
+    CheckoutErrorCode.ORDER_FAILED: TRY_AGAIN,
+    PaymentErrorCode.PAYMENT_DECLINED: "The card was declined. Try another payment method.",
+    PaymentErrorCode.INSUFFICIENT_FUNDS: "The card has insufficient funds. Try another payment method.",
+    PaymentErrorCode.INVALID_TOKEN: "Choose one of the payment methods.",
+    PaymentErrorCode.GATEWAY_UNAVAILABLE: TRY_AGAIN,
+    PaymentErrorCode.REFUND_EXCEEDS_CHARGE: TRY_AGAIN,
+    PaymentErrorCode.INVALID_REFUND: TRY_AGAIN,
+    PaymentErrorCode.UNKNOWN_CHARGE: TRY_AGAIN,
+}
+# codes of these pages themselves, not of a domain
+PAGE_MESSAGES = {
     "bad_quantity": "Quantities are whole numbers from 1 to 99.",
     # restoring an abandoned cart from an email's link (storefront/shop/email_links_pages.py)
     "cart_restored_partly": "Welcome back! Some items from your saved cart are no longer available "
                             "(or fewer are left) and were left out.",
     "cart_restored_nothing": "Sorry: the items from your saved cart are no longer available.",
 }
+# the redirect carries the code's wire value in ?error=
+MESSAGES = {**{code.value: text for code, text in SHOP_MESSAGES.items()}, **PAGE_MESSAGES}
 
 
 def _message(code: str | None) -> str | None:
@@ -52,7 +74,7 @@ def _message(code: str | None) -> str | None:
         return None
     if code.startswith("check_"):
         return f"Please check the {code.removeprefix('check_').replace('_', ' ')} field."
-    return MESSAGES.get(code, "Something went wrong; please try again.")
+    return MESSAGES.get(code, TRY_AGAIN)
 
 
 _call = services.call
@@ -105,7 +127,7 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     try:
         cart = _call(carts.add_item, cart_id, variant_id, quantity)
     except ShopError as exc:
-        if exc.code == "CartClosed":  # the old cart ended: start a new one
+        if exc.code == CartErrorCode.CART_CLOSED:  # the old cart ended: start a new one
             cart_id = uuid.uuid4().hex
             cart = _call(carts.add_item, cart_id, variant_id, quantity)
         else:

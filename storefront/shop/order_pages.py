@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from domains.orders import client as orders
 from domains.orders.client import OrderError
+from domains.orders.errors import OrderErrorCode
 from domains.orders.messages import OrderView
 
 from .. import order_access as access
@@ -27,12 +28,20 @@ STATUS_LABELS = {"placed": "Placed", "routed": "Being prepared", "in_fulfillment
 SUPPLIER_LABELS = {"pending": "Waiting", "accepted": "Accepted", "in_production": "In production",
                    "shipped": "Shipped", "delivered": "Delivered", "rejected": "Not available",
                    "cancelled": "Cancelled"}
+UNREACHED = "The shop could not reach your order just now; please try again."
+# Every code an OrderError can carry (tests/web/test_error_mapping.py checks each one has an entry).
+ORDER_MESSAGES: dict[OrderErrorCode, str] = {
+    OrderErrorCode.ILLEGAL_TRANSITION: "This order can no longer be cancelled.",
+    OrderErrorCode.FEEDBACK_NOT_ALLOWED: "Feedback opens once the order is delivered, and can be given once.",
+    OrderErrorCode.ORDER_CLOSED: "This order is closed; nothing more can change.",
+    OrderErrorCode.INVALID_REFUND: "That refund is not possible.",
+    OrderErrorCode.PARTLY_SHIPPED: UNREACHED,
+    OrderErrorCode.ORDER_NOT_FOUND: UNREACHED,
+    OrderErrorCode.UNEXPECTED: UNREACHED,
+}
 MESSAGES = {
-    "IllegalTransition": "This order can no longer be cancelled.",
-    "FeedbackNotAllowed": "Feedback opens once the order is delivered, and can be given once.",
-    "OrderClosed": "This order is closed; nothing more can change.",
-    "InvalidRefund": "That refund is not possible.",
-    "unavailable": "The shop could not reach your order just now; please try again.",
+    **{code.value: text for code, text in ORDER_MESSAGES.items()},
+    "unavailable": UNREACHED,
     "not_found": "We could not find an order with that email and confirmation code.",
     "throttled": "Too many lookups from here; please wait a minute and try again.",
     "invalid": "That could not be done; please check what you entered.",

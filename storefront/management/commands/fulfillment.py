@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from domains.fulfillment import client as fulfillment
 from domains.fulfillment.client import NOT_FOUND, FulfillmentError
+from domains.fulfillment.errors import FulfillmentErrorCode
 from domains.fulfillment.messages import SupplierOrderStatus, SupplierOrderView
 from domains.identity import reads
 from domains.identity.roles import Permission, allowed
@@ -138,7 +139,7 @@ class Command(BaseCommand):
             if arrived(view):
                 break
             if view.note != before.note and view.status == before.status:
-                raise FulfillmentError("Refused", f"{before.supplier_order_id}: {view.note}")
+                raise FulfillmentError(FulfillmentErrorCode.REFUSED, f"{before.supplier_order_id}: {view.note}")
             await asyncio.sleep(0.2)
         else:
             if o["wait"]:

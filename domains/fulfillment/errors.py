@@ -1,0 +1,25 @@
+"""Fulfillment's error codes and `FulfillmentError`, the one exception of its client.
+Values are wire values: activity failure types in recorded histories, API and exit codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domains.shared import DomainError
+
+
+class FulfillmentErrorCode(StrEnum):
+    NOT_FOUND = "NotFound"  # no fulfillment or supplier order by that name
+    AMBIGUOUS = "Ambiguous"  # several supplier orders could be meant
+    STEP_NOT_ALLOWED = "StepNotAllowed"
+    REFUSED = "Refused"  # the supplier order ignored a manual step (it says why in its note)
+    SUPPLIER_REJECTED = "SupplierRejected"  # activity failure: the supplier API refused
+    SUPPLIER_UNAVAILABLE = "SupplierUnavailable"  # activity failure, retried
+    TRACKING_TAKEN = "TrackingTaken"
+
+
+class FulfillmentError(DomainError):
+    code: FulfillmentErrorCode
+
+    def __init__(self, code: FulfillmentErrorCode, message: str, details: object = None):
+        super().__init__(code, message, details)

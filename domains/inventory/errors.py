@@ -1,0 +1,23 @@
+"""The inventory service's error codes and `InventoryError`, the one exception of its client.
+Values are wire values (ApplicationError types in recorded histories). The class name is one
+too: an activity that lets an InventoryError escape fails with the type "InventoryError"."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domains.shared import DomainError
+
+
+class InventoryErrorCode(StrEnum):
+    INVALID_QUANTITY = "InvalidQuantity"
+    UNKNOWN_SKU = "UnknownSku"
+    NO_SUCH_RESERVATION = "NoSuchReservation"
+    UNEXPECTED = "InventoryError"  # a failure whose type no code names
+
+
+class InventoryError(DomainError):
+    code: InventoryErrorCode
+
+    def __init__(self, code: InventoryErrorCode, message: str, details: object = None):
+        super().__init__(code, message, details)
