@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client
 
@@ -17,6 +17,9 @@ from infra.store import Store
 from projections.orders import OrderIndex
 from projections.search import ProductIndex
 
+if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
+    from domains.cadences.channel import EmailChannel
+
 
 @dataclass(frozen=True)
 class Dependencies:
@@ -24,7 +27,7 @@ class Dependencies:
     index: ProductIndex
     client: Client  # activities that talk to other workflows (inventory, orders) use it
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
-    email_channel: Any = None  # cadences' EmailChannel; None: the shop's Django channel
+    email_channel: EmailChannel | None = None  # None: the shop's Django channel
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.activities import OrderActivities
     from domains.orders.workflows import OrderWorkflow
 
+    if deps.order_index is None:
+        raise ValueError("the orders queue needs Dependencies.order_index (it writes the admin's read models)")
     return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client)))
 
 

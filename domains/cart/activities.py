@@ -119,7 +119,7 @@ class CartActivities:
     async def record_event(self, event: CartEvent) -> None:
         await asyncio.to_thread(self._record_event, event)
         if event.event == "completed" and event.shopper_id:
-            await self._stop_reminders(event)
+            await self._stop_reminders(event, event.shopper_id)
 
     def _record_event(self, event: CartEvent) -> None:
         now = datetime.now(UTC)
@@ -131,10 +131,10 @@ class CartActivities:
                 "at": now, "lines": event.data.get("lines", []),
             })
 
-    async def _stop_reminders(self, event: CartEvent) -> None:
+    async def _stop_reminders(self, event: CartEvent, shopper_id: str) -> None:
         """The shopper bought: no more abandoned-cart reminders (errors are logged, never raised)."""
         try:
-            shopper = await asyncio.to_thread(identity_reads.shopper, self.store, event.shopper_id)
+            shopper = await asyncio.to_thread(identity_reads.shopper, self.store, shopper_id)
             if shopper is not None:
                 await triggers.stop(self.client, self.store, Trigger.CART_ABANDONED, shopper.email,
                                     f"bought (order {event.data.get('order_id')})", actor=f"cart:{event.cart_id}")

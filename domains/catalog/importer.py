@@ -119,7 +119,7 @@ class RawVariant(_Record):
 
 
 def _local(url: str | None) -> bool:
-    return bool(url) and url.startswith("/") and not url.startswith("//")
+    return url is not None and url.startswith("/") and not url.startswith("//")
 
 
 def _slug(name: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
+from typing import TypeVar
 
 from domains.catalog.projection import documents_from_catalog
 from infra.store import Store, schema
@@ -15,9 +16,10 @@ from .rows import collection_rows, product_rows
 
 Progress = Callable[[int], None]  # called with the number of products just finished
 CATALOG_LOADED = "catalog_loaded"
+T = TypeVar("T")
 
 
-def _batches(items: list, size: int):
+def _batches(items: list[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while batch := list(islice(it, size)):
         yield batch

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -16,7 +17,7 @@ from infra.store import Store, schema
 from ..identity.shop_settings import read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
-from ..inventory.messages import NO_SUCH_RESERVATION
+from ..inventory.messages import NO_SUCH_RESERVATION, OwnerResult
 from .messages import SUPPLIER_REJECTED, SUPPLIER_UNAVAILABLE, FulfillmentSettings
 
 SETTINGS_NAME = "fulfillment"
@@ -73,7 +74,10 @@ class FulfillmentActivities:
                                    non_retryable=True)
         if submission.behaviour == "down" or (submission.behaviour == "slow" and attempt == 1):
             # no answer: the activity's start-to-close timeout fires and Temporal retries
-            await asyncio.sleep(activity.info().start_to_close_timeout.total_seconds() + 5)
+            timeout = activity.info().start_to_close_timeout
+            if timeout is None:  # the server always gives a scheduled activity one
+                raise RuntimeError("submit_to_supplier runs only with a start-to-close timeout")
+            await asyncio.sleep(timeout.total_seconds() + 5)
             raise ApplicationError("the supplier did not answer", type=SUPPLIER_UNAVAILABLE)
         reference = hashlib.sha256(submission.supplier_order_id.encode()).hexdigest()[:10].upper()
         return SupplierAck(supplier_reference=f"{submission.supplier[:3].upper()}-{reference}")
@@ -85,7 +89,7 @@ class FulfillmentActivities:
                "supplier_order_id": claim.supplier_order_id}
         if self.store.insert_if_absent(schema.SHIPMENTS_BY_TRACKING.name, row):
             return True
-        owner = self.store.get(schema.SHIPMENTS_BY_TRACKING.name, {"tracking_number": claim.tracking_number})
+        owner = self.store.get_existing(schema.SHIPMENTS_BY_TRACKING.name, {"tracking_number": claim.tracking_number})
         return owner["supplier_order_id"] == claim.supplier_order_id
 
     @activity.defn
@@ -98,7 +102,8 @@ class FulfillmentActivities:
         """Cancelled or rejected: the committed units are available again."""
         return await self._settle(inventory.cancel, settlement)
 
-    async def _settle(self, operation, settlement: StockSettlement) -> dict[str, int]:
+    async def _settle(self, operation: Callable[[Client, str, list[str]], Awaitable[OwnerResult]],
+                      settlement: StockSettlement) -> dict[str, int]:
         try:
             result = await operation(self.client, settlement.owner, settlement.skus)
         except InventoryError as exc:

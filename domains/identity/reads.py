@@ -4,6 +4,8 @@ re-reads its account here, so a disabled account or a changed password takes eff
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from infra.store import Store, schema
 
 from .ids import account_id
@@ -45,7 +47,13 @@ def token(store: Store, token_id: str) -> TokenState | None:
 def all_tokens(store: Store) -> list[TokenState]:
     rows = store.query(schema.API_TOKENS.name, {"shop": schema.SHOP})
     return sorted((TokenState.model_validate(r) for r in rows if r.get("created_at")),
-                  key=lambda t: t.created_at, reverse=True)
+                  key=_created_at, reverse=True)
+
+
+def _created_at(token: TokenState) -> datetime:
+    if token.created_at is None:  # all_tokens keeps only rows that have one
+        raise ValueError("a token row without created_at")
+    return token.created_at
 
 
 def audit_log(store: Store, limit: int = 50) -> list[AuditEntry]:

@@ -61,7 +61,7 @@ def charge(store: Store, request: ChargeRequest, attempt: int) -> Charge:
         "amount": request.amount, "currency": request.currency, "status": "succeeded",
         "created_at": datetime.now(UTC),
     })
-    row = store.get(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
+    row = store.get_existing(schema.PAYMENTS.name, {"idempotency_key": request.idempotency_key})
     _open_ledger(store, row["charge_id"], row["amount"], request.idempotency_key)
     return Charge(charge_id=row["charge_id"], idempotency_key=request.idempotency_key,
                   amount=row["amount"], currency=row["currency"])
@@ -120,7 +120,7 @@ def _claim(store: Store, request: RefundRequest) -> None:
 
 
 def _index(store: Store, request: RefundRequest) -> None:
-    row = store.get(schema.REFUNDS.name, {"idempotency_key": request.idempotency_key})
+    row = store.get_existing(schema.REFUNDS.name, {"idempotency_key": request.idempotency_key})
     store.put(schema.REFUNDS_BY_CHARGE.name, {
         "charge_id": row["charge_id"], "idempotency_key": row["idempotency_key"],
         "amount": row["amount"], "created_at": row["created_at"]})

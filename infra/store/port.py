@@ -61,6 +61,13 @@ class Store(ABC):
     @abstractmethod
     def get(self, table: str, key: Mapping[str, Any]) -> Row | None: ...
 
+    def get_existing(self, table: str, key: Mapping[str, Any]) -> Row:
+        """A row the caller has just written or claimed (rows are never deleted under it)."""
+        row = self.get(table, key)
+        if row is None:
+            raise StoreError(f"{table}: no row for {dict(key)!r}, which was just written")
+        return row
+
     @abstractmethod
     def get_many(self, table: str, keys: Iterable[Mapping[str, Any]]) -> list[Row]:
         """Rows for the keys that exist, in the order of the keys."""

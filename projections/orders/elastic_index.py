@@ -232,6 +232,8 @@ class ElasticOrderIndex(OrderIndex):
             self._ensure_index(index, mapping)
             ok, errors = bulk(self.es, actions, chunk_size=500, raise_on_error=False,
                               refresh="wait_for" if self.refresh_writes else False)
+        if isinstance(errors, int):  # only with stats_only, which this call does not ask for
+            raise TypeError("bulk returned a count where it returns the failed items")
         failed = [e for e in errors if next(iter(e.values())).get("status") != 409]  # 409: a newer version is stored
         if failed:
             raise RuntimeError(f"{len(failed)} of {len(actions)} writes to {index} failed, first: {failed[0]}")
@@ -259,7 +261,7 @@ class ElasticOrderIndex(OrderIndex):
         return OrderDocument.model_validate(resp["_source"])
 
     def search_orders(self, query: OrderQuery) -> OrderPage:
-        aggs = {
+        aggs: dict[str, dict[str, Any]] = {
             # Counts under every filter but the statuses: `global` escapes the query, the
             # filter puts the other filters back.
             "by_status": {"global": {}, "aggs": {"matching": {

@@ -317,15 +317,15 @@ class ElasticProductIndex(ProductIndex):
             ))
         a = resp["aggregations"]
 
-        def terms(name: str) -> list[FacetValue]:
+        def term_facet(name: str) -> list[FacetValue]:
             return by_count([FacetValue(value=b["key"], count=b["doc_count"]) for b in a[name]["values"]["buckets"]])
 
         colors = a["colors"]["nested"]["matching"]["values"]["buckets"]
         sizes = a["sizes"]["nested"]["matching"]["values"]["buckets"]
         facets = Facets(
-            collections=terms("collections"),
-            types=terms("types"),
-            brands=terms("brands"),
+            collections=term_facet("collections"),
+            types=term_facet("types"),
+            brands=term_facet("brands"),
             price_ranges=price_facet({b["key"]: b["doc_count"] for b in a["price_ranges"]["values"]["buckets"]}),
             colors=by_count([
                 FacetValue(value=b["key"], count=b["products"]["doc_count"],

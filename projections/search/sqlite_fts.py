@@ -10,10 +10,11 @@ with the same edit-distance rule the Elasticsearch adapter sends to Lucene.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -40,6 +41,9 @@ from .query import (
 )
 
 LIVE, BUILDING = "products", "products_building"
+T = TypeVar("T")
+# One search's query runner: SQL after the shared head, its filter, extra parameters; the rows.
+Rows = Callable[[str, Where], list[tuple[Any, ...]]]
 _FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description
 
 
@@ -53,7 +57,7 @@ class SqliteProductIndex(ProductIndex):
         self._vocab_lock = threading.Lock()
 
     @property
-    def _conn(self):
+    def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = connect(self.path)
@@ -213,7 +217,7 @@ class SqliteProductIndex(ProductIndex):
         for table in (f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}"):
             c.execute(f"DELETE FROM {table} WHERE product_rowid=?", (rowid,))
 
-    def _in_transaction(self, fn, *args) -> Any:
+    def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -336,7 +340,7 @@ class SqliteProductIndex(ProductIndex):
             head_params = [expr]
             source = f"products_{gen} p JOIN m ON m.pid = p.rowid"
 
-        def run(sql: str, where: Where, extra: list[Any] = ()) -> list[tuple]:
+        def run(sql: str, where: Where, extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
             return c.execute(head + sql, [*head_params, *where.params, *extra]).fetchall()
 
         everything = self._filters(gen, query)
@@ -395,7 +399,7 @@ class SqliteProductIndex(ProductIndex):
             w.add("v.available = 1")
         return f"{source} JOIN {table}_{gen} v ON v.product_rowid = p.rowid", w
 
-    def _color_facet(self, run, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
+    def _color_facet(self, run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
         if query.sizes:
             joined, w = self._variant_join(source, gen, query, skip="colors")
         else:
@@ -411,7 +415,7 @@ class SqliteProductIndex(ProductIndex):
             for color, counts in shades.items()
         ])
 
-    def _size_facet(self, run, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
+    def _size_facet(self, run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
         if query.colors:
             joined, w = self._variant_join(source, gen, query, skip="sizes")
         else:
