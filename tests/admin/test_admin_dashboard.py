@@ -16,7 +16,7 @@ from storefront.temporal_bridge import TemporalBridge
 
 from ..web.accounts import staff_browser
 from ..web.orders_helpers import eventually, place, run
-from .stock_helpers import page
+from .page_helpers import page
 
 pytestmark = pytest.mark.usefixtures("orders_web")  # Django reads the order index the workers write
 

@@ -1,5 +1,5 @@
-"""Shared by the dashboard and stock page tests: Django reading the test shop's order index,
-and small page helpers."""
+"""Shared by the admin page tests (dashboard, inventory, carts, catalog): Django reading the
+test shop's order index, and small page helpers."""
 
 from __future__ import annotations
 
