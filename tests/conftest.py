@@ -167,10 +167,4 @@ async def skipping():
     await env.shutdown()
 
 
-@pytest.fixture
-def task_queue() -> str:
-    """A fresh queue per test, so no worker of another test picks up its tasks."""
-    return f"test-{uuid.uuid4().hex[:8]}"
-
-
 from .web_fixtures import SLOW_FULFILLMENT, order_variant, orders_web  # noqa: E402,F401  shared by tests/web, admin, identity

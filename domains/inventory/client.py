@@ -34,10 +34,9 @@ from .queue import TASK_QUEUE
 from .workflows import InventoryService
 
 
-async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TASK_QUEUE,
-                  workflow_id: str = INVENTORY_WORKFLOW_ID) -> Any:
+async def _update(client: Client, update: Any, arg: Any) -> Any:
     start = WithStartWorkflowOperation(
-        InventoryService.run, None, id=workflow_id, task_queue=task_queue,
+        InventoryService.run, None, id=INVENTORY_WORKFLOW_ID, task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     try:
@@ -50,62 +49,59 @@ async def _update(client: Client, update: Any, arg: Any, *, task_queue: str = TA
         raise InventoryError(code, cause.message) from None
 
 
-async def set_stock(client: Client, on_hand: dict[str, int], **kw) -> list[StockLevel]:
-    return await _update(client, InventoryService.set_stock, SetStock(on_hand=on_hand), **kw)
+async def set_stock(client: Client, on_hand: dict[str, int]) -> list[StockLevel]:
+    return await _update(client, InventoryService.set_stock, SetStock(on_hand=on_hand))
 
 
-async def adjust_stock(client: Client, sku: str, delta: int, reason: str, key: str | None = None,
-                       **kw) -> StockLevel:
+async def adjust_stock(client: Client, sku: str, delta: int, reason: str, key: str | None = None) -> StockLevel:
     request = AdjustStock(sku=sku, delta=delta, reason=reason, key=key)
-    return await _update(client, InventoryService.adjust_stock, request, **kw)
+    return await _update(client, InventoryService.adjust_stock, request)
 
 
 async def hold(client: Client, owner: str, sku: str, quantity: int, ttl_seconds: float,
-               all_or_nothing: bool = True, **kw) -> HoldResult:
+               all_or_nothing: bool = True) -> HoldResult:
     request = Hold(owner=owner, sku=sku, quantity=quantity, ttl_seconds=ttl_seconds, all_or_nothing=all_or_nothing)
-    return await _update(client, InventoryService.hold, request, **kw)
+    return await _update(client, InventoryService.hold, request)
 
 
-async def release(client: Client, owner: str, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.release, OwnerRequest(owner=owner), **kw)
+async def release(client: Client, owner: str) -> OwnerResult:
+    return await _update(client, InventoryService.release, OwnerRequest(owner=owner))
 
 
-async def renew(client: Client, owner: str, ttl_seconds: float, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.renew, OwnerRequest(owner=owner, ttl_seconds=ttl_seconds), **kw)
+async def renew(client: Client, owner: str, ttl_seconds: float) -> OwnerResult:
+    return await _update(client, InventoryService.renew, OwnerRequest(owner=owner, ttl_seconds=ttl_seconds))
 
 
-async def transfer(client: Client, from_owner: str, to_owner: str, lines: dict[str, int], ttl_seconds: float,
-                   **kw) -> TransferResult:
+async def transfer(client: Client, from_owner: str, to_owner: str, lines: dict[str, int],
+                   ttl_seconds: float) -> TransferResult:
     request = Transfer(from_owner=from_owner, to_owner=to_owner, lines=lines, ttl_seconds=ttl_seconds)
-    return await _update(client, InventoryService.transfer, request, **kw)
+    return await _update(client, InventoryService.transfer, request)
 
 
-async def confirm(client: Client, owner: str, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.confirm, OwnerRequest(owner=owner), **kw)
+async def confirm(client: Client, owner: str) -> OwnerResult:
+    return await _update(client, InventoryService.confirm, OwnerRequest(owner=owner))
 
 
-async def fulfil(client: Client, owner: str, skus: list[str] | None = None, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.fulfil, OwnerRequest(owner=owner, skus=skus), **kw)
+async def fulfil(client: Client, owner: str, skus: list[str] | None = None) -> OwnerResult:
+    return await _update(client, InventoryService.fulfil, OwnerRequest(owner=owner, skus=skus))
 
 
-async def cancel(client: Client, owner: str, skus: list[str] | None = None, **kw) -> OwnerResult:
-    return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus), **kw)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None) -> OwnerResult:
+    return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus))
 
 
-async def levels(client: Client, skus: list[str], *, workflow_id: str = INVENTORY_WORKFLOW_ID) -> list[StockLevel]:
-    return await client.get_workflow_handle(workflow_id).query(InventoryService.levels, skus)
+async def levels(client: Client, skus: list[str]) -> list[StockLevel]:
+    return await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).query(InventoryService.levels, skus)
 
 
-async def reservations_of(client: Client, owner: str, *, workflow_id: str = INVENTORY_WORKFLOW_ID
-                          ) -> list[Reservation]:
-    return await client.get_workflow_handle(workflow_id).query(InventoryService.reservations_of, owner)
+async def reservations_of(client: Client, owner: str) -> list[Reservation]:
+    return await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).query(InventoryService.reservations_of, owner)
 
 
-async def all_reservations(client: Client, *, workflow_id: str = INVENTORY_WORKFLOW_ID) -> list[Reservation]:
+async def all_reservations(client: Client) -> list[Reservation]:
     """Every reservation the service holds (temporary holds and confirmed orders), for the admin panel."""
-    return await client.get_workflow_handle(workflow_id).query(InventoryService.all_reservations)
+    return await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).query(InventoryService.all_reservations)
 
 
-async def recent_adjustments(client: Client, sku: str | None = None, *, workflow_id: str = INVENTORY_WORKFLOW_ID
-                             ) -> list[StockAdjustment]:
-    return await client.get_workflow_handle(workflow_id).query(InventoryService.recent_adjustments, sku)
+async def recent_adjustments(client: Client, sku: str | None = None) -> list[StockAdjustment]:
+    return await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).query(InventoryService.recent_adjustments, sku)

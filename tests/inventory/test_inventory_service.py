@@ -4,7 +4,6 @@ continue-as-new, and no oversell under a concurrent race."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -13,6 +12,7 @@ from temporalio.worker import Worker
 
 from domains.inventory import client as inventory
 from domains.inventory.client import InventoryError
+from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.inventory.messages import InventorySettings, InventoryState
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.inventory.workflows import InventoryService
@@ -30,135 +30,130 @@ def empty_shop(tmp_path):
 
 
 @asynccontextmanager
-async def inventory_worker(client, task_queue, store, index):
-    """The production inventory queue's workflows and activities, on a private queue."""
+async def inventory_worker(client, store, index):
+    """The production inventory queue's workflows and activities (the test's namespace keeps
+    the service, under its production id, to this test)."""
     spec = QUEUES[INVENTORY_QUEUE](Dependencies(store=store, index=index, client=client))
     with ThreadPoolExecutor(4) as executor:
-        async with Worker(client, task_queue=task_queue, workflows=spec.workflows, activities=spec.activities,
+        async with Worker(client, task_queue=INVENTORY_QUEUE, workflows=spec.workflows, activities=spec.activities,
                           activity_executor=executor):
             yield
 
 
-def private(task_queue: str) -> dict:
-    return {"task_queue": task_queue, "workflow_id": f"inventory-{uuid.uuid4().hex[:8]}"}
-
-
 @pytest.fixture
-async def service(temporal_env, task_queue, tmp_path):
-    """A private inventory service (own id and queue) with a worker, and its store."""
+async def service(temporal_env, tmp_path):
+    """The inventory service with a worker, and its store."""
     store, index = empty_shop(tmp_path)
-    async with inventory_worker(temporal_env.client, task_queue, store, index):
-        yield temporal_env.client, private(task_queue), store
+    async with inventory_worker(temporal_env.client, store, index):
+        yield temporal_env.client, store
 
 
-async def level(client, kw, sku):
-    (lv,) = await inventory.levels(client, [sku], workflow_id=kw["workflow_id"])
+async def level(client, sku):
+    (lv,) = await inventory.levels(client, [sku])
     return lv
 
 
 async def test_hold_takes_only_what_is_available(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"SKU-A": 5}, **kw)
-    first = await inventory.hold(client, "cart-1", "SKU-A", 3, 600, **kw)
+    client, _ = service
+    await inventory.set_stock(client, {"SKU-A": 5})
+    first = await inventory.hold(client, "cart-1", "SKU-A", 3, 600)
     assert (first.held, first.available) == (3, 2)
-    refused = await inventory.hold(client, "cart-2", "SKU-A", 3, 600, **kw)
+    refused = await inventory.hold(client, "cart-2", "SKU-A", 3, 600)
     assert (refused.held, refused.complete) == (0, False)
-    partial = await inventory.hold(client, "cart-2", "SKU-A", 3, 600, all_or_nothing=False, **kw)
+    partial = await inventory.hold(client, "cart-2", "SKU-A", 3, 600, all_or_nothing=False)
     assert partial.held == 2
-    lv = await level(client, kw, "SKU-A")
+    lv = await level(client, "SKU-A")
     assert (lv.on_hand, lv.reserved, lv.available) == (5, 5, 0)
 
 
 async def test_a_hold_is_absolute_so_a_retry_does_not_double_it(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"SKU-A": 10}, **kw)
+    client, _ = service
+    await inventory.set_stock(client, {"SKU-A": 10})
     for _ in range(3):
-        await inventory.hold(client, "cart-1", "SKU-A", 4, 600, **kw)
-    assert (await level(client, kw, "SKU-A")).reserved == 4
-    await inventory.hold(client, "cart-1", "SKU-A", 1, 600, **kw)  # lowering gives units back
-    assert (await level(client, kw, "SKU-A")).available == 9
-    await inventory.hold(client, "cart-1", "SKU-A", 0, 600, **kw)
-    assert await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"]) == []
+        await inventory.hold(client, "cart-1", "SKU-A", 4, 600)
+    assert (await level(client, "SKU-A")).reserved == 4
+    await inventory.hold(client, "cart-1", "SKU-A", 1, 600)  # lowering gives units back
+    assert (await level(client, "SKU-A")).available == 9
+    await inventory.hold(client, "cart-1", "SKU-A", 0, 600)
+    assert await inventory.reservations_of(client, "cart-1") == []
 
 
 async def test_unknown_sku_and_bad_quantities_are_refused(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"SKU-A": 1}, **kw)
+    client, _ = service
+    await inventory.set_stock(client, {"SKU-A": 1})
     with pytest.raises(InventoryError):
-        await inventory.hold(client, "cart-1", "NOPE", 1, 600, **kw)
+        await inventory.hold(client, "cart-1", "NOPE", 1, 600)
     with pytest.raises(InventoryError, match="cannot remove"):
-        await inventory.adjust_stock(client, "SKU-A", -5, "shrinkage", **kw)
+        await inventory.adjust_stock(client, "SKU-A", -5, "shrinkage")
 
 
 async def test_transfer_is_all_or_nothing(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"A": 2, "B": 1}, **kw)
-    await inventory.hold(client, "cart-1", "A", 2, 600, **kw)
-    await inventory.hold(client, "someone-else", "B", 1, 600, **kw)
-    result = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2, "B": 1}, 600, **kw)
+    client, _ = service
+    await inventory.set_stock(client, {"A": 2, "B": 1})
+    await inventory.hold(client, "cart-1", "A", 2, 600)
+    await inventory.hold(client, "someone-else", "B", 1, 600)
+    result = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2, "B": 1}, 600)
     assert (result.ok, result.short) == (False, {"B": 1})
-    assert [r.owner for r in await inventory.reservations_of(client, "cart-1",
-                                                             workflow_id=kw["workflow_id"])] == ["cart-1"]
-    ok = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600, **kw)
+    assert [r.owner for r in await inventory.reservations_of(client, "cart-1")] == ["cart-1"]
+    ok = await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600)
     assert ok.ok
-    assert await inventory.reservations_of(client, "cart-1", workflow_id=kw["workflow_id"]) == []
-    assert (await level(client, kw, "A")).reserved == 2
+    assert await inventory.reservations_of(client, "cart-1") == []
+    assert (await level(client, "A")).reserved == 2
 
 
 async def test_confirm_fulfil_and_cancel_move_stock_the_right_way(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"A": 10}, **kw)
-    await inventory.hold(client, "order-1", "A", 3, 600, **kw)
-    await inventory.hold(client, "order-2", "A", 2, 600, **kw)
-    await inventory.confirm(client, "order-1", **kw)
-    await inventory.confirm(client, "order-1", **kw)  # a retried confirm changes nothing
-    await inventory.confirm(client, "order-2", **kw)
-    lv = await level(client, kw, "A")
+    client, _ = service
+    await inventory.set_stock(client, {"A": 10})
+    await inventory.hold(client, "order-1", "A", 3, 600)
+    await inventory.hold(client, "order-2", "A", 2, 600)
+    await inventory.confirm(client, "order-1")
+    await inventory.confirm(client, "order-1")  # a retried confirm changes nothing
+    await inventory.confirm(client, "order-2")
+    lv = await level(client, "A")
     assert (lv.on_hand, lv.reserved, lv.committed, lv.available) == (10, 0, 5, 5)
-    await inventory.fulfil(client, "order-1", **kw)
-    await inventory.cancel(client, "order-2", **kw)
-    lv = await level(client, kw, "A")
+    await inventory.fulfil(client, "order-1")
+    await inventory.cancel(client, "order-2")
+    lv = await level(client, "A")
     assert (lv.on_hand, lv.committed, lv.available) == (7, 0, 7)
     with pytest.raises(InventoryError):
-        await inventory.fulfil(client, "order-404", **kw)
+        await inventory.fulfil(client, "order-404")
 
 
 @pytest.fixture
 async def skipping_service(skipping, tmp_path):
-    """A private inventory service on the time-skipping server: the test moves time itself,
-    so a hold's expiry never races the machine's load."""
+    """The inventory service on the time-skipping server: the test moves time itself, so a
+    hold's expiry never races the machine's load."""
     store, index = empty_shop(tmp_path)
-    queue = f"inventory-{uuid.uuid4().hex[:8]}"
-    async with inventory_worker(skipping.client, queue, store, index):
-        yield skipping, private(queue)
+    async with inventory_worker(skipping.client, store, index):
+        yield skipping
 
 
 async def test_lapsed_holds_are_released(skipping_service):
-    env, kw = skipping_service
-    await inventory.set_stock(env.client, {"A": 1}, **kw)
-    await inventory.hold(env.client, "cart-1", "A", 1, 60, **kw)
-    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 0  # still held
+    env = skipping_service
+    await inventory.set_stock(env.client, {"A": 1})
+    await inventory.hold(env.client, "cart-1", "A", 1, 60)
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600)).held == 0  # still held
     await env.sleep(120)
     # the next hold sweeps lapsed ones first, so the unit is there for someone else
-    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 1
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600)).held == 1
 
 
 async def test_renew_keeps_a_hold_alive(skipping_service):
-    env, kw = skipping_service
-    await inventory.set_stock(env.client, {"A": 1}, **kw)
-    await inventory.hold(env.client, "cart-1", "A", 1, 60, **kw)
+    env = skipping_service
+    await inventory.set_stock(env.client, {"A": 1})
+    await inventory.hold(env.client, "cart-1", "A", 1, 60)
     await env.sleep(30)
-    await inventory.renew(env.client, "cart-1", 600, **kw)
+    await inventory.renew(env.client, "cart-1", 600)
     await env.sleep(120)  # well past the first expiry, well before the renewed one
-    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 0
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600)).held == 0
     await env.sleep(600)
-    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600, **kw)).held == 1  # the renewal ends too
+    assert (await inventory.hold(env.client, "cart-2", "A", 1, 600)).held == 1  # the renewal ends too
 
 
 async def test_changes_are_projected_to_the_store(service):
-    client, kw, store = service
-    await inventory.set_stock(client, {"A": 4, "B": 2}, **kw)
-    await inventory.hold(client, "cart-1", "A", 3, 600, **kw)
+    client, store = service
+    await inventory.set_stock(client, {"A": 4, "B": 2})
+    await inventory.hold(client, "cart-1", "A", 3, 600)
     for _ in range(100):
         row = store.get("stock", {"sku": "A"})
         if row and row["reserved"] == 3:
@@ -169,50 +164,45 @@ async def test_changes_are_projected_to_the_store(service):
 
 
 async def test_fifty_shoppers_racing_for_ten_units_get_exactly_ten(service):
-    client, kw, _ = service
-    await inventory.set_stock(client, {"LAST": 10}, **kw)
+    client, _ = service
+    await inventory.set_stock(client, {"LAST": 10})
     results = await asyncio.gather(*(
-        inventory.hold(client, f"cart-{i}", "LAST", 1, 600, **kw) for i in range(50)))
+        inventory.hold(client, f"cart-{i}", "LAST", 1, 600) for i in range(50)))
     assert sum(r.held for r in results) == 10
-    lv = await level(client, kw, "LAST")
+    lv = await level(client, "LAST")
     assert (lv.reserved, lv.available) == (10, 0)
 
 
-async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_env, task_queue, tmp_path):
+async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_env, tmp_path):
     store, index = empty_shop(tmp_path)
-    kw = private(task_queue)
-    workflow_id = kw["workflow_id"]
     settings = InventorySettings(max_updates_per_run=20, flush_delay_seconds=0.2)
     first = await temporal_env.client.start_workflow(InventoryService.run, InventoryState(settings=settings),
-                                                     id=workflow_id, task_queue=task_queue)
-    async with inventory_worker(temporal_env.client, task_queue, store, index):
-        await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)}, **kw)
+                                                     id=INVENTORY_WORKFLOW_ID, task_queue=INVENTORY_QUEUE)
+    async with inventory_worker(temporal_env.client, store, index):
+        await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)})
         results = await asyncio.gather(*(
-            inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600, **kw)
+            inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600)
             for i in range(90)))
         assert all(r.complete for r in results)
         want = {f"S{s}": sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
-        got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want),
-                                                                   workflow_id=workflow_id)}
+        got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want))}
         assert got == want  # every update applied once, none lost across the runs
         for _ in range(100):  # it continues as new once the last handler has finished
-            current = await temporal_env.client.get_workflow_handle(workflow_id).describe()
+            current = await temporal_env.client.get_workflow_handle(INVENTORY_WORKFLOW_ID).describe()
             if current.run_id != first.result_run_id:
                 break
             await asyncio.sleep(0.1)
         assert current.run_id != first.result_run_id  # it did continue as new on the way
 
 
-async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(temporal_env, task_queue, tmp_path,
-                                                                          small_catalog):
+async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(temporal_env, tmp_path, small_catalog):
     from domains.catalog.loader import seed_stock
 
     store, index = empty_shop(tmp_path)
     assert seed_stock(store, small_catalog, units=7) > 0
     assert seed_stock(store, small_catalog, units=50) == 0  # a re-import keeps live counts
-    kw = private(task_queue)
     sku = small_catalog.variants[0].blank_sku
-    async with inventory_worker(temporal_env.client, task_queue, store, index):
-        result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600, **kw)
+    async with inventory_worker(temporal_env.client, store, index):
+        result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600)
         assert (result.held, result.available) == (0, 7)
-        assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600, **kw)).held == 7
+        assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600)).held == 7
