@@ -38,6 +38,7 @@ from .messages import (
     UnsubscribeResult,
     UpdateSteps,
 )
+from .signals import EnrollmentCalls
 
 ENROLLMENT_TYPE = "EnrollmentWorkflow"
 ENDED = {s.value for s in EnrollmentStatus if s.ended}
@@ -79,7 +80,8 @@ class CadenceActivities:
             if row.get("status") in ENDED or not row.get("workflow_id"):
                 continue
             try:
-                await self.client.get_workflow_handle(row["workflow_id"]).signal("update_steps", update)
+                await self.client.get_workflow_handle(row["workflow_id"]).signal(
+                    EnrollmentCalls.update_steps, update)
                 told += 1
             except RPCError:
                 pass  # it ended after its last save
@@ -193,7 +195,8 @@ class CadenceActivities:
             if row.get("status") in ENDED:
                 continue
             try:
-                await self.client.get_workflow_handle(row["workflow_id"]).execute_update("cancel", cancel)
+                await self.client.get_workflow_handle(row["workflow_id"]).execute_update(
+                    EnrollmentCalls.cancel, cancel)
                 ended += 1
             except (RPCError, WorkflowUpdateFailedError):
                 pass  # it ended on its own meanwhile

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from ..checkout.ids import checkout_workflow_id
     from ..checkout.messages import CartChanged, CheckoutInput, CheckoutSettings
     from ..checkout.queue import TASK_QUEUE as CHECKOUT_QUEUE
+    from ..checkout.signals import CHECKOUT_ENDED
     from ..checkout.workflows import CheckoutWorkflow
     from .activities import CartActivities, CartEvent, HoldInput, RenewInput, TransferInput
     from .ids import cart_owner
@@ -309,7 +310,7 @@ class CartWorkflow:
         if not self.state.lines and self.state.status != CartStatus.CHECKING_OUT:
             raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
 
-    @workflow.signal
+    @workflow.signal(name=CHECKOUT_ENDED)  # declared by checkout (CartReports), which sends it
     def checkout_ended(self, event: CheckoutEnded) -> None:
         if event.checkout_id != self.state.checkout_id:
             return  # an older checkout's late news

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
     from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
     from .activities import CONFIRMATION_TAKEN, CheckoutActivities
+    from .signals import CartReports
 
 _QUICK = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
                          retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
@@ -246,7 +247,8 @@ class CheckoutWorkflow:
             await workflow.execute_activity_method(CheckoutActivities.release_stock, s.input.checkout_id, **_QUICK)
         s.step = Step.COMPLETE if outcome == CheckoutOutcome.PLACED else Step.CANCELLED
         await workflow.get_external_workflow_handle(f"cart-{s.input.cart_id}").signal(
-            "checkout_ended", CheckoutEnded(checkout_id=s.input.checkout_id, outcome=outcome, order_id=s.order_id))
+            CartReports.checkout_ended,
+            CheckoutEnded(checkout_id=s.input.checkout_id, outcome=outcome, order_id=s.order_id))
 
     # --- run --------------------------------------------------------------------------
 

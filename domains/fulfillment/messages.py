@@ -12,6 +12,12 @@ from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, OrderLine, Shipment
 from .errors import FulfillmentErrorCode
 
 
+class Strategy(StrEnum):
+    SIMULATED = "simulated"  # timed stages
+    DROPSHIP = "dropship"  # an external supplier API accepts or rejects, then timed stages
+    MANUAL = "manual"  # a person signals every stage (the CLI, the admin panel)
+
+
 class SupplierOrderPlan(BaseModel):
     """One supplier's share of an order, produced by routing."""
 
@@ -43,7 +49,7 @@ class SupplierOrderReport(BaseModel):
     # reach the order out of order; one not newer than what the order has is ignored. 0: sent by
     # fulfillment code from before the hardening, which did not number them (the stage rank decides).
     seq: int = Field(default=0, ge=0)
-    strategy: str
+    strategy: Strategy  # the same text on the wire as when this was a plain string
     at: datetime
     actor: str = "system"
     note: str | None = None
@@ -54,12 +60,6 @@ class SupplierOrderReport(BaseModel):
 SUPPLIER_REJECTED = FulfillmentErrorCode.SUPPLIER_REJECTED
 SUPPLIER_UNAVAILABLE = FulfillmentErrorCode.SUPPLIER_UNAVAILABLE
 TRACKING_TAKEN = FulfillmentErrorCode.TRACKING_TAKEN
-
-
-class Strategy(StrEnum):
-    SIMULATED = "simulated"  # timed stages
-    DROPSHIP = "dropship"  # an external supplier API accepts or rejects, then timed stages
-    MANUAL = "manual"  # a person signals every stage (the CLI, the admin panel)
 
 
 FINAL = frozenset({SupplierOrderStatus.DELIVERED, SupplierOrderStatus.REJECTED, SupplierOrderStatus.CANCELLED})

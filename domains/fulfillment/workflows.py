@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from .messages import (
         SupplierOrderStatus as S,
     )
+    from .signals import OrderReports
 
 # Lets `list` find manual supplier orders through Temporal's visibility.
 STRATEGY_ATTRIBUTE = SearchAttributeKey.for_keyword("SupplierStrategy")
@@ -267,13 +268,13 @@ class FulfillmentWorkflow:
         last = view.history[-1] if view.history else None
         return SupplierOrderReport(
             supplier_order_id=view.supplier_order_id, status=view.status, seq=len(view.history),
-            strategy=view.strategy.value, at=view.updated_at, actor=last.actor if last else "system",
+            strategy=view.strategy, at=view.updated_at, actor=last.actor if last else "system",
             note=last.note if last else None, shipment=view.shipment)
 
     async def _tell_order(self, report: SupplierOrderReport) -> None:
         try:
             await workflow.get_external_workflow_handle(self.params.order_workflow_id).signal(
-                "supplier_order_changed", report)
+                OrderReports.supplier_order_changed, report)
         except Exception as exc:  # the order already closed; the tree here still has it
             workflow.logger.warning("could not tell %s: %s", self.params.order_workflow_id, exc)
 

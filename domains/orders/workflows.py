@@ -49,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
 
     from ..fulfillment.ids import fulfillment_workflow_id
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
+    from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
+    from ..fulfillment.workflows import FulfillmentWorkflow
     from . import lifecycle
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .messages import (
@@ -147,7 +149,7 @@ class OrderWorkflow:
 
     # --- fulfillment reports --------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=SUPPLIER_ORDER_CHANGED)  # declared by fulfillment (OrderReports), which sends it
     def supplier_order_changed(self, report: SupplierOrderReport) -> None:
         s = self.state
         summary = next((so for so in s.supplier_orders if so.supplier_order_id == report.supplier_order_id), None)
@@ -157,7 +159,7 @@ class OrderWorkflow:
             if lifecycle.stale_report(summary.status, summary.report_seq, report):
                 return  # overtaken by a newer report: a supplier order's stages never go back
             summary.report_seq = max(summary.report_seq, report.seq)
-        summary.status, summary.strategy, summary.updated_at = report.status.value, report.strategy, report.at
+        summary.status, summary.strategy, summary.updated_at = report.status.value, report.strategy.value, report.at
         summary.shipment = report.shipment or summary.shipment
         summary.note = report.note if report.status in ("rejected", "cancelled") else summary.note
         self._record("fulfillment", report.actor, note=f"{report.supplier_order_id} {report.status.value}"
@@ -191,7 +193,7 @@ class OrderWorkflow:
             # back; one that already shipped goes on. The answers arrive as reports, and the
             # stopped ones are refunded like any dropped supplier order.
             await workflow.get_external_workflow_handle(fulfillment_workflow_id(s.order.order_id)).signal(
-                "cancel", CancelFulfillment(actor=actor, reason=reason))
+                FulfillmentWorkflow.cancel, CancelFulfillment(actor=actor, reason=reason))
             await workflow.wait_condition(lambda: all(
                 so.status not in ("pending", "accepted", "in_production") for so in s.supplier_orders))
             await self._settle_dropped_now(actor, reason)

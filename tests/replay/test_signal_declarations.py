@@ -1,0 +1,41 @@
+"""A signal (or update) sent through a declaration reaches the handler of the same wire name.
+
+Child domains declare what they send their parent (the parent's workflow is above them),
+and the cadences' activities declare what they send an enrollment (its workflow imports
+them). The names are the ones recorded histories hold, so they never change."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.workflow import _SignalDefinition, _UpdateDefinition
+
+from domains.cadences.signals import EnrollmentCalls
+from domains.cadences.workflows import EnrollmentWorkflow
+from domains.cart.workflows import CartWorkflow
+from domains.checkout.signals import CartReports
+from domains.fulfillment.signals import OrderReports
+from domains.orders.workflows import OrderWorkflow
+
+
+def signal_name(fn) -> str:
+    definition = _SignalDefinition.from_fn(fn)
+    assert definition is not None, f"{fn.__qualname__} is not a signal"
+    return definition.name
+
+
+def update_name(fn) -> str:
+    name, _ = _UpdateDefinition.get_name_and_result_type(fn)
+    return name
+
+
+@pytest.mark.parametrize(("declared", "handler", "wire"), [
+    (OrderReports.supplier_order_changed, OrderWorkflow.supplier_order_changed, "supplier_order_changed"),
+    (CartReports.checkout_ended, CartWorkflow.checkout_ended, "checkout_ended"),
+    (EnrollmentCalls.update_steps, EnrollmentWorkflow.update_steps, "update_steps"),
+], ids=lambda v: getattr(v, "__qualname__", v))
+def test_declared_signals_match_their_handlers(declared, handler, wire):
+    assert signal_name(declared) == signal_name(handler) == wire
+
+
+def test_declared_updates_match_their_handlers():
+    assert update_name(EnrollmentCalls.cancel) == update_name(EnrollmentWorkflow.cancel) == "cancel"
