@@ -83,9 +83,8 @@ async def _update(client: Client, workflow_id: str, update: Any, arg: Any) -> An
         raise
 
 
-async def _update_with_start(client: Client, run: Any, state: Any, workflow_id: str, task_queue: str,
-                             update: Any, arg: Any) -> Any:
-    start = WithStartWorkflowOperation(run, state, id=workflow_id, task_queue=task_queue,
+async def _update_with_start(client: Client, run: Any, state: Any, workflow_id: str, update: Any, arg: Any) -> Any:
+    start = WithStartWorkflowOperation(run, state, id=workflow_id, task_queue=TASK_QUEUE,
                                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     try:
         return await client.execute_update_with_start_workflow(update, arg, start_workflow_operation=start)
@@ -95,12 +94,11 @@ async def _update_with_start(client: Client, run: Any, state: Any, workflow_id: 
 
 # --- shoppers -----------------------------------------------------------------------------
 
-async def sign_up(client: Client, email: str, name: str, password_hash: str, *,
-                  task_queue: str = TASK_QUEUE) -> ShopperView:
+async def sign_up(client: Client, email: str, name: str, password_hash: str) -> ShopperView:
     email = normalise_email(email)
     shopper_id = account_id(email)
     return await _update_with_start(client, ShopperWorkflow.run, ShopperState(shopper_id=shopper_id, email=email),
-                                    shopper_workflow_id(shopper_id), task_queue, ShopperWorkflow.sign_up,
+                                    shopper_workflow_id(shopper_id), ShopperWorkflow.sign_up,
                                     SignUp(name=name, password_hash=password_hash))
 
 
@@ -151,12 +149,12 @@ async def reset_password(client: Client, shopper_id: str, token: str, password_h
 
 # --- staff --------------------------------------------------------------------------------
 
-async def create_staff(client: Client, email: str, role: Role, password_hash: str, actor: str, name: str = "", *,
-                       task_queue: str = TASK_QUEUE) -> StaffView:
+async def create_staff(client: Client, email: str, role: Role, password_hash: str, actor: str,
+                       name: str = "") -> StaffView:
     email = normalise_email(email)
     staff_id = account_id(email)
     return await _update_with_start(client, StaffWorkflow.run, StaffState(staff_id=staff_id, email=email),
-                                    staff_workflow_id(staff_id), task_queue, StaffWorkflow.create,
+                                    staff_workflow_id(staff_id), StaffWorkflow.create,
                                     CreateStaff(name=name, role=role, password_hash=password_hash, actor=actor))
 
 
@@ -195,12 +193,11 @@ def split_token(presented: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-async def create_token(client: Client, name: str, scopes: list[Scope], actor: str, *,
-                       task_queue: str = TASK_QUEUE) -> tuple[TokenState, str]:
+async def create_token(client: Client, name: str, scopes: list[Scope], actor: str) -> tuple[TokenState, str]:
     """The new token's record and its secret, which is shown once and never stored."""
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32).replace("_", "")
     state = await _update_with_start(
-        client, ApiTokenWorkflow.run, TokenState(token_id=token_id), token_workflow_id(token_id), task_queue,
+        client, ApiTokenWorkflow.run, TokenState(token_id=token_id), token_workflow_id(token_id),
         ApiTokenWorkflow.create, CreateToken(name=name, scopes=scopes, secret_sha256=sha256(secret), actor=actor))
     return state, f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
@@ -215,10 +212,9 @@ async def token_used(client: Client, token_id: str, at: datetime) -> None:
 
 # --- settings -----------------------------------------------------------------------------
 
-async def change_settings(client: Client, store: Store, settings: ShopSettings, actor: str, *,
-                          workflow_id: str | None = None, task_queue: str = TASK_QUEUE) -> ShopSettings:
+async def change_settings(client: Client, store: Store, settings: ShopSettings, actor: str) -> ShopSettings:
     """Started, when not running, with what the store holds, so no earlier change is lost."""
     return await _update_with_start(
         client, ShopSettingsWorkflow.run, SettingsState(settings=read_shop_settings(store)),
-        workflow_id or SETTINGS_WORKFLOW_ID, task_queue, ShopSettingsWorkflow.change,
+        SETTINGS_WORKFLOW_ID, ShopSettingsWorkflow.change,
         ChangeSettings(settings=settings, actor=actor))

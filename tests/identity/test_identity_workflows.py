@@ -15,6 +15,7 @@ from domains.identity import client as identity
 from domains.identity import reads
 from domains.identity.client import IdentityError
 from domains.identity.messages import SaveAddress, UpdateProfile
+from domains.identity.queue import TASK_QUEUE as IDENTITY_QUEUE
 from domains.identity.roles import Role
 from domains.identity.shop_settings import ShopSettings, read_shop_settings
 from domains.identity.workflows import MAX_CHANGES_PER_RUN
@@ -27,12 +28,11 @@ from workers.registry import QUEUES, Dependencies
 async def identity_env(skipping, tmp_path):
     store = SqliteStore(tmp_path / "store.sqlite3")
     store.create_schema()
-    queue = f"identity-{uuid.uuid4().hex[:8]}"
-    spec = QUEUES["identity"](Dependencies(store=store, index=None, client=skipping.client))
+    spec = QUEUES[IDENTITY_QUEUE](Dependencies(store=store, index=None, client=skipping.client))
     with ThreadPoolExecutor(4) as executor:
-        async with Worker(skipping.client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
-                          activity_executor=executor):
-            yield skipping, store, queue
+        async with Worker(skipping.client, task_queue=IDENTITY_QUEUE, workflows=spec.workflows,
+                          activities=spec.activities, activity_executor=executor):
+            yield skipping, store
 
 
 def email() -> str:
@@ -40,8 +40,8 @@ def email() -> str:
 
 
 async def test_five_failures_lock_the_shopper_out_until_the_lock_runs_out(identity_env):
-    env, store, queue = identity_env
-    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1", task_queue=queue)
+    env, store = identity_env
+    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1")
     for n in range(1, 5):
         outcome = await identity.record_shopper_sign_in(env.client, shopper.shopper_id, False)
         assert outcome.failures == n and outcome.locked_until is None
@@ -58,10 +58,10 @@ async def test_five_failures_lock_the_shopper_out_until_the_lock_runs_out(identi
 
 
 async def test_a_reset_link_works_once_and_expires(identity_env):
-    env, store, queue = identity_env
-    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1", task_queue=queue)
+    env, store = identity_env
+    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1")
     with pytest.raises(IdentityError) as duplicate:
-        await identity.sign_up(env.client, shopper.email.upper(), "Eve", "hash-x", task_queue=queue)
+        await identity.sign_up(env.client, shopper.email.upper(), "Eve", "hash-x")
     assert duplicate.value.code == "EmailTaken"
 
     token = await identity.request_password_reset(env.client, shopper.shopper_id, valid_seconds=3600)
@@ -81,15 +81,14 @@ async def test_a_reset_link_works_once_and_expires(identity_env):
 
 
 async def test_the_shop_keeps_an_active_owner(identity_env):
-    env, store, queue = identity_env
-    owner = await identity.create_staff(env.client, email(), Role.OWNER, "h", "cli:test", task_queue=queue)
+    env, store = identity_env
+    owner = await identity.create_staff(env.client, email(), Role.OWNER, "h", "cli:test")
     with pytest.raises(IdentityError) as alone:
         await identity.change_role(env.client, store, owner.staff_id, Role.MANAGER, "staff:x")
     assert alone.value.code == "LastOwner"
     with pytest.raises(IdentityError):
         await identity.set_staff_active(env.client, store, owner.staff_id, False, "staff:x")
-    second = await identity.create_staff(env.client, email(), Role.OWNER, "h", f"staff:{owner.email}",
-                                         task_queue=queue)
+    second = await identity.create_staff(env.client, email(), Role.OWNER, "h", f"staff:{owner.email}")
     demoted = await identity.change_role(env.client, store, owner.staff_id, Role.MANAGER, f"staff:{second.email}")
     assert demoted.role == Role.MANAGER and reads.staff(store, owner.staff_id).role == "manager"
     actions = [(e.action, e.actor) for e in reads.audit_log(store)]
@@ -97,10 +96,9 @@ async def test_the_shop_keeps_an_active_owner(identity_env):
 
 
 async def test_settings_changes_are_saved_and_audited(identity_env):
-    env, store, queue = identity_env
+    env, store = identity_env
     wanted = ShopSettings(shop_name="Tee Time", tax_bp_by_region={"OR": 0, "CA": 800}, low_stock_threshold=3)
-    saved = await identity.change_settings(env.client, store, wanted, "staff:boss@example.com",
-                                           workflow_id=f"settings-{uuid.uuid4().hex[:6]}", task_queue=queue)
+    saved = await identity.change_settings(env.client, store, wanted, "staff:boss@example.com")
     assert saved.changed_by == "staff:boss@example.com" and saved.changed_at is not None
     stored = read_shop_settings(store)
     assert (stored.shop_name, stored.tax_bp_by_region, stored.low_stock_threshold) == ("Tee Time", {"OR": 0,
@@ -110,8 +108,8 @@ async def test_settings_changes_are_saved_and_audited(identity_env):
 
 
 async def test_a_shopper_outlives_continue_as_new_with_everything(identity_env):
-    env, _store, queue = identity_env
-    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1", task_queue=queue)
+    env, _store = identity_env
+    shopper = await identity.sign_up(env.client, email(), "Ada", "hash-1")
     home = Address(email=shopper.email, first_name="Ada", last_name="L", address1="1 Way", city="Portland",
                    state="OR", postal_code="97201", country="US")
     await identity.save_address(env.client, shopper.shopper_id, SaveAddress(label="home", address=home))
