@@ -78,7 +78,8 @@ class CheckoutActivities:
             "confirmation_code": place.confirmation_code, "order_id": place.order_id,
             "email": place.address.email.lower()})
         if not claimed:
-            owner = self.store.get(schema.ORDERS_BY_CONFIRMATION.name, {"confirmation_code": place.confirmation_code})
+            owner = self.store.get_existing(schema.ORDERS_BY_CONFIRMATION.name,
+                                            {"confirmation_code": place.confirmation_code})
             if owner["order_id"] != place.order_id:
                 raise ApplicationError("confirmation code taken", type=CONFIRMATION_TAKEN, non_retryable=True)
         cart, quote = place.cart, place.quote

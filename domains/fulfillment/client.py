@@ -9,6 +9,7 @@ that would be ignored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from temporalio.client import Client
@@ -53,7 +54,7 @@ async def supplier_order(client: Client, supplier_order_id: str) -> SupplierOrde
 
 
 async def _pick(client: Client, order_id: str, supplier_order_id: str | None,
-                usable=lambda so: True) -> SupplierOrderView:
+                usable: Callable[[SupplierOrderView], bool] = lambda so: True) -> SupplierOrderView:
     """The named supplier order of the order, or its only one that `usable` accepts."""
     view = await tree(client, order_id)
     if supplier_order_id:
