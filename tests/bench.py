@@ -18,14 +18,17 @@ from pathlib import Path
 from domains.catalog.importer import parse_catalog
 from domains.catalog.loader import index_catalog, write_catalog
 from domains.catalog.models import Catalog
-from fixtures.generator import generate_catalog
+from fixtures.generator import DEFAULT_COUNT, generate_catalog
 from projections.search import SearchQuery
 from projections.search.query import PRICE_RANGES, Sort
 
 from . import engines
+from .bench_sizes import output_dir, sized
 
-QUERY_COUNT = 240
-ROUNDS = 3
+QUERY_COUNT = sized(240, 12)
+ROUNDS = sized(3, 1)
+FLOOR_SAMPLES = sized(200, 5)
+CATALOG_PRODUCTS = sized(DEFAULT_COUNT, 40)  # the shop's generated catalog; a small one for the smoke test
 
 
 def queries(catalog: Catalog, count: int = QUERY_COUNT, seed: int = 42) -> list[SearchQuery]:
@@ -85,7 +88,7 @@ def bench_backend(name: str, store, index, catalog: Catalog, qs: list[SearchQuer
     per_query = []
     for _ in range(ROUNDS):
         per_query += [timed(lambda q=q: index.search(q)) for q in qs]
-    floor = [timed(index.count) for _ in range(200)]
+    floor = [timed(index.count) for _ in range(FLOOR_SAMPLES)]
     return {
         "backend": name,
         "load_catalog_s": {"store": round(load_store / 1000, 2), "index": round(load_index / 1000, 2),
@@ -99,7 +102,7 @@ def main() -> None:
     # the cart, admin and cadences benches start Django in this process (a fresh clone sets nothing)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
     started = time.perf_counter()
-    catalog = parse_catalog(generate_catalog())
+    catalog = parse_catalog(generate_catalog(product_count=CATALOG_PRODUCTS))
     generate_s = time.perf_counter() - started
     qs = queries(catalog)
     results = []
@@ -132,7 +135,7 @@ def main() -> None:
         print(f"{r['backend']:26} {s['median_ms']:>11.2f} ms {s['p95_ms']:>6.2f} ms {s['median_ms'] / base:>9.2f}x "
               f"{r['floor_count']['median_ms']:>11.2f} ms {r['load_catalog_s']['store']:>9.1f} s "
               f"{r['load_catalog_s']['index']:>9.1f} s")
-    out = Path("var/bench")
+    out = output_dir()
     out.mkdir(parents=True, exist_ok=True)
     (out / "search.json").write_text(json.dumps(results, indent=2))
 

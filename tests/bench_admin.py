@@ -27,8 +27,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-ORDERS = 10_000
-ROUNDS = 40  # timed requests per case (after a warm-up)
+from .bench_sizes import sized
+
+ORDERS = sized(10_000, 150)
+ROUNDS = sized(40, 2)  # timed requests per case (after a warm-up)
+PAGE_SIZE = 25
+DEEP_PAGE = ORDERS // PAGE_SIZE  # the last full page: page 400 of 10,000 orders
 STATUSES = (("completed", 40), ("delivered", 18), ("shipped", 12), ("in_fulfillment", 10), ("routed", 3),
             ("placed", 2), ("partially_shipped", 3), ("cancelled", 8), ("refunded", 4))
 FIRST = ["Ada", "Alan", "Grace", "Linus", "Ken", "Barbara", "Edsger", "Margaret", "Donald", "Frances", "John", "Mary"]
@@ -92,14 +96,14 @@ def cases(docs: list, index) -> dict[str, list[str]]:
     texts = [d.confirmation_code[:5] for d in sample[:10]] + [d.email.split("@")[0][:9] for d in sample[10:15]] + [
         d.customer_name.split()[1][:4].lower() for d in sample[15:]]
     week = START + timedelta(days=60)
-    before_deep = index.search_orders(OrderQuery(page=399, page_size=25))
+    before_deep = index.search_orders(OrderQuery(page=DEEP_PAGE - 1, page_size=PAGE_SIZE))
     return {
         "first page": ["/admin/orders/"],
         "status filter": ["/admin/orders/?status=shipped"],
         "text search": [f"/admin/orders/?q={t}" for t in texts],
         "date range": [f"/admin/orders/?from={week.date()}&to={(week + timedelta(days=6)).date()}"],
-        "deep page 400 (number)": ["/admin/orders/?page=400"],
-        "deep page 400 (cursor)": [f"/admin/orders/?page=400&after={before_deep.next_after.token()}"],
+        f"deep page {DEEP_PAGE} (number)": [f"/admin/orders/?page={DEEP_PAGE}"],
+        f"deep page {DEEP_PAGE} (cursor)": [f"/admin/orders/?page={DEEP_PAGE}&after={before_deep.next_after.token()}"],
     }
 
 

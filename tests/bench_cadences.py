@@ -21,10 +21,11 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from .bench_sizes import sized
 from .floor_workflow import Floor
 
-CONTACTS = 100
-SOLO = 20
+CONTACTS = sized(100, 3)
+SOLO = sized(20, 2)
 
 
 def _ms(samples: list[float]) -> dict:

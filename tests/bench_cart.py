@@ -26,10 +26,12 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
+from .bench_sizes import sized
 from .floor_workflow import Floor
 
-SAMPLES = 120
-CHECKOUTS = 15
+SAMPLES = sized(120, 3)
+CHECKOUTS = sized(15, 1)
+WARM_UP = sized(10, 1)
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -124,7 +126,7 @@ async def run_bench() -> dict:
                 assert status == 200 and body["confirmation_code"], body
                 return (time.perf_counter() - started) * 1000
 
-            for i in range(10):  # warm up both paths
+            for i in range(WARM_UP):  # warm up both paths
                 await floor_once()
                 await asyncio.to_thread(add_once, i)
             floor, adds = [], []

@@ -15,9 +15,11 @@ import time
 import uuid
 from pathlib import Path
 
-SHOPPERS = 6
-ORDERS = 36
-LAG_SAMPLES = 12
+from .bench_sizes import sized
+
+SHOPPERS = sized(6, 2)
+ORDERS = sized(36, 2)
+LAG_SAMPLES = sized(12, 1)
 
 
 def _summary(ms: list[float]) -> dict:
