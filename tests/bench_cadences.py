@@ -45,6 +45,7 @@ async def run_bench() -> dict:
     from domains.cadences import reads
     from domains.cadences.ids import send_key
     from domains.cadences.messages import ApplyTo, SaveCadence
+    from domains.cadences.queue import TASK_QUEUE as CADENCES_QUEUE
     from domains.cadences.steps import Step, StepType
     from infra.store.sqlite import SqliteStore
     from infra.temporal import ensure_search_attributes
@@ -59,7 +60,7 @@ async def run_bench() -> dict:
     store = SqliteStore(tmp / "store.sqlite3")
     store.create_schema()
     client = env.client
-    queue = f"cadences-bench-{uuid.uuid4().hex[:6]}"
+    queue = CADENCES_QUEUE  # the floor workflow runs beside the cadences (the server is the bench's own)
     try:
         await ensure_search_attributes(client)
         spec = QUEUES["cadences"](Dependencies(store=store, index=None, client=client))
@@ -76,14 +77,14 @@ async def run_bench() -> dict:
 
                 one_email = await cadences.save_cadence(client, SaveCadence(
                     name="Bench", actor="bench", steps=[Step(type=StepType.SEND_EMAIL, template="welcome",
-                                                             subject="Hi {{ name }}")]), task_queue=queue)
+                                                             subject="Hi {{ name }}")]))
                 cadence = one_email.definition
                 enroll, enrolled_at = [], {}
                 for n in range(CONTACTS):
                     contact = cadences.contact_of(f"bench{n}@example.com", f"Bench {n}")
                     enrolled_at[contact.contact_id] = datetime.now(UTC)
                     started = time.perf_counter()
-                    await cadences.enroll(client, store, cadence.cadence_id, contact, actor="bench", task_queue=queue)
+                    await cadences.enroll(client, store, cadence.cadence_id, contact, actor="bench")
                     enroll.append(time.perf_counter() - started)
                 burst_started = time.perf_counter()
                 lags = await _first_email_lags(store, reads, send_key, cadence, enrolled_at)
@@ -93,17 +94,16 @@ async def run_bench() -> dict:
                 for n in range(SOLO):
                     contact = cadences.contact_of(f"solo{n}@example.com")
                     at = {contact.contact_id: datetime.now(UTC)}
-                    await cadences.enroll(client, store, cadence.cadence_id, contact, actor="bench", task_queue=queue)
+                    await cadences.enroll(client, store, cadence.cadence_id, contact, actor="bench")
                     alone += await _first_email_lags(store, reads, send_key, cadence, at, poll=0.01)
 
                 waiting = await cadences.save_cadence(client, SaveCadence(name="Bench wait", actor="bench", steps=[
                     Step(type=StepType.WAIT, seconds=3600),
-                    Step(type=StepType.SEND_EMAIL, template="welcome", subject="Later")]), task_queue=queue)
+                    Step(type=StepType.SEND_EMAIL, template="welcome", subject="Later")]))
                 running = []
                 for n in range(CONTACTS):
                     contact = cadences.contact_of(f"waiting{n}@example.com")
-                    await cadences.enroll(client, store, waiting.definition.cadence_id, contact, actor="bench",
-                                          task_queue=queue)
+                    await cadences.enroll(client, store, waiting.definition.cadence_id, contact, actor="bench")
                     running.append(contact.contact_id)
                 await _until(lambda: all((reads.enrollment(store, waiting.definition.cadence_id, c) or {}).get(
                     "status") == "waiting" for c in running))
@@ -112,7 +112,7 @@ async def run_bench() -> dict:
                 await cadences.save_cadence(client, SaveCadence(
                     name="Bench wait", actor="bench", apply_to=ApplyTo.RUNNING,
                     steps=[steps[0].model_copy(update={"seconds": 1800}), steps[1]]),
-                    cadence_id=waiting.definition.cadence_id, task_queue=queue)
+                    cadence_id=waiting.definition.cadence_id)
                 await _until(lambda: all((reads.enrollment(store, waiting.definition.cadence_id, c) or {}).get(
                     "steps_version") == 2 for c in running), seconds=120)
                 propagation = time.perf_counter() - started

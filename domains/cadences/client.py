@@ -91,7 +91,7 @@ def _refused(exc: WorkflowUpdateFailedError) -> CadenceError:
 # --- definitions -------------------------------------------------------------------------------------
 
 async def save_cadence(client: Client, request: SaveCadence, *, cadence_id: str | None = None,
-                       templates: Collection[str] | None = None, task_queue: str = TASK_QUEUE) -> CadenceView:
+                       templates: Collection[str] | None = None) -> CadenceView:
     """Create a cadence (no `cadence_id`) or save a new version of it; the saved version."""
     try:
         check_steps(request.steps, templates)
@@ -104,7 +104,7 @@ async def save_cadence(client: Client, request: SaveCadence, *, cadence_id: str 
             cadence_id = new_cadence_id()
             start = WithStartWorkflowOperation(
                 CadenceWorkflow.run, CadenceState(cadence_id=cadence_id), id=definition_workflow_id(cadence_id),
-                task_queue=task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
+                task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
             return await client.execute_update_with_start_workflow(
                 CadenceWorkflow.save, request, start_workflow_operation=start)
         return await client.get_workflow_handle(definition_workflow_id(cadence_id)).execute_update(
@@ -143,7 +143,7 @@ def contact_of(email: str, name: str = "") -> Contact:
 
 async def enroll(client: Client, store: Store, cadence_id: str, contact: Contact, *, actor: str,
                  data: dict[str, Any] | None = None, source: Trigger = Trigger.MANUAL,
-                 task_queue: str = TASK_QUEUE, max_steps_per_run: int | None = None) -> str:
+                 max_steps_per_run: int | None = None) -> str:
     """Start the contact's enrollment; its workflow id. Refused when the cadence is missing or
     inactive, the contact unsubscribed, or the contact is already walking this cadence."""
     definition = reads.cadence(store, cadence_id)
@@ -161,7 +161,7 @@ async def enroll(client: Client, store: Store, cadence_id: str, contact: Contact
     workflow_id = enrollment_workflow_id(cadence_id, contact.contact_id)
     try:
         await client.start_workflow(
-            EnrollmentWorkflow.run, state, id=workflow_id, task_queue=task_queue,
+            EnrollmentWorkflow.run, state, id=workflow_id, task_queue=TASK_QUEUE,
             search_attributes=enrollment_search_attributes(cadence_id, contact.contact_id),
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)  # enrolled again once the last one ended
@@ -195,8 +195,7 @@ def parse_contacts(text: str) -> list[tuple[str, str]]:
 
 
 async def enroll_many(client: Client, store: Store, cadence_id: str, contacts: Iterable[tuple[str, str]], *,
-                      actor: str, data: dict[str, Any] | None = None, task_queue: str = TASK_QUEUE
-                      ) -> list[EnrollOutcome]:
+                      actor: str, data: dict[str, Any] | None = None) -> list[EnrollOutcome]:
     """Enroll each (email, name); one outcome per contact, in order (duplicates in the list once)."""
     unique: dict[str, tuple[str, str]] = {}
     for email, name in contacts:
@@ -210,7 +209,7 @@ async def enroll_many(client: Client, store: Store, cadence_id: str, contacts: I
             try:
                 contact = contact_of(email, name)
                 return EnrollOutcome(contact.email, await enroll(client, store, cadence_id, contact, actor=actor,
-                                                                 data=data, task_queue=task_queue))
+                                                                 data=data))
             except CadenceError as exc:
                 return EnrollOutcome(email.strip()[:254], code=exc.code, message=str(exc))
 
@@ -271,14 +270,13 @@ async def cancel(client: Client, cadence_id: str, contact: str, actor: str,
 
 # --- unsubscribing ------------------------------------------------------------------------------------------
 
-async def unsubscribe(client: Client, email: str, source: str = "link", task_queue: str = TASK_QUEUE
-                      ) -> UnsubscribeResult:
+async def unsubscribe(client: Client, email: str, source: str = "link") -> UnsubscribeResult:
     """Record that the contact wants no more email (returns once recorded: no later send goes
     out); their running enrollments end right after."""
     contact = contact_of(email)
     request = Unsubscribe(email=contact.email, source=source)
     start = WithStartWorkflowOperation(
-        UnsubscribeWorkflow.run, request, id=unsubscribe_workflow_id(contact.contact_id), task_queue=task_queue,
+        UnsubscribeWorkflow.run, request, id=unsubscribe_workflow_id(contact.contact_id), task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     return await client.execute_update_with_start_workflow(UnsubscribeWorkflow.record, request,
                                                            start_workflow_operation=start)

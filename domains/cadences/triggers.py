@@ -18,7 +18,6 @@ from infra.store import Store
 from . import client as cadences
 from . import reads
 from .messages import ALREADY_ENROLLED, UNSUBSCRIBED, EnrollmentStatus, Trigger
-from .queue import TASK_QUEUE
 
 log = logging.getLogger(__name__)
 SKIPPED = {ALREADY_ENROLLED, UNSUBSCRIBED}
@@ -37,14 +36,14 @@ def transient(exc: BaseException) -> bool:
 
 
 async def fire(client: Client, store: Store, trigger: Trigger, email: str, name: str, data: dict[str, Any], *,
-               actor: str = "system", task_queue: str = TASK_QUEUE) -> list[str]:
+               actor: str = "system") -> list[str]:
     """Enroll the contact in every active cadence with this trigger; the enrollments started."""
     started = []
     for definition in reads.active_for(store, trigger):
         try:
             contact = cadences.contact_of(email, name)
             started.append(await cadences.enroll(client, store, definition.cadence_id, contact, actor=actor,
-                                                 data=data, source=trigger, task_queue=task_queue))
+                                                 data=data, source=trigger))
         except cadences.CadenceError as exc:
             if exc.code not in SKIPPED:
                 raise

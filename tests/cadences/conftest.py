@@ -10,7 +10,6 @@ import asyncio
 import inspect
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from temporalio.worker import Worker
 
 from domains.cadences import client as cadences
 from domains.cadences.messages import ApplyTo, CadenceView, EnrollmentView, SaveCadence, Trigger
+from domains.cadences.queue import TASK_QUEUE as CADENCES_QUEUE
 from domains.cadences.steps import Step, StepType
 from domains.cadences.workflows import EnrollmentWorkflow
 from infra.store.sqlite import SqliteStore
@@ -81,7 +81,6 @@ class GatedChannel:
 class CadenceShop:
     client: Client
     store: SqliteStore
-    task_queue: str
     worker: Worker
     channel: GatedChannel
 
@@ -89,7 +88,7 @@ class CadenceShop:
                      active: bool = True, templates=None) -> str:
         view = await cadences.save_cadence(
             self.client, SaveCadence(name=name, trigger=trigger, active=active, steps=steps, actor="staff:test"),
-            templates=templates, task_queue=self.task_queue)
+            templates=templates)
         return view.definition.cadence_id
 
     async def save(self, cadence_id: str, steps: list[Step], *, name: str = "Welcome",
@@ -97,7 +96,7 @@ class CadenceShop:
         return await cadences.save_cadence(
             self.client, SaveCadence(name=name, steps=steps, apply_to=apply_to, expected_version=expected_version,
                                      actor="staff:editor"),
-            cadence_id=cadence_id, task_queue=self.task_queue)
+            cadence_id=cadence_id)
 
     def steps(self, cadence_id: str) -> list[Step]:
         """The saved steps, with the ids the cadence workflow gave them."""
@@ -105,7 +104,7 @@ class CadenceShop:
 
     async def enroll(self, cadence_id: str, email: str, name: str = "", **kw) -> str:
         return await cadences.enroll(self.client, self.store, cadence_id, cadences.contact_of(email, name),
-                                     actor="staff:test", task_queue=self.task_queue, **kw)
+                                     actor="staff:test", **kw)
 
     async def view(self, workflow_id: str) -> EnrollmentView:
         return await self.client.get_workflow_handle(workflow_id).query(EnrollmentWorkflow.view)
@@ -150,15 +149,14 @@ async def cadence_shop(skipping, tmp_path, mailoutbox):
     store = SqliteStore(tmp_path / "store.sqlite3")
     store.create_schema()
     await ensure_search_attributes(skipping.client)
-    queue = f"cadences-{uuid.uuid4().hex[:8]}"
     channel = GatedChannel(DjangoEmailChannel(store))
-    spec = QUEUES["cadences"](Dependencies(store=store, index=None, client=skipping.client, email_channel=channel))
+    spec = QUEUES[CADENCES_QUEUE](Dependencies(store=store, index=None, client=skipping.client, email_channel=channel))
     with ThreadPoolExecutor(4) as executor:
-        worker = Worker(skipping.client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
-                        activity_executor=executor)
+        worker = Worker(skipping.client, task_queue=CADENCES_QUEUE, workflows=spec.workflows,
+                        activities=spec.activities, activity_executor=executor)
         async with worker:
             try:
-                yield CadenceShop(client=skipping.client, store=store, task_queue=queue, worker=worker,
+                yield CadenceShop(client=skipping.client, store=store, worker=worker,
                                   channel=channel)
             finally:
                 channel.release.set()

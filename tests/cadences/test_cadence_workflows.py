@@ -253,7 +253,7 @@ async def test_unsubscribe_ends_every_enrollment_of_the_contact(cadence_shop, sk
     wids = [await shop.enroll(cadence, "gus@example.com", "Gus") for cadence in (a, b)]
     await until(lambda: len(mailoutbox) == 3, what="the first emails")
 
-    result = await cadences.unsubscribe(shop.client, "Gus@Example.com", "link", task_queue=shop.task_queue)
+    result = await cadences.unsubscribe(shop.client, "Gus@Example.com", "link")
     assert result.contact_id == contact_id("gus@example.com")
     for wid in wids:
         view = await shop.until_view(wid, lambda v: v.status == Status.CANCELLED, "the enrollment to end")
@@ -282,7 +282,7 @@ async def test_an_email_rendered_before_the_unsubscribe_is_not_sent_after_it(cad
     key = send_key(row["enrollment_key"], first.id, first.template, first.subject)
     await until(lambda: shop.channel.failures >= 1 and reads.outbox(shop.store, key), what="a failed send")
 
-    await cadences.unsubscribe(shop.client, "hal@example.com", task_queue=shop.task_queue)
+    await cadences.unsubscribe(shop.client, "hal@example.com")
     shop.channel.failing = False  # the mail server is back: only the re-check stops the email now
     view = await shop.until_view(wid, lambda v: v.status.ended, "the end")
     await shop.closed(wid)  # the send activity has finished its last attempt
