@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from .client import reindex_status
@@ -48,7 +48,9 @@ class ReindexProgress:
 
 async def latest_reindex(client: Client) -> ReindexProgress | None:
     """The latest reindex, or None when there never was one."""
-    handle = client.get_workflow_handle_for(ReindexCatalog.run, REINDEX_WORKFLOW_ID)
+    # annotated: mypy cannot infer the handle's types from the SDK's union of method shapes
+    handle: WorkflowHandle[ReindexCatalog, ReindexStatus] = client.get_workflow_handle_for(
+        ReindexCatalog.run, REINDEX_WORKFLOW_ID)
     try:
         description = await handle.describe()
     except RPCError as exc:
