@@ -72,11 +72,11 @@ async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> Cart
 
 
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
-                   settings: CartSettings | None = None, task_queue: str = TASK_QUEUE) -> CartView:
+                   settings: CartSettings | None = None) -> CartView:
     """The first call creates the cart; later ones join it."""
     start = WithStartWorkflowOperation(
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
-        id=cart_workflow_id(cart_id), task_queue=task_queue,
+        id=cart_workflow_id(cart_id), task_queue=TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         # an ended cart is never restarted: its checkout ids and hold owners stay unique
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

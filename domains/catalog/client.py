@@ -13,14 +13,14 @@ from .workflows import ReindexCatalog
 
 
 async def start_reindex(client: Client, params: ReindexInput | None = None, *,
-                        task_queue: str = TASK_QUEUE, started_by: str | None = None) -> WorkflowHandle:
+                        started_by: str | None = None) -> WorkflowHandle:
     """Starts a rebuild, or attaches to the one already running. `started_by` (an actor) goes in
     the workflow's memo, so whoever looks at the rebuild sees who asked for it."""
     return await client.start_workflow(
         ReindexCatalog.run,
         params or ReindexInput(),
         id=REINDEX_WORKFLOW_ID,
-        task_queue=task_queue,
+        task_queue=TASK_QUEUE,
         memo={"started_by": started_by} if started_by else None,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
