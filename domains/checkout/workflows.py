@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
     from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
     from .activities import CONFIRMATION_TAKEN, CheckoutActivities
+    from .errors import CheckoutErrorCode
     from .signals import CartReports
 
 _QUICK = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
@@ -219,8 +220,8 @@ class CheckoutWorkflow:
             await workflow.execute_activity_method(CheckoutActivities.cancel_stock, owner, **_QUICK)
             await self._refund("no confirmation code could be assigned")
             s.step = Step.PAYMENT
-            s.error = CheckoutError(code="OrderFailed", message="the order could not be created; try again",
-                                    step=Step.PAYMENT)
+            s.error = CheckoutError(code=CheckoutErrorCode.ORDER_FAILED,
+                                    message="the order could not be created; try again", step=Step.PAYMENT)
             return
         await workflow.execute_activity_method(CheckoutActivities.start_order, record, **_QUICK)
         s.order_id, s.confirmation_code = record.order_id, record.confirmation_code
@@ -238,7 +239,7 @@ class CheckoutWorkflow:
         cause = _cause(exc)
         self.state.step = Step.PAYMENT
         self.state.error = CheckoutError(
-            code=cause.type if cause and cause.type else "PaymentFailed",
+            code=cause.type if cause and cause.type else CheckoutErrorCode.PAYMENT_FAILED,
             message=cause.message if cause else f"the {stage} step failed; try again", step=Step.PAYMENT)
 
     async def _end(self, outcome: CheckoutOutcome) -> None:

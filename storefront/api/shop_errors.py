@@ -129,8 +129,6 @@ TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
     FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
     IdentityErrorCode: IDENTITY,
 }
-# by wire value, for callers holding a cart, checkout, payment or order code (orders win "InvalidRefund")
-STATUS: dict[str, Http] = {**CART, **CHECKOUT, **PAYMENTS, **ORDERS}
 
 
 def http_of(code: StrEnum) -> Http:

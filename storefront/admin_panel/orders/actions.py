@@ -21,7 +21,7 @@ from domains.orders.client import OrderError
 from domains.orders.messages import OrderView
 
 from ... import services
-from ...api.shop_errors import STATUS
+from ...api.shop_errors import http_of
 from ...shop.browse import money
 
 SETTLE_SECONDS = 5.0  # how long an advance or reject is watched before the page is shown
@@ -46,7 +46,7 @@ def _validation(exc: ValidationError) -> Refused:
 
 
 def _order_refusal(exc: OrderError) -> Refused:
-    status, code = STATUS.get(exc.code, (409, exc.code.lower()))
+    status, code = http_of(exc.code)
     return Refused(status, code, str(exc))
 
 
