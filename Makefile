@@ -16,13 +16,14 @@ $(STAMP): pyproject.toml
 run: install
 	$(PY) ops/devstack.py
 
-# The layer contracts (.importlinter) and ruff (rules in pyproject.toml). CI runs it before the tests.
+# The layer contracts (.importlinter), ruff and mypy on the layers below the web (their settings
+# in pyproject.toml). CI runs it before the tests.
 lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
-# mypy on the layers below the web (config in pyproject.toml). Not clean yet, so not part of
-# `make lint`: see issue 14.
+# mypy alone (also part of `make lint`).
 typecheck: install
 	$(VENV)/bin/mypy
 
