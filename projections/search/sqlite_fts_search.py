@@ -1,0 +1,192 @@
+"""Search over one generation of the SQLite product index: the FTS5 match with typo
+expansion, the filters, the sort and page, and every facet.
+
+The tables it reads are the ones `sqlite_fts.py` creates and writes (`products_<gen>`,
+`collections_<gen>`, `variants_<gen>`, `colors_<gen>`, `sizes_<gen>`, `fts_<gen>`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from ..sqlite_where import Where, marks
+from . import text
+from .query import (
+    PRICE_RANGES,
+    Facets,
+    FacetValue,
+    Hit,
+    Money,
+    SearchQuery,
+    SearchResult,
+    Sort,
+    by_count,
+    pick_hex,
+    price_facet,
+    sizes_in_garment_order,
+)
+
+# One search's query runner: SQL after the shared head, its filter, extra parameters; the rows.
+Rows = Callable[[str, Where], list[tuple[Any, ...]]]
+
+
+def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str]],
+           query: SearchQuery) -> SearchResult:
+    """`vocabulary` is asked only when the query has words (typo expansion needs it)."""
+    c = conn
+    terms = text.tokens(query.q)
+    source = f"products_{gen} p"
+    head, head_params = "", []
+    if terms:
+        expr = match_expression(terms, vocabulary())
+        weights = ", ".join(str(w) for w in text.TEXT_FIELDS.values())
+        head = (f"WITH m AS MATERIALIZED (SELECT rowid AS pid, bm25(fts_{gen}, {weights}) AS rank "
+                f"FROM fts_{gen} WHERE fts_{gen} MATCH ?) ")
+        head_params = [expr]
+        source = f"products_{gen} p JOIN m ON m.pid = p.rowid"
+
+    def run(sql: str, where: Where, extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return c.execute(head + sql, [*head_params, *where.params, *extra]).fetchall()
+
+    everything = filters(gen, query)
+    total = run(f"SELECT COUNT(*) FROM {source}{everything.sql()}", everything)[0][0]
+    order = {
+        Sort.RELEVANCE: "m.rank ASC, p.id ASC" if terms else "p.created_at DESC, p.id ASC",
+        Sort.PRICE_ASC: "p.price_amount ASC, p.id ASC",
+        Sort.PRICE_DESC: "p.price_amount DESC, p.id ASC",
+        Sort.NEWEST: "p.created_at DESC, p.id ASC",
+        Sort.NAME: "p.name_sort ASC, p.id ASC",
+    }[query.sort]
+    rows = run(
+        f"SELECT p.id, p.name, p.brand, p.type, p.price_amount, p.currency, p.collections, p.image_url,"
+        f" p.in_stock FROM {source}{everything.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
+        everything, [query.page_size, query.offset],
+    )
+    hits = [
+        Hit(id=r[0], name=r[1], brand=r[2], type=r[3], price=Money(amount=r[4], currency=r[5]),
+            collections=json.loads(r[6]), image_url=r[7], in_stock=bool(r[8]))
+        for r in rows
+    ]
+    facets = Facets()
+    w = filters(gen, query, skip="collections")
+    facets.collections = by_count([
+        FacetValue(value=cid, count=n) for cid, n in run(
+            f"SELECT pc.collection_id, COUNT(*) FROM {source} JOIN collections_{gen} pc "
+            f"ON pc.product_rowid = p.rowid{w.sql()} GROUP BY pc.collection_id", w)
+    ])
+    for facet, column in (("types", "p.type"), ("brands", "p.brand")):
+        w = filters(gen, query, skip=facet)
+        setattr(facets, facet, by_count([
+            FacetValue(value=value, count=n)
+            for value, n in run(f"SELECT {column}, COUNT(*) FROM {source}{w.sql()} GROUP BY {column}", w)
+        ]))
+    w = filters(gen, query, skip="price_ranges")
+    cases = " ".join(
+        f"WHEN p.price_amount >= {r.min}" + (f" AND p.price_amount < {r.max}" if r.max is not None else "")
+        + f" THEN '{r.key}'" for r in PRICE_RANGES
+    )
+    facets.price_ranges = price_facet(dict(run(
+        f"SELECT CASE {cases} END AS bucket, COUNT(*) FROM {source}{w.sql()} GROUP BY bucket", w)))
+    facets.colors = _color_facet(run, source, gen, query)
+    facets.sizes = _size_facet(run, source, gen, query)
+    return SearchResult(total=total, page=query.page, page_size=query.page_size, hits=hits, facets=facets)
+
+
+def match_expression(terms: list[str], vocab: list[str]) -> str:
+    """The FTS5 MATCH expression: every word (or a close word of the index's vocabulary),
+    the last one also as a prefix."""
+    groups = []
+    for i, term in enumerate(terms):
+        alternatives = {f'"{term}"'}
+        edits = text.fuzziness(term)
+        if edits and term.isalnum():
+            for candidate, _dist, _ in process.extract(
+                term, vocab, scorer=OSA.distance, score_cutoff=edits, limit=text.MAX_EXPANSIONS
+            ):
+                alternatives.add(f'"{candidate}"')
+        if text.is_prefix_term(i, terms):
+            alternatives.add(f'"{term}" *')
+        groups.append("(" + " OR ".join(sorted(alternatives)) + ")")
+    return " AND ".join(groups)
+
+
+def filters(gen: str, query: SearchQuery, *, skip: str = "", variant: bool = True) -> Where:
+    """The query's filters on products `p`, all but `skip` (a facet counts without its own)."""
+    w = Where()
+    if query.collections and skip != "collections":
+        w.add(f"p.rowid IN (SELECT product_rowid FROM collections_{gen} WHERE collection_id IN "
+              f"({marks(query.collections)}))", *query.collections)
+    if query.types and skip != "types":
+        w.add(f"p.type IN ({marks(query.types)})", *query.types)
+    if query.brands and skip != "brands":
+        w.add(f"p.brand IN ({marks(query.brands)})", *query.brands)
+    if skip != "price_ranges":
+        if query.price_min is not None:
+            w.add("p.price_amount >= ?", query.price_min)
+        if query.price_max is not None:
+            w.add("p.price_amount <= ?", query.price_max)
+    if variant and query.variant_filtered:
+        sql, params = variant_predicate(query)
+        w.add(f"EXISTS (SELECT 1 FROM variants_{gen} v WHERE v.product_rowid = p.rowid AND {sql})", *params)
+    return w
+
+
+def variant_predicate(query: SearchQuery, skip: str = "") -> tuple[str, list[Any]]:
+    """Colour, size and in-stock on one variant `v`: they must hold for the same variant."""
+    parts, params = ["1"], []
+    if query.colors and skip != "colors":
+        parts.append(f"v.color IN ({marks(query.colors)})")
+        params += query.colors
+    if query.sizes and skip != "sizes":
+        parts.append(f"v.size IN ({marks(query.sizes)})")
+        params += query.sizes
+    if query.in_stock:
+        parts.append("v.available = 1")
+    return " AND ".join(parts), params
+
+
+def _variant_join(source: str, gen: str, query: SearchQuery, skip: str) -> tuple[str, Where]:
+    w = filters(gen, query, variant=False)
+    sql, params = variant_predicate(query, skip=skip)
+    w.add(sql, *params)
+    return f"{source} JOIN variants_{gen} v ON v.product_rowid = p.rowid", w
+
+
+def _per_product(source: str, gen: str, query: SearchQuery, table: str) -> tuple[str, Where]:
+    """Join of one row per product and colour (or size), when no other variant filter applies."""
+    w = filters(gen, query, variant=False)
+    if query.in_stock:
+        w.add("v.available = 1")
+    return f"{source} JOIN {table}_{gen} v ON v.product_rowid = p.rowid", w
+
+
+def _color_facet(run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
+    if query.sizes:
+        joined, w = _variant_join(source, gen, query, skip="colors")
+    else:
+        joined, w = _per_product(source, gen, query, "colors")
+    shades: dict[str, dict[str, int]] = {}
+    for color, hex_, n in run(
+        f"SELECT v.color, v.color_hex, COUNT(DISTINCT p.rowid) FROM {joined}{w.sql()}"
+        " GROUP BY v.color, v.color_hex", w
+    ):
+        shades.setdefault(color, {})[hex_] = n
+    return by_count([
+        FacetValue(value=color, count=sum(counts.values()), hex=pick_hex(counts))
+        for color, counts in shades.items()
+    ])
+
+
+def _size_facet(run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
+    if query.colors:
+        joined, w = _variant_join(source, gen, query, skip="sizes")
+    else:
+        joined, w = _per_product(source, gen, query, "sizes")
+    return sizes_in_garment_order(run(
+        f"SELECT v.size, MIN(v.size_rank), COUNT(DISTINCT p.rowid) FROM {joined}{w.sql()} GROUP BY v.size", w))
