@@ -4,6 +4,9 @@ Tables are modelled the way Cassandra wants them: one table per query, a partiti
 that the query names in full, and clustering columns that give the order inside a
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
+
+It stays one long module on purpose: it is the whole write model (39 tables, grouped by the
+domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
 from __future__ import annotations
