@@ -10,6 +10,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError
 
+from domains.cart.errors import CartErrorCode
 from domains.catalog.reads import product_detail
 from fixtures.images import render_garment_svg
 from projections.search import SearchQuery
@@ -160,7 +161,7 @@ def product_page(request: HttpRequest, product_id: str) -> HttpResponse:
     } for name, hex_ in colors.items()]
     return render(request, "shop/product.html", {
         "product": detail.product, "collections": detail.collections, "selected": selected,
-        "price_display": money(selected.price_amount, selected.currency),
+        "price_display": money(selected.price_amount, selected.currency), "add_error": _add_error(request),
         "swatches": swatches, "sizes": size_options, "color": color, "size": size,
         "variants_json": [
             {"id": v.id, "color": v.color, "size": v.size, "available": v.available, "sku": v.blank_sku,
@@ -168,6 +169,16 @@ def product_page(request: HttpRequest, product_id: str) -> HttpResponse:
             for v in variants
         ],
     })
+
+
+def _add_error(request: HttpRequest) -> str | None:
+    """Why an add to cart from this page was refused (`?error=` carries the code's wire value)."""
+    code = request.GET.get("error")
+    if not code:
+        return None
+    if code == CartErrorCode.INSUFFICIENT_STOCK:
+        return "Not enough of that item is left."
+    return "That could not be added."
 
 
 @require_GET

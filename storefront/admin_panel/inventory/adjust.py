@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from domains.inventory import client as inventory
-from domains.inventory.messages import INVALID_QUANTITY, StockLevel
+from domains.inventory.messages import StockLevel
 from infra.store import Store, schema
 
 from ... import services
+from ...api.shop_errors import http_of
 
 MAX_DELTA = 1_000_000
 REASON_MAX = 120
@@ -77,5 +78,5 @@ def apply_adjustment(store: Store, adjustment: Adjustment, actor: str) -> StockL
             client, adjustment.sku, adjustment.delta, recorded_reason(adjustment.reason, actor),
             key=f"admin-adjust:{adjustment.key}"))
     except inventory.InventoryError as exc:
-        status = 409 if exc.code == INVALID_QUANTITY else 400
+        status, _ = http_of(exc.code)  # 409 for a quantity the stock cannot take, else 400
         raise AdjustRefused(status, f"Refused: {exc}.") from None
