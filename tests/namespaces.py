@@ -27,7 +27,7 @@ from temporalio.service import RPCError
 from infra.temporal import ensure_search_attributes
 
 POOL = tuple(f"test-{n}" for n in range(1, 17))
-SWEEP_SECONDS = 10.0  # how long a lease waits for a namespace's deleted workflows to leave visibility
+SWEEP_SECONDS = 30.0  # how long a lease waits for a namespace's deleted workflows to leave visibility
 
 
 @dataclass(frozen=True)
