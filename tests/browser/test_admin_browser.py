@@ -3,9 +3,7 @@ workflows: a packer signs in and moves a manual supplier order to its next stage
 
 from __future__ import annotations
 
-import threading
 import time
-from wsgiref.simple_server import make_server
 
 import pytest
 from django.test import Client
@@ -14,7 +12,8 @@ from infra.store import schema
 
 from ..web.accounts import PASSWORD, create_staff
 from ..web.orders_helpers import place, run
-from .test_storefront_browser import _QuietHandler, _ThreadedServer, browser  # noqa: F401  (the chromium fixture)
+from .harness import served_shop
+from .test_storefront_browser import browser  # noqa: F401  (the chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -22,13 +21,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def live_shop(orders_web):
     """The real WSGI application on a loopback port, in front of the shop's workflows."""
-    from django.core.wsgi import get_wsgi_application
-
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadedServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served_shop() as url:
+        yield url
 
 
 def advance_in_the_browser(driver, site: str, email: str, code: str) -> dict:

@@ -10,17 +10,12 @@ guest lookup form; an owner opens the admin pages.
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from wsgiref.simple_server import make_server
-
 import pytest
 from django.test import Client
 
 from ..web.accounts import PASSWORD, create_shopper, create_staff
 from ..web.orders_helpers import SHIPPING, place, run
-from .test_storefront_browser import _QuietHandler, _ThreadedServer
+from .harness import chromium, served_shop
 
 pytestmark = pytest.mark.browser
 
@@ -33,40 +28,15 @@ ADMIN_PAGES = ["/admin/", "/admin/orders/", "/admin/inventory/", "/admin/carts/"
 @pytest.fixture(params=list(WIDTHS))
 def logged_browser(request):
     """Headless chromium keeping the console log, at the parameter's window size."""
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        message = "headless chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("COMMERCE_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    width, height = WIDTHS[request.param]
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--window-size={width},{height}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.set_window_size(width, height)
-    driver.implicitly_wait(5)
-    driver.viewport = request.param
-    yield driver
-    driver.quit()
+    with chromium(*WIDTHS[request.param], console_log=True) as driver:
+        driver.viewport = request.param
+        yield driver
 
 
 @pytest.fixture
 def live_shop(orders_web):
-    from django.core.wsgi import get_wsgi_application
-
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadedServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served_shop() as url:
+        yield url
 
 
 class Visits:

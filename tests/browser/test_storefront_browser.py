@@ -2,59 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
 import pytest
+
+from .harness import chromium, served_shop
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        message = "headless chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("COMMERCE_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,900"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
-
-
-class _ThreadedServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
 def site(shop):
     """The real WSGI application on a loopback port (Django holds no database to flush)."""
-    from django.core.wsgi import get_wsgi_application
-
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_ThreadedServer,
-                         handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served_shop() as url:
+        yield url
 
 
 def test_a_shopper_searches_and_narrows_with_a_facet(browser, site):
