@@ -4,30 +4,33 @@ shared dev server, so the shop runs with its production task queues and workflow
 The namespaces are created when the dev server starts (`--namespace` per name): one
 registered at runtime takes seconds to become usable. A lease hands out the namespace
 released longest ago (a FIFO free-list), with the shop's search attributes registered.
-Release deletes every workflow execution in it (deleting a running one terminates it
-first), so nothing a test left behind - a running inventory service under its fixed id,
-an order's timer, a closed workflow the admin lists would count - reaches the next test;
-the lease sweeps once more before handing the namespace out, since visibility (which
-finds the executions) trails the server by a moment. Deleting rather than never reusing:
-a pool as large as the number of tests would give the dev server hundreds of namespaces,
-each with its own system workers.
+Release terminates every running workflow in it, so nothing a test left behind (the
+inventory service under its fixed id, an order's timer, a cadence's wait) runs into the
+next test, and asks the server to delete every execution. Termination is done when the call
+returns and a deleted running workflow leaves the lists at once; the dev server removes a
+closed one from visibility only later, which is harmless: it cannot run, fixed ids (the
+inventory service, shop settings) may start again, other ids are new per test, and tests
+count only their own workflows. Visibility (which finds the running ones) trails the
+server, so a lease terminates what is listed as running once more: a workflow started just
+before its test ended is listed by then. Reusing rather than a
+namespace per test: a pool as large as the suite would give the dev server hundreds of
+namespaces, each with its own system workers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from infra.temporal import ensure_search_attributes
 
 POOL = tuple(f"test-{n}" for n in range(1, 17))
-SWEEP_SECONDS = 30.0  # how long a lease waits for a namespace's deleted workflows to leave visibility
 
 
 @dataclass(frozen=True)
@@ -56,39 +59,42 @@ class NamespacePool:
             namespace = self._free.popleft()
         client = Client(self._client.service_client, namespace=namespace, data_converter=pydantic_data_converter)
         await ensure_search_attributes(client, namespace)
-        await _sweep(client, wait=True)
+        await _end_running(client)  # what the last release could not see yet
         return Lease(namespace, client)
 
     async def release(self, lease: Lease) -> None:
         try:
-            await _sweep(lease.client, wait=False)
+            await _end_running(lease.client)
+            await _delete_all(lease.client)
         finally:
             async with self._returned:
                 self._free.append(lease.namespace)
                 self._returned.notify()
 
 
-async def _sweep(client: Client, *, wait: bool) -> None:
-    """Delete every workflow execution in the client's namespace; with `wait`, until none is listed."""
-    deadline = time.monotonic() + SWEEP_SECONDS
-    while True:
-        executions = [w async for w in client.list_workflows()]
-        if not executions:
-            return
-        await asyncio.gather(*(_delete(client, w.id, w.run_id) for w in executions))
-        if not wait:
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"namespace {client.namespace}: {len(executions)} workflows still listed after deletion")
-        await asyncio.sleep(0.2)
+async def _end_running(client: Client) -> None:
+    """Terminate every workflow visibility lists as running. Termination is done by the time
+    the call returns (unlike deletion), so nothing of them runs in the next lease."""
+    running = [w async for w in client.list_workflows('ExecutionStatus="Running"')]
+    await asyncio.gather(*(_ignoring_gone(client.get_workflow_handle(w.id, run_id=w.run_id).terminate(
+        reason="the test's namespace lease ended")) for w in running))
 
 
-async def _delete(client: Client, workflow_id: str, run_id: str | None) -> None:
+async def _delete_all(client: Client) -> None:
+    """Ask the server to delete every execution, so the next lease's lists stay short (a
+    closed one may stay listed for a while: the dev server deletes it in the background)."""
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 
+    executions = [w async for w in client.list_workflows()]
+    await asyncio.gather(*(_ignoring_gone(client.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(namespace=client.namespace, workflow_execution=WorkflowExecution(
+            workflow_id=w.id, run_id=w.run_id)))) for w in executions))
+
+
+async def _ignoring_gone(call: Awaitable[object]) -> None:
     try:
-        await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id)))
-    except RPCError:
-        pass  # already gone (deleted by an earlier sweep whose deletion visibility has not caught up with)
+        await call
+    except RPCError as exc:  # ended or deleted already: visibility trails the server
+        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise
