@@ -7,6 +7,9 @@ cart with a version that rises once per accepted change. Mutations run one at a 
 be lost nor applied twice. The run loop renews holds while the shopper is active,
 abandons an idle cart (a signed-in shopper's then enrolls in the shop's abandoned-cart
 cadence, if one is active), and continues as new (after all handlers finish) with its state.
+
+Over 400 lines because it is one workflow class: its handlers share the lock and the state,
+and splitting a class across modules would hide that.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ history entry and marks the order dirty; the run loop saves a burst in one activ
 call (audit rows, order rows, read models) and continues as new before history grows
 without bound. A delivered order enrolls its customer in the shop's review-request
 cadence, if one is active.
+
+Over 400 lines because it is one workflow class (its status rules are in `lifecycle.py`):
+the handlers share one state and one save loop.
 """
 
 from __future__ import annotations
