@@ -1,15 +1,5 @@
-"""Cadences' workflows.
-
-- `CadenceWorkflow` (`cadence-definition-{id}`): one per cadence. It owns the definition:
-  every save is an update that validates, numbers new steps, saves the version and returns
-  it; then, when the edit applies to running enrollments, it sends them the new steps.
-- `EnrollmentWorkflow` (`cadence-{cadence_id}-{contact_id}`): one contact walking one
-  cadence. WAIT is a durable timer, SEND_EMAIL two activities (render, then send) keyed so
-  a step is sent at most once. It takes new steps by signal at any time and continues from
-  where it stands.
-- `UnsubscribeWorkflow` (`cadence-unsubscribe-{contact_id}`): records the unsubscribe, then
-  ends every enrollment of the contact.
-"""
+"""One workflow per contact enrolled in a cadence: waits, sends each email once, and ends on
+unsubscribe, exit or the last step."""
 
 from __future__ import annotations
 
@@ -17,172 +7,40 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from infra.activity_options import ActivityOptions
-
-    from .activities import CadenceActivities
-    from .ids import send_key
-    from .messages import (
+    from ..activities import CadenceActivities
+    from ..ids import send_key
+    from ..messages import (
         ENROLLMENT_ENDED,
-        STALE_VERSION,
-        UNKNOWN_STEP,
         ActorRequest,
         ApplyTo,
-        CadenceDefinition,
-        CadenceState,
-        CadenceView,
         CancelEnrollment,
         EnrollmentRecord,
         EnrollmentState,
         EnrollmentStatus,
         EnrollmentView,
-        Propagation,
         RenderRequest,
-        SaveCadence,
         TimelineEntry,
-        Unsubscribe,
-        UnsubscribeResult,
         UpdateSteps,
         WaitProgress,
     )
-    from .steps import Step, StepsInvalid, StepType, check_steps, format_duration, position_after_edit
+    from ..steps import Step, StepType, format_duration, position_after_edit
 
-CADENCE_ID = SearchAttributeKey.for_keyword("CadenceId")
-CADENCE_CONTACT = SearchAttributeKey.for_keyword("CadenceContact")
-CADENCE_STEP = SearchAttributeKey.for_keyword("CadenceStep")
-CADENCE_STATE = SearchAttributeKey.for_keyword("CadenceState")
+from .common import (
+    AGAIN,
+    CADENCE_STATE,
+    CADENCE_STEP,
+    ENDED,
+    ENROLLMENT_STORE,
+    RENDER,
+    SEND,
+    SENT,
+    TIMELINE_KEPT_ACROSS_RUNS,
+    refuse,
+)
 
-STORE: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=10),
-                          "schedule_to_close_timeout": timedelta(minutes=5),
-                          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=10))}
-# An enrollment outlives a store outage of any length: its store writes retry until they land.
-ENROLLMENT_STORE: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=10),
-                                     "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
-RENDER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
-                           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
-# A mail server that is down for a while is waited for, with backoff, for up to a day.
-SEND: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=60),
-                         "schedule_to_close_timeout": timedelta(hours=24),
-                         "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5))}
-PROPAGATE: ActivityOptions = {"start_to_close_timeout": timedelta(minutes=10),
-                              "heartbeat_timeout": timedelta(seconds=30),
-                              "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
-# Visibility is eventually consistent: an enrollment started just before an edit may be
-# missing from the first listing, so the edit is sent again after this long.
-SETTLE = timedelta(seconds=5)
-MAX_CHANGES_PER_RUN = 200
-UNCLAIMED_FOR = timedelta(minutes=10)
-TIMELINE_KEPT_ACROSS_RUNS = 50
-SENT, ENDED, AGAIN = "sent", "ended", "again"  # how a SEND_EMAIL step came out
-
-
-def refuse(code: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=code, non_retryable=True)
-
-
-def enrollment_search_attributes(cadence_id: str, contact: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes([
-        SearchAttributePair(CADENCE_ID, cadence_id), SearchAttributePair(CADENCE_CONTACT, contact),
-        SearchAttributePair(CADENCE_STATE, EnrollmentStatus.RUNNING.value)])
-
-
-# --- the definition ------------------------------------------------------------------------------
-
-@workflow.defn
-class CadenceWorkflow:
-    @workflow.init
-    def __init__(self, state: CadenceState) -> None:
-        self.state = state
-        self.lock = asyncio.Lock()
-        self.to_propagate: UpdateSteps | None = None
-
-    @workflow.query
-    def view(self) -> CadenceView | None:
-        if self.state.definition is None:
-            return None
-        return CadenceView(definition=self.state.definition, propagation=self.state.propagation)
-
-    @workflow.update
-    async def save(self, request: SaveCadence) -> CadenceView:
-        async with self.lock:
-            self._can_save(request)  # again: another save may have gone first while this one waited
-            s = self.state
-            now = workflow.now()
-            steps: list[Step] = []
-            for step in request.steps:
-                if not step.id:
-                    step = step.model_copy(update={"id": f"s{s.next_step_number}"})
-                    s.next_step_number += 1
-                steps.append(step)
-            old = s.definition
-            new = CadenceDefinition(
-                cadence_id=s.cadence_id, name=request.name.strip(), trigger=request.trigger, active=request.active,
-                steps=steps, version=(old.version if old else 0) + 1,
-                created_at=old.created_at if old else now, created_by=old.created_by if old else request.actor,
-                updated_at=now, updated_by=request.actor, applies_to=request.apply_to)
-            await workflow.execute_activity_method(CadenceActivities.save_cadence, new, **STORE)
-            s.definition = new
-            s.changes += 1
-            # after a save for new enrollments only, the running ones have older steps even when these equal it
-            held_back = old is not None and old.applies_to == ApplyTo.NEW
-            if old is not None and request.apply_to == ApplyTo.RUNNING and (old.steps != new.steps or held_back):
-                self.to_propagate = UpdateSteps(version=new.version, steps=new.steps, actor=request.actor)
-                s.propagation = Propagation(version=new.version)
-            return CadenceView(definition=new, propagation=s.propagation)
-
-    @save.validator
-    def _can_save(self, request: SaveCadence) -> None:
-        try:
-            check_steps(request.steps)
-        except StepsInvalid as exc:
-            raise refuse(exc.code, str(exc)) from None
-        current = self.state.definition
-        version = current.version if current else 0
-        if request.expected_version is not None and request.expected_version != version:
-            raise refuse(STALE_VERSION, f"the cadence changed meanwhile (now version {version}); reload and save again")
-        known = {step.id for step in current.steps} if current else set()
-        for step in request.steps:
-            if step.id and step.id not in known:
-                raise refuse(UNKNOWN_STEP, f"the cadence has no step {step.id!r}")
-
-    async def _propagate(self, update: UpdateSteps) -> None:
-        s = self.state
-        for sweep in range(2):
-            if sweep:
-                await workflow.sleep(SETTLE)
-            told = await workflow.execute_activity_method(
-                CadenceActivities.propagate_steps, args=[update, s.cadence_id], **PROPAGATE)
-            if s.propagation and s.propagation.version == update.version:
-                s.propagation.signalled = max(s.propagation.signalled, told)
-                s.propagation.sweeps = sweep + 1
-        if s.propagation and s.propagation.version == update.version:
-            s.propagation.finished_at = workflow.now()
-
-    @workflow.run
-    async def run(self, state: CadenceState) -> None:
-        if self.state.definition is None:  # started by a create whose save was refused: nothing to own
-            try:
-                await workflow.wait_condition(lambda: self.state.definition is not None, timeout=UNCLAIMED_FOR)
-            except TimeoutError:
-                return
-        while True:
-            await workflow.wait_condition(
-                lambda: self.to_propagate is not None or self.state.changes >= MAX_CHANGES_PER_RUN
-                or workflow.info().is_continue_as_new_suggested())
-            if self.to_propagate is not None:
-                update, self.to_propagate = self.to_propagate, None
-                await self._propagate(update)  # a newer save meanwhile is propagated next, after this one
-                continue
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            if self.to_propagate is None:
-                self.state.changes = 0
-                workflow.continue_as_new(self.state)
-
-
-# --- one enrollment ---------------------------------------------------------------------------------
 
 @workflow.defn
 class EnrollmentWorkflow:
@@ -472,37 +330,3 @@ class EnrollmentWorkflow:
         await self._save()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
-
-
-# --- unsubscribing -------------------------------------------------------------------------------
-
-@workflow.defn
-class UnsubscribeWorkflow:
-    """Started with update-with-start: the update returns once the unsubscribe is recorded
-    (every later send checks it), and the run then ends the contact's running enrollments,
-    twice, because an enrollment started just before may not be listed yet."""
-
-    @workflow.init
-    def __init__(self, request: Unsubscribe) -> None:
-        self.request = request
-        self.result: UnsubscribeResult | None = None
-
-    @workflow.update
-    async def record(self, request: Unsubscribe) -> UnsubscribeResult:
-        if self.result is None:
-            self.result = await workflow.execute_activity_method(
-                CadenceActivities.record_unsubscribe, request, **STORE)
-        return self.result
-
-    @workflow.run
-    async def run(self, request: Unsubscribe) -> UnsubscribeResult:
-        await workflow.wait_condition(lambda: self.result is not None)
-        assert self.result is not None
-        for sweep in range(2):
-            if sweep:
-                await workflow.sleep(SETTLE)
-            self.result.enrollments_ended += await workflow.execute_activity_method(
-                CadenceActivities.end_enrollments, args=[self.result.contact_id, f"unsubscribe:{request.source}"],
-                **PROPAGATE)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.result
