@@ -1,6 +1,7 @@
 """The order and fulfillment workflows on the time-skipping server: the automatic path,
 two suppliers at different speeds, cancel before and after shipping, refunds, feedback,
-and the audit trail and read models they leave."""
+and the audit trail and read models they leave. Long because the lifecycle is one story
+that shares its fixtures (conftest.OrderShop) step by step."""
 
 from __future__ import annotations
 

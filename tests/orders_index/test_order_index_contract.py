@@ -2,7 +2,8 @@
 
 Each backend must return exactly what the brute-force reference computes over the same
 ~300 generated orders: the same orders in the same order, the same status counts and
-revenue, under every filter, text query, sort and page.
+revenue, under every filter, text query, sort and page. Long because it is one contract run
+against both backends: splitting it would let the backends drift apart.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ shows the token is needed (tests/security/test_csrf.py does the same for the JSO
 whose path ends in `#cart_a_open` name shopper A's open cart in `X-Cart-Id`: a cart a shopper
 owns answers only to that shopper, everyone else meets the unknown cart's 404. A route that
 the table does not name fails `test_every_route_is_in_the_matrix`, so a new page cannot ship
-without deciding who may use it.
+without deciding who may use it. The module is long because the table is the point: every
+route in one place.
 
 Outcomes:
   ok     2xx, or a redirect that is not to a sign-in page (the action or page itself)

@@ -1,7 +1,8 @@
 """`GET /api/search`, `GET /api/products/{id}` and `GET /api/schema/` through Django's test client.
 
 Expected values come from the generated catalog (`shop`) and the brute-force reference in
-tests/search/reference.py, never from the index the views read.
+tests/search/reference.py, never from the index the views read. Long because it is one
+endpoint family's whole contract (filters, facets, sorting, paging, errors) against one fixture.
 """
 
 from __future__ import annotations

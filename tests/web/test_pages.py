@@ -2,6 +2,7 @@
 
 Assertions lean on stable hooks (`data-facet`, `id="total"`, form field names, `role`/`aria-*`)
 rather than exact markup; expected counts come from the catalog and the brute-force reference.
+Long because it walks every storefront page against one module-scoped shop.
 """
 
 from __future__ import annotations
