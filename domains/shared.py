@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -96,16 +96,17 @@ ACTOR_LENGTH = 300  # "guest:" and an email of up to 200 characters fit
 E = TypeVar("E", bound=StrEnum)
 
 
-class DomainError(Exception):
+class DomainError(Exception, Generic[E]):
     """A refusal from a domain's client. `code` is a member of that domain's error enum
     (domains/<domain>/errors.py): its value is the stable wire code (the ApplicationError type
     in workflow histories), its type tells the web layer which domain's table maps it.
-    Each domain subclasses this once; the subclass's name is also a wire type (an activity that
-    lets it escape fails with that type), so subclasses are never renamed."""
+    Each domain subclasses this once, naming its enum (`class OrderError(DomainError[OrderErrorCode])`);
+    the subclass's name is also a wire type (an activity that lets it escape fails with that
+    type), so subclasses are never renamed."""
 
-    def __init__(self, code: StrEnum, message: str, details: Any = None):
+    def __init__(self, code: E, message: str, details: Any = None):
         super().__init__(message)
-        self.code = code
+        self.code: E = code
         self.details = details
 
 

@@ -27,8 +27,5 @@ class CadenceErrorCode(StrEnum):
     UNEXPECTED = "CadenceError"  # a failure whose type no code names
 
 
-class CadenceError(DomainError):
-    code: CadenceErrorCode
-
-    def __init__(self, code: CadenceErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class CadenceError(DomainError[CadenceErrorCode]):
+    """A refusal from the cadences client; `code` says which."""

@@ -34,10 +34,5 @@ def shop_code(wire: str | None) -> ShopCode:
     return cast(ShopCode, code_of(wire, SHOP_CODES, CartErrorCode.UNEXPECTED))
 
 
-class ShopError(DomainError):
+class ShopError(DomainError[ShopCode]):
     """A refused or failed cart/checkout call, with a stable code and optional details."""
-
-    code: ShopCode
-
-    def __init__(self, code: ShopCode, message: str, details: object = None):
-        super().__init__(code, message, details)

@@ -18,8 +18,5 @@ class FulfillmentErrorCode(StrEnum):
     TRACKING_TAKEN = "TrackingTaken"
 
 
-class FulfillmentError(DomainError):
-    code: FulfillmentErrorCode
-
-    def __init__(self, code: FulfillmentErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class FulfillmentError(DomainError[FulfillmentErrorCode]):
+    """A refusal from the fulfillment client; `code` says which."""

@@ -22,8 +22,5 @@ class IdentityErrorCode(StrEnum):
     UNEXPECTED = "IdentityError"  # a failure whose type no code names
 
 
-class IdentityError(DomainError):
-    code: IdentityErrorCode
-
-    def __init__(self, code: IdentityErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class IdentityError(DomainError[IdentityErrorCode]):
+    """A refusal from the identity client; `code` says which."""

@@ -16,8 +16,5 @@ class InventoryErrorCode(StrEnum):
     UNEXPECTED = "InventoryError"  # a failure whose type no code names
 
 
-class InventoryError(DomainError):
-    code: InventoryErrorCode
-
-    def __init__(self, code: InventoryErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class InventoryError(DomainError[InventoryErrorCode]):
+    """A refusal from the inventory client; `code` says which."""

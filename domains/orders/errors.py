@@ -18,8 +18,5 @@ class OrderErrorCode(StrEnum):
     UNEXPECTED = "OrderError"  # a failure whose type no code names
 
 
-class OrderError(DomainError):
-    code: OrderErrorCode
-
-    def __init__(self, code: OrderErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class OrderError(DomainError[OrderErrorCode]):
+    """A refusal from the orders client; `code` says which."""
