@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Real Apache Cassandra and Elasticsearch on loopback, without Docker.
+# Real Apache Cassandra, Elasticsearch and Stripe's stripe-mock on loopback, without Docker.
 #
-#   bash ops/engines/engines.sh prereqs|up|down|restart|status|env|logs|wipe [cassandra|es]...
+#   bash ops/engines/engines.sh prereqs|up|down|restart|status|env|logs|wipe [cassandra|es|stripe-mock]...
 #
 # `up` prints the `export ...` lines (only those go to stdout): eval "$(bash ops/engines/engines.sh up)".
 #
@@ -9,11 +9,14 @@
 # package registries): cassandra-all + its dependencies run as a plain CassandraDaemon on
 # the system JDK 17; Elasticsearch is the integ-test-zip distribution (the only full
 # server distribution published there; it lacks most modules, see README.md).
+# stripe-mock (the Stripe API's mock server, for the Stripe payments adapter) is a Go module,
+# built from the Go module proxy with `go install` (a few seconds once Go's caches are warm).
 # Everything is cached and kept under $ENGINES_DIR (default: <repo>/var/engines).
 set -euo pipefail
 
 CASSANDRA_VERSION=5.0.9
 ES_VERSION=8.19.21
+STRIPE_MOCK_VERSION=v0.203.0
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +38,10 @@ ES_HEAP=${ES_HEAP:-512m}
 ES_START_TIMEOUT=${ES_START_TIMEOUT:-120}
 # Elasticsearch refuses to run as root: when we are root it runs as this system user.
 ES_USER=${ES_USER:-commerce-es}
+STRIPE_MOCK_PORT=${STRIPE_MOCK_PORT:-12111}
+# stripe-mock also serves HTTPS unless told where: keep it on loopback too (its default port).
+STRIPE_MOCK_HTTPS_PORT=${STRIPE_MOCK_HTTPS_PORT:-12112}
+STRIPE_MOCK_START_TIMEOUT=${STRIPE_MOCK_START_TIMEOUT:-30}
 STOP_TIMEOUT=${ENGINES_STOP_TIMEOUT:-45}
 
 C_HOME=$ENGINES_DIR/cassandra/cassandra-$CASSANDRA_VERSION   # jars only; safe to share
@@ -44,6 +51,10 @@ ES_HOME=$ENGINES_DIR/elasticsearch/elasticsearch-$ES_VERSION
 ES_RUN=$ENGINES_DIR/elasticsearch/run
 ES_PIDFILE=$ES_RUN/elasticsearch.pid
 ES_URL=http://127.0.0.1:$ES_HTTP_PORT
+SM_BIN=$ENGINES_DIR/stripe-mock/$STRIPE_MOCK_VERSION/stripe-mock  # GOBIN of the go install
+SM_RUN=$ENGINES_DIR/stripe-mock/run
+SM_PIDFILE=$SM_RUN/stripe-mock.pid
+SM_URL=http://127.0.0.1:$STRIPE_MOCK_PORT
 
 log() { printf '[engines] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -68,6 +79,7 @@ cmd_prereqs() {
     command -v ps >/dev/null || missing+=(procps)
     command -v ss >/dev/null || missing+=(iproute2)
     command -v python3 >/dev/null || missing+=(python3)
+    command -v go >/dev/null || missing+=(golang-go)  # stripe-mock is built with go install
     if ((${#missing[@]} == 0)); then
         log "prereqs: all present"
         return
@@ -92,6 +104,7 @@ pid_of() { # pidfile expected-cmdline-fragment -> prints pid when that process i
 }
 cassandra_pid() { pid_of "$C_PIDFILE" org.apache.cassandra.service.CassandraDaemon; }
 es_pid() { pid_of "$ES_PIDFILE" org.elasticsearch; }
+stripe_mock_pid() { pid_of "$SM_PIDFILE" "$SM_BIN"; }
 
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
@@ -289,6 +302,62 @@ es_wait() {
     done
 }
 
+# ---------------------------------------------------------------- stripe-mock
+
+stripe_mock_provision() {
+    [[ -x $SM_BIN ]] && return
+    command -v go >/dev/null || die "stripe-mock: no go on PATH (run: bash ops/engines/engines.sh prereqs)"
+    log "stripe-mock: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION (first run only)"
+    local out=$ENGINES_DIR/go-install-last.log
+    mkdir -p "$(dirname "$SM_BIN")"
+    # GOTOOLCHAIN passes through: a release needing a newer Go than the one installed
+    # builds with e.g. GOTOOLCHAIN=go1.27.3.
+    GOBIN=$(dirname "$SM_BIN") GOFLAGS=-buildvcs=false go install \
+        "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >"$out" 2>&1 \
+        || { cat "$out" >&2; die "stripe-mock: go install failed (see above)"; }
+    [[ -x $SM_BIN ]] || die "stripe-mock: go install left no binary at $SM_BIN"
+}
+
+stripe_mock_start() {
+    stripe_mock_provision
+    if stripe_mock_pid >/dev/null; then
+        log "stripe-mock: already running (pid $(stripe_mock_pid))"
+        return
+    fi
+    port_busy "$STRIPE_MOCK_PORT" && die "stripe-mock: port $STRIPE_MOCK_PORT is taken by another process"
+    port_busy "$STRIPE_MOCK_HTTPS_PORT" && die "stripe-mock: port $STRIPE_MOCK_HTTPS_PORT is taken by another process"
+    mkdir -p "$SM_RUN"
+    : >"$SM_RUN/console.log"
+    log "stripe-mock: starting $STRIPE_MOCK_VERSION on $SM_URL"
+    (exec setsid "$SM_BIN" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" \
+        -https-addr "127.0.0.1:$STRIPE_MOCK_HTTPS_PORT" >>"$SM_RUN/console.log" 2>&1 </dev/null 9>&-) &
+    echo $! >"$SM_PIDFILE"
+}
+
+stripe_mock_wait() {
+    local deadline pid code
+    deadline=$((SECONDS + STRIPE_MOCK_START_TIMEOUT))
+    while :; do
+        if ! pid=$(stripe_mock_pid); then
+            log "stripe-mock: process exited during startup"
+            tail_logs stripe-mock "$SM_RUN/console.log"
+            return 1
+        fi
+        # Any test key is accepted: 200 means the API answers.
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -u sk_test_probe: "$SM_URL/v1/balance" || true)
+        if [[ $code == 200 ]]; then
+            log "stripe-mock: ready (pid $pid, API answers on $SM_URL)"
+            return 0
+        fi
+        if ((SECONDS >= deadline)); then
+            log "stripe-mock: not ready after ${STRIPE_MOCK_START_TIMEOUT}s"
+            tail_logs stripe-mock "$SM_RUN/console.log"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
 # ---------------------------------------------------------------- stop / status
 
 stop_one() { # name pid-function pidfile
@@ -329,6 +398,7 @@ cmd_env() {
     cat <<EOF
 export CASSANDRA_HOSTS=127.0.0.1:$CASSANDRA_PORT
 export ELASTICSEARCH_URL=$ES_URL
+export STRIPE_API_BASE=$SM_URL
 EOF
 }
 
@@ -337,13 +407,14 @@ EOF
 ENGINES=()
 engines_from_args() {
     local e
-    (($# == 0)) && set -- cassandra elasticsearch
+    (($# == 0)) && set -- cassandra elasticsearch stripe-mock
     ENGINES=()
     for e in "$@"; do
         case $e in
             c | cassandra) ENGINES+=(cassandra) ;;
             es | elasticsearch) ENGINES+=(elasticsearch) ;;
-            *) die "unknown engine '$e' (cassandra|elasticsearch)" ;;
+            sm | stripe-mock) ENGINES+=(stripe-mock) ;;
+            *) die "unknown engine '$e' (cassandra|elasticsearch|stripe-mock)" ;;
         esac
     done
 }
@@ -371,6 +442,7 @@ main() {
                 case $e in
                     cassandra) cassandra_start; cassandra_wait || rc=1 ;;
                     elasticsearch) es_start; es_wait || rc=1 ;;
+                    stripe-mock) stripe_mock_start; stripe_mock_wait || rc=1 ;;
                 esac
             done
             ((rc == 0)) || die "startup failed (logs under $ENGINES_DIR)"
@@ -378,7 +450,11 @@ main() {
             ;;
         down | stop)
             for e in "${ENGINES[@]}"; do
-                case $e in cassandra) stop_one cassandra cassandra_pid "$C_PIDFILE" ;; elasticsearch) stop_one elasticsearch es_pid "$ES_PIDFILE" ;; esac
+                case $e in
+                    cassandra) stop_one cassandra cassandra_pid "$C_PIDFILE" ;;
+                    elasticsearch) stop_one elasticsearch es_pid "$ES_PIDFILE" ;;
+                    stripe-mock) stop_one stripe-mock stripe_mock_pid "$SM_PIDFILE" ;;
+                esac
             done
             ;;
         restart)
@@ -390,6 +466,7 @@ main() {
                 case $e in
                     cassandra) status_one cassandra cassandra_pid "$CASSANDRA_PORT" || rc=3 ;;
                     elasticsearch) status_one elasticsearch es_pid "$ES_HTTP_PORT" || rc=3 ;;
+                    stripe-mock) status_one stripe-mock stripe_mock_pid "$STRIPE_MOCK_PORT" || rc=3 ;;
                 esac
             done
             return "$rc"
@@ -400,13 +477,14 @@ main() {
                 case $e in
                     cassandra) tail_logs cassandra "$C_RUN/logs/system.log" "$C_RUN/logs/console.log" ;;
                     elasticsearch) tail_logs elasticsearch "$ES_RUN/logs/commerce-dev.log" "$ES_RUN/logs/console.log" ;;
+                    stripe-mock) tail_logs stripe-mock "$SM_RUN/console.log" ;;
                 esac
             done
             ;;
         wipe) # stop and delete data/logs/config, keep the downloads
             main down "$@"
             for e in "${ENGINES[@]}"; do
-                case $e in cassandra) rm -rf "$C_RUN" ;; elasticsearch) rm -rf "$ES_RUN" ;; esac
+                case $e in cassandra) rm -rf "$C_RUN" ;; elasticsearch) rm -rf "$ES_RUN" ;; stripe-mock) rm -rf "$SM_RUN" ;; esac
                 log "$e: data wiped"
             done
             ;;
