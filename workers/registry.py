@@ -110,6 +110,13 @@ def _cadences(deps: Dependencies) -> QueueSpec:
                      activities_of(CadenceActivities(deps.store, deps.client, channel)))
 
 
+def _webhooks(deps: Dependencies) -> QueueSpec:
+    from domains.webhooks.activities import WebhookActivities
+    from domains.webhooks.workflows import DeliveryWorkflow
+
+    return QueueSpec([DeliveryWorkflow], activities_of(WebhookActivities(deps.store)))
+
+
 def _queue_name(module: str) -> str:
     from importlib import import_module
 
@@ -126,6 +133,7 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("fulfillment"): _fulfillment,
     _queue_name("identity"): _identity,
     _queue_name("cadences"): _cadences,
+    _queue_name("webhooks"): _webhooks,
 }
 # the web layer lists queues from domains.queues (it does not import workers): they must agree
 assert tuple(QUEUES) == ALL_QUEUES, "domains/queues.py and the worker registry list different task queues"

@@ -5,6 +5,7 @@ restocks carry idempotency keys. A delivered order fires the review-request cade
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
+from ..webhooks import client as webhooks
+from .webhook_events import events_of
 
 SETTINGS_NAME = "orders"
 DEFAULT_STRATEGY = "simulated"
@@ -146,8 +149,14 @@ class OrderActivities:
             return []
 
     @activity.defn
-    def save(self, snapshot: OrderSnapshot) -> None:
-        """Audit rows, the order's rows and its read models, in one batch per flush."""
+    async def save(self, snapshot: OrderSnapshot) -> None:
+        """Audit rows, the order's rows and its read models, in one batch per flush; then the
+        outbound webhook events of the rows just saved (ids derived from them: a retry emits
+        nothing new)."""
+        await asyncio.to_thread(self.save_rows, snapshot)
+        await webhooks.emit(self.client, self.store, events_of(snapshot.view, snapshot.unsaved))
+
+    def save_rows(self, snapshot: OrderSnapshot) -> None:
         view, now = snapshot.view, datetime.now(UTC)
         for entry in snapshot.unsaved:
             self.store.put(schema.ORDER_HISTORY.name, {

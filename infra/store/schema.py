@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (39 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (43 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -500,6 +500,55 @@ CADENCE_UNSUBSCRIBES = table(
     {"contact_id": Col.TEXT, "email": Col.TEXT, "at": Col.TIMESTAMP, "source": Col.TEXT},
     ("contact_id",),
     purpose="contacts who unsubscribed: never enrolled or emailed again",
+)
+
+# --- webhooks (endpoints registered by staff; events and attempts written by the activities) ---
+
+WEBHOOK_ENDPOINTS = table(
+    "webhook_endpoints",
+    {
+        "shop": Col.TEXT,
+        "endpoint_id": Col.TEXT,
+        "url": Col.TEXT,
+        "events": Col.TEXT_LIST,  # event types it receives
+        "secret": Col.TEXT,  # whsec_...: shown once at registration, then only used to sign
+        "active": Col.BOOL,
+        "description": Col.TEXT,
+        "created_by": Col.TEXT,
+        "created_at": Col.TIMESTAMP,
+        "updated_at": Col.TIMESTAMP,
+    },
+    ("shop",),
+    clustering_key=("endpoint_id",),
+    purpose="outbound webhook endpoints (few per shop): emission reads them all",
+)
+
+WEBHOOK_EVENTS = table(
+    "webhook_events",
+    {"event_id": Col.TEXT, "type": Col.TEXT, "ordering_key": Col.TEXT, "created_at": Col.TIMESTAMP,
+     "body": Col.TEXT},  # the envelope's JSON, as first serialised: every attempt sends these bytes
+    ("event_id",),
+    purpose="each emitted event once (id derived from the saved change): deliveries and redeliveries send it",
+)
+
+WEBHOOK_DELIVERIES = table(
+    "webhook_deliveries",
+    {"endpoint_id": Col.TEXT, "event_id": Col.TEXT, "type": Col.TEXT, "status": Col.TEXT,  # delivered|failed|gone
+     "attempts": Col.INT, "http_status": Col.INT, "updated_at": Col.TIMESTAMP},
+    ("endpoint_id",),
+    clustering_key=("event_id",),
+    purpose="an event's delivery to an endpoint: a delivered one is not sent again unless redelivered",
+)
+
+WEBHOOK_ATTEMPTS = table(
+    "webhook_attempts",
+    {"endpoint_id": Col.TEXT, "at": Col.TIMESTAMP, "attempt_id": Col.TEXT, "event_id": Col.TEXT, "type": Col.TEXT,
+     "attempt": Col.INT, "http_status": Col.INT, "ok": Col.BOOL, "latency_ms": Col.INT, "error": Col.TEXT,
+     "response_excerpt": Col.TEXT},
+    ("endpoint_id",),
+    clustering_key=("at", "attempt_id"),
+    descending=frozenset({"at", "attempt_id"}),
+    purpose="every delivery attempt to an endpoint, newest first: status, latency, the response's start",
 )
 
 # --- web sessions --------------------------------------------------------------------------

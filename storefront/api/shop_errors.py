@@ -24,6 +24,7 @@ from domains.inventory.errors import InventoryErrorCode
 from domains.orders.errors import OrderErrorCode
 from domains.payments.errors import PaymentErrorCode
 from domains.shared import DomainError
+from domains.webhooks.errors import WebhookErrorCode
 
 from .errors import ApiError
 
@@ -124,10 +125,23 @@ IDENTITY: dict[IdentityErrorCode, Http] = {
     IdentityErrorCode.UNEXPECTED: (_409, "identity_error"),
 }
 
+_WEBHOOK_STATUS: dict[WebhookErrorCode, int] = {
+    WebhookErrorCode.ENDPOINT_NOT_FOUND: _404,
+    WebhookErrorCode.EVENT_NOT_FOUND: _404,
+    WebhookErrorCode.INVALID_URL: _400,
+    WebhookErrorCode.UNKNOWN_EVENT_TYPE: _400,
+    WebhookErrorCode.NO_EVENTS: _400,
+    WebhookErrorCode.INVALID_SECRET: _400,
+    WebhookErrorCode.ENDPOINT_GONE: _409,
+    WebhookErrorCode.ADDRESS_REFUSED: _400,
+    WebhookErrorCode.UNEXPECTED: _409,
+}
+WEBHOOKS: dict[WebhookErrorCode, Http] = {code: (http, snake(code)) for code, http in _WEBHOOK_STATUS.items()}
+
 TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
     CartErrorCode: CART, CheckoutErrorCode: CHECKOUT, PaymentErrorCode: PAYMENTS, OrderErrorCode: ORDERS,
     FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
-    IdentityErrorCode: IDENTITY,
+    IdentityErrorCode: IDENTITY, WebhookErrorCode: WEBHOOKS,
 }
 
 

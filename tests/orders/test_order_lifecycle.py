@@ -428,9 +428,9 @@ async def test_a_cancel_that_arrives_while_a_run_saves_before_continuing_as_new_
     original = OrderActivities.save
 
     @activity.defn(name="save")
-    def slow_save(self, snapshot: OrderSnapshot) -> None:
-        original(self, snapshot)
-        time.sleep(1)  # a slow store: the test acts while a save is in flight
+    async def slow_save(self, snapshot: OrderSnapshot) -> None:
+        await original(self, snapshot)
+        await asyncio.sleep(1)  # a slow store: the test acts while a save is in flight
 
     refund = OrderActivities.refund_payment
 

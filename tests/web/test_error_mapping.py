@@ -38,6 +38,8 @@ WIRE_VALUES = {
     "InventoryErrorCode": {"InvalidQuantity", "UnknownSku", "NoSuchReservation", "InventoryError"},
     "OrderErrorCode": {"IllegalTransition", "InvalidRefund", "FeedbackNotAllowed", "OrderClosed", "PartlyShipped",
                        "OrderNotFound", "OrderError"},
+    "WebhookErrorCode": {"EndpointNotFound", "EventNotFound", "InvalidUrl", "UnknownEventType", "NoEvents",
+                         "InvalidSecret", "EndpointGone", "AddressRefused", "WebhookError"},
     "PaymentErrorCode": {"PaymentDeclined", "InsufficientFunds", "InvalidToken", "GatewayUnavailable",
                          "RefundExceedsCharge", "InvalidRefund", "UnknownCharge"},
 }

@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints staff register, versioned signed events, durable delivery."""

@@ -1,0 +1,92 @@
+"""Delivery activities: one attempt to POST one event to one endpoint, each attempt logged
+(status, latency, the start of the answer), and the final state of an event's delivery.
+Safe to retry: a delivered event is not sent again unless it is redelivered on purpose."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from infra.store import Store, schema
+
+from . import signing, transport
+from .errors import WebhookErrorCode
+from .messages import DeliveryOutcome, DeliveryRequest
+
+ATTEMPT_TIMEOUT_SECONDS = 15.0  # one HTTP exchange; the activity's own timeout is a little longer
+log = logging.getLogger(__name__)
+
+
+class WebhookActivities:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def _log_attempt(self, request: DeliveryRequest, event_type: str, *, status: int | None, ok: bool,
+                     latency_ms: int, error: str | None = None, excerpt: str | None = None) -> None:
+        attempt = activity.info().attempt
+        self.store.put(schema.WEBHOOK_ATTEMPTS.name, {
+            "endpoint_id": request.endpoint_id, "at": datetime.now(UTC),
+            "attempt_id": f"{request.event_id}:{attempt}:{uuid.uuid4().hex[:6]}", "event_id": request.event_id,
+            "type": event_type, "attempt": attempt, "http_status": status, "ok": ok, "latency_ms": latency_ms,
+            "error": error, "response_excerpt": excerpt})
+
+    def _settle(self, request: DeliveryRequest, event_type: str, status: str, http_status: int | None) -> None:
+        self.store.put(schema.WEBHOOK_DELIVERIES.name, {
+            "endpoint_id": request.endpoint_id, "event_id": request.event_id, "type": event_type, "status": status,
+            "attempts": activity.info().attempt, "http_status": http_status, "updated_at": datetime.now(UTC)})
+
+    @activity.defn
+    def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
+        endpoint = self.store.get(schema.WEBHOOK_ENDPOINTS.name,
+                                  {"shop": schema.SHOP, "endpoint_id": request.endpoint_id})
+        if endpoint is None or not endpoint["active"]:
+            return DeliveryOutcome(status="skipped")
+        done = self.store.get(schema.WEBHOOK_DELIVERIES.name,
+                              {"endpoint_id": request.endpoint_id, "event_id": request.event_id})
+        if done is not None and done["status"] == "delivered" and not request.redeliver:
+            return DeliveryOutcome(status="skipped", http_status=done["http_status"])
+        event = self.store.get(schema.WEBHOOK_EVENTS.name, {"event_id": request.event_id})
+        if event is None:
+            raise ApplicationError(f"no event {request.event_id}", type=WebhookErrorCode.EVENT_NOT_FOUND,
+                                   non_retryable=True)
+        body = event["body"].encode()
+        headers = signing.headers(endpoint["secret"], request.event_id, body)
+        try:
+            answer = transport.post(endpoint["url"], body, headers, timeout=ATTEMPT_TIMEOUT_SECONDS)
+        except transport.AddressRefused as exc:
+            self._log_attempt(request, event["type"], status=None, ok=False, latency_ms=0, error=str(exc))
+            self._settle(request, event["type"], "refused", None)
+            raise ApplicationError(str(exc), type=WebhookErrorCode.ADDRESS_REFUSED, non_retryable=True) from None
+        except (OSError, http.client.HTTPException) as exc:
+            self._log_attempt(request, event["type"], status=None, ok=False, latency_ms=0,
+                              error=f"{type(exc).__name__}: {exc}"[:300])
+            raise ApplicationError(f"{endpoint['url']} unreachable: {exc}", type="DeliveryFailed") from None
+        ok = 200 <= answer.status < 300
+        self._log_attempt(request, event["type"], status=answer.status, ok=ok, latency_ms=answer.latency_ms,
+                          excerpt=answer.excerpt)
+        if ok:
+            self._settle(request, event["type"], "delivered", answer.status)
+            return DeliveryOutcome(status="delivered", http_status=answer.status)
+        if answer.status == 410:  # the receiver says the endpoint is gone: never retried
+            self._settle(request, event["type"], "gone", answer.status)
+            raise ApplicationError(f"{endpoint['url']} answered 410 Gone", type=WebhookErrorCode.ENDPOINT_GONE,
+                                   non_retryable=True)
+        raise ApplicationError(f"{endpoint['url']} answered {answer.status}", type="DeliveryFailed")
+
+    @activity.defn
+    def give_up(self, request: DeliveryRequest) -> None:
+        """Every attempt failed (three days of them) or one cannot succeed: the delivery is failed,
+        unless an attempt already recorded why (gone, refused)."""
+        done = self.store.get(schema.WEBHOOK_DELIVERIES.name,
+                              {"endpoint_id": request.endpoint_id, "event_id": request.event_id})
+        if done is not None and done["status"] in ("gone", "refused", "delivered"):
+            return
+        event = self.store.get(schema.WEBHOOK_EVENTS.name, {"event_id": request.event_id})
+        self.store.put(schema.WEBHOOK_DELIVERIES.name, {
+            "endpoint_id": request.endpoint_id, "event_id": request.event_id,
+            "type": event["type"] if event else None, "status": "failed", "updated_at": datetime.now(UTC)})

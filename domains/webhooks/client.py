@@ -1,0 +1,175 @@
+"""What other domains and the web layer call: register and list endpoints, emit events,
+ping, redeliver.
+
+Endpoints are rows in the write store (staff register a handful; emission reads them all).
+`emit` is called by the activity that saves a change, right after it saved it: it writes each
+event once (its id comes from the change, so a retried activity writes and sends nothing new)
+and hands it, by signal-with-start, to the delivery workflow of each endpoint that wants it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from infra.store import Store, schema
+
+from . import ids, signing, transport
+from .errors import WebhookError, WebhookErrorCode
+from .messages import DeliveryInput, Endpoint, Enqueued, Envelope, Event, EventType, NewEndpoint
+from .queue import TASK_QUEUE
+from .workflows import ENQUEUE, DeliveryWorkflow
+
+PING_KEY = "ping"
+
+
+def _endpoint(row: dict[str, Any]) -> Endpoint:
+    known = {t.value for t in EventType}
+    return Endpoint(endpoint_id=row["endpoint_id"], url=row["url"],
+                    events=[EventType(e) for e in row["events"] or [] if e in known], active=bool(row["active"]),
+                    description=row.get("description") or "", created_by=row.get("created_by") or "",
+                    created_at=row.get("created_at"))
+
+
+def parse_events(names: Iterable[str]) -> list[EventType]:
+    events: list[EventType] = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        try:
+            event = EventType(name)
+        except ValueError:
+            raise WebhookError(WebhookErrorCode.UNKNOWN_EVENT_TYPE, f"unknown event type {name!r}",
+                               {"known": [t.value for t in EventType if t != EventType.PING]}) from None
+        if event not in events and event != EventType.PING:
+            events.append(event)
+    if not events:
+        raise WebhookError(WebhookErrorCode.NO_EVENTS, "name at least one event type")
+    return events
+
+
+def check_endpoint_url(url: str) -> None:
+    """http(s) with a host; a host that resolves now must not resolve to a private address
+    (each attempt checks again, on the address it connects to)."""
+    try:
+        _, host, port, _ = transport.check_url(url)
+        transport.resolve(host, port, private_ok=transport.allow_private())
+    except transport.AddressRefused as exc:
+        raise WebhookError(WebhookErrorCode.INVALID_URL, str(exc)) from None
+    except OSError:
+        pass  # not resolvable now: checked again on every attempt
+
+
+def register_endpoint(store: Store, url: str, events: Iterable[str], *, created_by: str, secret: str | None = None,
+                      description: str = "") -> NewEndpoint:
+    check_endpoint_url(url)
+    wanted = parse_events(events)
+    if secret is not None and not signing.valid_secret(secret):
+        raise WebhookError(WebhookErrorCode.INVALID_SECRET,
+                           "a secret is whsec_ followed by base64 of at least 16 bytes")
+    secret = secret or signing.new_secret()
+    now = datetime.now(UTC)
+    endpoint = Endpoint(endpoint_id=ids.new_endpoint_id(), url=url, events=wanted, active=True,
+                        description=description, created_by=created_by, created_at=now)
+    store.put(schema.WEBHOOK_ENDPOINTS.name, {
+        "shop": schema.SHOP, "endpoint_id": endpoint.endpoint_id, "url": url, "events": [e.value for e in wanted],
+        "secret": secret, "active": True, "description": description, "created_by": created_by,
+        "created_at": now, "updated_at": now})
+    return NewEndpoint(endpoint=endpoint, secret=secret)
+
+
+def list_endpoints(store: Store) -> list[Endpoint]:
+    return [_endpoint(row) for row in store.query(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP})]
+
+
+def get_endpoint(store: Store, endpoint_id: str) -> Endpoint:
+    row = store.get(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id})
+    if row is None:
+        raise WebhookError(WebhookErrorCode.ENDPOINT_NOT_FOUND, f"no webhook endpoint {endpoint_id!r}")
+    return _endpoint(row)
+
+
+def set_active(store: Store, endpoint_id: str, active: bool) -> Endpoint:
+    get_endpoint(store, endpoint_id)
+    store.put(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id, "active": active,
+                                              "updated_at": datetime.now(UTC)})
+    return get_endpoint(store, endpoint_id)
+
+
+def attempts(store: Store, endpoint_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The endpoint's delivery log, newest first."""
+    return store.query(schema.WEBHOOK_ATTEMPTS.name, {"endpoint_id": endpoint_id}, limit=limit)
+
+
+def deliveries(store: Store, endpoint_id: str) -> list[dict[str, Any]]:
+    return store.query(schema.WEBHOOK_DELIVERIES.name, {"endpoint_id": endpoint_id})
+
+
+def event(event_type: EventType, source: str, ordering_key: str, data: dict[str, Any],
+          created_at: datetime) -> Event:
+    """An event whose id derives from `source`, the saved change it reports."""
+    return Event(envelope=Envelope(id=ids.event_id(source, event_type), type=event_type, created_at=created_at,
+                                   data=data), ordering_key=ordering_key)
+
+
+def _save_event(store: Store, item: Event) -> None:
+    body = json.dumps(item.envelope.model_dump(mode="json"), separators=(",", ":"), sort_keys=True)
+    store.insert_if_absent(schema.WEBHOOK_EVENTS.name, {
+        "event_id": item.envelope.id, "type": item.envelope.type.value, "ordering_key": item.ordering_key,
+        "created_at": item.envelope.created_at, "body": body})
+
+
+async def _enqueue(client: Client, endpoint_id: str, ordering_key: str, item: Enqueued) -> None:
+    await client.start_workflow(
+        DeliveryWorkflow.run, DeliveryInput(endpoint_id=endpoint_id, ordering_key=ordering_key),
+        id=ids.delivery_workflow_id(endpoint_id, ordering_key), task_queue=TASK_QUEUE,
+        start_signal=ENQUEUE, start_signal_args=[item])
+
+
+async def emit(client: Client, store: Store, events: list[Event]) -> int:
+    """Save each event once and queue it for every active endpoint that wants its type, in the
+    order given; how many deliveries were queued. Safe to call again with the same events."""
+    if not events:
+        return 0
+    endpoints = [e for e in await asyncio.to_thread(list_endpoints, store) if e.active]
+    queued = 0
+    for item in events:
+        await asyncio.to_thread(_save_event, store, item)
+        for endpoint in endpoints:
+            if item.envelope.type in endpoint.events:
+                await _enqueue(client, endpoint.endpoint_id, item.ordering_key, Enqueued(event_id=item.envelope.id))
+                queued += 1
+    return queued
+
+
+async def ping(client: Client, store: Store, endpoint_id: str) -> str:
+    """Send a `webhook.ping` event to this endpoint alone; its event id."""
+    endpoint = get_endpoint(store, endpoint_id)
+    now = datetime.now(UTC)
+    item = event(EventType.PING, f"ping:{endpoint_id}:{now.isoformat()}", PING_KEY,
+                 {"endpoint_id": endpoint_id}, now)
+    _save_event(store, item)
+    await _enqueue(client, endpoint.endpoint_id, PING_KEY, Enqueued(event_id=item.envelope.id))
+    return item.envelope.id
+
+
+async def redeliver(client: Client, store: Store, event_id: str, endpoint_id: str | None = None) -> list[str]:
+    """Send an event again (same id and body) to one endpoint, or to every active endpoint
+    that wants its type; the endpoints it was queued for."""
+    row = store.get(schema.WEBHOOK_EVENTS.name, {"event_id": event_id})
+    if row is None:
+        raise WebhookError(WebhookErrorCode.EVENT_NOT_FOUND, f"no webhook event {event_id!r}")
+    targets = [get_endpoint(store, endpoint_id)] if endpoint_id else [
+        e for e in list_endpoints(store) if e.active and row["type"] in e.events]
+    for endpoint in targets:
+        await _enqueue(client, endpoint.endpoint_id, row["ordering_key"], Enqueued(event_id=event_id, redeliver=True))
+    return [e.endpoint_id for e in targets]
+
+
+__all__ = ["attempts", "deliveries", "emit", "event", "get_endpoint", "list_endpoints", "ping", "redeliver",
+           "register_endpoint", "set_active"]

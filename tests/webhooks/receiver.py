@@ -1,0 +1,81 @@
+"""A real webhook receiver: an http.server on a loopback port, in a thread. It verifies every
+request with the stock Standard Webhooks verifier, answers `fail_first` requests with 500 (or
+every request with `status`), and keeps what it accepted."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Receiver:
+    secret: str = ""
+    fail_first: int = 0
+    status: int = 200  # the answer once the failures are spent
+    requests: int = 0
+    bad_signatures: int = 0
+    accepted: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks?source=shop"
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        with self.lock:
+            self.requests += 1
+            try:
+                payload = Webhook(self.secret).verify(body, headers)
+            except Exception:
+                self.bad_signatures += 1
+                return 400
+            if self.requests <= self.fail_first:
+                return 500
+            if 200 <= self.status < 300:
+                self.accepted.append(Received(headers["webhook-id"], payload))
+            return self.status
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                code = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
+                answer = json.dumps({"status": code}).encode()
+                self.send_response(code)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def types(self, order_id: str | None = None) -> list[str]:
+        with self.lock:
+            return [r.body["type"] for r in self.accepted
+                    if order_id is None or r.body["data"].get("order_id") == order_id]

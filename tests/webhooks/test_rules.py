@@ -1,0 +1,74 @@
+"""Registration rules, the address guard and the signature, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from domains.webhooks import client as webhooks
+from domains.webhooks import ids, signing, transport
+from domains.webhooks.errors import WebhookError, WebhookErrorCode
+from domains.webhooks.messages import EventType
+from infra.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SqliteStore(tmp_path / "store.sqlite3")
+    s.create_schema()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.9", "172.16.5.5", "169.254.169.254",
+                                     "::1", "fe80::1", "fc00::5", "0.0.0.0", "::ffff:127.0.0.1", "224.0.0.1"])
+def test_private_loopback_and_link_local_addresses_are_refused(address):
+    assert transport.refused(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::1111", "8.8.8.8"])
+def test_public_addresses_are_allowed(address):
+    assert not transport.refused(address)
+
+
+def test_only_http_urls_with_a_host_are_called():
+    for url in ("ftp://example.com/x", "file:///etc/passwd", "http:///nohost", "gopher://a"):
+        with pytest.raises(transport.AddressRefused):
+            transport.check_url(url)
+    with pytest.raises(transport.AddressRefused):
+        transport.post("http://127.0.0.1:9/x", b"{}", {}, timeout=1, private_ok=False)
+
+
+def test_registration_checks_url_events_and_secret(store, monkeypatch):
+    monkeypatch.setenv("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "0")
+    for url, events, code in (("http://127.0.0.1:8000/h", ["order.placed"], WebhookErrorCode.INVALID_URL),
+                              ("ftp://example.com/h", ["order.placed"], WebhookErrorCode.INVALID_URL),
+                              ("https://example.com/h", ["order.nope"], WebhookErrorCode.UNKNOWN_EVENT_TYPE),
+                              ("https://example.com/h", [" "], WebhookErrorCode.NO_EVENTS)):
+        with pytest.raises(WebhookError) as refused:
+            webhooks.register_endpoint(store, url, events, created_by="owner")
+        assert refused.value.code == code
+    with pytest.raises(WebhookError) as bad:
+        webhooks.register_endpoint(store, "https://example.com/h", ["order.placed"], created_by="o", secret="x")
+    assert bad.value.code == WebhookErrorCode.INVALID_SECRET
+
+    made = webhooks.register_endpoint(store, "https://example.com/h", ["order.placed", "order.placed",
+                                                                         "fulfillment.shipped"], created_by="o")
+    assert made.secret.startswith("whsec_") and made.endpoint.events == [EventType.ORDER_PLACED,
+                                                                        EventType.FULFILLMENT_SHIPPED]
+    [listed] = webhooks.list_endpoints(store)
+    assert listed.endpoint_id == made.endpoint.endpoint_id and "secret" not in listed.model_dump()
+    assert not webhooks.set_active(store, listed.endpoint_id, False).active
+
+
+def test_signature_verifies_with_the_stock_verifier_and_ids_are_stable():
+    secret = signing.new_secret()
+    body = b'{"id":"evt_1"}'
+    headers = signing.headers(secret, "evt_1", body, datetime.now(UTC))
+    assert Webhook(secret).verify(body, headers) == {"id": "evt_1"}
+    with pytest.raises(Exception):  # noqa: B017 - the library raises its own verification error
+        Webhook(signing.new_secret()).verify(body, headers)
+    assert ids.event_id("order:a:3", EventType.ORDER_PLACED) == ids.event_id("order:a:3", EventType.ORDER_PLACED)
+    assert ids.event_id("order:a:3", EventType.ORDER_PLACED) != ids.event_id("order:a:4", EventType.ORDER_PLACED)
