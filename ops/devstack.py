@@ -154,6 +154,8 @@ def main() -> int:
             wait_for_port(host, int(port or 7233), 60, server, "temporal dev server")
             os.environ.setdefault("TEMPORAL_UI_URL", f"http://{host}:{UI_PORT}")  # the ops view links here
         subprocess.run([python, "manage.py", "load_catalog", "--if-empty"], cwd=ROOT, check=True)
+        # the embedded stack's webhook receivers are on this machine: let deliveries reach them
+        os.environ.setdefault("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "1")
         start("worker", [python, "-m", "workers"], "worker.log")
         web = start("web", [
             python, "-m", "gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf",
