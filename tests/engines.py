@@ -1,7 +1,7 @@
-"""Where the real Cassandra and Elasticsearch are, if anywhere.
+"""Where the real Cassandra, Elasticsearch and stripe-mock are, if anywhere.
 
-Engine tests run when CASSANDRA_HOSTS / ELASTICSEARCH_URL are set or `make services` has
-them listening on loopback. Otherwise they skip, unless COMMERCE_REQUIRE_ENGINES=1 (CI),
+Engine tests run when CASSANDRA_HOSTS / ELASTICSEARCH_URL / STRIPE_API_BASE are set or
+`make services` has them listening on loopback. Otherwise they skip, unless COMMERCE_REQUIRE_ENGINES=1 (CI),
 which turns every such skip into a failure.
 """
 
@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 REQUIRED = os.environ.get("COMMERCE_REQUIRE_ENGINES") == "1"
-HOW = "run `make services` (or set CASSANDRA_HOSTS / ELASTICSEARCH_URL) to enable them"
+HOW = "run `make services` (or set CASSANDRA_HOSTS / ELASTICSEARCH_URL / STRIPE_API_BASE) to enable them"
 
 
 def _listening(host: str, port: int) -> bool:
@@ -37,6 +37,14 @@ def elasticsearch_url() -> str | None:
     if os.environ.get("ELASTICSEARCH_URL"):
         return os.environ["ELASTICSEARCH_URL"]
     return "http://127.0.0.1:9200" if _listening("127.0.0.1", 9200) else None
+
+
+@cache
+def stripe_api_base() -> str | None:
+    """stripe-mock (`make services`): where the Stripe adapter's tests send their calls."""
+    if os.environ.get("STRIPE_API_BASE"):
+        return os.environ["STRIPE_API_BASE"]
+    return "http://127.0.0.1:12111" if _listening("127.0.0.1", 12111) else None
 
 
 def need(engine: str, address: str | None) -> str:

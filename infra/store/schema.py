@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (43 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (45 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -401,6 +401,42 @@ CHARGE_LEDGER = table(
     clustering_key=("seq",),
     purpose="a charge (seq 0) and its refunds (1, 2, ...), each slot claimed insert-if-absent: "
             "concurrent refunds never sum over the charge",
+)
+
+# --- payments through the payments port (authorize, capture, void, refund; any provider) ---
+
+PAYMENT_INTENTS = table(
+    "payment_intents",
+    {
+        "payment_id": Col.TEXT,  # pay_...: derived from the authorization's idempotency key
+        "idempotency_key": Col.TEXT,
+        "provider": Col.TEXT,  # simulated | stripe
+        "provider_id": Col.TEXT,  # the provider's id (a Stripe PaymentIntent pi_...)
+        "amount": Col.INT,  # authorized, minor units
+        "currency": Col.TEXT,
+        "status": Col.TEXT,  # authorized | requires_action
+        "next_action": Col.JSON,  # the provider's next action when requires_action
+        "multicapture": Col.BOOL,  # several partial captures allowed
+        "authorized_at": Col.TIMESTAMP,
+        "expires_at": Col.TIMESTAMP,  # capture before, or re-authorize
+    },
+    ("payment_id",),
+    purpose="an authorization (a payment intent) per idempotency key: a retried authorize finds the first",
+)
+
+PAYMENT_OPERATIONS = table(
+    "payment_operations",
+    {"payment_id": Col.TEXT, "seq": Col.INT, "kind": Col.TEXT,  # authorize (seq 0) | capture | void | refund
+     "idempotency_key": Col.TEXT, "amount": Col.INT,
+     "status": Col.TEXT,  # pending (claimed, provider called or about to be) | succeeded | failed
+     "final": Col.BOOL,  # a capture after which nothing more is captured (the rest is released)
+     "provider_ref": Col.TEXT, "error_code": Col.TEXT, "error": Col.TEXT,  # a refusal's PaymentErrorCode, message
+     "created_at": Col.TIMESTAMP, "updated_at": Col.TIMESTAMP},
+    ("payment_id",),
+    clustering_key=("seq",),
+    purpose="a payment's timeline: the authorization in slot 0, then captures, voids and refunds, each slot "
+            "claimed insert-if-absent after summing the ones before it: never captured above the "
+            "authorization, refunded above the captures, or captured after a void",
 )
 
 # --- cadences (written by the cadence and enrollment workflows' activities) -----------------

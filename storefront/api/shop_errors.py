@@ -65,6 +65,15 @@ PAYMENTS: dict[PaymentErrorCode, Http] = {
     PaymentErrorCode.REFUND_EXCEEDS_CHARGE: (_409, "refundexceedscharge"),
     PaymentErrorCode.INVALID_REFUND: (_409, "invalid_refund"),
     PaymentErrorCode.UNKNOWN_CHARGE: (_409, "unknowncharge"),
+    PaymentErrorCode.UNKNOWN_PAYMENT: (_409, "unknown_payment"),
+    PaymentErrorCode.INVALID_AMOUNT: (_409, "invalid_amount"),
+    PaymentErrorCode.CAPTURE_EXCEEDS_AUTHORIZATION: (_409, "capture_exceeds_authorization"),
+    PaymentErrorCode.ALREADY_CAPTURED: (_409, "already_captured"),
+    PaymentErrorCode.PAYMENT_VOIDED: (_409, "payment_voided"),
+    PaymentErrorCode.REFUND_EXCEEDS_CAPTURE: (_409, "refund_exceeds_capture"),
+    PaymentErrorCode.AUTHORIZATION_EXPIRED: (_409, "authorization_expired"),
+    PaymentErrorCode.REQUIRES_ACTION: (_402, "payment_requires_action"),
+    PaymentErrorCode.PROVIDER_REJECTED: (_409, "payment_provider_rejected"),
 }
 ORDERS: dict[OrderErrorCode, Http] = {
     OrderErrorCode.ILLEGAL_TRANSITION: (_409, "illegal_transition"),

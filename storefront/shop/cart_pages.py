@@ -56,6 +56,15 @@ SHOP_MESSAGES: dict[CartErrorCode | CheckoutErrorCode | PaymentErrorCode, str] =
     PaymentErrorCode.REFUND_EXCEEDS_CHARGE: TRY_AGAIN,
     PaymentErrorCode.INVALID_REFUND: TRY_AGAIN,
     PaymentErrorCode.UNKNOWN_CHARGE: TRY_AGAIN,
+    PaymentErrorCode.UNKNOWN_PAYMENT: TRY_AGAIN,
+    PaymentErrorCode.INVALID_AMOUNT: TRY_AGAIN,
+    PaymentErrorCode.CAPTURE_EXCEEDS_AUTHORIZATION: TRY_AGAIN,
+    PaymentErrorCode.ALREADY_CAPTURED: TRY_AGAIN,
+    PaymentErrorCode.PAYMENT_VOIDED: TRY_AGAIN,
+    PaymentErrorCode.REFUND_EXCEEDS_CAPTURE: TRY_AGAIN,
+    PaymentErrorCode.AUTHORIZATION_EXPIRED: "The card's authorization lapsed. Pay again.",
+    PaymentErrorCode.REQUIRES_ACTION: "Your bank asks you to confirm this payment. Confirm it, then place the order.",
+    PaymentErrorCode.PROVIDER_REJECTED: "The payment could not be taken. Try another payment method.",
 }
 # codes of these pages themselves, not of a domain
 PAGE_MESSAGES = {

@@ -41,7 +41,9 @@ WIRE_VALUES = {
     "WebhookErrorCode": {"EndpointNotFound", "EventNotFound", "InvalidUrl", "UnknownEventType", "NoEvents",
                          "InvalidSecret", "EndpointGone", "AddressRefused", "WebhookError"},
     "PaymentErrorCode": {"PaymentDeclined", "InsufficientFunds", "InvalidToken", "GatewayUnavailable",
-                         "RefundExceedsCharge", "InvalidRefund", "UnknownCharge"},
+                         "RefundExceedsCharge", "InvalidRefund", "UnknownCharge", "UnknownPayment",
+                         "InvalidAmount", "CaptureExceedsAuthorization", "AlreadyCaptured", "PaymentVoided",
+                         "RefundExceedsCapture", "AuthorizationExpired", "PaymentRequiresAction", "ProviderRejected"},
 }
 
 
