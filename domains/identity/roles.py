@@ -35,6 +35,8 @@ class Permission(StrEnum):
     CADENCES_READ = "cadences:read"  # see cadences, their enrollments and timelines
     CADENCES_ENROLL = "cadences:enroll"  # enroll contacts; pause, resume, cancel an enrollment
     CADENCES_WRITE = "cadences:write"  # create and edit cadences
+    WEBHOOKS_READ = "webhooks:read"  # see webhook endpoints and their delivery logs
+    WEBHOOKS_WRITE = "webhooks:write"  # register, ping, disable endpoints; redeliver events
 
 
 _ORDERS = {Permission.ORDERS_READ, Permission.ORDERS_NOTE, Permission.ORDERS_CANCEL, Permission.ORDERS_REFUND}
@@ -44,10 +46,11 @@ _CADENCES = {Permission.CADENCES_READ, Permission.CADENCES_ENROLL, Permission.CA
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    # Runs the shop day to day: orders, stock, catalog, email cadences; issues API tokens, watches operations.
+    # Runs the shop day to day: orders, stock, catalog, email cadences, webhooks; issues API tokens, watches
+    # operations.
     Role.MANAGER: frozenset({Permission.DASHBOARD, *_ORDERS, Permission.FULFILLMENT_WRITE, *_INVENTORY,
                              Permission.CARTS_READ, *_CATALOG, *_CADENCES, Permission.TOKENS_MANAGE,
-                             Permission.OPS_READ}),
+                             Permission.OPS_READ, Permission.WEBHOOKS_READ, Permission.WEBHOOKS_WRITE}),
     # Answers customers: reads orders, writes notes, cancels; never refunds after delivery. Sees the
     # cadences and can stop or pause a customer's emails, but does not write the cadences.
     Role.SUPPORT: frozenset({Permission.DASHBOARD, Permission.ORDERS_READ, Permission.ORDERS_NOTE,
@@ -75,3 +78,5 @@ class Scope(StrEnum):
     FULFILLMENT_WRITE = "fulfillment:write"
     CADENCES_READ = "cadences:read"
     CADENCES_WRITE = "cadences:write"  # create and edit cadences, enroll, pause, resume, cancel
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"  # register endpoints, ping, disable, redeliver

@@ -110,6 +110,14 @@ def deliveries(store: Store, endpoint_id: str) -> list[dict[str, Any]]:
     return store.query(schema.WEBHOOK_DELIVERIES.name, {"endpoint_id": endpoint_id})
 
 
+def success_rate(store: Store, endpoint_id: str, limit: int = 1000) -> dict[str, Any]:
+    """Of the endpoint's latest attempts (up to `limit`), how many succeeded."""
+    rows = attempts(store, endpoint_id, limit=limit)
+    succeeded = sum(1 for row in rows if row["ok"])
+    return {"attempts": len(rows), "succeeded": succeeded,
+            "success_rate": succeeded / len(rows) if rows else None}
+
+
 def event(event_type: EventType, source: str, ordering_key: str, data: dict[str, Any],
           created_at: datetime) -> Event:
     """An event whose id derives from `source`, the saved change it reports."""
@@ -161,15 +169,26 @@ async def ping(client: Client, store: Store, endpoint_id: str) -> str:
 async def redeliver(client: Client, store: Store, event_id: str, endpoint_id: str | None = None) -> list[str]:
     """Send an event again (same id and body) to one endpoint, or to every active endpoint
     that wants its type; the endpoints it was queued for."""
-    row = store.get(schema.WEBHOOK_EVENTS.name, {"event_id": event_id})
-    if row is None:
-        raise WebhookError(WebhookErrorCode.EVENT_NOT_FOUND, f"no webhook event {event_id!r}")
-    targets = [get_endpoint(store, endpoint_id)] if endpoint_id else [
-        e for e in list_endpoints(store) if e.active and row["type"] in e.events]
+    row, targets = _redelivery(store, event_id, endpoint_id)
     for endpoint in targets:
         await _enqueue(client, endpoint.endpoint_id, row["ordering_key"], Enqueued(event_id=event_id, redeliver=True))
     return [e.endpoint_id for e in targets]
 
 
-__all__ = ["attempts", "deliveries", "emit", "event", "get_endpoint", "list_endpoints", "ping", "redeliver",
-           "register_endpoint", "set_active"]
+def redelivery_targets(store: Store, event_id: str, endpoint_id: str | None = None) -> list[str]:
+    """The endpoints `redeliver` would queue the event for (checked, nothing sent)."""
+    return [e.endpoint_id for e in _redelivery(store, event_id, endpoint_id)[1]]
+
+
+def _redelivery(store: Store, event_id: str, endpoint_id: str | None) -> tuple[dict[str, Any], list[Endpoint]]:
+    row = store.get(schema.WEBHOOK_EVENTS.name, {"event_id": event_id})
+    if row is None:
+        raise WebhookError(WebhookErrorCode.EVENT_NOT_FOUND, f"no webhook event {event_id!r}")
+    targets = [get_endpoint(store, endpoint_id)] if endpoint_id else [
+        e for e in list_endpoints(store) if e.active and row["type"] in e.events]
+    return row, targets
+
+
+__all__ = ["attempts", "check_endpoint_url", "deliveries", "emit", "event", "get_endpoint", "list_endpoints",
+           "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint", "set_active",
+           "success_rate"]
