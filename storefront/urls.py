@@ -3,8 +3,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .api import cart as cart_api
 from .api import orders as orders_api
+from .api import payment_webhooks, staff_api
 from .api import search as search_api
-from .api import staff_api
 from .health import healthz
 from .shop import browse, cart_pages, order_pages
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/checkout/payment", cart_api.PaymentView.as_view(), name="api-checkout-payment"),
     path("api/checkout/submit", cart_api.SubmitView.as_view(), name="api-checkout-submit"),
     path("api/orders", orders_api.OrdersView.as_view(), name="api-orders"),
+    path("api/payments/webhooks/stripe", payment_webhooks.stripe_webhook, name="api-payments-stripe-webhook"),
     path("api/orders/lookup", orders_api.LookupView.as_view(), name="api-orders-lookup"),
     path("api/orders/<str:confirmation>", orders_api.OrderDetailView.as_view(), name="api-order"),
     path("api/orders/<str:confirmation>/cancel", orders_api.CancelOrderView.as_view(), name="api-order-cancel"),

@@ -25,3 +25,12 @@ class PaymentErrorCode(StrEnum):
     AUTHORIZATION_EXPIRED = "AuthorizationExpired"  # past COMMERCE_PAYMENT_AUTH_HOURS: re-authorize
     REQUIRES_ACTION = "PaymentRequiresAction"  # the shopper must act (3-D Secure) before a capture
     PROVIDER_REJECTED = "ProviderRejected"  # the provider refused the request itself (bad parameters, keys)
+
+
+class StripeWebhookErrorCode(StrEnum):
+    """Why `POST /api/payments/webhooks/stripe` refused an event (always 400: Stripe retries)."""
+
+    NOT_CONFIGURED = "WebhookNotConfigured"  # no STRIPE_WEBHOOK_SECRET
+    BAD_SIGNATURE = "WebhookBadSignature"  # missing, malformed, wrong or too old Stripe-Signature
+    BAD_PAYLOAD = "WebhookBadPayload"  # not a Stripe event document
+    UNKNOWN_EVENT = "WebhookUnknownEvent"  # an event type the shop does not handle

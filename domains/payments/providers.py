@@ -1,7 +1,8 @@
 """Which payment provider the shop uses, from the environment.
 
 - `COMMERCE_PAYMENTS`: `simulated` (default: the test tokens) or `stripe`;
-- `STRIPE_API_KEY` (required with `stripe`), `STRIPE_API_BASE` (default Stripe's API;
+- `STRIPE_API_KEY` (required with `stripe`), `STRIPE_WEBHOOK_SECRET` (verifies inbound
+  events, `whsec_...`), `STRIPE_API_BASE` (default Stripe's API;
   `engines.sh env` points it at the local stripe-mock), `STRIPE_MULTICAPTURE` (`1` when the
   Stripe account has multicapture: several partial captures of one authorization);
 - `COMMERCE_PAYMENT_AUTH_HOURS` (default 168): how long an authorization may be captured.
@@ -26,6 +27,7 @@ PROVIDERS = ("simulated", "stripe")
 class PaymentSettings:
     provider: str = "simulated"
     stripe_api_key: str = field(default="", repr=False)
+    stripe_webhook_secret: str = field(default="", repr=False)
     stripe_api_base: str = "https://api.stripe.com"
     stripe_multicapture: bool = False
     auth_hours: float = DEFAULT_AUTH_HOURS
@@ -41,6 +43,7 @@ class PaymentSettings:
         return cls(
             provider=provider,
             stripe_api_key=os.environ.get("STRIPE_API_KEY", "").strip(),
+            stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip(),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", "").strip() or "https://api.stripe.com",
             stripe_multicapture=os.environ.get("STRIPE_MULTICAPTURE", "0").strip().lower() in ("1", "true", "yes"),
             auth_hours=hours,

@@ -22,7 +22,7 @@ from domains.fulfillment.errors import FulfillmentErrorCode
 from domains.identity.errors import IdentityErrorCode
 from domains.inventory.errors import InventoryErrorCode
 from domains.orders.errors import OrderErrorCode
-from domains.payments.errors import PaymentErrorCode
+from domains.payments.errors import PaymentErrorCode, StripeWebhookErrorCode
 from domains.shared import DomainError
 from domains.webhooks.errors import WebhookErrorCode
 
@@ -74,6 +74,12 @@ PAYMENTS: dict[PaymentErrorCode, Http] = {
     PaymentErrorCode.AUTHORIZATION_EXPIRED: (_409, "authorization_expired"),
     PaymentErrorCode.REQUIRES_ACTION: (_402, "payment_requires_action"),
     PaymentErrorCode.PROVIDER_REJECTED: (_409, "payment_provider_rejected"),
+}
+STRIPE_WEBHOOKS: dict[StripeWebhookErrorCode, Http] = {  # Stripe retries a 400 later; never 500
+    StripeWebhookErrorCode.NOT_CONFIGURED: (_400, "webhook_not_configured"),
+    StripeWebhookErrorCode.BAD_SIGNATURE: (_400, "webhook_bad_signature"),
+    StripeWebhookErrorCode.BAD_PAYLOAD: (_400, "webhook_bad_payload"),
+    StripeWebhookErrorCode.UNKNOWN_EVENT: (_400, "webhook_unknown_event"),
 }
 ORDERS: dict[OrderErrorCode, Http] = {
     OrderErrorCode.ILLEGAL_TRANSITION: (_409, "illegal_transition"),
@@ -133,7 +139,6 @@ IDENTITY: dict[IdentityErrorCode, Http] = {
     IdentityErrorCode.NO_SCOPES: (_400, "no_scopes"),
     IdentityErrorCode.UNEXPECTED: (_409, "identity_error"),
 }
-
 _WEBHOOK_STATUS: dict[WebhookErrorCode, int] = {
     WebhookErrorCode.ENDPOINT_NOT_FOUND: _404,
     WebhookErrorCode.EVENT_NOT_FOUND: _404,
@@ -150,7 +155,7 @@ WEBHOOKS: dict[WebhookErrorCode, Http] = {code: (http, snake(code)) for code, ht
 TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
     CartErrorCode: CART, CheckoutErrorCode: CHECKOUT, PaymentErrorCode: PAYMENTS, OrderErrorCode: ORDERS,
     FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
-    IdentityErrorCode: IDENTITY, WebhookErrorCode: WEBHOOKS,
+    IdentityErrorCode: IDENTITY, WebhookErrorCode: WEBHOOKS, StripeWebhookErrorCode: STRIPE_WEBHOOKS,
 }
 
 

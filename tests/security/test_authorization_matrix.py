@@ -59,6 +59,7 @@ api-cart-coupon                DELETE /api/cart/coupon                          
 api-checkout                   POST   /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-checkout                   GET    /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-checkout-shipping          PUT    /api/checkout/shipping                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-payments-stripe-webhook    POST   /api/payments/webhooks/stripe                 400   400   400   400   400   400   400   400   400   400   400   400   400
 api-checkout-submit            POST   /api/checkout/submit                          409   409   409   409   409   409   409   409   409   409   409   409   401
 api-checkout-payment           PUT    /api/checkout/payment                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-checkout                   DELETE /api/checkout                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401

@@ -44,6 +44,8 @@ WIRE_VALUES = {
                          "RefundExceedsCharge", "InvalidRefund", "UnknownCharge", "UnknownPayment",
                          "InvalidAmount", "CaptureExceedsAuthorization", "AlreadyCaptured", "PaymentVoided",
                          "RefundExceedsCapture", "AuthorizationExpired", "PaymentRequiresAction", "ProviderRejected"},
+    "StripeWebhookErrorCode": {"WebhookNotConfigured", "WebhookBadSignature", "WebhookBadPayload",
+                               "WebhookUnknownEvent"},
 }
 
 
