@@ -16,6 +16,8 @@ from domains.checkout.messages import RESERVATION_LOST, PlaceOrder, Quote, Quote
 from domains.orders.messages import OrderInput, OrderRecord
 from domains.payments import gateway
 from domains.payments.messages import Charge, ChargeRequest, RefundRequest
+from domains.payments.port import Authorization, AuthorizeRequest, PaymentOperation, VoidRequest
+from domains.payments.providers import PaymentSettings, payments_from_env
 from domains.shared import OrderLine
 from infra.store import Store, schema
 
@@ -51,6 +53,22 @@ class CheckoutActivities:
         # the saga refunds its own charge in full: that amount stands in for the charge only
         # when the gateway has no ledger for it (a charge made before the ledger existed)
         gateway.refund(self.store, request, charged=request.amount)
+
+    # --- the payments port (COMMERCE_PAYMENTS): authorize at placement, void on a failure --
+
+    @activity.defn
+    def payment_flow(self) -> str:
+        """`authorize` (hold at placement, capture at shipment) or `charge` (the gateway, at once)."""
+        return PaymentSettings.from_env().flow
+
+    @activity.defn
+    def authorize(self, request: AuthorizeRequest) -> Authorization:
+        attempt = request.model_copy(update={"attempt": activity.info().attempt})
+        return payments_from_env(self.store).authorize(attempt)
+
+    @activity.defn
+    def void(self, request: VoidRequest) -> PaymentOperation:
+        return payments_from_env(self.store).void(request.payment_id, idempotency_key=request.idempotency_key)
 
     # --- stock --------------------------------------------------------------------------
 
@@ -92,7 +110,8 @@ class CheckoutActivities:
                              options=li.options, blank_sku=li.blank_sku, quantity=li.quantity, unit_price=li.unit_price,
                              line_total=li.line_total) for li in cart.lines],
             shipping_address=place.address,
-            payment={"charge_id": place.charge.charge_id, "amount": place.charge.amount},
+            payment={"charge_id": place.charge.charge_id, "amount": place.charge.amount,
+                     **({"payment_id": place.charge.charge_id} if place.authorized else {})},
         )
         existing = self.store.get(schema.ORDERS.name, {"order_id": record.order_id})
         if existing:  # a retry after the rows were written: keep the first placed_at

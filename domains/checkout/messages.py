@@ -106,6 +106,7 @@ class CheckoutState(BaseModel):
     error: CheckoutError | None = None
     payment_attempts: int = 0
     charge: Charge | None = None
+    authorized: bool = False  # `charge` is an authorization of the payments port (charge_id: its payment_id)
     order_id: str | None = None
     confirmation_code: str | None = None
     started_at: datetime | None = None
@@ -124,3 +125,4 @@ class PlaceOrder(BaseModel):
     cart: CartView
     quote: Quote
     charge: Charge
+    authorized: bool = False  # the charge is an authorization: the order captures it at shipment

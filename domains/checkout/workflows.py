@@ -33,7 +33,9 @@ with workflow.unsafe.imports_passed_through():
         Step,
     )
     from domains.orders.messages import OrderRecord
-    from domains.payments.messages import ChargeRequest, RefundRequest
+    from domains.payments.errors import PaymentErrorCode
+    from domains.payments.messages import Charge, ChargeRequest, RefundRequest
+    from domains.payments.port import AUTHORIZED, AuthorizeRequest, VoidRequest
     from domains.shared import Address
     from infra.activity_options import ActivityOptions
 
@@ -47,6 +49,12 @@ _QUICK = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
 _PAYMENT = ActivityOptions(start_to_close_timeout=timedelta(seconds=10),
                            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                                     maximum_interval=timedelta(seconds=10), maximum_attempts=5))
+
+
+# Placement asks which payment flow the shop uses (COMMERCE_PAYMENT_FLOW): `authorize` holds the
+# money through the payments port and the order captures it at shipment; `charge` (and every
+# history recorded before this patch) charges through the simulated gateway at once.
+AUTHORIZE_PATCH = "payments-authorize-at-placement"
 
 
 def _cause(exc: BaseException) -> ApplicationError | None:
@@ -192,10 +200,18 @@ class CheckoutWorkflow:
         s.payment_attempts += 1
         key = f"{s.input.checkout_id}-payment-{s.payment_attempts}"
         owner = s.input.checkout_id
+        flow = "charge"
+        if workflow.patched(AUTHORIZE_PATCH):
+            flow = await workflow.execute_activity_method(CheckoutActivities.payment_flow, **_QUICK)
         try:
-            s.charge = await workflow.execute_activity_method(
-                CheckoutActivities.charge,
-                ChargeRequest(idempotency_key=key, token=s.token, amount=amount, currency=cart.currency), **_PAYMENT)
+            if flow == "authorize":
+                if not await self._authorize(key, amount, cart.currency):
+                    return None
+            else:
+                s.charge = await workflow.execute_activity_method(
+                    CheckoutActivities.charge,
+                    ChargeRequest(idempotency_key=key, token=s.token, amount=amount, currency=cart.currency),
+                    **_PAYMENT)
         except ActivityError as exc:
             return self._back_to_payment(exc, "payment")
         try:
@@ -211,7 +227,7 @@ class CheckoutWorkflow:
                 record = await workflow.execute_activity_method(CheckoutActivities.create_order, PlaceOrder(
                     order_id=order_id, confirmation_code=code, checkout_id=owner, cart_id=s.input.cart_id,
                     customer_id=cart.shopper_id or f"guest:{address.email.lower()}", address=address,
-                    cart=cart, quote=quote, charge=s.charge), **_QUICK)
+                    cart=cart, quote=quote, charge=s.charge, authorized=s.authorized), **_QUICK)
                 break
             except ActivityError as exc:
                 if (_cause(exc) or ApplicationError("")).type != CONFIRMATION_TAKEN:
@@ -227,9 +243,33 @@ class CheckoutWorkflow:
         s.order_id, s.confirmation_code = record.order_id, record.confirmation_code
         await self._end(CheckoutOutcome.PLACED)
 
+    async def _authorize(self, key: str, amount: int, currency: str) -> bool:
+        """Hold the money; False (back at the payment step) when the shopper must act first."""
+        s = self.state
+        auth = await workflow.execute_activity_method(
+            CheckoutActivities.authorize,
+            AuthorizeRequest(idempotency_key=key, payment_method=s.token or "", amount=amount, currency=currency),
+            **_PAYMENT)
+        if auth.status != AUTHORIZED:
+            await workflow.execute_activity_method(
+                CheckoutActivities.void, VoidRequest(payment_id=auth.payment_id, idempotency_key=f"{key}-void"),
+                **_QUICK)
+            s.step = Step.PAYMENT
+            s.error = CheckoutError(code=PaymentErrorCode.REQUIRES_ACTION, step=Step.PAYMENT,
+                                    message="the bank asks the shopper to confirm this payment "
+                                            f"({(auth.next_action or {}).get('type', 'next action')})")
+            return False
+        s.charge = Charge(charge_id=auth.payment_id, idempotency_key=key, amount=auth.amount, currency=auth.currency)
+        s.authorized = True
+        return True
+
     async def _refund(self, reason: str) -> None:
         charge = self.state.charge
-        if charge is not None:
+        if charge is not None and self.state.authorized:  # nothing was captured: release the hold
+            await workflow.execute_activity_method(CheckoutActivities.void, VoidRequest(
+                payment_id=charge.charge_id, idempotency_key=f"{charge.idempotency_key}-void"), **_QUICK)
+            self.state.charge, self.state.authorized = None, False
+        elif charge is not None:
             await workflow.execute_activity_method(CheckoutActivities.refund, RefundRequest(
                 idempotency_key=f"{charge.idempotency_key}-refund", charge_id=charge.charge_id,
                 amount=charge.amount, reason=reason), **_QUICK)

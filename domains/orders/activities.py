@@ -20,6 +20,8 @@ from domains.fulfillment.messages import SupplierOrderPlan
 from domains.orders.messages import HistoryEntry, OrderSettings, OrderView
 from domains.payments import gateway
 from domains.payments.messages import RefundRequest
+from domains.payments.port import CaptureRequest, PaymentOperation, PaymentRefundRequest, VoidRequest
+from domains.payments.providers import payments_from_env
 from domains.shared import OrderLine
 from infra.store import Store, schema
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
@@ -119,6 +121,22 @@ class OrderActivities:
     @activity.defn
     def refund_payment(self, request: RefundRequest, charged: int) -> None:
         gateway.refund(self.store, request, charged)
+
+    # --- an authorized payment (the payments port): capture at shipment, void, refund ----
+
+    @activity.defn
+    def capture_payment(self, request: CaptureRequest) -> PaymentOperation:
+        return payments_from_env(self.store).capture(request.payment_id, request.amount,
+                                                     idempotency_key=request.idempotency_key, final=request.final)
+
+    @activity.defn
+    def void_payment(self, request: VoidRequest) -> PaymentOperation:
+        return payments_from_env(self.store).void(request.payment_id, idempotency_key=request.idempotency_key)
+
+    @activity.defn
+    def refund_captured(self, request: PaymentRefundRequest) -> PaymentOperation:
+        return payments_from_env(self.store).refund(request.payment_id, request.amount,
+                                                    idempotency_key=request.idempotency_key)
 
     @activity.defn
     async def cancel_stock(self, owner: str) -> dict[str, int]:

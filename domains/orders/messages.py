@@ -150,6 +150,12 @@ class OrderState(BaseModel):
     feedback: Feedback | None = None
     delivered_at: datetime | None = None
     dropped_to_settle: list[str] = Field(default_factory=list)  # rejected/cancelled supplier orders to refund
+    # An authorized payment (payment["payment_id"], COMMERCE_PAYMENT_FLOW=authorize): what refunds
+    # before the capture took off it, and whether it was captured (at the first shipment) or voided.
+    payment_released: int = 0
+    payment_captured: bool = False
+    payment_voided: bool = False
+    payment_error: str | None = None  # a capture the provider refused (e.g. a lapsed authorization)
     dirty: bool = True  # not yet persisted and projected
     version: int = 0  # projection version: the read model never goes backwards
 

@@ -31,6 +31,24 @@ class AuthorizeRequest(BaseModel):
     attempt: int = 1  # the activity's attempt: the simulated tok_flaky fails the first two
 
 
+class CaptureRequest(BaseModel):
+    payment_id: str
+    amount: int
+    idempotency_key: str
+    final: bool = False
+
+
+class VoidRequest(BaseModel):
+    payment_id: str
+    idempotency_key: str
+
+
+class PaymentRefundRequest(BaseModel):
+    payment_id: str
+    amount: int
+    idempotency_key: str
+
+
 class Authorization(BaseModel):
     payment_id: str
     provider: str

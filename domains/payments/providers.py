@@ -5,7 +5,10 @@
   events, `whsec_...`), `STRIPE_API_BASE` (default Stripe's API;
   `engines.sh env` points it at the local stripe-mock), `STRIPE_MULTICAPTURE` (`1` when the
   Stripe account has multicapture: several partial captures of one authorization);
-- `COMMERCE_PAYMENT_AUTH_HOURS` (default 168): how long an authorization may be captured.
+- `COMMERCE_PAYMENT_AUTH_HOURS` (default 168): how long an authorization may be captured;
+- `COMMERCE_PAYMENT_FLOW`: `charge` (default: the simulated gateway charges at placement) or
+  `authorize` (the port authorizes at placement; the order captures at the first shipment,
+  voids on a cancel before it, refunds from the captures after).
 
 Secrets come from the environment only and are never stored or shown.
 """
@@ -21,6 +24,7 @@ from domains.payments.simulated import SimulatedProvider
 from infra.store import Store
 
 PROVIDERS = ("simulated", "stripe")
+FLOWS = ("charge", "authorize")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class PaymentSettings:
     stripe_api_base: str = "https://api.stripe.com"
     stripe_multicapture: bool = False
     auth_hours: float = DEFAULT_AUTH_HOURS
+    flow: str = "charge"  # COMMERCE_PAYMENT_FLOW: charge at placement, or authorize there and capture at shipment
 
     @classmethod
     def from_env(cls) -> PaymentSettings:
@@ -40,8 +45,11 @@ class PaymentSettings:
         hours = float(os.environ.get("COMMERCE_PAYMENT_AUTH_HOURS", "").strip() or DEFAULT_AUTH_HOURS)
         if hours <= 0:
             raise ValueError(f"COMMERCE_PAYMENT_AUTH_HOURS={hours}: expected a positive number of hours")
+        flow = os.environ.get("COMMERCE_PAYMENT_FLOW", "").strip() or "charge"
+        if flow not in FLOWS:
+            raise ValueError(f"COMMERCE_PAYMENT_FLOW={flow!r}: expected one of {', '.join(FLOWS)}")
         return cls(
-            provider=provider,
+            provider=provider, flow=flow,
             stripe_api_key=os.environ.get("STRIPE_API_KEY", "").strip(),
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip(),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", "").strip() or "https://api.stripe.com",

@@ -1,0 +1,130 @@
+"""The authorize flow (COMMERCE_PAYMENT_FLOW=authorize, the simulated provider) through the real
+checkout, order and fulfillment workflows on the time-skipping server: placement authorizes and
+charges nothing, the first shipment captures, refunds come out of the capture and never above
+it, a cancel before shipping voids the authorization, and a supplier order dropped before the
+capture is simply not captured."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domains.fulfillment.messages import FulfillmentSettings
+from domains.orders import client as orders
+from domains.orders.messages import OrderStatus
+from domains.payments.ledger import Payments
+from domains.payments.simulated import SimulatedProvider
+from infra.store import schema
+
+
+@pytest.fixture(autouse=True)
+def authorize_flow(monkeypatch):
+    monkeypatch.setenv("COMMERCE_PAYMENT_FLOW", "authorize")
+    monkeypatch.setenv("COMMERCE_PAYMENTS", "simulated")
+
+
+def payment_of(shop, order):
+    row = shop.store.get(schema.ORDERS.name, {"order_id": order.order_id})
+    payment_id = row["payment"]["payment_id"]
+    return Payments(shop.store, SimulatedProvider()).state(payment_id)
+
+
+def moves(state) -> list[tuple[str, int]]:
+    return [(e["kind"], e["amount"]) for e in state.timeline if e["status"] == "succeeded"]
+
+
+async def test_authorized_at_placement_captured_at_shipment_then_refunded_up_to_the_capture(orders_shop):
+    shop = orders_shop
+    a, b = shop.variants_of_brands(2)
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(a, 2), (b, 1)])
+    held = payment_of(shop, placed)
+    assert (held.authorized, held.captured, held.status) == (placed.total, 0, "authorized")
+    assert shop.store.scan(schema.PAYMENTS.name)[0] == []  # nothing charged at placement
+
+    await shop.until(placed.order_id, lambda v: v.status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED),
+                     step=timedelta(minutes=10))
+    await shop.until(placed.order_id, lambda v: payment_of(shop, v).captured > 0, step=timedelta(seconds=5))
+    assert moves(payment_of(shop, placed)) == [("authorize", placed.total), ("capture", placed.total)]
+
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED, step=timedelta(minutes=10))
+    partial = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", lines={a.id: 1},
+                                  reason="damaged")
+    full = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", reason="returned")
+    assert full.status == OrderStatus.REFUNDED and full.refunded == placed.total
+    state = payment_of(shop, placed)
+    assert (state.captured, state.refunded) == (placed.total, placed.total)
+    assert moves(state) == [("authorize", placed.total), ("capture", placed.total),
+                            ("refund", partial.refunded), ("refund", placed.total - partial.refunded)]
+    assert any(h.kind == "payment" and "captured" in (h.note or "") for h in full.history)
+
+
+async def test_cancel_before_shipping_voids_the_authorization(orders_shop):
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(variant, 2)])
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+    assert cancelled.status == OrderStatus.CANCELLED and cancelled.refunded == placed.total
+    state = payment_of(shop, placed)
+    assert state.voided and state.captured == 0 and state.refunded == 0
+    assert moves(state) == [("authorize", placed.total), ("void", placed.total)]
+    done = await shop.until(placed.order_id, lambda v: not v.live)
+    assert done.status == OrderStatus.CANCELLED
+    assert payment_of(shop, placed).captured == 0  # nothing shipped: nothing is ever captured
+
+
+async def test_a_dropped_supplier_order_is_never_captured_or_comes_back_out_of_the_capture(orders_shop):
+    shop = orders_shop
+    kept, rejected = shop.variants_of_brands(2)
+    shop.route(shop.brand_of(rejected), "dropship", behaviour="reject")
+    placed = await shop.place([(kept, 1), (rejected, 2)])
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED and v.refunded > 0)
+    state = payment_of(shop, placed)
+    assert state.captured > 0
+    # what the shopper paid in the end is what the order kept, whichever came first
+    assert state.captured - state.refunded == delivered.total - delivered.refunded
+
+
+async def test_a_declined_authorization_returns_to_the_payment_step(orders_shop):
+    from domains.cart import client as carts
+
+    from .conftest import ADDRESS
+
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    cart_id = shop.shop.new_cart_id()
+    await carts.add_item(shop.client, cart_id, variant.id, 1)
+    await carts.begin_checkout(shop.client, cart_id)
+    await carts.set_shipping(shop.client, cart_id, ADDRESS)
+    await carts.set_payment(shop.client, cart_id, "tok_declined")
+    checkout = await carts.submit(shop.client, cart_id)
+    assert checkout.order_id is None and checkout.step == "payment"
+    assert checkout.error.code == "PaymentDeclined"
+    assert shop.store.scan(schema.PAYMENT_INTENTS.name)[0] == []
+
+
+async def test_a_payment_needing_the_shoppers_action_goes_back_to_the_payment_step_and_is_released(orders_shop):
+    from domains.cart import client as carts
+
+    from .conftest import ADDRESS
+
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    cart_id = shop.shop.new_cart_id()
+    await carts.add_item(shop.client, cart_id, variant.id, 1)
+    await carts.begin_checkout(shop.client, cart_id)
+    await carts.set_shipping(shop.client, cart_id, ADDRESS)
+    await carts.set_payment(shop.client, cart_id, "tok_requires_action")
+    checkout = await carts.submit(shop.client, cart_id)
+    assert checkout.order_id is None and checkout.step == "payment"
+    assert checkout.error.code == "PaymentRequiresAction" and "redirect_to_url" in checkout.error.message
+    [intent] = shop.store.scan(schema.PAYMENT_INTENTS.name)[0]
+    state = Payments(shop.store, SimulatedProvider()).state(intent["payment_id"])
+    assert state.voided  # the hold is not left behind
+
+    await carts.set_payment(shop.client, cart_id, "tok_success")  # another card: placed
+    placed = await carts.submit(shop.client, cart_id)
+    assert placed.order_id
