@@ -56,6 +56,24 @@ def _sum(ops: list[Row], kind: str, *, only_succeeded: bool = False) -> int:
                and (o["status"] == "succeeded" if only_succeeded else _counted(o)))
 
 
+def read_state(store: Store, payment_id: str) -> PaymentState | None:
+    """A payment's totals and timeline from the store (the admin order page), or None."""
+    intent = store.get(INTENTS, {"payment_id": payment_id})
+    if intent is None:
+        return None
+    ops = store.query(OPERATIONS, {"payment_id": payment_id})
+    voided = any(o["kind"] == "void" and o["status"] == "succeeded" for o in ops)
+    return PaymentState(
+        payment_id=payment_id, provider=intent["provider"], provider_id=intent["provider_id"],
+        currency=intent["currency"], status="voided" if voided else intent["status"],
+        authorized=intent["amount"], captured=_sum(ops, "capture", only_succeeded=True),
+        refunded=_sum(ops, "refund", only_succeeded=True), voided=voided, multicapture=intent["multicapture"],
+        expires_at=intent["expires_at"],
+        timeline=[{"seq": o["seq"], "kind": o["kind"], "amount": o["amount"], "status": o["status"],
+                   "provider_ref": o["provider_ref"], "idempotency_key": o["idempotency_key"],
+                   "at": o["updated_at"] or o["created_at"]} for o in ops])
+
+
 class Payments:
     def __init__(self, store: Store, provider: PaymentProvider, *, auth_hours: float = DEFAULT_AUTH_HOURS,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -163,18 +181,10 @@ class Payments:
     # --- reads ------------------------------------------------------------------------
 
     def state(self, payment_id: str) -> PaymentState:
-        intent = self._intent(payment_id)
-        ops = self.store.query(OPERATIONS, {"payment_id": payment_id})
-        voided = any(o["kind"] == "void" and o["status"] == "succeeded" for o in ops)
-        return PaymentState(
-            payment_id=payment_id, provider=intent["provider"], provider_id=intent["provider_id"],
-            currency=intent["currency"], status="voided" if voided else intent["status"],
-            authorized=intent["amount"], captured=_sum(ops, "capture", only_succeeded=True),
-            refunded=_sum(ops, "refund", only_succeeded=True), voided=voided, multicapture=intent["multicapture"],
-            expires_at=intent["expires_at"],
-            timeline=[{"seq": o["seq"], "kind": o["kind"], "amount": o["amount"], "status": o["status"],
-                       "provider_ref": o["provider_ref"], "idempotency_key": o["idempotency_key"],
-                       "at": o["updated_at"] or o["created_at"]} for o in ops])
+        found = read_state(self.store, payment_id)
+        if found is None:
+            raise _refuse(PaymentErrorCode.UNKNOWN_PAYMENT, f"no payment {payment_id}")
+        return found
 
     # --- the slot protocol ------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from domains.identity.roles import Permission
 from domains.orders import client as orders
 from domains.orders import reads
 from domains.orders.messages import OrderView
+from domains.payments.ledger import read_state
 from infra.store import schema
 
 from ... import services
@@ -97,6 +98,16 @@ def _supplier_orders(loaded: LoadedOrder, may_fulfil: bool) -> list[dict]:
     return out
 
 
+def _payment_port(payment_id: str | None, currency: str) -> dict | None:
+    """An authorized payment's timeline (authorized, captured, refunds, voids) and the
+    provider's ids, from the payments ledger; None for an order charged at placement."""
+    state = read_state(services.store(), payment_id) if payment_id else None
+    if state is None:
+        return None
+    return {"state": state, **{k: money(getattr(state, k), currency) for k in ("authorized", "captured", "refunded")},
+            "timeline": [{**e, "money": money(e["amount"], currency)} for e in state.timeline]}
+
+
 def context(loaded: LoadedOrder, staff) -> dict:
     view = loaded.view
     c = view.currency
@@ -115,6 +126,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "payment": {"charge_id": payment.get("charge_id"), "amount": money(payment["amount"], c)}
         if payment.get("amount") is not None else None,
         "refunds": [{"refund": r, "amount": money(r.amount, c)} for r in view.refunds],
+        "payment_port": _payment_port(payment.get("payment_id"), c),
         "address": view.shipping_address,
         "supplier_orders": _supplier_orders(loaded, may[Permission.FULFILLMENT_WRITE]),
         "fulfillment_live": loaded.tree is not None,
