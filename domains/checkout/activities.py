@@ -15,6 +15,7 @@ from domains.checkout import rates
 from domains.checkout.messages import RESERVATION_LOST, PlaceOrder, Quote, QuoteRequest
 from domains.orders.messages import OrderInput, OrderRecord
 from domains.payments import gateway
+from domains.payments.ledger import link_order
 from domains.payments.messages import Charge, ChargeRequest, RefundRequest
 from domains.payments.port import Authorization, AuthorizeRequest, PaymentOperation, VoidRequest
 from domains.payments.providers import PaymentSettings, payments_from_env
@@ -100,6 +101,8 @@ class CheckoutActivities:
                                             {"confirmation_code": place.confirmation_code})
             if owner["order_id"] != place.order_id:
                 raise ApplicationError("confirmation code taken", type=CONFIRMATION_TAKEN, non_retryable=True)
+        if place.authorized:  # an inbound provider event about this payment finds the order
+            link_order(self.store, place.charge.charge_id, place.order_id)
         cart, quote = place.cart, place.quote
         record = OrderRecord(
             order_id=place.order_id, confirmation_code=place.confirmation_code, cart_id=place.cart_id,

@@ -25,7 +25,7 @@ from infra.temporal import business_error
 
 from .errors import OrderError, OrderErrorCode
 from .ids import normalise_confirmation, order_workflow_id
-from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, RefundOrder
+from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, PaymentEvent, RefundOrder
 from .reads import order_from_store
 from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
 
@@ -93,6 +93,17 @@ async def _update(client: Client, order_id: str, update: Any, request: Any, acti
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise OrderError(ORDER_CLOSED, f"cannot {action}: this order is closed; nothing more can change") from None
         raise
+
+
+async def payment_event(client: Client, order_id: str, event: PaymentEvent) -> bool:
+    """Hand an inbound provider event to the order; False when the order's workflow has closed."""
+    try:
+        await client.get_workflow_handle(order_workflow_id(order_id)).signal(OrderWorkflow.payment_event, event)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 async def cancel(client: Client, order_id: str, actor: str, reason: str = "") -> OrderView:

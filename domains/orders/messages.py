@@ -69,6 +69,15 @@ class SupplierOrderSummary(BaseModel):
 
 # --- history, refunds, feedback ---------------------------------------------------------
 
+class PaymentEvent(BaseModel):
+    """An inbound provider event about the order's payment (POST /api/payments/webhooks/stripe)."""
+
+    event_id: str
+    type: str  # the provider's, e.g. charge.dispute.created
+    meaning: str  # authorized | captured | failed | voided | refunded | disputed | dispute_closed | requires_action
+    provider_id: str
+
+
 class HistoryEntry(BaseModel):
     seq: int
     at: datetime
@@ -156,6 +165,7 @@ class OrderState(BaseModel):
     payment_captured: bool = False
     payment_voided: bool = False
     payment_error: str | None = None  # a capture the provider refused (e.g. a lapsed authorization)
+    payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)
     dirty: bool = True  # not yet persisted and projected
     version: int = 0  # projection version: the read model never goes backwards
 
@@ -190,5 +200,6 @@ class OrderView(BaseModel):
     can_refund: bool
     can_leave_feedback: bool
     live: bool = True  # False when read back from the store after the workflow closed
+    payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)
 
 OrderInput.model_rebuild()

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderState,
         OrderView,
+        PaymentEvent,
         RefundEntry,
         RefundOrder,
         SupplierOrderSummary,
@@ -69,6 +70,7 @@ REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its
 # A late supplier-order report (not newer than what the order has) is ignored; older histories applied
 # every report as it came, and replay them so.
 ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
+PAYMENT_ALERTS = frozenset({"disputed", "failed"})  # inbound provider events that mark the order for staff
 # An update that arrives while a run saves its last changes is finished before the run ends.
 WIND_UP_PATCH = "finish-updates-before-run-ends"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
@@ -145,7 +147,7 @@ class OrderWorkflow:
             refunds=s.refunds, feedback=s.feedback, delivered_at=s.delivered_at,
             feedback_until=self._feedback_until(), can_cancel=lifecycle.can_move(s.status, S.CANCELLED),
             can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
-            can_leave_feedback=s.status == S.DELIVERED and s.feedback is None)
+            can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert)
 
     @workflow.query
     def view(self) -> OrderView:
@@ -176,6 +178,21 @@ class OrderWorkflow:
         if target is not None and target != S.CANCELLED:
             for step in lifecycle.path(s.status, target):
                 self._move(step, report.actor)
+
+    # --- the payment provider's events (POST /api/payments/webhooks/stripe) ----------------
+
+    @workflow.signal
+    def payment_event(self, event: PaymentEvent) -> None:
+        """Recorded once per event (providers redeliver); a dispute or an asynchronous failure
+        marks the order for staff (the admin page and the history show it)."""
+        s = self.state
+        if any(h.kind == "payment" and h.note and event.event_id in h.note for h in s.history):
+            return
+        alert = event.meaning in PAYMENT_ALERTS
+        if alert:
+            s.payment_alert = event.meaning
+        self._record("payment", "provider", note=f"{event.type} for {event.provider_id} ({event.event_id})"
+                     + (f": {event.meaning}, staff must look at this payment" if alert else ""))
 
     # --- staff and shopper actions --------------------------------------------------------
 

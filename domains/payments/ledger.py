@@ -37,6 +37,7 @@ DEFAULT_AUTH_HOURS = 168.0
 
 INTENTS = schema.PAYMENT_INTENTS.name
 OPERATIONS = schema.PAYMENT_OPERATIONS.name
+BY_PROVIDER_ID = schema.PAYMENTS_BY_PROVIDER_ID.name
 
 
 def payment_id_for(idempotency_key: str) -> str:
@@ -54,6 +55,20 @@ def _counted(op: Row) -> bool:
 def _sum(ops: list[Row], kind: str, *, only_succeeded: bool = False) -> int:
     return sum(o["amount"] for o in ops if o["kind"] == kind
                and (o["status"] == "succeeded" if only_succeeded else _counted(o)))
+
+
+def link_order(store: Store, payment_id: str, order_id: str) -> None:
+    """The order an authorization paid for (written when the order is created)."""
+    intent = store.get(INTENTS, {"payment_id": payment_id})
+    if intent is not None:
+        store.put(BY_PROVIDER_ID, {"provider_id": intent["provider_id"], "payment_id": payment_id,
+                                   "provider": intent["provider"], "order_id": order_id})
+
+
+def order_of_provider_id(store: Store, provider_id: str) -> str | None:
+    """The order whose payment the provider knows as `provider_id` (an inbound event's), if any."""
+    row = store.get(BY_PROVIDER_ID, {"provider_id": provider_id})
+    return row["order_id"] if row else None
 
 
 def read_state(store: Store, payment_id: str) -> PaymentState | None:
@@ -99,6 +114,8 @@ class Payments:
                 "multicapture": self.provider.supports_multicapture, "authorized_at": at,
                 "expires_at": at + timedelta(hours=self.auth_hours)})
             row = self.store.get_existing(INTENTS, {"payment_id": payment_id})
+        self.store.insert_if_absent(BY_PROVIDER_ID, {"provider_id": row["provider_id"], "payment_id": payment_id,
+                                                      "provider": row["provider"], "order_id": None})
         self.store.insert_if_absent(OPERATIONS, {
             "payment_id": payment_id, "seq": 0, "kind": "authorize", "idempotency_key": request.idempotency_key,
             "amount": row["amount"], "status": "succeeded" if row["status"] == AUTHORIZED else row["status"],

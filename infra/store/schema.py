@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (45 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (46 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -437,6 +437,14 @@ PAYMENT_OPERATIONS = table(
     purpose="a payment's timeline: the authorization in slot 0, then captures, voids and refunds, each slot "
             "claimed insert-if-absent after summing the ones before it: never captured above the "
             "authorization, refunded above the captures, or captured after a void",
+)
+
+PAYMENTS_BY_PROVIDER_ID = table(
+    "payments_by_provider_id",
+    {"provider_id": Col.TEXT, "payment_id": Col.TEXT, "provider": Col.TEXT,
+     "order_id": Col.TEXT},  # set when the order is created (after the authorization)
+    ("provider_id",),
+    purpose="the provider's id (pi_...) -> the payment and its order: an inbound provider event finds its order",
 )
 
 # --- cadences (written by the cadence and enrollment workflows' activities) -----------------

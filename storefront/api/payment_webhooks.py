@@ -2,7 +2,10 @@
 
 The raw body and the `Stripe-Signature` header go to `domains.payments.inbound.verify` (the
 stripe library's `construct_event` with `STRIPE_WEBHOOK_SECRET`). A verified event the shop
-handles is acknowledged at once with 200; a badly signed, malformed or unknown one is refused
+handles is handed to its order's workflow by signal (found through the PaymentIntent id,
+`payments_by_provider_id`) and acknowledged with 200; when Temporal does not answer within
+the request's budget the answer is 503 (Stripe delivers again later). A badly signed,
+malformed or unknown one is refused
 with 400 and a stable code (`webhook_bad_signature`, `webhook_bad_payload`,
 `webhook_unknown_event`, `webhook_not_configured`) and logged, never 500.
 
@@ -18,9 +21,13 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from domains.orders import client as orders
+from domains.orders.messages import PaymentEvent
 from domains.payments import inbound
+from domains.payments.ledger import order_of_provider_id
 from domains.payments.providers import PaymentSettings
 
+from .. import services
 from .shop_errors import http_of
 
 log = logging.getLogger("commerce.payments.webhooks")
@@ -39,4 +46,12 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     except inbound.StripeWebhookError as refused:
         status, code = http_of(refused.code)
         return JsonResponse({"code": code, "message": str(refused)}, status=status)
-    return JsonResponse({"received": True, "id": event.event_id, "type": event.type})
+    order_id = order_of_provider_id(services.store(), event.provider_id) if event.provider_id else None
+    handed = False
+    if order_id:  # a signal: the order records it (and marks a dispute or failure) on its own time
+        handed = services.call(orders.payment_event, order_id, PaymentEvent(
+            event_id=event.event_id, type=event.type, meaning=event.meaning, provider_id=event.provider_id or ""))
+    if not handed:
+        log.info("stripe webhook %s: no open order for %s; acknowledged", event.event_id, event.provider_id)
+    return JsonResponse({"received": True, "id": event.event_id, "type": event.type,
+                         "order_id": order_id if handed else None})

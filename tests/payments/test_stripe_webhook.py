@@ -21,6 +21,12 @@ def secret(monkeypatch):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
 
 
+@pytest.fixture
+def django_shop(shop):
+    """Django on the session's embedded shop (the view looks the PaymentIntent up in its store)."""
+    return shop
+
+
 def event(type_="payment_intent.succeeded", **obj) -> str:
     return json.dumps({"id": "evt_1", "object": "event", "type": type_, "livemode": False, "created": int(time.time()),
                        "data": {"object": {"id": "pi_123", "object": "payment_intent", **obj}}})
@@ -32,10 +38,11 @@ def post(body: str, signature: str | None = None, secret: str = SECRET, at: int 
     return Client().post(URL, body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
 
 
-def test_a_signed_event_is_acknowledged():
+def test_a_signed_event_is_acknowledged(django_shop):
     response = post(event())
     assert response.status_code == 200
-    assert response.json() == {"received": True, "id": "evt_1", "type": "payment_intent.succeeded"}
+    assert response.json() == {"received": True, "id": "evt_1", "type": "payment_intent.succeeded",
+                               "order_id": None}  # no order pays with pi_123
 
 
 def test_a_dispute_names_its_payment_intent():
@@ -60,17 +67,45 @@ def test_a_dispute_names_its_payment_intent():
     ("not an event", lambda: post(json.dumps([1, 2])), "webhook_bad_payload"),
     ("unhandled type", lambda: post(event("customer.created")), "webhook_unknown_event"),
 ])
-def test_refusals_are_400_with_a_stable_code(why, send, code):
+def test_refusals_are_400_with_a_stable_code(django_shop, why, send, code):
     response = send()
     assert response.status_code == 400, why
     assert response.json()["code"] == code, why
 
 
-def test_without_a_secret_nothing_is_accepted(monkeypatch):
+def test_without_a_secret_nothing_is_accepted(django_shop, monkeypatch):
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
     response = post(event())
     assert (response.status_code, response.json()["code"]) == (400, "webhook_not_configured")
 
 
-def test_only_post():
+def test_only_post(django_shop):
     assert Client().get(URL).status_code == 405
+
+
+# --- handed to the order (a real order on the dev server, COMMERCE_PAYMENT_FLOW=authorize) --------
+
+async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_web, order_variant, monkeypatch):
+    from infra.store import schema
+
+    from ..web.orders_helpers import place, run, until
+
+    monkeypatch.setenv("COMMERCE_PAYMENT_FLOW", "authorize")
+    monkeypatch.setenv("COMMERCE_PAYMENTS", "simulated")
+    placed = await run(place, Client(), order_variant.id, "dispute@example.com", 1)
+    [intent] = orders_web.store.scan(schema.PAYMENT_INTENTS.name)[0]
+    body = json.dumps({"id": "evt_dispute_1", "object": "event", "type": "charge.dispute.created",
+                       "data": {"object": {"id": "dp_1", "object": "dispute",
+                                           "payment_intent": intent["provider_id"]}}})
+    for _ in range(2):  # Stripe delivers again when it is unsure: recorded once
+        response = await run(post, body)
+        assert response.status_code == 200
+        assert response.json()["order_id"] == placed["order_id"]
+    view = await until(orders_web, placed["order_id"], lambda v: v.payment_alert == "disputed")
+    notes = [h.note for h in view.history if h.kind == "payment" and "evt_dispute_1" in (h.note or "")]
+    assert len(notes) == 1 and "staff must look" in notes[0]
+
+    unknown = json.dumps({"id": "evt_2", "object": "event", "type": "payment_intent.succeeded",
+                          "data": {"object": {"id": "pi_nobody", "object": "payment_intent"}}})
+    response = await run(post, unknown)  # no order pays with it: acknowledged, handed to nobody
+    assert response.status_code == 200 and response.json()["order_id"] is None
