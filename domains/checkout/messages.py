@@ -71,6 +71,7 @@ class CheckoutError(BaseModel):
     code: str
     message: str
     step: Step
+    next_action: dict | None = None  # PaymentRequiresAction: the provider's next action (3-D Secure) for the page
 
 
 class CheckoutView(BaseModel):

@@ -256,6 +256,7 @@ class CheckoutWorkflow:
                 **_QUICK)
             s.step = Step.PAYMENT
             s.error = CheckoutError(code=PaymentErrorCode.REQUIRES_ACTION, step=Step.PAYMENT,
+                                    next_action=auth.next_action,
                                     message="the bank asks the shopper to confirm this payment "
                                             f"({(auth.next_action or {}).get('type', 'next action')})")
             return False

@@ -121,6 +121,7 @@ async def test_a_payment_needing_the_shoppers_action_goes_back_to_the_payment_st
     checkout = await carts.submit(shop.client, cart_id)
     assert checkout.order_id is None and checkout.step == "payment"
     assert checkout.error.code == "PaymentRequiresAction" and "redirect_to_url" in checkout.error.message
+    assert checkout.error.next_action["type"] == "redirect_to_url"  # the provider's, for the payment page
     [intent] = shop.store.scan(schema.PAYMENT_INTENTS.name)[0]
     state = Payments(shop.store, SimulatedProvider()).state(intent["payment_id"])
     assert state.voided  # the hold is not left behind
