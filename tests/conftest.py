@@ -24,10 +24,12 @@ SMALL_CATALOG = 240  # products: enough for every facet to have several values, 
 
 def pytest_report_header(config):
     found = [name for name, addr in (("cassandra", engines.cassandra_hosts()),
-                                     ("elasticsearch", engines.elasticsearch_url())) if addr]
-    missing = {"cassandra", "elasticsearch"} - set(found)
+                                     ("elasticsearch", engines.elasticsearch_url()),
+                                     ("stripe-mock", engines.stripe_api_base())) if addr]
+    missing = {"cassandra", "elasticsearch", "stripe-mock"} - set(found)
     if not missing:
-        return f"engine tests: on (cassandra {engines.cassandra_hosts()}, elasticsearch {engines.elasticsearch_url()})"
+        return (f"engine tests: on (cassandra {engines.cassandra_hosts()}, "
+                f"elasticsearch {engines.elasticsearch_url()}, stripe-mock {engines.stripe_api_base()})")
     state = "FAIL (COMMERCE_REQUIRE_ENGINES=1)" if engines.REQUIRED else "skipped"
     return f"engine tests for {', '.join(sorted(missing))}: {state}; {engines.HOW}"
 

@@ -129,3 +129,26 @@ async def test_a_payment_needing_the_shoppers_action_goes_back_to_the_payment_st
     await carts.set_payment(shop.client, cart_id, "tok_success")  # another card: placed
     placed = await carts.submit(shop.client, cart_id)
     assert placed.order_id
+
+
+async def test_the_flow_through_stripe_against_stripe_mock(orders_shop, monkeypatch):
+    """The same order through the Stripe adapter (the stripe library against stripe-mock, which
+    answers every call from fixtures): the ledger records Stripe's ids for each step."""
+    from .. import engines
+
+    monkeypatch.setenv("COMMERCE_PAYMENTS", "stripe")
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_commerce")
+    monkeypatch.setenv("STRIPE_API_BASE", engines.need("stripe-mock", engines.stripe_api_base()))
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    placed = await shop.place([(variant, 1)], token="pm_card_visa")
+    held = payment_of(shop, placed)
+    assert held.provider == "stripe" and held.provider_id.startswith("pi_") and held.captured == 0
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED,
+                                 step=timedelta(minutes=10))
+    await orders.refund(shop.client, placed.order_id, "staff:m@example.com", reason="returned")
+    state = payment_of(shop, delivered)
+    assert moves(state) == [("authorize", placed.total), ("capture", placed.total), ("refund", placed.total)]
+    authorize, capture, refund = (e["provider_ref"] for e in state.timeline)
+    # the capture's reference is its charge (ch_...), or the intent where stripe-mock's fixture names none
+    assert authorize == held.provider_id and capture[:3] in ("ch_", "pi_") and refund.startswith("re_")
