@@ -114,7 +114,8 @@ class CheckoutActivities:
                              line_total=li.line_total) for li in cart.lines],
             shipping_address=place.address,
             payment={"charge_id": place.charge.charge_id, "amount": place.charge.amount,
-                     **({"payment_id": place.charge.charge_id} if place.authorized else {})},
+                     **({"payment_id": place.charge.charge_id, "multicapture": place.multicapture}
+                        if place.authorized else {})},
         )
         existing = self.store.get(schema.ORDERS.name, {"order_id": record.order_id})
         if existing:  # a retry after the rows were written: keep the first placed_at

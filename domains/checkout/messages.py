@@ -108,6 +108,7 @@ class CheckoutState(BaseModel):
     payment_attempts: int = 0
     charge: Charge | None = None
     authorized: bool = False  # `charge` is an authorization of the payments port (charge_id: its payment_id)
+    multicapture: bool = False  # that authorization may be captured in several parts
     order_id: str | None = None
     confirmation_code: str | None = None
     started_at: datetime | None = None
@@ -127,3 +128,4 @@ class PlaceOrder(BaseModel):
     quote: Quote
     charge: Charge
     authorized: bool = False  # the charge is an authorization: the order captures it at shipment
+    multicapture: bool = False  # ... per supplier order as each ships

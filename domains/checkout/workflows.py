@@ -227,7 +227,8 @@ class CheckoutWorkflow:
                 record = await workflow.execute_activity_method(CheckoutActivities.create_order, PlaceOrder(
                     order_id=order_id, confirmation_code=code, checkout_id=owner, cart_id=s.input.cart_id,
                     customer_id=cart.shopper_id or f"guest:{address.email.lower()}", address=address,
-                    cart=cart, quote=quote, charge=s.charge, authorized=s.authorized), **_QUICK)
+                    cart=cart, quote=quote, charge=s.charge, authorized=s.authorized,
+                    multicapture=s.multicapture), **_QUICK)
                 break
             except ActivityError as exc:
                 if (_cause(exc) or ApplicationError("")).type != CONFIRMATION_TAKEN:
@@ -261,7 +262,7 @@ class CheckoutWorkflow:
                                             f"({(auth.next_action or {}).get('type', 'next action')})")
             return False
         s.charge = Charge(charge_id=auth.payment_id, idempotency_key=key, amount=auth.amount, currency=auth.currency)
-        s.authorized = True
+        s.authorized, s.multicapture = True, auth.multicapture
         return True
 
     async def _refund(self, reason: str) -> None:

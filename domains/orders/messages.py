@@ -162,7 +162,9 @@ class OrderState(BaseModel):
     # An authorized payment (payment["payment_id"], COMMERCE_PAYMENT_FLOW=authorize): what refunds
     # before the capture took off it, and whether it was captured (at the first shipment) or voided.
     payment_released: int = 0
-    payment_captured: bool = False
+    payment_captured: bool = False  # the final capture was made: nothing more is captured
+    payment_captured_amount: int = 0
+    captured_supplier_orders: list[str] = Field(default_factory=list)  # multicapture: one capture per shipped one
     payment_voided: bool = False
     payment_error: str | None = None  # a capture the provider refused (e.g. a lapsed authorization)
     payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)

@@ -288,16 +288,19 @@ class OrderWorkflow:
         order, s = self.state.order, self.state
         payment_id = order.payment.get("payment_id")
         if payment_id and amount > 0:  # an authorization (COMMERCE_PAYMENT_FLOW=authorize)
-            if s.payment_captured:
+            if s.payment_captured or (s.payment_voided and s.payment_captured_amount):
                 await workflow.execute_activity_method(OrderActivities.refund_captured, PaymentRefundRequest(
                     payment_id=payment_id, amount=amount, idempotency_key=key), **_QUICK)
                 return
-            s.payment_released += amount  # never captured: the capture takes less
-            if s.payment_released >= order.payment["amount"] and not s.payment_voided:
+            s.payment_released += amount  # never captured (a dropped supplier order's): the captures take less
+            nothing_left = s.payment_released >= order.payment["amount"]
+            rest_unused = self._multicapture() and s.payment_captured_amount > 0 and not self._uncaptured_open()
+            if (nothing_left or rest_unused) and not s.payment_voided:
                 await workflow.execute_activity_method(OrderActivities.void_payment, VoidRequest(
                     payment_id=payment_id, idempotency_key=f"{order.order_id}-void"), **_QUICK)
                 s.payment_voided = True
-                self._record("payment", "system", note=f"authorization {payment_id} voided")
+                self._record("payment", "system", note=f"authorization {payment_id} voided"
+                             + (" (the rest, after the captures)" if rest_unused else ""))
             return
         if amount > 0:
             await workflow.execute_activity_method(
@@ -305,31 +308,61 @@ class OrderWorkflow:
                 args=[RefundRequest(idempotency_key=key, charge_id=order.payment["charge_id"], amount=amount,
                                     reason=reason), order.payment["amount"]], **_QUICK)
 
-    def _capture_due(self) -> bool:
-        """An authorized payment is captured at the first shipment (whole, less what was released:
-        the flow every provider allows; several partial captures are the port's, not used yet).
-        Orders charged at placement (every history before the authorize flow) never get here."""
+    def _multicapture(self) -> bool:
+        return bool(self.state.order.payment.get("multicapture"))
+
+    def _uncaptured_open(self) -> list[SupplierOrderSummary]:
+        """Supplier orders whose money is still to be captured (multicapture): not captured, not dropped."""
         s = self.state
-        return (bool(s.order.payment.get("payment_id")) and not s.payment_captured and not s.payment_voided
-                and s.payment_error is None
-                and any(so.status in lifecycle.SHIPPED_OR_LATER for so in s.supplier_orders))
+        return [so for so in s.supplier_orders
+                if so.supplier_order_id not in s.captured_supplier_orders and so.status not in lifecycle.DROPPED]
+
+    def _capture_due(self) -> bool:
+        """An authorized payment is captured as supplier orders ship: per supplier order where the
+        provider allows several partial captures (the last one final), otherwise the whole
+        authorization (less what was released) at the first shipment. Orders charged at
+        placement (every history before the authorize flow) never get here."""
+        s = self.state
+        if not s.order.payment.get("payment_id") or s.payment_captured or s.payment_voided or s.payment_error:
+            return False
+        if self._multicapture():
+            return any(so.status in lifecycle.SHIPPED_OR_LATER for so in self._uncaptured_open())
+        return any(so.status in lifecycle.SHIPPED_OR_LATER for so in s.supplier_orders)
 
     async def _capture(self) -> None:
         async with self.lock:
             if not self._capture_due():
                 return
             s, o = self.state, self.state.order
-            amount = o.payment["amount"] - s.payment_released
+            if not self._multicapture():
+                await self._capture_part(o.payment["amount"] - s.payment_released, f"{o.order_id}-capture", True,
+                                         "at the first shipment")
+                return
+            for so in [x for x in self._uncaptured_open() if x.status in lifecycle.SHIPPED_OR_LATER]:
+                left = o.payment["amount"] - s.payment_released - s.payment_captured_amount
+                final = len(self._uncaptured_open()) == 1  # the last supplier order still to capture
+                share = self._share({li.variant_id: li.quantity for li in so.lines})
+                amount = left if final else min(left, share + (o.shipping if not s.captured_supplier_orders else 0))
+                if not await self._capture_part(amount, f"{o.order_id}-capture-{so.supplier_order_id}", final,
+                                                f"for {so.supplier_order_id}"):
+                    return
+                s.captured_supplier_orders.append(so.supplier_order_id)
+
+    async def _capture_part(self, amount: int, key: str, final: bool, what: str) -> bool:
+        s, o = self.state, self.state.order
+        if amount > 0:
             try:
                 await workflow.execute_activity_method(OrderActivities.capture_payment, CaptureRequest(
-                    payment_id=o.payment["payment_id"], amount=amount, idempotency_key=f"{o.order_id}-capture",
-                    final=True), **_QUICK)
+                    payment_id=o.payment["payment_id"], amount=amount, idempotency_key=key, final=final), **_QUICK)
             except ActivityError as exc:
                 s.payment_error = str(exc.cause or exc)
                 self._record("payment", "system", note=f"capture of {amount} {o.currency} failed: {s.payment_error}")
-                return
-            s.payment_captured = True
-            self._record("payment", "system", note=f"captured {amount} {o.currency} at the first shipment")
+                return False
+            s.payment_captured_amount += amount
+            self._record("payment", "system", note=f"captured {amount} {o.currency} {what}"
+                         + (" (final)" if final else ""))
+        s.payment_captured = s.payment_captured or final
+        return True
 
     @workflow.update
     def add_note(self, request: AddNote) -> OrderView:

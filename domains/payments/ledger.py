@@ -163,17 +163,21 @@ class Payments:
                              final=is_final)
 
     def void(self, payment_id: str, *, idempotency_key: str) -> PaymentOperation:
-        """Release an authorization nothing was captured from."""
+        """Release an authorization nothing was captured from; with multicapture, also the rest
+        of one that was partly captured (no final capture yet): the captures stay."""
         intent = self._intent(payment_id)
+        ops_now = self.store.query(OPERATIONS, {"payment_id": payment_id})
 
         def check(ops: list[Row]) -> None:
-            if any(o["kind"] == "capture" and _counted(o) for o in ops):
+            captures = [o for o in ops if o["kind"] == "capture" and _counted(o)]
+            if captures and (not intent["multicapture"] or any(o["final"] for o in captures)):
                 raise _refuse(PaymentErrorCode.ALREADY_CAPTURED,
                               f"payment {payment_id} has captures: refund them instead of voiding")
             if any(o["kind"] == "void" and _counted(o) for o in ops):
                 raise _refuse(PaymentErrorCode.PAYMENT_VOIDED, f"payment {payment_id} was voided already")
 
-        remaining = intent["amount"]
+        mine = next((o for o in ops_now if o["idempotency_key"] == idempotency_key and o["kind"] == "void"), None)
+        remaining = mine["amount"] if mine else intent["amount"] - _sum(ops_now, "capture")
         return self._operate(intent, "void", remaining, idempotency_key, check,
                              lambda: self.provider.void(intent["provider_id"], idempotency_key=idempotency_key))
 

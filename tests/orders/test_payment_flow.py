@@ -43,19 +43,17 @@ async def test_authorized_at_placement_captured_at_shipment_then_refunded_up_to_
     assert (held.authorized, held.captured, held.status) == (placed.total, 0, "authorized")
     assert shop.store.scan(schema.PAYMENTS.name)[0] == []  # nothing charged at placement
 
-    await shop.until(placed.order_id, lambda v: v.status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED),
-                     step=timedelta(minutes=10))
-    await shop.until(placed.order_id, lambda v: payment_of(shop, v).captured > 0, step=timedelta(seconds=5))
-    assert moves(payment_of(shop, placed)) == [("authorize", placed.total), ("capture", placed.total)]
-
     await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED, step=timedelta(minutes=10))
+    captures = [amount for kind, amount in moves(payment_of(shop, placed)) if kind == "capture"]
+    assert len(captures) == 2 and sum(captures) == placed.total  # one per supplier order (multicapture)
+    assert [e["kind"] for e in payment_of(shop, placed).timeline] == ["authorize", "capture", "capture"]
     partial = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", lines={a.id: 1},
                                   reason="damaged")
     full = await orders.refund(shop.client, placed.order_id, "staff:m@example.com", reason="returned")
     assert full.status == OrderStatus.REFUNDED and full.refunded == placed.total
     state = payment_of(shop, placed)
     assert (state.captured, state.refunded) == (placed.total, placed.total)
-    assert moves(state) == [("authorize", placed.total), ("capture", placed.total),
+    assert moves(state) == [("authorize", placed.total), *[("capture", c) for c in captures],
                             ("refund", partial.refunded), ("refund", placed.total - partial.refunded)]
     assert any(h.kind == "payment" and "captured" in (h.note or "") for h in full.history)
 
@@ -152,3 +150,25 @@ async def test_the_flow_through_stripe_against_stripe_mock(orders_shop, monkeypa
     authorize, capture, refund = (e["provider_ref"] for e in state.timeline)
     # the capture's reference is its charge (ch_...), or the intent where stripe-mock's fixture names none
     assert authorize == held.provider_id and capture[:3] in ("ch_", "pi_") and refund.startswith("re_")
+
+
+async def test_one_supplier_ships_and_is_captured_the_cancelled_rest_is_released(orders_shop):
+    shop = orders_shop
+    fast, slow = shop.variants_of_brands(2)
+    shop.route(shop.brand_of(slow), "manual", supplier="slow-mill")
+    placed = await shop.place([(fast, 1), (slow, 3)])
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.PARTIALLY_SHIPPED)
+    await shop.until(placed.order_id, lambda v: payment_of(shop, v).captured > 0)
+    [(_, first)] = [m for m in moves(payment_of(shop, placed)) if m[0] == "capture"]
+    assert 0 < first < placed.total  # the fast supplier's part (and the shipping), not the slow one's
+
+    from domains.fulfillment import client as fulfillment
+
+    slow_so = next(so for so in placed.supplier_orders or (await shop.order(placed.order_id)).supplier_orders
+                   if so.supplier == "slow-mill")
+    await fulfillment.reject(shop.client, placed.order_id, "out of blanks", supplier_order_id=slow_so.supplier_order_id,
+                             actor="cli:ops")
+    view = await shop.until(placed.order_id, lambda v: payment_of(shop, v).voided)
+    state = payment_of(shop, placed)
+    assert moves(state) == [("authorize", placed.total), ("capture", first), ("void", placed.total - first)]
+    assert state.captured - state.refunded == view.total - view.refunded  # the shopper pays for what shipped

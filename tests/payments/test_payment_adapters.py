@@ -178,10 +178,29 @@ def test_void_releases_an_uncaptured_authorization_and_nothing_moves_after(sqlit
 
 
 def test_a_captured_payment_is_refunded_not_voided(sqlite_store, kind):
-    p, _ = payments(sqlite_store, kind)
+    p, _ = payments(sqlite_store, kind, multicapture=False)
     auth = authorize(p, kind)
     p.capture(auth.payment_id, 1000, idempotency_key="c1")
     assert refused(p.void, auth.payment_id, idempotency_key="v1") == PaymentErrorCode.ALREADY_CAPTURED
+    p, _ = payments(sqlite_store, kind)
+    auth = authorize(p, kind, key="chk-2-authorize")
+    p.capture(auth.payment_id, 1000, idempotency_key="c2", final=True)
+    assert refused(p.void, auth.payment_id, idempotency_key="v2") == PaymentErrorCode.ALREADY_CAPTURED
+
+
+def test_with_multicapture_a_void_releases_what_was_not_captured(sqlite_store, kind):
+    p, provider = payments(sqlite_store, kind)
+    auth = authorize(p, kind)
+    p.capture(auth.payment_id, 2000, idempotency_key="ord-1-capture-so1")
+    released = p.void(auth.payment_id, idempotency_key="ord-1-void")
+    assert released.amount == 3000 and p.void(auth.payment_id, idempotency_key="ord-1-void") == released
+    assert refused(p.capture, auth.payment_id, 100, idempotency_key="late") == PaymentErrorCode.PAYMENT_VOIDED
+    p.refund(auth.payment_id, 2000, idempotency_key="ord-1-refund-1")  # what was captured can still go back
+    state = p.state(auth.payment_id)
+    assert (state.captured, state.refunded, state.voided) == (2000, 2000, True)
+    if kind == "stripe":
+        [cancel] = provider.calls("/cancel")
+        assert cancel["headers"]["Idempotency-Key"] == "ord-1-void"
 
 
 class LosesTheFirstAnswer:
