@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/staff/orders/<str:reference>/fulfillment", staff_api.StaffAdvanceView.as_view(),
          name="api-staff-advance"),
     path("api/staff/", include("storefront.api.cadence_urls")),
+    path("api/staff/", include("storefront.api.webhook_urls")),
     path("shop/", include("storefront.shop.email_link_urls")),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),

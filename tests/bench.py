@@ -155,6 +155,10 @@ def main() -> None:
 
     (out / "cadences.json").write_text(json.dumps(cadences_bench(), indent=2))
 
+    from .bench_webhooks import main as webhooks_bench
+
+    (out / "webhooks.json").write_text(json.dumps(webhooks_bench(), indent=2))
+
 
 if __name__ == "__main__":
     main()

@@ -19,6 +19,7 @@ from projections.search import ProductIndex
 
 if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
     from domains.cadences.channel import EmailChannel
+    from domains.webhooks.notify import Notifier
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Dependencies:
     client: Client  # activities that talk to other workflows (inventory, orders) use it
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     email_channel: EmailChannel | None = None  # None: the shop's Django channel
+    webhook_notifier: Notifier | None = None  # None: the shop's Django email
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,12 @@ def _webhooks(deps: Dependencies) -> QueueSpec:
     from domains.webhooks.activities import WebhookActivities
     from domains.webhooks.workflows import DeliveryWorkflow
 
-    return QueueSpec([DeliveryWorkflow], activities_of(WebhookActivities(deps.store)))
+    notifier = deps.webhook_notifier
+    if notifier is None:  # a disabled endpoint's creator is emailed through the shop's Django email
+        from storefront.webhook_email import DjangoWebhookNotifier
+
+        notifier = DjangoWebhookNotifier()
+    return QueueSpec([DeliveryWorkflow], activities_of(WebhookActivities(deps.store, notifier)))
 
 
 def _queue_name(module: str) -> str:

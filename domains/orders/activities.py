@@ -168,11 +168,18 @@ class OrderActivities:
 
     @activity.defn
     async def save(self, snapshot: OrderSnapshot) -> None:
-        """Audit rows, the order's rows and its read models, in one batch per flush; then the
-        outbound webhook events of the rows just saved (ids derived from them: a retry emits
-        nothing new)."""
+        """The outbound webhook events of this save, then the audit rows, the order's rows and
+        its read models, in one batch per flush. The events go first: they are what this save
+        adds to the store (history rows not yet saved, refunds the order row does not have yet),
+        so a retry after the rows were written finds nothing new, and one before finds the same
+        events (ids derived from the change), which the delivery workflows drop."""
+        saved = await asyncio.to_thread(self._saved_refund_ids, snapshot.view.order_id)
+        await webhooks.emit(self.client, self.store, events_of(snapshot.view, snapshot.unsaved, saved))
         await asyncio.to_thread(self.save_rows, snapshot)
-        await webhooks.emit(self.client, self.store, events_of(snapshot.view, snapshot.unsaved))
+
+    def _saved_refund_ids(self, order_id: str) -> set[str]:
+        row = self.store.get(schema.ORDERS.name, {"order_id": order_id})
+        return {r["refund_id"] for r in (row or {}).get("refunds") or [] if isinstance(r, dict)}
 
     def save_rows(self, snapshot: OrderSnapshot) -> None:
         view, now = snapshot.view, datetime.now(UTC)

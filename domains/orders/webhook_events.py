@@ -1,5 +1,6 @@
-"""The outbound webhook events a save reports: one per saved history row that an integrator
-cares about, each with an id derived from the order and the row's seq, so a retried save emits
+"""The outbound webhook events a save reports: one per history row it saves that an integrator
+cares about (id derived from the order and the row's seq), and one `order.refunded` per refund
+the stored order does not have yet (id derived from the refund's id), so a retried save emits
 the same events (and the delivery workflows drop them as already taken)."""
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _fulfillment(view: OrderView, entry: HistoryEntry) -> tuple[EventType, dict[
                   "lines": [line.model_dump(mode="json") for line in summary.lines]}
 
 
-def events_of(view: OrderView, unsaved: list[HistoryEntry]) -> list[Event]:
+def events_of(view: OrderView, unsaved: list[HistoryEntry], saved_refunds: set[str]) -> list[Event]:
     found: list[Event] = []
 
     def add(kind: EventType, entry: HistoryEntry, data: dict[str, Any]) -> None:
@@ -54,11 +55,13 @@ def events_of(view: OrderView, unsaved: list[HistoryEntry]) -> list[Event]:
             add(EventType.ORDER_STATUS_CHANGED, entry, change)
             if entry.to_status == OrderStatus.CANCELLED:
                 add(EventType.ORDER_CANCELLED, entry, change)
-        elif entry.kind == "refund":
-            add(EventType.ORDER_REFUNDED, entry, {**_order(view), "note": entry.note,
-                                                  "refunds": [r.model_dump(mode="json") for r in view.refunds]})
         elif entry.kind == "fulfillment":
             shipped = _fulfillment(view, entry)
             if shipped is not None:
                 add(shipped[0], entry, shipped[1])
+    for refund in view.refunds:  # a cancel's refund has no history row of its own: the refunds list says
+        if refund.refund_id not in saved_refunds:
+            found.append(event(EventType.ORDER_REFUNDED, f"refund:{view.order_id}:{refund.refund_id}", view.order_id,
+                               {**_order(view), "refund": refund.model_dump(mode="json"), "actor": refund.actor,
+                                "at": refund.at.isoformat()}, refund.at))
     return found

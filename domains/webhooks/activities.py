@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -17,14 +19,52 @@ from infra.store import Store, schema
 from . import signing, transport
 from .errors import WebhookErrorCode
 from .messages import DeliveryOutcome, DeliveryRequest
+from .notify import LogNotifier, Notifier, recipient_of
 
 ATTEMPT_TIMEOUT_SECONDS = 15.0  # one HTTP exchange; the activity's own timeout is a little longer
 log = logging.getLogger(__name__)
 
 
+def disable_after() -> timedelta:
+    """How long an endpoint may fail without a success before it is disabled (default a day)."""
+    return timedelta(hours=float(os.environ.get("COMMERCE_WEBHOOKS_DISABLE_AFTER_HOURS", "24") or 24))
+
+
 class WebhookActivities:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, notifier: Notifier | None = None):
         self.store = store
+        self.notifier: Notifier = notifier or LogNotifier()
+
+    def _endpoint_key(self, endpoint_id: str) -> dict[str, Any]:
+        return {"shop": schema.SHOP, "endpoint_id": endpoint_id}
+
+    def _succeeded(self, endpoint: dict[str, Any]) -> None:
+        if endpoint.get("failing_since") is not None:
+            self.store.put(schema.WEBHOOK_ENDPOINTS.name, {**self._endpoint_key(endpoint["endpoint_id"]),
+                                                          "failing_since": None})
+
+    def _failed(self, endpoint: dict[str, Any]) -> bool:
+        """Note the failure; True when the endpoint has failed for too long and is now disabled
+        (its creator is told, once: only the attempt whose compare-and-set disables it sends)."""
+        now, since = datetime.now(UTC), endpoint.get("failing_since")
+        key = self._endpoint_key(endpoint["endpoint_id"])
+        if since is None:
+            self.store.put(schema.WEBHOOK_ENDPOINTS.name, {**key, "failing_since": now})
+            return False
+        if now - since < disable_after():
+            return False
+        reason = f"every delivery failed since {since:%Y-%m-%d %H:%M} UTC"
+        if not self.store.update_if(schema.WEBHOOK_ENDPOINTS.name, key,
+                                    {"active": False, "disabled_reason": reason, "updated_at": now},
+                                    {"active": True}):
+            return True  # another attempt disabled it (and told the owner)
+        recipient = recipient_of(endpoint.get("created_by"))
+        if recipient:
+            try:
+                self.notifier.endpoint_disabled(recipient, endpoint["endpoint_id"], endpoint["url"], reason)
+            except Exception:
+                log.exception("webhook endpoint %s disabled; emailing %s failed", endpoint["endpoint_id"], recipient)
+        return True
 
     def _log_attempt(self, request: DeliveryRequest, event_type: str, *, status: int | None, ok: bool,
                      latency_ms: int, error: str | None = None, excerpt: str | None = None) -> None:
@@ -55,7 +95,10 @@ class WebhookActivities:
             raise ApplicationError(f"no event {request.event_id}", type=WebhookErrorCode.EVENT_NOT_FOUND,
                                    non_retryable=True)
         body = event["body"].encode()
-        headers = signing.headers(endpoint["secret"], request.event_id, body)
+        previous = endpoint.get("previous_secret")
+        until = endpoint.get("previous_until")
+        headers = signing.headers(endpoint["secret"], request.event_id, body,
+                                  previous=previous if until is not None and until > datetime.now(UTC) else None)
         try:
             answer = transport.post(endpoint["url"], body, headers, timeout=ATTEMPT_TIMEOUT_SECONDS)
         except transport.AddressRefused as exc:
@@ -65,18 +108,26 @@ class WebhookActivities:
         except (OSError, http.client.HTTPException) as exc:
             self._log_attempt(request, event["type"], status=None, ok=False, latency_ms=0,
                               error=f"{type(exc).__name__}: {exc}"[:300])
+            self._stop_if_disabled(endpoint, request)
             raise ApplicationError(f"{endpoint['url']} unreachable: {exc}", type="DeliveryFailed") from None
         ok = 200 <= answer.status < 300
         self._log_attempt(request, event["type"], status=answer.status, ok=ok, latency_ms=answer.latency_ms,
                           excerpt=answer.excerpt)
         if ok:
             self._settle(request, event["type"], "delivered", answer.status)
+            self._succeeded(endpoint)
             return DeliveryOutcome(status="delivered", http_status=answer.status)
         if answer.status == 410:  # the receiver says the endpoint is gone: never retried
             self._settle(request, event["type"], "gone", answer.status)
             raise ApplicationError(f"{endpoint['url']} answered 410 Gone", type=WebhookErrorCode.ENDPOINT_GONE,
                                    non_retryable=True)
+        self._stop_if_disabled(endpoint, request)
         raise ApplicationError(f"{endpoint['url']} answered {answer.status}", type="DeliveryFailed")
+
+    def _stop_if_disabled(self, endpoint: dict[str, Any], request: DeliveryRequest) -> None:
+        if self._failed(endpoint):
+            raise ApplicationError(f"endpoint {request.endpoint_id} is disabled after failing too long",
+                                   type=WebhookErrorCode.ENDPOINT_DISABLED, non_retryable=True)
 
     @activity.defn
     def give_up(self, request: DeliveryRequest) -> None:

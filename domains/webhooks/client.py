@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -25,6 +25,7 @@ from .queue import TASK_QUEUE
 from .workflows import ENQUEUE, DeliveryWorkflow
 
 PING_KEY = "ping"
+ROTATION_GRACE = timedelta(hours=24)  # both secrets sign for this long after a rotation
 
 
 def _endpoint(row: dict[str, Any]) -> Endpoint:
@@ -32,7 +33,8 @@ def _endpoint(row: dict[str, Any]) -> Endpoint:
     return Endpoint(endpoint_id=row["endpoint_id"], url=row["url"],
                     events=[EventType(e) for e in row["events"] or [] if e in known], active=bool(row["active"]),
                     description=row.get("description") or "", created_by=row.get("created_by") or "",
-                    created_at=row.get("created_at"))
+                    created_at=row.get("created_at"), disabled_reason=row.get("disabled_reason"),
+                    failing_since=row.get("failing_since"), rotated_until=row.get("previous_until"))
 
 
 def parse_events(names: Iterable[str]) -> list[EventType]:
@@ -54,15 +56,17 @@ def parse_events(names: Iterable[str]) -> list[EventType]:
 
 
 def check_endpoint_url(url: str) -> None:
-    """http(s) with a host; a host that resolves now must not resolve to a private address
-    (each attempt checks again, on the address it connects to)."""
+    """http(s) with a host, at most 2,000 characters; an address or `localhost` must not be
+    private. Names are not resolved here (no request waits on DNS): every attempt resolves and
+    checks the address it connects to."""
+    if len(url) > 2000:
+        raise WebhookError(WebhookErrorCode.INVALID_URL, "keep the URL under 2,000 characters")
     try:
-        _, host, port, _ = transport.check_url(url)
-        transport.resolve(host, port, private_ok=transport.allow_private())
+        _, host, _, _ = transport.check_url(url)
+        if not transport.allow_private() and transport.private_host(host):
+            raise transport.AddressRefused(f"{host} is an address the shop does not call")
     except transport.AddressRefused as exc:
         raise WebhookError(WebhookErrorCode.INVALID_URL, str(exc)) from None
-    except OSError:
-        pass  # not resolvable now: checked again on every attempt
 
 
 def register_endpoint(store: Store, url: str, events: Iterable[str], *, created_by: str, secret: str | None = None,
@@ -95,10 +99,30 @@ def get_endpoint(store: Store, endpoint_id: str) -> Endpoint:
 
 
 def set_active(store: Store, endpoint_id: str, active: bool) -> Endpoint:
+    """Disable, or enable (which also forgets past failures: the failure clock starts again)."""
     get_endpoint(store, endpoint_id)
-    store.put(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id, "active": active,
-                                              "updated_at": datetime.now(UTC)})
+    changes: dict[str, Any] = {"active": active, "updated_at": datetime.now(UTC)}
+    if active:
+        changes.update(failing_since=None, disabled_reason=None)
+    store.put(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id, **changes})
     return get_endpoint(store, endpoint_id)
+
+
+def rotate_secret(store: Store, endpoint_id: str, *, secret: str | None = None,
+                  grace: timedelta = ROTATION_GRACE) -> str:
+    """A new signing secret (returned: shown once). For `grace` every request is signed with
+    both, so receivers can switch at their own pace."""
+    row = store.get(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id})
+    if row is None:
+        raise WebhookError(WebhookErrorCode.ENDPOINT_NOT_FOUND, f"no webhook endpoint {endpoint_id!r}")
+    if secret is not None and not signing.valid_secret(secret):
+        raise WebhookError(WebhookErrorCode.INVALID_SECRET,
+                           "a secret is whsec_ followed by base64 of at least 16 bytes")
+    new, now = secret or signing.new_secret(), datetime.now(UTC)
+    store.put(schema.WEBHOOK_ENDPOINTS.name, {
+        "shop": schema.SHOP, "endpoint_id": endpoint_id, "secret": new, "previous_secret": row["secret"],
+        "previous_until": now + grace, "updated_at": now})
+    return new
 
 
 def attempts(store: Store, endpoint_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -190,5 +214,5 @@ def _redelivery(store: Store, event_id: str, endpoint_id: str | None) -> tuple[d
 
 
 __all__ = ["attempts", "check_endpoint_url", "deliveries", "emit", "event", "get_endpoint", "list_endpoints",
-           "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint", "set_active",
-           "success_rate"]
+           "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint", "rotate_secret",
+           "set_active", "success_rate"]

@@ -18,6 +18,7 @@ class WebhookErrorCode(StrEnum):
     INVALID_SECRET = "InvalidSecret"
     ENDPOINT_GONE = "EndpointGone"  # activity failure: the receiver answered 410, never retried
     ADDRESS_REFUSED = "AddressRefused"  # activity failure: the URL resolves to a private address
+    ENDPOINT_DISABLED = "EndpointDisabled"  # activity failure: disabled after failing for too long
     UNEXPECTED = "WebhookError"  # a failure whose type no code names
 
 

@@ -50,6 +50,9 @@ class Endpoint(BaseModel):
     description: str = ""
     created_by: str = ""
     created_at: datetime | None = None
+    disabled_reason: str | None = None  # set when the shop disabled it after failing for too long
+    failing_since: datetime | None = None
+    rotated_until: datetime | None = None  # the previous secret still signs until then
 
 
 class NewEndpoint(BaseModel):

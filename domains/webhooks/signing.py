@@ -27,11 +27,17 @@ def valid_secret(secret: str) -> bool:
     return secret.startswith(SECRET_PREFIX) and len(secret) > len(SECRET_PREFIX) + 16
 
 
-def headers(secret: str, event_id: str, body: bytes, now: datetime | None = None) -> dict[str, str]:
-    """The three signature headers for one attempt (a new timestamp each time; the id stays)."""
+def headers(secret: str, event_id: str, body: bytes, now: datetime | None = None,
+            previous: str | None = None) -> dict[str, str]:
+    """The three signature headers for one attempt (a new timestamp each time; the id stays).
+    During a rotation's grace period `previous` signs too: the header carries both signatures,
+    space-separated as the scheme allows, and a receiver with either secret verifies."""
     at = now or datetime.now(UTC)
+    signatures = [Webhook(secret).sign(event_id, at, body)]
+    if previous:
+        signatures.append(Webhook(previous).sign(event_id, at, body))
     return {
         "webhook-id": event_id,
         "webhook-timestamp": str(floor(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(event_id, at, body),
+        "webhook-signature": " ".join(signatures),
     }

@@ -43,24 +43,36 @@ def refused(address: str) -> bool:
             or ip.is_unspecified)
 
 
+def private_host(host: str) -> bool:
+    """A host written as a refused address, or `localhost` (names are checked when resolved)."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return refused(name)
+    except ValueError:
+        return False  # a name, not an address
+
+
 def check_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path with query) of an http(s) URL; AddressRefused otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AddressRefused(f"only http(s) URLs with a host: {url!r}")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        parts = urlsplit(url)
+        hostname, port = parts.hostname, parts.port
     except ValueError as exc:
-        raise AddressRefused(f"bad port in {url!r}") from exc
+        raise AddressRefused(f"not a URL: {url[:200]!r}") from exc
+    if parts.scheme not in ("http", "https") or not hostname or any(c.isspace() for c in url):
+        raise AddressRefused(f"only http(s) URLs with a host: {url[:200]!r}")
+    port = port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.scheme, parts.hostname, port, path
+    return parts.scheme, hostname, port, path
 
 
 def resolve(host: str, port: int, *, private_ok: bool) -> tuple[int, tuple[str, int]]:
     """The first address of `host`, after checking every address it resolves to."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise OSError(f"cannot resolve {host}: {exc}") from exc
     if not private_ok:
         bad = sorted({str(info[4][0]) for info in infos if refused(str(info[4][0]))})
@@ -95,6 +107,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
     """POST `body`; the answer's status and the start of its body. Raises AddressRefused, or
     OSError / http.client.HTTPException when the endpoint cannot be reached."""
     scheme, host, port, path = check_url(url)
+    if not (allow_private() if private_ok is None else private_ok) and private_host(host):
+        raise AddressRefused(f"{host} is an address the shop does not call")
     _, address = resolve(host, port, private_ok=allow_private() if private_ok is None else private_ok)
     kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     connection = kind(host, port, address, timeout)

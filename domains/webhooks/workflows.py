@@ -29,12 +29,13 @@ IDLE = timedelta(minutes=10)
 DELIVERY_WINDOW = timedelta(days=3)
 
 DELIVERY: ActivityOptions = {
-    "start_to_close_timeout": timedelta(seconds=ATTEMPT_TIMEOUT_SECONDS + 15),
+    "start_to_close_timeout": timedelta(seconds=ATTEMPT_TIMEOUT_SECONDS + 5),  # a lost worker's attempt is retried
     "schedule_to_close_timeout": DELIVERY_WINDOW,
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                 maximum_interval=timedelta(hours=2),
                                 non_retryable_error_types=[WebhookErrorCode.ENDPOINT_GONE,
                                                            WebhookErrorCode.ADDRESS_REFUSED,
+                                                           WebhookErrorCode.ENDPOINT_DISABLED,
                                                            WebhookErrorCode.EVENT_NOT_FOUND]),
 }
 BOOKKEEPING: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30)}

@@ -555,8 +555,12 @@ WEBHOOK_ENDPOINTS = table(
         "endpoint_id": Col.TEXT,
         "url": Col.TEXT,
         "events": Col.TEXT_LIST,  # event types it receives
-        "secret": Col.TEXT,  # whsec_...: shown once at registration, then only used to sign
+        "secret": Col.TEXT,  # whsec_...: shown once at registration (or rotation), then only used to sign
+        "previous_secret": Col.TEXT,  # the secret before a rotation: requests carry both signatures until
+        "previous_until": Col.TIMESTAMP,  # the end of the grace period
         "active": Col.BOOL,
+        "failing_since": Col.TIMESTAMP,  # the first failed attempt since the last success (None: healthy)
+        "disabled_reason": Col.TEXT,
         "description": Col.TEXT,
         "created_by": Col.TEXT,
         "created_at": Col.TIMESTAMP,

@@ -9,6 +9,7 @@ from .identity import urls as identity
 from .inventory import urls as inventory
 from .ops import urls as ops
 from .orders import urls as orders
+from .webhooks import urls as webhooks
 
 urlpatterns = [
     *dashboard.urlpatterns,
@@ -20,4 +21,5 @@ urlpatterns = [
     *catalog.urlpatterns,
     *ops.urlpatterns,
     *cadences.urlpatterns,
+    *webhooks.urlpatterns,
 ]

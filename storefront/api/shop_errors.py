@@ -148,6 +148,7 @@ _WEBHOOK_STATUS: dict[WebhookErrorCode, int] = {
     WebhookErrorCode.INVALID_SECRET: _400,
     WebhookErrorCode.ENDPOINT_GONE: _409,
     WebhookErrorCode.ADDRESS_REFUSED: _400,
+    WebhookErrorCode.ENDPOINT_DISABLED: _409,
     WebhookErrorCode.UNEXPECTED: _409,
 }
 WEBHOOKS: dict[WebhookErrorCode, Http] = {code: (http, snake(code)) for code, http in _WEBHOOK_STATUS.items()}

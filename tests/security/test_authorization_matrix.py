@@ -90,6 +90,12 @@ api-staff-cadence-enrollments  POST   /api/staff/cadences/{cadence}/enrollments 
 api-staff-enrollment           GET    /api/staff/cadences/{cadence}/enrollments/{contact} 401   401   401   401   401   401   401   403   403   403   403   ok    401
 api-staff-enrollment-action    POST   /api/staff/cadences/{cadence}/enrollments/{contact}/pause 401   401   401   401   401   401   401   403   403   403   403   409   401
 api-staff-unsubscribes         POST   /api/staff/unsubscribes                       401   401   401   401   401   401   401   403   403   403   403   400   401
+api-staff-webhooks             GET    /api/staff/webhooks                           401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhooks             POST   /api/staff/webhooks                           401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook              GET    /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook              PATCH  /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook-ping         POST   /api/staff/webhooks/we_0123456789abcdef/ping  401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook-redeliver    POST   /api/staff/webhooks/we_0123456789abcdef/redeliver 401   401   401   401   401   401   401   403   403   403   403   403   401
 shop                           GET    /shop/                                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-product                   GET    /shop/products/{product}                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 garment-image                  GET    /shop/img/tee/1a2b3c/front.svg                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -161,6 +167,10 @@ admin-cadence-enroll           POST   /admin/cadences/{cadence}/enroll          
 admin-enrollment               GET    /admin/cadences/{cadence}/enrollments/{contact} login login login ok    ok    ok    403   login login login login login login
 admin-enrollment-action        POST   /admin/cadences/{cadence}/enrollments/{contact}/pause login login login 409   409   409   403   login login login login login login
 admin-unsubscribe              POST   /admin/cadences/unsubscribe                   login login login 400   400   400   403   login login login login login login
+admin-webhooks                 GET    /admin/webhooks/                              login login login ok    ok    403   403   login login login login login login
+admin-webhooks                 POST   /admin/webhooks/                              login login login 400   400   403   403   login login login login login login
+admin-webhook                  GET    /admin/webhooks/we_nope/                      login login login 404   404   403   403   login login login login login login
+admin-webhook                  POST   /admin/webhooks/we_nope/                      login login login 404   404   403   403   login login login login login login
 shop-account-address-remove    POST   /shop/account/addresses/{address_a}/remove/   login ok    404   login login login login login login login login login login
 shop-account-logout            POST   /shop/account/logout/                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 admin-logout                   POST   /admin/logout/                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +25,7 @@ class Receiver:
     secret: str = ""
     fail_first: int = 0
     status: int = 200  # the answer once the failures are spent
+    slow_first: float = 0.0  # seconds the first request waits before its answer (after it was accepted)
     requests: int = 0
     bad_signatures: int = 0
     accepted: list[Received] = field(default_factory=list)
@@ -36,6 +38,12 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks?source=shop"
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
+        code = self._handle(headers, body)
+        if self.slow_first and self.requests == 1:
+            time.sleep(self.slow_first)
+        return code
+
+    def _handle(self, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
             self.requests += 1
             try:
@@ -49,7 +57,7 @@ class Receiver:
                 self.accepted.append(Received(headers["webhook-id"], payload))
             return self.status
 
-    def start(self) -> Receiver:
+    def start(self, port: int = 0) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,7 +74,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -74,6 +82,13 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+    def go_away(self) -> int:
+        """Stop listening (connections are refused); the port, to come back on."""
+        assert self.server is not None
+        port = self.server.server_address[1]
+        self.stop()
+        return port
 
     def types(self, order_id: str | None = None) -> list[str]:
         with self.lock:

@@ -86,8 +86,15 @@ async def test_register_ping_show_redeliver_and_disable_from_the_terminal(cli, r
     await until(lambda: len(receiver.accepted) == 2, what="the redelivery")
     assert receiver.accepted[1].webhook_id == pinged["event_id"]
 
+    rotated = json.loads(await run("rotate", made["id"], "--json"))
+    assert rotated["id"] == made["id"] and rotated["secret"] not in (made["secret"], "")
+    receiver.secret = rotated["secret"]  # the old secret signs too for a day: either verifies
+    await run("ping", made["id"])
+    await until(lambda: len(receiver.accepted) == 3, what="a ping signed with the new secret")
+    assert receiver.bad_signatures == 0
+
     disabled = json.loads(await run("disable", made["id"], "--json"))
     assert disabled["active"] is False
     await run("ping", made["id"])
     await asyncio.sleep(1.5)
-    assert receiver.requests == 2  # a disabled endpoint gets nothing
+    assert receiver.requests == 3  # a disabled endpoint gets nothing

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from domains.fulfillment.messages import FulfillmentSettings
+from domains.orders import client as orders
 from domains.orders.messages import OrderStatus
 from domains.webhooks import client as webhooks
 from domains.webhooks.messages import EventType
@@ -68,6 +69,27 @@ async def test_an_orders_events_arrive_signed_once_each_and_in_order_through_fai
     assert [row["attempt"] for row in reversed(log) if row["event_id"] == first] == [1, 2, 3, 4]
     assert {row["status"] for row in webhooks.deliveries(shop.store, registered.endpoint.endpoint_id)} == {
         "delivered"}
+
+
+async def test_a_cancelled_order_reports_its_cancel_and_its_refund(webhook_shop, receiver):
+    shop = webhook_shop
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    made = webhooks.register_endpoint(shop.store, receiver.url, ["order.placed", "order.cancelled", "order.refunded"],
+                                      created_by="staff:o@shop.test")
+    receiver.secret = made.secret
+    [variant] = shop.variants_of_brands(1)
+    placed = await shop.place([(variant, 2)])
+    await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status == "in_production")
+    await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+    await until(lambda: len(receiver.types(placed.order_id)) >= 3, what="placed, cancelled, refunded")
+    await asyncio.sleep(1)
+    types = receiver.types(placed.order_id)
+    assert types == ["order.placed", "order.cancelled", "order.refunded"]
+    cancelled = next(r.body["data"] for r in receiver.accepted if r.body["type"] == "order.cancelled")
+    assert (cancelled["to_status"], cancelled["actor"], cancelled["note"]) == (
+        "cancelled", "staff:sam@example.com", "customer asked")
+    refunded = next(r.body["data"] for r in receiver.accepted if r.body["type"] == "order.refunded")
+    assert refunded["refund"]["amount"] == placed.total and refunded["refunded"] == placed.total
 
 
 async def test_an_emission_repeated_by_a_retry_is_delivered_once_and_a_redelivery_keeps_the_id(

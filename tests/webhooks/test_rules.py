@@ -72,3 +72,26 @@ def test_signature_verifies_with_the_stock_verifier_and_ids_are_stable():
         Webhook(signing.new_secret()).verify(body, headers)
     assert ids.event_id("order:a:3", EventType.ORDER_PLACED) == ids.event_id("order:a:3", EventType.ORDER_PLACED)
     assert ids.event_id("order:a:3", EventType.ORDER_PLACED) != ids.event_id("order:a:4", EventType.ORDER_PLACED)
+
+
+def test_a_rotation_signs_with_both_secrets_and_each_verifies():
+    old, new = signing.new_secret(), signing.new_secret()
+    body = b'{"id":"evt_2"}'
+    both = signing.headers(new, "evt_2", body, previous=old)
+    assert len(both["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(body, both) == {"id": "evt_2"}
+    only_new = signing.headers(new, "evt_2", body)
+    with pytest.raises(Exception):  # noqa: B017
+        Webhook(old).verify(body, only_new)
+
+
+def test_the_published_envelope_schema_is_the_models():
+    import json
+    from pathlib import Path
+
+    from domains.webhooks.schema import envelope_schema
+
+    published = Path(__file__).resolve().parents[2] / "docs" / "webhooks.schema.json"
+    assert json.loads(published.read_text()) == envelope_schema(), "run python -m domains.webhooks.schema"
+    assert set(envelope_schema()["required"]) == {"id", "type", "created_at", "data"}

@@ -16,6 +16,7 @@ NAV = (
     ("/admin/carts/", "Carts", Permission.CARTS_READ),
     ("/admin/catalog/", "Catalog", Permission.CATALOG_READ),
     ("/admin/cadences/", "Cadences", Permission.CADENCES_READ),
+    ("/admin/webhooks/", "Webhooks", Permission.WEBHOOKS_READ),
     ("/admin/tokens/", "API tokens", Permission.TOKENS_MANAGE),
     ("/admin/staff/", "Staff", Permission.STAFF_MANAGE),
     ("/admin/settings/", "Settings", Permission.SETTINGS_WRITE),

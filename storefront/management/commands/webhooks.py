@@ -1,10 +1,11 @@
-"""`python manage.py webhooks add|list|show|ping|disable|enable|redeliver`: outbound webhook
+"""`python manage.py webhooks add|list|show|ping|disable|enable|rotate|redeliver`: outbound webhook
 endpoints from a terminal, with the rules of the admin.
 
 `add URL --events a,b [--secret S]` registers an endpoint and prints its id and secret (the only
 time the secret is shown; `--json`: an object with `id` and `secret`). `show ENDPOINT` prints the
 endpoint, its deliveries and its latest attempts. `redeliver EVENT_ID [--endpoint E]` sends an
-event again with the same id. Exit codes: 2 for refused input, 3 when the endpoint or event does
+event again with the same id. `rotate ENDPOINT [--secret S]` prints a new secret (both sign for a
+day, so receivers can switch). Exit codes: 2 for refused input, 3 when the endpoint or event does
 not exist, 4 when the staff user named by --staff (or COMMERCE_STAFF) does not exist, is
 disabled, or has no role for the action.
 """
@@ -29,7 +30,8 @@ from storefront import services
 
 NEEDS = {"add": Permission.WEBHOOKS_WRITE, "list": Permission.WEBHOOKS_READ, "show": Permission.WEBHOOKS_READ,
          "ping": Permission.WEBHOOKS_WRITE, "disable": Permission.WEBHOOKS_WRITE,
-         "enable": Permission.WEBHOOKS_WRITE, "redeliver": Permission.WEBHOOKS_WRITE}
+         "enable": Permission.WEBHOOKS_WRITE, "rotate": Permission.WEBHOOKS_WRITE,
+         "redeliver": Permission.WEBHOOKS_WRITE}
 NOT_FOUND = {WebhookErrorCode.ENDPOINT_NOT_FOUND, WebhookErrorCode.EVENT_NOT_FOUND}
 NOT_PERMITTED = 4
 
@@ -73,6 +75,9 @@ class Command(BaseCommand):
         for name, text in (("ping", "send a webhook.ping event"), ("disable", "stop delivering to an endpoint"),
                            ("enable", "deliver to a disabled endpoint again")):
             common(sub.add_parser(name, help=text)).add_argument("endpoint", metavar="ENDPOINT")
+        rotate = common(sub.add_parser("rotate", help="a new signing secret; the old one also signs for a day"))
+        rotate.add_argument("endpoint", metavar="ENDPOINT")
+        rotate.add_argument("--secret", help="whsec_... (default: a new random one)")
         again = common(sub.add_parser("redeliver", help="send an event again, with the same id"))
         again.add_argument("event", metavar="EVENT_ID")
         again.add_argument("--endpoint", help="only to this endpoint (default: every active one that wants it)")
@@ -107,6 +112,14 @@ class Command(BaseCommand):
                 endpoint = webhooks.set_active(store, endpoint.endpoint_id, action == "enable")
             return self._out(as_json, {"dry_run": o["dry_run"], **endpoint.model_dump(mode="json")},
                              f"{'dry run: would ' + action if o['dry_run'] else action + 'd'} {endpoint.endpoint_id}")
+        if action == "rotate":
+            endpoint = webhooks.get_endpoint(store, o["endpoint"])
+            if o["dry_run"]:
+                return self._out(as_json, {"dry_run": True, "endpoint": endpoint.endpoint_id},
+                                 f"dry run: would rotate the secret of {endpoint.endpoint_id}")
+            secret = webhooks.rotate_secret(store, endpoint.endpoint_id, secret=o["secret"])
+            return self._out(as_json, {"id": endpoint.endpoint_id, "secret": secret},
+                             f"{endpoint.endpoint_id}\nsecret: {secret}  (shown only now; the old one signs for a day)")
         client = await connect(settings.COMMERCE)
         if action == "ping":
             endpoint = webhooks.get_endpoint(store, o["endpoint"])

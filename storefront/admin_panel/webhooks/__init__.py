@@ -1,0 +1,1 @@
+"""Admin pages for outbound webhooks: endpoints, their delivery logs, ping, disable, redeliver."""
