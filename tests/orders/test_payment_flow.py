@@ -172,3 +172,23 @@ async def test_one_supplier_ships_and_is_captured_the_cancelled_rest_is_released
     state = payment_of(shop, placed)
     assert moves(state) == [("authorize", placed.total), ("capture", first), ("void", placed.total - first)]
     assert state.captured - state.refunded == view.total - view.refunded  # the shopper pays for what shipped
+
+
+async def test_a_lapsed_authorization_is_not_captured_and_staff_see_why(orders_shop, monkeypatch):
+    """COMMERCE_PAYMENT_AUTH_HOURS is checked against the capturing activity's clock (the
+    provider's, in real life), which the time-skipping server does not move: a lapse of about
+    a second of real time stands in for the week."""
+    import asyncio
+
+    monkeypatch.setenv("COMMERCE_PAYMENT_AUTH_HOURS", "0.0003")  # about a second
+    shop = orders_shop
+    [variant] = shop.variants_of_brands(1)
+    shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+    placed = await shop.place([(variant, 1)])
+    await asyncio.sleep(1.5)  # the authorization lapses before the supplier ships
+    view = await shop.until(placed.order_id, lambda v: any(h.kind == "payment" and "failed" in (h.note or "")
+                                                           for h in v.history), step=timedelta(minutes=10))
+    [note] = [h.note for h in view.history if h.kind == "payment"]
+    assert "AuthorizationExpired" in note or "lapsed" in note
+    state = payment_of(shop, placed)
+    assert state.captured == 0 and moves(state) == [("authorize", placed.total)]
