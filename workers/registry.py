@@ -55,7 +55,7 @@ def _inventory(deps: Dependencies) -> QueueSpec:
     from domains.inventory.activities import InventoryActivities
     from domains.inventory.workflows import InventoryService
 
-    return QueueSpec([InventoryService], activities_of(InventoryActivities(deps.store, deps.index)))
+    return QueueSpec([InventoryService], activities_of(InventoryActivities(deps.store, deps.index, deps.client)))
 
 
 def _cart(deps: Dependencies) -> QueueSpec:

@@ -1,22 +1,29 @@
-"""Inventory activities: project stock levels to the store and the search index."""
+"""Inventory activities: project stock levels to the store and the search index, and report
+SKUs whose available units fall to the shop's low-stock threshold (`stock.low` webhooks)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from temporalio import activity
+from temporalio.client import Client
 
 from domains.catalog.projection import reproject_products
 from infra.store import Store, schema
 from projections.search import ProductIndex
 
+from ..identity.shop_settings import read_shop_settings
+from ..webhooks import client as webhooks
+from ..webhooks.messages import Event, EventType
 from .messages import StockLevel
 
 
 class InventoryActivities:
-    def __init__(self, store: Store, index: ProductIndex):
+    def __init__(self, store: Store, index: ProductIndex, client: Client | None = None):
         self.store = store
         self.index = index
+        self.client = client  # None: no webhooks are emitted (tests of the projection alone)
 
     @activity.defn
     def load_stock(self) -> dict[str, int]:
@@ -29,7 +36,29 @@ class InventoryActivities:
                 return seed
             activity.heartbeat(len(seed))
 
-    @activity.defn
+    @activity.defn(name="project_stock")
+    async def project_and_report_stock(self, levels: list[StockLevel]) -> int:
+        """`stock.low` for each SKU these levels take from above the threshold to at or below it
+        (emitted before the rows, whose previous values tell the crossing: a retry after the rows
+        finds none, one before finds the same events, their ids derived from this activity), then
+        the projection."""
+        if self.client is not None:
+            low = await asyncio.to_thread(self.low_stock_events, levels)
+            if low:
+                await webhooks.emit(self.client, self.store, low)
+        return await asyncio.to_thread(self.project_stock, levels)
+
+    def low_stock_events(self, levels: list[StockLevel]) -> list[Event]:
+        threshold = read_shop_settings(self.store).low_stock_threshold
+        before = {row["sku"]: row for row in self.store.get_many(schema.STOCK.name, [{"sku": lv.sku} for lv in levels])}
+        info = activity.info()
+        now = datetime.now(UTC)
+        return [webhooks.event(EventType.STOCK_LOW, f"stock:{lv.sku}:{info.workflow_run_id}:{info.activity_id}", lv.sku,
+                               {**lv.model_dump(), "threshold": threshold}, now)
+                for lv in levels
+                if lv.sku in before and before[lv.sku].get("available") is not None
+                and before[lv.sku]["available"] > threshold >= lv.available]
+
     def project_stock(self, levels: list[StockLevel]) -> int:
         """Writes the levels (idempotent upserts) and refreshes `in_stock` of affected products."""
         now = datetime.now(UTC)

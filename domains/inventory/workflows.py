@@ -281,7 +281,7 @@ class InventoryService:
         skus, self.state.dirty = self.state.dirty, []
         levels = [_level(sku, self.state.stock[sku]) for sku in skus]
         await workflow.execute_activity_method(
-            InventoryActivities.project_stock, levels, start_to_close_timeout=timedelta(minutes=2),
+            InventoryActivities.project_and_report_stock, levels, start_to_close_timeout=timedelta(minutes=2),
         )
 
     def _time_to_continue(self) -> bool:

@@ -19,6 +19,7 @@ class EventType(StrEnum):
     ORDER_REFUNDED = "order.refunded"
     FULFILLMENT_SHIPPED = "fulfillment.shipped"
     FULFILLMENT_DELIVERED = "fulfillment.delivered"
+    STOCK_LOW = "stock.low"  # a SKU's available units fell to the shop's low-stock threshold
     PING = "webhook.ping"  # sent only by "ping", to the one endpoint
 
 

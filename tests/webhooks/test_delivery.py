@@ -92,6 +92,19 @@ async def test_a_cancelled_order_reports_its_cancel_and_its_refund(webhook_shop,
     assert refunded["refund"]["amount"] == placed.total and refunded["refunded"] == placed.total
 
 
+async def test_stock_falling_to_the_threshold_reports_stock_low_once(webhook_shop, receiver):
+    shop = webhook_shop  # 20 units of each SKU; the shop's low-stock threshold is 10
+    made = webhooks.register_endpoint(shop.store, receiver.url, ["stock.low"], created_by="staff:o@shop.test")
+    receiver.secret = made.secret
+    a, b = shop.variants_of_brands(2)
+    await shop.place([(a, 11), (b, 3)])  # a: 20 -> 9 available; b stays above
+    await until(lambda: receiver.accepted, what="stock.low")
+    await asyncio.sleep(1.5)
+    [low] = [r.body for r in receiver.accepted]
+    assert low["type"] == "stock.low" and low["data"]["sku"] == a.blank_sku
+    assert low["data"]["available"] <= low["data"]["threshold"] == 10
+
+
 async def test_an_emission_repeated_by_a_retry_is_delivered_once_and_a_redelivery_keeps_the_id(
         webhook_shop, receiver):
     shop = webhook_shop
