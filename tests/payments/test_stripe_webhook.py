@@ -88,6 +88,8 @@ def test_only_post(django_shop):
 async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_web, order_variant, monkeypatch):
     from infra.store import schema
 
+    from ..web.accounts import staff_browser
+    from ..web.dom import parse
     from ..web.orders_helpers import place, run, until
 
     monkeypatch.setenv("COMMERCE_PAYMENT_FLOW", "authorize")
@@ -104,6 +106,9 @@ async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_we
     view = await until(orders_web, placed["order_id"], lambda v: v.payment_alert == "disputed")
     notes = [h.note for h in view.history if h.kind == "payment" and "evt_dispute_1" in (h.note or "")]
     assert len(notes) == 1 and "staff must look" in notes[0]
+    manager = await run(staff_browser, orders_web, "manager")
+    page = parse((await run(manager.get, f"/admin/orders/{placed['confirmation_code']}")).content.decode())
+    assert page.one(id="payment-alert").get("data-alert") == "disputed"  # staff see it on the order
 
     unknown = json.dumps({"id": "evt_2", "object": "event", "type": "payment_intent.succeeded",
                           "data": {"object": {"id": "pi_nobody", "object": "payment_intent"}}})
