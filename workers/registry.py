@@ -120,7 +120,7 @@ def _webhooks(deps: Dependencies) -> QueueSpec:
     if notifier is None:  # a disabled endpoint's creator is emailed through the shop's Django email
         from storefront.webhook_email import DjangoWebhookNotifier
 
-        notifier = DjangoWebhookNotifier()
+        notifier = DjangoWebhookNotifier(deps.store)
     return QueueSpec([DeliveryWorkflow], activities_of(WebhookActivities(deps.store, notifier)))
 
 

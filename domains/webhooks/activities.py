@@ -45,7 +45,8 @@ class WebhookActivities:
 
     def _failed(self, endpoint: dict[str, Any]) -> bool:
         """Note the failure; True when the endpoint has failed for too long and is now disabled
-        (its creator is told, once: only the attempt whose compare-and-set disables it sends)."""
+        (its creator and the shop's owners are told, once: only the attempt whose compare-and-set
+        disables it sends)."""
         now, since = datetime.now(UTC), endpoint.get("failing_since")
         key = self._endpoint_key(endpoint["endpoint_id"])
         if since is None:
@@ -59,11 +60,11 @@ class WebhookActivities:
                                     {"active": True}):
             return True  # another attempt disabled it (and told the owner)
         recipient = recipient_of(endpoint.get("created_by"))
-        if recipient:
-            try:
-                self.notifier.endpoint_disabled(recipient, endpoint["endpoint_id"], endpoint["url"], reason)
-            except Exception:
-                log.exception("webhook endpoint %s disabled; emailing %s failed", endpoint["endpoint_id"], recipient)
+        try:
+            self.notifier.endpoint_disabled(recipient, endpoint["endpoint_id"], endpoint["url"], reason)
+        except Exception:
+            log.exception("webhook endpoint %s disabled; telling %s and the owners failed", endpoint["endpoint_id"],
+                          recipient)
         return True
 
     def _log_attempt(self, request: DeliveryRequest, event_type: str, *, status: int | None, ok: bool,

@@ -11,13 +11,15 @@ log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
-    def endpoint_disabled(self, recipient: str, endpoint_id: str, url: str, reason: str) -> None: ...
+    def endpoint_disabled(self, recipient: str | None, endpoint_id: str, url: str, reason: str) -> None:
+        """Tell the endpoint's creator (`recipient`, None when a token registered it) and the
+        shop's owners."""
 
 
 class LogNotifier:
-    def endpoint_disabled(self, recipient: str, endpoint_id: str, url: str, reason: str) -> None:
-        log.warning("webhook endpoint %s (%s) disabled: %s; %s not emailed (no notifier)", endpoint_id, url,
-                    reason, recipient)
+    def endpoint_disabled(self, recipient: str | None, endpoint_id: str, url: str, reason: str) -> None:
+        log.warning("webhook endpoint %s (%s) disabled: %s; %s and the owners not emailed (no notifier)",
+                    endpoint_id, url, reason, recipient)
 
 
 def recipient_of(created_by: str | None) -> str | None:

@@ -53,7 +53,7 @@ async def test_an_endpoint_failing_too_long_is_disabled_and_its_creator_emailed(
     assert endpoint.disabled_reason.startswith("every delivery failed since")
     await until(lambda: len(webhooks.deliveries(shop.store, endpoint_id)) == 1, what="the first delivery's end")
     [mail] = mailoutbox
-    assert mail.to == ["own@shop.test"] and receiver.url in mail.subject
+    assert mail.to[0] == "own@shop.test" and receiver.url in mail.subject  # then the shop's owners, if any
     assert f"/admin/webhooks/{endpoint_id}/" in mail.body
     tried = receiver.requests
     await asyncio.sleep(1.5)
