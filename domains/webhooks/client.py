@@ -165,17 +165,21 @@ async def _enqueue(client: Client, endpoint_id: str, ordering_key: str, item: En
 
 async def emit(client: Client, store: Store, events: list[Event]) -> int:
     """Save each event once and queue it for every active endpoint that wants its type, in the
-    order given; how many deliveries were queued. Safe to call again with the same events."""
+    order given; how many deliveries were queued. Safe to call again with the same events. An
+    event no active endpoint wants is neither saved nor sent (a shop without webhooks writes
+    nothing more per change)."""
     if not events:
         return 0
     endpoints = [e for e in await asyncio.to_thread(list_endpoints, store) if e.active]
     queued = 0
     for item in events:
+        wanted = [e for e in endpoints if item.envelope.type in e.events]
+        if not wanted:
+            continue
         await asyncio.to_thread(_save_event, store, item)
-        for endpoint in endpoints:
-            if item.envelope.type in endpoint.events:
-                await _enqueue(client, endpoint.endpoint_id, item.ordering_key, Enqueued(event_id=item.envelope.id))
-                queued += 1
+        for endpoint in wanted:
+            await _enqueue(client, endpoint.endpoint_id, item.ordering_key, Enqueued(event_id=item.envelope.id))
+            queued += 1
     return queued
 
 
