@@ -36,8 +36,8 @@ HANDLED = {
 }
 
 
-class StripeWebhookError(DomainError):
-    pass
+class StripeWebhookError(DomainError[StripeWebhookErrorCode]):
+    """An inbound Stripe event refused; `code` says why."""
 
 
 __all__ = ["HANDLED", "InboundEvent", "StripeWebhookError", "StripeWebhookErrorCode", "verify"]

@@ -22,8 +22,5 @@ class WebhookErrorCode(StrEnum):
     UNEXPECTED = "WebhookError"  # a failure whose type no code names
 
 
-class WebhookError(DomainError):
-    code: WebhookErrorCode
-
-    def __init__(self, code: WebhookErrorCode, message: str, details: object = None):
-        super().__init__(code, message, details)
+class WebhookError(DomainError[WebhookErrorCode]):
+    """A refusal from the webhooks client; `code` says which."""
