@@ -22,12 +22,11 @@ from domains.fulfillment import client as fulfillment
 from domains.fulfillment.client import NOT_FOUND, FulfillmentError
 from domains.fulfillment.errors import FulfillmentErrorCode
 from domains.fulfillment.messages import SupplierOrderStatus, SupplierOrderView
-from domains.identity import reads
-from domains.identity.roles import Permission, allowed
+from domains.identity.roles import Permission
 from domains.orders import client as orders
 from domains.orders.client import find_order_id
 from infra.temporal import connect
-from storefront import services
+from storefront.management.staff_actor import staff_actor
 
 STAGES = [SupplierOrderStatus.IN_PRODUCTION.value, SupplierOrderStatus.SHIPPED.value,
           SupplierOrderStatus.DELIVERED.value]
@@ -46,24 +45,10 @@ def _age(seconds: float) -> str:
 # action -> what the staff user's role must allow
 NEEDS = {"list": Permission.ORDERS_READ, "show": Permission.ORDERS_READ, "advance": Permission.FULFILLMENT_WRITE,
          "reject": Permission.FULFILLMENT_WRITE, "cancel": Permission.ORDERS_CANCEL}
-NOT_PERMITTED = 4
 
 
 class Command(BaseCommand):
     help = "List, inspect and move supplier orders that are fulfilled by hand."
-
-    @staticmethod
-    def _authorised(email: str, needs: Permission) -> str:
-        """The actor to record; the same role table as the admin panel decides."""
-        if not email:
-            raise CommandError("say who you are: --staff EMAIL (or set COMMERCE_STAFF)", returncode=NOT_PERMITTED)
-        member = reads.staff_by_email(services.store(), email)
-        if member is None or not member.active:
-            raise CommandError(f"{email} is not an active staff user", returncode=NOT_PERMITTED)
-        if not allowed(member.role, needs):
-            raise CommandError(f"{member.email} ({member.role}) may not do this: it needs {needs.value}",
-                               returncode=NOT_PERMITTED)
-        return f"staff:{member.email}"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -94,7 +79,7 @@ class Command(BaseCommand):
         cancel.add_argument("--reason", default="")
 
     def handle(self, *args, **options):
-        options["actor"] = self._authorised(options["staff"], NEEDS[options["action"]])
+        options["actor"] = staff_actor(options["staff"], NEEDS[options["action"]])
         try:
             asyncio.run(self._run(options))
         except FulfillmentError as exc:

@@ -20,36 +20,23 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from domains.identity import reads
-from domains.identity.roles import Permission, allowed
+from domains.identity.roles import Permission
 from domains.webhooks import client as webhooks
 from domains.webhooks.errors import WebhookError, WebhookErrorCode
 from domains.webhooks.messages import EventType
 from infra.temporal import connect
 from storefront import services
+from storefront.management.staff_actor import staff_actor
 
 NEEDS = {"add": Permission.WEBHOOKS_WRITE, "list": Permission.WEBHOOKS_READ, "show": Permission.WEBHOOKS_READ,
          "ping": Permission.WEBHOOKS_WRITE, "disable": Permission.WEBHOOKS_WRITE,
          "enable": Permission.WEBHOOKS_WRITE, "rotate": Permission.WEBHOOKS_WRITE,
          "redeliver": Permission.WEBHOOKS_WRITE}
 NOT_FOUND = {WebhookErrorCode.ENDPOINT_NOT_FOUND, WebhookErrorCode.EVENT_NOT_FOUND}
-NOT_PERMITTED = 4
 
 
 class Command(BaseCommand):
     help = "Register, inspect, ping and disable outbound webhook endpoints; redeliver events."
-
-    @staticmethod
-    def _authorised(email: str, needs: Permission) -> str:
-        if not email:
-            raise CommandError("say who you are: --staff EMAIL (or set COMMERCE_STAFF)", returncode=NOT_PERMITTED)
-        member = reads.staff_by_email(services.store(), email)
-        if member is None or not member.active:
-            raise CommandError(f"{email} is not an active staff user", returncode=NOT_PERMITTED)
-        if not allowed(member.role, needs):
-            raise CommandError(f"{member.email} ({member.role}) may not do this: it needs {needs.value}",
-                               returncode=NOT_PERMITTED)
-        return f"staff:{member.email}"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -83,7 +70,7 @@ class Command(BaseCommand):
         again.add_argument("--endpoint", help="only to this endpoint (default: every active one that wants it)")
 
     def handle(self, *args, **options):
-        options["actor"] = self._authorised(options["staff"], NEEDS[options["action"]])
+        options["actor"] = staff_actor(options["staff"], NEEDS[options["action"]])
         try:
             asyncio.run(self._run(options))
         except WebhookError as exc:
