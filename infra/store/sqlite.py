@@ -56,19 +56,42 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class ThreadConnections:
+    """One connection per thread to one SQLite file (a sqlite3 connection is not shared
+    between threads); `setup` statements run once on each new connection."""
+
+    def __init__(self, path: Path, setup: tuple[str, ...] = ()):
+        self.path = Path(path)
+        self._setup = setup
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            for statement in self._setup:
+                conn.execute(statement)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (the next `get` opens a new one)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
 class SqliteStore(Store):
     backend = "sqlite"
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path)
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-        return conn
+        return self._connections.get()
 
     # --- schema ---------------------------------------------------------------------
 
@@ -235,7 +258,4 @@ class SqliteStore(Store):
         self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()

@@ -10,14 +10,13 @@ lower `version` than the stored row is skipped by the upsert's `WHERE`.
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from infra.store.sqlite import connect
+from infra.store.sqlite import ThreadConnections
 
 from ..sqlite_where import Where
 from . import text
@@ -170,17 +169,11 @@ class SqliteOrderIndex(OrderIndex):
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, setup=tuple(_SCHEMA))
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path)
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     @contextmanager
     def _transaction(self, begin: str = "BEGIN") -> Iterator[sqlite3.Connection]:
@@ -274,7 +267,4 @@ class SqliteOrderIndex(OrderIndex):
         self._conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()

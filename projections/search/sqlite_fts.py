@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from infra.store.sqlite import connect
+from infra.store.sqlite import ThreadConnections
 
 from . import text
 from .documents import ProductDocument
@@ -37,20 +37,15 @@ class SqliteProductIndex(ProductIndex):
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, setup=(
+            "CREATE TABLE IF NOT EXISTS search_aliases "
+            "(alias TEXT PRIMARY KEY, generation TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0)",))
         self._vocab_cache: dict[tuple[str, int], list[str]] = {}
         self._vocab_lock = threading.Lock()
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = connect(self.path)
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS search_aliases "
-                "(alias TEXT PRIMARY KEY, generation TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0)"
-            )
-        return conn
+        return self._connections.get()
 
     # --- generations ----------------------------------------------------------------
 
@@ -269,10 +264,7 @@ class SqliteProductIndex(ProductIndex):
         return run_search(self._conn, gen, lambda: self._vocabulary(gen, version), query)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
 
 def _per_color(doc: ProductDocument) -> dict[str, tuple[str, bool]]:
