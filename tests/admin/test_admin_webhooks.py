@@ -7,24 +7,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from ..web.accounts import staff_browser
 from ..web.dom import parse
 from ..web.orders_helpers import eventually, run
-from ..webhooks.receiver import Receiver
+from ..webhooks.conftest import allow_private, receiver  # noqa: F401  (the fixtures)
 from ..webhooks.test_delivery import until
 
 
-@pytest.fixture
-def receiver(monkeypatch):
-    monkeypatch.setenv("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "1")
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
-async def test_a_manager_registers_pings_redelivers_and_disables_an_endpoint(orders_web, receiver):
+async def test_a_manager_registers_pings_redelivers_and_disables_an_endpoint(orders_web, allow_private,  # noqa: F811
+                                                                              receiver):  # noqa: F811
     manager = await run(staff_browser, orders_web, "manager")
     bad = await run(manager.post, "/admin/webhooks/", {"url": "ftp://example.com/x", "events": ["order.placed"]})
     assert bad.status_code == 400 and "http(s)" in bad.content.decode()

@@ -10,12 +10,15 @@ from datetime import timedelta
 
 import pytest
 
+from domains.cart import client as carts
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders import client as orders
 from domains.orders.messages import OrderStatus
 from domains.payments.ledger import Payments
 from domains.payments.simulated import SimulatedProvider
 from infra.store import schema
+
+from .conftest import ADDRESS
 
 
 @pytest.fixture(autouse=True)
@@ -86,37 +89,28 @@ async def test_a_dropped_supplier_order_is_never_captured_or_comes_back_out_of_t
     assert state.captured - state.refunded == delivered.total - delivered.refunded
 
 
-async def test_a_declined_authorization_returns_to_the_payment_step(orders_shop):
-    from domains.cart import client as carts
-
-    from .conftest import ADDRESS
-
-    shop = orders_shop
+async def submit_one_item(shop, token: str):
+    """A checkout of one item paid with `token`, submitted: its cart id and the checkout's answer."""
     [variant] = shop.variants_of_brands(1)
     cart_id = shop.shop.new_cart_id()
     await carts.add_item(shop.client, cart_id, variant.id, 1)
     await carts.begin_checkout(shop.client, cart_id)
     await carts.set_shipping(shop.client, cart_id, ADDRESS)
-    await carts.set_payment(shop.client, cart_id, "tok_declined")
-    checkout = await carts.submit(shop.client, cart_id)
+    await carts.set_payment(shop.client, cart_id, token)
+    return cart_id, await carts.submit(shop.client, cart_id)
+
+
+async def test_a_declined_authorization_returns_to_the_payment_step(orders_shop):
+    shop = orders_shop
+    _, checkout = await submit_one_item(shop, "tok_declined")
     assert checkout.order_id is None and checkout.step == "payment"
     assert checkout.error.code == "PaymentDeclined"
     assert shop.store.scan(schema.PAYMENT_INTENTS.name)[0] == []
 
 
 async def test_a_payment_needing_the_shoppers_action_goes_back_to_the_payment_step_and_is_released(orders_shop):
-    from domains.cart import client as carts
-
-    from .conftest import ADDRESS
-
     shop = orders_shop
-    [variant] = shop.variants_of_brands(1)
-    cart_id = shop.shop.new_cart_id()
-    await carts.add_item(shop.client, cart_id, variant.id, 1)
-    await carts.begin_checkout(shop.client, cart_id)
-    await carts.set_shipping(shop.client, cart_id, ADDRESS)
-    await carts.set_payment(shop.client, cart_id, "tok_requires_action")
-    checkout = await carts.submit(shop.client, cart_id)
+    cart_id, checkout = await submit_one_item(shop, "tok_requires_action")
     assert checkout.order_id is None and checkout.step == "payment"
     assert checkout.error.code == "PaymentRequiresAction" and "redirect_to_url" in checkout.error.message
     assert checkout.error.next_action["type"] == "redirect_to_url"  # the provider's, for the payment page

@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from ..web.accounts import staff_browser
 from ..web.orders_helpers import run
 from ..web.test_cadences_api import Api, make_token, refused
-from .receiver import Receiver
 from .test_delivery import until
 
 
-@pytest.fixture
-def receiver(monkeypatch):
-    monkeypatch.setenv("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "1")
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
-async def test_an_integration_registers_pings_reads_the_log_redelivers_and_disables(orders_web, receiver):
+async def test_an_integration_registers_pings_reads_the_log_redelivers_and_disables(orders_web, allow_private,
+                                                                                       receiver):
     owner = await run(staff_browser, orders_web, "owner")
     writer = Api(await make_token(owner, "erp", "webhooks:write"))
     reader = Api(await make_token(owner, "dashboard", "webhooks:read"))
