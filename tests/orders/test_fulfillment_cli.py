@@ -4,37 +4,27 @@ before sending, dry runs, JSON output, exit codes, and a manual order driven to 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders.messages import OrderStatus
-from infra.config import load_config
 from infra.store import schema
 
 from ..web.accounts import create_staff
+from ..web_fixtures import django_pointed_at
 
 
 @pytest.fixture
-async def cli(live_orders_shop, temporal_env, tmp_path):
+async def cli(live_orders_shop, tmp_path):
     """The command pointed at this test's store (where staff users live) and Temporal namespace."""
-    from storefront import services
-
-    previous = settings.COMMERCE
-    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=temporal_env.target,
-                                            temporal_namespace=temporal_env.namespace, data_dir=tmp_path,
-                                            store_backend="sqlite")
-    services.reset()
-    for role in ("fulfillment", "support"):  # new emails per test: a staff workflow outlives its test
-        STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
-    yield live_orders_shop
-    settings.COMMERCE = previous
-    services.reset()
+    with django_pointed_at(live_orders_shop, tmp_path):
+        for role in ("fulfillment", "support"):  # new emails per test: a staff workflow outlives its test
+            STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
+        yield live_orders_shop
 
 
 STAFF: dict[str, str] = {}  # role -> this test's staff user

@@ -5,37 +5,26 @@ log and success rate, redeliver with the same webhook-id, disable, dry runs."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import json
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from infra.config import load_config
-
 from ..web.accounts import create_staff
+from ..web_fixtures import django_pointed_at
 from .test_delivery import until
 
 STAFF: dict[str, str] = {}  # role -> this test's staff user
 
 
 @pytest.fixture
-async def cli(webhook_shop, temporal_env, tmp_path):
+async def cli(webhook_shop, tmp_path):
     """The command pointed at this test's store and Temporal namespace."""
-    from storefront import services
-
-    previous = settings.COMMERCE
-    settings.COMMERCE = dataclasses.replace(load_config(), temporal_address=temporal_env.target,
-                                            temporal_namespace=temporal_env.namespace, data_dir=tmp_path,
-                                            store_backend="sqlite")
-    services.reset()
-    for role in ("manager", "support"):
-        STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
-    yield webhook_shop
-    settings.COMMERCE = previous
-    services.reset()
+    with django_pointed_at(webhook_shop, tmp_path):
+        for role in ("manager", "support"):
+            STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
+        yield webhook_shop
 
 
 async def run(*args: str, staff: str = "manager") -> str:
