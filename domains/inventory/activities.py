@@ -41,8 +41,8 @@ class InventoryActivities:
         """`stock.low` for each SKU these levels take from above the threshold to at or below it
         (emitted before the rows, whose previous values tell the crossing: a retry after the rows
         finds none, one before finds the same events, their ids derived from this activity), then
-        the projection."""
-        if self.client is not None:
+        the projection. Without an endpoint for `stock.low` it reads nothing more than the projection."""
+        if self.client is not None and await asyncio.to_thread(webhooks.anyone_wants, self.store, EventType.STOCK_LOW):
             low = await asyncio.to_thread(self.low_stock_events, levels)
             if low:
                 await webhooks.emit(self.client, self.store, low)

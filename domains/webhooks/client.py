@@ -91,6 +91,12 @@ def list_endpoints(store: Store) -> list[Endpoint]:
     return [_endpoint(row) for row in store.query(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP})]
 
 
+def anyone_wants(store: Store, event_type: EventType) -> bool:
+    """Whether an active endpoint takes `event_type`: lets an emitter skip the reads that
+    would build events nobody receives."""
+    return any(e.active and event_type in e.events for e in list_endpoints(store))
+
+
 def get_endpoint(store: Store, endpoint_id: str) -> Endpoint:
     row = store.get(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id})
     if row is None:
@@ -217,6 +223,6 @@ def _redelivery(store: Store, event_id: str, endpoint_id: str | None) -> tuple[d
     return row, targets
 
 
-__all__ = ["attempts", "check_endpoint_url", "deliveries", "emit", "event", "get_endpoint", "list_endpoints",
-           "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint", "rotate_secret",
-           "set_active", "success_rate"]
+__all__ = ["anyone_wants", "attempts", "check_endpoint_url", "deliveries", "emit", "event", "get_endpoint",
+           "list_endpoints", "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint",
+           "rotate_secret", "set_active", "success_rate"]
