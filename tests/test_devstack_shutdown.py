@@ -11,6 +11,7 @@ every port it opened is free again.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -86,7 +87,10 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_path):
+@contextlib.contextmanager
+def running_devstack(tmp_path):
+    """`ops/devstack.py` on a throwaway data folder and free ports, serving; yields
+    (devstack process, its log, ports). Whatever happens, nothing it started is left behind."""
     grpc, ui, web = free_port(), free_port(), free_port()
     env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
            "TEMPORAL_ADDRESS": f"127.0.0.1:{grpc}", "TEMPORAL_UI_PORT": str(ui), "COMMERCE_WEB_PORT": str(web),
@@ -98,12 +102,34 @@ def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_pa
     with open(log, "wb") as out:
         devstack = subprocess.Popen([sys.executable, "ops/devstack.py"], cwd=ROOT, env=env, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
+    seen: set[int] = set()
     try:
         until(lambda: answers(f"http://127.0.0.1:{web}/healthz") or devstack.poll() is not None,
               STARTUP_SECONDS, "the web server answering")
         assert devstack.poll() is None, log.read_text()
+        seen |= children_of(devstack.pid)
+        yield devstack, log, (grpc, ui, web)
+    finally:  # whatever happened, leave nothing behind for the next test
+        leftovers = children_of(devstack.pid) | seen
+        if devstack.poll() is None:
+            os.killpg(devstack.pid, signal.SIGKILL)
+        for pid in leftovers:
+            if alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_path):
+    with running_devstack(tmp_path) as (devstack, log, (grpc, ui, web)):
         children = children_of(devstack.pid)
-        commands = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") for pid in children)
+        commands = " ".join(command_of(pid) for pid in children)
         assert "temporal" in commands and "workers" in commands and "gunicorn" in commands, commands
         assert not port_is_free(grpc) and not port_is_free(web)
 
@@ -120,11 +146,28 @@ def test_sigterm_twice_to_the_group_stops_every_child_and_frees_the_ports(tmp_pa
         busy = [port for port in (grpc, web, ui) if not port_is_free(port)]
         assert not busy, f"ports still taken: {busy}\n{output}"
         assert devstack.returncode == 0, output
-    finally:  # whatever happened, leave nothing behind for the next test
-        leftovers = children_of(devstack.pid) | (locals().get("children") or set())
-        if devstack.poll() is None:
-            os.killpg(devstack.pid, signal.SIGKILL)
-        for pid in leftovers:
-            if alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_worker_is_started_again_and_the_shop_keeps_taking_carts(tmp_path):
+    """A worker SIGKILLed under `make run` used to take the whole shop down with it."""
+    with running_devstack(tmp_path) as (devstack, log, (_grpc, _ui, web)):
+        def workers() -> set[int]:
+            return {pid for pid in children_of(devstack.pid) if "-m workers" in command_of(pid) and alive(pid)}
+
+        [first] = workers()
+        os.kill(first, signal.SIGKILL)
+        until(lambda: workers() - {first} or devstack.poll() is not None, 60, "a new worker")
+        assert devstack.poll() is None, log.read_text(errors="replace")
+        assert "worker exited with -9; starting it again" in log.read_text(errors="replace")
+
+        def get(path: str) -> dict:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}{path}", timeout=30) as answer:
+                return json.loads(answer.read())
+
+        product = get("/api/search?page_size=1")["hits"][0]["id"]
+        variant = next(v["id"] for v in get(f"/api/products/{product}")["variants"] if v.get("available", True))
+        request = urllib.request.Request(f"http://127.0.0.1:{web}/api/cart/items", method="POST",
+                                         data=json.dumps({"variant_id": variant, "quantity": 1}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as answer:  # a workflow update: the new worker ran it
+            assert answer.status == 201 and json.loads(answer.read())["item_count"] == 1  # a new cart
