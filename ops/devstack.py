@@ -142,7 +142,7 @@ def main() -> int:
         """Start `name` again in its place in the stop order."""
         place = next(i for i, (n, _p) in enumerate(started) if n == name)
         start(name, *commands[name])
-        started.insert(place, started.pop())
+        started[place] = started.pop()  # the new process replaces the dead one
 
     def stop_all() -> None:
         """Newest first, each one gone before the next: the web stops taking requests, the

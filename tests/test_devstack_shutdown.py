@@ -158,6 +158,10 @@ def test_a_killed_worker_is_started_again_and_the_shop_keeps_taking_carts(tmp_pa
         os.kill(first, signal.SIGKILL)
         until(lambda: workers() - {first} or devstack.poll() is not None, 60, "a new worker")
         assert devstack.poll() is None, log.read_text(errors="replace")
+        time.sleep(5)  # long enough for a second restart, had one been made
+        assert devstack.poll() is None, log.read_text(errors="replace")
+        assert len(workers()) == 1  # one worker again, not one more per second
+        assert log.read_text(errors="replace").count("starting it again") == 1
         assert "worker exited with -9; starting it again" in log.read_text(errors="replace")
 
         def get(path: str) -> dict:
