@@ -31,7 +31,9 @@ from .workflows import CONFIRMATION_ATTRIBUTE, OrderWorkflow
 
 ORDER_NOT_FOUND = OrderErrorCode.ORDER_NOT_FOUND
 NOT_OPEN = QueryRejectCondition.NOT_OPEN
-LIVE_VIEW_SECONDS = 5  # a query needs a worker; past this the stored copy answers instead
+# A query needs a worker; past this the stored copy answers instead. Well inside the web's
+# request budget (COMMERCE_REQUEST_BUDGET_SECONDS, 5 s by default), which would answer 503 first.
+LIVE_VIEW_SECONDS = 2
 # The query could not be answered now (no worker, server down or shedding), not "no such order".
 _NO_ANSWER_NOW = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE,
                   RPCStatusCode.RESOURCE_EXHAUSTED)

@@ -511,9 +511,7 @@ async def test_with_no_worker_to_answer_the_order_is_read_from_the_store(tempora
         live = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.IN_FULFILLMENT)
         await asyncio.sleep(1)  # the projection of that status reaches the store
     # every worker of the shop has stopped; the workflow is still open
-    started = time.monotonic()
     view = await orders.get_order(temporal_env.client, store, placed.order_id)
-    assert time.monotonic() - started < 10
     assert view.order_id == placed.order_id and view.status == live.status
     assert view.confirmation_code == placed.confirmation_code and view.total == placed.total
     # without a store to fall back on, the outage is the caller's to report
