@@ -19,6 +19,7 @@ from projections.search import ProductIndex
 
 if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
     from domains.cadences.channel import EmailChannel
+    from domains.orders.alerts import StaffAlerts
     from domains.webhooks.notify import Notifier
 
 
@@ -30,6 +31,7 @@ class Dependencies:
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     email_channel: EmailChannel | None = None  # None: the shop's Django channel
     webhook_notifier: Notifier | None = None  # None: the shop's Django email
+    staff_alerts: StaffAlerts | None = None  # None: the shop's Django email (payment alerts)
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,18 @@ def _checkout(deps: Dependencies) -> QueueSpec:
 
 def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.activities import OrderActivities
+    from domains.orders.alerts import AlertActivities
     from domains.orders.workflows import OrderWorkflow
 
     if deps.order_index is None:
         raise ValueError("the orders queue needs Dependencies.order_index (it writes the admin's read models)")
-    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client)))
+    alerts = deps.staff_alerts
+    if alerts is None:  # a dispute or a failed payment is emailed through the shop's Django email
+        from storefront.payment_alert_email import DjangoStaffAlerts
+
+        alerts = DjangoStaffAlerts(deps.store)
+    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client))
+                     + activities_of(AlertActivities(deps.store, alerts)))
 
 
 def _fulfillment(deps: Dependencies) -> QueueSpec:

@@ -114,8 +114,7 @@ class CheckoutActivities:
                              line_total=li.line_total) for li in cart.lines],
             shipping_address=place.address,
             payment={"charge_id": place.charge.charge_id, "amount": place.charge.amount,
-                     **({"payment_id": place.charge.charge_id, "multicapture": place.multicapture}
-                        if place.authorized else {})},
+                     **(self._authorization(place.charge.charge_id, place.multicapture) if place.authorized else {})},
         )
         existing = self.store.get(schema.ORDERS.name, {"order_id": record.order_id})
         if existing:  # a retry after the rows were written: keep the first placed_at
@@ -130,6 +129,13 @@ class CheckoutActivities:
             "confirmation_code": record.confirmation_code, "status": "placed", "total": record.total,
             "currency": record.currency})
         return record
+
+    def _authorization(self, payment_id: str, multicapture: bool) -> dict:
+        """What the order needs of its authorization: its id, whether it captures in parts, and when
+        it lapses (the order captures before then)."""
+        intent = self.store.get_existing(schema.PAYMENT_INTENTS.name, {"payment_id": payment_id})
+        return {"payment_id": payment_id, "multicapture": multicapture,
+                "expires_at": intent["expires_at"].astimezone(UTC).isoformat()}
 
     @activity.defn
     async def start_order(self, record: OrderRecord) -> str:

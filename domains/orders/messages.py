@@ -168,6 +168,7 @@ class OrderState(BaseModel):
     payment_voided: bool = False
     payment_error: str | None = None  # a capture the provider refused (e.g. a lapsed authorization)
     payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)
+    alerts_to_send: list[PaymentEvent] = Field(default_factory=list)  # alerting events not yet emailed to staff
     dirty: bool = True  # not yet persisted and projected
     version: int = 0  # projection version: the read model never goes backwards
 

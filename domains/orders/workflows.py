@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from ..fulfillment.workflows import FulfillmentWorkflow
     from . import lifecycle
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
+    from .alerts import AlertActivities, PaymentAlert
     from .messages import (
         OrderStatus as S,
     )
@@ -71,6 +72,12 @@ REVIEW_REQUEST_PATCH = "review-request-cadence"  # a delivered order enrolls its
 # every report as it came, and replay them so.
 ORDERED_REPORTS_PATCH = "ordered-supplier-reports"
 PAYMENT_ALERTS = frozenset({"disputed", "failed"})  # inbound provider events that mark the order for staff
+# An authorization still holding money the order needs is captured before it lapses (orders
+# placed by the released code carry no expiry and never arm the timer).
+CAPTURE_BEFORE_LAPSE_PATCH = "capture-before-authorization-lapses"
+# A dispute or an asynchronous payment failure is emailed to the owners and managers; the released
+# code only marked the order.
+PAYMENT_ALERT_EMAIL_PATCH = "email-staff-on-payment-alerts"
 # An update that arrives while a run saves its last changes is finished before the run ends.
 WIND_UP_PATCH = "finish-updates-before-run-ends"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
@@ -92,6 +99,7 @@ class OrderWorkflow:
         self.state = params.state or OrderState(order=params.order)
         self.lock = asyncio.Lock()
         self.review_due = False  # delivered just now: the run loop fires the review-request trigger
+        self.lapse_guard = False  # set by the run: capture before the authorization lapses
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -191,6 +199,7 @@ class OrderWorkflow:
         alert = event.meaning in PAYMENT_ALERTS
         if alert:
             s.payment_alert = event.meaning
+            s.alerts_to_send.append(event)
         self._record("payment", "provider", note=f"{event.type} for {event.provider_id} ({event.event_id})"
                      + (f": {event.meaning}, staff must look at this payment" if alert else ""))
 
@@ -328,6 +337,36 @@ class OrderWorkflow:
         if self._multicapture():
             return any(so.status in lifecycle.SHIPPED_OR_LATER for so in self._uncaptured_open())
         return any(so.status in lifecycle.SHIPPED_OR_LATER for so in s.supplier_orders)
+
+    def _capture_deadline(self) -> datetime | None:
+        """When an uncaptured authorization must be captured so it does not lapse: a tenth of its
+        life (at most a day) before it expires, while money the order needs is still held."""
+        s, payment = self.state, self.state.order.payment
+        if not self.lapse_guard or not payment.get("payment_id") or not payment.get("expires_at"):
+            return None
+        if s.payment_captured or s.payment_voided or s.payment_error:
+            return None
+        if payment["amount"] - s.payment_released - s.payment_captured_amount <= 0:
+            return None
+        expires = datetime.fromisoformat(payment["expires_at"])
+        return expires - min(timedelta(hours=24), (expires - s.order.placed_at) / 10)
+
+    def _lapse_capture_due(self) -> bool:
+        deadline = self._capture_deadline()
+        return deadline is not None and workflow.now() >= deadline
+
+    async def _capture_before_lapse(self) -> None:
+        """Capture everything still held, final: a supplier that ships later is already paid for,
+        and what is cancelled later is refunded from the capture."""
+        async with self.lock:
+            if not self._lapse_capture_due():
+                return
+            s, o = self.state, self.state.order
+            left = o.payment["amount"] - s.payment_released - s.payment_captured_amount
+            expires = datetime.fromisoformat(o.payment["expires_at"])
+            if await self._capture_part(left, f"{o.order_id}-capture-before-lapse", True,
+                                        f"before the authorization lapses at {expires:%Y-%m-%d %H:%M} UTC"):
+                s.captured_supplier_orders.extend(so.supplier_order_id for so in self._uncaptured_open())
 
     async def _capture(self) -> None:
         async with self.lock:
@@ -471,6 +510,25 @@ class OrderWorkflow:
         except ActivityError as exc:
             workflow.logger.warning("order %s: no review request: %s", o.order_id, exc.cause or exc)
 
+    async def _alert_staff(self) -> None:
+        """Email the owners and managers about each alerting payment event (at least once; a
+        mail system that stays down is logged in the history, never a failed order)."""
+        s, o = self.state, self.state.order
+        if not workflow.patched(PAYMENT_ALERT_EMAIL_PATCH):
+            s.alerts_to_send.clear()  # histories of the released code marked the order only
+            return
+        while s.alerts_to_send:
+            event = s.alerts_to_send[0]
+            try:
+                told = await workflow.execute_activity_method(AlertActivities.alert_staff, PaymentAlert(
+                    alert_id=event.event_id, order_id=o.order_id, confirmation_code=o.confirmation_code,
+                    meaning=event.meaning, event_type=event.type, provider_id=event.provider_id, total=o.total,
+                    currency=o.currency), **_TRIGGER)
+                self._record("alert", "system", note=f"payment {event.meaning}: {told} staff emailed")
+            except ActivityError as exc:
+                self._record("alert", "system", note=f"payment {event.meaning}: staff not emailed: {exc.cause or exc}")
+            s.alerts_to_send.pop(0)
+
     async def _wind_up(self) -> None:
         """Before this run ends (closing, or continuing as new): once no handler runs, save what
         is unsaved and send a due review request (not carried by the state). An update accepted
@@ -506,18 +564,27 @@ class OrderWorkflow:
         if s.settings is None:
             s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
         await self._route_and_fulfil()
+        self.lapse_guard = workflow.patched(CAPTURE_BEFORE_LAPSE_PATCH)
         while True:
             until = self._feedback_until()
             timeout = max(until - workflow.now(), timedelta(0)) if until and s.status == S.DELIVERED else None
+            capture_by = self._capture_deadline()
+            if capture_by is not None:
+                to_deadline = max(capture_by - workflow.now(), timedelta(0))
+                timeout = min(timeout, to_deadline) if timeout is not None else to_deadline
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: s.dirty or bool(s.dropped_to_settle) or self._finished() or self._history_too_long()
-                    or self._capture_due(),
+                    or self._capture_due() or bool(s.alerts_to_send),
                     timeout=timeout)
             if s.dropped_to_settle:
                 await self._settle_dropped()
             if self._capture_due():
                 await self._capture()
+            if self._lapse_capture_due():
+                await self._capture_before_lapse()
+            if s.alerts_to_send:
+                await self._alert_staff()
             if s.dirty:
                 await workflow.sleep(timedelta(seconds=s.settings.flush_delay_seconds))  # gather the burst
                 await self._save()

@@ -6,9 +6,9 @@
   `engines.sh env` points it at the local stripe-mock), `STRIPE_MULTICAPTURE` (`1` when the
   Stripe account has multicapture: several partial captures of one authorization);
 - `COMMERCE_PAYMENT_AUTH_HOURS` (default 168): how long an authorization may be captured;
-- `COMMERCE_PAYMENT_FLOW`: `charge` (default: the simulated gateway charges at placement) or
-  `authorize` (the port authorizes at placement; the order captures at the first shipment,
-  voids on a cancel before it, refunds from the captures after).
+- `COMMERCE_PAYMENT_FLOW`: `authorize` (default: the port authorizes at placement; the order
+  captures as supplier orders ship, voids what is cancelled before, refunds from the
+  captures after) or `charge` (the older flow: the simulated gateway charges at placement).
 
 Secrets come from the environment only and are never stored or shown.
 """
@@ -35,7 +35,7 @@ class PaymentSettings:
     stripe_api_base: str = "https://api.stripe.com"
     stripe_multicapture: bool = False
     auth_hours: float = DEFAULT_AUTH_HOURS
-    flow: str = "charge"  # COMMERCE_PAYMENT_FLOW: charge at placement, or authorize there and capture at shipment
+    flow: str = "authorize"  # COMMERCE_PAYMENT_FLOW: authorize at placement and capture at shipment, or charge
 
     @classmethod
     def from_env(cls) -> PaymentSettings:
@@ -45,7 +45,7 @@ class PaymentSettings:
         hours = float(os.environ.get("COMMERCE_PAYMENT_AUTH_HOURS", "").strip() or DEFAULT_AUTH_HOURS)
         if hours <= 0:
             raise ValueError(f"COMMERCE_PAYMENT_AUTH_HOURS={hours}: expected a positive number of hours")
-        flow = os.environ.get("COMMERCE_PAYMENT_FLOW", "").strip() or "charge"
+        flow = os.environ.get("COMMERCE_PAYMENT_FLOW", "").strip() or "authorize"
         if flow not in FLOWS:
             raise ValueError(f"COMMERCE_PAYMENT_FLOW={flow!r}: expected one of {', '.join(FLOWS)}")
         return cls(
@@ -56,6 +56,28 @@ class PaymentSettings:
             stripe_multicapture=os.environ.get("STRIPE_MULTICAPTURE", "0").strip().lower() in ("1", "true", "yes"),
             auth_hours=hours,
         )
+
+
+# What the storefront's payment step offers. The simulated provider's tokens; in Stripe's test
+# mode (an `sk_test_` key, or stripe-mock) Stripe's own test payment methods, which test mode
+# and stripe-mock understand. In live mode the step offers none: the card comes from Stripe's
+# card element (docs/domains/payments.md), which posts the payment method id it created.
+SIMULATED_METHODS = (("tok_success", "Test card that succeeds"), ("tok_declined", "Test card that is declined"),
+                     ("tok_insufficient_funds", "Test card with insufficient funds"),
+                     ("tok_requires_action", "Test card that asks for 3-D Secure"),
+                     ("tok_flaky", "Test card whose gateway fails twice, then succeeds"))
+STRIPE_TEST_METHODS = (("pm_card_visa", "Stripe test Visa"), ("pm_card_mastercard", "Stripe test Mastercard"),
+                       ("pm_card_visa_debit", "Stripe test Visa debit"),
+                       ("pm_card_chargeDeclined", "Stripe test card that is declined"),
+                       ("pm_card_chargeDeclinedInsufficientFunds", "Stripe test card with insufficient funds"),
+                       ("pm_card_authenticationRequired", "Stripe test card that asks for 3-D Secure"))
+
+
+def checkout_payment_methods(settings: PaymentSettings) -> tuple[tuple[str, str], ...]:
+    """(payment method, label) pairs the payment step offers; empty in Stripe's live mode."""
+    if settings.provider != "stripe":  # 3-D Secure exists only where the port authorizes
+        return tuple(m for m in SIMULATED_METHODS if settings.flow == "authorize" or m[0] != "tok_requires_action")
+    return () if settings.stripe_api_key.startswith(("sk_live_", "rk_live_")) else STRIPE_TEST_METHODS
 
 
 def provider_from_settings(settings: PaymentSettings) -> PaymentProvider:

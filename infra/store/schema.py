@@ -171,6 +171,7 @@ ORDERS = table(
         "refunded": Col.INT,
         "refunds": Col.JSON,
         "feedback": Col.JSON,
+        "payment_alert": Col.TEXT,  # disputed | failed: the provider's last alerting event, for staff
         "updated_at": Col.TIMESTAMP,
     },
     ("order_id",),
@@ -537,6 +538,13 @@ CADENCE_SEND_CLAIMS = table(
     {"key": Col.TEXT, "claimed_at": Col.TIMESTAMP},
     ("key",),
     purpose="the attempt handing a cadence email to the mail system: one at a time, and never after one that may have",
+)
+
+STAFF_ALERTS = table(
+    "staff_alerts",
+    {"alert_id": Col.TEXT, "order_id": Col.TEXT, "kind": Col.TEXT, "recipients": Col.INT, "sent_at": Col.TIMESTAMP},
+    ("alert_id",),
+    purpose="a payment alert (dispute, failure) emailed to staff: sent once the mail system took it",
 )
 
 CADENCE_UNSUBSCRIBES = table(

@@ -3,6 +3,7 @@ each calling the same domain client functions as the JSON API."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,6 +18,7 @@ from domains.cart.messages import MAX_QUANTITY
 from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
 from domains.payments.errors import PaymentErrorCode
+from domains.payments.providers import PaymentSettings, checkout_payment_methods
 from domains.shared import Address
 
 from .. import order_access, services
@@ -25,9 +27,6 @@ from ..cart_cookie import cart_id_of_cookie, set_cart_cookie
 from .browse import money
 
 STEPS = (("shipping", "Shipping"), ("payment", "Payment"), ("review", "Review"), ("complete", "Confirmation"))
-TOKENS = (("tok_success", "Test card: succeeds"), ("tok_declined", "Test card: declined"),
-          ("tok_insufficient_funds", "Test card: insufficient funds"),
-          ("tok_flaky", "Test card: gateway fails twice, then succeeds"))
 
 
 TRY_AGAIN = "Something went wrong; please try again."
@@ -199,12 +198,15 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         order_access.remember(request, view.order_id)
     current = "complete" if step in ("complete", "placing") else step
     order = [s for s, _ in STEPS]
+    payments = PaymentSettings.from_env()
     return render(request, "shop/checkout.html", {
         "view": view, "step": current,
         "error": _message(request.GET.get("error")) or (view.error and view.error.message),
         "progress": [{"key": k, "label": label, "done": order.index(k) < order.index(current),
                       "current": k == current} for k, label in STEPS],
-        "lines": _money_lines(view.lines), "tokens": TOKENS,
+        "lines": _money_lines(view.lines), "tokens": checkout_payment_methods(payments),
+        "stripe_publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", "") if payments.provider == "stripe" else "",
+        "next_action_url": _next_action_url(view),
         "address": view.shipping_address or shopper_cart.default_shipping(request),  # a shopper's default address
         "amounts": {k: money(getattr(view, k)) if getattr(view, k) is not None else None
                     for k in ("subtotal", "discount", "shipping", "tax", "total")},
@@ -242,6 +244,14 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
     except ShopError as exc:
         return _redirect("/shop/checkout", error=exc.code)
     return HttpResponseRedirect("/shop/checkout")
+
+
+def _next_action_url(view) -> str:
+    """Where the shopper confirms a payment the bank holds (3-D Secure): the provider's redirect,
+    only a path of this shop or an https address, never a script or another scheme."""
+    action = (view.error.next_action or {}) if view.error else {}
+    url = str((action.get("redirect_to_url") or {}).get("url") or "")
+    return url if url.startswith("https://") or (url.startswith("/") and not url.startswith("//")) else ""
 
 
 def cart_badge(request: HttpRequest) -> dict:

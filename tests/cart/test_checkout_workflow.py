@@ -13,6 +13,8 @@ from domains.inventory import client as inventory
 from domains.orders.ids import CONFIRMATION_ALPHABET
 from domains.shared import Address, CartStatus
 
+from ..money import taken_at_placement
+
 ADDRESS = Address(email="ada@example.com", first_name="Ada", last_name="Lovelace", address1="1 Analytical Way",
                   city="Austin", state="TX", postal_code="73301", country="US")
 
@@ -36,13 +38,16 @@ async def cart_back_with_holds(shop, cart_id: str):
     return cart, held
 
 
+@pytest.fixture(autouse=True, params=["authorize", "charge"])
+def payment_flow(request, monkeypatch):
+    """Every checkout test under both flows: authorize (the default) and charge at placement."""
+    monkeypatch.setenv("COMMERCE_PAYMENT_FLOW", request.param)
+    return request.param
+
+
 def payments(shop) -> list[dict]:
-    cursor, out = None, []
-    while True:
-        rows, cursor = shop.store.scan("payments", cursor=cursor)
-        out += rows
-        if cursor is None:
-            return out
+    """What placement took: a charge, or an authorization holding the money."""
+    return taken_at_placement(shop.store)
 
 
 async def test_a_full_checkout_places_the_order(shop, variant):

@@ -40,7 +40,9 @@ def payment_rows(store) -> list[dict]:
 
 async def test_a_worker_killed_mid_placement_charges_once_and_places_once(temporal_env, tmp_path, small_catalog):
     store, index = load_embedded(tmp_path, small_catalog, stock=20)
-    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
+    # the charge-at-placement flow; tests/orders/test_payment_crash.py kills the authorize flow's calls
+    env = {**os.environ, "COMMERCE_PAYMENT_FLOW": "charge", "COMMERCE_DATA_DIR": str(tmp_path),
+           "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
            "TEMPORAL_ADDRESS": temporal_env.target, "TEMPORAL_NAMESPACE": temporal_env.namespace}
     client = temporal_env.client
     variant = next(v for v in small_catalog.variants if v.available)

@@ -109,3 +109,14 @@ class _RealTime:
         import asyncio
 
         await asyncio.sleep(min(duration.total_seconds(), 0.2))
+
+
+@pytest.fixture
+async def own_server():
+    """A dev server of its own, for the crash tests: they run the production queue names and the
+    inventory service's fixed id in worker processes of their own."""
+    from ..servers import start_dev_server
+
+    env = await start_dev_server()
+    yield env
+    await env.shutdown()

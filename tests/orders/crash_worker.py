@@ -1,5 +1,5 @@
 """`python -m tests.orders.crash_worker`: the production worker (`python -m workers`) with a
-pause after every charge, refund and stock settlement has done its work and before its
+pause after every charge, refund, authorization, capture, void and stock settlement has done its work and before its
 activity completes, so a crash test can see the activity started and not finished in the
 workflow and kill the worker in exactly that window: the side effect made, the activity
 not yet recorded as done. Every call is appended to CRASH_CALL_LOG (one JSON line: what,
@@ -17,6 +17,7 @@ from temporalio import activity
 
 from domains.fulfillment.activities import FulfillmentActivities, StockSettlement
 from domains.payments import gateway
+from domains.payments.ledger import Payments
 
 PAUSE = float(os.environ.get("CRASH_PAUSE_SECONDS", "3"))
 CALL_LOG = os.environ["CRASH_CALL_LOG"]
@@ -38,6 +39,22 @@ def _paused(kind: str, money_call):
 
 gateway.charge = _paused("charge", gateway.charge)  # checkout's and order management's activities
 gateway.refund = _paused("refund", gateway.refund)  # look these up on the module at each call
+
+
+def _paused_ledger(kind: str, operation):
+    """The authorize flow's calls through the payments port: logged with their idempotency key,
+    paused after the provider and the ledger have done their work."""
+    def call(self, *args, **kwargs):
+        key = kwargs.get("idempotency_key") or getattr(args[0], "idempotency_key", "")
+        log_call(kind, key)
+        result = operation(self, *args, **kwargs)
+        time.sleep(PAUSE)
+        return result
+    return call
+
+
+for _kind in ("authorize", "capture", "void", "refund"):
+    setattr(Payments, _kind, _paused_ledger(_kind, getattr(Payments, _kind)))
 _fulfil = FulfillmentActivities.fulfil_stock
 
 

@@ -25,7 +25,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.service import RPCError
 
@@ -42,7 +41,6 @@ from infra.store import schema
 from infra.temporal import ensure_search_attributes
 
 from ..embedded import load_embedded
-from ..servers import start_dev_server
 from .conftest import ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,14 +70,6 @@ class Workers:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(30)
-
-
-@pytest.fixture
-async def own_server():
-    """A dev server of its own: this test runs the production queue names and inventory id."""
-    env = await start_dev_server()
-    yield env
-    await env.shutdown()
 
 
 async def started_activity(client, workflow_ids, activity_type: str, seconds: float = 90) -> tuple[str, str]:
@@ -149,7 +139,10 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
     call_log = tmp_path / "calls.jsonl"
     workers = Workers({**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite",
                        "COMMERCE_SEARCH": "sqlite", "TEMPORAL_ADDRESS": client.service_client.config.target_host,
-                       "CRASH_CALL_LOG": str(call_log), "CRASH_PAUSE_SECONDS": "3"})
+                       "CRASH_CALL_LOG": str(call_log), "CRASH_PAUSE_SECONDS": "3",
+                       # the charge-at-placement flow (orders placed before the authorize flow keep it);
+                       # test_payment_crash.py kills the authorize flow's calls
+                       "COMMERCE_PAYMENT_FLOW": "charge"})
 
     # What the test places, in its own words: cart id -> [(variant, quantity)]. Distinct blank SKUs
     # per brand, so what each SKU should end with follows from these baskets alone.

@@ -5,6 +5,7 @@ refused with 400 and a stable code, never 500."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -86,6 +87,8 @@ def test_only_post(django_shop):
 # --- handed to the order (a real order on the dev server, COMMERCE_PAYMENT_FLOW=authorize) --------
 
 async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_web, order_variant, monkeypatch):
+    from django.core import mail
+
     from infra.store import schema
 
     from ..web.accounts import staff_browser
@@ -94,6 +97,7 @@ async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_we
 
     monkeypatch.setenv("COMMERCE_PAYMENT_FLOW", "authorize")
     monkeypatch.setenv("COMMERCE_PAYMENTS", "simulated")
+    manager = await run(staff_browser, orders_web, "manager")  # staff before the dispute: they are emailed
     placed = await run(place, Client(), order_variant.id, "dispute@example.com", 1)
     [intent] = orders_web.store.scan(schema.PAYMENT_INTENTS.name)[0]
     body = json.dumps({"id": "evt_dispute_1", "object": "event", "type": "charge.dispute.created",
@@ -106,9 +110,21 @@ async def test_a_dispute_reaches_its_order_once_and_marks_it_for_staff(orders_we
     view = await until(orders_web, placed["order_id"], lambda v: v.payment_alert == "disputed")
     notes = [h.note for h in view.history if h.kind == "payment" and "evt_dispute_1" in (h.note or "")]
     assert len(notes) == 1 and "staff must look" in notes[0]
-    manager = await run(staff_browser, orders_web, "manager")
     page = parse((await run(manager.get, f"/admin/orders/{placed['confirmation_code']}")).content.decode())
     assert page.one(id="payment-alert").get("data-alert") == "disputed"  # staff see it on the order
+
+    # ... and the owners and managers are emailed once, however often the event came
+    view = await until(orders_web, placed["order_id"], lambda v: any(h.kind == "alert" for h in v.history))
+    alerts = [m for m in mail.outbox if placed["confirmation_code"] in m.subject]
+    assert len(alerts) == 1 and alerts[0].subject == f"Payment disputed on order {placed['confirmation_code']}"
+    assert alerts[0].to == [manager.staff_email] and "dispute" in alerts[0].body
+    assert f"/admin/orders/{placed['confirmation_code']}" in alerts[0].body
+    for _ in range(100):  # the order row carries the alert once the order saves it (its flush follows the signal)
+        if orders_web.store.get(schema.ORDERS.name, {"order_id": placed["order_id"]})["payment_alert"] == "disputed":
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the order row never recorded the dispute")
 
     unknown = json.dumps({"id": "evt_2", "object": "event", "type": "payment_intent.succeeded",
                           "data": {"object": {"id": "pi_nobody", "object": "payment_intent"}}})
