@@ -71,6 +71,8 @@ PRODUCT_COLUMNS = {
     "default_variant_id": Col.TEXT,
     "image_url": Col.TEXT,
     "created_at": Col.TIMESTAMP,
+    "content_hash": Col.TEXT,  # "{product fields}.{variants}", 16 hex each: a load tells what changed
+    "version": Col.INT,  # how many `product.updated` changes were saved (None: never one)
 }
 
 VARIANT_COLUMNS = {
