@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -28,6 +28,7 @@ from infra.store import Store, schema
 
 from ..webhooks.client import event
 from ..webhooks.messages import Event, EventType
+from ..webhooks.payloads import EventData
 from .models import Product, Variant
 
 COMPARED = ("type", "name", "description", "brand", "model", "price_amount", "currency", "collection_ids",
@@ -44,11 +45,9 @@ class ProductVariantData(BaseModel):
     available: bool
 
 
-class ProductUpdatedData(BaseModel):
+class ProductUpdatedData(EventData):
     """`data` of `product.updated` (version 1): the product as saved, its variants, and which of
     its fields changed (`variants` when any variant did)."""
-
-    VERSION: ClassVar[int] = 1
 
     product_id: str
     version: int  # the product's change number: 1 for its first reported change
@@ -99,7 +98,8 @@ def _stored_hash(store: Store, row: dict[str, Any]) -> str:
     if row.get("content_hash"):
         return str(row["content_hash"])
     # a row saved before hashes were kept: hash it from the store once
-    variants = [Variant.model_validate(v) for v in store.query(schema.VARIANTS_BY_PRODUCT.name, {"product_id": row["id"]})]
+    stored = store.query(schema.VARIANTS_BY_PRODUCT.name, {"product_id": row["id"]})
+    variants = [Variant.model_validate(v) for v in stored]
     return content_hash(Product.model_validate(row), variants)
 
 
@@ -131,6 +131,6 @@ def product_changes(store: Store, products: list[Product], variants_by_product: 
                                          price_amount=v.price_amount, currency=v.currency, available=v.available)
                       for v in sorted(variants, key=lambda v: v.id)])
         item = event(EventType.PRODUCT_UPDATED, f"product:{product.id}:{version}:{new}", product.id,
-                     data.model_dump(mode="json"), at)
+                     data, at)
         changes.append(ProductChange(product.id, version, new, item))
     return changes

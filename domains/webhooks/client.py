@@ -21,6 +21,7 @@ from infra.store import Store, schema
 from . import ids, signing, transport
 from .errors import WebhookError, WebhookErrorCode
 from .messages import DeliveryInput, Endpoint, Enqueued, Envelope, Event, EventType, NewEndpoint
+from .payloads import EventData, PingData
 from .queue import TASK_QUEUE
 from .workflows import ENQUEUE, DeliveryWorkflow
 
@@ -148,11 +149,13 @@ def success_rate(store: Store, endpoint_id: str, limit: int = 1000) -> dict[str,
             "success_rate": succeeded / len(rows) if rows else None}
 
 
-def event(event_type: EventType, source: str, ordering_key: str, data: dict[str, Any],
+def event(event_type: EventType, source: str, ordering_key: str, data: EventData,
           created_at: datetime) -> Event:
-    """An event whose id derives from `source`, the saved change it reports."""
-    return Event(envelope=Envelope(id=ids.event_id(source, event_type), type=event_type, created_at=created_at,
-                                   data=data), ordering_key=ordering_key)
+    """An event whose id derives from `source`, the saved change it reports; `data` is the
+    type's model (its `VERSION` is the envelope's `version`)."""
+    return Event(envelope=Envelope(id=ids.event_id(source, event_type), type=event_type, version=data.VERSION,
+                                   created_at=created_at, data=data.model_dump(mode="json")),
+                 ordering_key=ordering_key)
 
 
 def _save_event(store: Store, item: Event) -> None:
@@ -194,7 +197,7 @@ async def ping(client: Client, store: Store, endpoint_id: str) -> str:
     endpoint = get_endpoint(store, endpoint_id)
     now = datetime.now(UTC)
     item = event(EventType.PING, f"ping:{endpoint_id}:{now.isoformat()}", PING_KEY,
-                 {"endpoint_id": endpoint_id}, now)
+                 PingData(endpoint_id=endpoint_id), now)
     _save_event(store, item)
     await _enqueue(client, endpoint.endpoint_id, PING_KEY, Enqueued(event_id=item.envelope.id))
     return item.envelope.id

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -25,7 +27,7 @@ from domains.webhooks import client as webhooks
 from domains.webhooks.errors import WebhookError
 from domains.webhooks.messages import Endpoint, EventType
 
-from .. import services
+from .. import services, webhook_payloads
 from ..accounts.principals import ApiClient
 from ..accounts.tokens import api_client, require_scope
 from .cadences_api import UNREACHABLE, run
@@ -37,6 +39,13 @@ ERROR = OpenApiTypes.OBJECT
 ENDPOINT = OpenApiParameter("endpoint", OpenApiTypes.STR, OpenApiParameter.PATH, description="The endpoint's id.")
 _ENDPOINT_ID = re.compile(r"we_[0-9a-f]{16}")
 EVENT_TYPES = [t.value for t in EventType if t != EventType.PING]
+
+
+@require_GET
+def events_schema(request: HttpRequest) -> JsonResponse:
+    """The JSON schema of every webhook body (public: it documents, it holds nothing of the shop)."""
+    return JsonResponse(webhook_payloads.schema(), json_dumps_params={"indent": 2, "sort_keys": True},
+                        headers={"Cache-Control": "public, max-age=3600"})
 
 
 class EndpointBody(serializers.Serializer):

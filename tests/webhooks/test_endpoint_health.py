@@ -8,16 +8,15 @@ import asyncio
 from datetime import UTC, datetime
 
 from domains.webhooks import client as webhooks
-from domains.webhooks.messages import EventType
 
+from . import samples
 from .receiver import Receiver
 from .test_delivery import until
 
 
 def events(key: str, count: int):
     now = datetime.now(UTC)
-    return [webhooks.event(EventType.ORDER_REFUNDED, f"order:{key}:{n}", key, {"order_id": key, "n": n}, now)
-            for n in range(1, count + 1)]
+    return [samples.refunded(key, n, now) for n in range(1, count + 1)]
 
 
 async def test_a_receiver_that_goes_away_and_comes_back_gets_each_event_once_in_order(webhook_shop, receiver):
@@ -34,7 +33,7 @@ async def test_a_receiver_that_goes_away_and_comes_back_gets_each_event_once_in_
     try:
         await until(lambda: len(back.accepted) >= 3, seconds=30, what="the events after the receiver came back")
         await asyncio.sleep(1)
-        assert [r.body["data"]["n"] for r in back.accepted] == [1, 2, 3] and back.bad_signatures == 0
+        assert [samples.seq(r.body) for r in back.accepted] == [1, 2, 3] and back.bad_signatures == 0
         assert webhooks.get_endpoint(shop.store, endpoint_id).failing_since is None  # healthy again
     finally:
         back.stop()

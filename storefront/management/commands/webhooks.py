@@ -1,13 +1,18 @@
-"""`python manage.py webhooks add|list|show|ping|disable|enable|rotate|redeliver`: outbound webhook
-endpoints from a terminal, with the rules of the admin.
+"""`python manage.py webhooks add|list|show|ping|disable|enable|rotate|delete|redeliver|prune|schema`:
+outbound webhook endpoints from a terminal, with the rules of the admin.
 
-`add URL --events a,b [--secret S]` registers an endpoint and prints its id and secret (the only
-time the secret is shown; `--json`: an object with `id` and `secret`). `show ENDPOINT` prints the
-endpoint, its deliveries and its latest attempts. `redeliver EVENT_ID [--endpoint E]` sends an
-event again with the same id. `rotate ENDPOINT [--secret S]` prints a new secret (both sign for a
-day, so receivers can switch). Exit codes: 2 for refused input, 3 when the endpoint or event does
-not exist, 4 when the staff user named by --staff (or COMMERCE_STAFF) does not exist, is
-disabled, or has no role for the action.
+`add URL --events a,b [--secret S]` registers an endpoint and prints its id and secret (the
+only time the secret is shown; `--json`: an object with `id` and `secret`). `show ENDPOINT`
+prints the endpoint, its deliveries, its latest attempts and its audit trail. `redeliver
+EVENT_ID [--endpoint E]` sends an event again with the same id. `rotate ENDPOINT [--secret S]`
+prints a new secret (both sign for a day, so receivers can switch). `delete ENDPOINT` removes an
+endpoint (its log stays until pruned). `prune [--older-than DAYS]` deletes events, deliveries
+and attempts older than the retention (COMMERCE_WEBHOOK_RETENTION_DAYS, 30), never an event
+still being delivered. `schema [--check]` prints the JSON schema of every body
+(docs/webhooks.schema.json; `--check` exits 1 when that file differs from the models).
+Exit codes: 2 for refused input, 3 when the endpoint or event does not exist, 4 when the staff
+user named by --staff (or COMMERCE_STAFF) does not exist, is disabled, or has no role for the
+action.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from domains.webhooks import client as webhooks
 from domains.webhooks.errors import WebhookError, WebhookErrorCode
 from domains.webhooks.messages import EventType
 from infra.temporal import connect
-from storefront import services
+from storefront import services, webhook_payloads
 from storefront.management.staff_actor import staff_actor
 
 NEEDS = {"add": Permission.WEBHOOKS_WRITE, "list": Permission.WEBHOOKS_READ, "show": Permission.WEBHOOKS_READ,
@@ -68,8 +73,13 @@ class Command(BaseCommand):
         again = common(sub.add_parser("redeliver", help="send an event again, with the same id"))
         again.add_argument("event", metavar="EVENT_ID")
         again.add_argument("--endpoint", help="only to this endpoint (default: every active one that wants it)")
+        schema = sub.add_parser("schema", help="print the JSON schema of every webhook body")
+        schema.add_argument("--check", action="store_true",
+                            help=f"exit 1 when {webhook_payloads.PUBLISHED.name} differs from the models")
 
     def handle(self, *args, **options):
+        if options["action"] == "schema":  # documentation: no staff user needed
+            return self._schema(options["check"])
         options["actor"] = staff_actor(options["staff"], NEEDS[options["action"]])
         try:
             asyncio.run(self._run(options))
@@ -123,6 +133,17 @@ class Command(BaseCommand):
         targets = await webhooks.redeliver(client, store, o["event"], o["endpoint"])
         self._out(as_json, {"event_id": o["event"], "endpoints": targets},
                   f"{o['event']} queued again for {', '.join(targets) or 'no endpoint'}")
+
+    def _schema(self, check: bool) -> None:
+        text = webhook_payloads.schema_text()
+        if not check:
+            return self.stdout.write(text, ending="")
+        published = webhook_payloads.PUBLISHED
+        if not published.exists() or published.read_text() != text:
+            raise CommandError(f"{published} differs from the event models: "
+                               f"python manage.py webhooks schema > {published.relative_to(published.parents[1])}",
+                               returncode=1)
+        self.stdout.write(f"{published.name} matches the event models")
 
     def _out(self, as_json: bool, data: Any, text: str) -> None:
         self.stdout.write(json.dumps(data, indent=2, default=str) if as_json else text)
