@@ -95,6 +95,7 @@ api-staff-webhooks             GET    /api/staff/webhooks                       
 api-staff-webhooks             POST   /api/staff/webhooks                           401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook              GET    /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook              PATCH  /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook              DELETE /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook-ping         POST   /api/staff/webhooks/we_0123456789abcdef/ping  401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook-redeliver    POST   /api/staff/webhooks/we_0123456789abcdef/redeliver 401   401   401   401   401   401   401   403   403   403   403   403   401
 shop                           GET    /shop/                                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok

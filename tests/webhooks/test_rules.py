@@ -61,7 +61,7 @@ def test_registration_checks_url_events_and_secret(store, monkeypatch):
                                                                         EventType.FULFILLMENT_SHIPPED]
     [listed] = webhooks.list_endpoints(store)
     assert listed.endpoint_id == made.endpoint.endpoint_id and "secret" not in listed.model_dump()
-    assert not webhooks.set_active(store, listed.endpoint_id, False).active
+    assert not webhooks.set_active(store, listed.endpoint_id, False, actor="staff:ann@shop.test").active
 
 
 def test_signature_verifies_with_the_stock_verifier_and_ids_are_stable():
@@ -120,3 +120,27 @@ def test_the_schema_is_served_and_linked_from_the_openapi_description(client):
     answer = client.get("/api/webhooks/schema.json")
     assert answer.status_code == 200 and answer.json() == schema()
     assert "/api/webhooks/schema.json" in client.get("/api/schema/?format=json").json()["info"]["description"]
+
+
+def test_each_change_of_an_endpoint_is_in_its_audit_trail_newest_first(store):
+    made = webhooks.register_endpoint(store, "https://hooks.example.com/a", ["order.placed", "stock.low"],
+                                      created_by="staff:ann@shop.test")
+    endpoint_id = made.endpoint.endpoint_id
+    other = webhooks.register_endpoint(store, "https://hooks.example.com/b", ["order.placed"], created_by="token:t1")
+    webhooks.set_active(store, endpoint_id, False, actor="staff:bob@shop.test")
+    webhooks.set_active(store, endpoint_id, True, actor="staff:bob@shop.test")
+    webhooks.rotate_secret(store, endpoint_id, actor="token:t9")
+    webhooks.delete_endpoint(store, endpoint_id, actor="staff:ann@shop.test")
+
+    trail = webhooks.audit_log(store, endpoint_id)
+    assert [(c["action"], c["actor"]) for c in trail] == [
+        ("deleted", "staff:ann@shop.test"), ("rotated", "token:t9"), ("enabled", "staff:bob@shop.test"),
+        ("disabled", "staff:bob@shop.test"), ("registered", "staff:ann@shop.test")]
+    assert trail[-1]["detail"] == "https://hooks.example.com/a for order.placed, stock.low"
+    assert trail[0]["detail"] == "https://hooks.example.com/a"
+    with pytest.raises(WebhookError) as gone:  # deleted: its trail outlives it
+        webhooks.get_endpoint(store, endpoint_id)
+    assert gone.value.code == WebhookErrorCode.ENDPOINT_NOT_FOUND
+    assert [c["action"] for c in webhooks.audit_log(store, other.endpoint.endpoint_id)] == ["registered"]
+    with pytest.raises(WebhookError):
+        webhooks.delete_endpoint(store, endpoint_id, actor="staff:ann@shop.test")
