@@ -27,8 +27,9 @@ class AuditAction(StrEnum):
 def record(store: Store, endpoint_id: str, actor: str, action: AuditAction, detail: str = "",
            at: datetime | None = None) -> None:
     store.put(schema.WEBHOOK_AUDIT.name, {
-        "endpoint_id": endpoint_id, "at": at or datetime.now(UTC), "entry_id": f"{time.time_ns():020d}-{secrets.token_hex(3)}",
-        "actor": actor or "system", "action": action.value, "detail": detail[:500]})
+        "endpoint_id": endpoint_id, "at": at or datetime.now(UTC),
+        "entry_id": f"{time.time_ns():020d}-{secrets.token_hex(3)}", "actor": actor or "system",
+        "action": action.value, "detail": detail[:500]})
 
 
 def trail(store: Store, endpoint_id: str, limit: int = 20) -> list[dict[str, Any]]:
