@@ -1,7 +1,7 @@
 """`product.updated`: `load_catalog` with a changed product reports it once, signed, to a real
 receiver; the same load again reports nothing; a product changed back is a new change. Without
 the Temporal server: a new product or an unchanged one is not reported, a row saved before
-hashes were kept is compared by its content."""
+hashes were kept is compared by its content (on both stores)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from domains.catalog.product_events import product_changes
 from domains.webhooks import client as webhooks
 from fixtures.generator import generate_catalog
 from infra.store import schema
-from infra.store.sqlite import SqliteStore
 
 from ..conftest import SMALL_CATALOG
 from ..web_fixtures import django_pointed_at
@@ -71,9 +70,7 @@ async def test_a_changed_product_is_reported_once_and_a_repeated_load_reports_no
     assert len(stored) == 2
 
 
-def test_only_stored_products_with_other_content_are_reported(tmp_path, small_catalog):
-    store = SqliteStore(tmp_path / "store.sqlite3")
-    store.create_schema()
+def test_only_stored_products_with_other_content_are_reported(store, small_catalog):  # SQLite and Cassandra
     few = small_catalog.model_copy(update={"products": small_catalog.products[:3]})
     write_catalog(few, store)
     by_product = small_catalog.variants_by_product()
