@@ -161,7 +161,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Commerce API",
-    "DESCRIPTION": "Product search, catalog, cart, checkout and orders. Money is integer cents.",
+    "DESCRIPTION": ("Product search, catalog, cart, checkout and orders. Money is integer cents. "
+                    "Outbound webhooks (registered under /api/staff/webhooks): the JSON schema of every body, "
+                    "the envelope and each event type's versioned data, is at "
+                    "[/api/webhooks/schema.json](/api/webhooks/schema.json)."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .api import cart as cart_api
 from .api import orders as orders_api
-from .api import payment_webhooks, staff_api
+from .api import payment_webhooks, staff_api, webhooks_api
 from .api import search as search_api
 from .health import healthz
 from .shop import browse, cart_pages, order_pages
@@ -35,6 +35,7 @@ urlpatterns = [
          name="api-staff-advance"),
     path("api/staff/", include("storefront.api.cadence_urls")),
     path("api/staff/", include("storefront.api.webhook_urls")),
+    path("api/webhooks/schema.json", webhooks_api.events_schema, name="api-webhooks-schema"),
     path("shop/", include("storefront.shop.email_link_urls")),
     path("shop/", browse.search_page, name="shop"),
     path("shop/products/<str:product_id>", browse.product_page, name="shop-product"),

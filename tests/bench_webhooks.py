@@ -13,12 +13,12 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.worker import Worker
 
 from .bench_sizes import sized
+from .webhooks import samples
 from .webhooks.receiver import Receiver
 
 ORDERS = sized(20, 2)
@@ -48,7 +48,6 @@ class TimedReceiver(Receiver):
 
 async def run_bench() -> dict:
     from domains.webhooks import client as webhooks
-    from domains.webhooks.messages import EventType
     from domains.webhooks.queue import TASK_QUEUE
     from infra.store.sqlite import SqliteStore
     from workers.registry import QUEUES, Dependencies
@@ -71,8 +70,7 @@ async def run_bench() -> dict:
                               activity_executor=executor):
 
                 def event(key: str, n: int):
-                    return webhooks.event(EventType.ORDER_STATUS_CHANGED, f"bench:{key}:{n}", key,
-                                          {"order_id": key, "n": n}, datetime.now(UTC))
+                    return samples.status_changed(key, n, f"bench:{key}:{n}")
 
                 alone = []
                 for n in range(SOLO):
@@ -92,7 +90,8 @@ async def run_bench() -> dict:
                 took = max(receiver.arrived[i.envelope.id] for i in burst) - started
                 lags = [receiver.arrived[i.envelope.id] - saved_at[i.envelope.id] for i in burst]
                 in_order = all(
-                    [r.body["data"]["n"] for r in receiver.accepted if r.body["data"]["order_id"] == f"order-{o}"]
+                    [int(r.body["data"]["note"]) for r in receiver.accepted
+                     if r.body["data"]["order_id"] == f"order-{o}"]
                     == list(range(EVENTS_PER_ORDER)) for o in range(ORDERS))
         assert receiver.bad_signatures == 0 and in_order
         return {"orders": ORDERS, "events": len(burst), "lag_one_at_a_time": _ms(alone), "lag_in_a_burst": _ms(lags),

@@ -69,6 +69,12 @@ async def run(argv: list[str] | None = None) -> None:
             client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
             activity_executor=executor, graceful_shutdown_timeout=SHUTDOWN_GRACE,
         ))
+    from domains.webhooks.queue import TASK_QUEUE as WEBHOOKS_QUEUE
+
+    if WEBHOOKS_QUEUE in args.queues:  # the daily retention pass of the webhook log (created once)
+        from domains.webhooks.client import ensure_prune_schedule
+
+        await ensure_prune_schedule(client)
     log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
     running = [asyncio.create_task(w.run()) for w in workers]
     await stop.wait()

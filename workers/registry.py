@@ -123,14 +123,14 @@ def _cadences(deps: Dependencies) -> QueueSpec:
 
 def _webhooks(deps: Dependencies) -> QueueSpec:
     from domains.webhooks.activities import WebhookActivities
-    from domains.webhooks.workflows import DeliveryWorkflow
+    from domains.webhooks.workflows import DeliveryWorkflow, PruneWorkflow
 
     notifier = deps.webhook_notifier
     if notifier is None:  # a disabled endpoint's creator is emailed through the shop's Django email
         from storefront.webhook_email import DjangoWebhookNotifier
 
         notifier = DjangoWebhookNotifier(deps.store)
-    return QueueSpec([DeliveryWorkflow], activities_of(WebhookActivities(deps.store, notifier)))
+    return QueueSpec([DeliveryWorkflow, PruneWorkflow], activities_of(WebhookActivities(deps.store, notifier)))
 
 
 def _queue_name(module: str) -> str:

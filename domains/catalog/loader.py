@@ -11,10 +11,13 @@ from domains.catalog.projection import documents_from_catalog
 from infra.store import Store, schema
 from projections.search import ProductIndex
 
+from ..webhooks.messages import Event
 from .models import Catalog
+from .product_events import product_changes
 from .rows import collection_rows, product_rows
 
 Progress = Callable[[int], None]  # called with the number of products just finished
+Report = Callable[[list[Event]], None]  # emits `product.updated` events (before their rows are written)
 CATALOG_LOADED = "catalog_loaded"
 T = TypeVar("T")
 
@@ -25,20 +28,32 @@ def _batches(items: list[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def write_catalog(catalog: Catalog, store: Store, *, progress: Progress | None = None, batch: int = 200) -> None:
+def write_catalog(catalog: Catalog, store: Store, *, progress: Progress | None = None, batch: int = 200,
+                  report: Report | None = None) -> int:
+    """Writes every row; with `report`, first hands it the `product.updated` events of each batch
+    (products whose stored content differs, `product_events.py`). How many were reported."""
     for c in catalog.collections:
         for table, rows in collection_rows(c).items():
             store.put_many(table, rows)
     by_product = catalog.variants_by_product()
+    reported = 0
     for chunk in _batches(catalog.products, batch):
+        versions: dict[str, int] = {}
+        if report is not None:
+            changes = product_changes(store, chunk, by_product)
+            if changes:
+                report([c.event for c in changes])  # before the rows: a failed load run again reports the same
+                versions = {c.product_id: c.version for c in changes}
+                reported += len(changes)
         tables: dict[str, list[dict]] = {}
         for p in chunk:
-            for table, rows in product_rows(p, by_product.get(p.id, [])).items():
+            for table, rows in product_rows(p, by_product.get(p.id, []), versions.get(p.id)).items():
                 tables.setdefault(table, []).extend(rows)
         for table, rows in tables.items():
             store.put_many(table, rows)
         if progress:
             progress(len(chunk))
+    return reported
 
 
 def index_catalog(catalog: Catalog, index: ProductIndex, *, progress: Progress | None = None,

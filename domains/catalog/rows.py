@@ -7,6 +7,7 @@ from typing import Any
 from infra.store import schema
 
 from .models import Collection, Product, Variant
+from .product_events import content_hash
 
 
 def product_row(p: Product) -> dict[str, Any]:
@@ -24,11 +25,16 @@ def collection_rows(c: Collection) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def product_rows(p: Product, variants: list[Variant]) -> dict[str, list[dict[str, Any]]]:
-    """Every row one product writes, across the tables that serve its queries."""
+def product_rows(p: Product, variants: list[Variant], version: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every row one product writes, across the tables that serve its queries. The product row
+    carries its content hash, and `version` when this write is a reported change (else the
+    stored one is kept)."""
     vrows = [variant_row(v) for v in variants]
+    row = {**product_row(p), "content_hash": content_hash(p, variants)}
+    if version is not None:
+        row["version"] = version
     return {
-        schema.PRODUCTS.name: [product_row(p)],
+        schema.PRODUCTS.name: [row],
         schema.PRODUCTS_BY_COLLECTION.name: [
             {"collection_id": cid, "product_id": p.id, "name": p.name,
              "price_amount": p.price_amount, "image_url": p.image_url}

@@ -17,6 +17,7 @@ from ..identity.shop_settings import read_shop_settings
 from ..webhooks import client as webhooks
 from ..webhooks.messages import Event, EventType
 from .messages import StockLevel
+from .webhook_events import StockLowData
 
 
 class InventoryActivities:
@@ -54,7 +55,7 @@ class InventoryActivities:
         info = activity.info()
         now = datetime.now(UTC)
         return [webhooks.event(EventType.STOCK_LOW, f"stock:{lv.sku}:{info.workflow_run_id}:{info.activity_id}", lv.sku,
-                               {**lv.model_dump(), "threshold": threshold}, now)
+                               StockLowData(**lv.model_dump(), threshold=threshold), now)
                 for lv in levels
                 if lv.sku in before and before[lv.sku].get("available") is not None
                 and before[lv.sku]["available"] > threshold >= lv.available]

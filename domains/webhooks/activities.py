@@ -16,10 +16,12 @@ from temporalio.exceptions import ApplicationError
 
 from infra.store import Store, schema
 
-from . import signing, transport
+from . import retention, signing, transport
+from .audit import AuditAction, record
 from .errors import WebhookErrorCode
 from .messages import DeliveryOutcome, DeliveryRequest
 from .notify import LogNotifier, Notifier, recipient_of
+from .retention import PruneRequest, PruneResult
 
 ATTEMPT_TIMEOUT_SECONDS = 15.0  # one HTTP exchange; the activity's own timeout is a little longer
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class WebhookActivities:
                                     {"active": False, "disabled_reason": reason, "updated_at": now},
                                     {"active": True}):
             return True  # another attempt disabled it (and told the owner)
+        record(self.store, endpoint["endpoint_id"], "system", AuditAction.DISABLED, reason, at=now)
         recipient = recipient_of(endpoint.get("created_by"))
         try:
             self.notifier.endpoint_disabled(recipient, endpoint["endpoint_id"], endpoint["url"], reason)
@@ -76,7 +79,7 @@ class WebhookActivities:
             "type": event_type, "attempt": attempt, "http_status": status, "ok": ok, "latency_ms": latency_ms,
             "error": error, "response_excerpt": excerpt})
 
-    def _settle(self, request: DeliveryRequest, event_type: str, status: str, http_status: int | None) -> None:
+    def _settle(self, request: DeliveryRequest, event_type: str | None, status: str, http_status: int | None) -> None:
         self.store.put(schema.WEBHOOK_DELIVERIES.name, {
             "endpoint_id": request.endpoint_id, "event_id": request.event_id, "type": event_type, "status": status,
             "attempts": activity.info().attempt, "http_status": http_status, "updated_at": datetime.now(UTC)})
@@ -85,10 +88,14 @@ class WebhookActivities:
     def deliver(self, request: DeliveryRequest) -> DeliveryOutcome:
         endpoint = self.store.get(schema.WEBHOOK_ENDPOINTS.name,
                                   {"shop": schema.SHOP, "endpoint_id": request.endpoint_id})
-        if endpoint is None or not endpoint["active"]:
+        if endpoint is None:
             return DeliveryOutcome(status="skipped")
         done = self.store.get(schema.WEBHOOK_DELIVERIES.name,
                               {"endpoint_id": request.endpoint_id, "event_id": request.event_id})
+        if not endpoint["active"]:  # recorded, so retention knows this delivery is over
+            if done is None:
+                self._settle(request, None, "skipped", None)
+            return DeliveryOutcome(status="skipped")
         if done is not None and done["status"] == "delivered" and not request.redeliver:
             return DeliveryOutcome(status="skipped", http_status=done["http_status"])
         event = self.store.get(schema.WEBHOOK_EVENTS.name, {"event_id": request.event_id})
@@ -142,3 +149,10 @@ class WebhookActivities:
         self.store.put(schema.WEBHOOK_DELIVERIES.name, {
             "endpoint_id": request.endpoint_id, "event_id": request.event_id,
             "type": event["type"] if event else None, "status": "failed", "updated_at": datetime.now(UTC)})
+
+    @activity.defn
+    def prune(self, request: PruneRequest) -> PruneResult:
+        """The retention pass (`retention.py`): safe to retry, it deletes only what is still there."""
+        days = request.older_than_days
+        return retention.prune(self.store, timedelta(days=days) if days is not None else None,
+                               dry_run=request.dry_run)

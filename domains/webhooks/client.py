@@ -14,15 +14,27 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 
 from infra.store import Store, schema
 
 from . import ids, signing, transport
+from .audit import AuditAction, record, trail
 from .errors import WebhookError, WebhookErrorCode
 from .messages import DeliveryInput, Endpoint, Enqueued, Envelope, Event, EventType, NewEndpoint
+from .payloads import EventData, PingData
 from .queue import TASK_QUEUE
-from .workflows import ENQUEUE, DeliveryWorkflow
+from .retention import PruneRequest
+from .workflows import ENQUEUE, DeliveryWorkflow, PruneWorkflow
 
 PING_KEY = "ping"
 ROTATION_GRACE = timedelta(hours=24)  # both secrets sign for this long after a rotation
@@ -84,6 +96,8 @@ def register_endpoint(store: Store, url: str, events: Iterable[str], *, created_
         "shop": schema.SHOP, "endpoint_id": endpoint.endpoint_id, "url": url, "events": [e.value for e in wanted],
         "secret": secret, "active": True, "description": description, "created_by": created_by,
         "created_at": now, "updated_at": now})
+    record(store, endpoint.endpoint_id, created_by, AuditAction.REGISTERED,
+           f"{url} for {', '.join(e.value for e in wanted)}", at=now)
     return NewEndpoint(endpoint=endpoint, secret=secret)
 
 
@@ -104,18 +118,36 @@ def get_endpoint(store: Store, endpoint_id: str) -> Endpoint:
     return _endpoint(row)
 
 
-def set_active(store: Store, endpoint_id: str, active: bool) -> Endpoint:
-    """Disable, or enable (which also forgets past failures: the failure clock starts again)."""
-    get_endpoint(store, endpoint_id)
+def set_active(store: Store, endpoint_id: str, active: bool, *, actor: str) -> Endpoint:
+    """Disable, or enable (which also forgets past failures: the failure clock starts again);
+    `actor` goes in the endpoint's audit trail."""
+    before = get_endpoint(store, endpoint_id)
     changes: dict[str, Any] = {"active": active, "updated_at": datetime.now(UTC)}
     if active:
         changes.update(failing_since=None, disabled_reason=None)
     store.put(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id, **changes})
+    record(store, endpoint_id, actor, AuditAction.ENABLED if active else AuditAction.DISABLED,
+           "" if before.active != active else f"was already {'active' if active else 'disabled'}",
+           at=changes["updated_at"])
     return get_endpoint(store, endpoint_id)
 
 
+def delete_endpoint(store: Store, endpoint_id: str, *, actor: str) -> Endpoint:
+    """Remove an endpoint: nothing more is delivered to it (queued deliveries are skipped). Its
+    deliveries and attempts stay until retention prunes them; its audit trail stays."""
+    endpoint = get_endpoint(store, endpoint_id)
+    store.delete(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id})
+    record(store, endpoint_id, actor, AuditAction.DELETED, endpoint.url)
+    return endpoint
+
+
+def audit_log(store: Store, endpoint_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The endpoint's changes, newest first (also after it was deleted)."""
+    return trail(store, endpoint_id, limit)
+
+
 def rotate_secret(store: Store, endpoint_id: str, *, secret: str | None = None,
-                  grace: timedelta = ROTATION_GRACE) -> str:
+                  grace: timedelta = ROTATION_GRACE, actor: str) -> str:
     """A new signing secret (returned: shown once). For `grace` every request is signed with
     both, so receivers can switch at their own pace."""
     row = store.get(schema.WEBHOOK_ENDPOINTS.name, {"shop": schema.SHOP, "endpoint_id": endpoint_id})
@@ -128,6 +160,8 @@ def rotate_secret(store: Store, endpoint_id: str, *, secret: str | None = None,
     store.put(schema.WEBHOOK_ENDPOINTS.name, {
         "shop": schema.SHOP, "endpoint_id": endpoint_id, "secret": new, "previous_secret": row["secret"],
         "previous_until": now + grace, "updated_at": now})
+    record(store, endpoint_id, actor, AuditAction.ROTATED,
+           f"the previous secret signs until {now + grace:%Y-%m-%d %H:%M} UTC", at=now)
     return new
 
 
@@ -148,11 +182,13 @@ def success_rate(store: Store, endpoint_id: str, limit: int = 1000) -> dict[str,
             "success_rate": succeeded / len(rows) if rows else None}
 
 
-def event(event_type: EventType, source: str, ordering_key: str, data: dict[str, Any],
+def event(event_type: EventType, source: str, ordering_key: str, data: EventData,
           created_at: datetime) -> Event:
-    """An event whose id derives from `source`, the saved change it reports."""
-    return Event(envelope=Envelope(id=ids.event_id(source, event_type), type=event_type, created_at=created_at,
-                                   data=data), ordering_key=ordering_key)
+    """An event whose id derives from `source`, the saved change it reports; `data` is the
+    type's model (its `VERSION` is the envelope's `version`)."""
+    return Event(envelope=Envelope(id=ids.event_id(source, event_type), type=event_type, version=data.VERSION,
+                                   created_at=created_at, data=data.model_dump(mode="json")),
+                 ordering_key=ordering_key)
 
 
 def _save_event(store: Store, item: Event) -> None:
@@ -194,7 +230,7 @@ async def ping(client: Client, store: Store, endpoint_id: str) -> str:
     endpoint = get_endpoint(store, endpoint_id)
     now = datetime.now(UTC)
     item = event(EventType.PING, f"ping:{endpoint_id}:{now.isoformat()}", PING_KEY,
-                 {"endpoint_id": endpoint_id}, now)
+                 PingData(endpoint_id=endpoint_id), now)
     _save_event(store, item)
     await _enqueue(client, endpoint.endpoint_id, PING_KEY, Enqueued(event_id=item.envelope.id))
     return item.envelope.id
@@ -223,6 +259,25 @@ def _redelivery(store: Store, event_id: str, endpoint_id: str | None) -> tuple[d
     return row, targets
 
 
-__all__ = ["anyone_wants", "attempts", "check_endpoint_url", "deliveries", "emit", "event", "get_endpoint",
-           "list_endpoints", "parse_events", "ping", "redeliver", "redelivery_targets", "register_endpoint",
-           "rotate_secret", "set_active", "success_rate"]
+PRUNE_EVERY = timedelta(days=1)
+
+
+async def ensure_prune_schedule(client: Client, every: timedelta = PRUNE_EVERY) -> bool:
+    """The `webhooks-prune` schedule: a `PruneWorkflow` every day (a pass still running is not
+    doubled). True when this call created it; an existing one is left as it is. The worker of
+    the webhooks queue calls it at start, so a shop prunes without anyone remembering to."""
+    try:
+        await client.create_schedule(ids.PRUNE_SCHEDULE_ID, Schedule(
+            action=ScheduleActionStartWorkflow(PruneWorkflow.run, PruneRequest(), id=ids.PRUNE_SCHEDULE_ID,
+                                               task_queue=TASK_QUEUE),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP)))
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
+
+
+__all__ = ["anyone_wants", "attempts", "audit_log", "check_endpoint_url", "delete_endpoint",
+           "deliveries", "emit", "ensure_prune_schedule", "event", "get_endpoint", "list_endpoints", "parse_events",
+           "ping", "redeliver", "redelivery_targets", "register_endpoint", "rotate_secret", "set_active",
+           "success_rate"]

@@ -15,6 +15,9 @@ def event_id(source: str, event_type: EventType) -> str:
     return f"evt_{digest}"
 
 
+PRUNE_SCHEDULE_ID = "webhooks-prune"  # also the id of the workflows it starts
+
+
 def new_endpoint_id() -> str:
     return f"we_{secrets.token_hex(8)}"
 

@@ -20,6 +20,7 @@ class EventType(StrEnum):
     FULFILLMENT_SHIPPED = "fulfillment.shipped"
     FULFILLMENT_DELIVERED = "fulfillment.delivered"
     STOCK_LOW = "stock.low"  # a SKU's available units fell to the shop's low-stock threshold
+    PRODUCT_UPDATED = "product.updated"  # a catalog load saved a product whose content changed
     PING = "webhook.ping"  # sent only by "ping", to the one endpoint
 
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from .activities import ATTEMPT_TIMEOUT_SECONDS, WebhookActivities
     from .errors import WebhookErrorCode
     from .messages import DeliveryInput, DeliveryRequest, Enqueued
+    from .retention import PruneRequest, PruneResult
 
 ENQUEUE = "enqueue"
 BATCH = 100  # events per run before continuing as new
@@ -84,3 +85,16 @@ class DeliveryWorkflow:
                 workflow.continue_as_new(DeliveryInput(endpoint_id=params.endpoint_id,
                                                        ordering_key=params.ordering_key,
                                                        pending=self.queue, recent=self.recent))
+
+
+PRUNE: ActivityOptions = {"start_to_close_timeout": timedelta(hours=1),
+                          "retry_policy": RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=10))}
+
+
+@workflow.defn
+class PruneWorkflow:
+    """One retention pass, started by the `webhooks-prune` schedule (daily)."""
+
+    @workflow.run
+    async def run(self, request: PruneRequest) -> PruneResult:
+        return await workflow.execute_activity_method(WebhookActivities.prune, request, **PRUNE)

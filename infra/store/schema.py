@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (46 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (47 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -71,6 +71,8 @@ PRODUCT_COLUMNS = {
     "default_variant_id": Col.TEXT,
     "image_url": Col.TEXT,
     "created_at": Col.TIMESTAMP,
+    "content_hash": Col.TEXT,  # "{product fields}.{variants}", 16 hex each: a load tells what changed
+    "version": Col.INT,  # how many `product.updated` changes were saved (None: never one)
 }
 
 VARIANT_COLUMNS = {
@@ -605,6 +607,16 @@ WEBHOOK_ATTEMPTS = table(
     clustering_key=("at", "attempt_id"),
     descending=frozenset({"at", "attempt_id"}),
     purpose="every delivery attempt to an endpoint, newest first: status, latency, the response's start",
+)
+
+WEBHOOK_AUDIT = table(
+    "webhook_audit",
+    {"endpoint_id": Col.TEXT, "at": Col.TIMESTAMP, "entry_id": Col.TEXT, "actor": Col.TEXT, "action": Col.TEXT,
+     "detail": Col.TEXT},  # action: registered | disabled | enabled | rotated | deleted
+    ("endpoint_id",),
+    clustering_key=("at", "entry_id"),
+    descending=frozenset({"at", "entry_id"}),
+    purpose="who registered, disabled, enabled, rotated or deleted an endpoint, newest first (kept after a delete)",
 )
 
 # --- web sessions --------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -25,7 +27,7 @@ from domains.webhooks import client as webhooks
 from domains.webhooks.errors import WebhookError
 from domains.webhooks.messages import Endpoint, EventType
 
-from .. import services
+from .. import services, webhook_payloads
 from ..accounts.principals import ApiClient
 from ..accounts.tokens import api_client, require_scope
 from .cadences_api import UNREACHABLE, run
@@ -37,6 +39,13 @@ ERROR = OpenApiTypes.OBJECT
 ENDPOINT = OpenApiParameter("endpoint", OpenApiTypes.STR, OpenApiParameter.PATH, description="The endpoint's id.")
 _ENDPOINT_ID = re.compile(r"we_[0-9a-f]{16}")
 EVENT_TYPES = [t.value for t in EventType if t != EventType.PING]
+
+
+@require_GET
+def events_schema(request: HttpRequest) -> JsonResponse:
+    """The JSON schema of every webhook body (public: it documents, it holds nothing of the shop)."""
+    return JsonResponse(webhook_payloads.schema(), json_dumps_params={"indent": 2, "sort_keys": True},
+                        headers={"Cache-Control": "public, max-age=3600"})
 
 
 class EndpointBody(serializers.Serializer):
@@ -113,26 +122,39 @@ class EndpointsView(APIView):
 class EndpointView(APIView):
     @extend_schema(operation_id="staff_get_webhook", parameters=[ENDPOINT],
                    description="The endpoint, its deliveries (one per event: delivered, failed, gone, refused), "
-                               "its latest attempts (status, latency, the start of the answer) and its success "
-                               "rate (scope webhooks:read or webhooks:write).",
+                               "its latest attempts (status, latency, the start of the answer), its success "
+                               "rate and its audit trail (scope webhooks:read or webhooks:write).",
                    responses={200: OpenApiTypes.OBJECT, 401: ERROR, 403: ERROR, 404: ERROR})
     def get(self, request: Request, endpoint: str) -> Response:
         reader(request)
         found, store = endpoint_of(endpoint), services.store()
         return Response({**endpoint_body(found), "summary": webhooks.success_rate(store, found.endpoint_id),
                          "deliveries": webhooks.deliveries(store, found.endpoint_id)[-100:],
-                         "attempts": webhooks.attempts(store, found.endpoint_id, limit=50)})
+                         "attempts": webhooks.attempts(store, found.endpoint_id, limit=50),
+                         "audit": webhooks.audit_log(store, found.endpoint_id)})
 
     @extend_schema(operation_id="staff_set_webhook_active", parameters=[ENDPOINT], request=ActiveBody,
                    description="Disable (`active: false`) or enable an endpoint; enabling forgets past failures "
                                "(scope webhooks:write).",
                    responses={200: OpenApiTypes.OBJECT, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR})
     def patch(self, request: Request, endpoint: str) -> Response:
-        require_scope(request, Scope.WEBHOOKS_WRITE)
+        token = require_scope(request, Scope.WEBHOOKS_WRITE)
         found = endpoint_of(endpoint)
         body = checked(ActiveBody, request.data)
         with webhook_errors():
-            return Response(endpoint_body(webhooks.set_active(services.store(), found.endpoint_id, body["active"])))
+            return Response(endpoint_body(webhooks.set_active(services.store(), found.endpoint_id, body["active"],
+                                                              actor=token.actor)))
+
+    @extend_schema(operation_id="staff_delete_webhook", parameters=[ENDPOINT], request=None,
+                   description="Delete an endpoint: nothing more is delivered to it; its audit trail stays "
+                               "(scope webhooks:write).",
+                   responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR})
+    def delete(self, request: Request, endpoint: str) -> Response:
+        token = require_scope(request, Scope.WEBHOOKS_WRITE)
+        found = endpoint_of(endpoint)
+        with webhook_errors():
+            webhooks.delete_endpoint(services.store(), found.endpoint_id, actor=token.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PingView(APIView):

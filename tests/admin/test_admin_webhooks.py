@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from domains.webhooks import client as webhooks
+from storefront import services
+
 from ..web.accounts import staff_browser
 from ..web.dom import parse
 from ..web.orders_helpers import eventually, run
@@ -67,3 +70,25 @@ async def test_support_and_fulfillment_staff_cannot_open_webhooks(orders_web):
         browser = await run(staff_browser, orders_web, role)
         assert (await run(browser.get, "/admin/webhooks/")).status_code == 403
         assert "/admin/webhooks/" not in (await run(browser.get, "/admin/orders/")).content.decode()
+
+
+async def test_the_endpoint_page_lists_who_changed_it_and_a_delete_is_recorded(orders_web):
+    manager = await run(staff_browser, orders_web, "manager")
+    made = await run(manager.post, "/admin/webhooks/", {"url": "https://hooks.example.com/erp",
+                                                         "events": ["order.placed"]})
+    endpoint_id = parse(made.content.decode()).one("pre").get("data-endpoint")
+    for action in ("disable", "enable", "rotate"):
+        await run(manager.post, f"/admin/webhooks/{endpoint_id}/", {"action": action})
+
+    page = parse((await run(manager.get, f"/admin/webhooks/{endpoint_id}/")).content.decode())
+    rows = page.one("table", id="audit").find_all("tr", data_action=True)
+    assert [r.get("data-action") for r in rows] == ["rotated", "enabled", "disabled", "registered"]
+    assert all(f"staff:{manager.staff_email}" in r.text for r in rows)
+
+    gone = await run(manager.post, f"/admin/webhooks/{endpoint_id}/", {"action": "delete"})
+    assert gone.status_code == 302 and gone["Location"] == "/admin/webhooks/"
+    listing = (await run(manager.get, "/admin/webhooks/")).content.decode()
+    assert f'data-endpoint-id="{endpoint_id}"' not in listing and f"Endpoint {endpoint_id}" in listing  # the notice
+    assert (await run(manager.get, f"/admin/webhooks/{endpoint_id}/")).status_code == 404
+    [deleted, *_] = webhooks.audit_log(services.store(), endpoint_id)
+    assert (deleted["action"], deleted["actor"]) == ("deleted", f"staff:{manager.staff_email}")

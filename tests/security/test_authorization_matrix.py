@@ -48,6 +48,7 @@ TABLE = """
 route                          method path                                          anon  A     B     owner manag suppo fulfi t:sea t:ord t:owr t:ful t:cad t:rev
 healthz                        GET    /healthz                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 api-schema                     GET    /api/schema/                                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
+api-webhooks-schema            GET    /api/webhooks/schema.json                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 api-search                     GET    /api/search?q=shirt                           ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
 api-product                    GET    /api/products/{product}                       ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401
 api-cart                       GET    /api/cart                                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
@@ -94,6 +95,7 @@ api-staff-webhooks             GET    /api/staff/webhooks                       
 api-staff-webhooks             POST   /api/staff/webhooks                           401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook              GET    /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook              PATCH  /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
+api-staff-webhook              DELETE /api/staff/webhooks/we_0123456789abcdef       401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook-ping         POST   /api/staff/webhooks/we_0123456789abcdef/ping  401   401   401   401   401   401   401   403   403   403   403   403   401
 api-staff-webhook-redeliver    POST   /api/staff/webhooks/we_0123456789abcdef/redeliver 401   401   401   401   401   401   401   403   403   403   403   403   401
 shop                           GET    /shop/                                        ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok

@@ -29,3 +29,4 @@ def receiver():
     started = Receiver().start()
     yield started
     started.stop()
+    assert not started.invalid, f"bodies that do not fit the published schema: {started.invalid}"

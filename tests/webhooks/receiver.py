@@ -1,6 +1,8 @@
 """A real webhook receiver: an http.server on a loopback port, in a thread. It verifies every
 request with the stock Standard Webhooks verifier, answers `fail_first` requests with 500 (or
-every request with `status`), and keeps what it accepted."""
+every request with `status`), and keeps what it accepted. Every verified body is also checked
+against the published schema's models (`invalid` lists those that did not fit; the fixture
+fails the test on any)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
+
+from storefront.webhook_payloads import validate_body
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Receiver:
     requests: int = 0
     bad_signatures: int = 0
     accepted: list[Received] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)  # bodies that do not fit their type's model
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -51,6 +57,10 @@ class Receiver:
             except Exception:
                 self.bad_signatures += 1
                 return 400
+            try:
+                validate_body(body)
+            except ValidationError as exc:
+                self.invalid.append(f"{payload.get('type')}: {exc}")
             if self.requests <= self.fail_first:
                 return 500
             if 200 <= self.status < 300:

@@ -68,3 +68,14 @@ async def test_an_integration_registers_pings_reads_the_log_redelivers_and_disab
     assert patched.status_code == 200 and patched.json()["active"] is False
     refused(await run(reader.client.patch, f"/api/staff/webhooks/{endpoint_id}", {"active": True},
                       content_type="application/json", **reader.headers), 403, "insufficient_scope")
+
+    actor = endpoint["created_by"]  # token:<id> of the writer
+    assert [(c["action"], c["actor"]) for c in (await log())["audit"]] == [("disabled", actor), ("registered", actor)]
+    refused(await run(reader.client.delete, f"/api/staff/webhooks/{endpoint_id}", **reader.headers), 403,
+            "insufficient_scope")
+    deleted = await run(writer.client.delete, f"/api/staff/webhooks/{endpoint_id}", **writer.headers)
+    assert deleted.status_code == 204
+    refused(await reader.get(f"/api/staff/webhooks/{endpoint_id}"), 404, "endpoint_not_found")
+    refused(await run(writer.client.delete, f"/api/staff/webhooks/{endpoint_id}", **writer.headers), 404,
+            "endpoint_not_found")
+    assert (await reader.get("/api/staff/webhooks")).json()["endpoints"] == []

@@ -87,3 +87,47 @@ async def test_register_ping_show_redeliver_and_disable_from_the_terminal(cli, r
     await run("ping", made["id"])
     await asyncio.sleep(1.5)
     assert receiver.requests == 3  # a disabled endpoint gets nothing
+
+
+async def test_changes_are_audited_and_an_endpoint_is_deleted_from_the_terminal(cli):
+    made = json.loads(await run("add", "https://hooks.example.com/x", "--events", "order.placed", "--json"))
+    await run("disable", made["id"])
+    await run("enable", made["id"], "--dry-run")  # a dry run changes nothing, so records nothing
+    await run("rotate", made["id"])
+    manager = f"staff:{STAFF['manager']}"
+    shown = json.loads(await run("show", made["id"], "--json"))
+    assert [(c["action"], c["actor"]) for c in shown["audit"]] == [
+        ("rotated", manager), ("disabled", manager), ("registered", manager)]
+    assert f"disabled   by {manager}" in await run("show", made["id"])
+
+    assert (await refused("delete", made["id"], staff="support")).returncode == 4
+    assert json.loads(await run("delete", made["id"], "--dry-run", "--json"))["dry_run"] is True
+    assert json.loads(await run("list", "--json")) != []
+    assert "deleted" in await run("delete", made["id"])
+    assert json.loads(await run("list", "--json")) == []
+    assert (await refused("delete", made["id"])).returncode == 3
+    assert [c["action"] for c in webhook_audit(cli, made["id"])] == ["deleted", "rotated", "disabled", "registered"]
+
+
+def webhook_audit(shop, endpoint_id: str) -> list[dict]:
+    from domains.webhooks import client as webhooks
+
+    return webhooks.audit_log(shop.store, endpoint_id)
+
+
+async def test_prune_from_the_terminal_with_dry_run_and_json(cli):
+    from datetime import UTC, datetime, timedelta
+
+    from infra.store import schema
+
+    old = datetime.now(UTC) - timedelta(days=45)
+    cli.store.put(schema.WEBHOOK_EVENTS.name, {"event_id": "evt_old", "type": "stock.low", "ordering_key": "s",
+                                               "created_at": old, "body": "{}"})
+    assert (await refused("prune", "--older-than", "0")).returncode == 2
+    assert (await refused("prune", staff="support")).returncode == 4
+    dry = json.loads(await run("prune", "--dry-run", "--json"))
+    assert dry["dry_run"] is True and dry["events"] == 1
+    assert cli.store.get(schema.WEBHOOK_EVENTS.name, {"event_id": "evt_old"}) is not None
+    assert "deleted 0 events" in await run("prune", "--older-than", "60")
+    assert "deleted 1 events" in await run("prune")  # the default: 30 days
+    assert cli.store.get(schema.WEBHOOK_EVENTS.name, {"event_id": "evt_old"}) is None

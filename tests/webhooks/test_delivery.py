@@ -16,6 +16,8 @@ from domains.webhooks import client as webhooks
 from domains.webhooks.messages import EventType
 from infra.store import schema
 
+from . import samples
+
 ALL_ORDER_EVENTS = [t.value for t in EventType if t != EventType.PING]
 
 
@@ -111,14 +113,13 @@ async def test_an_emission_repeated_by_a_retry_is_delivered_once_and_a_redeliver
     registered = webhooks.register_endpoint(shop.store, receiver.url, ["order.refunded"], created_by="owner")
     receiver.secret = registered.secret
     now = datetime.now(UTC)
-    events = [webhooks.event(EventType.ORDER_REFUNDED, f"order:o-1:{seq}", "o-1", {"order_id": "o-1", "n": seq}, now)
-              for seq in (1, 2, 3)]
-    other = webhooks.event(EventType.ORDER_PLACED, "order:o-1:0", "o-1", {"order_id": "o-1"}, now)  # not wanted
+    events = [samples.refunded("o-1", seq, now) for seq in (1, 2, 3)]
+    other = samples.placed("o-1", "order:o-1:0", now)  # not wanted
     assert await webhooks.emit(shop.client, shop.store, [other, *events]) == 3
     assert await webhooks.emit(shop.client, shop.store, events[:2]) == 2  # the activity ran again
     await until(lambda: len(receiver.accepted) >= 3, what="three deliveries")
     await asyncio.sleep(1.5)
-    assert [r.body["data"]["n"] for r in receiver.accepted] == [1, 2, 3]
+    assert [samples.seq(r.body) for r in receiver.accepted] == [1, 2, 3]
 
     assert await webhooks.redeliver(shop.client, shop.store, events[0].envelope.id) == [
         registered.endpoint.endpoint_id]
@@ -130,7 +131,7 @@ async def test_410_is_not_retried(webhook_shop, receiver):
     shop = webhook_shop
     registered = webhooks.register_endpoint(shop.store, receiver.url, ["order.placed"], created_by="owner")
     receiver.secret, receiver.status = registered.secret, 410
-    event = webhooks.event(EventType.ORDER_PLACED, "order:o-2:1", "o-2", {"order_id": "o-2"}, datetime.now(UTC))
+    event = samples.placed("o-2", "order:o-2:1")
     await webhooks.emit(shop.client, shop.store, [event])
     endpoint_id = registered.endpoint.endpoint_id
     await until(lambda: webhooks.deliveries(shop.store, endpoint_id), what="the delivery's end")
@@ -145,7 +146,7 @@ async def test_a_private_address_is_refused_when_connecting(webhook_shop, receiv
     registered = webhooks.register_endpoint(shop.store, receiver.url, ["order.placed"], created_by="owner")
     receiver.secret = registered.secret
     monkeypatch.setenv("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "0")  # e.g. a name that now resolves to 127.0.0.1
-    event = webhooks.event(EventType.ORDER_PLACED, "order:o-3:1", "o-3", {"order_id": "o-3"}, datetime.now(UTC))
+    event = samples.placed("o-3", "order:o-3:1")
     await webhooks.emit(shop.client, shop.store, [event])
     endpoint_id = registered.endpoint.endpoint_id
     await until(lambda: webhooks.deliveries(shop.store, endpoint_id), what="the refusal")

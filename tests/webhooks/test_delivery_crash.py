@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domains.webhooks import client as webhooks
-from domains.webhooks.messages import EventType
 from infra.store.sqlite import SqliteStore
 from infra.temporal import ensure_search_attributes
 
+from . import samples
 from .test_delivery import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +39,7 @@ async def test_a_worker_killed_mid_delivery_loses_no_event_and_keeps_the_order(a
     made = webhooks.register_endpoint(store, receiver.url, ["order.refunded"], created_by="staff:o@shop.test")
     receiver.secret, receiver.slow_first = made.secret, 3.0
     now = datetime.now(UTC)
-    events = [webhooks.event(EventType.ORDER_REFUNDED, f"order:o-c:{n}", "o-c", {"order_id": "o-c", "n": n}, now)
-              for n in range(1, 5)]
+    events = [samples.refunded("o-c", n, now) for n in range(1, 5)]
     procs = [start_worker(env)]
     try:
         await webhooks.emit(temporal_env.client, store, events)

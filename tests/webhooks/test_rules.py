@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -60,7 +61,7 @@ def test_registration_checks_url_events_and_secret(store, monkeypatch):
                                                                         EventType.FULFILLMENT_SHIPPED]
     [listed] = webhooks.list_endpoints(store)
     assert listed.endpoint_id == made.endpoint.endpoint_id and "secret" not in listed.model_dump()
-    assert not webhooks.set_active(store, listed.endpoint_id, False).active
+    assert not webhooks.set_active(store, listed.endpoint_id, False, actor="staff:ann@shop.test").active
 
 
 def test_signature_verifies_with_the_stock_verifier_and_ids_are_stable():
@@ -86,12 +87,60 @@ def test_a_rotation_signs_with_both_secrets_and_each_verifies():
         Webhook(old).verify(body, only_new)
 
 
-def test_the_published_envelope_schema_is_the_models():
-    import json
-    from pathlib import Path
+def test_the_published_schema_is_what_the_event_models_generate():
+    from storefront.webhook_payloads import EVENT_DATA, PUBLISHED, schema, schema_text
 
-    from domains.webhooks.schema import envelope_schema
+    assert PUBLISHED.read_text() == schema_text(), "run: python manage.py webhooks schema > docs/webhooks.schema.json"
+    assert set(EVENT_DATA) == set(EventType)  # every type has its data model
+    published = schema()
+    assert set(published["discriminator"]["mapping"]) == {t.value for t in EventType}
+    ping = published["$defs"]["WebhookPingEvent"]
+    assert set(ping["required"]) == {"id", "type", "created_at", "data"} and ping["additionalProperties"] is False
 
-    published = Path(__file__).resolve().parents[2] / "docs" / "webhooks.schema.json"
-    assert json.loads(published.read_text()) == envelope_schema(), "run python -m domains.webhooks.schema"
-    assert set(envelope_schema()["required"]) == {"id", "type", "created_at", "data"}
+
+def test_a_body_validates_against_its_types_model_only():
+    from pydantic import ValidationError
+
+    from storefront.webhook_payloads import validate_body
+
+    stock = {"id": "evt_1", "type": "stock.low", "version": 1, "created_at": "2026-12-05T10:00:00Z",
+             "data": {"sku": "S1", "on_hand": 3, "reserved": 1, "committed": 0, "available": 2, "threshold": 5}}
+    assert validate_body(json.dumps(stock)).data.available == 2
+    for broken in ({**stock, "type": "webhook.ping"},  # a stock.low's data under another type
+                   {**stock, "version": 2},  # a version the models do not have
+                   {**stock, "data": {**stock["data"], "extra": 1}},
+                   {**stock, "data": {k: v for k, v in stock["data"].items() if k != "sku"}}):
+        with pytest.raises(ValidationError):
+            validate_body(json.dumps(broken))
+
+
+def test_the_schema_is_served_and_linked_from_the_openapi_description(client):
+    from storefront.webhook_payloads import schema
+
+    answer = client.get("/api/webhooks/schema.json")
+    assert answer.status_code == 200 and answer.json() == schema()
+    assert "/api/webhooks/schema.json" in client.get("/api/schema/?format=json").json()["info"]["description"]
+
+
+def test_each_change_of_an_endpoint_is_in_its_audit_trail_newest_first(store):
+    made = webhooks.register_endpoint(store, "https://hooks.example.com/a", ["order.placed", "stock.low"],
+                                      created_by="staff:ann@shop.test")
+    endpoint_id = made.endpoint.endpoint_id
+    other = webhooks.register_endpoint(store, "https://hooks.example.com/b", ["order.placed"], created_by="token:t1")
+    webhooks.set_active(store, endpoint_id, False, actor="staff:bob@shop.test")
+    webhooks.set_active(store, endpoint_id, True, actor="staff:bob@shop.test")
+    webhooks.rotate_secret(store, endpoint_id, actor="token:t9")
+    webhooks.delete_endpoint(store, endpoint_id, actor="staff:ann@shop.test")
+
+    trail = webhooks.audit_log(store, endpoint_id)
+    assert [(c["action"], c["actor"]) for c in trail] == [
+        ("deleted", "staff:ann@shop.test"), ("rotated", "token:t9"), ("enabled", "staff:bob@shop.test"),
+        ("disabled", "staff:bob@shop.test"), ("registered", "staff:ann@shop.test")]
+    assert trail[-1]["detail"] == "https://hooks.example.com/a for order.placed, stock.low"
+    assert trail[0]["detail"] == "https://hooks.example.com/a"
+    with pytest.raises(WebhookError) as gone:  # deleted: its trail outlives it
+        webhooks.get_endpoint(store, endpoint_id)
+    assert gone.value.code == WebhookErrorCode.ENDPOINT_NOT_FOUND
+    assert [c["action"] for c in webhooks.audit_log(store, other.endpoint.endpoint_id)] == ["registered"]
+    with pytest.raises(WebhookError):
+        webhooks.delete_endpoint(store, endpoint_id, actor="staff:ann@shop.test")

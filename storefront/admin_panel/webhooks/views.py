@@ -1,6 +1,7 @@
 """Webhook endpoints (owners and managers): the list with each endpoint's success rate and a
 form to register one (its secret shown once, in that response only), and an endpoint's page
-with its deliveries and latest attempts, where staff ping it, disable or enable it, and
+with its deliveries, latest attempts and audit trail (who registered, disabled, enabled,
+rotated it), where staff ping it, disable or enable it, rotate its secret, delete it, and
 redeliver an event."""
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def _endpoint_page(request: HttpRequest, endpoint_id: str, status: int = 200,
         "endpoint": endpoint, "deliveries": webhooks.deliveries(store, endpoint_id)[-100:],
         "attempts": webhooks.attempts(store, endpoint_id, limit=50),
         "summary": webhooks.success_rate(store, endpoint_id, limit=200), "error": error, "rotated": rotated,
+        "audit": webhooks.audit_log(store, endpoint_id, limit=20),
         "can_write": request.staff.can(Permission.WEBHOOKS_WRITE)}, status=status)
 
 
@@ -80,12 +82,17 @@ def endpoint(request: HttpRequest, endpoint_id: str) -> HttpResponse:
             event_id = services.temporal().run(lambda client: webhooks.ping(client, store, endpoint_id))
             notice = f"Ping {event_id} queued."
         elif action == "rotate":  # the new secret is shown once, in this response only
-            response = _endpoint_page(request, endpoint_id, rotated=webhooks.rotate_secret(store, endpoint_id))
+            rotated = webhooks.rotate_secret(store, endpoint_id, actor=request.staff.actor)
+            response = _endpoint_page(request, endpoint_id, rotated=rotated)
             response["Cache-Control"] = "no-store"
             return response
         elif action in ("disable", "enable"):
-            webhooks.set_active(store, endpoint_id, action == "enable")
+            webhooks.set_active(store, endpoint_id, action == "enable", actor=request.staff.actor)
             notice = f"Endpoint {action}d."
+        elif action == "delete":
+            gone = webhooks.delete_endpoint(store, endpoint_id, actor=request.staff.actor)
+            notices.notify(request, f"Endpoint {endpoint_id} ({gone.url}) deleted.")
+            return HttpResponseRedirect("/admin/webhooks/")
         elif action == "redeliver":
             event_id = request.POST.get("event_id", "").strip()
             services.temporal().run(lambda client: webhooks.redeliver(client, store, event_id, endpoint_id))

@@ -1,8 +1,14 @@
-"""`python manage.py load_catalog [--from FILE] [--if-empty]`: write the catalog and index it."""
+"""`python manage.py load_catalog [--from FILE] [--if-empty]`: write the catalog and index it.
+
+When an active webhook endpoint takes `product.updated`, each product whose stored content
+differs is reported before its rows are written (docs/domains/catalog.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +17,7 @@ from tqdm import tqdm
 from domains.catalog.importer import CatalogError, parse_catalog, read_catalog_file
 from domains.catalog.loader import (
     DEFAULT_STOCK,
+    Report,
     catalog_loaded,
     index_catalog,
     mark_loaded,
@@ -18,8 +25,30 @@ from domains.catalog.loader import (
     seed_stock_from_store,
     write_catalog,
 )
-from infra.store import open_store, schema
+from domains.webhooks import client as webhooks
+from domains.webhooks.messages import Event, EventType
+from infra.store import Store, open_store, schema
+from infra.temporal import connect
 from projections.search import open_index
+
+
+@contextmanager
+def product_reporter(store: Store) -> Iterator[Report | None]:
+    """`emit` for the loader's `product.updated` events on a Temporal client of its own; None
+    (nothing read, nothing sent) when no active endpoint takes them."""
+    if not webhooks.anyone_wants(store, EventType.PRODUCT_UPDATED):
+        yield None
+        return
+    loop = asyncio.new_event_loop()
+    try:
+        client = loop.run_until_complete(connect(settings.COMMERCE))
+
+        def report(events: list[Event]) -> None:
+            loop.run_until_complete(webhooks.emit(client, store, events))
+
+        yield report
+    finally:
+        loop.close()
 
 
 class Command(BaseCommand):
@@ -54,8 +83,9 @@ class Command(BaseCommand):
             raise CommandError(f"catalog refused, nothing written: {exc}") from None
         index = open_index(settings.COMMERCE)
         quiet = options.get("verbosity", 1) == 0
-        with tqdm(total=len(catalog.products), desc="store", unit="product", disable=quiet) as bar:
-            write_catalog(catalog, store, progress=bar.update)
+        with product_reporter(store) as report, \
+                tqdm(total=len(catalog.products), desc="store", unit="product", disable=quiet) as bar:
+            changed = write_catalog(catalog, store, progress=bar.update, report=report)
         new_skus = seed_stock(store, catalog, stock)
         with tqdm(total=len(catalog.products), desc="index", unit="product", disable=quiet) as bar:
             generation = index_catalog(catalog, index, progress=bar.update)
@@ -65,4 +95,5 @@ class Command(BaseCommand):
             f"{len(catalog.collections)} collections into {store.backend} + {index.backend} "
             f"(index {generation}), {new_skus} new blank SKUs at {stock} units, "
             f"in {time.monotonic() - started:.1f}s"
+            + (f"; {changed} changed products reported (product.updated)" if changed else "")
         ))
