@@ -131,6 +131,8 @@ class CartItemsView(APIView):
     def post(self, request: Request) -> Response:
         body = validated_body(AddItemBody, request)
         cart_id = cart_id_of(request)
+        if cart_id is not None and cart_owner.ended(request, cart_id):
+            cart_id = None  # its order was placed (or it was abandoned): the add starts a new cart
         created = cart_id is None
         cart_id = cart_id or uuid.uuid4().hex
 

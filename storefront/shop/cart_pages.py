@@ -113,6 +113,13 @@ def _cart_id(request: HttpRequest) -> str | None:
     return cart_id if cart_id and cart_owner.may_use(request, cart_id) else None
 
 
+def _open_cart_id(request: HttpRequest) -> str | None:
+    """The cookie's cart id when that cart can still change: after its order was placed (or it
+    was abandoned) the next add starts a new cart."""
+    cart_id = _cart_id(request)
+    return cart_id if cart_id and not cart_owner.ended(request, cart_id) else None
+
+
 def _cart_of(request: HttpRequest):
     """The cookie's cart, queried once per request (the page and the header badge share it)."""
     if not hasattr(request, "_shop_cart"):
@@ -121,7 +128,9 @@ def _cart_of(request: HttpRequest):
             cart = _call(carts.get_cart, cart_id) if cart_id else None
         except ShopError:
             cart = None
-        request._shop_cart = cart if cart is not None and cart_owner.answers_to(request, cart) else None
+        # an ended cart (its order placed) is shown as no cart: the next add starts a new one
+        request._shop_cart = cart if cart is not None and cart.status in shopper_cart.OPEN \
+            and cart_owner.answers_to(request, cart) else None
     return request._shop_cart
 
 
@@ -132,11 +141,11 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next") or "/shop/cart"
     if not variant_id or quantity is None:
         return _redirect("/shop/cart", error="bad_quantity")
-    cart_id = _cart_id(request) or uuid.uuid4().hex
+    cart_id = _open_cart_id(request) or uuid.uuid4().hex
     try:
         cart = _call(carts.add_item, cart_id, variant_id, quantity)
     except ShopError as exc:
-        if exc.code == CartErrorCode.CART_CLOSED:  # the old cart ended: start a new one
+        if exc.code == CartErrorCode.CART_CLOSED:  # it ended between the look and the add: start a new one
             cart_id = uuid.uuid4().hex
             cart = _call(carts.add_item, cart_id, variant_id, quantity)
         else:
@@ -159,7 +168,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def cart_change(request: HttpRequest) -> HttpResponse:
-    cart_id = _cart_id(request)
+    cart_id = _open_cart_id(request)
     if not cart_id:
         return _redirect("/shop/cart")
     action, line_id = request.POST.get("action", ""), request.POST.get("line_id", "")
