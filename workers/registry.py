@@ -19,6 +19,7 @@ from projections.search import ProductIndex
 
 if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
     from domains.cadences.channel import EmailChannel
+    from domains.orders.emails import OrderEmailChannel
     from domains.webhooks.notify import Notifier
 
 
@@ -29,6 +30,7 @@ class Dependencies:
     client: Client  # activities that talk to other workflows (inventory, orders) use it
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     email_channel: EmailChannel | None = None  # None: the shop's Django channel
+    order_email_channel: OrderEmailChannel | None = None  # None: the shop's Django channel for order emails
     webhook_notifier: Notifier | None = None  # None: the shop's Django email
 
 
@@ -78,7 +80,14 @@ def _orders(deps: Dependencies) -> QueueSpec:
 
     if deps.order_index is None:
         raise ValueError("the orders queue needs Dependencies.order_index (it writes the admin's read models)")
-    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client)))
+    # Order emails are rendered and sent by the shop's Django channel, as the cadences' are.
+    emails = deps.order_email_channel
+    if emails is None:
+        from storefront.order_email import DjangoOrderEmailChannel
+
+        emails = DjangoOrderEmailChannel(deps.store)
+    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client,
+                                                                    emails)))
 
 
 def _fulfillment(deps: Dependencies) -> QueueSpec:

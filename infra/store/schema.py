@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (46 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (47 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -236,6 +236,25 @@ SUPPLIER_ORDERS = table(
     ("order_id",),
     clustering_key=("supplier_order_id",),
     purpose="an order's supplier orders and shipments (order pages after the workflow closed)",
+)
+
+ORDER_EMAILS = table(
+    "order_emails",
+    {
+        "order_id": Col.TEXT,
+        "event": Col.TEXT,  # confirmed | shipped:{supplier order} | delivered | cancelled | refunded:{refund id}
+        "kind": Col.TEXT,
+        "message_id": Col.TEXT,
+        "recipient": Col.TEXT,
+        "email": Col.JSON,  # the RenderedEmail, kept as first rendered
+        "state": Col.TEXT,  # rendered -> sending (one attempt holds it) -> sent
+        "rendered_at": Col.TIMESTAMP,
+        "claimed_at": Col.TIMESTAMP,
+        "sent_at": Col.TIMESTAMP,
+    },
+    ("order_id",),
+    clustering_key=("event",),
+    purpose="an order's transactional emails as rendered and whether each went out: a retried send never sends twice",
 )
 
 SUPPLIER_ROUTES = table(
