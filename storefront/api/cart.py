@@ -209,7 +209,9 @@ class ShippingView(APIView):
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else "address"
             raise ApiError("invalid_parameter", f"{field}: {first['msg']}", parameter=field) from None
-        return Response(call(carts.set_shipping, cart_id, address).model_dump(mode="json"))
+        view = call(carts.set_shipping, cart_id, address)
+        shopper_cart.remember_shipping(request, address)  # a browser's cart page estimates tax for it
+        return Response(view.model_dump(mode="json"))
 
 
 class PaymentView(APIView):

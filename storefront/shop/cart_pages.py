@@ -14,8 +14,10 @@ from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode
 from domains.cart.messages import MAX_QUANTITY
+from domains.checkout import rates
 from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
+from domains.identity.shop_settings import read_shop_settings
 from domains.payments.errors import PaymentErrorCode
 from domains.shared import Address
 
@@ -159,10 +161,15 @@ def cart_page(request: HttpRequest) -> HttpResponse:
     cart = _cart_of(request)
     if cart is not None and cart.status == "checking_out":
         return HttpResponseRedirect("/shop/checkout")
+    totals = None
+    if cart is not None:  # tax as the checkout will charge it: the shop's rate for the address (rates.tax_for)
+        goods = cart.subtotal - cart.discount
+        tax = rates.tax_for(read_shop_settings(services.store()), shopper_cart.tax_address(request), goods)
+        totals = {"subtotal": money(cart.subtotal), "discount": money(cart.discount),
+                  "tax": money(tax) if tax is not None else None, "total": money(goods + (tax or 0))}
     return render(request, "shop/cart.html", {
         "cart": cart, "lines": _money_lines([li.model_dump() for li in cart.lines]) if cart else [],
-        "error": _message(request.GET.get("error")),
-        "totals": cart and {k: money(getattr(cart, k)) for k in ("subtotal", "discount", "tax_estimate", "total")},
+        "error": _message(request.GET.get("error")), "totals": totals,
     })
 
 
@@ -237,6 +244,7 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
                 field = exc.errors()[0]["loc"][0]
                 return _redirect("/shop/checkout", error=f"check_{field}")
             _call(carts.set_shipping, cart_id, address)
+            shopper_cart.remember_shipping(request, address)
         elif action == "payment":
             _call(carts.set_payment, cart_id, request.POST.get("token", "")[:100])
         elif action in ("back_shipping", "back_payment"):

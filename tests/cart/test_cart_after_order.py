@@ -83,3 +83,33 @@ async def test_checkout_says_the_cart_changed_only_when_it_did(api, variant, sma
             break
         await asyncio.sleep(0.1)
     assert view["cart_changed"] is True and len(view["lines"]) == 2
+
+
+def _tax_shown(page: str) -> str:
+    return re.search(r'id="tax">([^<]+)<', page).group(1)
+
+
+async def test_the_cart_shows_the_tax_the_checkout_charges(api, variant, small_catalog):
+    from domains.identity.shop_settings import SETTINGS_ROW, ShopSettings
+    from domains.shared import tax_of
+    from infra.store import schema
+
+    settings = ShopSettings(tax_bp_by_region={"WA": 1000, "OR": 0})  # 10% in Washington, none in Oregon
+    api.store.put(schema.SETTINGS.name, {"name": SETTINGS_ROW, "value": settings.model_dump(mode="json"),
+                                         "updated_by": "test"})
+    browser = Client()
+    await run(browser.post, "/shop/cart/add", {"variant_id": variant.id, "quantity": "2"})
+    page = (await run(browser.get, "/shop/cart")).content.decode()
+    assert _tax_shown(page) == "Calculated at checkout"  # no address yet: no made-up rate
+    subtotal = 2 * variant.price_amount
+
+    await run(browser.post, "/shop/cart/change", {"action": "checkout"})
+    await run(browser.post, "/shop/checkout/action", SHIPPING)  # Seattle, WA
+    checkout = (await run(browser.get, "/api/checkout")).json()
+    await run(browser.post, "/shop/checkout/action", {"action": "cancel"})
+    page = (await run(browser.get, "/shop/cart")).content.decode()
+    tax = tax_of(subtotal, 1000)
+    assert checkout["tax"] == tax
+    assert _tax_shown(page) == f"${tax // 100:,}.{tax % 100:02d}"
+    total = subtotal + tax
+    assert re.search(r'id="total">([^<]+)<', page).group(1) == f"${total // 100:,}.{total % 100:02d}"
