@@ -36,6 +36,12 @@ STATUS_NAMES = {  # plain names until a shared label table exists
 }
 
 
+def money(cents: int, currency: str = "USD") -> str:
+    """As the shop's pages show amounts (storefront/shop/browse.py, which the worker does not load)."""
+    symbol = "$" if currency == "USD" else f"{currency} "
+    return f"{symbol}{cents // 100:,}.{cents % 100:02d}"
+
+
 def tracking_url(carrier: str, number: str) -> str | None:
     template = TRACKING_URLS.get(carrier)
     return template.format(quote(number)) if template else None
@@ -50,7 +56,6 @@ class DjangoOrderEmailChannel:
         from domains.identity.shop_settings import read_shop_settings
 
         from . import email_links
-        from .shop.browse import money
 
         view, settings = email.order, read_shop_settings(self.store)
         cur = view.currency

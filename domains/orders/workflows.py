@@ -56,8 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
-    from . import lifecycle
-    from . import emails
+    from . import emails, lifecycle
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .messages import (
         OrderStatus as S,

@@ -43,7 +43,8 @@ async def test_the_cart_is_empty_after_the_order_and_the_next_add_starts_a_new_o
     assert browser.cookies["cart_id"].value != bought_cart  # a new cart
     page = (await run(browser.get, "/shop/cart")).content.decode()
     assert len(re.findall(r'data-line="', page)) == 1 and re.search(r'id="cart-count">1<', page)
-    assert not [r for r in caplog.records if "AlreadyStarted" in r.getMessage() or "AlreadyStarted" in (r.exc_text or "")]
+    assert not [r for r in caplog.records
+                if "AlreadyStarted" in r.getMessage() or "AlreadyStarted" in (r.exc_text or "")]
     begun = await run(browser.post, "/shop/cart/change", {"action": "checkout"})
     assert begun["Location"] == "/shop/checkout"
     assert 'aria-current="step">Shipping' in (await run(browser.get, "/shop/checkout")).content.decode()

@@ -112,7 +112,7 @@ async def confirmed_order(orders_shop):
 
 
 async def test_the_send_activity_run_twice_sends_once(confirmed_order):
-    shop, activities, email = confirmed_order
+    _shop, activities, email = confirmed_order
     first = activities.send_email(email)
     again = activities.send_email(email)  # a retry after the first attempt's answer was lost
     assert first.sent and not again.sent and again.already_sent

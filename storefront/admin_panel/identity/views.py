@@ -149,7 +149,8 @@ def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
 
 # --- settings ------------------------------------------------------------------------------
 
-SETTINGS_FIELDS = ("shop_name", "shop_address", "currency", "manual_fulfillment", "reservation_minutes", "checkout_timeout_minutes",
+SETTINGS_FIELDS = ("shop_name", "shop_address", "currency", "manual_fulfillment", "reservation_minutes",
+                   "checkout_timeout_minutes",
                    "low_stock_threshold", "domestic_standard", "free_over", "international", "home_country",
                    "tax_table")
 
@@ -189,7 +190,8 @@ def settings_from_form(post) -> ShopSettings:
                                                                                                      "")}
         return ShopSettings.model_validate({
             "shop_name": post.get("shop_name", "").strip(),
-            "shop_address": " ".join(post.get("shop_address", "").split()), "currency": post.get("currency", "").strip().upper(),
+            "shop_address": " ".join(post.get("shop_address", "").split()),
+            "currency": post.get("currency", "").strip().upper(),
             "manual_fulfillment": post.get("manual_fulfillment") in ("on", "true", "1"),
             "reservation_minutes": post.get("reservation_minutes", ""),
             "checkout_timeout_minutes": post.get("checkout_timeout_minutes", ""),
