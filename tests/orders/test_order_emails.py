@@ -169,3 +169,32 @@ async def test_a_send_that_may_have_gone_is_not_sent_again(confirmed_order):
     outcome = activities.send_email(email)
     assert outcome.unconfirmed and not outcome.sent
     assert len(mail.outbox) == 1
+
+
+async def test_a_send_the_mail_server_refused_is_retried_by_the_workflow_and_arrives_once(skipping, tmp_path,
+                                                                                          small_catalog):
+    from ..embedded import load_embedded
+    from ..shop_harness import running_shop
+    from .conftest import STOCK, OrderShop
+
+    class RefusesEachFirstTry(DjangoOrderEmailChannel):
+        tried: set[str] = set()
+
+        def send(self, rendered):
+            if rendered.message_id not in self.tried:
+                self.tried.add(rendered.message_id)
+                raise ConnectionRefusedError("smtp busy")
+            super().send(rendered)
+
+    store, index = load_embedded(tmp_path, small_catalog, stock=STOCK)
+    async with running_shop(skipping.client, store, index,
+                            order_email_channel=RefusesEachFirstTry(store)) as running:
+        shop = OrderShop(env=skipping, client=skipping.client, store=store, shop=running, catalog=small_catalog)
+        shop.configure(fulfillment=FulfillmentSettings(stage_seconds=3600))
+        [variant] = shop.variants_of_brands(1)
+        placed = await shop.place([(variant, 1)])
+        sent = await _until_emails(shop, placed.confirmation_code, 1)
+        assert [m.extra_headers["X-Order-Email"] for m in sent] == ["confirmed"]
+        assert len(RefusesEachFirstTry.tried) == 1  # it was refused once, then went on the retry
+        row = store.get(schema.ORDER_EMAILS.name, {"order_id": placed.order_id, "event": "confirmed"})
+        assert row["state"] == "sent"
