@@ -48,6 +48,7 @@ async def test_guest_orders_appear_only_after_the_email_is_verified(orders_web, 
 
     browser = await run(_sign_up, email.upper())  # however they type it
     assert await run(_listed, browser) == []  # not proven yet: nothing of the guest's shows
+    assert 'id="confirm-email-hint"' in (await run(browser.get, "/shop/orders/")).content.decode()
     assert (await run(browser.get, f"/shop/orders/{code}")).status_code == 404
     page = (await run(browser.get, "/shop/account/")).content.decode()
     assert 'id="verify-email"' in page
@@ -58,6 +59,7 @@ async def test_guest_orders_appear_only_after_the_email_is_verified(orders_web, 
     followed = await run(browser.get, link)
     assert followed.status_code == 302 and followed["Location"] == "/shop/orders/"
     assert await run(_listed, browser) == [code]
+    assert 'id="confirm-email-hint"' not in (await run(browser.get, "/shop/orders/")).content.decode()
     assert (await run(browser.get, f"/shop/orders/{code}")).status_code == 200
     assert 'id="verify-email"' not in (await run(browser.get, "/shop/account/")).content.decode()
 
