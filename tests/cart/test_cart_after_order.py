@@ -114,3 +114,22 @@ async def test_the_cart_shows_the_tax_the_checkout_charges(api, variant, small_c
     assert _tax_shown(page) == f"${tax // 100:,}.{tax % 100:02d}"
     total = subtotal + tax
     assert re.search(r'id="total">([^<]+)<', page).group(1) == f"${total // 100:,}.{total % 100:02d}"
+
+
+async def test_a_signed_in_shoppers_cart_is_taxed_for_their_default_address(api, variant):
+    from domains.identity.shop_settings import SETTINGS_ROW, ShopSettings
+    from domains.shared import tax_of
+    from infra.store import schema
+
+    from ..web.accounts import shopper_browser
+
+    settings = ShopSettings(tax_bp_by_region={"OR": 0, "TX": 625})
+    api.store.put(schema.SETTINGS.name, {"name": SETTINGS_ROW, "value": settings.model_dump(mode="json"),
+                                         "updated_by": "test"})
+    browser = await run(shopper_browser, api)
+    home = {**API_SHIPPING, "email": browser.shopper_email, "city": "Austin", "state": "TX", "postal_code": "73301"}
+    await run(browser.post, "/shop/account/addresses/new/", {**home, "make_default": "on"})
+    await run(browser.post, "/shop/cart/add", {"variant_id": variant.id, "quantity": "3"})
+    page = (await run(browser.get, "/shop/cart")).content.decode()
+    tax = tax_of(3 * variant.price_amount, 625)
+    assert _tax_shown(page) == f"${tax // 100:,}.{tax % 100:02d}"
