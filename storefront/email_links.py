@@ -54,6 +54,12 @@ def review_order_url(order_id: str) -> str:
     return _url(f"/shop/orders/review/{signing.dumps(order_id, salt=REVIEW_ORDER)}")
 
 
+def order_url(order_id: str) -> str:
+    """The link in an order's transactional emails: it opens the order for the browser that
+    follows it (the same signed link as the review request's)."""
+    return review_order_url(order_id)
+
+
 def order_of_review(token: str) -> str | None:
     try:
         return signing.loads(token, salt=REVIEW_ORDER, max_age=REVIEW_MAX_AGE)

@@ -36,6 +36,16 @@ def shopper_id(request) -> str | None:
     return shopper.shopper_id if shopper is not None else None
 
 
+def customer_ids(request) -> list[str]:
+    """Whose orders the signed-in shopper owns: their own, and the ones placed as a guest with
+    their email once they verified it (the emailed link); none for anyone else."""
+    shopper = getattr(request, "shopper", None)
+    if shopper is None:
+        return []
+    guest = shopper.guest_customer_id
+    return [shopper.shopper_id, *([guest] if guest else [])]
+
+
 def remembered(request) -> list[str]:
     value = request.session.get(SESSION_KEY)
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
@@ -79,9 +89,9 @@ def owned_order(request, confirmation: str, email: str | None = None) -> OrderVi
     order_id, stored_email = found
     proven = order_id in remembered(request) or bool(email and email.strip() and same_email(stored_email, email))
     if not proven:
-        shopper = shopper_id(request)
-        row = services.store().get(schema.ORDERS.name, {"order_id": order_id}) if shopper else None
-        if row is None or row.get("customer_id") != shopper:
+        mine = customer_ids(request)
+        row = services.store().get(schema.ORDERS.name, {"order_id": order_id}) if mine else None
+        if row is None or row.get("customer_id") not in mine:
             raise NotFound
     view = services.call(orders.get_order, services.store(), order_id)
     if view is None:
@@ -112,12 +122,12 @@ def progress(status: str | OrderStatus) -> int:
 
 
 def my_orders(request) -> list[dict]:
-    """The caller's orders, newest first: the signed-in shopper's and the session's."""
+    """The caller's orders, newest first: the signed-in shopper's (with their guest orders once
+    their email is verified) and the session's."""
     store = services.store()
     rows: dict[str, dict] = {}
-    shopper = shopper_id(request)
-    if shopper is not None:
-        for row in reads.orders_of(store, shopper):
+    for customer in customer_ids(request):
+        for row in reads.orders_of(store, customer):
             rows[row["order_id"]] = {k: row.get(k) for k in SUMMARY_FIELDS} | {"progress": row["progress"]}
     missing = [i for i in remembered(request) if i not in rows]
     for row in store.get_many(schema.ORDERS.name, [{"order_id": i} for i in missing]) if missing else []:

@@ -52,13 +52,15 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
 
 
 @asynccontextmanager
-async def running_shop(client: Client, store, index, order_index: OrderIndex | None = None):
+async def running_shop(client: Client, store, index, order_index: OrderIndex | None = None, *,
+                       order_email_channel=None):
     if order_index is None:
         folder = Path(store.path).parent if hasattr(store, "path") else Path(tempfile.mkdtemp())
         order_index = SqliteOrderIndex(folder / f"orders-{uuid.uuid4().hex[:8]}.sqlite3")
     order_index.ensure()
     await ensure_search_attributes(client, client.namespace)
-    deps = Dependencies(store=store, index=index, client=client, order_index=order_index)
+    deps = Dependencies(store=store, index=index, client=client, order_index=order_index,
+                        order_email_channel=order_email_channel)
     with ThreadPoolExecutor(8) as executor:
         async with AsyncExitStack() as stack:
             for worker in workers_for(deps, executor):

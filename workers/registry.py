@@ -20,6 +20,7 @@ from projections.search import ProductIndex
 if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
     from domains.cadences.channel import EmailChannel
     from domains.orders.alerts import StaffAlerts
+    from domains.orders.emails import OrderEmailChannel
     from domains.webhooks.notify import Notifier
 
 
@@ -30,6 +31,7 @@ class Dependencies:
     client: Client  # activities that talk to other workflows (inventory, orders) use it
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     email_channel: EmailChannel | None = None  # None: the shop's Django channel
+    order_email_channel: OrderEmailChannel | None = None  # None: the shop's Django channel for order emails
     webhook_notifier: Notifier | None = None  # None: the shop's Django email
     staff_alerts: StaffAlerts | None = None  # None: the shop's Django email (payment alerts)
 
@@ -86,7 +88,14 @@ def _orders(deps: Dependencies) -> QueueSpec:
         from storefront.payment_alert_email import DjangoStaffAlerts
 
         alerts = DjangoStaffAlerts(deps.store)
-    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client))
+    # Order emails are rendered and sent by the shop's Django channel, as the cadences' are.
+    emails = deps.order_email_channel
+    if emails is None:
+        from storefront.order_email import DjangoOrderEmailChannel
+
+        emails = DjangoOrderEmailChannel(deps.store)
+    return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client,
+                                                                    emails))
                      + activities_of(AlertActivities(deps.store, alerts)))
 
 

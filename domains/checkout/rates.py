@@ -3,7 +3,7 @@ once, on the goods). Shipping is not taxed."""
 
 from __future__ import annotations
 
-from domains.shared import tax_of
+from domains.shared import Address, tax_of
 
 from ..identity.shop_settings import ShopSettings
 from .messages import Quote
@@ -19,3 +19,11 @@ def quote(settings: ShopSettings, country: str, state: str, goods: int) -> Quote
     shipping = 0 if free else table.domestic_standard
     return Quote(shipping=shipping, tax=tax_of(goods, rate), tax_rate_basis_points=rate,
                  shipping_method="Free standard" if free else "Standard")
+
+
+def tax_for(settings: ShopSettings, address: Address | None, goods: int) -> int | None:
+    """The tax the checkout will charge on `goods` shipped to `address` (the same `quote`), or
+    None when there is no address yet: the cart then says it is calculated at checkout."""
+    if address is None:
+        return None
+    return quote(settings, address.country, address.state, goods).tax

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domains.payments.errors import PaymentErrorCode
     from domains.payments.messages import Charge, ChargeRequest, RefundRequest
     from domains.payments.port import AUTHORIZED, AuthorizeRequest, VoidRequest
-    from domains.shared import Address
+    from domains.shared import Address, CartView
     from infra.activity_options import ActivityOptions
 
     from ..orders.ids import CONFIRMATION_ALPHABET, CONFIRMATION_LENGTH
@@ -62,6 +62,13 @@ def _cause(exc: BaseException) -> ApplicationError | None:
     return cause if isinstance(cause, ApplicationError) else None
 
 
+def _contents(cart: CartView) -> tuple:
+    """What the shopper would notice of a cart: its lines, quantities, prices and coupon. The
+    version is not it: beginning the checkout itself raises the version once, and a change
+    undone is no change."""
+    return (tuple((li.variant_id, li.quantity, li.unit_price) for li in cart.lines), cart.coupon, cart.discount)
+
+
 @workflow.defn
 class CheckoutWorkflow:
     @workflow.init
@@ -79,7 +86,7 @@ class CheckoutWorkflow:
         quote = s.quote
         return CheckoutView(
             id=s.input.checkout_id, cart_id=s.input.cart_id, step=s.step, cart_version=cart.version,
-            cart_changed=cart.version != s.cart_version_at_start,
+            cart_changed=_contents(cart) != _contents(s.input.cart),
             lines=[line.model_dump() for line in cart.lines], currency=cart.currency,
             subtotal=cart.subtotal, discount=cart.discount,
             shipping=quote.shipping if quote else None, tax=quote.tax if quote else None,

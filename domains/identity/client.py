@@ -56,6 +56,7 @@ from .messages import (
     TokenState,
     TokenUsed,
     UpdateProfile,
+    VerifyEmail,
 )
 from .queue import TASK_QUEUE
 from .roles import Role, Scope
@@ -132,6 +133,13 @@ async def remove_address(client: Client, shopper_id: str, address_id: str) -> Sh
 async def remember_cart(client: Client, shopper_id: str, cart_id: str) -> ShopperView:
     return await _update(client, shopper_workflow_id(shopper_id), ShopperWorkflow.remember_cart,
                          RememberCart(cart_id=cart_id))
+
+
+async def verify_email(client: Client, shopper_id: str, email: str) -> ShopperView:
+    """The shopper followed the verification link sent to `email` (raises InvalidVerifyLink
+    when that is no longer the account's address, NotRegistered for no account)."""
+    return await _update(client, shopper_workflow_id(shopper_id), ShopperWorkflow.verify_email,
+                         VerifyEmail(email=email))
 
 
 async def request_password_reset(client: Client, shopper_id: str, valid_seconds: int = 3600) -> str:

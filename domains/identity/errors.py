@@ -14,6 +14,7 @@ class IdentityErrorCode(StrEnum):
     ACCOUNT_LOCKED = "AccountLocked"
     ACCOUNT_DISABLED = "AccountDisabled"
     INVALID_RESET_LINK = "InvalidResetLink"
+    INVALID_VERIFY_LINK = "InvalidVerifyLink"  # an email-verification link made for another address
     UNKNOWN_ADDRESS = "UnknownAddress"
     TOO_MANY_ADDRESSES = "TooManyAddresses"
     LAST_OWNER = "LastOwner"

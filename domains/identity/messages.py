@@ -22,6 +22,7 @@ NOT_REGISTERED = IdentityErrorCode.NOT_REGISTERED
 ACCOUNT_LOCKED = IdentityErrorCode.ACCOUNT_LOCKED
 ACCOUNT_DISABLED = IdentityErrorCode.ACCOUNT_DISABLED
 INVALID_RESET_LINK = IdentityErrorCode.INVALID_RESET_LINK
+INVALID_VERIFY_LINK = IdentityErrorCode.INVALID_VERIFY_LINK
 UNKNOWN_ADDRESS = IdentityErrorCode.UNKNOWN_ADDRESS
 TOO_MANY_ADDRESSES = IdentityErrorCode.TOO_MANY_ADDRESSES
 LAST_OWNER = IdentityErrorCode.LAST_OWNER
@@ -45,6 +46,9 @@ class Credentials(BaseModel):
     locked_until: datetime | None = None
     reset_token_sha256: str | None = None
     reset_expires_at: datetime | None = None
+    # when the shopper proved they receive mail at the account's address (the emailed link): only
+    # then do the orders placed as a guest with that address count as theirs
+    email_verified_at: datetime | None = None
 
 
 class SavedAddress(BaseModel):
@@ -79,6 +83,11 @@ class ShopperView(BaseModel):
     epoch: int
     locked_until: datetime | None
     cart_id: str | None = None
+    email_verified: bool = False
+
+
+class VerifyEmail(BaseModel):
+    email: str  # the address the link was sent to: it must still be the account's
 
 
 class SignUp(BaseModel):

@@ -34,6 +34,8 @@ class ShippingTable(BaseModel):
 
 class ShopSettings(BaseModel):
     shop_name: str = Field("Commerce", min_length=1, max_length=80)
+    # the postal address printed at the foot of every transactional email (the law asks for one)
+    shop_address: str = Field("", max_length=300)
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     tax_bp_by_region: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_STATE_TAX_BP))
     shipping: ShippingTable = Field(default_factory=ShippingTable)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -27,7 +28,7 @@ from infra.store import Store, schema
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
 
 from ..cadences import triggers
-from ..cadences.messages import Trigger
+from ..cadences.messages import RenderedEmail, Trigger
 from ..fulfillment.ids import fulfillment_workflow_id
 from ..fulfillment.messages import FulfillmentInput
 from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
@@ -35,6 +36,7 @@ from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
 from ..webhooks import client as webhooks
+from .emails import OrderEmail, OrderEmailChannel, SendOutcome
 from .webhook_events import events_of
 
 SETTINGS_NAME = "orders"
@@ -78,10 +80,12 @@ def _document_lines(lines: list[OrderLine]) -> list[DocumentLine]:
 
 
 class OrderActivities:
-    def __init__(self, store: Store, order_index: OrderIndex, client: Client):
+    def __init__(self, store: Store, order_index: OrderIndex, client: Client,
+                 emails: OrderEmailChannel | None = None):
         self.store = store
         self.order_index = order_index
         self.client = client
+        self.emails = emails  # None: a worker without mail (some tests); emails are logged, not sent
 
     @activity.defn
     def load_settings(self) -> OrderSettings:
@@ -165,6 +169,53 @@ class OrderActivities:
                 raise
             log.exception("order %s: the review-request cadence was not started", request.order_id)
             return []
+
+    # --- transactional email (emails.py) ---------------------------------------------------
+
+    @activity.defn
+    def send_email(self, email: OrderEmail) -> SendOutcome:
+        """Send one of the order's emails at most once. The first rendering is kept under
+        (order, event); an attempt claims it (rendered -> sending, compare-and-set) before handing
+        it to the mail system and marks it sent after, or gives the claim back if the mail system
+        refused. A retry after a crash before the claim sends the kept email (never skipped); one
+        that finds a claim still held (its owner died while handing it over) does not send again:
+        the email may have gone, and twice is worse than unconfirmed."""
+        if self.emails is None:
+            log.warning("order %s: no email channel on this worker; %s not sent", email.order.order_id, email.event)
+            return SendOutcome(sent=False)
+        table, key = schema.ORDER_EMAILS.name, {"order_id": email.order.order_id, "event": email.event}
+        row = self.store.get(table, key)
+        if row is None:
+            rendered = self.emails.render_order_email(email)
+            self.store.insert_if_absent(table, {
+                **key, "kind": email.kind.value, "message_id": rendered.message_id, "recipient": rendered.to,
+                "email": rendered.model_dump(mode="json"), "state": "rendered", "rendered_at": datetime.now(UTC)})
+            row = self.store.get_existing(table, key)  # a racing attempt may have stored its rendering first
+        if row["state"] == "sent":
+            return SendOutcome(sent=False, already_sent=True)
+        if row["state"] != "rendered" or not self.store.update_if(
+                table, key, {"state": "sending", "claimed_at": datetime.now(UTC)}, {"state": "rendered"}):
+            return SendOutcome(sent=False, already_sent=True, unconfirmed=True)
+        try:
+            self.emails.send(RenderedEmail.model_validate(row["email"]))
+        except Exception:
+            self.store.update_if(table, key, {"state": "rendered"}, {"state": "sending"})  # not sent: a retry may
+            raise
+        self._mark_sent(table, key)
+        return SendOutcome(sent=True)
+
+    def _mark_sent(self, table: str, key: dict[str, str]) -> None:
+        """The email is out: record it, retrying here rather than letting the activity retry (the
+        claim already keeps a retry from sending again; this keeps the row accurate)."""
+        for attempt in range(6):
+            try:
+                self.store.put(table, {**key, "state": "sent", "sent_at": datetime.now(UTC)})
+                return
+            except Exception:
+                if attempt == 5:
+                    raise
+                activity.heartbeat()
+                time.sleep(min(2 ** attempt, 10))
 
     @activity.defn
     async def save(self, snapshot: OrderSnapshot) -> None:

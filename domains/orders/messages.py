@@ -171,6 +171,9 @@ class OrderState(BaseModel):
     alerts_to_send: list[PaymentEvent] = Field(default_factory=list)  # alerting events not yet emailed to staff
     dirty: bool = True  # not yet persisted and projected
     version: int = 0  # projection version: the read model never goes backwards
+    # Transactional emails (emails.py) already sent, by event; None for an order placed before the
+    # shop sent them (it never starts mid-life, so an old order gets no late confirmation).
+    emails_sent: list[str] | None = None
 
     @property
     def refunded(self) -> int:

@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
-    from . import lifecycle
+    from . import emails, lifecycle
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .alerts import AlertActivities, PaymentAlert
     from .messages import (
@@ -82,6 +82,13 @@ PAYMENT_ALERT_EMAIL_PATCH = "email-staff-on-payment-alerts"
 WIND_UP_PATCH = "finish-updates-before-run-ends"
 # A review request is worth a few retries while Temporal is out of reach, never a failed order, nor one
 # whose saves wait long (the run loop waits for it).
+# Orders placed under this code send their customer transactional email (emails.py); older ones never do.
+ORDER_EMAILS_PATCH = "order-transactional-emails"
+# An email is worth retrying for a while (the mail server down), never a failed order; one that cannot
+# go out in that time is noted in the order's history for staff.
+_EMAIL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
+                           "schedule_to_close_timeout": timedelta(minutes=10),
+                           "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 _TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                              "schedule_to_close_timeout": timedelta(minutes=10),
                              "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
@@ -529,6 +536,20 @@ class OrderWorkflow:
                 self._record("alert", "system", note=f"payment {event.meaning}: staff not emailed: {exc.cause or exc}")
             s.alerts_to_send.pop(0)
 
+    async def _send_emails(self) -> None:
+        """Send the customer the emails the order owes now (emails.due), each once. Orders placed
+        before the shop sent them (`emails_sent` None) send none."""
+        s = self.state
+        if s.emails_sent is None:
+            return
+        for email in emails.due(self._view(), s.emails_sent):
+            try:
+                await workflow.execute_activity_method(OrderActivities.send_email, email, **_EMAIL)
+            except ActivityError as exc:
+                self._record("email", "system", note=f"the {email.kind.value} email could not be sent: "
+                                                     f"{exc.cause or exc}")
+            s.emails_sent.append(email.event)
+
     async def _wind_up(self) -> None:
         """Before this run ends (closing, or continuing as new): once no handler runs, save what
         is unsaved and send a due review request (not carried by the state). An update accepted
@@ -541,6 +562,9 @@ class OrderWorkflow:
                 await self._save()
             if self.review_due:
                 await self._request_review()
+            await self._send_emails()
+            if s.dirty:  # an email that could not go out left a note
+                await self._save()
             if workflow.all_handlers_finished() or not workflow.patched(WIND_UP_PATCH):
                 return
 
@@ -563,6 +587,9 @@ class OrderWorkflow:
         s = self.state
         if s.settings is None:
             s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
+        if params.state is None and workflow.patched(ORDER_EMAILS_PATCH):
+            s.emails_sent = []  # a new order: its confirmation goes out now, the rest as they happen
+        await self._send_emails()
         await self._route_and_fulfil()
         self.lapse_guard = workflow.patched(CAPTURE_BEFORE_LAPSE_PATCH)
         while True:
@@ -590,6 +617,7 @@ class OrderWorkflow:
                 await self._save()
             if self.review_due:  # after the save: the order is delivered in the store when the email asks
                 await self._request_review()
+            await self._send_emails()  # after the save: the link in the email finds the order as it says
             closes_at = self._feedback_until()  # set once delivered
             if s.status == S.DELIVERED and closes_at is not None and closes_at <= workflow.now():
                 async with self.lock:

@@ -241,6 +241,25 @@ SUPPLIER_ORDERS = table(
     purpose="an order's supplier orders and shipments (order pages after the workflow closed)",
 )
 
+ORDER_EMAILS = table(
+    "order_emails",
+    {
+        "order_id": Col.TEXT,
+        "event": Col.TEXT,  # confirmed | shipped:{supplier order} | delivered | cancelled | refunded:{refund id}
+        "kind": Col.TEXT,
+        "message_id": Col.TEXT,
+        "recipient": Col.TEXT,
+        "email": Col.JSON,  # the RenderedEmail, kept as first rendered
+        "state": Col.TEXT,  # rendered -> sending (one attempt holds it) -> sent
+        "rendered_at": Col.TIMESTAMP,
+        "claimed_at": Col.TIMESTAMP,
+        "sent_at": Col.TIMESTAMP,
+    },
+    ("order_id",),
+    clustering_key=("event",),
+    purpose="an order's transactional emails as rendered and whether each went out: a retried send never sends twice",
+)
+
 SUPPLIER_ROUTES = table(
     "supplier_routes",
     {

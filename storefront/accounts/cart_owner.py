@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from domains.cart import client as carts
 from domains.cart.client import NOT_FOUND, ShopError
-from domains.shared import CartView
+from domains.shared import CartStatus, CartView
 
 from .. import services
 
@@ -27,19 +27,32 @@ def answers_to(request: HttpRequest, cart: CartView) -> bool:
     return shopper is not None and shopper.shopper_id == cart.shopper_id
 
 
-def may_use(request: HttpRequest, cart_id: str) -> bool:
-    """Asks the cart's workflow once per request and cart. An id no cart has yet is usable:
-    the call itself answers (an add starts the cart, anything else is not found)."""
+def _looked_up(request: HttpRequest, cart_id: str) -> tuple[bool, CartView | None]:
+    """(may use, the cart or None), asking the cart's workflow once per request and cart."""
     django_request = getattr(request, "_request", request)  # DRF's Request wraps Django's
     memo = django_request.__dict__.setdefault("_cart_access", {})
     if cart_id not in memo:
         try:
             cart = services.call(carts.get_cart, cart_id)
         except ShopError:
-            memo[cart_id] = True
+            memo[cart_id] = (True, None)
         else:
-            memo[cart_id] = answers_to(request, cart)
+            memo[cart_id] = (answers_to(request, cart), cart)
     return memo[cart_id]
+
+
+def may_use(request: HttpRequest, cart_id: str) -> bool:
+    """An id no cart has yet is usable: the call itself answers (an add starts the cart,
+    anything else is not found)."""
+    return _looked_up(request, cart_id)[0]
+
+
+def ended(request: HttpRequest, cart_id: str) -> bool:
+    """The cart under this id has ended (its order was placed, or it was abandoned): nothing
+    can be added to it, so an add starts a new cart instead of asking the ended one (which
+    Temporal refuses as an already-started workflow id)."""
+    cart = _looked_up(request, cart_id)[1]
+    return cart is not None and cart.status not in (CartStatus.ACTIVE, CartStatus.CHECKING_OUT)
 
 
 def not_found() -> ShopError:

@@ -40,7 +40,8 @@ def _shopper(request: HttpRequest) -> Shopper | None:
         request.session.pop(SHOPPER_SESSION, None)
         request.session.pop("shopper_id", None)
         return None
-    return Shopper(shopper_id=row.shopper_id, email=row.email, name=row.name)
+    return Shopper(shopper_id=row.shopper_id, email=row.email, name=row.name,
+                   email_verified=row.credentials.email_verified_at is not None)
 
 
 class AccountsMiddleware:

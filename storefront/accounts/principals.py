@@ -27,6 +27,12 @@ class Shopper:
     shopper_id: str
     email: str
     name: str
+    email_verified: bool = False  # proven by the emailed link: the guest orders with this email are theirs
+
+    @property
+    def guest_customer_id(self) -> str | None:
+        """The customer id of orders placed as a guest with this email, once the email is verified."""
+        return f"guest:{self.email.strip().lower()}" if self.email_verified else None
 
     @property
     def actor(self) -> str:

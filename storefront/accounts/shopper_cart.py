@@ -119,3 +119,24 @@ def default_shipping(request: HttpRequest) -> Address | None:
     if account is None:
         return None
     return next((saved.address for saved in account.addresses if saved.is_default), None)
+
+
+LAST_SHIPPING = "last_shipping"  # session key: the address of this browser's last checkout
+
+
+def remember_shipping(request: HttpRequest, address: Address) -> None:
+    """The checkout's shipping address, kept in the session so the cart can show its tax."""
+    request.session[LAST_SHIPPING] = address.model_dump(mode="json")
+
+
+def tax_address(request: HttpRequest) -> Address | None:
+    """Where the cart's tax is estimated for: the signed-in shopper's default saved address,
+    else the address this browser last checked out with, else None (calculated at checkout)."""
+    saved = default_shipping(request)
+    if saved is not None:
+        return saved
+    last = request.session.get(LAST_SHIPPING)
+    try:
+        return Address.model_validate(last) if isinstance(last, dict) else None
+    except ValueError:
+        return None

@@ -17,7 +17,8 @@ ACCOUNT_URL = "/shop/account/"
 NOTICE = "account_notice"  # session key: a message for the next account page shown
 
 NOTICES = {
-    "welcome": "Welcome! Your account is ready and you are signed in.",
+    "welcome": "Welcome! Your account is ready and you are signed in. We sent you a link to confirm your "
+               "email address.",
     "signed_in": "You are signed in.",
     "profile_saved": "Your profile is saved.",
     "address_saved": "The address is saved.",
@@ -25,6 +26,10 @@ NOTICES = {
     "default_address": "That address is now your default.",
     "password_changed": "Your password is changed. Other devices have been signed out.",
     "password_reset": "Your new password is set and you are signed in.",
+    "verify_sent": "We sent you a link to confirm your email address.",
+    "verify_not_sent": "We could not send the confirmation email just now. Please try again later.",
+    "email_verified": "Your email address is confirmed. Orders you placed as a guest with it are in your account.",
+    "verify_link_invalid": "That confirmation link is invalid or expired. Sign in and ask for a new one.",
 }
 
 

@@ -22,6 +22,7 @@ from domains.identity.client import IdentityError
 from domains.identity.messages import EMAIL_PATTERN, EMAIL_TAKEN, UpdateProfile
 
 from .. import services
+from .email_verification import send_verification
 from .shopper_cart import carry_cart, carry_cart_after_sign_in
 from .shopper_common import (
     ACCOUNT_URL,
@@ -80,6 +81,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             raise
     except Refused as refused:
         return form_page(request, "shop/account_signup.html", context, refused)
+    send_verification(request, view.shopper_id, view.email, view.name)  # their guest orders wait for it
     notify(request, "welcome")
     return start_session(request, view.shopper_id, view.epoch, context["next"])
 

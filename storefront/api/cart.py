@@ -131,6 +131,8 @@ class CartItemsView(APIView):
     def post(self, request: Request) -> Response:
         body = validated_body(AddItemBody, request)
         cart_id = cart_id_of(request)
+        if cart_id is not None and cart_owner.ended(request, cart_id):
+            cart_id = None  # its order was placed (or it was abandoned): the add starts a new cart
         created = cart_id is None
         cart_id = cart_id or uuid.uuid4().hex
 
@@ -207,7 +209,9 @@ class ShippingView(APIView):
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else "address"
             raise ApiError("invalid_parameter", f"{field}: {first['msg']}", parameter=field) from None
-        return Response(call(carts.set_shipping, cart_id, address).model_dump(mode="json"))
+        view = call(carts.set_shipping, cart_id, address)
+        shopper_cart.remember_shipping(request, address)  # a browser's cart page estimates tax for it
+        return Response(view.model_dump(mode="json"))
 
 
 class PaymentView(APIView):

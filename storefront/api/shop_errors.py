@@ -132,6 +132,7 @@ IDENTITY: dict[IdentityErrorCode, Http] = {
     IdentityErrorCode.ACCOUNT_LOCKED: (_403, "account_locked"),
     IdentityErrorCode.ACCOUNT_DISABLED: (_403, "account_disabled"),
     IdentityErrorCode.INVALID_RESET_LINK: (_400, "invalid_reset_link"),
+    IdentityErrorCode.INVALID_VERIFY_LINK: (_400, "invalid_verify_link"),
     IdentityErrorCode.UNKNOWN_ADDRESS: (_404, "unknown_address"),
     IdentityErrorCode.TOO_MANY_ADDRESSES: (_409, "too_many_addresses"),
     IdentityErrorCode.LAST_OWNER: (_409, "last_owner"),

@@ -15,8 +15,10 @@ from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode
 from domains.cart.messages import MAX_QUANTITY
+from domains.checkout import rates
 from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
+from domains.identity.shop_settings import read_shop_settings
 from domains.payments.errors import PaymentErrorCode
 from domains.payments.providers import PaymentSettings, checkout_payment_methods
 from domains.shared import Address
@@ -112,6 +114,13 @@ def _cart_id(request: HttpRequest) -> str | None:
     return cart_id if cart_id and cart_owner.may_use(request, cart_id) else None
 
 
+def _open_cart_id(request: HttpRequest) -> str | None:
+    """The cookie's cart id when that cart can still change: after its order was placed (or it
+    was abandoned) the next add starts a new cart."""
+    cart_id = _cart_id(request)
+    return cart_id if cart_id and not cart_owner.ended(request, cart_id) else None
+
+
 def _cart_of(request: HttpRequest):
     """The cookie's cart, queried once per request (the page and the header badge share it)."""
     if not hasattr(request, "_shop_cart"):
@@ -120,7 +129,9 @@ def _cart_of(request: HttpRequest):
             cart = _call(carts.get_cart, cart_id) if cart_id else None
         except ShopError:
             cart = None
-        request._shop_cart = cart if cart is not None and cart_owner.answers_to(request, cart) else None
+        # an ended cart (its order placed) is shown as no cart: the next add starts a new one
+        request._shop_cart = cart if cart is not None and cart.status in shopper_cart.OPEN \
+            and cart_owner.answers_to(request, cart) else None
     return request._shop_cart
 
 
@@ -131,11 +142,11 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next") or "/shop/cart"
     if not variant_id or quantity is None:
         return _redirect("/shop/cart", error="bad_quantity")
-    cart_id = _cart_id(request) or uuid.uuid4().hex
+    cart_id = _open_cart_id(request) or uuid.uuid4().hex
     try:
         cart = _call(carts.add_item, cart_id, variant_id, quantity)
     except ShopError as exc:
-        if exc.code == CartErrorCode.CART_CLOSED:  # the old cart ended: start a new one
+        if exc.code == CartErrorCode.CART_CLOSED:  # it ended between the look and the add: start a new one
             cart_id = uuid.uuid4().hex
             cart = _call(carts.add_item, cart_id, variant_id, quantity)
         else:
@@ -149,16 +160,21 @@ def cart_page(request: HttpRequest) -> HttpResponse:
     cart = _cart_of(request)
     if cart is not None and cart.status == "checking_out":
         return HttpResponseRedirect("/shop/checkout")
+    totals = None
+    if cart is not None:  # tax as the checkout will charge it: the shop's rate for the address (rates.tax_for)
+        goods = cart.subtotal - cart.discount
+        tax = rates.tax_for(read_shop_settings(services.store()), shopper_cart.tax_address(request), goods)
+        totals = {"subtotal": money(cart.subtotal), "discount": money(cart.discount),
+                  "tax": money(tax) if tax is not None else None, "total": money(goods + (tax or 0))}
     return render(request, "shop/cart.html", {
         "cart": cart, "lines": _money_lines([li.model_dump() for li in cart.lines]) if cart else [],
-        "error": _message(request.GET.get("error")),
-        "totals": cart and {k: money(getattr(cart, k)) for k in ("subtotal", "discount", "tax_estimate", "total")},
+        "error": _message(request.GET.get("error")), "totals": totals,
     })
 
 
 @require_POST
 def cart_change(request: HttpRequest) -> HttpResponse:
-    cart_id = _cart_id(request)
+    cart_id = _open_cart_id(request)
     if not cart_id:
         return _redirect("/shop/cart")
     action, line_id = request.POST.get("action", ""), request.POST.get("line_id", "")
@@ -230,6 +246,7 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
                 field = exc.errors()[0]["loc"][0]
                 return _redirect("/shop/checkout", error=f"check_{field}")
             _call(carts.set_shipping, cart_id, address)
+            shopper_cart.remember_shipping(request, address)
         elif action == "payment":
             _call(carts.set_payment, cart_id, request.POST.get("token", "")[:100])
         elif action in ("back_shipping", "back_payment"):

@@ -69,7 +69,9 @@ def _list_context(request: HttpRequest) -> dict:
     rows = access.my_orders(request)
     return {"orders": [{**row, "label": _label(row["status"]), "amount": money(row["total"], row["currency"])}
                        for row in rows],
-            "flash": request.session.pop(FLASH, None), "signed_in": access.shopper_id(request) is not None}
+            "flash": request.session.pop(FLASH, None), "signed_in": access.shopper_id(request) is not None,
+            # a signed-in shopper whose guest orders wait for the emailed confirmation link
+            "unverified": getattr(request, "shopper", None) is not None and not request.shopper.email_verified}
 
 
 @require_GET

@@ -270,6 +270,17 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
     tracking = store.scan(schema.SHIPMENTS_BY_TRACKING.name, page_size=1000)[0]
     assert len(tracking) == 2 * DELIVERED_ORDERS
 
+    # --- the customer's emails (files of Django's file backend): none twice through the kills ----
+    message_ids = Counter(line.split(":", 1)[1].strip() for mail in (tmp_path / "mail").glob("*.log")
+                          for line in mail.read_text().splitlines() if line.startswith("Message-ID: <order-"))
+    assert message_ids and max(message_ids.values()) == 1, message_ids.most_common(3)
+    for view in finals.values():
+        kept = {r["event"]: r for r in store.query(schema.ORDER_EMAILS.name, {"order_id": view.order_id})}
+        assert kept["confirmed"]["state"] in ("sent", "sending"), view.order_id  # sending: cut short mid-handover
+        for row in kept.values():
+            if row["state"] == "sent":
+                assert message_ids[row["message_id"]] == 1, (view.order_id, row["event"])
+
 
 def call_prefix(interrupted: dict, what: str) -> str:
     """The start of the key a cut-short money call used: a checkout's charge key starts with its

@@ -33,6 +33,7 @@ WIRE_VALUES = {
     "FulfillmentErrorCode": {"NotFound", "Ambiguous", "StepNotAllowed", "Refused", "SupplierRejected",
                              "SupplierUnavailable", "TrackingTaken"},
     "IdentityErrorCode": {"EmailTaken", "NotRegistered", "AccountLocked", "AccountDisabled", "InvalidResetLink",
+                          "InvalidVerifyLink",
                           "UnknownAddress", "TooManyAddresses", "LastOwner", "TokenRevoked", "NoScopes",
                           "IdentityError"},
     "InventoryErrorCode": {"InvalidQuantity", "UnknownSku", "NoSuchReservation", "InventoryError"},

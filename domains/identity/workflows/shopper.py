@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         ACCOUNT_LOCKED,
         EMAIL_TAKEN,
         INVALID_RESET_LINK,
+        INVALID_VERIFY_LINK,
         MAX_ADDRESSES,
         NOT_REGISTERED,
         TOO_MANY_ADDRESSES,
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         SignInOutcome,
         SignUp,
         UpdateProfile,
+        VerifyEmail,
     )
 
 from .common import SAVE, UNCLAIMED_FOR, due_to_continue, refuse
@@ -48,7 +50,8 @@ class ShopperWorkflow:
         s = self.state
         return ShopperView(shopper_id=s.shopper_id, email=s.email, name=s.name, phone=s.phone,
                            registered_at=s.registered_at, addresses=s.addresses, epoch=s.credentials.epoch,
-                           locked_until=s.credentials.locked_until, cart_id=s.cart_id)
+                           locked_until=s.credentials.locked_until, cart_id=s.cart_id,
+                           email_verified=s.credentials.email_verified_at is not None)
 
     async def _commit(self, new: ShopperState) -> None:
         new.changes += 1
@@ -171,6 +174,24 @@ class ShopperWorkflow:
     @remember_cart.validator
     def _can_remember_cart(self, request: RememberCart) -> None:
         self._registered()
+
+    @workflow.update
+    async def verify_email(self, request: VerifyEmail) -> ShopperView:
+        """The shopper followed the link emailed to the account's address. Once is enough."""
+        async with self.lock:
+            self._can_verify_email(request)
+            if self.state.credentials.email_verified_at is not None:
+                return self.view()
+            new = self.state.model_copy(deep=True)
+            new.credentials.email_verified_at = workflow.now()
+            await self._commit(new)
+            return self.view()
+
+    @verify_email.validator
+    def _can_verify_email(self, request: VerifyEmail) -> None:
+        self._registered()
+        if request.email.strip().lower() != self.state.email.strip().lower():
+            raise refuse(INVALID_VERIFY_LINK, "this link was made for another address")
 
     @workflow.update
     async def request_reset(self, request: RequestReset) -> None:

@@ -149,14 +149,15 @@ def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
 
 # --- settings ------------------------------------------------------------------------------
 
-SETTINGS_FIELDS = ("shop_name", "currency", "manual_fulfillment", "reservation_minutes", "checkout_timeout_minutes",
+SETTINGS_FIELDS = ("shop_name", "shop_address", "currency", "manual_fulfillment", "reservation_minutes",
+                   "checkout_timeout_minutes",
                    "low_stock_threshold", "domestic_standard", "free_over", "international", "home_country",
                    "tax_table")
 
 
 def _settings_form(settings: ShopSettings) -> dict:
     return {
-        "shop_name": settings.shop_name, "currency": settings.currency,
+        "shop_name": settings.shop_name, "shop_address": settings.shop_address, "currency": settings.currency,
         "manual_fulfillment": settings.manual_fulfillment, "reservation_minutes": settings.reservation_minutes,
         "checkout_timeout_minutes": settings.checkout_timeout_minutes,
         "low_stock_threshold": settings.low_stock_threshold,
@@ -188,7 +189,9 @@ def settings_from_form(post) -> ShopSettings:
                     "free_over": post.get("free_over", "").strip() or None, "home_country": post.get("home_country",
                                                                                                      "")}
         return ShopSettings.model_validate({
-            "shop_name": post.get("shop_name", "").strip(), "currency": post.get("currency", "").strip().upper(),
+            "shop_name": post.get("shop_name", "").strip(),
+            "shop_address": " ".join(post.get("shop_address", "").split()),
+            "currency": post.get("currency", "").strip().upper(),
             "manual_fulfillment": post.get("manual_fulfillment") in ("on", "true", "1"),
             "reservation_minutes": post.get("reservation_minutes", ""),
             "checkout_timeout_minutes": post.get("checkout_timeout_minutes", ""),
