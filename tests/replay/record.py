@@ -1,6 +1,7 @@
 """Records the event histories that the replay test guards: `python -m tests.replay.record`.
 
-Runs the main paths (a checkout that places an order after a declined card, a cancelled
+Runs the main paths under the default payment flow (authorize at placement, capture as
+supplier orders ship, order emails: a checkout that places an order after a declined card, a cancelled
 checkout, an abandoned cart, orders delivered / refunded / cancelled / fulfilled by hand /
 partly rejected by a dropship supplier with their fulfillment trees, the inventory service,
 identity's shopper, staff, token and settings workflows, a cadence edited while an
