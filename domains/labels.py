@@ -91,8 +91,8 @@ _TABLE: dict[str, dict[str, str]] = {
     },
     # domains/cadences/messages.py Trigger
     "trigger": {
-        "manual": "Enrolled by staff",
-        "cart_abandoned": "Cart abandoned",
+        "manual": "Manual (staff enroll)",
+        "cart_abandoned": "Abandoned cart",
         "order_delivered": "Order delivered",
     },
     # domains/cadences/messages.py ApplyTo
@@ -148,6 +148,14 @@ _TABLE: dict[str, dict[str, str]] = {
         "voided": "Voided",
         "refunded": "Refunded",
     },
+    # domains/checkout CheckoutView.payment_method: the masked test token ("tok_…cess"); any
+    # other method (a card's brand and last four) is shown as it is
+    "payment_method": {
+        "tok_…cess": "Test card (succeeds)",
+        "tok_…ined": "Test card (declined)",
+        "tok_…unds": "Test card (insufficient funds)",
+        "tok_…laky": "Test card (gateway fails twice)",
+    },
     # domains/webhooks/messages.py EventType
     "event_type": {
         "order.placed": "Order placed",
@@ -162,6 +170,7 @@ _TABLE: dict[str, dict[str, str]] = {
 }
 
 KINDS = frozenset(_TABLE)
+_AS_GIVEN = frozenset({"payment_method"})  # free text: an unknown value is shown unchanged
 
 
 def humanize(value: str) -> str:
@@ -180,7 +189,7 @@ def label(kind: str, value: object) -> str:
     text = str(getattr(value, "value", value))
     if not text:
         return ""
-    return _TABLE.get(kind, {}).get(text) or humanize(text)
+    return _TABLE.get(kind, {}).get(text) or (text if kind in _AS_GIVEN else humanize(text))
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

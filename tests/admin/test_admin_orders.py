@@ -136,7 +136,7 @@ async def test_support_sees_history_cancels_and_notes_but_cannot_refund_or_ship(
     assert cancelled.status_code == 302
     doc = parse((await run(support.get, url)).content.decode())
     assert doc.one(id="order-status").get("data-status") == "cancelled"
-    assert ("status", actor) in [h[:2] for h in history(doc) if "cancelled" in h[2]]
+    assert ("status", actor) in [h[:2] for h in history(doc) if "Cancelled" in h[2]]
     assert not doc.find("form", id="cancel-order")
 
     # A stale tab: the cancelled order's workflow winds up (its last save) and closes. Wait for that,

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domains.cadences.messages import ApplyTo, CadenceDefinition, SaveCadence, Trigger
 from domains.cadences.steps import MAX_SUBJECT, Step, StepType, format_duration, parse_duration
+from domains.labels import label
 
 from ...cadence_email import subject_error
 
@@ -41,7 +42,7 @@ class FormInvalid(ValueError):
 
 class StepForm(forms.Form):
     id = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
-    type = forms.ChoiceField(required=False, choices=[("", "—"), *((t.value, t.value) for t in StepType)])
+    type = forms.ChoiceField(required=False, choices=[("", "—"), *((t.value, label("step_type", t)) for t in StepType)])
     template = forms.CharField(required=False, max_length=100, widget=forms.Select)
     subject = forms.CharField(required=False, max_length=MAX_SUBJECT,
                               widget=forms.TextInput(attrs={"size": 36, "placeholder": "Welcome, {{ name }}"}))
