@@ -43,9 +43,10 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
                              "message": "the shop cannot reach its workflows right now; try again shortly"},
                             status=503, headers={"Retry-After": RETRY_AFTER})
     try:  # the layout's error page, without the context processors (they read what is down)
-        html = loader.get_template("admin_panel/error.html" if request.path.startswith("/admin/") else "shop/error.html") \
-            .render({"code": 503, "heading": "Back in a moment",
-                     "message": "The shop cannot reach its order system right now. Please try again shortly."})
+        layout = "admin_panel" if request.path.startswith("/admin/") else "shop"
+        html = loader.get_template(f"{layout}/error.html").render({
+            "code": 503, "heading": "Back in a moment",
+            "message": "The shop cannot reach its order system right now. Please try again shortly."})
     except Exception:
         html = ("<!doctype html><title>Back in a moment</title><h1>Back in a moment</h1>"
                 "<p>The shop cannot reach its order system right now. Please try again shortly.</p>")

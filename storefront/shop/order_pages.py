@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
+from domains.labels import label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.errors import OrderErrorCode
-from domains.labels import label
 from domains.orders.messages import OrderStatus, OrderView
 
 from .. import order_access as access

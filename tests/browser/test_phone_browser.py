@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 PHONE, LAPTOP = (390, 844), (1366, 900)
 
+INVENTORY_LINK = 'nav.menu a[href="/admin/inventory/"]'
 FITS = "return [document.documentElement.scrollWidth, window.innerWidth]"
 
 
@@ -184,9 +185,9 @@ def admin_order_on_a_phone(driver, site: str, email: str, code: str) -> dict:
     driver.get_log("browser")
     seen = {"fits": driver.execute_script(FITS),
             "status": driver.find_element(By.ID, "order-status").text,
-            "nav hidden": not driver.find_element(By.CSS_SELECTOR, "nav.menu a[href=\"/admin/inventory/\"]").is_displayed()}
+            "nav hidden": not driver.find_element(By.CSS_SELECTOR, INVENTORY_LINK).is_displayed()}
     driver.find_element(By.CSS_SELECTOR, "label.menu-button").click()
-    seen["nav after Menu"] = driver.find_element(By.CSS_SELECTOR, "nav.menu a[href=\"/admin/inventory/\"]").is_displayed()
+    seen["nav after Menu"] = driver.find_element(By.CSS_SELECTOR, INVENTORY_LINK).is_displayed()
     seen["fits with menu open"] = driver.execute_script(FITS)
     driver.get(f"{site}/admin/orders/")
     seen["list fits"] = driver.execute_script(FITS)

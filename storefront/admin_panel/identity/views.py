@@ -167,7 +167,8 @@ def _settings_form(settings: ShopSettings) -> dict:
         "domestic_standard": show_money(settings.shipping.domestic_standard),
         "free_over": show_money(settings.shipping.free_over),
         "international": show_money(settings.shipping.international), "home_country": settings.shipping.home_country,
-        "tax_table": "\n".join(f"{region} {show_percent(bp)}" for region, bp in sorted(settings.tax_bp_by_region.items())),
+        "tax_table": "\n".join(f"{region} {show_percent(bp)}"
+                               for region, bp in sorted(settings.tax_bp_by_region.items())),
     }
 
 
