@@ -156,6 +156,19 @@ _TABLE: dict[str, dict[str, str]] = {
         "tok_…unds": "Test card (insufficient funds)",
         "tok_…laky": "Test card (gateway fails twice)",
     },
+    # domains/identity AuditEntry.action (the staff page's audit log)
+    "audit_action": {
+        "staff.created": "Staff user added",
+        "staff.sign_in": "Signed in",
+        "staff.sign_in_failed": "Sign-in failed",
+        "staff.password_changed": "Password changed",
+        "staff.role_changed": "Role changed",
+        "staff.enabled": "Enabled",
+        "staff.disabled": "Disabled",
+        "token.created": "API token created",
+        "token.revoked": "API token revoked",
+        "settings.changed": "Settings changed",
+    },
     # domains/webhooks/messages.py EventType
     "event_type": {
         "order.placed": "Order placed",
@@ -190,6 +203,18 @@ def label(kind: str, value: object) -> str:
     if not text:
         return ""
     return _TABLE.get(kind, {}).get(text) or (text if kind in _AS_GIVEN else humanize(text))
+
+
+def fulfillment_note(note: str | None) -> tuple[str, str, str] | None:
+    """An order history's fulfillment note, "DHC6PU3C-1 in_production[: why]", as (supplier
+    order id, the stage in words, why); None for any other text."""
+    if not note:
+        return None
+    head, _, why = note.partition(": ")
+    so_id, _, stage = head.partition(" ")
+    if not so_id or not stage or " " in stage or stage not in _TABLE["supplier_status"]:
+        return None
+    return so_id, label("supplier_status", stage), why
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
-from domains.labels import label
+from domains.labels import fulfillment_note, label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.errors import OrderErrorCode
@@ -66,6 +66,16 @@ def _shipment_name(supplier_order_id: str) -> str:
     return f"Shipment {number}" if number.isdigit() else "Shipment"
 
 
+def _shopper_note(entry, view: OrderView) -> str | None:
+    """A history note in a shopper's words: shipments by number, stages in words."""
+    if entry.to_status == OrderStatus.ROUTED:
+        return _routing_note(entry.note, view)
+    if entry.kind == "fulfillment" and (parsed := fulfillment_note(entry.note)):
+        so_id, stage, why = parsed
+        return f"{_shipment_name(so_id)}: {stage}" + (f" ({why})" if why else "")
+    return entry.note
+
+
 def _routing_note(note: str | None, view: OrderView) -> str | None:
     """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan");
     a shopper reads how many shipments the order will come in."""
@@ -108,7 +118,7 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
 
     history = [{"at": h.at, "kind": h.kind, "from": h.from_status and _label(h.from_status.value),
                 "to": h.to_status and _label(h.to_status.value),
-                "note": _routing_note(h.note, view) if h.to_status == OrderStatus.ROUTED else h.note,
+                "note": _shopper_note(h, view),
                 "who": "you" if access.by_customer(view, h.actor) else "the shop"}
                for h in access.shopper_visible_history(view)]
     shipments = [{"id": so.supplier_order_id, "name": _shipment_name(so.supplier_order_id),

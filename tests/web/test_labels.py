@@ -42,3 +42,12 @@ def test_a_value_the_table_does_not_know_is_still_not_a_code() -> None:
     assert label("order_status", "on_hold_for_review") == "On hold for review"
     assert label("no_such_kind", "SOME_THING") == "Some thing"
     assert label("order_status", None) == ""
+
+
+def test_a_fulfillment_history_note_reads_as_a_stage_in_words():
+    from domains.labels import fulfillment_note
+
+    assert fulfillment_note("DHC6PU3C-1 in_production") == ("DHC6PU3C-1", "In production", "")
+    assert fulfillment_note("DHC6PU3C-2 rejected: out of blanks") == ("DHC6PU3C-2", "Rejected by the supplier",
+                                                                      "out of blanks")
+    assert fulfillment_note("a note a person wrote") is None and fulfillment_note(None) is None

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from domains.cadences.messages import ApplyTo, CadenceDefinition, SaveCadence, Trigger
 from domains.cadences.steps import MAX_SUBJECT, Step, StepType, format_duration, parse_duration
-from domains.labels import label
+from domains.labels import humanize, label
 
 from ...cadence_email import subject_error
 
@@ -51,7 +51,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, templates: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "—"), *((t, t) for t in templates)]
+        choices = [("", "—"), *((t, humanize(t)) for t in templates)]
         current = (self.initial or {}).get("template")
         if current and current not in templates:  # keep showing a template whose file went away
             choices.append((current, f"{current} (missing)"))
