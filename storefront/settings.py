@@ -81,7 +81,7 @@ TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [],
     "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
+    "OPTIONS": {"builtins": ["storefront.template_labels"], "context_processors": [
         "django.template.context_processors.request",
         "django.template.context_processors.csrf",
         "storefront.shop.cart_pages.cart_badge",

@@ -5,19 +5,19 @@ Two ways an outage reaches here. A view that waits on Temporal raises one of `UN
 which `process_exception` turns into the 503 (and each request runs within its time budget,
 `request_budget`). The write store or the search index can fail anywhere, including in
 middleware that reads the session or the signed-in account before any view runs: Django
-turns those into its 500 handler, and `server_error` answers 503 when the error is an
+turns those into its 500 handler, and `error_pages.server_error` answers 503 when the error is an
 outage of one of the shop's backends, so a store outage is never reported as a bug."""
 
 from __future__ import annotations
 
 import sqlite3
-import sys
 
 import elastic_transport
 from cassandra import OperationTimedOut, RequestExecutionException
 from cassandra.cluster import NoHostAvailable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
@@ -42,19 +42,15 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"code": "service_unavailable",
                              "message": "the shop cannot reach its workflows right now; try again shortly"},
                             status=503, headers={"Retry-After": RETRY_AFTER})
-    return HttpResponse("<!doctype html><title>Back in a moment</title><h1>Back in a moment</h1>"
-                        "<p>The shop cannot reach its order system right now. Please try again shortly.</p>",
-                        status=503, headers={"Retry-After": RETRY_AFTER})
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """Django's handler500: called while the exception is being handled."""
-    if is_outage(sys.exc_info()[1]):
-        return unavailable_response(request)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "internal_error", "message": "something went wrong on our side"}, status=500)
-    return HttpResponse("<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
-                        "<p>We could not complete this request. Please try again.</p>", status=500)
+    try:  # the layout's error page, without the context processors (they read what is down)
+        layout = "admin_panel" if request.path.startswith("/admin/") else "shop"
+        html = loader.get_template(f"{layout}/error.html").render({
+            "code": 503, "heading": "Back in a moment",
+            "message": "The shop cannot reach its order system right now. Please try again shortly."})
+    except Exception:
+        html = ("<!doctype html><title>Back in a moment</title><h1>Back in a moment</h1>"
+                "<p>The shop cannot reach its order system right now. Please try again shortly.</p>")
+    return HttpResponse(html, status=503, headers={"Retry-After": RETRY_AFTER})
 
 
 class TemporalUnavailableMiddleware:

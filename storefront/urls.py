@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from . import error_pages
 from .api import cart as cart_api
 from .api import orders as orders_api
 from .api import payment_webhooks, staff_api, webhooks_api
@@ -10,6 +11,7 @@ from .shop import browse, cart_pages, order_pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", error_pages.favicon, name="favicon"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/search", search_api.SearchView.as_view(), name="api-search"),
     path("api/products/<str:product_id>", search_api.ProductView.as_view(), name="api-product"),
@@ -53,4 +55,5 @@ urlpatterns = [
     path("shop/account/", include("storefront.accounts.shopper_urls")),
     path("admin/", include("storefront.admin_panel.urls")),
 ]
-handler500 = "storefront.unavailable.server_error"  # outages of the store or index are 503s
+handler404 = "storefront.error_pages.page_not_found"  # the shop's or the admin's layout; JSON under /api/
+handler500 = "storefront.error_pages.server_error"  # outages of the store or index are 503s

@@ -95,6 +95,18 @@ def _redirect(to: str, cart_id: str | None = None, error: str | None = None) -> 
     return set_cart_cookie(response, cart_id) if cart_id else response
 
 
+TYPED = "shop_typed"  # what a refused form held, shown once on the page it redirects to
+
+
+def _keep_typed(request: HttpRequest, form: str, values: dict) -> None:
+    request.session[TYPED] = {"form": form, "values": values}
+
+
+def _typed(request: HttpRequest, form: str) -> dict | None:
+    kept = request.session.pop(TYPED, None)
+    return kept["values"] if kept and kept.get("form") == form else None
+
+
 def _money_lines(lines: list[dict]) -> list[dict]:
     return [{**line, "unit": money(line["unit_price"]), "total": money(line["line_total"])} for line in lines]
 
@@ -168,7 +180,8 @@ def cart_page(request: HttpRequest) -> HttpResponse:
                   "tax": money(tax) if tax is not None else None, "total": money(goods + (tax or 0))}
     return render(request, "shop/cart.html", {
         "cart": cart, "lines": _money_lines([li.model_dump() for li in cart.lines]) if cart else [],
-        "error": _message(request.GET.get("error")), "totals": totals,
+        "error": _message(request.GET.get("error")), "typed_coupon": (_typed(request, "coupon") or {}).get("code", ""),
+        "totals": totals,
     })
 
 
@@ -194,6 +207,8 @@ def cart_change(request: HttpRequest) -> HttpResponse:
             _call(carts.begin_checkout, cart_id)
             return _redirect("/shop/checkout")
     except ShopError as exc:
+        if action == "coupon":  # the shopper sees the code they typed, to fix it
+            _keep_typed(request, "coupon", {"code": request.POST.get("code", "")[:40]})
         return _redirect("/shop/cart", error=exc.code)
     return _redirect("/shop/cart")
 
@@ -223,7 +238,8 @@ def checkout_page(request: HttpRequest) -> HttpResponse:
         "lines": _money_lines(view.lines), "tokens": checkout_payment_methods(payments),
         "stripe_publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", "") if payments.provider == "stripe" else "",
         "next_action_url": _next_action_url(view),
-        "address": view.shipping_address or shopper_cart.default_shipping(request),  # a shopper's default address
+        # what the shopper typed when it was refused, else the saved address, else their default one
+        "address": _typed(request, "shipping") or view.shipping_address or shopper_cart.default_shipping(request),
         "amounts": {k: money(getattr(view, k)) if getattr(view, k) is not None else None
                     for k in ("subtotal", "discount", "shipping", "tax", "total")},
     })
@@ -244,6 +260,7 @@ def checkout_action(request: HttpRequest) -> HttpResponse:
                 address = Address(**{k: v for k, v in data.items() if v})
             except ValidationError as exc:
                 field = exc.errors()[0]["loc"][0]
+                _keep_typed(request, "shipping", {k: v[:200] for k, v in data.items()})
                 return _redirect("/shop/checkout", error=f"check_{field}")
             _call(carts.set_shipping, cart_id, address)
             shopper_cart.remember_shipping(request, address)

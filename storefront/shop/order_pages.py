@@ -10,10 +10,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from pydantic import ValidationError
 
+from domains.labels import fulfillment_note, label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.errors import OrderErrorCode
-from domains.orders.messages import OrderView
+from domains.orders.messages import OrderStatus, OrderView
 
 from .. import order_access as access
 from .. import services
@@ -22,12 +23,6 @@ from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .browse import money
 
 FLASH = "order_flash"
-STATUS_LABELS = {"placed": "Placed", "routed": "Being prepared", "in_fulfillment": "In fulfillment",
-                 "partially_shipped": "Partly shipped", "shipped": "Shipped", "delivered": "Delivered",
-                 "completed": "Completed", "cancelled": "Cancelled", "refunded": "Refunded"}
-SUPPLIER_LABELS = {"pending": "Waiting", "accepted": "Accepted", "in_production": "In production",
-                   "shipped": "Shipped", "delivered": "Delivered", "rejected": "Not available",
-                   "cancelled": "Cancelled"}
 UNREACHED = "The shop could not reach your order just now; please try again."
 # Every code an OrderError can carry (tests/web/test_error_mapping.py checks each one has an entry).
 ORDER_MESSAGES: dict[OrderErrorCode, str] = {
@@ -62,7 +57,32 @@ def _order_url(code: str) -> str:
 
 
 def _label(status: str) -> str:
-    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+    return label("order_status", status)
+
+
+def _shipment_name(supplier_order_id: str) -> str:
+    """`DHC6PU3C-2` -> "Shipment 2": the order's code is already on the page."""
+    number = supplier_order_id.rsplit("-", 1)[-1]
+    return f"Shipment {number}" if number.isdigit() else "Shipment"
+
+
+def _shopper_note(entry, view: OrderView) -> str | None:
+    """A history note in a shopper's words: shipments by number, stages in words."""
+    if entry.to_status == OrderStatus.ROUTED:
+        return _routing_note(entry.note, view)
+    if entry.kind == "fulfillment" and (parsed := fulfillment_note(entry.note)):
+        so_id, stage, why = parsed
+        return f"{_shipment_name(so_id)}: {stage}" + (f" ({why})" if why else "")
+    return entry.note
+
+
+def _routing_note(note: str | None, view: OrderView) -> str | None:
+    """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan");
+    a shopper reads how many shipments the order will come in."""
+    if not note or not view.supplier_orders:
+        return note
+    n = len(view.supplier_orders)
+    return "It will come in one shipment." if n == 1 else f"It will come in {n} shipments."
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -99,10 +119,12 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
         return [{**li.model_dump(), "unit": money(li.unit_price, c), "total": money(li.line_total, c)} for li in items]
 
     history = [{"at": h.at, "kind": h.kind, "from": h.from_status and _label(h.from_status.value),
-                "to": h.to_status and _label(h.to_status.value), "note": h.note,
+                "to": h.to_status and _label(h.to_status.value),
+                "note": _shopper_note(h, view),
                 "who": "you" if access.by_customer(view, h.actor) else "the shop"}
                for h in access.shopper_visible_history(view)]
-    shipments = [{"id": so.supplier_order_id, "status": SUPPLIER_LABELS.get(so.status, so.status),
+    shipments = [{"id": so.supplier_order_id, "name": _shipment_name(so.supplier_order_id),
+                  "status": label("supplier_status", so.status),
                   "lines": lines(so.lines), "shipment": so.shipment, "note": so.note}
                  for so in view.supplier_orders]
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),

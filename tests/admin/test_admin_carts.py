@@ -25,7 +25,7 @@ async def test_a_carts_hold_shows_with_its_owner_and_the_cart_with_its_lines(ord
     (hold,) = doc.one(id="reservations").find_all("tr", data_owner=f"cart-{cart_id}")
     assert hold.get("data-sku") == order_variant.blank_sku
     cells = [td.text for td in hold.find_all("td")]
-    assert cells[2] == "3" and cells[3] == "temporary" and cells[4]  # with its expiry
+    assert cells[2] == "3" and cells[3] == "Held for a cart" and cells[4]  # with its expiry
     assert doc.one(id="stock").one("tr", data_sku=order_variant.blank_sku).find_all("td")[2].text == "3"  # reserved
 
     carts = await page(manager, "/admin/carts/")

@@ -136,7 +136,7 @@ async def test_support_sees_history_cancels_and_notes_but_cannot_refund_or_ship(
     assert cancelled.status_code == 302
     doc = parse((await run(support.get, url)).content.decode())
     assert doc.one(id="order-status").get("data-status") == "cancelled"
-    assert ("status", actor) in [h[:2] for h in history(doc) if "cancelled" in h[2]]
+    assert ("status", actor) in [h[:2] for h in history(doc) if "Cancelled" in h[2]]
     assert not doc.find("form", id="cancel-order")
 
     # A stale tab: the cancelled order's workflow winds up (its last save) and closes. Wait for that,
@@ -196,8 +196,11 @@ async def test_a_manager_refunds_part_of_a_delivered_order(orders_web, order_var
     assert doc.find("form", id="refund-order") and not doc.find("form", id="cancel-order")
     quantity = f"qty:{order_variant.id}"
 
-    wrong = await post(manager, f"{url}/refund", html, {"scope": "lines", quantity: "two"})
+    wrong = await post(manager, f"{url}/refund", html, {"scope": "lines", quantity: "two", "reason": "arrived torn"})
     assert wrong.status_code == 400 and "whole number" in parse(wrong.content.decode()).one(id="action-error").text
+    kept = parse(wrong.content.decode()).one("form", id="refund-order")  # what the clerk typed is still there
+    assert kept.one("input", name="reason").get("value") == "arrived torn"
+    assert kept.one("input", name=quantity).get("value") == "two"
     too_many = await post(manager, f"{url}/refund", html, {"scope": "lines", quantity: "3"})
     assert too_many.status_code == 409
     assert parse(too_many.content.decode()).one(id="action-error").get("data-code") == "invalid_refund"

@@ -80,6 +80,19 @@ async def test_form_errors_are_shown_not_raised(api, variant):
     bad = await run(browser.post, "/shop/checkout/action", {**SHIPPING, "country": "USA"})
     page = (await run(browser.get, bad["Location"])).content.decode()
     assert "check the country field" in page
+    # the form still holds what the shopper typed, the bad field included
+    assert 'name="address1" required value="7 Orbit Rd"' in page and 'name="country" required value="USA"' in page
+
+
+async def test_a_refused_coupon_stays_in_the_box_to_be_fixed(api, variant):
+    browser = Client()
+    await run(browser.post, "/shop/cart/add", {"variant_id": variant.id})
+    refused = await run(browser.post, "/shop/cart/change", {"action": "coupon", "code": "SUMER10"})
+    page = (await run(browser.get, refused["Location"])).content.decode()
+    assert "not valid" in page and 'name="code" maxlength="40" size="12" value="SUMER10"' in page
+    # shown once: the next visit starts with an empty box
+    again = (await run(browser.get, "/shop/cart")).content.decode()
+    assert 'value="SUMER10"' not in again
 
 
 async def test_every_form_post_needs_the_csrf_token(api, variant):

@@ -108,12 +108,20 @@ def settings_form(page: str, **changes) -> dict:
 async def test_the_owner_changes_tax_and_shipping_and_the_next_checkout_uses_them(orders_web, order_variant):
     owner = await run(staff_browser, orders_web, "owner")
     page = (await run(owner.get, "/admin/settings/")).content.decode()
-    bad = await run(owner.post, "/admin/settings/", settings_form(page, tax_table="OR seven percent"))
+    bad = await run(owner.post, "/admin/settings/", settings_form(page, tax_table="OR seven percent",
+                                                                   domestic_standard="4.50"))
     assert bad.status_code == 400 and "tax table line 1" in bad.content.decode()
+    # what the owner typed stays in the form, as typed
+    assert "OR seven percent" in bad.content.decode() and 'value="4.50"' in bad.content.decode()
+    cents = await run(owner.post, "/admin/settings/", settings_form(page, domestic_standard="4.505"))
+    assert cents.status_code == 400 and "write it like 12.50" in cents.content.decode()
+    # money as a clerk writes it, tax as a percentage
     saved = await run(owner.post, "/admin/settings/", settings_form(
-        page, tax_table="OR 700\nCA 800", domestic_standard="450", free_over="", reservation_minutes="5"))
+        page, tax_table="OR 7%\nCA 8.25 %", domestic_standard="$4.50", free_over="", reservation_minutes="5"))
     assert saved.status_code == 302
-    assert "staff:" + owner.staff_email in (await run(owner.get, "/admin/settings/")).content.decode()
+    shown = (await run(owner.get, "/admin/settings/")).content.decode()
+    assert "staff:" + owner.staff_email in shown
+    assert 'name="domestic_standard" value="4.50"' in shown and "CA 8.25%\nOR 7%" in shown
 
     shopper = Client()
     assert (await run(shopper.post, "/api/cart/items", {"variant_id": order_variant.id, "quantity": 1},
@@ -125,3 +133,16 @@ async def test_the_owner_changes_tax_and_shipping_and_the_next_checkout_uses_the
 
     manager = await run(staff_browser, orders_web, "manager")
     assert (await run(manager.get, "/admin/settings/")).status_code == 403
+
+
+async def test_add_staff_starts_on_the_role_that_may_do_least_and_keeps_what_was_typed(orders_web):
+    owner = await run(staff_browser, orders_web, "owner")
+    page = (await run(owner.get, "/admin/staff/")).content.decode()
+    form = re.search(r'<form[^>]*id="add-staff".*?</form>', page, re.S).group(0)
+    assert re.findall(r'<option value="([a-z]+)" selected>', form) == ["fulfillment"]
+    assert ">Fulfillment<" in form and ">fulfillment<" not in form  # the role's name, not its code
+    refused = await run(owner.post, "/admin/staff/", {"email": "not-an-email", "name": "Sam Packer",
+                                                      "role": "support", "password": "x"})
+    again = re.search(r'<form[^>]*id="add-staff".*?</form>', refused.content.decode(), re.S).group(0)
+    assert refused.status_code == 400 and 'value="Sam Packer"' in again
+    assert re.findall(r'<option value="([a-z]+)" selected>', again) == ["support"]

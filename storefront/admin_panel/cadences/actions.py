@@ -17,6 +17,7 @@ from domains.cadences import reads
 from domains.cadences.client import CadenceError
 from domains.cadences.messages import CADENCE_NOT_FOUND, ENROLLMENT_NOT_FOUND
 from domains.identity.roles import Permission
+from domains.labels import label
 
 from ... import services
 from ...accounts.access import staff_required
@@ -85,7 +86,8 @@ def enrollment_action(request: HttpRequest, cadence: str, contact: str, action: 
             return missing(request, "This contact has no enrollment in this cadence.")
         return enrollment_page(request, cadence, contact, status=409, error=f"Cannot {action}: {exc}.",
                                code=data.snake(exc.code))
-    notices.notify(request, f"{done} the enrollment of {view.contact.email} (now {view.status.value}).")
+    now = label("enrollment_status", view.status).lower()
+    notices.notify(request, f"{done} the enrollment of {view.contact.email} (now {now}).")
     return HttpResponseRedirect(data.enrollment_url(cadence, contact))
 
 

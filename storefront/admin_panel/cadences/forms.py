@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from domains.cadences.messages import ApplyTo, CadenceDefinition, SaveCadence, Trigger
 from domains.cadences.steps import MAX_SUBJECT, Step, StepType, format_duration, parse_duration
+from domains.labels import humanize, label
 
 from ...cadence_email import subject_error
 
@@ -41,7 +42,7 @@ class FormInvalid(ValueError):
 
 class StepForm(forms.Form):
     id = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
-    type = forms.ChoiceField(required=False, choices=[("", "—"), *((t.value, t.value) for t in StepType)])
+    type = forms.ChoiceField(required=False, choices=[("", "—"), *((t.value, label("step_type", t)) for t in StepType)])
     template = forms.CharField(required=False, max_length=100, widget=forms.Select)
     subject = forms.CharField(required=False, max_length=MAX_SUBJECT,
                               widget=forms.TextInput(attrs={"size": 36, "placeholder": "Welcome, {{ name }}"}))
@@ -50,7 +51,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, templates: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "—"), *((t, t) for t in templates)]
+        choices = [("", "—"), *((t, humanize(t)) for t in templates)]
         current = (self.initial or {}).get("template")
         if current and current not in templates:  # keep showing a template whose file went away
             choices.append((current, f"{current} (missing)"))

@@ -24,6 +24,7 @@ from ... import services
 from ...accounts.access import staff_required
 from ...accounts.passwords import hashed, problems
 from ..common import notices
+from .amounts import parse_money, parse_percent, show_money, show_percent
 
 
 def _done(request: HttpRequest, url: str, notice: str) -> HttpResponse:
@@ -33,11 +34,14 @@ def _done(request: HttpRequest, url: str, notice: str) -> HttpResponse:
 
 # --- staff ---------------------------------------------------------------------------------
 
+# "Add a staff user" starts on the role that may do least: granting more is a deliberate choice.
+LEAST_PRIVILEGED = min(Role, key=lambda r: len(ROLE_PERMISSIONS[r])).value
+
 def _staff_page(request: HttpRequest, status: int = 200, error: str | None = None, form: dict | None = None):
     store = services.store()
     return render(request, "admin_panel/staff.html", {
         "members": reads.all_staff(store), "roles": [r.value for r in Role], "error": error,
-        "form": form or {},
+        "form": form or {"role": LEAST_PRIVILEGED},
         "role_permissions": {r.value: sorted(p.value for p in ps) for r, ps in ROLE_PERMISSIONS.items()},
         "audit": reads.audit_log(store, limit=30)}, status=status)
 
@@ -161,33 +165,37 @@ def _settings_form(settings: ShopSettings) -> dict:
         "manual_fulfillment": settings.manual_fulfillment, "reservation_minutes": settings.reservation_minutes,
         "checkout_timeout_minutes": settings.checkout_timeout_minutes,
         "low_stock_threshold": settings.low_stock_threshold,
-        "domestic_standard": settings.shipping.domestic_standard,
-        "free_over": "" if settings.shipping.free_over is None else settings.shipping.free_over,
-        "international": settings.shipping.international, "home_country": settings.shipping.home_country,
-        "tax_table": "\n".join(f"{region} {bp}" for region, bp in sorted(settings.tax_bp_by_region.items())),
+        "domestic_standard": show_money(settings.shipping.domestic_standard),
+        "free_over": show_money(settings.shipping.free_over),
+        "international": show_money(settings.shipping.international), "home_country": settings.shipping.home_country,
+        "tax_table": "\n".join(f"{region} {show_percent(bp)}"
+                               for region, bp in sorted(settings.tax_bp_by_region.items())),
     }
 
 
 def parse_tax_table(text: str) -> dict[str, int]:
-    """Lines of `REGION BASIS_POINTS` (e.g. `CA 725`); raises ValueError naming the bad line."""
+    """Lines of `REGION RATE` (e.g. `CA 7.25%`) as basis points; raises ValueError naming the bad line."""
     table: dict[str, int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         parts = line.replace(",", " ").replace("=", " ").split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            raise ValueError(f"tax table line {n} ({line.strip()!r}): expected REGION BASIS_POINTS, e.g. CA 725")
-        table[parts[0].upper()] = int(parts[1])
+        if len(parts) == 3 and parts[2] == "%":
+            parts = [parts[0], parts[1] + "%"]
+        if len(parts) != 2:
+            raise ValueError(f"tax table line {n} ({line.strip()!r}): expected a region and a rate, e.g. CA 7.25%")
+        table[parts[0].upper()] = parse_percent(parts[1], f"tax table line {n} ({line.strip()!r})")
     return table
 
 
 def settings_from_form(post) -> ShopSettings:
     """The submitted form as settings; raises ValueError with a message a person can act on."""
     try:
-        shipping = {"domestic_standard": post.get("domestic_standard", ""), "international": post.get("international",
-                                                                                                      ""),
-                    "free_over": post.get("free_over", "").strip() or None, "home_country": post.get("home_country",
-                                                                                                     "")}
+        free_over = post.get("free_over", "").strip()
+        shipping = {"domestic_standard": parse_money(post.get("domestic_standard", ""), "Domestic standard shipping"),
+                    "international": parse_money(post.get("international", ""), "International shipping"),
+                    "free_over": parse_money(free_over, "Free shipping over") if free_over else None,
+                    "home_country": post.get("home_country", "")}
         return ShopSettings.model_validate({
             "shop_name": post.get("shop_name", "").strip(),
             "shop_address": " ".join(post.get("shop_address", "").split()),

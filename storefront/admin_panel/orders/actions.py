@@ -16,6 +16,7 @@ from temporalio.client import Client
 from domains.fulfillment import client as fulfillment
 from domains.fulfillment.client import AMBIGUOUS, NOT_FOUND, FulfillmentError
 from domains.fulfillment.messages import SupplierOrderStatus, SupplierOrderView
+from domains.labels import label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.messages import OrderView
@@ -55,6 +56,10 @@ def _fulfillment_refusal(exc: FulfillmentError) -> Refused:
     return Refused(status, _snake(exc.code), str(exc))
 
 
+def _stage(status) -> str:
+    return label("supplier_status", status)
+
+
 def _snake(code: str) -> str:
     """`StepNotAllowed` -> `step_not_allowed`, as the API spells its codes."""
     return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in code).lstrip("_")
@@ -83,7 +88,8 @@ def _order_call(fn, *args) -> OrderView:
 def cancel(view: OrderView, actor: str, post) -> str:
     reason = _text(post, "reason", MAX_REASON)
     after = _order_call(orders.cancel, view.order_id, actor, reason)
-    return f"Order {view.confirmation_code} is {after.status.value}; the unshipped goods are refunded."
+    now = label("order_status", after.status).lower()
+    return f"Order {view.confirmation_code} is {now}; the unshipped goods are refunded."
 
 
 def refund_lines(view: OrderView, post) -> dict[str, int] | None:
@@ -115,7 +121,8 @@ def refund(view: OrderView, actor: str, post) -> str:
     before = view.refunded
     after = _order_call(orders.refund, view.order_id, actor, lines, restock, reason)
     refunded = money(after.refunded - before, after.currency)
-    return f"Refunded {refunded}" + (" and restocked" if restock else "") + f"; the order is {after.status.value}."
+    now = label("order_status", after.status).lower()
+    return f"Refunded {refunded}" + (" and restocked" if restock else "") + f"; the order is {now}."
 
 
 def note(view: OrderView, actor: str, post) -> str:
@@ -164,9 +171,9 @@ def advance(view: OrderView, actor: str, post, settle_seconds: float = SETTLE_SE
                                tracking_number=tracking if shipping else None)
     after = _fulfillment_call(_settle, before, lambda v: v.status == target, settle_seconds)
     if after is None:
-        return f"Sent: {supplier_order_id} {before.status.value} → {target.value}; it has not shown the change yet."
+        return f"Sent: {supplier_order_id} {_stage(before.status)} → {_stage(target)}; it has not shown the change yet."
     shipment = f" ({after.shipment.carrier} {after.shipment.tracking_number})" if shipping and after.shipment else ""
-    return f"{supplier_order_id}: {before.status.value} → {target.value}{shipment}."
+    return f"{supplier_order_id}: {_stage(before.status)} → {_stage(target)}{shipment}."
 
 
 def reject(view: OrderView, actor: str, post, settle_seconds: float = SETTLE_SECONDS) -> str:

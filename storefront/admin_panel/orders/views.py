@@ -78,9 +78,17 @@ def _not_found(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _page(request: HttpRequest, loaded: detail.LoadedOrder, *, status: int = 200,
-          error: actions.Refused | None = None) -> HttpResponse:
-    context = {**detail.context(loaded, request.staff), "error": error}
+          error: actions.Refused | None = None, typed: dict | None = None) -> HttpResponse:
+    context = {**detail.context(loaded, request.staff), "error": error, "typed": typed or {}}
+    if typed and typed.get("form") == "refund":  # the units typed per line go back in their boxes
+        for line in context["lines"]:
+            line["typed"] = request.POST.get(f"qty:{line['line'].variant_id}", "")[:6]
     return render(request, "admin_panel/order.html", context, status=status)
+
+
+def _typed(act, post) -> dict:
+    """What a refused form held, to show it again: the form (the action's name) and its fields."""
+    return {"form": act.__name__, **{k: post.get(k, "")[:2000] for k in post if k != "csrfmiddlewaretoken"}}
 
 
 @require_GET
@@ -112,7 +120,7 @@ def _action(permission: Permission, act):
             notices.notify(request, act(loaded.view, request.staff.actor, request.POST))
         except actions.Refused as refused:
             fresh = detail.load(order_id) or loaded
-            return _page(request, fresh, status=refused.status, error=refused)
+            return _page(request, fresh, status=refused.status, error=refused, typed=_typed(act, request.POST))
         return HttpResponseRedirect(order_url(loaded.view.confirmation_code))
 
     view.staff_permission = permission
