@@ -55,6 +55,7 @@ MAPPING: dict[str, Any] = {
         "created_at": {"type": "date"},
         "in_stock": {"type": "boolean"},
         "image_url": {"type": "keyword", "index": False, "doc_values": False},
+        "options": _TEXT,
         "variants": {
             "type": "nested",
             "properties": {
@@ -64,6 +65,7 @@ MAPPING: dict[str, Any] = {
                 "size": _KEYWORD,
                 "size_rank": {"type": "integer"},
                 "available": {"type": "boolean"},
+                "image_url": {"type": "keyword", "index": False, "doc_values": False},
             },
         },
     },
@@ -77,7 +79,10 @@ _FIELDS = {
     "model": "model.text",
     "type": "type.text",
     "description": "description",
+    "options": "options",
 }
+_EXACT_FIRST = 1_000_000.0  # exact matches above typo matches (BM25 scores stay far below)
+_ATTRIBUTE = 10_000.0  # per word naming the product's type, brand, colour or size
 _FACET_SIZE = 500
 
 
@@ -97,6 +102,7 @@ def _source(doc: ProductDocument) -> dict[str, Any]:
         "created_at": doc.created_at.isoformat(),
         "in_stock": doc.in_stock,
         "image_url": doc.image_url,
+        "options": doc.options_text,
         "variants": [v.model_dump() for v in doc.variants],
     }
 
@@ -202,23 +208,40 @@ class ElasticProductIndex(ProductIndex):
         self.es.cluster.health(timeout="5s")
 
     @staticmethod
-    def _text_query(terms: list[str]) -> dict[str, Any]:
+    def _word_query(word: text.Word, typos: bool) -> dict[str, Any]:
         fields = [f"{_FIELDS[f]}^{w}" for f, w in text.TEXT_FIELDS.items()]
-        must = []
-        for i, term in enumerate(terms):
-            should: list[dict[str, Any]] = [{
-                "multi_match": {
-                    "query": term, "fields": fields, "type": "best_fields",
-                    "fuzziness": text.fuzziness(term) if term.isalnum() else 0,
-                    "max_expansions": text.MAX_EXPANSIONS, "prefix_length": 0, "fuzzy_transpositions": True,
-                }
-            }]
-            if text.is_prefix_term(i, terms):
-                should += [
-                    {"prefix": {_FIELDS[f]: {"value": term, "boost": w}}} for f, w in text.TEXT_FIELDS.items()
-                ]
-            must.append({"bool": {"should": should, "minimum_should_match": 1}})
-        return {"bool": {"must": must}}
+        spellings = dict.fromkeys(word.spellings + (text.typo_spellings(word.typo) if typos and word.typo else ()))
+        should: list[dict[str, Any]] = [
+            {"multi_match": {"query": s, "fields": fields, "type": "phrase"}} for s in spellings
+        ]
+        if word.prefix:
+            should += [{"prefix": {_FIELDS[f]: {"value": word.prefix, "boost": w}}}
+                       for f, w in text.TEXT_FIELDS.items()]
+        if typos and word.typo:
+            should.append({"multi_match": {
+                "query": word.typo, "fields": fields, "type": "best_fields",
+                "fuzziness": text.fuzziness(word.typo), "max_expansions": text.MAX_EXPANSIONS,
+                "prefix_length": 1, "fuzzy_transpositions": True,
+            }})
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+
+    @staticmethod
+    def _attribute_query(word: text.Word, typos: bool) -> dict[str, Any]:
+        fields = [_FIELDS[f] for f in text.ATTRIBUTE_FIELDS]
+        spellings = dict.fromkeys(word.spellings + (text.typo_spellings(word.typo) if typos and word.typo else ()))
+        return {"constant_score": {"boost": _ATTRIBUTE, "filter": {"bool": {"should": [
+            {"multi_match": {"query": s, "fields": fields, "type": "phrase"}} for s in spellings
+        ], "minimum_should_match": 1}}}}
+
+    def _text_query(self, words: list[text.Word]) -> dict[str, Any]:
+        exact = {"bool": {"must": [self._word_query(w, False) for w in words]}}
+        typos = False
+        if any(w.typo for w in words):
+            typos = self.es.count(index=self.alias, query=exact)["count"] < text.SCARCE
+        ranking = [self._attribute_query(w, typos) for w in words]
+        if typos:
+            ranking.append({"constant_score": {"boost": _EXACT_FIRST, "filter": exact}})
+        return {"bool": {"must": [self._word_query(w, typos) for w in words], "should": ranking}}
 
     @staticmethod
     def _product_filters(query: SearchQuery, skip: str = "") -> list[dict[str, Any]]:
@@ -272,8 +295,11 @@ class ElasticProductIndex(ProductIndex):
         }
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = text.tokens(query.q)
-        base = self._text_query(terms) if terms else {"match_all": {}}
+        terms = text.words(query.q)
+        try:
+            base = self._text_query(terms) if terms else {"match_all": {}}
+        except NotFoundError:
+            raise SearchUnavailable("the product index has not been built yet (run load_catalog)") from None
         sort = {
             Sort.RELEVANCE: [{"_score": "desc"}, {"id": "asc"}] if terms else [{"created_at": "desc"}, {"id": "asc"}],
             Sort.PRICE_ASC: [{"price_amount": "asc"}, {"id": "asc"}],

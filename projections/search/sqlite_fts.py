@@ -29,7 +29,7 @@ from .sqlite_fts_search import search as run_search
 
 LIVE, BUILDING = "products", "products_building"
 T = TypeVar("T")
-_FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description
+_FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description, options
 
 
 class SqliteProductIndex(ProductIndex):
@@ -72,7 +72,7 @@ class SqliteProductIndex(ProductIndex):
         )
         c.execute(
             f"CREATE TABLE IF NOT EXISTS variants_{gen} (product_rowid INTEGER, variant_id TEXT, color TEXT,"
-            " color_hex TEXT, size TEXT, size_rank INTEGER, available INTEGER,"
+            " color_hex TEXT, size TEXT, size_rank INTEGER, available INTEGER, image_url TEXT,"
             " PRIMARY KEY (product_rowid, variant_id)) WITHOUT ROWID"
         )
         # One row per product and colour / size: the facets' fast path when no filter needs
@@ -171,8 +171,9 @@ class SqliteProductIndex(ProductIndex):
             rowid = cur.lastrowid
             c.executemany(f"INSERT INTO collections_{gen} VALUES (?, ?)", [(rowid, cid) for cid in d.collection_ids])
             c.executemany(
-                f"INSERT INTO variants_{gen} VALUES (?,?,?,?,?,?,?)",
-                [(rowid, v.id, v.color, v.color_hex, v.size, v.size_rank, int(v.available)) for v in d.variants],
+                f"INSERT INTO variants_{gen} VALUES (?,?,?,?,?,?,?,?)",
+                [(rowid, v.id, v.color, v.color_hex, v.size, v.size_rank, int(v.available), v.image_url)
+                 for v in d.variants],
             )
             c.executemany(
                 f"INSERT INTO colors_{gen} VALUES (?,?,?,?)",
@@ -183,8 +184,9 @@ class SqliteProductIndex(ProductIndex):
                 [(rowid, size, rank, int(ok)) for size, (rank, ok) in _per_size(d).items()],
             )
             c.execute(
-                f"INSERT INTO fts_{gen} (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?,?,?,?,?,?,?)",
-                (rowid, d.name, d.brand, " ".join(d.collection_names), d.model, d.type, d.description),
+                f"INSERT INTO fts_{gen} (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
+                (rowid, d.name, d.brand, " ".join(d.collection_names), d.model, d.type, d.description,
+                 d.options_text),
             )
             count += 1
         return count

@@ -12,9 +12,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from ..sqlite_where import Where, marks
 from . import text
 from .query import (
@@ -40,24 +37,39 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
            query: SearchQuery) -> SearchResult:
     """`vocabulary` is asked only when the query has words (typo expansion needs it)."""
     c = conn
-    terms = text.tokens(query.q)
+    words = text.words(query.q)
     source = f"products_{gen} p"
     head, head_params = "", []
-    if terms:
-        expr = match_expression(terms, vocabulary())
+    ranking, ranking_params = "", []
+    if words:
+        exact = match_expression(words)
+        typos = False
+        if any(w.typo for w in words):
+            found = c.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM fts_{gen} WHERE fts_{gen} MATCH ? "
+                              f"LIMIT {text.SCARCE})", [exact]).fetchone()[0]
+            typos = found < text.SCARCE
+        expr = match_expression(words, vocabulary()) if typos else exact
         weights = ", ".join(str(w) for w in text.TEXT_FIELDS.values())
         head = (f"WITH m AS MATERIALIZED (SELECT rowid AS pid, bm25(fts_{gen}, {weights}) AS rank "
                 f"FROM fts_{gen} WHERE fts_{gen} MATCH ?) ")
         head_params = [expr]
         source = f"products_{gen} p JOIN m ON m.pid = p.rowid"
+        # exact matches first, then the products whose type, brand, colour or size the words name
+        matched = f"p.rowid IN (SELECT rowid FROM fts_{gen} WHERE fts_{gen} MATCH ?)"
+        signals = [f"({matched})" for _ in words]
+        ranking_params = [attribute_expression(w, typos) for w in words]
+        ranking = "(" + " + ".join(signals) + ") DESC, "
+        if typos:
+            ranking = f"({matched}) DESC, " + ranking
+            ranking_params = [exact, *ranking_params]
 
-    def run(sql: str, where: Where, extra: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return c.execute(head + sql, [*head_params, *where.params, *extra]).fetchall()
+    def run(sql: str, where: Where, extra: Sequence[Any] = (), ranked: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return c.execute(head + sql, [*head_params, *where.params, *ranked, *extra]).fetchall()
 
     everything = filters(gen, query)
     total = run(f"SELECT COUNT(*) FROM {source}{everything.sql()}", everything)[0][0]
     order = {
-        Sort.RELEVANCE: "m.rank ASC, p.id ASC" if terms else "p.created_at DESC, p.id ASC",
+        Sort.RELEVANCE: f"{ranking}m.rank ASC, p.id ASC" if words else "p.created_at DESC, p.id ASC",
         Sort.PRICE_ASC: "p.price_amount ASC, p.id ASC",
         Sort.PRICE_DESC: "p.price_amount DESC, p.id ASC",
         Sort.NEWEST: "p.created_at DESC, p.id ASC",
@@ -67,6 +79,7 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
         f"SELECT p.id, p.name, p.brand, p.type, p.price_amount, p.currency, p.collections, p.image_url,"
         f" p.in_stock FROM {source}{everything.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
         everything, [query.page_size, query.offset],
+        ranking_params if query.sort == Sort.RELEVANCE else [],
     )
     hits = [
         Hit(id=r[0], name=r[1], brand=r[2], type=r[3], price=Money(amount=r[4], currency=r[5]),
@@ -98,22 +111,30 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
     return SearchResult(total=total, page=query.page, page_size=query.page_size, hits=hits, facets=facets)
 
 
-def match_expression(terms: list[str], vocab: list[str]) -> str:
-    """The FTS5 MATCH expression: every word (or a close word of the index's vocabulary),
-    the last one also as a prefix."""
+def _quoted(spelling: str) -> str:
+    return '"' + spelling.replace('"', '""') + '"'
+
+
+def match_expression(words: list[text.Word], vocab: list[str] | None = None) -> str:
+    """The FTS5 MATCH expression: every word (any of its spellings; the last one also as a
+    prefix); with a vocabulary, also the words a typo may mean."""
     groups = []
-    for i, term in enumerate(terms):
-        alternatives = {f'"{term}"'}
-        edits = text.fuzziness(term)
-        if edits and term.isalnum():
-            for candidate, _dist, _ in process.extract(
-                term, vocab, scorer=OSA.distance, score_cutoff=edits, limit=text.MAX_EXPANSIONS
-            ):
-                alternatives.add(f'"{candidate}"')
-        if text.is_prefix_term(i, terms):
-            alternatives.add(f'"{term}" *')
+    for word in words:
+        alternatives = {_quoted(s) for s in word.spellings}
+        if word.prefix:
+            alternatives.add(_quoted(word.prefix) + " *")
+        if vocab is not None and word.typo:
+            alternatives |= {_quoted(s) for s in text.typo_spellings(word.typo)}
+            alternatives |= {_quoted(w) for w in text.close_words(word.typo, vocab)}
         groups.append("(" + " OR ".join(sorted(alternatives)) + ")")
     return " AND ".join(groups)
+
+
+def attribute_expression(word: text.Word, typos: bool = False) -> str:
+    """The word (or the garment a typo of it names) found in the product's type, brand,
+    colours or sizes."""
+    spellings = dict.fromkeys(word.spellings + (text.typo_spellings(word.typo) if typos and word.typo else ()))
+    return "{" + " ".join(text.ATTRIBUTE_FIELDS) + "} : (" + " OR ".join(_quoted(s) for s in spellings) + ")"
 
 
 def filters(gen: str, query: SearchQuery, *, skip: str = "", variant: bool = True) -> Where:
