@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from elasticsearch.helpers import bulk
 
 from . import text
-from .documents import ProductDocument
+from .documents import ProductDocument, VariantFacet
 from .port import ProductIndex, SearchUnavailable
 from .query import (
     PRICE_RANGES,
@@ -32,7 +32,9 @@ from .query import (
     by_count,
     pick_hex,
     price_facet,
+    shown_variant,
     sizes_in_garment_order,
+    with_variant,
 )
 
 _KEYWORD = {"type": "keyword"}
@@ -295,13 +297,13 @@ class ElasticProductIndex(ProductIndex):
         }
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = text.words(query.q)
+        words = text.words(query.q)
         try:
-            base = self._text_query(terms) if terms else {"match_all": {}}
+            base = self._text_query(words) if words else {"match_all": {}}
         except NotFoundError:
             raise SearchUnavailable("the product index has not been built yet (run load_catalog)") from None
         sort = {
-            Sort.RELEVANCE: [{"_score": "desc"}, {"id": "asc"}] if terms else [{"created_at": "desc"}, {"id": "asc"}],
+            Sort.RELEVANCE: [{"_score": "desc"}, {"id": "asc"}] if words else [{"created_at": "desc"}, {"id": "asc"}],
             Sort.PRICE_ASC: [{"price_amount": "asc"}, {"id": "asc"}],
             Sort.PRICE_DESC: [{"price_amount": "desc"}, {"id": "asc"}],
             Sort.NEWEST: [{"created_at": "desc"}, {"id": "asc"}],
@@ -327,7 +329,7 @@ class ElasticProductIndex(ProductIndex):
             resp = self.es.search(
                 index=self.alias, query=base, post_filter={"bool": {"filter": self._all_filters(query)}},
                 aggs=aggs, sort=sort, from_=query.offset, size=query.page_size, track_total_hits=True,
-                source_excludes=["variants", "description"],
+                source_excludes=["description", "options"],
             )
         except NotFoundError:
             raise SearchUnavailable("the product index has not been built yet (run load_catalog)") from None
@@ -341,6 +343,9 @@ class ElasticProductIndex(ProductIndex):
                                                                   strict=False)],
                 image_url=s["image_url"], in_stock=s["in_stock"],
             ))
+            if query.colors or query.sizes or words:
+                variants = [VariantFacet.model_validate(v) for v in s["variants"]]
+                hits[-1] = with_variant(hits[-1], shown_variant(variants, query, text.tokens(query.q)), query)
         a = resp["aggregations"]
 
         def term_facet(name: str) -> list[FacetValue]:

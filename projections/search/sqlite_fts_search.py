@@ -14,6 +14,7 @@ from typing import Any
 
 from ..sqlite_where import Where, marks
 from . import text
+from .documents import VariantFacet
 from .query import (
     PRICE_RANGES,
     Facets,
@@ -26,7 +27,9 @@ from .query import (
     by_count,
     pick_hex,
     price_facet,
+    shown_variant,
     sizes_in_garment_order,
+    with_variant,
 )
 
 # One search's query runner: SQL after the shared head, its filter, extra parameters; the rows.
@@ -77,7 +80,7 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
     }[query.sort]
     rows = run(
         f"SELECT p.id, p.name, p.brand, p.type, p.price_amount, p.currency, p.collections, p.image_url,"
-        f" p.in_stock FROM {source}{everything.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
+        f" p.in_stock, p.rowid FROM {source}{everything.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
         everything, [query.page_size, query.offset],
         ranking_params if query.sort == Sort.RELEVANCE else [],
     )
@@ -86,6 +89,8 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
             collections=json.loads(r[6]), image_url=r[7], in_stock=bool(r[8]))
         for r in rows
     ]
+    if rows and (query.colors or query.sizes or words):
+        hits = _with_variants(c, gen, query, hits, [r[9] for r in rows])
     facets = Facets()
     w = filters(gen, query, skip="collections")
     facets.collections = by_count([
@@ -109,6 +114,22 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
     facets.colors = _color_facet(run, source, gen, query)
     facets.sizes = _size_facet(run, source, gen, query)
     return SearchResult(total=total, page=query.page, page_size=query.page_size, hits=hits, facets=facets)
+
+
+def _with_variants(c: sqlite3.Connection, gen: str, query: SearchQuery, hits: list[Hit],
+                   rowids: list[int]) -> list[Hit]:
+    """Each hit with the variant its card shows (see `query.shown_variant`)."""
+    variants: dict[int, list[VariantFacet]] = {}
+    for r in c.execute(
+        f"SELECT product_rowid, variant_id, color, color_hex, size, size_rank, available, image_url"
+        f" FROM variants_{gen} WHERE product_rowid IN ({marks(rowids)})", rowids,
+    ):
+        variants.setdefault(r[0], []).append(VariantFacet(
+            id=r[1], color=r[2], color_hex=r[3], size=r[4], size_rank=r[5], available=bool(r[6]),
+            image_url=r[7] or ""))
+    words = text.tokens(query.q)
+    return [with_variant(h, shown_variant(variants.get(rowid, []), query, words), query)
+            for h, rowid in zip(hits, rowids, strict=True)]
 
 
 def _quoted(spelling: str) -> str:

@@ -178,3 +178,21 @@ def test_searching_before_any_index_exists_is_unavailable(product_index):
         product_index.search(SearchQuery())
     product_index.ensure()
     assert product_index.search(SearchQuery()).total == 0
+
+
+def test_a_colour_filter_shows_and_links_that_colour(loaded, docs):
+    by_id = {d.id: d for d in docs}
+    color = sample_values(docs)["other_color"]
+    result = loaded.search(SearchQuery(colors=[color], page_size=10))
+    assert result.hits
+    for hit in result.hits:
+        variant = next(v for v in by_id[hit.id].variants if v.id == hit.variant_id)
+        assert hit.color == variant.color == color
+        assert hit.image_url == variant.image_url
+        assert hit.size is None  # no size chosen: the product page picks one in that colour
+    size = sample_values(docs)["size"]
+    for hit in loaded.search(SearchQuery(colors=[color], sizes=[size], page_size=10)).hits:
+        assert (hit.color, hit.size) == (color, size)
+    # no colour asked for: the card keeps the product's own picture
+    plain = loaded.search(SearchQuery(page_size=5)).hits
+    assert all(h.variant_id is None and h.image_url == by_id[h.id].image_url for h in plain)
