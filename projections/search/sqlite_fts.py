@@ -25,6 +25,7 @@ from . import text
 from .documents import ProductDocument
 from .port import ProductIndex, SearchUnavailable
 from .query import SearchQuery, SearchResult
+from .sqlite_fts_search import SIZE_BITS
 from .sqlite_fts_search import search as run_search
 
 LIVE, BUILDING = "products", "products_building"
@@ -79,13 +80,29 @@ class SqliteProductIndex(ProductIndex):
         # the same variant (most searches), ~5x smaller than the variants table.
         c.execute(
             f"CREATE TABLE IF NOT EXISTS colors_{gen} (product_rowid INTEGER, color TEXT, color_hex TEXT,"
-            " available INTEGER, PRIMARY KEY (product_rowid, color)) WITHOUT ROWID"
+            " available INTEGER, sizes INTEGER, available_sizes INTEGER,"
+            " PRIMARY KEY (product_rowid, color)) WITHOUT ROWID"
         )
         c.execute(
             f"CREATE TABLE IF NOT EXISTS sizes_{gen} (product_rowid INTEGER, size TEXT, size_rank INTEGER,"
             " available INTEGER, PRIMARY KEY (product_rowid, size)) WITHOUT ROWID"
         )
+        # Each size label's bit in the colour rows' size masks (sizes, available_sizes): the
+        # colour and size facets under the other's filter read one row per product and colour
+        # instead of every variant.
+        c.execute(f"CREATE TABLE IF NOT EXISTS size_bits_{gen} (size TEXT PRIMARY KEY, bit INTEGER NOT NULL,"
+                  " size_rank INTEGER NOT NULL)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS products_{gen}_brand ON products_{gen} (brand)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS products_{gen}_type ON products_{gen} (type)")
         c.execute(f"CREATE INDEX IF NOT EXISTS collections_{gen}_product ON collections_{gen} (product_rowid)")
+        # Colour / size filters look products up by value (not by reading every product's
+        # variants): these give each search the matching products straight from an index.
+        c.execute(f"CREATE INDEX IF NOT EXISTS colors_{gen}_by_color ON colors_{gen} (color, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS sizes_{gen}_by_size ON sizes_{gen} (size, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS variants_{gen}_by_option ON variants_{gen}"
+                  " (color, size, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS variants_{gen}_by_size ON variants_{gen}"
+                  " (size, color, available, product_rowid)")
         cols = ", ".join(_FTS_COLUMNS)
         c.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{gen} USING fts5({cols}, "
@@ -94,7 +111,7 @@ class SqliteProductIndex(ProductIndex):
         c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS vocab_{gen} USING fts5vocab(fts_{gen}, 'row')")
 
     def _drop_generation(self, gen: str) -> None:
-        for name in (f"vocab_{gen}", f"fts_{gen}", f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}",
+        for name in (f"vocab_{gen}", f"fts_{gen}", f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}", f"size_bits_{gen}",
                      f"collections_{gen}", f"products_{gen}"):
             self._conn.execute(f"DROP TABLE IF EXISTS {name}")
 
@@ -143,6 +160,10 @@ class SqliteProductIndex(ProductIndex):
             c.execute("DELETE FROM search_aliases WHERE alias=? AND generation=?", (BUILDING, generation))
             if old and old[0] != generation:
                 self._drop_generation(old[0])
+            # statistics for the planner, so a filter drives the search from its index
+            c.execute("PRAGMA analysis_limit=1000")
+            for table in ("products", "collections", "variants", "colors", "sizes", "size_bits"):
+                c.execute(f"ANALYZE {table}_{generation}")
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -154,8 +175,19 @@ class SqliteProductIndex(ProductIndex):
         rows = self._conn.execute("SELECT DISTINCT generation FROM search_aliases").fetchall()
         return [r[0] for r in rows]
 
+    def _size_bits(self, gen: str, docs: list[ProductDocument]) -> dict[str, int]:
+        c = self._conn
+        bits = dict(c.execute(f"SELECT size, bit FROM size_bits_{gen}").fetchall())
+        for size, rank in dict.fromkeys((v.size, v.size_rank) for d in docs for v in d.variants):
+            if size not in bits:
+                bits[size] = len(bits)
+                c.execute(f"INSERT INTO size_bits_{gen} VALUES (?, ?, ?)", (size, bits[size], rank))
+        return bits
+
     def _write(self, gen: str, docs: Iterable[ProductDocument]) -> int:
         c = self._conn
+        docs = list(docs)
+        bits = self._size_bits(gen, docs)
         count = 0
         for d in docs:
             old = c.execute(f"SELECT rowid FROM products_{gen} WHERE id=?", (d.id,)).fetchone()
@@ -176,8 +208,8 @@ class SqliteProductIndex(ProductIndex):
                  for v in d.variants],
             )
             c.executemany(
-                f"INSERT INTO colors_{gen} VALUES (?,?,?,?)",
-                [(rowid, color, hex_, int(ok)) for color, (hex_, ok) in _per_color(d).items()],
+                f"INSERT INTO colors_{gen} VALUES (?,?,?,?,?,?)",
+                [(rowid, color, hex_, int(ok), *masks) for color, (hex_, ok, masks) in _per_color(d, bits).items()],
             )
             c.executemany(
                 f"INSERT INTO sizes_{gen} VALUES (?,?,?,?)",
@@ -269,12 +301,16 @@ class SqliteProductIndex(ProductIndex):
         self._connections.close()
 
 
-def _per_color(doc: ProductDocument) -> dict[str, tuple[str, bool]]:
-    """colour -> (its hex on this product, whether any variant of it is available)."""
-    out: dict[str, tuple[str, bool]] = {}
+def _per_color(doc: ProductDocument, bits: dict[str, int]) -> dict[str, tuple[str, bool, tuple[int, int]]]:
+    """colour -> (its hex on this product, whether any variant of it is available, masks of
+    its sizes and of its available sizes). A size past bit 62 sets no bit (SQLite integers
+    are 64-bit signed); searches asking for such a size read the variants instead."""
+    out: dict[str, tuple[str, bool, tuple[int, int]]] = {}
     for v in doc.variants:
-        hex_, ok = out.get(v.color, (v.color_hex, False))
-        out[v.color] = (min(hex_, v.color_hex), ok or v.available)
+        hex_, ok, (sizes, available) = out.get(v.color, (v.color_hex, False, (0, 0)))
+        bit = 1 << bits[v.size] if bits[v.size] < SIZE_BITS else 0
+        out[v.color] = (min(hex_, v.color_hex), ok or v.available,
+                        (sizes | bit, available | (bit if v.available else 0)))
     return out
 
 

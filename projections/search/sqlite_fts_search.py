@@ -43,6 +43,7 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
     words = text.words(query.q)
     source = f"products_{gen} p"
     head, head_params = "", []
+    ranked_head, expr = "", ""
     ranking, ranking_params = "", []
     if words:
         exact = match_expression(words)
@@ -52,10 +53,13 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
                               f"LIMIT {text.SCARCE})", [exact]).fetchone()[0]
             typos = found < text.SCARCE
         expr = match_expression(words, vocabulary()) if typos else exact
+        # the full-text match runs once: the count and every facet read its products from here
+        found_ids = [r[0] for r in c.execute(f"SELECT rowid FROM fts_{gen} WHERE fts_{gen} MATCH ?", [expr])]
+        head = "WITH m AS MATERIALIZED (SELECT value AS pid FROM json_each(?)) "
+        head_params = [json.dumps(found_ids)]
         weights = ", ".join(str(w) for w in text.TEXT_FIELDS.values())
-        head = (f"WITH m AS MATERIALIZED (SELECT rowid AS pid, bm25(fts_{gen}, {weights}) AS rank "
-                f"FROM fts_{gen} WHERE fts_{gen} MATCH ?) ")
-        head_params = [expr]
+        ranked_head = (f"WITH m AS MATERIALIZED (SELECT rowid AS pid, bm25(fts_{gen}, {weights}) AS rank "
+                       f"FROM fts_{gen} WHERE fts_{gen} MATCH ?) ")
         source = f"products_{gen} p JOIN m ON m.pid = p.rowid"
         # exact matches first, then the products whose type, brand, colour or size the words name
         matched = f"p.rowid IN (SELECT rowid FROM fts_{gen} WHERE fts_{gen} MATCH ?)"
@@ -66,8 +70,11 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
             ranking = f"({matched}) DESC, " + ranking
             ranking_params = [exact, *ranking_params]
 
-    def run(sql: str, where: Where, extra: Sequence[Any] = (), ranked: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return c.execute(head + sql, [*head_params, *where.params, *ranked, *extra]).fetchall()
+    def run(sql: str, where: Where, extra: Sequence[Any] = (), ranked: Sequence[Any] | None = None,
+            ) -> list[tuple[Any, ...]]:
+        if ranked is not None:  # relevance order: the match again, with its BM25 rank
+            return c.execute(ranked_head + sql, [expr, *where.params, *ranked, *extra]).fetchall()
+        return c.execute(head + sql, [*head_params, *where.params, *extra]).fetchall()
 
     everything = filters(gen, query)
     total = run(f"SELECT COUNT(*) FROM {source}{everything.sql()}", everything)[0][0]
@@ -82,7 +89,7 @@ def search(conn: sqlite3.Connection, gen: str, vocabulary: Callable[[], list[str
         f"SELECT p.id, p.name, p.brand, p.type, p.price_amount, p.currency, p.collections, p.image_url,"
         f" p.in_stock, p.rowid FROM {source}{everything.sql()} ORDER BY {order} LIMIT ? OFFSET ?",
         everything, [query.page_size, query.offset],
-        ranking_params if query.sort == Sort.RELEVANCE else [],
+        ranking_params if query.sort == Sort.RELEVANCE and words else None,
     )
     hits = [
         Hit(id=r[0], name=r[1], brand=r[2], type=r[3], price=Money(amount=r[4], currency=r[5]),
@@ -174,9 +181,28 @@ def filters(gen: str, query: SearchQuery, *, skip: str = "", variant: bool = Tru
         if query.price_max is not None:
             w.add("p.price_amount <= ?", query.price_max)
     if variant and query.variant_filtered:
-        sql, params = variant_predicate(query)
-        w.add(f"EXISTS (SELECT 1 FROM variants_{gen} v WHERE v.product_rowid = p.rowid AND {sql})", *params)
+        sql, params = matching_variants(gen, query)
+        w.add(f"p.rowid IN ({sql})", *params)
     return w
+
+
+def matching_variants(gen: str, query: SearchQuery, skip: str = "") -> tuple[str, list[Any]]:
+    """SELECT of the products having one variant that meets the colour, size and in-stock
+    filters (but `skip`), from the narrowest table with an index on those values: one row per
+    product and colour (or size) when only one of them is asked for."""
+    colors = query.colors if skip != "colors" else []
+    sizes = query.sizes if skip != "sizes" else []
+    table = f"variants_{gen}" if colors and sizes else f"sizes_{gen}" if sizes else f"colors_{gen}"
+    parts, params = ["1"], []
+    if colors:
+        parts.append(f"color IN ({marks(colors)})")
+        params += colors
+    if sizes:
+        parts.append(f"size IN ({marks(sizes)})")
+        params += sizes
+    if query.in_stock:
+        parts.append("available = 1")
+    return f"SELECT product_rowid FROM {table} WHERE {' AND '.join(parts)}", params
 
 
 def variant_predicate(query: SearchQuery, skip: str = "") -> tuple[str, list[Any]]:
@@ -208,14 +234,35 @@ def _per_product(source: str, gen: str, query: SearchQuery, table: str) -> tuple
     return f"{source} JOIN {table}_{gen} v ON v.product_rowid = p.rowid", w
 
 
+SIZE_BITS = 62  # size labels with a bit in the colour rows' size masks
+
+
+def _size_mask(run: Rows, gen: str, sizes: list[str]) -> int | None:
+    """The mask of the sizes' bits; None when one has no bit (then read the variants)."""
+    w = Where()
+    w.add(f"size IN ({marks(sizes)})", *sizes)
+    bits = dict(run(f"SELECT size, bit FROM size_bits_{gen}{w.sql()}", w))
+    if any(bits.get(s, SIZE_BITS) >= SIZE_BITS for s in sizes if s in bits):
+        return None
+    mask = 0
+    for bit in bits.values():
+        mask |= 1 << bit
+    return mask
+
+
 def _color_facet(run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
-    if query.sizes:
+    mask = _size_mask(run, gen, query.sizes) if query.sizes else None
+    if query.sizes and mask is None:
         joined, w = _variant_join(source, gen, query, skip="colors")
-    else:
+        count = "COUNT(DISTINCT p.rowid)"
+    else:  # one row per product and colour, its sizes as a mask
         joined, w = _per_product(source, gen, query, "colors")
+        count = "COUNT(*)"
+        if query.sizes:
+            w.add(f"(v.{'available_sizes' if query.in_stock else 'sizes'} & ?) != 0", mask)
     shades: dict[str, dict[str, int]] = {}
     for color, hex_, n in run(
-        f"SELECT v.color, v.color_hex, COUNT(DISTINCT p.rowid) FROM {joined}{w.sql()}"
+        f"SELECT v.color, v.color_hex, {count} FROM {joined}{w.sql()}"
         " GROUP BY v.color, v.color_hex", w
     ):
         shades.setdefault(color, {})[hex_] = n
@@ -226,9 +273,28 @@ def _color_facet(run: Rows, source: str, gen: str, query: SearchQuery) -> list[F
 
 
 def _size_facet(run: Rows, source: str, gen: str, query: SearchQuery) -> list[FacetValue]:
-    if query.colors:
+    if not query.colors:
+        joined, w = _per_product(source, gen, query, "sizes")  # one row per product and size
+        return sizes_in_garment_order(run(
+            f"SELECT v.size, MIN(v.size_rank), COUNT(*) FROM {joined}{w.sql()} GROUP BY v.size", w))
+    every = Where()
+    labels = {bit: (size, rank) for size, bit, rank in run(f"SELECT size, bit, size_rank FROM size_bits_{gen}", every)}
+    if max(labels, default=0) >= SIZE_BITS:
         joined, w = _variant_join(source, gen, query, skip="sizes")
-    else:
-        joined, w = _per_product(source, gen, query, "sizes")
-    return sizes_in_garment_order(run(
-        f"SELECT v.size, MIN(v.size_rank), COUNT(DISTINCT p.rowid) FROM {joined}{w.sql()} GROUP BY v.size", w))
+        return sizes_in_garment_order(run(
+            f"SELECT v.size, MIN(v.size_rank), COUNT(DISTINCT p.rowid) FROM {joined}{w.sql()} GROUP BY v.size", w))
+    # the products' rows for the chosen colours: a product has a size when one of them has it
+    w = filters(gen, query, variant=False)
+    w.add(f"v.color IN ({marks(query.colors)})", *query.colors)
+    column = "available_sizes" if query.in_stock else "sizes"
+    per_product: dict[int, int] = {}
+    for rowid, mask in run(f"SELECT p.rowid, v.{column} FROM {source} JOIN colors_{gen} v "
+                           f"ON v.product_rowid = p.rowid{w.sql()}", w):
+        per_product[rowid] = per_product.get(rowid, 0) | mask
+    counts = [0] * SIZE_BITS
+    for mask in per_product.values():
+        while mask:
+            low = mask & -mask
+            counts[low.bit_length() - 1] += 1
+            mask ^= low
+    return sizes_in_garment_order([(*labels[bit], n) for bit, n in enumerate(counts) if n and bit in labels])
