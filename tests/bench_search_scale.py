@@ -56,7 +56,7 @@ def main() -> list[dict]:
                 load_s = time.perf_counter() - started
                 for q in qs[:20]:
                     index.search(q)  # warm caches and connections
-                latency = summary([timed(lambda q=q: index.search(q)) for q in qs])
+                latency = summary([timed(lambda q=q, index=index: index.search(q)) for q in qs])
                 quality = precision_at_10(index, docs) if size == SIZES[0] else None
                 results.append({"backend": index.backend, "products": size, "load_index_s": round(load_s, 1),
                                 "search": latency, "precision_at_10": quality and quality["mean"]})

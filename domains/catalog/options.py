@@ -122,7 +122,8 @@ def _brand_key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
 
-def normalise_brands(pairs: list[tuple[str, str]], known: tuple[str, ...] = KNOWN_BRANDS) -> dict[tuple[str, str], tuple[str, str]]:
+def normalise_brands(pairs: list[tuple[str, str]],
+                     known: tuple[str, ...] = KNOWN_BRANDS) -> dict[tuple[str, str], tuple[str, str]]:
     """(brand, model) as exported -> (brand, model) as one shop should show them.
 
     Spellings of one brand that differ only in case, spaces or punctuation ("BELLA + CANVAS",

@@ -111,8 +111,8 @@ class SqliteProductIndex(ProductIndex):
         c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS vocab_{gen} USING fts5vocab(fts_{gen}, 'row')")
 
     def _drop_generation(self, gen: str) -> None:
-        for name in (f"vocab_{gen}", f"fts_{gen}", f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}", f"size_bits_{gen}",
-                     f"collections_{gen}", f"products_{gen}"):
+        for name in (f"vocab_{gen}", f"fts_{gen}", f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}",
+                     f"size_bits_{gen}", f"collections_{gen}", f"products_{gen}"):
             self._conn.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _next_generation(self) -> str:

@@ -241,8 +241,8 @@ def _size_mask(run: Rows, gen: str, sizes: list[str]) -> int | None:
     """The mask of the sizes' bits; None when one has no bit (then read the variants)."""
     w = Where()
     w.add(f"size IN ({marks(sizes)})", *sizes)
-    bits = dict(run(f"SELECT size, bit FROM size_bits_{gen}{w.sql()}", w))
-    if any(bits.get(s, SIZE_BITS) >= SIZE_BITS for s in sizes if s in bits):
+    bits: dict[str, int] = dict(run(f"SELECT size, bit FROM size_bits_{gen}{w.sql()}", w))
+    if any(bit >= SIZE_BITS for bit in bits.values()):
         return None
     mask = 0
     for bit in bits.values():
