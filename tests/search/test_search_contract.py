@@ -196,3 +196,24 @@ def test_a_colour_filter_shows_and_links_that_colour(loaded, docs):
     # no colour asked for: the card keeps the product's own picture
     plain = loaded.search(SearchQuery(page_size=5)).hits
     assert all(h.variant_id is None and h.image_url == by_id[h.id].image_url for h in plain)
+
+
+def test_a_catalog_with_very_many_size_labels_still_counts_right(product_index, docs):
+    # more size labels than the SQLite colour rows have mask bits for: facets read the variants
+    relabelled = []
+    for n, d in enumerate(docs[:40]):
+        variants = [v.model_copy(update={"size": f"Size {(n * 7 + i) % 80}"}) for i, v in enumerate(d.variants)]
+        relabelled.append(d.model_copy(update={"variants": variants}))
+    generation = product_index.begin_rebuild()
+    product_index.write_generation(generation, relabelled)
+    product_index.finish_rebuild(generation)
+    d = relabelled[3]
+    for params in ({"colors": [d.variants[0].color], "sizes": [d.variants[0].size, "Size 75"]},
+                   {"colors": [d.variants[0].color]}, {"sizes": ["Size 70", "Size 1"], "in_stock": True}):
+        query = SearchQuery(**params, page_size=100)
+        want = expected(relabelled, query)
+        result = product_index.search(query)
+        assert {h.id for h in result.hits} == want["ids"], params
+        got = facet_counts(result)
+        for facet in ("colors", "sizes"):
+            assert got[facet] == {k: v for k, v in want["facets"][facet].items() if v}, (params, facet)
