@@ -118,6 +118,7 @@ class ElasticProductIndex(ProductIndex):
         self.alias = f"{prefix}-products"
         self.building_alias = f"{prefix}-products-building"
         self._generation_name = re.compile(re.escape(self.alias) + r"-g(\d+)$")
+        self._fields_added = False
         self.settings = {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"}
 
     # --- generations ----------------------------------------------------------------
@@ -139,6 +140,21 @@ class ElasticProductIndex(ProductIndex):
 
     def _create(self, name: str) -> None:
         self.es.indices.create(index=name, settings=self.settings, mappings=MAPPING)
+
+    def layout_current(self) -> bool:
+        live = self.live_generation()
+        if live is None:
+            return True
+        found = self.es.indices.get_mapping(index=live).body[live]["mappings"].get("properties", {})
+        return "options" in found
+
+    def _add_new_fields(self) -> None:
+        """An index from an older version takes this version's new fields (ES adds fields to a
+        mapping in place), so documents written now fit it until the next rebuild."""
+        if not self._fields_added:
+            for index in set(self._indices_of(self.alias)) | set(self._indices_of(self.building_alias)):
+                self.es.indices.put_mapping(index=index, properties=MAPPING["properties"])
+            self._fields_added = True
 
     def ensure(self) -> None:
         if self.live_generation() is None:
@@ -181,6 +197,7 @@ class ElasticProductIndex(ProductIndex):
 
     def upsert(self, docs: Iterable[ProductDocument]) -> int:
         self.ensure()
+        self._add_new_fields()
         docs = list(docs)
         live = self._indices_of(self.alias)
         building = [i for i in self._indices_of(self.building_alias) if i not in live]

@@ -43,6 +43,7 @@ class SqliteProductIndex(ProductIndex):
             "(alias TEXT PRIMARY KEY, generation TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0)",))
         self._vocab_cache: dict[tuple[str, int], list[str]] = {}
         self._vocab_lock = threading.Lock()
+        self._current: set[str] = set()  # generations seen with this version's layout
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -273,7 +274,19 @@ class SqliteProductIndex(ProductIndex):
         found = self._alias(LIVE)
         if found is None:
             raise SearchUnavailable("the product index has not been built yet (run load_catalog)")
+        if found[0] not in self._current:
+            if not self._has_current_layout(found[0]):
+                raise SearchUnavailable("the product index was built by an older version (run reindex)")
+            self._current.add(found[0])
         return found
+
+    def _has_current_layout(self, gen: str) -> bool:
+        found = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (f"size_bits_{gen}",)).fetchone()
+        return found is not None
+
+    def layout_current(self) -> bool:
+        gen = self.live_generation()
+        return gen is None or self._has_current_layout(gen)
 
     def count(self) -> int:
         gen, _ = self._live()

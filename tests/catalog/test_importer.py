@@ -15,7 +15,7 @@ from domains.catalog.options import option_kind, size_rank
 from fixtures.generator import generate_catalog
 from infra.config import load_config
 from infra.store.sqlite import SqliteStore
-from projections.search import SearchQuery
+from projections.search import SearchQuery, SearchUnavailable
 from projections.search.sqlite_fts import SqliteProductIndex
 
 
@@ -178,3 +178,19 @@ def test_load_catalog_if_empty_leaves_a_loaded_catalog_alone(command_env, export
     call_command("load_catalog", "--from", str(path), verbosity=0)
     call_command("load_catalog", "--if-empty", "--count", "5")
     assert "already loaded (30 products)" in capsys.readouterr().out
+
+
+def test_load_catalog_if_empty_rebuilds_an_index_an_older_version_built(command_env, export, tmp_path, capsys):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    call_command("load_catalog", "--from", str(path), verbosity=0)
+    index = SqliteProductIndex(command_env.sqlite_search_path)
+    old = index.live_generation()
+    index._conn.execute(f"DROP TABLE size_bits_{old}")  # the layout before size masks
+    stale = SqliteProductIndex(command_env.sqlite_search_path)
+    with pytest.raises(SearchUnavailable, match="older version"):
+        stale.search(SearchQuery(q="tee"))
+    call_command("load_catalog", "--if-empty")
+    assert "rebuilt the search index" in capsys.readouterr().out
+    fresh = SqliteProductIndex(command_env.sqlite_search_path)
+    assert fresh.live_generation() != old and fresh.search(SearchQuery()).total == 30

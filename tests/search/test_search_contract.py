@@ -217,3 +217,25 @@ def test_a_catalog_with_very_many_size_labels_still_counts_right(product_index, 
         got = facet_counts(result)
         for facet in ("colors", "sizes"):
             assert got[facet] == {k: v for k, v in want["facets"][facet].items() if v}, (params, facet)
+
+
+def test_an_index_from_an_older_version_takes_updates_until_rebuilt(product_index, docs):
+    if product_index.backend != "elasticsearch":  # SQLite refuses it instead (tests/catalog)
+        pytest.skip("Elasticsearch only")
+    import copy
+
+    from projections.search.elastic import MAPPING
+
+    old = copy.deepcopy(MAPPING)
+    del old["properties"]["options"]
+    del old["properties"]["variants"]["properties"]["image_url"]
+    name = f"{product_index.alias}-g1"
+    product_index.es.indices.create(index=name, mappings=old)
+    product_index.es.indices.update_aliases(actions=[{"add": {"index": name, "alias": product_index.alias}}])
+    assert not product_index.layout_current()
+    product_index.upsert(docs[:5])  # a stock change re-projects a product: it must not fail
+    assert product_index.search(SearchQuery()).total == 5
+    generation = product_index.begin_rebuild()
+    product_index.write_generation(generation, docs)
+    product_index.finish_rebuild(generation)
+    assert product_index.layout_current()
