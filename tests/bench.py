@@ -1,4 +1,5 @@
-"""`make bench`: search latency and catalog load time on every available backend.
+"""`make bench`: search latency and catalog load time on every available backend; search
+latency at five times the catalog and precision at 10 (`bench_search_scale.py`).
 
 Each figure is a median (and p95) over repeated runs in this process; ratios compare
 against a baseline measured in the same run on the same machine (the embedded SQLite
@@ -138,6 +139,10 @@ def main() -> None:
     out = output_dir()
     out.mkdir(parents=True, exist_ok=True)
     (out / "search.json").write_text(json.dumps(results, indent=2))
+
+    from .bench_search_scale import main as search_scale_bench
+
+    (out / "search_scale.json").write_text(json.dumps(search_scale_bench(), indent=2))
 
     from .bench_cart import main as cart_bench
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIGURES = ("search", "cart", "orders", "admin", "cadences", "webhooks")  # one file per bench (tests/bench.py)
+# one file per bench (tests/bench.py)
+FIGURES = ("search", "search_scale", "cart", "orders", "admin", "cadences", "webhooks")
 
 
 @pytest.mark.temporal

@@ -4,8 +4,10 @@ The whole file is checked before anything is written, and the first bad record i
 (`products[17] (id=prd-00018): base_price_amount: ...`), so a malformed file is refused
 with nothing half-written. Exports differ in small ways that we normalise: option type
 names ("Colors", "Hoodie Colors", "Clothing sizes"), price amounts as cents or as decimal
-major units, hex with or without '#', and images on outside hosts (replaced by our own
-locally generated garment images, since no page may point elsewhere).
+major units, hex with or without '#', brand spellings ("BELLA + CANVAS", or "Bella" with model
+"Canvas 3001", are Bella+Canvas), size labels ("6mo", "Youth S") ranked in garment order, and
+images on outside hosts (replaced by our own locally generated pictures of the product's kind,
+mug, poster, baby bodysuit, hat, bag or garment, since no page may point elsewhere).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .models import Catalog, Collection, Product, Variant
-from .options import ONE_SIZE, garment_kind, image_url, normalise_hex, option_kind, size_rank
+from .options import ONE_SIZE, garment_kind, image_url, normalise_brands, normalise_hex, option_kind, size_rank
 
 FALLBACK_HEX = "#9e9e9e"
 
@@ -204,8 +206,10 @@ def parse_catalog(data: Any, *, now: datetime | None = None) -> Catalog:
     for v in variants:
         by_product.setdefault(v.product_id, []).append(v)
 
+    brands = normalise_brands([(p.blank_brand, p.blank_model) for _i, p in raw_products.values()])
     products: list[Product] = []
     for pid, (i, p) in raw_products.items():
+        brand, model = brands[(p.blank_brand, p.blank_model)]
         own = by_product.get(pid)
         if not own:
             raise CatalogError(f"products[{i}] (id={pid}): has no variants")
@@ -217,7 +221,7 @@ def parse_catalog(data: Any, *, now: datetime | None = None) -> Catalog:
         image = p.default_variant_image_url if _local(p.default_variant_image_url) else default.image_front
         products.append(Product(
             id=pid, type=p.type, name=p.name, description=p.description,
-            brand=p.blank_brand, model=p.blank_model,
+            brand=brand, model=model,
             price_amount=p.base_price_amount, currency=p.base_price_currency,
             collection_ids=p.collection_ids, default_variant_id=default.id, image_url=image,
             created_at=p.created_at or now,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import TypeVar
 
-from domains.catalog.projection import documents_from_catalog
+from domains.catalog.projection import collection_names, documents_from_catalog, documents_from_store
 from infra.store import Store, schema
 from projections.search import ProductIndex
 
@@ -67,6 +67,22 @@ def index_catalog(catalog: Catalog, index: ProductIndex, *, progress: Progress |
             progress(len(chunk))
     index.finish_rebuild(generation)
     return generation
+
+
+def reindex_from_store(store: Store, index: ProductIndex, *, page_size: int = 500) -> tuple[str, int]:
+    """Builds a new index generation from the store's products and switches readers to it
+    (the reindex workflow does the same in pages an operator can watch)."""
+    generation = index.begin_rebuild()
+    names = collection_names(store)
+    cursor, indexed = None, 0
+    while True:
+        rows, cursor = store.scan(schema.PRODUCTS.name, page_size=page_size, cursor=cursor)
+        if rows:
+            indexed += index.write_generation(generation, documents_from_store(store, rows, names))
+        if cursor is None:
+            break
+    index.finish_rebuild(generation)
+    return generation, indexed
 
 
 DEFAULT_STOCK = 100  # units per blank SKU for a new catalog

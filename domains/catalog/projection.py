@@ -27,7 +27,7 @@ def product_document(product: Product, variants: Iterable[Variant], collections:
         image_url=product.image_url,
         variants=[
             VariantFacet(id=v.id, color=v.color, color_hex=v.color_hex, size=v.size,
-                         size_rank=v.size_rank, available=v.available)
+                         size_rank=v.size_rank, available=v.available, image_url=v.image_front)
             for v in variants
         ],
     )

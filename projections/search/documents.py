@@ -14,6 +14,7 @@ class VariantFacet(BaseModel):
     size: str
     size_rank: int
     available: bool
+    image_url: str = ""  # this colour's picture (the product's picture when empty)
 
 
 class CollectionRef(BaseModel):
@@ -38,6 +39,12 @@ class ProductDocument(BaseModel):
     @property
     def in_stock(self) -> bool:
         return any(v.available for v in self.variants)
+
+    @property
+    def options_text(self) -> str:
+        """The colour names and size labels it comes in: the words "navy" or "xl" find."""
+        seen = dict.fromkeys([v.color for v in self.variants] + [v.size for v in self.variants])
+        return " ".join(seen)
 
     @property
     def collection_ids(self) -> list[str]:

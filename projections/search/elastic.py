@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from elasticsearch.helpers import bulk
 
 from . import text
-from .documents import ProductDocument
+from .documents import ProductDocument, VariantFacet
 from .port import ProductIndex, SearchUnavailable
 from .query import (
     PRICE_RANGES,
@@ -32,7 +32,9 @@ from .query import (
     by_count,
     pick_hex,
     price_facet,
+    shown_variant,
     sizes_in_garment_order,
+    with_variant,
 )
 
 _KEYWORD = {"type": "keyword"}
@@ -55,6 +57,7 @@ MAPPING: dict[str, Any] = {
         "created_at": {"type": "date"},
         "in_stock": {"type": "boolean"},
         "image_url": {"type": "keyword", "index": False, "doc_values": False},
+        "options": _TEXT,
         "variants": {
             "type": "nested",
             "properties": {
@@ -64,6 +67,7 @@ MAPPING: dict[str, Any] = {
                 "size": _KEYWORD,
                 "size_rank": {"type": "integer"},
                 "available": {"type": "boolean"},
+                "image_url": {"type": "keyword", "index": False, "doc_values": False},
             },
         },
     },
@@ -77,7 +81,10 @@ _FIELDS = {
     "model": "model.text",
     "type": "type.text",
     "description": "description",
+    "options": "options",
 }
+_EXACT_FIRST = 1_000_000.0  # exact matches above typo matches (BM25 scores stay far below)
+_ATTRIBUTE = 10_000.0  # per word naming the product's type, brand, colour or size
 _FACET_SIZE = 500
 
 
@@ -97,6 +104,7 @@ def _source(doc: ProductDocument) -> dict[str, Any]:
         "created_at": doc.created_at.isoformat(),
         "in_stock": doc.in_stock,
         "image_url": doc.image_url,
+        "options": doc.options_text,
         "variants": [v.model_dump() for v in doc.variants],
     }
 
@@ -110,6 +118,7 @@ class ElasticProductIndex(ProductIndex):
         self.alias = f"{prefix}-products"
         self.building_alias = f"{prefix}-products-building"
         self._generation_name = re.compile(re.escape(self.alias) + r"-g(\d+)$")
+        self._fields_added = False
         self.settings = {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"}
 
     # --- generations ----------------------------------------------------------------
@@ -131,6 +140,21 @@ class ElasticProductIndex(ProductIndex):
 
     def _create(self, name: str) -> None:
         self.es.indices.create(index=name, settings=self.settings, mappings=MAPPING)
+
+    def layout_current(self) -> bool:
+        live = self.live_generation()
+        if live is None:
+            return True
+        found = self.es.indices.get_mapping(index=live).body[live]["mappings"].get("properties", {})
+        return "options" in found
+
+    def _add_new_fields(self) -> None:
+        """An index from an older version takes this version's new fields (ES adds fields to a
+        mapping in place), so documents written now fit it until the next rebuild."""
+        if not self._fields_added:
+            for index in set(self._indices_of(self.alias)) | set(self._indices_of(self.building_alias)):
+                self.es.indices.put_mapping(index=index, properties=MAPPING["properties"])
+            self._fields_added = True
 
     def ensure(self) -> None:
         if self.live_generation() is None:
@@ -173,6 +197,7 @@ class ElasticProductIndex(ProductIndex):
 
     def upsert(self, docs: Iterable[ProductDocument]) -> int:
         self.ensure()
+        self._add_new_fields()
         docs = list(docs)
         live = self._indices_of(self.alias)
         building = [i for i in self._indices_of(self.building_alias) if i not in live]
@@ -202,23 +227,40 @@ class ElasticProductIndex(ProductIndex):
         self.es.cluster.health(timeout="5s")
 
     @staticmethod
-    def _text_query(terms: list[str]) -> dict[str, Any]:
+    def _word_query(word: text.Word, typos: bool) -> dict[str, Any]:
         fields = [f"{_FIELDS[f]}^{w}" for f, w in text.TEXT_FIELDS.items()]
-        must = []
-        for i, term in enumerate(terms):
-            should: list[dict[str, Any]] = [{
-                "multi_match": {
-                    "query": term, "fields": fields, "type": "best_fields",
-                    "fuzziness": text.fuzziness(term) if term.isalnum() else 0,
-                    "max_expansions": text.MAX_EXPANSIONS, "prefix_length": 0, "fuzzy_transpositions": True,
-                }
-            }]
-            if text.is_prefix_term(i, terms):
-                should += [
-                    {"prefix": {_FIELDS[f]: {"value": term, "boost": w}}} for f, w in text.TEXT_FIELDS.items()
-                ]
-            must.append({"bool": {"should": should, "minimum_should_match": 1}})
-        return {"bool": {"must": must}}
+        spellings = dict.fromkeys(word.spellings + (text.typo_spellings(word.typo) if typos and word.typo else ()))
+        should: list[dict[str, Any]] = [
+            {"multi_match": {"query": s, "fields": fields, "type": "phrase"}} for s in spellings
+        ]
+        if word.prefix:
+            should += [{"prefix": {_FIELDS[f]: {"value": word.prefix, "boost": w}}}
+                       for f, w in text.TEXT_FIELDS.items()]
+        if typos and word.typo:
+            should.append({"multi_match": {
+                "query": word.typo, "fields": fields, "type": "best_fields",
+                "fuzziness": text.fuzziness(word.typo), "max_expansions": text.MAX_EXPANSIONS,
+                "prefix_length": 1, "fuzzy_transpositions": True,
+            }})
+        return {"bool": {"should": should, "minimum_should_match": 1}}
+
+    @staticmethod
+    def _attribute_query(word: text.Word, typos: bool) -> dict[str, Any]:
+        fields = [_FIELDS[f] for f in text.ATTRIBUTE_FIELDS]
+        spellings = dict.fromkeys(word.spellings + (text.typo_spellings(word.typo) if typos and word.typo else ()))
+        return {"constant_score": {"boost": _ATTRIBUTE, "filter": {"bool": {"should": [
+            {"multi_match": {"query": s, "fields": fields, "type": "phrase"}} for s in spellings
+        ], "minimum_should_match": 1}}}}
+
+    def _text_query(self, words: list[text.Word]) -> dict[str, Any]:
+        exact = {"bool": {"must": [self._word_query(w, False) for w in words]}}
+        typos = False
+        if any(w.typo for w in words):
+            typos = self.es.count(index=self.alias, query=exact)["count"] < text.SCARCE
+        ranking = [self._attribute_query(w, typos) for w in words]
+        if typos:
+            ranking.append({"constant_score": {"boost": _EXACT_FIRST, "filter": exact}})
+        return {"bool": {"must": [self._word_query(w, typos) for w in words], "should": ranking}}
 
     @staticmethod
     def _product_filters(query: SearchQuery, skip: str = "") -> list[dict[str, Any]]:
@@ -272,10 +314,13 @@ class ElasticProductIndex(ProductIndex):
         }
 
     def search(self, query: SearchQuery) -> SearchResult:
-        terms = text.tokens(query.q)
-        base = self._text_query(terms) if terms else {"match_all": {}}
+        words = text.words(query.q)
+        try:
+            base = self._text_query(words) if words else {"match_all": {}}
+        except NotFoundError:
+            raise SearchUnavailable("the product index has not been built yet (run load_catalog)") from None
         sort = {
-            Sort.RELEVANCE: [{"_score": "desc"}, {"id": "asc"}] if terms else [{"created_at": "desc"}, {"id": "asc"}],
+            Sort.RELEVANCE: [{"_score": "desc"}, {"id": "asc"}] if words else [{"created_at": "desc"}, {"id": "asc"}],
             Sort.PRICE_ASC: [{"price_amount": "asc"}, {"id": "asc"}],
             Sort.PRICE_DESC: [{"price_amount": "desc"}, {"id": "asc"}],
             Sort.NEWEST: [{"created_at": "desc"}, {"id": "asc"}],
@@ -301,7 +346,7 @@ class ElasticProductIndex(ProductIndex):
             resp = self.es.search(
                 index=self.alias, query=base, post_filter={"bool": {"filter": self._all_filters(query)}},
                 aggs=aggs, sort=sort, from_=query.offset, size=query.page_size, track_total_hits=True,
-                source_excludes=["variants", "description"],
+                source_excludes=["description", "options"],
             )
         except NotFoundError:
             raise SearchUnavailable("the product index has not been built yet (run load_catalog)") from None
@@ -315,6 +360,9 @@ class ElasticProductIndex(ProductIndex):
                                                                   strict=False)],
                 image_url=s["image_url"], in_stock=s["in_stock"],
             ))
+            if query.colors or query.sizes or words:
+                variants = [VariantFacet.model_validate(v) for v in s["variants"]]
+                hits[-1] = with_variant(hits[-1], shown_variant(variants, query, text.tokens(query.q)), query)
         a = resp["aggregations"]
 
         def term_facet(name: str) -> list[FacetValue]:

@@ -55,6 +55,11 @@ class ProductIndex(ABC):
     @abstractmethod
     def live_generation(self) -> str | None: ...
 
+    def layout_current(self) -> bool:
+        """Whether the live index has the layout this version writes and reads; an index built
+        by an older version is rebuilt from the store (`load_catalog --if-empty` does it)."""
+        return True
+
     @abstractmethod
     def ping(self) -> None:
         """Raise when the engine cannot answer."""

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
+from .documents import VariantFacet
+
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # deepest hit a page may reach (Elasticsearch's default window)
 
@@ -80,6 +82,11 @@ class Hit(BaseModel):
     collections: list[dict[str, str]]
     image_url: str
     in_stock: bool
+    # the variant the active colour/size filters (or a colour the words name) point at: the
+    # card shows its picture and links to it; None shows the product's default
+    variant_id: str | None = None
+    color: str | None = None
+    size: str | None = None
 
 
 class FacetValue(BaseModel):
@@ -128,3 +135,27 @@ def sizes_in_garment_order(values: list[tuple[str, int, int]]) -> list[FacetValu
 def pick_hex(hex_counts: dict[str, int]) -> str:
     """A colour name can have several shades across brands: show the one most products have."""
     return sorted(hex_counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
+
+def shown_variant(variants: list[VariantFacet], query: SearchQuery, words: list[str]) -> VariantFacet | None:
+    """The variant a result card should show: one that meets the colour and size filters
+    (an available one first), else one whose colour a query word names; None when neither
+    applies (the card keeps the product's default)."""
+    if query.colors or query.sizes:
+        fits = [v for v in variants
+                if (not query.colors or v.color in query.colors) and (not query.sizes or v.size in query.sizes)
+                and (v.available or not query.in_stock)]
+    else:
+        named = set(words)
+        fits = [v for v in variants if named & set(v.color.lower().split())]
+    fits.sort(key=lambda v: (not v.available, v.size_rank))
+    return fits[0] if fits else None
+
+
+def with_variant(hit: Hit, variant: VariantFacet | None, query: SearchQuery) -> Hit:
+    if variant is None:
+        return hit
+    return hit.model_copy(update={
+        "variant_id": variant.id, "color": variant.color, "size": variant.size if query.sizes else None,
+        "image_url": variant.image_url or hit.image_url,
+    })

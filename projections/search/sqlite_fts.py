@@ -25,11 +25,12 @@ from . import text
 from .documents import ProductDocument
 from .port import ProductIndex, SearchUnavailable
 from .query import SearchQuery, SearchResult
+from .sqlite_fts_search import SIZE_BITS
 from .sqlite_fts_search import search as run_search
 
 LIVE, BUILDING = "products", "products_building"
 T = TypeVar("T")
-_FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description
+_FTS_COLUMNS = tuple(text.TEXT_FIELDS)  # name, brand, collections, model, type, description, options
 
 
 class SqliteProductIndex(ProductIndex):
@@ -42,6 +43,7 @@ class SqliteProductIndex(ProductIndex):
             "(alias TEXT PRIMARY KEY, generation TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0)",))
         self._vocab_cache: dict[tuple[str, int], list[str]] = {}
         self._vocab_lock = threading.Lock()
+        self._current: set[str] = set()  # generations seen with this version's layout
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -72,20 +74,36 @@ class SqliteProductIndex(ProductIndex):
         )
         c.execute(
             f"CREATE TABLE IF NOT EXISTS variants_{gen} (product_rowid INTEGER, variant_id TEXT, color TEXT,"
-            " color_hex TEXT, size TEXT, size_rank INTEGER, available INTEGER,"
+            " color_hex TEXT, size TEXT, size_rank INTEGER, available INTEGER, image_url TEXT,"
             " PRIMARY KEY (product_rowid, variant_id)) WITHOUT ROWID"
         )
         # One row per product and colour / size: the facets' fast path when no filter needs
         # the same variant (most searches), ~5x smaller than the variants table.
         c.execute(
             f"CREATE TABLE IF NOT EXISTS colors_{gen} (product_rowid INTEGER, color TEXT, color_hex TEXT,"
-            " available INTEGER, PRIMARY KEY (product_rowid, color)) WITHOUT ROWID"
+            " available INTEGER, sizes INTEGER, available_sizes INTEGER,"
+            " PRIMARY KEY (product_rowid, color)) WITHOUT ROWID"
         )
         c.execute(
             f"CREATE TABLE IF NOT EXISTS sizes_{gen} (product_rowid INTEGER, size TEXT, size_rank INTEGER,"
             " available INTEGER, PRIMARY KEY (product_rowid, size)) WITHOUT ROWID"
         )
+        # Each size label's bit in the colour rows' size masks (sizes, available_sizes): the
+        # colour and size facets under the other's filter read one row per product and colour
+        # instead of every variant.
+        c.execute(f"CREATE TABLE IF NOT EXISTS size_bits_{gen} (size TEXT PRIMARY KEY, bit INTEGER NOT NULL,"
+                  " size_rank INTEGER NOT NULL)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS products_{gen}_brand ON products_{gen} (brand)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS products_{gen}_type ON products_{gen} (type)")
         c.execute(f"CREATE INDEX IF NOT EXISTS collections_{gen}_product ON collections_{gen} (product_rowid)")
+        # Colour / size filters look products up by value (not by reading every product's
+        # variants): these give each search the matching products straight from an index.
+        c.execute(f"CREATE INDEX IF NOT EXISTS colors_{gen}_by_color ON colors_{gen} (color, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS sizes_{gen}_by_size ON sizes_{gen} (size, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS variants_{gen}_by_option ON variants_{gen}"
+                  " (color, size, available, product_rowid)")
+        c.execute(f"CREATE INDEX IF NOT EXISTS variants_{gen}_by_size ON variants_{gen}"
+                  " (size, color, available, product_rowid)")
         cols = ", ".join(_FTS_COLUMNS)
         c.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS fts_{gen} USING fts5({cols}, "
@@ -95,7 +113,7 @@ class SqliteProductIndex(ProductIndex):
 
     def _drop_generation(self, gen: str) -> None:
         for name in (f"vocab_{gen}", f"fts_{gen}", f"variants_{gen}", f"colors_{gen}", f"sizes_{gen}",
-                     f"collections_{gen}", f"products_{gen}"):
+                     f"size_bits_{gen}", f"collections_{gen}", f"products_{gen}"):
             self._conn.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _next_generation(self) -> str:
@@ -143,6 +161,10 @@ class SqliteProductIndex(ProductIndex):
             c.execute("DELETE FROM search_aliases WHERE alias=? AND generation=?", (BUILDING, generation))
             if old and old[0] != generation:
                 self._drop_generation(old[0])
+            # statistics for the planner, so a filter drives the search from its index
+            c.execute("PRAGMA analysis_limit=1000")
+            for table in ("products", "collections", "variants", "colors", "sizes", "size_bits"):
+                c.execute(f"ANALYZE {table}_{generation}")
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -154,8 +176,19 @@ class SqliteProductIndex(ProductIndex):
         rows = self._conn.execute("SELECT DISTINCT generation FROM search_aliases").fetchall()
         return [r[0] for r in rows]
 
+    def _size_bits(self, gen: str, docs: list[ProductDocument]) -> dict[str, int]:
+        c = self._conn
+        bits = dict(c.execute(f"SELECT size, bit FROM size_bits_{gen}").fetchall())
+        for size, rank in dict.fromkeys((v.size, v.size_rank) for d in docs for v in d.variants):
+            if size not in bits:
+                bits[size] = len(bits)
+                c.execute(f"INSERT INTO size_bits_{gen} VALUES (?, ?, ?)", (size, bits[size], rank))
+        return bits
+
     def _write(self, gen: str, docs: Iterable[ProductDocument]) -> int:
         c = self._conn
+        docs = list(docs)
+        bits = self._size_bits(gen, docs)
         count = 0
         for d in docs:
             old = c.execute(f"SELECT rowid FROM products_{gen} WHERE id=?", (d.id,)).fetchone()
@@ -171,20 +204,22 @@ class SqliteProductIndex(ProductIndex):
             rowid = cur.lastrowid
             c.executemany(f"INSERT INTO collections_{gen} VALUES (?, ?)", [(rowid, cid) for cid in d.collection_ids])
             c.executemany(
-                f"INSERT INTO variants_{gen} VALUES (?,?,?,?,?,?,?)",
-                [(rowid, v.id, v.color, v.color_hex, v.size, v.size_rank, int(v.available)) for v in d.variants],
+                f"INSERT INTO variants_{gen} VALUES (?,?,?,?,?,?,?,?)",
+                [(rowid, v.id, v.color, v.color_hex, v.size, v.size_rank, int(v.available), v.image_url)
+                 for v in d.variants],
             )
             c.executemany(
-                f"INSERT INTO colors_{gen} VALUES (?,?,?,?)",
-                [(rowid, color, hex_, int(ok)) for color, (hex_, ok) in _per_color(d).items()],
+                f"INSERT INTO colors_{gen} VALUES (?,?,?,?,?,?)",
+                [(rowid, color, hex_, int(ok), *masks) for color, (hex_, ok, masks) in _per_color(d, bits).items()],
             )
             c.executemany(
                 f"INSERT INTO sizes_{gen} VALUES (?,?,?,?)",
                 [(rowid, size, rank, int(ok)) for size, (rank, ok) in _per_size(d).items()],
             )
             c.execute(
-                f"INSERT INTO fts_{gen} (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?,?,?,?,?,?,?)",
-                (rowid, d.name, d.brand, " ".join(d.collection_names), d.model, d.type, d.description),
+                f"INSERT INTO fts_{gen} (rowid, {', '.join(_FTS_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?)",
+                (rowid, d.name, d.brand, " ".join(d.collection_names), d.model, d.type, d.description,
+                 d.options_text),
             )
             count += 1
         return count
@@ -239,7 +274,19 @@ class SqliteProductIndex(ProductIndex):
         found = self._alias(LIVE)
         if found is None:
             raise SearchUnavailable("the product index has not been built yet (run load_catalog)")
+        if found[0] not in self._current:
+            if not self._has_current_layout(found[0]):
+                raise SearchUnavailable("the product index was built by an older version (run reindex)")
+            self._current.add(found[0])
         return found
+
+    def _has_current_layout(self, gen: str) -> bool:
+        found = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (f"size_bits_{gen}",)).fetchone()
+        return found is not None
+
+    def layout_current(self) -> bool:
+        gen = self.live_generation()
+        return gen is None or self._has_current_layout(gen)
 
     def count(self) -> int:
         gen, _ = self._live()
@@ -267,12 +314,16 @@ class SqliteProductIndex(ProductIndex):
         self._connections.close()
 
 
-def _per_color(doc: ProductDocument) -> dict[str, tuple[str, bool]]:
-    """colour -> (its hex on this product, whether any variant of it is available)."""
-    out: dict[str, tuple[str, bool]] = {}
+def _per_color(doc: ProductDocument, bits: dict[str, int]) -> dict[str, tuple[str, bool, tuple[int, int]]]:
+    """colour -> (its hex on this product, whether any variant of it is available, masks of
+    its sizes and of its available sizes). A size past bit 62 sets no bit (SQLite integers
+    are 64-bit signed); searches asking for such a size read the variants instead."""
+    out: dict[str, tuple[str, bool, tuple[int, int]]] = {}
     for v in doc.variants:
-        hex_, ok = out.get(v.color, (v.color_hex, False))
-        out[v.color] = (min(hex_, v.color_hex), ok or v.available)
+        hex_, ok, (sizes, available) = out.get(v.color, (v.color_hex, False, (0, 0)))
+        bit = 1 << bits[v.size] if bits[v.size] < SIZE_BITS else 0
+        out[v.color] = (min(hex_, v.color_hex), ok or v.available,
+                        (sizes | bit, available | (bit if v.available else 0)))
     return out
 
 

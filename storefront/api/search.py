@@ -111,6 +111,9 @@ class SearchView(APIView):
                     "type": serializers.CharField(), "price": _MONEY, "image_url": serializers.CharField(),
                     "in_stock": serializers.BooleanField(),
                     "collections": serializers.ListField(child=serializers.DictField()),
+                    "variant_id": serializers.CharField(allow_null=True),
+                    "color": serializers.CharField(allow_null=True),
+                    "size": serializers.CharField(allow_null=True),
                 }, many=True),
                 "facets": inline_serializer("Facets", {
                     name: _facet_values()

@@ -4,7 +4,7 @@ Independent of both adapters and of `projections/search/*`' rules: it is written
 documented semantics (docs/architecture.md, "Search"), with its own tokenizer, its own
 edit distance and its own price buckets, so a change to the production rules shows up as
 a difference here instead of moving the reference along with it. Only the data types
-(`ProductDocument`, `SearchQuery`) are shared.
+(`ProductDocument`, `SearchQuery`) and the table of garment spellings are shared.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from projections.search.documents import ProductDocument
 from projections.search.query import SearchQuery
+from projections.search.text import SPELLINGS  # data: the spellings a shopper uses for one garment
 
 # --- the documented text rules ---------------------------------------------------------
 
@@ -54,21 +55,84 @@ def osa_distance(a: str, b: str) -> int:
 
 
 def word_matches(term: str, word: str, *, last: bool) -> bool:
+    """A typo match (first letter kept), or the last word typed as a prefix."""
     edits = edits_allowed(term)
-    if abs(len(term) - len(word)) <= edits and osa_distance(term, word) <= edits:
+    if (term[:1] == word[:1] and abs(len(term) - len(word)) <= edits
+            and osa_distance(term, word) <= edits and term.isalnum()):
         return True
     return last and len(term) >= 3 and word.startswith(term)  # search as you type
 
 
-def _words(doc: ProductDocument) -> set[str]:
-    fields = [doc.name, doc.brand, " ".join(doc.collection_names), doc.model, doc.type, doc.description]
-    return {w.lower() for f in fields for w in _DOC_WORD.findall(f)}
+# --- what the words mean ---------------------------------------------------------------
+
+SCARCE = 24  # typos count only when fewer products than a page of the shop match exactly
 
 
-def text_matches(doc: ProductDocument, q: str) -> bool:
-    words = _words(doc)
-    terms = query_words(q)
-    return all(any(word_matches(term, w, last=i == len(terms) - 1) for w in words) for i, term in enumerate(terms))
+def query_units(q: str) -> list[tuple[str, tuple[str, ...], bool]]:
+    """(as typed, spellings, typed last as one word): a garment's spellings ("t shirt", "tee")
+    are one unit, longest first; any other word also finds its plural or singular."""
+    groups = {spelling: group for group in SPELLINGS for spelling in group}
+    words = query_words(q)
+    units = []
+    i = 0
+    while i < len(words):
+        n = next((n for n in (3, 2, 1) if i + n <= len(words) and " ".join(words[i:i + n]) in groups), 1)
+        typed = " ".join(words[i:i + n])
+        if typed in groups:
+            spellings = groups[typed]
+        elif typed.isalpha() and len(typed) >= 3:
+            plural = typed.endswith("s") and not typed.endswith("ss") and len(typed) > 3
+            spellings = (typed, typed[:-1]) if plural else (typed, typed + "s")
+        else:
+            spellings = (typed,)
+        units.append((typed, spellings, n == 1 and i + n == len(words)))
+        i += n
+    return units
+
+
+def _values(doc: ProductDocument) -> list[list[str]]:
+    """Each text value of the document as its list of words (a phrase matches inside one)."""
+    values = [doc.name, doc.brand, *doc.collection_names, doc.model, doc.type, doc.description,
+              *{v.color for v in doc.variants}, *{v.size for v in doc.variants}]
+    return [[w.lower() for w in _DOC_WORD.findall(v)] for v in values]
+
+
+def _has_phrase(values: list[list[str]], phrase: str) -> bool:
+    want = [w.lower() for w in _DOC_WORD.findall(phrase)]
+    return any(v[i:i + len(want)] == want for v in values for i in range(len(v) - len(want) + 1))
+
+
+def _garments_near(typed: str) -> tuple[str, ...]:
+    near: list[str] = []
+    for group in SPELLINGS:
+        if any(" " not in s and word_matches(typed, s, last=False) for s in group):
+            near += group
+    return tuple(near)
+
+
+def _unit_matches(values, unit, typos: bool) -> bool:
+    typed, spellings, last = unit
+    if any(_has_phrase(values, s) for s in spellings):
+        return True
+    words = {w for v in values for w in v}
+    if last and len(typed) >= 3 and any(w.startswith(typed) for w in words):
+        return True
+    if not typos or " " in typed or not typed.isalnum() or edits_allowed(typed) == 0:
+        return False
+    return (any(_has_phrase(values, s) for s in _garments_near(typed))
+            or any(word_matches(typed, w, last=False) for w in words))
+
+
+def text_matches(doc: ProductDocument, q: str, typos: bool = False) -> bool:
+    values = _values(doc)
+    return all(_unit_matches(values, unit, typos) for unit in query_units(q))
+
+
+def typos_apply(docs: list[ProductDocument], q: str) -> bool:
+    units = query_units(q)
+    if not any(" " not in t and t.isalnum() and edits_allowed(t) for t, _s, _l in units):
+        return False
+    return sum(1 for d in docs if text_matches(d, q)) < SCARCE
 
 
 def _variant_ok(v, q: SearchQuery, skip: str = "") -> bool:
@@ -97,7 +161,8 @@ def _matches(d: ProductDocument, q: SearchQuery, skip: str = "") -> bool:
 
 
 def expected(docs: list[ProductDocument], q: SearchQuery) -> dict:
-    base = [d for d in docs if not q.q.strip() or text_matches(d, q.q)]
+    typos = bool(query_words(q.q)) and typos_apply(docs, q.q)
+    base = [d for d in docs if not query_words(q.q) or text_matches(d, q.q, typos)]
     hits = [d for d in base if _matches(d, q)]
     facets: dict[str, Counter] = {}
     facets["collections"] = Counter(c for d in base if _matches(d, q, "collections") for c in d.collection_ids)

@@ -36,6 +36,8 @@ def test_query_words():
     ("vin", "vintage", True, True),      # the last word is a prefix
     ("vin", "vintage", False, False),    # an earlier word is not
     ("vi", "vintage", True, False),      # a prefix needs three letters
+    ("hoodie", "noodle", False, False),  # a typo keeps the first letter
+    ("hoodie", "doodle", False, False),
 ])
 def test_word_matching(term, word, last, ok):
     assert word_matches(term, word, last=last) is ok

@@ -178,3 +178,64 @@ def test_searching_before_any_index_exists_is_unavailable(product_index):
         product_index.search(SearchQuery())
     product_index.ensure()
     assert product_index.search(SearchQuery()).total == 0
+
+
+def test_a_colour_filter_shows_and_links_that_colour(loaded, docs):
+    by_id = {d.id: d for d in docs}
+    color = sample_values(docs)["other_color"]
+    result = loaded.search(SearchQuery(colors=[color], page_size=10))
+    assert result.hits
+    for hit in result.hits:
+        variant = next(v for v in by_id[hit.id].variants if v.id == hit.variant_id)
+        assert hit.color == variant.color == color
+        assert hit.image_url == variant.image_url
+        assert hit.size is None  # no size chosen: the product page picks one in that colour
+    size = sample_values(docs)["size"]
+    for hit in loaded.search(SearchQuery(colors=[color], sizes=[size], page_size=10)).hits:
+        assert (hit.color, hit.size) == (color, size)
+    # no colour asked for: the card keeps the product's own picture
+    plain = loaded.search(SearchQuery(page_size=5)).hits
+    assert all(h.variant_id is None and h.image_url == by_id[h.id].image_url for h in plain)
+
+
+def test_a_catalog_with_very_many_size_labels_still_counts_right(product_index, docs):
+    # more size labels than the SQLite colour rows have mask bits for: facets read the variants
+    relabelled = []
+    for n, d in enumerate(docs[:40]):
+        variants = [v.model_copy(update={"size": f"Size {(n * 7 + i) % 80}"}) for i, v in enumerate(d.variants)]
+        relabelled.append(d.model_copy(update={"variants": variants}))
+    generation = product_index.begin_rebuild()
+    product_index.write_generation(generation, relabelled)
+    product_index.finish_rebuild(generation)
+    d = relabelled[3]
+    for params in ({"colors": [d.variants[0].color], "sizes": [d.variants[0].size, "Size 75"]},
+                   {"colors": [d.variants[0].color]}, {"sizes": ["Size 70", "Size 1"], "in_stock": True}):
+        query = SearchQuery(**params, page_size=100)
+        want = expected(relabelled, query)
+        result = product_index.search(query)
+        assert {h.id for h in result.hits} == want["ids"], params
+        got = facet_counts(result)
+        for facet in ("colors", "sizes"):
+            assert got[facet] == {k: v for k, v in want["facets"][facet].items() if v}, (params, facet)
+
+
+def test_an_index_from_an_older_version_takes_updates_until_rebuilt(product_index, docs):
+    if product_index.backend != "elasticsearch":  # SQLite refuses it instead (tests/catalog)
+        pytest.skip("Elasticsearch only")
+    import copy
+
+    from projections.search.elastic import MAPPING
+
+    old = copy.deepcopy(MAPPING)
+    del old["properties"]["options"]
+    del old["properties"]["variants"]["properties"]["image_url"]
+    name = f"{product_index.alias}-g1"
+    product_index.es.indices.create(index=name, mappings=old)
+    product_index.es.indices.update_aliases(actions=[{"add": {"index": name, "alias": product_index.alias}}])
+    assert not product_index.layout_current()
+    product_index.upsert(docs[:5])  # a stock change re-projects a product: it must not fail
+    assert product_index.search(SearchQuery()).total == 5
+    generation = product_index.begin_rebuild()
+    product_index.write_generation(generation, docs)
+    product_index.finish_rebuild(generation)
+    assert product_index.layout_current()

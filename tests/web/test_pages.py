@@ -73,7 +73,7 @@ def cards(page: dom.Element) -> list[dom.Element]:
 
 
 def card_ids(page: dom.Element) -> list[str]:
-    return [a.get("href").removeprefix("/shop/products/") for a in cards(page)]
+    return [urlsplit(a.get("href")).path.removeprefix("/shop/products/") for a in cards(page)]
 
 
 def chips(page: dom.Element) -> dict[str, str]:
@@ -445,6 +445,21 @@ def test_every_result_card_links_to_a_product_page(client):
     page = get_page(client, params={"page_size": "12"})
     for href in (a.get("href") for a in cards(page)):
         assert client.get(href).status_code == 200, href
+
+
+def test_a_colour_filter_carries_to_the_cards_and_their_links(client, docs, color):
+    by_id = {d.id: d for d in docs}
+    page = get_page(client, params={"color": color, "size": "L", "page_size": "6"})
+    assert cards(page)
+    for card in cards(page):
+        href = card.get("href")
+        assert query_of(href) == {"color": [color], "size": ["L"]}, href
+        product = by_id[urlsplit(href).path.removeprefix("/shop/products/")]
+        shown = next(v for v in product.variants if v.color == color)
+        assert card.one("img").get("src") == shown.image_url
+        product_page = get_page(client, href)
+        assert product_page.one(id="color-name").text == color
+        assert product_page.one("img", id="variant-image").get("src") == shown.image_url
 
 
 # --- garment images ---------------------------------------------------------------------------

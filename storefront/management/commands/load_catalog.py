@@ -21,6 +21,7 @@ from domains.catalog.loader import (
     catalog_loaded,
     index_catalog,
     mark_loaded,
+    reindex_from_store,
     seed_stock,
     seed_stock_from_store,
     write_catalog,
@@ -70,6 +71,10 @@ class Command(BaseCommand):
         if if_empty and (loaded := catalog_loaded(store)):
             if not store.scan(schema.STOCK.name, page_size=1)[0]:  # loaded before stock was kept
                 self.stdout.write(f"seeded stock for {seed_stock_from_store(store, stock)} blank SKUs")
+            index = open_index(settings.COMMERCE)
+            if not index.layout_current():  # built by an older version: this one cannot read it
+                generation, indexed = reindex_from_store(store, index)
+                self.stdout.write(f"rebuilt the search index in its new layout ({indexed} products, {generation})")
             self.stdout.write(f"catalog already loaded ({loaded['products']} products); nothing to do")
             return
         try:
