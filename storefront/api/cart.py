@@ -20,6 +20,8 @@ from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import shop_code
 from domains.cart.messages import MAX_QUANTITY
+from domains.checkout import rates
+from domains.identity.shop_settings import read_shop_settings
 from domains.shared import Address
 
 from .. import order_access, services
@@ -66,6 +68,17 @@ def _unavailable(exc: Exception) -> ApiError:
 def with_cart_id(response: Response, cart_id: str) -> Response:
     response[HEADER] = cart_id
     return set_cart_cookie(response, cart_id)
+
+
+def cart_json(request: Request, cart: Any) -> dict:
+    """A cart as the API answers it, taxed as the checkout will tax it: the shop's rate for the
+    shopper's saved or last address (`rates.tax_for`, the page's function); `tax_estimate` is
+    null, and `total` is before tax, when no address is known yet (calculated at checkout)."""
+    body: dict = cart.model_dump(mode="json")
+    goods = cart.subtotal - cart.discount
+    tax = rates.tax_for(read_shop_settings(services.store()), shopper_cart.tax_address(request), goods)
+    body["tax_estimate"], body["total"] = tax, goods + (tax or 0)
+    return body
 
 
 def empty_cart() -> dict:
@@ -122,7 +135,7 @@ class CartView(APIView):
         cart_id = cart_id_of(request)
         if cart_id is None:
             return Response(empty_cart())
-        return Response(call(carts.get_cart, cart_id).model_dump(mode="json"))
+        return Response(cart_json(request, call(carts.get_cart, cart_id)))
 
 
 class CartItemsView(APIView):
@@ -139,7 +152,7 @@ class CartItemsView(APIView):
         def run() -> Response:
             cart = call(carts.add_item, cart_id, body["variant_id"], body["quantity"])
             cart = shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
-            return Response(cart.model_dump(mode="json"), status=201 if created else 200)
+            return Response(cart_json(request, cart), status=201 if created else 200)
 
         return with_cart_id(idempotent(request, cart_id, run), cart_id)
 
@@ -151,14 +164,14 @@ class CartItemView(APIView):
         cart_id = _require_cart(request)
         body = validated_body(QuantityBody, request)
         return idempotent(request, cart_id, lambda: Response(
-            call(carts.change_quantity, cart_id, line_id, body["quantity"]).model_dump(mode="json")))
+            cart_json(request, call(carts.change_quantity, cart_id, line_id, body["quantity"]))))
 
     @extend_schema(operation_id="remove_cart_item", parameters=[_CART_HEADER, _IDEMPOTENCY],
                    responses={200: OpenApiTypes.OBJECT})
     def delete(self, request: Request, line_id: str) -> Response:
         cart_id = _require_cart(request)
         return idempotent(request, cart_id, lambda: Response(
-            call(carts.remove_line, cart_id, line_id).model_dump(mode="json")))
+            cart_json(request, call(carts.remove_line, cart_id, line_id))))
 
 
 class CouponView(APIView):
@@ -168,12 +181,12 @@ class CouponView(APIView):
         cart_id = _require_cart(request)
         body = validated_body(CouponBody, request)
         return idempotent(request, cart_id, lambda: Response(
-            call(carts.apply_coupon, cart_id, body["code"]).model_dump(mode="json")))
+            cart_json(request, call(carts.apply_coupon, cart_id, body["code"]))))
 
     @extend_schema(operation_id="remove_coupon", parameters=[_CART_HEADER], responses={200: OpenApiTypes.OBJECT})
     def delete(self, request: Request) -> Response:
         cart_id = _require_cart(request)
-        return Response(call(carts.remove_coupon, cart_id).model_dump(mode="json"))
+        return Response(cart_json(request, call(carts.remove_coupon, cart_id)))
 
 
 class CheckoutView(APIView):

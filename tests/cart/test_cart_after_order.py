@@ -103,6 +103,8 @@ async def test_the_cart_shows_the_tax_the_checkout_charges(api, variant, small_c
     page = (await run(browser.get, "/shop/cart")).content.decode()
     assert _tax_shown(page) == "Calculated at checkout"  # no address yet: no made-up rate
     subtotal = 2 * variant.price_amount
+    cart = (await run(browser.get, "/api/cart")).json()  # the JSON API says the same
+    assert cart["tax_estimate"] is None and cart["total"] == subtotal
 
     await run(browser.post, "/shop/cart/change", {"action": "checkout"})
     await run(browser.post, "/shop/checkout/action", SHIPPING)  # Seattle, WA
@@ -114,6 +116,8 @@ async def test_the_cart_shows_the_tax_the_checkout_charges(api, variant, small_c
     assert _tax_shown(page) == f"${tax // 100:,}.{tax % 100:02d}"
     total = subtotal + tax
     assert re.search(r'id="total">([^<]+)<', page).group(1) == f"${total // 100:,}.{total % 100:02d}"
+    cart = (await run(browser.get, "/api/cart")).json()
+    assert (cart["tax_estimate"], cart["total"]) == (tax, total)  # the checkout's rate, not a flat 8.25%
 
 
 async def test_a_signed_in_shoppers_cart_is_taxed_for_their_default_address(api, variant):
