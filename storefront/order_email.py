@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote
 
+from domains.labels import label
+
 from .cadence_email import _django
 
 # where a shopper follows a parcel, by carrier (fulfillment's carriers)
@@ -28,11 +30,6 @@ SUBJECTS = {
     "delivered": "Your {shop} order {code} was delivered",
     "cancelled": "Your {shop} order {code} was cancelled",
     "refunded": "A refund for your {shop} order {code}",
-}
-STATUS_NAMES = {  # plain names until a shared label table exists
-    "placed": "Placed", "routed": "Being prepared", "in_fulfillment": "Being made", "partially_shipped":
-    "Partly shipped", "shipped": "Shipped", "delivered": "Delivered", "completed": "Completed",
-    "cancelled": "Cancelled", "refunded": "Refunded",
 }
 
 
@@ -74,7 +71,7 @@ class DjangoOrderEmailChannel:
         return {
             "kind": email.kind.value, "shop_name": settings.shop_name, "shop_address": settings.shop_address,
             "name": address.first_name or view.email.split("@")[0], "code": view.confirmation_code,
-            "status": STATUS_NAMES.get(view.status.value, view.status.value),
+            "status": label("order_status", view.status),  # the words the shop and admin pages use
             "order_link": email_links.order_url(view.order_id),
             "lines": [{"name": li.product_name, "options": ", ".join(li.options.values()), "quantity": li.quantity,
                        "total": money(li.line_total, cur)} for li in view.lines],
