@@ -178,6 +178,7 @@ _TABLE: dict[str, dict[str, str]] = {
         "fulfillment.shipped": "Shipment sent",
         "fulfillment.delivered": "Shipment delivered",
         "stock.low": "Stock low",
+        "product.updated": "Product updated",
         "webhook.ping": "Test ping",
     },
 }

@@ -127,6 +127,8 @@ shop-account-password          POST   /shop/account/password/                   
 shop-account-reset             GET    /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-account-reset             POST   /shop/account/reset/                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-account-reset-confirm     GET    /shop/account/reset/{shopper_a}/not-a-token/  400   400   400   400   400   400   400   400   400   400   400   400   400
+shop-account-verify            GET    /shop/account/verify/not-a-token/             ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+shop-account-verify-resend     POST   /shop/account/verify/                         login ok    ok    login login login login login login login login login login
 shop-account-address-new       GET    /shop/account/addresses/new/                  login ok    ok    login login login login login login login login login login
 shop-account-address-new       POST   /shop/account/addresses/new/                  login 400   400   login login login login login login login login login login
 shop-account-address           GET    /shop/account/addresses/{address_a}/          login ok    404   login login login login login login login login login login
