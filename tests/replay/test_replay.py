@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domains.cadences.workflows import CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow
@@ -22,6 +21,8 @@ from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWork
 from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, StaffWorkflow
 from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
+
+from ..servers import shop_converter
 
 ROOT = Path(__file__).resolve().parent / "histories"
 # Today's recordings, plus those of the last release in a folder each (e.g. before-identity/),
@@ -43,7 +44,7 @@ async def test_history_replays_deterministically(path):
         workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
                    InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
                    ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=shop_converter(),
     )
     await replayer.replay_workflow(history)  # raises on any non-determinism
 
@@ -68,4 +69,4 @@ async def test_an_order_that_got_its_reports_out_of_order_replays():
                 seen.setdefault(report["supplier_order_id"], []).append(report["status"])
     went_back = {so: s for so, s in seen.items() if [RANK.index(x) for x in s] != sorted(RANK.index(x) for x in s)}
     assert went_back, f"the recording should show a report overtaken by a later one: {seen}"
-    await Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+    await Replayer(workflows=[OrderWorkflow], data_converter=shop_converter()).replay_workflow(history)
