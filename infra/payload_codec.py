@@ -45,6 +45,10 @@ class CodecError(ValueError):
     """A payload or a key setting the codec cannot use; the message says which and why."""
 
 
+class UnknownKeyError(CodecError):
+    """A payload sealed under a key id this process has not been given."""
+
+
 @dataclass(frozen=True)
 class Keyring:
     keys: tuple[tuple[str, bytes], ...]  # (kid, 32-byte key), the first encrypts
@@ -69,7 +73,7 @@ class Keyring:
         for known, key in self.keys:
             if known == kid:
                 return key
-        raise CodecError(f"payload encrypted with key id {kid!r}, which is not among the configured keys "
+        raise UnknownKeyError(f"payload encrypted with key id {kid!r}, which is not among the configured keys "
                          f"({', '.join(k for k, _ in self.keys)}): add it to COMMERCE_CODEC_KEYS or the key file")
 
     def serialized(self) -> str:
