@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent / "histories"
 # Today's recordings, plus those of the last release in a folder each (e.g. before-identity/),
 # which workflows still running from that release must keep replaying.
 HISTORIES = sorted(ROOT.glob("**/*.json"))
+WORKFLOWS = [CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
+             InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
+             ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow]
 
 
 def test_histories_cover_the_main_paths():
@@ -40,12 +43,8 @@ def test_histories_cover_the_main_paths():
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES])
 async def test_history_replays_deterministically(path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(
-        workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
-                   InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
-                   ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow],
-        data_converter=shop_converter(),
-    )
+    # the shop's converter: its codec passes these plain (pre-codec) payloads through
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=shop_converter())
     await replayer.replay_workflow(history)  # raises on any non-determinism
 
 
