@@ -126,9 +126,8 @@ def shop(tmp_path_factory, small_catalog):
 def test_settings():
     """Production hashes with PBKDF2 (about a second per hash here) and tests make hundreds;
     search tests send thousands of anonymous searches from one address."""
-    from django.test import override_settings
-
     from django.conf import settings
+    from django.test import override_settings
 
     # Django's settings were read before this file set COMMERCE_CODEC_KEYS
     settings.COMMERCE = dataclasses.replace(settings.COMMERCE, codec_keys=os.environ["COMMERCE_CODEC_KEYS"])

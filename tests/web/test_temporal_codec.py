@@ -88,7 +88,8 @@ async def test_staff_with_ops_read_get_payloads_opened_and_nobody_else_does(orde
     assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_key"
     garbled = await run(_post, manager, DECODE, {"payloads": [{"data": "not base64!"}]})
     assert garbled.status_code == 400 and garbled.json()["code"] == "invalid_payloads"
-    form = await run(lambda: manager.post(DECODE, {"payloads": "x"}, HTTP_X_CSRFTOKEN=manager.cookies["csrftoken"].value))
+    token = manager.cookies["csrftoken"].value
+    form = await run(lambda: manager.post(DECODE, {"payloads": "x"}, HTTP_X_CSRFTOKEN=token))
     assert form.status_code == 415 and form.json()["code"] == "unsupported_media_type"
 
 
