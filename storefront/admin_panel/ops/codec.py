@@ -78,9 +78,13 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
     """401/403 unless staff with ops:read or a token with the ops:read scope sent this."""
     if "Authorization" in request.headers:
         try:
-            _, client = BearerTokenAuthentication().authenticate(request)  # type: ignore[arg-type, misc]
+            found = BearerTokenAuthentication().authenticate(request)  # reads only the header
         except APIException as exc:
             return _error(request, CodecErrorCode.AUTHENTICATION_REQUIRED, str(exc.detail), 401)
+        if found is None:  # an empty Authorization header
+            return _error(request, CodecErrorCode.AUTHENTICATION_REQUIRED, "send `Authorization: Bearer <token>`",
+                          401)
+        client = found[1]
         if not client.has(Scope.OPS_READ):
             return _error(request, CodecErrorCode.INSUFFICIENT_SCOPE,
                           f"this token lacks the {Scope.OPS_READ.value} scope", 403)
