@@ -22,7 +22,7 @@ from .embedded import load_embedded
 from .servers import TEST_CODEC_KEYS
 
 # Every process of a test (web, workers, CLIs it starts) seals payloads with the same keys.
-os.environ.setdefault("COMMERCE_CODEC_KEYS", TEST_CODEC_KEYS)
+os.environ["COMMERCE_CODEC_KEYS"] = TEST_CODEC_KEYS
 
 SMALL_CATALOG = 240  # products: enough for every facet to have several values, quick to load
 

@@ -9,7 +9,6 @@ pending work.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -28,8 +27,9 @@ TEST_CODEC_KEYS = ("test-b:MImsrJ864OxVnlT2Y3aUsPjlRzye/O6WpAbZW1xmGjs=,"
 
 
 def shop_converter() -> DataConverter:
-    """The shop's data converter (infra.temporal) with the tests' keys, or COMMERCE_CODEC_KEYS."""
-    return converter_for(parse_keys(os.environ.get("COMMERCE_CODEC_KEYS") or TEST_CODEC_KEYS))
+    """The shop's data converter (infra.temporal) with the tests' keys: recordings made with it
+    (tests/replay/record.py) replay in any checkout, whatever COMMERCE_CODEC_KEYS says there."""
+    return converter_for(parse_keys(TEST_CODEC_KEYS))
 
 DEV_SERVER_ARGS = ["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"]
 

@@ -60,11 +60,14 @@ async def test_an_order_that_got_its_reports_out_of_order_replays():
 
     history = WorkflowHistory.from_json("order-out-of-order", OUT_OF_ORDER.read_text())
     seen: dict[str, list[str]] = {}
+    codec = shop_converter().payload_codec
+    assert codec is not None
     for event in history.events:
         if event.HasField("workflow_execution_signaled_event_attributes"):
             signal = event.workflow_execution_signaled_event_attributes
             if signal.signal_name == "supplier_order_changed":
-                report = json.loads(signal.input.payloads[0].data)
+                (opened,) = await codec.decode([signal.input.payloads[0]])  # plain ones pass through
+                report = json.loads(opened.data)
                 seen.setdefault(report["supplier_order_id"], []).append(report["status"])
     went_back = {so: s for so, s in seen.items() if [RANK.index(x) for x in s] != sorted(RANK.index(x) for x in s)}
     assert went_back, f"the recording should show a report overtaken by a later one: {seen}"

@@ -18,6 +18,7 @@ from infra.payload_codec import (
     CodecError,
     EncryptionCodec,
     UnknownKeyError,
+    decode_in_place,
     load_keyring,
     new_keyring_text,
     parse_keys,
@@ -119,3 +120,16 @@ def test_a_key_file_with_an_old_key_after_the_new_one_is_read_in_order(tmp_path)
     (tmp_path / KEY_FILE).write_text(f"{_key('k2')}\n{new_keyring_text()}\n")
     keyring = load_keyring("", tmp_path)
     assert keyring.current == "k2" and len(keyring.keys) == 2
+
+
+async def test_a_history_event_is_opened_in_place_and_a_foreign_key_stays_sealed():
+    from temporalio.api.history.v1 import HistoryEvent
+
+    ours = EncryptionCodec(parse_keys(_key("k1")))
+    (mine,) = await ours.encode([_plain()])
+    (foreign,) = await EncryptionCodec(parse_keys(_key("elsewhere"))).encode([_plain()])
+    event = HistoryEvent(event_id=1)
+    event.workflow_execution_started_event_attributes.input.payloads.extend([mine, foreign])
+    assert await decode_in_place(ours, [event]) == 1
+    opened, still = event.workflow_execution_started_event_attributes.input.payloads
+    assert opened == _plain() and still.metadata[KEY_ID] == b"elsewhere"
