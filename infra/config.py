@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,19 @@ class Config:
     # How long a web request waits for Temporal (connect and calls together) before it answers
     # 503 with Retry-After: a restarting server must not hang shoppers or the admin.
     request_budget_seconds: float = 5.0
+    # Payload encryption keys (infra/payload_codec.py): "kid:base64key,..." with the encrypting one
+    # first; empty: the data folder's key file, created on first use.
+    codec_keys: str = field(default="", repr=False)
+    # The only origin whose pages may call the codec endpoint (/admin/temporal-codec/) from a browser;
+    # empty: the origin of temporal_ui_url.
+    temporal_ui_origin: str = ""
+
+    @property
+    def codec_origin(self) -> str:
+        if self.temporal_ui_origin:
+            return self.temporal_ui_origin
+        parts = urlsplit(self.temporal_ui_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def sqlite_store_path(self) -> Path:
@@ -105,4 +119,6 @@ def load_config() -> Config:
         public_url=_env("COMMERCE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         mail_dir=Path(os.environ["COMMERCE_MAIL_DIR"]).resolve() if os.environ.get("COMMERCE_MAIL_DIR") else None,
         request_budget_seconds=_positive("COMMERCE_REQUEST_BUDGET_SECONDS", "5"),
+        codec_keys=os.environ.get("COMMERCE_CODEC_KEYS", "").strip(),
+        temporal_ui_origin=_env("COMMERCE_TEMPORAL_UI_ORIGIN", "").rstrip("/"),
     )

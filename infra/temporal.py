@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import Runtime
 
 from infra.config import Config
+from infra.payload_codec import EncryptionCodec, Keyring, load_keyring
 
 
 def business_error(exc: BaseException | None) -> ApplicationError | None:
@@ -17,11 +21,21 @@ def business_error(exc: BaseException | None) -> ApplicationError | None:
     return exc
 
 
+def converter_for(keyring: Keyring) -> DataConverter:
+    """Pydantic's JSON payloads, sealed by the payload codec (infra/payload_codec.py)."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring))
+
+
+def data_converter(config: Config) -> DataConverter:
+    """The shop's data converter: every client, worker and replayer uses this one."""
+    return converter_for(load_keyring(config.codec_keys, config.data_dir))
+
+
 async def connect(config: Config, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         config.temporal_address,
         namespace=config.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(config),
         runtime=runtime,
     )
 

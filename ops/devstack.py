@@ -159,6 +159,8 @@ def main() -> int:
             server = start("temporal", [
                 temporal, "server", "start-dev", "--db-filename", str(data / "temporal.sqlite"),
                 "--ip", host, "--port", port or "7233", "--ui-port", str(UI_PORT),
+                # the UI opens the shop's sealed payloads through the web's codec endpoint (docs/security.md)
+                "--ui-codec-endpoint", f"http://127.0.0.1:{WEB_PORT}/admin/temporal-codec",
                 "--namespace", config.temporal_namespace, "--log-level", "warn",
                 # the inventory service takes every shopper's holds: allow more than 10 updates in flight
                 "--dynamic-config-value", "history.maxInFlightUpdates=200",

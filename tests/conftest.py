@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -18,6 +19,10 @@ from projections.search.sqlite_fts import SqliteProductIndex
 
 from . import engines
 from .embedded import load_embedded
+from .servers import TEST_CODEC_KEYS
+
+# Every process of a test (web, workers, CLIs it starts) seals payloads with the same keys.
+os.environ["COMMERCE_CODEC_KEYS"] = TEST_CODEC_KEYS
 
 SMALL_CATALOG = 240  # products: enough for every facet to have several values, quick to load
 
@@ -121,8 +126,11 @@ def shop(tmp_path_factory, small_catalog):
 def test_settings():
     """Production hashes with PBKDF2 (about a second per hash here) and tests make hundreds;
     search tests send thousands of anonymous searches from one address."""
+    from django.conf import settings
     from django.test import override_settings
 
+    # Django's settings were read before this file set COMMERCE_CODEC_KEYS
+    settings.COMMERCE = dataclasses.replace(settings.COMMERCE, codec_keys=os.environ["COMMERCE_CODEC_KEYS"])
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
                            PUBLIC_SEARCH_RATE="100000/min", ORDER_LOOKUP_RATE="100000/min",
                            SIGN_IN_RATE="100000/min"):  # test_api_tokens checks the real limit

@@ -25,10 +25,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.temporal import ensure_search_attributes
+
+from .servers import shop_converter
 
 POOL = tuple(f"test-{n}" for n in range(1, 17))
 
@@ -57,7 +58,7 @@ class NamespacePool:
         async with self._returned:
             await self._returned.wait_for(lambda: bool(self._free))
             namespace = self._free.popleft()
-        client = Client(self._client.service_client, namespace=namespace, data_converter=pydantic_data_converter)
+        client = Client(self._client.service_client, namespace=namespace, data_converter=shop_converter())
         await ensure_search_attributes(client, namespace)
         await _end_running(client)  # what the last release could not see yet
         return Lease(namespace, client)

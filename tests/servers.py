@@ -14,8 +14,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
+
+from infra.payload_codec import parse_keys
+from infra.temporal import converter_for
+
+# The payload codec's keys in tests (COMMERCE_CODEC_KEYS, set by tests/conftest.py for every
+# process a test starts): fixed, so recorded encrypted histories replay. Not secret: tests only.
+TEST_CODEC_KEYS = ("test-b:MImsrJ864OxVnlT2Y3aUsPjlRzye/O6WpAbZW1xmGjs=,"
+                   "test-a:tour9HTxPOoSiwCdi4mee37A/WRfio/7+X1xkAHe5/E=")
+
+
+def shop_converter() -> DataConverter:
+    """The shop's data converter (infra.temporal) with the tests' keys: recordings made with it
+    (tests/replay/record.py) replay in any checkout, whatever COMMERCE_CODEC_KEYS says there."""
+    return converter_for(parse_keys(TEST_CODEC_KEYS))
 
 DEV_SERVER_ARGS = ["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"]
 
@@ -27,10 +41,10 @@ def _binary(name: str) -> str | None:
 async def start_dev_server(extra_args: Sequence[str] = ()) -> WorkflowEnvironment:
     """`extra_args`: e.g. the test session's pool of namespaces (tests/namespaces.py)."""
     return await WorkflowEnvironment.start_local(dev_server_existing_path=_binary("temporal"),
-                                                 data_converter=pydantic_data_converter,
+                                                 data_converter=shop_converter(),
                                                  dev_server_extra_args=[*DEV_SERVER_ARGS, *extra_args])
 
 
 async def start_skipping() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_time_skipping(test_server_existing_path=_binary("temporal-test-server"),
-                                                         data_converter=pydantic_data_converter)
+                                                         data_converter=shop_converter())

@@ -80,3 +80,4 @@ class Scope(StrEnum):
     CADENCES_WRITE = "cadences:write"  # create and edit cadences, enroll, pause, resume, cancel
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"  # register endpoints, ping, disable, redeliver
+    OPS_READ = "ops:read"  # read Temporal's payloads through the codec endpoint (e.g. the `temporal` CLI)

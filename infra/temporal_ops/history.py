@@ -25,6 +25,7 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..payload_codec import decode_in_place
 from .common import (
     MAX_EVENTS,
     PAYLOAD_CHARS,
@@ -362,6 +363,7 @@ async def workflow_detail(client: Client, workflow_id: str, run_id: str | None =
         raise
     raw = described.raw_description
     events, truncated = await history_events(client, workflow_id, described.run_id, max_events)
+    await decode_in_place(client.data_converter.payload_codec, events)  # sealed inputs and results, readable
     status = _status_name(described.status) if described.status else "Unknown"
     return WorkflowDetail(
         id=workflow_id, run_id=described.run_id, namespace=client.namespace,

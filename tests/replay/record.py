@@ -10,6 +10,8 @@ on a throwaway dev server and writes each workflow's history to `histories/`. Re
 only when a change is meant to be incompatible (and then guard it with workflow.patched),
 after copying the released recordings into a folder of their own (as `before-identity/`), so
 the replay test keeps proving that workflows running from that release carry on.
+Payloads are sealed with the tests' fixed keys (tests/servers.py: TEST_CODEC_KEYS), which the
+replay test uses too; the recordings made before the codec are plain and replay as they are.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domains.cadences.workflows import CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow
@@ -23,10 +22,15 @@ from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSe
 from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
 
+from ..servers import shop_converter
+
 ROOT = Path(__file__).resolve().parent / "histories"
 # Today's recordings, plus those of the last release in a folder each (e.g. before-identity/),
 # which workflows still running from that release must keep replaying.
 HISTORIES = sorted(ROOT.glob("**/*.json"))
+WORKFLOWS = [CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
+             InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
+             ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow]
 
 
 def test_histories_cover_the_main_paths():
@@ -39,12 +43,8 @@ def test_histories_cover_the_main_paths():
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES])
 async def test_history_replays_deterministically(path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(
-        workflows=[CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
-                   InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
-                   ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow],
-        data_converter=pydantic_data_converter,
-    )
+    # the shop's converter: its codec passes these plain (pre-codec) payloads through
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=shop_converter())
     await replayer.replay_workflow(history)  # raises on any non-determinism
 
 
@@ -60,12 +60,15 @@ async def test_an_order_that_got_its_reports_out_of_order_replays():
 
     history = WorkflowHistory.from_json("order-out-of-order", OUT_OF_ORDER.read_text())
     seen: dict[str, list[str]] = {}
+    codec = shop_converter().payload_codec
+    assert codec is not None
     for event in history.events:
         if event.HasField("workflow_execution_signaled_event_attributes"):
             signal = event.workflow_execution_signaled_event_attributes
             if signal.signal_name == "supplier_order_changed":
-                report = json.loads(signal.input.payloads[0].data)
+                (opened,) = await codec.decode([signal.input.payloads[0]])  # plain ones pass through
+                report = json.loads(opened.data)
                 seen.setdefault(report["supplier_order_id"], []).append(report["status"])
     went_back = {so: s for so, s in seen.items() if [RANK.index(x) for x in s] != sorted(RANK.index(x) for x in s)}
     assert went_back, f"the recording should show a report overtaken by a later one: {seen}"
-    await Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+    await Replayer(workflows=[OrderWorkflow], data_converter=shop_converter()).replay_workflow(history)

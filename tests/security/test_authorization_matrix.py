@@ -162,6 +162,8 @@ admin-catalog-reindex-status   GET    /admin/catalog/reindex/status             
 admin-catalog-reindex          POST   /admin/catalog/reindex                        login login login ok    ok    403   403   login login login login login login
 admin-ops                      GET    /admin/ops/                                   login login login ok    ok    403   403   login login login login login login
 admin-ops-workflow             GET    /admin/ops/workflows/{order_workflow}         login login login ok    ok    403   403   login login login login login login
+admin-temporal-codec-decode    POST   /admin/temporal-codec/decode                  401   401   401   ok    ok    403   403   403   403   403   403   403   401
+admin-temporal-codec-encode    POST   /admin/temporal-codec/encode                  401   401   401   ok    ok    403   403   403   403   403   403   403   401
 admin-cadences                 GET    /admin/cadences/                              login login login ok    ok    ok    403   login login login login login login
 admin-cadence-new              GET    /admin/cadences/new                           login login login ok    ok    403   403   login login login login login login
 admin-cadence-new              POST   /admin/cadences/new                           login login login 400   400   403   403   login login login login login login
@@ -285,7 +287,14 @@ def bodies(world: dict) -> dict[tuple[str, str], dict]:
         ("api-staff-unsubscribes", "POST"): {"email": "not-an-address"},
         ("api-staff-cadence-enrollments", "POST"): {"contacts": [{"email": "not-an-address"}]},
         ("admin-unsubscribe", "POST"): {"email": "not-an-address"},
+        ("admin-temporal-codec-decode", "POST"): PLAIN_PAYLOADS,
+        ("admin-temporal-codec-encode", "POST"): PLAIN_PAYLOADS,
     }
+
+
+# Temporal's remote codec protocol: one JSON payload, as the UI would send it (base64 fields)
+PLAIN_PAYLOADS = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "eyJhIjoxfQ=="}]}
+JSON_PATHS = ("/api/", "/admin/temporal-codec/")  # JSON bodies; the rest are the pages' forms
 
 
 def send(who: Principal, row: Row, world: dict, body: dict | None):
@@ -293,7 +302,7 @@ def send(who: Principal, row: Row, world: dict, body: dict | None):
     path = path.format_map(world)
     method = row.method.lower()
     headers = {"HTTP_X_CART_ID": world[cart]} if cart else {}
-    if path.startswith("/api/"):  # JSON, with the CSRF token in the header as the shop's pages send it
+    if path.startswith(JSON_PATHS):  # JSON, with the CSRF token in the header as the shop's pages send it
         if method == "get":
             return who.client.get(path, **headers)
         return getattr(who.client, method)(path, body or {}, content_type="application/json",

@@ -11,14 +11,13 @@ import time
 
 from django.conf import settings
 from django.test import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from projections.orders.sqlite_index import SqliteOrderIndex
 from storefront import services
 
 from ..embedded import load_embedded
-from ..servers import DEV_SERVER_ARGS, _binary
+from ..servers import DEV_SERVER_ARGS, _binary, shop_converter
 from ..shop_harness import running_shop
 from ..web_fixtures import django_pointed_at
 from .accounts import staff_browser
@@ -37,7 +36,7 @@ def _free_port() -> int:
 
 async def _dev_server(port: int) -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(port=port, dev_server_existing_path=_binary("temporal"),
-                                                 data_converter=pydantic_data_converter,
+                                                 data_converter=shop_converter(),
                                                  dev_server_extra_args=DEV_SERVER_ARGS)
 
 
