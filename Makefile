@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run lint typecheck test bench services services-down services-status clean
+.PHONY: install run lint typecheck test bench services services-down services-status cluster cluster-down cluster-status clean
 
 install: $(STAMP)
 
@@ -42,6 +42,17 @@ services-down:
 
 services-status:
 	bash ops/engines/engines.sh status
+
+# A real Temporal cluster on the engines' Cassandra and Elasticsearch (docs/cluster.md): gRPC on
+# 127.0.0.1:7933, beside the dev server's 7233. Needs `make services` first.
+cluster: install
+	bash ops/cluster/cluster.sh up
+
+cluster-down:
+	bash ops/cluster/cluster.sh down
+
+cluster-status:
+	bash ops/cluster/cluster.sh status
 
 clean:
 	rm -rf $(VENV) .pytest_cache
