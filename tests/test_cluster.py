@@ -13,6 +13,7 @@ import dataclasses
 import os
 import socket
 import uuid
+from collections.abc import Callable
 
 import pytest
 from temporalio.client import Client, WithStartWorkflowOperation
@@ -51,12 +52,13 @@ async def cluster_client() -> Client:
     return client
 
 
-async def _listed(client: Client, query: str, want: str) -> list[str]:
-    """The ids a list query returns, once Elasticsearch has indexed `want` (it refreshes about every second)."""
+async def _listed(client: Client, query: str, settled: Callable[[list[str]], bool]) -> list[str]:
+    """The ids a list query returns once `settled` holds (Elasticsearch refreshes about every second),
+    or what it returns after 30 s."""
     ids: list[str] = []
     for _ in range(60):
         ids = [w.id async for w in client.list_workflows(query)]
-        if want in ids:
+        if settled(ids):
             break
         await asyncio.sleep(0.5)
     return ids
@@ -65,6 +67,7 @@ async def _listed(client: Client, query: str, want: str) -> list[str]:
 async def test_update_with_start_and_list_queries_on_the_cluster(cluster_client):
     client = cluster_client
     queue, wid, mark = f"cluster-{uuid.uuid4().hex[:8]}", f"cluster-floor-{uuid.uuid4().hex}", uuid.uuid4().hex
+    running = f"CadenceState = '{mark}' AND ExecutionStatus = 'Running'"
     async with Worker(client, task_queue=queue, workflows=[Floor]):
         def start() -> WithStartWorkflowOperation:
             return WithStartWorkflowOperation(
@@ -76,8 +79,10 @@ async def test_update_with_start_and_list_queries_on_the_cluster(cluster_client)
             # the second call finds the running workflow: its state came back from Cassandra
             assert await client.execute_update_with_start_workflow(Floor.bump, 3, start_workflow_operation=start()) == 5
 
-            assert await _listed(client, f"WorkflowId = '{wid}'", wid) == [wid]
-            assert await _listed(client, f"CadenceState = '{mark}' AND ExecutionStatus = 'Running'", wid) == [wid]
+            assert await _listed(client, f"WorkflowId = '{wid}'", bool) == [wid]
+            assert await _listed(client, running, bool) == [wid]
         finally:
             await client.get_workflow_handle(wid).terminate("test over")
-    assert await _listed(client, f"CadenceState = '{mark}' AND ExecutionStatus = 'Running'", "none") == []
+    # the close reaches Elasticsearch too: no longer running, listed as terminated
+    assert await _listed(client, running, lambda ids: not ids) == []
+    assert await _listed(client, f"CadenceState = '{mark}' AND ExecutionStatus = 'Terminated'", bool) == [wid]

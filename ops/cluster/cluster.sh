@@ -13,7 +13,8 @@
 set -euo pipefail
 
 TEMPORAL_VERSION=v1.32.2
-UI_VERSION=v2.58.1
+# The UI the venv's temporal CLI embeds; the newest (v2.58.x) needs a go.temporal.io/api the proxy refuses.
+UI_VERSION=v2.54.1
 # The server's go.mod asks for a newer Go than the machine's: the go command fetches this one.
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
 
@@ -205,7 +206,7 @@ start_ui() {
 cmd_up() {
     [[ -x $PY && -x $TEMPORAL_CLI ]] || die "no .venv (run: make install)"
     tcp_open "$CASSANDRA_HOST" "$CASSANDRA_PORT" || die "no Cassandra on $CASSANDRA_HOST:$CASSANDRA_PORT (run: make services)"
-    curl -fsS -o /dev/null "$ES_URL" || die "no Elasticsearch at $ES_URL (run: make services)"
+    curl -fsS -o /dev/null "$ES_URL/_cluster/health" || die "no Elasticsearch at $ES_URL (run: make services)"
     cmd_build
     if ! server_pid >/dev/null; then
         schema_cassandra
