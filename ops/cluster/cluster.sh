@@ -215,8 +215,12 @@ cmd_up() {
     start_server
     wait_healthy
     ensure_namespace
-    local added
-    added=$(cd "$ROOT" && register_search_attributes) || die "registering the search attributes failed"
+    local added deadline=$((SECONDS + 60))
+    # Right after a start the services may still be joining the ring: try again for a minute.
+    until added=$(cd "$ROOT" && register_search_attributes 2>"$RUN/search-attributes.err"); do
+        ((SECONDS < deadline)) || { tail -5 "$RUN/search-attributes.err" >&2; die "registering the search attributes failed"; }
+        sleep 2
+    done
     if [[ $added != 0 ]]; then
         # Each service caches the search attributes for up to 60 s: restart once so that none
         # refuses a workflow's new attribute in the first minute of a fresh cluster.
