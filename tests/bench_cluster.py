@@ -63,7 +63,7 @@ async def run(samples: int) -> None:
         for (name, kind), ms in times.items():
             print(f"  {name:10s} {kind:8s} workflow   {_summary(ms)}")
     finally:
-        for name, client in clients.items():
+        for client in clients.values():
             async for wf in client.list_workflows(f"TaskQueue = '{queue}' AND ExecutionStatus = 'Running'"):
                 await client.get_workflow_handle(wf.id).terminate("bench over")
         await dev.shutdown()
