@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run lint typecheck test bench services services-down services-status cluster cluster-down cluster-status clean
+.PHONY: install run lint typecheck test bench services services-down services-status cluster run-cluster cluster-down cluster-status clean
 
 install: $(STAMP)
 
@@ -47,6 +47,14 @@ services-status:
 # 127.0.0.1:7933, beside the dev server's 7233. Needs `make services` first.
 cluster: install
 	bash ops/cluster/cluster.sh up
+
+# The shop on that cluster, its store and search on the same engines (the production shape);
+# Ctrl-C stops the shop, `make cluster-down` the cluster.
+run-cluster: cluster
+	eval "$$(bash ops/engines/engines.sh env)" && \
+	COMMERCE_EXTERNAL_TEMPORAL=1 TEMPORAL_ADDRESS=127.0.0.1:7933 TEMPORAL_UI_URL=http://127.0.0.1:8933 \
+	COMMERCE_STORE=$${COMMERCE_STORE:-cassandra} COMMERCE_SEARCH=$${COMMERCE_SEARCH:-elasticsearch} \
+	$(PY) ops/devstack.py
 
 cluster-down:
 	bash ops/cluster/cluster.sh down

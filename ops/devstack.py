@@ -3,6 +3,8 @@
 Starts a durable Temporal dev server (its SQLite file in the data folder, so workflows
 survive a restart), loads the catalog on the first run, starts the worker process and
 the web server, prints the URLs, and on Ctrl-C stops everything it started, newest first.
+With COMMERCE_EXTERNAL_TEMPORAL=1 (`make run-cluster`) it uses the Temporal server already at
+TEMPORAL_ADDRESS (`make cluster`, docs/cluster.md) and starts none.
 
 Stopping finishes whatever signals arrive meanwhile: a process manager's SIGTERM to the
 whole group reaches this process twice (directly and through `make`), and a second signal
@@ -31,6 +33,9 @@ from infra.config import load_config  # noqa: E402 (after the sys.path line abov
 
 WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
+# `make run-cluster`: the Temporal server is already running (`make cluster`, docs/cluster.md);
+# use it at TEMPORAL_ADDRESS and start no dev server.
+EXTERNAL_TEMPORAL = os.environ.get("COMMERCE_EXTERNAL_TEMPORAL") == "1"
 # the worker's graceful shutdown is 10 s (workers/__main__.py): longer than that, then SIGKILL
 STOP_SECONDS = float(os.environ.get("COMMERCE_STOP_SECONDS", "20"))
 # A worker holds no state (Temporal hands its work to the next one), so one that dies is started
@@ -155,7 +160,12 @@ def main() -> int:
     shutdown = Shutdown()
     shutdown.install()
     try:
-        if config.temporal_address.startswith(("127.0.0.1", "localhost")):
+        if EXTERNAL_TEMPORAL:
+            try:
+                socket.create_connection((host, int(port or 7233)), timeout=2).close()
+            except OSError:
+                raise SystemExit(f"no Temporal server at {config.temporal_address} (make cluster starts one)") from None
+        elif config.temporal_address.startswith(("127.0.0.1", "localhost")):
             server = start("temporal", [
                 temporal, "server", "start-dev", "--db-filename", str(data / "temporal.sqlite"),
                 "--ip", host, "--port", port or "7233", "--ui-port", str(UI_PORT),
@@ -184,7 +194,7 @@ def main() -> int:
   Search API    {base}/api/search?q=hoodie
   API schema    {base}/api/schema/
   Health        {base}/healthz
-  Temporal UI   http://127.0.0.1:{UI_PORT}
+  Temporal UI   {os.environ.get("TEMPORAL_UI_URL", config.temporal_ui_url)}
 
   Staff sign-in needs a staff user:  .venv/bin/python manage.py createstaff you@example.com --role owner
   Logs in {data / 'logs'}. Ctrl-C stops everything.

@@ -175,3 +175,17 @@ def test_a_killed_worker_is_started_again_and_the_shop_keeps_taking_carts(tmp_pa
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as answer:  # a workflow update: the new worker ran it
             assert answer.status == 201 and json.loads(answer.read())["item_count"] == 1  # a new cart
+
+
+def test_with_an_external_temporal_that_is_not_there_it_says_so_and_starts_no_dev_server(tmp_path):
+    """`make run-cluster` runs devstack on the cluster of `make cluster`; without it, devstack
+    stops at once naming the address, instead of starting a dev server in the cluster's place."""
+    grpc, web = free_port(), free_port()
+    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_EXTERNAL_TEMPORAL": "1",
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{grpc}", "COMMERCE_WEB_PORT": str(web), "COMMERCE_METRICS_PORT": "0"}
+    done = subprocess.run([sys.executable, "ops/devstack.py"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert f"no Temporal server at 127.0.0.1:{grpc}" in done.stderr
+    assert port_is_free(grpc) and port_is_free(web)
+    assert not (tmp_path / "logs" / "temporal.log").exists()
