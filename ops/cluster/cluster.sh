@@ -95,7 +95,7 @@ cmd_build() {
 # ---------------------------------------------------------------- schemas
 
 schema_cassandra() {
-    local tool=("$BIN/cassandra" --endpoint "$CASSANDRA_HOST" --port "$CASSANDRA_PORT" --quiet)
+    local tool=("$BIN/cassandra" --endpoint "$CASSANDRA_HOST" --port "$CASSANDRA_PORT")
     # Each step is a no-op when already done: IF NOT EXISTS, a version already past 0.0, no newer
     # versioned directory. So a second `up` changes nothing.
     "${tool[@]}" create-keyspace --keyspace "$KEYSPACE" --replication-factor 1 >>"$RUN/schema.log" 2>&1 \
