@@ -102,6 +102,11 @@ def bench_backend(name: str, store, index, catalog: Catalog, qs: list[SearchQuer
 def main() -> None:
     # the cart, admin and cadences benches start Django in this process (a fresh clone sets nothing)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
+    # The benches run throwaway servers whose workers use the tests' codec keys (tests/servers.py):
+    # every process the bench starts, and Django's client, must encrypt with the same ones.
+    from .servers import TEST_CODEC_KEYS
+
+    os.environ["COMMERCE_CODEC_KEYS"] = TEST_CODEC_KEYS
     started = time.perf_counter()
     catalog = parse_catalog(generate_catalog(product_count=CATALOG_PRODUCTS))
     generate_s = time.perf_counter() - started

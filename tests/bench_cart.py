@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 
 from .bench_sizes import sized
 from .floor_workflow import Floor
+from .servers import TEST_CODEC_KEYS
 
 SAMPLES = sized(120, 3)
 CHECKOUTS = sized(15, 1)
@@ -91,7 +92,7 @@ async def run_bench() -> dict:
         index = SqliteProductIndex(tmp / "search.sqlite3")
         index.ensure()
         settings.COMMERCE = dataclasses.replace(load_config(), data_dir=tmp, store_backend="sqlite",
-                                                search_backend="sqlite",
+                                                search_backend="sqlite", codec_keys=TEST_CODEC_KEYS,
                                                 temporal_address=env.client.service_client.config.target_host)
         services.reset()
         server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=_Server, handler_class=_Quiet)
