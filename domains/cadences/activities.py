@@ -10,7 +10,6 @@ that the next attempt sends once, with the same content and Message-ID.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -19,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from infra.store import Store, schema
+from infra.store.retry import put_done
 
 from . import reads
 from .channel import EmailChannel, TemplateUnusable
@@ -140,21 +140,8 @@ class CadenceActivities:
             raise
         now = datetime.now(UTC)
         sent_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as the store keeps it (ms)
-        self._mark_sent(key, sent_at)
+        put_done(self.store, schema.CADENCE_OUTBOX.name, {"key": key, "sent_at": sent_at})  # the email is out
         return SendResult(sent_at=sent_at)
-
-    def _mark_sent(self, key: str, sent_at: datetime) -> None:
-        """The email is out: record it, retrying here rather than letting the activity retry
-        (the claim already keeps a retry from sending again; this keeps the row accurate)."""
-        for attempt in range(6):
-            try:
-                self.store.put(schema.CADENCE_OUTBOX.name, {"key": key, "sent_at": sent_at})
-                return
-            except Exception:
-                if attempt == 5:
-                    raise
-                activity.heartbeat()
-                time.sleep(min(2 ** attempt, 10))
 
     # --- enrollments ----------------------------------------------------------------------------
 

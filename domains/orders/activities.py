@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -25,6 +24,7 @@ from domains.payments.port import CaptureRequest, PaymentOperation, PaymentRefun
 from domains.payments.providers import payments_from_env
 from domains.shared import OrderLine
 from infra.store import Store, schema
+from infra.store.retry import put_done
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
 
 from ..cadences import triggers
@@ -201,21 +201,8 @@ class OrderActivities:
         except Exception:
             self.store.update_if(table, key, {"state": "rendered"}, {"state": "sending"})  # not sent: a retry may
             raise
-        self._mark_sent(table, key)
+        put_done(self.store, table, {**key, "state": "sent", "sent_at": datetime.now(UTC)})  # the email is out
         return SendOutcome(sent=True)
-
-    def _mark_sent(self, table: str, key: dict[str, str]) -> None:
-        """The email is out: record it, retrying here rather than letting the activity retry (the
-        claim already keeps a retry from sending again; this keeps the row accurate)."""
-        for attempt in range(6):
-            try:
-                self.store.put(table, {**key, "state": "sent", "sent_at": datetime.now(UTC)})
-                return
-            except Exception:
-                if attempt == 5:
-                    raise
-                activity.heartbeat()
-                time.sleep(min(2 ** attempt, 10))
 
     @activity.defn
     async def save(self, snapshot: OrderSnapshot) -> None:

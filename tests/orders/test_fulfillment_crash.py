@@ -105,6 +105,23 @@ async def attempts_of(client, workflow_id: str, activity_id: str, seconds: float
     raise AssertionError(f"{workflow_id}: activity {activity_id} never completed")
 
 
+def crash_shop(tmp_path, catalog, *, brands: int, stage_seconds: float):
+    """The embedded store of a crash test: available variants by brand, the brand with the most
+    of them fulfilled by hand (its orders wait, so a cancel comes before shipping) and the next
+    `brands - 1` by simulated suppliers. Returns (store, variants by brand, manual brand, simulated brands)."""
+    store, _ = load_embedded(tmp_path, catalog, stock=STOCK)
+    brand_of = {p.id: p.brand for p in catalog.products}
+    by_brand: dict[str, list] = {}
+    for v in catalog.variants:
+        if v.available:
+            by_brand.setdefault(brand_of[v.product_id], []).append(v)
+    manual_brand, *simulated = sorted(by_brand, key=lambda b: -len(by_brand[b]))[:brands]
+    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": FulfillmentSettings(
+        stage_seconds=stage_seconds, manual_suppliers=[supplier_slug(manual_brand)]).model_dump()})
+    store.put(schema.SETTINGS.name, {"name": "orders", "value": OrderSettings(flush_delay_seconds=0.2).model_dump()})
+    return store, by_brand, manual_brand, simulated
+
+
 def calls(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
@@ -124,16 +141,7 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
     print(f"CRASH_SEED={seed}")
     rng = random.Random(seed)
-    store, _ = load_embedded(tmp_path, small_catalog, stock=STOCK)
-    brand_of = {p.id: p.brand for p in small_catalog.products}
-    by_brand: dict[str, list] = {}
-    for v in small_catalog.variants:
-        if v.available:
-            by_brand.setdefault(brand_of[v.product_id], []).append(v)
-    manual_brand, *simulated = sorted(by_brand, key=lambda b: -len(by_brand[b]))[:4]
-    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": FulfillmentSettings(
-        stage_seconds=2, manual_suppliers=[supplier_slug(manual_brand)]).model_dump()})
-    store.put(schema.SETTINGS.name, {"name": "orders", "value": OrderSettings(flush_delay_seconds=0.2).model_dump()})
+    store, by_brand, manual_brand, simulated = crash_shop(tmp_path, small_catalog, brands=4, stage_seconds=2)
     client = own_server.client
     await ensure_search_attributes(client)
     call_log = tmp_path / "calls.jsonl"

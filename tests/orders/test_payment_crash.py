@@ -18,22 +18,19 @@ import uuid
 
 from domains.cart import client as carts
 from domains.checkout.ids import checkout_workflow_id
-from domains.fulfillment.messages import FulfillmentSettings
 from domains.orders import client as orders
-from domains.orders.activities import supplier_slug
 from domains.orders.ids import order_workflow_id
-from domains.orders.messages import OrderSettings, OrderStatus
+from domains.orders.messages import OrderStatus
 from infra.store import schema
 from infra.temporal import ensure_search_attributes
 
-from ..embedded import load_embedded
 from .conftest import ADDRESS
 from .test_fulfillment_crash import (
-    STOCK,
     Workers,
     attempts_of,
     call_made,
     calls,
+    crash_shop,
     started_activity,
     wait_for_status,
     wait_until_saved,
@@ -45,16 +42,7 @@ CANCELLED_ORDERS = 1  # a manual supplier order: it waits, so the cancel comes b
 
 
 async def test_workers_killed_mid_authorize_capture_and_void_move_money_once(own_server, tmp_path, small_catalog):
-    store, _ = load_embedded(tmp_path, small_catalog, stock=STOCK)
-    brand_of = {p.id: p.brand for p in small_catalog.products}
-    by_brand: dict[str, list] = {}
-    for v in small_catalog.variants:
-        if v.available:
-            by_brand.setdefault(brand_of[v.product_id], []).append(v)
-    manual_brand, *simulated = sorted(by_brand, key=lambda b: -len(by_brand[b]))[:3]
-    store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": FulfillmentSettings(
-        stage_seconds=3, manual_suppliers=[supplier_slug(manual_brand)]).model_dump()})
-    store.put(schema.SETTINGS.name, {"name": "orders", "value": OrderSettings(flush_delay_seconds=0.2).model_dump()})
+    store, by_brand, manual_brand, simulated = crash_shop(tmp_path, small_catalog, brands=3, stage_seconds=3)
     client = own_server.client
     await ensure_search_attributes(client)
     call_log = tmp_path / "calls.jsonl"
