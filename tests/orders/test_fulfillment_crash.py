@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domains.cart import client as carts
 from domains.checkout.ids import checkout_workflow_id
@@ -122,6 +122,18 @@ def crash_shop(tmp_path, catalog, *, brands: int, stage_seconds: float):
     return store, by_brand, manual_brand, simulated
 
 
+async def again_while_unavailable(step, *args, attempts: int = 20):
+    """`step(*args)`, sent again while Temporal answers with a transient error (not a refusal)."""
+    for attempt in range(attempts):
+        try:
+            return await step(*args)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
 def calls(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
@@ -161,19 +173,25 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
     for i, cart_id in enumerate(to_cancel):
         baskets[cart_id] = [(by_brand[manual_brand][i], 1)]
 
-    async def place(cart_id: str) -> str:
+    async def fill(cart_id: str) -> None:
         for variant, quantity in baskets[cart_id]:
             await carts.add_item(client, cart_id, variant.id, quantity)
-        await carts.begin_checkout(client, cart_id)
-        await carts.set_shipping(client, cart_id, ADDRESS)
-        await carts.set_payment(client, cart_id, "tok_success")
-        view = await carts.submit(client, cart_id)
+
+    async def place(cart_id: str) -> str:
+        # Every step here may meet the kill (a call to a workflow whose worker just died times
+        # out); each is idempotent, so it is sent again, as a shopper's page does after a 503.
+        await again_while_unavailable(carts.begin_checkout, client, cart_id)
+        await again_while_unavailable(carts.set_shipping, client, cart_id, ADDRESS)
+        await again_while_unavailable(carts.set_payment, client, cart_id, "tok_success")
+        view = await again_while_unavailable(carts.submit, client, cart_id)
         assert view.order_id, view.error
         return view.order_id
 
     interrupted: dict[str, tuple[str, str]] = {}  # what each kill cut short: (workflow id, activity id)
     try:
-        # 1. A charge in flight while the orders are placed.
+        # 1. A charge in flight while the orders are placed (the carts are filled before: adding
+        # is not idempotent, so it is not sent again).
+        await asyncio.gather(*(fill(cart_id) for cart_id in baskets))
         placing = {cart_id: asyncio.create_task(place(cart_id)) for cart_id in baskets}
         interrupted["charge"] = await started_activity(
             client, [checkout_workflow_id(c, 1) for c in baskets], "charge")

@@ -27,6 +27,7 @@ from infra.temporal import ensure_search_attributes
 from .conftest import ADDRESS
 from .test_fulfillment_crash import (
     Workers,
+    again_while_unavailable,
     attempts_of,
     call_made,
     calls,
@@ -57,19 +58,22 @@ async def test_workers_killed_mid_authorize_capture_and_void_move_money_once(own
     for i, cart_id in enumerate(to_cancel):
         baskets[cart_id] = [(by_brand[manual_brand][i], 1)]
 
-    async def place(cart_id: str) -> str:
+    async def fill(cart_id: str) -> None:
         for variant, quantity in baskets[cart_id]:
             await carts.add_item(client, cart_id, variant.id, quantity)
-        await carts.begin_checkout(client, cart_id)
-        await carts.set_shipping(client, cart_id, ADDRESS)
-        await carts.set_payment(client, cart_id, "tok_success")
-        view = await carts.submit(client, cart_id)
+
+    async def place(cart_id: str) -> str:  # idempotent steps, sent again if the kill cuts one off
+        await again_while_unavailable(carts.begin_checkout, client, cart_id)
+        await again_while_unavailable(carts.set_shipping, client, cart_id, ADDRESS)
+        await again_while_unavailable(carts.set_payment, client, cart_id, "tok_success")
+        view = await again_while_unavailable(carts.submit, client, cart_id)
         assert view.order_id, view.error
         return view.order_id
 
     interrupted: dict[str, tuple[str, str]] = {}
     try:
-        # 1. An authorization in flight while the orders are placed.
+        # 1. An authorization in flight while the orders are placed (the carts filled before).
+        await asyncio.gather(*(fill(cart_id) for cart_id in baskets))
         placing = {cart_id: asyncio.create_task(place(cart_id)) for cart_id in baskets}
         interrupted["authorize"] = await started_activity(
             client, [checkout_workflow_id(c, 1) for c in baskets], "authorize")
