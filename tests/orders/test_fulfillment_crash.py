@@ -74,9 +74,10 @@ class Workers:
 
 async def started_activity(client, workflow_ids, activity_type: str, seconds: float = 90) -> tuple[str, str]:
     """(workflow id, activity id) of an `activity_type` activity a worker has started and not
-    finished, as Temporal describes the workflow's pending activities."""
+    finished, as Temporal describes the workflow's pending activities. `workflow_ids` may be a
+    function giving the ids known so far (workflows that are still being started)."""
     for _ in range(int(seconds / 0.05)):
-        for workflow_id in list(workflow_ids):
+        for workflow_id in list(workflow_ids() if callable(workflow_ids) else workflow_ids):
             try:
                 described = await client.get_workflow_handle(workflow_id).describe()
             except RPCError:  # not started yet
@@ -132,6 +133,25 @@ async def again_while_unavailable(step, *args, attempts: int = 20):
                 raise
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")
+
+
+async def first_call(log: Path, kind: str, *, since: int, seconds: float = 120) -> dict:
+    """The first `kind` call logged after the log's first `since` lines (waiting for it)."""
+    for _ in range(int(seconds / 0.02)):
+        made = [c for c in calls(log)[since:] if c["kind"] == kind]
+        if made:
+            return made[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {kind} call was made")
+
+
+async def activity_id_of(client, workflow_id: str, activity_type: str) -> str:
+    """The id of the workflow's (one) `activity_type` activity, from its history."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    [activity_id] = {e.activity_task_scheduled_event_attributes.activity_id for e in history.events
+                     if e.HasField("activity_task_scheduled_event_attributes")
+                     and e.activity_task_scheduled_event_attributes.activity_type.name == activity_type}
+    return activity_id
 
 
 def calls(log: Path) -> list[dict]:
@@ -197,9 +217,14 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
             client, [checkout_workflow_id(c, 1) for c in baskets], "charge")
         await call_made(call_log, "charge", call_prefix(interrupted, "charge"))
         workers.kill_and_restart()
-        order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
 
-        # 2. A stock settlement in flight (a supplier order delivering).
+        # 2. A stock settlement in flight (a supplier order delivering): the first one the new
+        # worker makes, caught from its call log (it pauses after the call) while the placing goes
+        # on. The orders are placed together, so their settlements come within seconds of each
+        # other: looking for one only after every order is placed could find them all done.
+        fulfil = await first_call(call_log, "fulfil", since=len(calls(call_log)))
+        workers.kill_and_restart()
+        order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
         # each order is routed to its two suppliers (read from the store while the workers restart)
         views = [await wait_for_status(client, store, order_of[c], lambda v: len(v.supplier_orders) == 2)
                  for c in baskets if c not in to_cancel]
@@ -209,9 +234,8 @@ async def test_workers_killed_mid_activity_deliver_and_cancel_every_order_exactl
             for cart_id, v in zip([c for c in baskets if c not in to_cancel], views, strict=True)
             for so in v.supplier_orders}
         assert len(settlement_of) == 2 * DELIVERED_ORDERS
-        interrupted["fulfil_stock"] = await started_activity(client, settlement_of, "fulfil_stock")
-        await call_made(call_log, "fulfil", settlement_of[interrupted["fulfil_stock"][0]])
-        workers.kill_and_restart()
+        [settled] = [wid for wid, key in settlement_of.items() if fulfil["key"].startswith(key)]
+        interrupted["fulfil_stock"] = (settled, await activity_id_of(client, settled, "fulfil_stock"))
 
         # 3. A refund in flight while staff cancel the two waiting orders.
         for cart_id in to_cancel:

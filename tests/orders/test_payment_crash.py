@@ -79,14 +79,19 @@ async def test_workers_killed_mid_authorize_capture_and_void_move_money_once(own
             client, [checkout_workflow_id(c, 1) for c in baskets], "authorize")
         await call_made(call_log, "authorize", f"{interrupted['authorize'][0]}-payment-")
         workers.kill_and_restart()
-        order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
-        delivered = [order_of[c] for c in baskets if c not in to_cancel]
 
-        # 2. A capture in flight as the first supplier orders ship.
+        # 2. A capture in flight as the first supplier orders ship, watched for from each order's
+        # placing on (the orders are placed together, so their captures come close together:
+        # looking only once every order is placed could find them all done).
+        def placed_to_deliver() -> list[str]:
+            return [order_workflow_id(task.result()) for cart_id, task in placing.items()
+                    if cart_id not in to_cancel and task.done() and not task.exception()]
+
         interrupted["capture_payment"] = await started_activity(
-            client, [order_workflow_id(o) for o in delivered], "capture_payment", seconds=120)
+            client, placed_to_deliver, "capture_payment", seconds=120)
         await call_made(call_log, "capture", interrupted["capture_payment"][0].removeprefix("order-"))
         workers.kill_and_restart()
+        order_of = {cart_id: await asyncio.wait_for(task, 120) for cart_id, task in placing.items()}
 
         # 3. A void in flight while staff cancel the waiting order.
         [cancelled] = [order_of[c] for c in to_cancel]
