@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,6 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from infra.config import load_config
+from infra.logs import configure
 from infra.store import open_store
 from infra.temporal import connect, ensure_search_attributes
 from projections.orders import open_order_index
@@ -88,7 +90,8 @@ async def run(argv: list[str] | None = None) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # text for people, or JSON lines with the workflow and activity ids (COMMERCE_LOG_FORMAT, infra/logs.py)
+    configure(load_config().log_format, os.environ.get("LOG_LEVEL", "INFO").upper())
     asyncio.run(run())
 
 
