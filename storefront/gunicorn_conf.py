@@ -22,6 +22,22 @@ SERVER_NAME = "shop"
 gunicorn.SERVER = SERVER_NAME
 gunicorn.http.wsgi.SERVER = SERVER_NAME
 
+# gunicorn's access lines end with the request id the app gave the response (X-Request-ID,
+# storefront/observability.py), to find the app's lines of a request from its access line.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+
+# COMMERCE_LOG_FORMAT=json: gunicorn's own lines (start, stop, worker timeouts, access) as JSON
+# objects on stderr like the app's (infra/logs.py), so a log pipeline gets one format.
+if os.environ.get("COMMERCE_LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+        "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+                    "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False}},
+        "root": {"level": "INFO", "handlers": ["json"]},
+    }
 
 # --- Prometheus figures across the worker processes (storefront/observability.py) -----------
 # Each gunicorn worker counts in its own files under PROMETHEUS_MULTIPROC_DIR and /metrics sums
