@@ -74,6 +74,9 @@ class Config:
     # The web's /metrics answers a scraper that sends `Authorization: Bearer <token>`; empty:
     # only clients on loopback, and only while no proxy is in front (docs/observability.md).
     web_metrics_token: str = field(default="", repr=False)
+    # The worker's Prometheus endpoint listens on this address (0.0.0.0 in a container, where the
+    # scraper is on another host); the port is metrics_port.
+    metrics_host: str = "127.0.0.1"
 
     @property
     def codec_origin(self) -> str:
@@ -128,4 +131,5 @@ def load_config() -> Config:
         temporal_ui_origin=_env("COMMERCE_TEMPORAL_UI_ORIGIN", "").rstrip("/"),
         log_format=_choice("COMMERCE_LOG_FORMAT", "text", ("text", "json")),
         web_metrics_token=_env("COMMERCE_WEB_METRICS_TOKEN", ""),
+        metrics_host=_env("COMMERCE_METRICS_HOST", "127.0.0.1"),
     )

@@ -56,7 +56,7 @@ def _current_activity() -> dict[str, Any] | None:
 
         if not activity.in_activity():
             return None
-        return activity.info()._logger_details()
+        return dict(activity.info()._logger_details())
     except Exception:  # never let a log line fail over its context
         return None
 

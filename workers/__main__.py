@@ -55,7 +55,8 @@ async def run(argv: list[str] | None = None) -> None:
     port = config.metrics_port if args.metrics_port is None else args.metrics_port
     runtime = None
     if port:
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+        bind = f"{config.metrics_host}:{port}"
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
     client = await connect(config, runtime)
     await ensure_search_attributes(client, config.temporal_namespace)
     index = open_index(config)
@@ -77,7 +78,8 @@ async def run(argv: list[str] | None = None) -> None:
         from domains.webhooks.client import ensure_prune_schedule
 
         await ensure_prune_schedule(client)
-    log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
+    log.info("polling %s on %s (metrics on %s)", ", ".join(args.queues), config.temporal_address,
+             f"{config.metrics_host}:{port}" if port else "off")
     running = [asyncio.create_task(w.run()) for w in workers]
     await stop.wait()
     log.info("shutting down: letting running activities finish")

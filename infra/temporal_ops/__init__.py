@@ -2,7 +2,8 @@
 returning dataclasses, no Django (they were storefront/admin_panel/ops_data.py).
 
 `common` (status names, time helpers), `queues` (pollers, backlog), `workflows` (visibility lists),
-`history` (one workflow in depth), `cluster` (the server's own health), `overview` (the first screen: queues and recent workflows at once)."""
+`history` (one workflow in depth), `cluster` (the server's own health), `overview` (the first screen:
+queues and recent workflows at once)."""
 
 from __future__ import annotations
 

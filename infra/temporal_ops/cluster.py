@@ -44,7 +44,7 @@ async def cluster_health(client: Client) -> ClusterHealth:
     address = client.service_client.config.target_host
     try:
         serving = await client.service_client.check_health(timeout=ASK_TIMEOUT)
-    except (RPCError, RuntimeError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RPCError, RuntimeError) as exc:
         return ClusterHealth(address=address, serving=False, error=_failure(exc))
     service = client.workflow_service
     cluster, system = await asyncio.gather(

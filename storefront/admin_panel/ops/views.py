@@ -25,8 +25,8 @@ from infra import temporal_ops as ops_data
 from infra.temporal_ops import BadFilter, ClusterHealth, WorkflowFilter, WorkflowPage
 
 from ... import services
-from ...unavailable import UNAVAILABLE
 from ...accounts.access import staff_required
+from ...unavailable import UNAVAILABLE
 
 LIST_SIZE = 50  # workflows per page of the list, unless ?limit= (up to MAX_LIST_SIZE) asks otherwise
 MAX_LIST_SIZE = 500
@@ -117,7 +117,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         ("limit", str(limit) if limit != LIST_SIZE else "")) if v]
     older = urlencode([*kept, ("page", _token_out(page.next_page_token, query))]) if page.next_page_token else ""
     return render(request, "admin_panel/ops.html", {
-        "cluster": cluster, "unavailable": unavailable, "health": health, "now": now, "window_minutes": int(ops_data.WINDOW.total_seconds() // 60),
+        "cluster": cluster, "unavailable": unavailable,
+        "health": health, "now": now, "window_minutes": int(ops_data.WINDOW.total_seconds() // 60),
         "totals": {"running": sum(h.running for h in health), "completed": sum(h.completed for h in health),
                    "failed": sum(h.failed for h in health), "no_worker": sum(1 for h in health if h.no_worker)},
         "page": page, "older": older, "newest": urlencode(kept) if token is not None else None,
