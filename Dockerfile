@@ -1,4 +1,4 @@
-# One image for the web process and the worker (docker-compose.yml picks the command).
+# One image for the web processes and the workers (docker-compose.yml picks the command).
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COMMERCE_DATA_DIR=/data
 WORKDIR /app
@@ -12,5 +12,5 @@ COPY fixtures ./fixtures
 COPY manage.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /app commerce && mkdir -p /data && chown commerce /data
 USER commerce
-EXPOSE 8000 9464
+EXPOSE 8000 8001 9464 9465
 CMD ["gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

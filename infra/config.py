@@ -69,6 +69,14 @@ class Config:
     # The only origin whose pages may call the codec endpoint (/admin/temporal-codec/) from a browser;
     # empty: the origin of temporal_ui_url.
     temporal_ui_origin: str = ""
+    # "text" (people: `make run`) or "json" (one object a line, for a log pipeline): infra/logs.py
+    log_format: str = "text"
+    # The web's /metrics answers a scraper that sends `Authorization: Bearer <token>`; empty:
+    # only clients on loopback, and only while no proxy is in front (docs/observability.md).
+    web_metrics_token: str = field(default="", repr=False)
+    # The worker's Prometheus endpoint listens on this address (0.0.0.0 in a container, where the
+    # scraper is on another host); the port is metrics_port.
+    metrics_host: str = "127.0.0.1"
 
     @property
     def codec_origin(self) -> str:
@@ -121,4 +129,7 @@ def load_config() -> Config:
         request_budget_seconds=_positive("COMMERCE_REQUEST_BUDGET_SECONDS", "5"),
         codec_keys=os.environ.get("COMMERCE_CODEC_KEYS", "").strip(),
         temporal_ui_origin=_env("COMMERCE_TEMPORAL_UI_ORIGIN", "").rstrip("/"),
+        log_format=_choice("COMMERCE_LOG_FORMAT", "text", ("text", "json")),
+        web_metrics_token=_env("COMMERCE_WEB_METRICS_TOKEN", ""),
+        metrics_host=_env("COMMERCE_METRICS_HOST", "127.0.0.1"),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
@@ -31,12 +32,14 @@ def data_converter(config: Config) -> DataConverter:
     return converter_for(load_keyring(config.codec_keys, config.data_dir))
 
 
-async def connect(config: Config, runtime: Runtime | None = None) -> Client:
+async def connect(config: Config, runtime: Runtime | None = None,
+                  interceptors: Sequence[Interceptor] = ()) -> Client:
     return await Client.connect(
         config.temporal_address,
         namespace=config.temporal_namespace,
         data_converter=data_converter(config),
         runtime=runtime,
+        interceptors=interceptors,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from infra.config import load_config
+from infra.logs import logging_config
 
 COMMERCE = load_config()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # outermost: the request id is in the log context for everything below, and the figures
+    # count the final status (docs/observability.md)
+    "storefront.observability.RequestObservabilityMiddleware",
     "storefront.csp.ContentSecurityPolicyMiddleware",  # outermost: every response gets the policy
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ under gunicorn too, straight from the app
@@ -113,7 +117,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = HTTPS or os.environ.get("DJANGO_SECURE_COOKIES", "0") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's health check calls plain HTTP on loopback
+# the container's health check and the metrics scraper call plain HTTP inside the private network
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # A year, and subdomains too: a shop has no business serving anything on its domain without
 # TLS. Preload is a separate, slow-to-undo commitment (browsers' built-in list), so opt-in.
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000") or 0) if HTTPS else 0
@@ -185,9 +190,6 @@ EMAIL_USE_TLS = COMMERCE.email_use_tls
 EMAIL_TIMEOUT = 10  # a slow mail server never holds a web worker for long
 DEFAULT_FROM_EMAIL = COMMERCE.default_from_email
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Human-readable lines by default; COMMERCE_LOG_FORMAT=json for one JSON object a line with the
+# request id (and the workflow ids of the Temporal calls), as the workers write theirs (infra/logs.py).
+LOGGING = logging_config(COMMERCE.log_format, os.environ.get("LOG_LEVEL", "INFO"))

@@ -8,6 +8,10 @@ Every wait is bounded: a request has a budget (`COMMERCE_REQUEST_BUDGET_SECONDS`
 `request_budget`), and a call waits at most what is left of it, connect included. While
 Temporal restarts a call would otherwise retry for tens of seconds; the user gets a 503
 with Retry-After instead, and a page that combines several sources shows the rest.
+
+The client is connected with `infra.temporal_metrics.ClientMetrics` (each call timed for
+/metrics and logged with its workflow id), and each call carries the request id of the view that
+made it onto the loop thread, so those log lines name the request (docs/observability.md).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import TypeVar
 
 from temporalio.client import Client
 
+from infra import logs
 from infra.config import Config
 from infra.temporal import connect
+from infra.temporal_metrics import ClientMetrics
 
 from . import request_budget
 
@@ -52,7 +58,7 @@ class TemporalBridge:
 
     async def _connect(self) -> Client:
         try:  # bounded: a server that accepts the socket but does not answer must not hold the connect
-            return await asyncio.wait_for(connect(self._config), self.budget)
+            return await asyncio.wait_for(connect(self._config, interceptors=[ClientMetrics()]), self.budget)
         except (RuntimeError, TimeoutError) as exc:  # the SDK reports a failed connect as RuntimeError
             raise ConnectionError(f"cannot connect to Temporal at {self._config.temporal_address}: {exc}") from None
 
@@ -69,7 +75,10 @@ class TemporalBridge:
     def submit(self, fn: Callable[[Client], Awaitable[object]]) -> None:
         """Run `await fn(client)` on the loop thread without waiting (best-effort bookkeeping)."""
 
+        request_id = logs.request_id.get()
+
         async def call() -> None:
+            logs.request_id.set(request_id)  # this task's own context: the view's request id
             with contextlib.suppress(Exception):  # nobody waits for it; the caller accepted losing it
                 await fn(await self._get_client())
 
@@ -90,7 +99,10 @@ class TemporalBridge:
         if wait <= 0:
             raise TimeoutError("the request's time budget is spent; Temporal was not asked")
 
+        request_id = logs.request_id.get()
+
         async def call() -> T:
+            logs.request_id.set(request_id)  # this task's own context: the view's request id
             return await fn(await self._get_client())
 
         future = asyncio.run_coroutine_threadsafe(call(), self._ensure_loop())

@@ -7,10 +7,12 @@ from .api import orders as orders_api
 from .api import payment_webhooks, staff_api, webhooks_api
 from .api import search as search_api
 from .health import healthz
+from .observability import metrics
 from .shop import browse, cart_pages, order_pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus; a token or loopback (docs/observability.md)
     path("favicon.ico", error_pages.favicon, name="favicon"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/search", search_api.SearchView.as_view(), name="api-search"),

@@ -128,11 +128,12 @@ async def test_sigterm_lets_a_running_activity_finish_instead_of_cancelling_it(t
     await client.get_workflow_handle(f"order-{view.order_id}").terminate("test over: no orders worker runs here")
 
 
-def test_compose_waits_longer_than_the_grace_before_killing_the_worker():
+def test_compose_waits_longer_than_the_grace_before_killing_the_workers():
     import yaml
 
     from workers.__main__ import SHUTDOWN_GRACE
 
-    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
-    grace = worker.get("stop_grace_period", "10s")  # Docker's default
-    assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_GRACE.total_seconds() + 5
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name in ("worker-shop", "worker-back"):
+        grace = services[name].get("stop_grace_period", "10s")  # Docker's default
+        assert grace.endswith("s") and int(grace[:-1]) > SHUTDOWN_GRACE.total_seconds() + 5, name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,6 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from infra.config import load_config
+from infra.logs import configure
 from infra.store import open_store
 from infra.temporal import connect, ensure_search_attributes
 from projections.orders import open_order_index
@@ -53,7 +55,8 @@ async def run(argv: list[str] | None = None) -> None:
     port = config.metrics_port if args.metrics_port is None else args.metrics_port
     runtime = None
     if port:
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+        bind = f"{config.metrics_host}:{port}"
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
     client = await connect(config, runtime)
     await ensure_search_attributes(client, config.temporal_namespace)
     index = open_index(config)
@@ -75,7 +78,8 @@ async def run(argv: list[str] | None = None) -> None:
         from domains.webhooks.client import ensure_prune_schedule
 
         await ensure_prune_schedule(client)
-    log.info("polling %s on %s (metrics on :%s)", ", ".join(args.queues), config.temporal_address, port or "off")
+    log.info("polling %s on %s (metrics on %s)", ", ".join(args.queues), config.temporal_address,
+             f"{config.metrics_host}:{port}" if port else "off")
     running = [asyncio.create_task(w.run()) for w in workers]
     await stop.wait()
     log.info("shutting down: letting running activities finish")
@@ -88,7 +92,8 @@ async def run(argv: list[str] | None = None) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # text for people, or JSON lines with the workflow and activity ids (COMMERCE_LOG_FORMAT, infra/logs.py)
+    configure(load_config().log_format, os.environ.get("LOG_LEVEL", "INFO").upper())
     asyncio.run(run())
 
 

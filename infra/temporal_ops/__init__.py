@@ -2,10 +2,12 @@
 returning dataclasses, no Django (they were storefront/admin_panel/ops_data.py).
 
 `common` (status names, time helpers), `queues` (pollers, backlog), `workflows` (visibility lists),
-`history` (one workflow in depth), `overview` (the first screen: queues and recent workflows at once)."""
+`history` (one workflow in depth), `cluster` (the server's own health), `overview` (the first screen:
+queues and recent workflows at once)."""
 
 from __future__ import annotations
 
+from .cluster import ClusterHealth, cluster_health
 from .common import MAX_EVENTS, PAYLOAD_CHARS, STALE_AFTER, STATUSES, WINDOW, BadFilter, age_text
 from .history import (
     SECRET_KEYS,
@@ -36,6 +38,7 @@ __all__ = [
     "STATUSES",
     "WINDOW",
     "BadFilter",
+    "ClusterHealth",
     "EventRow",
     "PendingActivity",
     "PendingChild",
@@ -49,6 +52,7 @@ __all__ = [
     "WorkflowRow",
     "age_text",
     "closed_counts",
+    "cluster_health",
     "event_kind",
     "failure_text",
     "history_events",

@@ -278,3 +278,29 @@ async def test_workflow_pages_show_pending_work_and_readable_history(orders_web,
     assert other_run.status_code == 404
     garbled = await run(owner.get, f"/admin/ops/workflows/{order_workflow_id(order_id)}?run_id=garbled")
     assert garbled.status_code == 400
+
+
+async def test_ops_page_shows_the_servers_health_and_a_clear_state_when_it_is_down(orders_web, settings):
+    import dataclasses
+
+    from storefront import services
+
+    manager = await run(staff_browser, orders_web, "manager")
+    up = parse((await run(manager.get, "/admin/ops/")).content.decode())
+    health = up.one("section", id="cluster-health")
+    assert health.get("data-serving") == "yes" and up.one(id="cluster-state").text.strip() == "serving"
+    # the dev server names its version and its persistence (SQLite); the queues follow
+    assert up.one(id="cluster-version").text.strip()[0].isdigit()
+    assert up.one(id="cluster-persistence").text.strip()
+    assert up.one("table", id="queues") and up.one(id="ops-totals")
+
+    # the same page with the server unreachable: a page saying so, not a 503 or a hang
+    settings.COMMERCE = dataclasses.replace(settings.COMMERCE, temporal_address="127.0.0.1:1")
+    services.temporal.cache_clear()
+    down = await run(manager.get, "/admin/ops/")
+    assert down.status_code == 200
+    doc = parse(down.content.decode())
+    assert doc.one("section", id="cluster-health").get("data-serving") == "no"
+    assert doc.one(id="cluster-state").text.strip() == "unreachable"
+    assert "127.0.0.1:1" in doc.one("section", id="cluster-health").text and doc.one(id="cluster-error").text.strip()
+    assert not doc.find_all("table", id="queues") and not doc.find_all(id="ops-totals")

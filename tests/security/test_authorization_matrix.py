@@ -48,6 +48,7 @@ TABLE = """
 route                          method path                                          anon  A     B     owner manag suppo fulfi t:sea t:ord t:owr t:ful t:cad t:rev
 healthz                        GET    /healthz                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 favicon                        GET    /favicon.ico                                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+metrics                        GET    /metrics                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 api-schema                     GET    /api/schema/                                  ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    401
 api-webhooks-schema            GET    /api/webhooks/schema.json                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 api-search                     GET    /api/search?q=shirt                           ok    ok    ok    ok    ok    ok    ok    ok    403   403   403   403   401

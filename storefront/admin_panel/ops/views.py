@@ -22,10 +22,11 @@ from django.views.decorators.http import require_GET
 from domains.identity.roles import Permission
 from domains.queues import ALL as QUEUES
 from infra import temporal_ops as ops_data
-from infra.temporal_ops import BadFilter, WorkflowFilter
+from infra.temporal_ops import BadFilter, ClusterHealth, WorkflowFilter, WorkflowPage
 
 from ... import services
 from ...accounts.access import staff_required
+from ...unavailable import UNAVAILABLE
 
 LIST_SIZE = 50  # workflows per page of the list, unless ?limit= (up to MAX_LIST_SIZE) asks otherwise
 MAX_LIST_SIZE = 500
@@ -92,17 +93,31 @@ def overview(request: HttpRequest) -> HttpResponse:
     queues = list(QUEUES)  # every domain's task queue
     queues += [q for q in chosen if q not in queues]
     now = datetime.now(UTC)
-    try:
-        health, page = services.temporal().run(lambda client: ops_data.overview(
-            client, queues, filters, limit=limit, page_token=token, now=now))
-    except BadFilter as exc:
-        return _error(request, 400, "Bad filter", str(exc))
     config = services.settings.COMMERCE
+    # The server's own health first: while it is down the page says so (and what the error was)
+    # instead of a bare 503, and nothing else is asked.
+    try:
+        cluster = services.temporal().run(ops_data.cluster_health)
+    except UNAVAILABLE as exc:  # not even a connection
+        cluster = ClusterHealth(address=config.temporal_address, serving=False,
+                                error=f"{type(exc).__name__}: {exc}"[:300])
+    health: list[ops_data.QueueHealth] = []
+    page = WorkflowPage(rows=[], next_page_token=None)
+    unavailable = ""  # the server answers its health check but not the queue and visibility reads
+    if cluster.serving:
+        try:
+            health, page = services.temporal().run(lambda client: ops_data.overview(
+                client, queues, filters, limit=limit, page_token=token, now=now))
+        except BadFilter as exc:
+            return _error(request, 400, "Bad filter", str(exc))
+        except UNAVAILABLE as exc:
+            unavailable = f"{type(exc).__name__}: {exc}"[:300]
     kept = [("queue", q) for q in chosen] + [(k, v) for k, v in (
         ("status", filters.status), ("type", filters.workflow_type), ("id", filters.id_prefix),
         ("limit", str(limit) if limit != LIST_SIZE else "")) if v]
     older = urlencode([*kept, ("page", _token_out(page.next_page_token, query))]) if page.next_page_token else ""
     return render(request, "admin_panel/ops.html", {
+        "cluster": cluster, "unavailable": unavailable,
         "health": health, "now": now, "window_minutes": int(ops_data.WINDOW.total_seconds() // 60),
         "totals": {"running": sum(h.running for h in health), "completed": sum(h.completed for h in health),
                    "failed": sum(h.failed for h in health), "no_worker": sum(1 for h in health if h.no_worker)},
