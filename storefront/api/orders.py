@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from domains.orders import client as orders
 from domains.orders.client import OrderError
-from domains.orders.messages import OrderView
+from domains.orders.messages import OrderStatus, OrderView
 
 from .. import order_access as access
 from .. import services
@@ -152,11 +152,17 @@ class OrderDetailView(APIView):
 
 class CancelOrderView(APIView):
     @extend_schema(operation_id="cancel_order", request=CancelBody, parameters=[_CODE, _EMAIL],
-                   description="Cancel while the order has not shipped; the payment is refunded.",
+                   description="Cancel while the order has not shipped; the payment is refunded. Idempotent: "
+                               "cancelling a cancelled order answers 200 with it, with no second effect.",
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, confirmation: str) -> Response:
         view = _owned(request, confirmation)
         reason = validated_body(CancelBody, request)["reason"]
+        if view.status == OrderStatus.CANCELLED:
+            # Idempotent for API callers: a cancel retried after its first answer was lost (a 503
+            # while the update ran) gets the order it cancelled. Staff's stale second cancel in the
+            # admin is still told it was cancelled already (the domain's IllegalTransition).
+            return Response(order_body(view))
         with order_errors():
             view = services.call(orders.cancel, view.order_id, access.actor(request, view), reason)
         return Response(order_body(view))
