@@ -1,5 +1,6 @@
 """Backups of the embedded stack's files: SQLite databases copied with SQLite's online backup
-API, small files copied whole, a manifest with checksums. The management command
+API, secrets (the key files) copied whole into a folder of their own, to be kept apart from
+the data (docs/security.md), a manifest with checksums. The management command
 (`manage.py backup`, storefront/management/commands/backup.py) decides what goes in and
 rebuilds the indexes after a restore; docs/backup.md says why each file matters.
 
@@ -67,17 +68,27 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def create(sources: dict[Item, Path], dest: Path, about: dict[str, Any]) -> dict[str, Any]:
-    """Copies each source into the new folder `dest` (refused when it exists and is not empty)
-    and writes the manifest last, so a folder without one is an unfinished backup."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise BackupError(f"{dest} already exists and is not an empty folder: name a new one")
-    dest.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(dest, 0o700)  # the codec keys are in it
+def _new_folder(path: Path) -> None:
+    """Owner-only: the store holds shoppers' personal data, the keys folder the keys."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+
+
+def create(sources: dict[Item, Path], dest: Path, about: dict[str, Any], keys_dest: Path) -> dict[str, Any]:
+    """Copies each source into the new folder `dest` (refused when it exists and is not empty),
+    the secrets (kind "secret") into the new folder `keys_dest` instead, and writes the manifest
+    last, so a folder without one is an unfinished backup."""
+    secrets = [item for item in sources if item.kind == "secret"]
+    for folder in (dest, keys_dest) if secrets else (dest,):
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise BackupError(f"{folder} already exists and is not an empty folder: name a new one")
+    for folder in (dest, keys_dest) if secrets else (dest,):
+        _new_folder(folder)
     files = []
     for item, source in sources.items():
-        target = dest / item.name
-        entry: dict[str, Any] = {"name": item.name, "role": item.role, "kind": item.kind}
+        target = (keys_dest if item.kind == "secret" else dest) / item.name
+        entry: dict[str, Any] = {"name": item.name, "role": item.role, "kind": item.kind,
+                                 "folder": "keys" if item.kind == "secret" else "backup"}
         if item.kind == "sqlite":
             entry["tables"] = sqlite_copy(source, target)
         else:
@@ -85,7 +96,8 @@ def create(sources: dict[Item, Path], dest: Path, about: dict[str, Any]) -> dict
             os.chmod(target, 0o600)
         entry |= {"bytes": target.stat().st_size, "sha256": sha256(target)}
         files.append(entry)
-    manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), **about, "files": files}
+    manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), **about,
+                "keys_folder": str(keys_dest) if secrets else None, "files": files}
     staged = dest / f".{MANIFEST}.tmp"
     staged.write_text(json.dumps(manifest, indent=2) + "\n")
     staged.replace(dest / MANIFEST)
@@ -93,7 +105,8 @@ def create(sources: dict[Item, Path], dest: Path, about: dict[str, Any]) -> dict
 
 
 def read_manifest(source: Path) -> dict[str, Any]:
-    """The manifest of the backup in `source`, every file checked against its checksum."""
+    """The manifest of the backup in `source`, its data files (not the secrets kept apart)
+    checked against their checksums."""
     path = source / MANIFEST
     if not source.is_dir():
         raise BackupError(f"{source} is not a folder")
@@ -107,12 +120,16 @@ def read_manifest(source: Path) -> dict[str, Any]:
         raise BackupError(f"{path}: format {manifest.get('format') if isinstance(manifest, dict) else '?'} "
                           f"is not one this version reads ({FORMAT})")
     for entry in manifest["files"]:
-        file = source / entry["name"]
-        if not file.exists():
-            raise BackupError(f"{file} is missing from the backup")
-        if sha256(file) != entry["sha256"]:
-            raise BackupError(f"{file} differs from the checksum in the manifest: the backup is damaged")
+        if entry["folder"] == "backup":
+            verify(source / entry["name"], entry)
     return manifest
+
+
+def verify(file: Path, entry: dict[str, Any]) -> None:
+    if not file.exists():
+        raise BackupError(f"{file} is missing from the backup")
+    if sha256(file) != entry["sha256"]:
+        raise BackupError(f"{file} differs from the checksum in the manifest: the backup is damaged")
 
 
 def place(source: Path, target: Path) -> None:

@@ -170,11 +170,14 @@ def small_backup(tmp_path, small_catalog):
     return tmp_path / "b", made
 
 
-def test_the_key_file_is_backed_up_owner_only_and_its_key_ids_recorded(small_backup):
+def test_the_key_file_is_backed_up_apart_owner_only_and_its_key_ids_recorded(small_backup, tmp_path):
     folder, made = small_backup
     assert made["codec_keys_from"] == "key_file" and len(made["codec_key_ids"]) == 1
-    assert (folder / "codec-keys").stat().st_mode & 0o777 == 0o600
-    assert folder.stat().st_mode & 0o777 == 0o700
+    keys = tmp_path / "b-keys"
+    assert not (folder / "codec-keys").exists()  # not beside Temporal's database (docs/security.md)
+    assert (keys / "codec-keys").read_text() == (tmp_path / "var" / "codec-keys").read_text()
+    assert (keys / "codec-keys").stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == keys.stat().st_mode & 0o777 == 0o700
 
 
 def test_restore_refuses_to_replace_existing_data_unless_forced(small_backup, tmp_path):
@@ -203,6 +206,14 @@ def test_restore_refuses_a_damaged_backup_and_one_whose_codec_keys_are_missing(s
     with shop_config(tmp_path / "new"):  # COMMERCE_CODEC_KEYS is the tests' keys, not the backup's
         code, out = backup("restore", str(folder))
     assert (code, out["error"]) == (2, "codec_keys_missing")
+    (tmp_path / "b-keys").rename(tmp_path / "elsewhere")
+    with shop_config(tmp_path / "new", codec_keys=""):  # the keys folder is not where the backup is
+        code, out = backup("restore", str(folder))
+        assert (code, out["error"]) == (2, "codec_keys_missing")
+        code, out = backup("restore", str(folder), "--keys-from", str(tmp_path / "elsewhere"))
+    assert code == 0, out
+    assert (tmp_path / "new" / "codec-keys").read_text() == (tmp_path / "var" / "codec-keys").read_text()
+    shutil.rmtree(tmp_path / "new")
     with (folder / "store.sqlite3").open("r+b") as f:
         f.seek(200)
         f.write(b"\xff")

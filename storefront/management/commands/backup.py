@@ -3,14 +3,16 @@ folder, backed up while the shop runs and restored into a stopped one (docs/back
 
 `create` copies, into the new folder DEST: the write store (store.sqlite3) and the dev
 server's Temporal database (temporal.sqlite, or --temporal-db), each with SQLite's online
-backup API (one read transaction: consistent while the shop writes); the payload codec key
-file (codec-keys: without it no workflow's inputs, results or state can be read); the Django
-secret key file (sessions and signed cookies); and manifest.json (what, when, which versions,
-each file's checksum and table counts, the codec key ids the payloads need). The search and
-order indexes are not copied: `restore` rebuilds them from the store.
+backup API (one read transaction: consistent while the shop writes), and manifest.json (what,
+when, which versions, each file's checksum and table counts, the codec key ids the payloads
+need). The payload codec key file (codec-keys: without it no workflow's inputs, results or
+state can be read) and the Django secret key file (sessions, signed cookies) go to a folder of
+their own, --keys-to (default DEST-keys), to be kept apart from the data: a key stored beside
+Temporal's database protects nothing (docs/security.md). The search and order indexes are not
+copied: `restore` rebuilds them from the store.
 
 `restore SRC` checks the manifest and checksums and that the codec keys the backup needs are
-at hand (COMMERCE_CODEC_KEYS, or the key file in the backup), puts the files into the data
+at hand (COMMERCE_CODEC_KEYS, or the key file in --keys-from, default SRC-keys), puts the files into the data
 folder and rebuilds the product index (the routine the `reindex` workflow runs, here without
 Temporal: the shop is stopped) and the order index. It refuses while a Temporal server answers
 at TEMPORAL_ADDRESS or while the data folder already holds a store or Temporal database,
@@ -50,8 +52,8 @@ from projections.search import open_index
 STORE = Item("store.sqlite3", "write store (carts' saved state, orders, stock, accounts, settings)", "sqlite")
 TEMPORAL = Item("temporal.sqlite", "Temporal dev server state (every workflow's history: open carts, "
                                    "checkouts, running orders, the inventory service)", "sqlite")
-CODEC_KEYS = Item(KEY_FILE, "payload codec keys (Temporal payloads cannot be read without them)", "file")
-SECRET_KEY = Item("secret_key", "Django secret key (sessions and signed cookies)", "file")
+CODEC_KEYS = Item(KEY_FILE, "payload codec keys (Temporal payloads cannot be read without them)", "secret")
+SECRET_KEY = Item("secret_key", "Django secret key (sessions and signed cookies)", "secret")
 NOT_INCLUDED = {
     "search.sqlite3": "product search index: rebuilt from the store by restore (or `manage.py reindex`)",
     "orders_index.sqlite3": "order index of the admin lists: rebuilt from the store by restore",
@@ -85,10 +87,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         create = sub.add_parser("create", help="back up the store, Temporal's file and the keys into a new folder")
         create.add_argument("dest", metavar="DEST", help="a new (or empty) folder")
+        create.add_argument("--keys-to", metavar="KEYDIR",
+                            help="a new folder for the key files (default: DEST-keys); keep it apart from DEST")
         create.add_argument("--without-temporal", action="store_true",
                             help="no Temporal database (the shop runs on `make cluster`: see docs/backup.md)")
         restore = sub.add_parser("restore", help="put a backup into the data folder and rebuild the indexes")
         restore.add_argument("source", metavar="SRC", help="a folder made by `backup create`")
+        restore.add_argument("--keys-from", metavar="KEYDIR",
+                             help="the backup's key folder (default: SRC-keys, else the one the manifest names)")
         restore.add_argument("--force", action="store_true",
                              help="replace the data folder's store and Temporal database even if they exist or "
                                   "a Temporal server answers (stop the shop first!)")
@@ -102,9 +108,13 @@ class Command(BaseCommand):
         temporal_db = Path(options["temporal_db"]) if options["temporal_db"] else config.data_dir / TEMPORAL.name
         try:
             if options["action"] == "create":
-                result = self._create(config, Path(options["dest"]), temporal_db, options["without_temporal"])
+                dest = Path(options["dest"])
+                keys_to = Path(options["keys_to"]) if options["keys_to"] else dest.with_name(f"{dest.name}-keys")
+                result = self._create(config, dest, keys_to, temporal_db, options["without_temporal"])
             else:
-                result = self._restore(config, Path(options["source"]), temporal_db, options["force"])
+                result = self._restore(config, Path(options["source"]),
+                                       Path(options["keys_from"]) if options["keys_from"] else None,
+                                       temporal_db, options["force"])
         except (Failed, BackupError) as exc:
             code, rc = (exc.code, exc.returncode) if isinstance(exc, Failed) else (Refused.INVALID_BACKUP, 2)
             if options["json"]:
@@ -117,7 +127,8 @@ class Command(BaseCommand):
 
     # --- create --------------------------------------------------------------------------------
 
-    def _create(self, config: Config, dest: Path, temporal_db: Path, without_temporal: bool) -> dict[str, Any]:
+    def _create(self, config: Config, dest: Path, keys_to: Path, temporal_db: Path,
+                without_temporal: bool) -> dict[str, Any]:
         if config.store_backend != "sqlite":
             raise Failed(Refused.NOT_EMBEDDED, f"the write store is Cassandra (keyspace {config.cassandra_keyspace}): "
                                                "snapshot it with nodetool, see docs/backup.md#cassandra")
@@ -144,14 +155,18 @@ class Command(BaseCommand):
                 "store_backend": config.store_backend, "search_backend": config.search_backend,
                 "temporal_namespace": config.temporal_namespace,
                 "codec_keys_from": keys_from, "codec_key_ids": key_ids,
-                "versions": _versions(), "not_included": NOT_INCLUDED})
+                "versions": _versions(), "not_included": NOT_INCLUDED}, keys_to)
         except BackupError as exc:
             raise Failed(Refused.DESTINATION_NOT_EMPTY if "already exists" in str(exc) else Refused.INVALID_BACKUP,
                          str(exc)) from None
         lines = [f"backup in {dest} ({manifest['created_at']}):"]
-        lines += [f"  {f['name']:<16} {f['bytes']:>12,} bytes  {f['role']}" for f in manifest["files"]]
+        lines += [f"  {f['name']:<16} {f['bytes']:>12,} bytes  {f['role']}" for f in manifest["files"]
+                  if f["folder"] == "backup"]
         orders = next(f for f in manifest["files"] if f["name"] == STORE.name)["tables"].get("orders", 0)
         lines.append(f"  {orders} orders in the store")
+        if manifest["keys_folder"]:
+            lines.append(f"key files in {keys_to}: keep them apart from the backup (docs/security.md)")
+            lines += [f"  {f['name']:<16} {f['role']}" for f in manifest["files"] if f["folder"] == "keys"]
         if keys_from == "environment":
             lines.append(f"  WARNING: the codec keys ({', '.join(key_ids)}) come from COMMERCE_CODEC_KEYS and are "
                          "NOT in this backup: keep them with it; a restore cannot read Temporal's payloads without")
@@ -161,7 +176,8 @@ class Command(BaseCommand):
 
     # --- restore -------------------------------------------------------------------------------
 
-    def _restore(self, config: Config, source: Path, temporal_db: Path, force: bool) -> dict[str, Any]:
+    def _restore(self, config: Config, source: Path, keys_from: Path | None, temporal_db: Path,
+                 force: bool) -> dict[str, Any]:
         if config.store_backend != "sqlite":
             raise Failed(Refused.NOT_EMBEDDED, "COMMERCE_STORE is cassandra: this restores the embedded stack "
                                                "(a Cassandra snapshot is restored with sstableloader, docs/backup.md)")
@@ -172,7 +188,13 @@ class Command(BaseCommand):
         names = {f["name"] for f in manifest["files"]}
         if STORE.name not in names:
             raise Failed(Refused.INVALID_BACKUP, f"{source} holds no {STORE.name}")
-        self._check_keys(config, source, manifest, names)
+        keys_dir = _keys_folder(source, keys_from, manifest)
+        kept = {}  # the secrets found in the keys folder, checked against the manifest
+        for entry in manifest["files"]:
+            if entry["folder"] == "keys" and keys_dir is not None and (keys_dir / entry["name"]).exists():
+                backup.verify(keys_dir / entry["name"], entry)
+                kept[entry["name"]] = keys_dir / entry["name"]
+        self._check_keys(config, manifest, kept)
         if not force:
             if TEMPORAL.name in names and backup.answers(config.temporal_address):
                 raise Failed(Refused.SHOP_RUNNING,
@@ -187,9 +209,9 @@ class Command(BaseCommand):
                    CODEC_KEYS.name: config.data_dir / KEY_FILE, SECRET_KEY.name: config.data_dir / SECRET_KEY.name}
         restored = []
         for entry in manifest["files"]:
-            target = targets.get(entry["name"])
-            if target is not None:
-                backup.place(source / entry["name"], target)
+            target, found = targets.get(entry["name"]), kept.get(entry["name"], source / entry["name"])
+            if target is not None and found.exists():
+                backup.place(found, target)
                 restored.append({"name": entry["name"], "to": str(target)})
         if config.search_backend == "sqlite":  # read models of the old data: rebuilt below from the restored store
             backup.remove_database(config.sqlite_search_path)
@@ -214,19 +236,30 @@ class Command(BaseCommand):
                 "rebuilt": {"products": products, "product_generation": generation, "orders": orders},
                 "_text": "\n".join(text)}
 
-    def _check_keys(self, config: Config, source: Path, manifest: dict[str, Any], names: set[str]) -> None:
+    def _check_keys(self, config: Config, manifest: dict[str, Any], kept: dict[str, Path]) -> None:
         needed = set(manifest.get("codec_key_ids") or [])
         if config.codec_keys:
             have, where = _keyring_ids(config.codec_keys, None)[1], "COMMERCE_CODEC_KEYS"
-        elif CODEC_KEYS.name in names:
-            have, where = _keyring_ids("", source / CODEC_KEYS.name)[1], f"the backup's {KEY_FILE}"
+        elif CODEC_KEYS.name in kept:
+            have, where = _keyring_ids("", kept[CODEC_KEYS.name])[1], f"the backup's {KEY_FILE}"
         else:
-            have, where = [], "no COMMERCE_CODEC_KEYS and no key file in the backup"
+            have, where = [], "no COMMERCE_CODEC_KEYS and no key file in the keys folder (--keys-from)"
         missing = sorted(needed - set(have))
         if missing:
             raise Failed(Refused.CODEC_KEYS_MISSING,
                          f"Temporal's payloads in this backup are sealed with codec keys {', '.join(missing)}, "
                          f"which {where} lacks: set COMMERCE_CODEC_KEYS to the keys kept with the backup")
+
+
+def _keys_folder(source: Path, keys_from: Path | None, manifest: dict[str, Any]) -> Path | None:
+    if keys_from is not None:
+        if not keys_from.is_dir():
+            raise Failed(Refused.INVALID_BACKUP, f"--keys-from {keys_from} is not a folder")
+        return keys_from
+    for candidate in (source.with_name(f"{source.name}-keys"), Path(manifest.get("keys_folder") or source)):
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 def _keyring_ids(codec_keys: str, key_file: Path | None) -> tuple[str, list[str]]:
