@@ -151,6 +151,16 @@ async def test_a_restored_backup_brings_back_open_carts_and_running_orders(tmp_p
         for closing in (order_index, index, store):
             closing.close()
 
+    # an order index lost on its own comes back from the store with `reindex --orders`
+    (data / "orders_index.sqlite3").unlink()
+    with shop_config(data):
+        call_command("reindex", "--orders", stdout=io.StringIO())
+    order_index = SqliteOrderIndex(data / "orders_index.sqlite3")
+    found = order_index.search_orders(OrderQuery())
+    assert {d.order_id for d in found.hits} == {order_id, placed.order_id}
+    assert order_index.get_order(order_id).status == OrderStatus.CANCELLED
+    order_index.close()
+
 
 # --- refusals (no Temporal server needed) -------------------------------------------------------
 

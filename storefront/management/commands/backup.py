@@ -135,7 +135,11 @@ class Command(BaseCommand):
         if not config.sqlite_store_path.exists():
             raise Failed(Refused.NO_STORE, f"no store at {config.sqlite_store_path}: nothing to back up "
                                            "(is COMMERCE_DATA_DIR right?)")
-        sources = {STORE: config.sqlite_store_path}
+        # Temporal's file first, then the store: the store is then at least as new as the workflows'
+        # histories, and a restored workflow redoes the activities it had not recorded yet, which
+        # every activity is written to survive (as after a worker killed between its write and its
+        # report). The other order would leave workflows past writes the store never got.
+        sources: dict[Item, Path] = {}
         if not without_temporal:
             if not temporal_db.exists():
                 raise Failed(Refused.NO_TEMPORAL_STATE,
@@ -143,6 +147,7 @@ class Command(BaseCommand):
                              "cannot continue after a restore; --temporal-db PATH names it, --without-temporal "
                              "leaves it out (a cluster's state is backed up on its own, docs/backup.md)")
             sources[TEMPORAL] = temporal_db
+        sources[STORE] = config.sqlite_store_path
         key_file = config.data_dir / KEY_FILE
         if key_file.exists():
             sources[CODEC_KEYS] = key_file
