@@ -131,7 +131,7 @@ class Command(BaseCommand):
                 without_temporal: bool) -> dict[str, Any]:
         if config.store_backend != "sqlite":
             raise Failed(Refused.NOT_EMBEDDED, f"the write store is Cassandra (keyspace {config.cassandra_keyspace}): "
-                                               "snapshot it with nodetool, see docs/backup.md#cassandra")
+                                               "snapshot it with nodetool, see docs/backup.md")
         if not config.sqlite_store_path.exists():
             raise Failed(Refused.NO_STORE, f"no store at {config.sqlite_store_path}: nothing to back up "
                                            "(is COMMERCE_DATA_DIR right?)")
