@@ -72,6 +72,17 @@ async def place_order(client, variant_id: str) -> str:
     return checkout.order_id
 
 
+async def keep_shopping(client, variant_id: str, going: asyncio.Event, stop: asyncio.Event) -> str:
+    """Adds a line and takes it out again (`going` once the cart exists) until `stop`; returns the cart's id."""
+    cart_id = uuid.uuid4().hex[:16]
+    while True:
+        cart = await carts.add_item(client, cart_id, variant_id, 1)
+        await carts.remove_line(client, cart_id, cart.lines[0].id)
+        going.set()
+        if stop.is_set():
+            return cart_id
+
+
 def open_data(data: Path):
     return (SqliteStore(data / "store.sqlite3"), SqliteProductIndex(data / "search.sqlite3"),
             SqliteOrderIndex(data / "orders_index.sqlite3"))
@@ -100,9 +111,14 @@ async def test_a_restored_backup_brings_back_open_carts_and_running_orders(tmp_p
                 if view.supplier_orders:
                     break
                 await asyncio.sleep(0.1)
+            going, stop = asyncio.Event(), asyncio.Event()
+            busy = asyncio.create_task(keep_shopping(env.client, carted.id, going, stop))  # writes during the copy
+            await going.wait()
             with shop_config(data, temporal_address=address):
                 code, made = await asyncio.to_thread(backup, "create", str(saved))  # workers and server running
                 assert code == 0, made
+                stop.set()
+                busy_cart = await busy
                 refused = await asyncio.to_thread(backup, "restore", str(saved))
         assert refused == (3, {"error": "shop_running", "message": refused[1]["message"]})
     finally:
@@ -124,6 +140,7 @@ async def test_a_restored_backup_brings_back_open_carts_and_running_orders(tmp_p
     env = await start_dev_server(db_file=data / "temporal.sqlite")  # a new server on the restored file
     try:
         async with running_shop(env.client, store, index, order_index):
+            await carts.get_cart(env.client, busy_cart)  # busy while the copy ran: it answers all the same
             cart = await carts.get_cart(env.client, open_cart)  # the cart's workflow answers, with its lines
             assert [(li.variant_id, li.quantity) for li in cart.lines] == [(carted.id, 2)]
             await carts.begin_checkout(env.client, open_cart)

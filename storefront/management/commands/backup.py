@@ -49,7 +49,7 @@ from infra.store import open_store
 from projections.orders import open_order_index
 from projections.search import open_index
 
-STORE = Item("store.sqlite3", "write store (carts' saved state, orders, stock, accounts, settings)", "sqlite")
+STORE = Item("store.sqlite3", "write store (orders, stock, accounts, sessions, settings, cart events)", "sqlite")
 TEMPORAL = Item("temporal.sqlite", "Temporal dev server state (every workflow's history: open carts, "
                                    "checkouts, running orders, the inventory service)", "sqlite")
 CODEC_KEYS = Item(KEY_FILE, "payload codec keys (Temporal payloads cannot be read without them)", "secret")
