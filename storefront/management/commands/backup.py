@@ -236,6 +236,11 @@ class Command(BaseCommand):
                     f"({orders} orders) from the store")
         if TEMPORAL.name in names:
             text.append(f"  start the shop (make run) on {temporal_db}: carts and orders continue where they were")
+            then, now = manifest.get("versions", {}).get("temporal_cli"), _versions()["temporal_cli"]
+            if then and now and then != now:
+                text.append(f"  note: the backup was made with {then}, this machine has {now}; the dev server's "
+                            "database schema may differ between versions: start it with the backup's version if "
+                            "this one refuses the file")
         return {"restored": restored, "backup": str(source), "backup_created_at": manifest["created_at"],
                 "backup_versions": manifest.get("versions", {}),
                 "rebuilt": {"products": products, "product_generation": generation, "orders": orders},
