@@ -190,6 +190,7 @@ def small_backup(tmp_path, small_catalog):
     index.close()
     (data / "temporal.sqlite").write_bytes(b"")  # an empty SQLite database is an empty file
     (data / "codec-keys").write_text(new_keyring_text() + "\n")
+    (data / "secret_key").write_text("a-dev-secret")
     os.chmod(data / "codec-keys", 0o600)
     with shop_config(data, codec_keys=""):
         code, made = backup("create", str(tmp_path / "b"))
@@ -212,8 +213,11 @@ def test_restore_refuses_to_replace_existing_data_unless_forced(small_backup, tm
     with shop_config(tmp_path / "var", codec_keys=""):
         code, out = backup("restore", str(folder))
         assert (code, out["error"]) == (3, "data_present")
+        (tmp_path / "b-keys" / "secret_key").unlink()  # kept elsewhere, or lost: the rest still restores
         code, out = backup("restore", str(folder), "--force")
     assert code == 0, out
+    assert {r["name"] for r in out["restored"]} == {"store.sqlite3", "temporal.sqlite", "codec-keys"}
+    assert out["not_found"] == ["secret_key"]
 
 
 def test_restore_refuses_while_a_temporal_server_answers(small_backup, tmp_path):

@@ -174,7 +174,7 @@ class Command(BaseCommand):
             lines += [f"  {f['name']:<16} {f['role']}" for f in manifest["files"] if f["folder"] == "keys"]
         if keys_from == "environment":
             lines.append(f"  WARNING: the codec keys ({', '.join(key_ids)}) come from COMMERCE_CODEC_KEYS and are "
-                         "NOT in this backup: keep them with it; a restore cannot read Temporal's payloads without")
+                         "NOT in this backup: keep them in your secret store, a restore needs them")
         elif keys_from == "none":
             lines.append("  WARNING: no codec keys found (no COMMERCE_CODEC_KEYS, no key file)")
         return {"backup": str(dest), **manifest, "_text": "\n".join(lines)}
@@ -185,7 +185,7 @@ class Command(BaseCommand):
                  force: bool) -> dict[str, Any]:
         if config.store_backend != "sqlite":
             raise Failed(Refused.NOT_EMBEDDED, "COMMERCE_STORE is cassandra: this restores the embedded stack "
-                                               "(a Cassandra snapshot is restored with sstableloader, docs/backup.md)")
+                                               "(Cassandra snapshots: nodetool import, docs/backup.md)")
         try:
             manifest = backup.read_manifest(source)
         except BackupError as exc:
@@ -212,12 +212,14 @@ class Command(BaseCommand):
                              "replace it; back it up first, then --force", 3)
         targets = {STORE.name: config.sqlite_store_path, TEMPORAL.name: temporal_db,
                    CODEC_KEYS.name: config.data_dir / KEY_FILE, SECRET_KEY.name: config.data_dir / SECRET_KEY.name}
-        restored = []
+        restored, not_found = [], []
         for entry in manifest["files"]:
             target, found = targets.get(entry["name"]), kept.get(entry["name"], source / entry["name"])
             if target is not None and found.exists():
                 backup.place(found, target)
                 restored.append({"name": entry["name"], "to": str(target)})
+            elif target is not None:
+                not_found.append(entry["name"])  # a key file not in the keys folder (checked above if needed)
         if config.search_backend == "sqlite":  # read models of the old data: rebuilt below from the restored store
             backup.remove_database(config.sqlite_search_path)
             backup.remove_database(config.data_dir / "orders_index.sqlite3")
@@ -232,6 +234,7 @@ class Command(BaseCommand):
         text = [f"restored {source} (made {manifest['created_at']} on {manifest.get('host', '?')}) into "
                 f"{config.data_dir}:"]
         text += [f"  {r['name']:<16} -> {r['to']}" for r in restored]
+        text += [f"  {name:<16} not found in the keys folder: left as it is" for name in not_found]
         text.append(f"  rebuilt the product index ({products} products, {generation}) and the order index "
                     f"({orders} orders) from the store")
         if TEMPORAL.name in names:
@@ -241,7 +244,8 @@ class Command(BaseCommand):
                 text.append(f"  note: the backup was made with {then}, this machine has {now}; the dev server's "
                             "database schema may differ between versions: start it with the backup's version if "
                             "this one refuses the file")
-        return {"restored": restored, "backup": str(source), "backup_created_at": manifest["created_at"],
+        return {"restored": restored, "not_found": not_found, "backup": str(source),
+                "backup_created_at": manifest["created_at"],
                 "backup_versions": manifest.get("versions", {}),
                 "rebuilt": {"products": products, "product_generation": generation, "orders": orders},
                 "_text": "\n".join(text)}
