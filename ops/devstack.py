@@ -172,6 +172,9 @@ def main() -> int:
                 # the UI opens the shop's sealed payloads through the web's codec endpoint (docs/security.md)
                 "--ui-codec-endpoint", f"http://127.0.0.1:{WEB_PORT}/admin/temporal-codec",
                 "--namespace", config.temporal_namespace, "--log-level", "warn",
+                # WAL: `manage.py backup create` reads a consistent copy while the server keeps writing
+                # (in the default rollback journal its writes would wait for the copy; docs/backup.md)
+                "--sqlite-pragma", "journal_mode=wal",
                 # the inventory service takes every shopper's holds: allow more than 10 updates in flight
                 "--dynamic-config-value", "history.maxInFlightUpdates=200",
             ], "temporal.log")

@@ -38,11 +38,14 @@ def _binary(name: str) -> str | None:
     return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
 
 
-async def start_dev_server(extra_args: Sequence[str] = ()) -> WorkflowEnvironment:
-    """`extra_args`: e.g. the test session's pool of namespaces (tests/namespaces.py)."""
+async def start_dev_server(extra_args: Sequence[str] = (), *, db_file: Path | None = None) -> WorkflowEnvironment:
+    """`extra_args`: e.g. the test session's pool of namespaces (tests/namespaces.py). `db_file`:
+    a durable server on that SQLite file in WAL mode, as `make run` starts it (ops/devstack.py)."""
+    durable = ["--sqlite-pragma", "journal_mode=wal"] if db_file else []
     return await WorkflowEnvironment.start_local(dev_server_existing_path=_binary("temporal"),
                                                  data_converter=shop_converter(),
-                                                 dev_server_extra_args=[*DEV_SERVER_ARGS, *extra_args])
+                                                 dev_server_database_filename=str(db_file) if db_file else None,
+                                                 dev_server_extra_args=[*DEV_SERVER_ARGS, *durable, *extra_args])
 
 
 async def start_skipping() -> WorkflowEnvironment:

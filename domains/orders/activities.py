@@ -25,7 +25,7 @@ from domains.payments.providers import payments_from_env
 from domains.shared import OrderLine
 from infra.store import Store, schema
 from infra.store.retry import put_done
-from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
+from projections.orders import OrderIndex
 
 from ..cadences import triggers
 from ..cadences.messages import RenderedEmail, Trigger
@@ -37,6 +37,7 @@ from ..inventory.client import InventoryError
 from ..inventory.messages import NO_SUCH_RESERVATION
 from ..webhooks import client as webhooks
 from .emails import OrderEmail, OrderEmailChannel, SendOutcome
+from .projection import project
 from .webhook_events import events_of
 
 SETTINGS_NAME = "orders"
@@ -72,11 +73,6 @@ def read_settings(store: Store) -> OrderSettings:
 
 def supplier_slug(brand: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", brand.lower()).strip("-") or "default"
-
-
-def _document_lines(lines: list[OrderLine]) -> list[DocumentLine]:
-    return [DocumentLine(variant_id=li.variant_id, product_name=li.product_name, blank_sku=li.blank_sku,
-                         options=li.options, quantity=li.quantity, line_total=li.line_total) for li in lines]
 
 
 class OrderActivities:
@@ -242,24 +238,4 @@ class OrderActivities:
                 "carrier": so.shipment.carrier if so.shipment else None,
                 "tracking_number": so.shipment.tracking_number if so.shipment else None,
                 "note": so.note, "created_at": so.created_at, "updated_at": so.updated_at})
-        self._project(view, snapshot.version)
-
-    def _project(self, view: OrderView, version: int) -> None:
-        address = view.shipping_address
-        updated = max([view.placed_at, *(h.at for h in view.history)])
-        self.order_index.upsert_orders([OrderDocument(
-            order_id=view.order_id, confirmation_code=view.confirmation_code, customer_id=view.customer_id,
-            email=view.email, customer_name=f"{address.first_name} {address.last_name}", status=view.status.value,
-            placed_at=view.placed_at, updated_at=updated, currency=view.currency, subtotal=view.subtotal,
-            discount=view.discount, shipping=view.shipping, tax=view.tax, total=view.total, refunded=view.refunded,
-            item_count=sum(li.quantity for li in view.lines), lines=_document_lines(view.lines),
-            suppliers=sorted({so.supplier for so in view.supplier_orders}),
-            supplier_order_ids=[so.supplier_order_id for so in view.supplier_orders], version=version)])
-        self.order_index.upsert_supplier_orders([SupplierOrderDocument(
-            supplier_order_id=so.supplier_order_id, order_id=view.order_id, confirmation_code=view.confirmation_code,
-            email=view.email, supplier=so.supplier, strategy=so.strategy, status=so.status,
-            waiting_on_manual=so.strategy == "manual" and so.status not in ("delivered", "rejected", "cancelled"),
-            created_at=so.created_at, updated_at=so.updated_at,
-            carrier=so.shipment.carrier if so.shipment else None,
-            tracking_number=so.shipment.tracking_number if so.shipment else None,
-            lines=_document_lines(so.lines), version=version) for so in view.supplier_orders])
+        project(self.order_index, view, snapshot.version)
