@@ -26,6 +26,15 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name, "1" if default else "0").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={value!r}: expected 1 or 0")
+
+
 def _positive(name: str, default: str) -> float:
     value = float(_env(name, default))
     if value <= 0:
@@ -69,6 +78,16 @@ class Config:
     # The only origin whose pages may call the codec endpoint (/admin/temporal-codec/) from a browser;
     # empty: the origin of temporal_ui_url.
     temporal_ui_origin: str = ""
+    # False (COMMERCE_CODEC_ENCRYPT=0): open sealed payloads but write plain ones, for a rolling
+    # release from a release without the codec, whose processes cannot open them (docs/releases.md).
+    codec_encrypt: bool = True
+    # Which release this process runs (COMMERCE_BUILD_ID, else the checkout's git commit): workers
+    # report it to Temporal, so a task's history names the release that ran it.
+    build_id: str = ""
+    # True (COMMERCE_HOLD_NEW_PATCHES=1): workers take no patch this release introduced
+    # (workers/release.py) for new workflows, so the previous release's workers still running
+    # beside them can replay everything they write (docs/releases.md).
+    hold_new_patches: bool = False
 
     @property
     def codec_origin(self) -> str:
@@ -121,4 +140,7 @@ def load_config() -> Config:
         request_budget_seconds=_positive("COMMERCE_REQUEST_BUDGET_SECONDS", "5"),
         codec_keys=os.environ.get("COMMERCE_CODEC_KEYS", "").strip(),
         temporal_ui_origin=_env("COMMERCE_TEMPORAL_UI_ORIGIN", "").rstrip("/"),
+        codec_encrypt=_flag("COMMERCE_CODEC_ENCRYPT", True),
+        build_id=_env("COMMERCE_BUILD_ID", ""),
+        hold_new_patches=_flag("COMMERCE_HOLD_NEW_PATCHES", False),
     )
