@@ -366,6 +366,58 @@ async def test_the_previous_release_cannot_open_a_sealed_payload(server, previou
         assert await old.stop() == 0
 
 
+async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
+                                                                                tmp_path, catalog):
+    """Why the rollout holds new patches: an order a new worker placed with this release's patches
+    taken cannot be carried on by a worker of the previous release (its history has the order
+    email the old code never sends: non-determinism), one placed with them held can. The way
+    back happens when the new worker that has a workflow restarts while old ones still run."""
+    address, namespace = await own_namespace(server)
+    data = tmp_path / "data"
+    store, shared = engines_shop
+    variant = next(v for v in catalog.variants if v.available and v.product_id == catalog.products[0].id)
+    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": catalog.products[0].brand,
+                                            "supplier": supplier_slug(catalog.products[0].brand),
+                                            "strategy": "manual", "behaviour": "accept"})  # the orders wait
+    client = await Client.connect(address, namespace=namespace,
+                                  data_converter=converter_for(parse_keys(TEST_CODEC_KEYS), encrypt=False))
+    placed = {}
+    async with processes() as running:
+        for hold in ("1", "0"):
+            settings = {**shared, "COMMERCE_CODEC_ENCRYPT": "0", "COMMERCE_HOLD_NEW_PATCHES": hold}
+            new = WorkerProcess(f"new release, hold {hold}", ROOT, worker_env(address, namespace, data, ROOT, settings),
+                                tmp_path / f"new{hold}.log")
+            running.append(await new.start())
+            cart_id = uuid.uuid4().hex[:16]
+            await carts.add_item(client, cart_id, variant.id, 1)
+            placed[hold] = await place(client, cart_id)
+            await until(client, store, placed[hold], OrderStatus.IN_FULFILLMENT)
+            assert await new.stop() == 0, new.output()
+        old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
+                            tmp_path / "old.log")
+        running.append(await old.start())
+
+        held = await orders.cancel(client, placed["1"], "staff:ops@example.com", "back on the old release")
+        assert held.status == OrderStatus.CANCELLED
+
+        taken = client.get_workflow_handle(f"order-{placed['0']}")
+        cancelling = asyncio.create_task(orders.cancel(client, placed["0"], "staff:ops@example.com", "too"))
+        failure = None
+        for _ in range(300):
+            failure = next((e for e in [e async for e in taken.fetch_history_events()]
+                            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
+            if failure is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert failure is not None, f"the old worker replayed an order with a new patch?\n{old.output()}"
+        assert "Nondeterminism" in failure.workflow_task_failed_event_attributes.failure.message, failure
+        assert not cancelling.done()  # the clerk's cancel waits for a worker of the new release
+        await taken.terminate("test over")
+        with contextlib.suppress(Exception):
+            await cancelling
+        assert await old.stop() == 0, old.output()
+
+
 async def _exists(handle) -> bool:
     try:
         await handle.describe()
