@@ -7,7 +7,7 @@ Orders start while only the old worker runs, more while both run, the old worker
 cart is checked out, stock is where the orders say, the histories name both workers, and no
 workflow task ever failed. The new worker runs the rollout's settings: payloads written plain
 (the old release cannot open sealed ones) and this release's new patches held (the old release
-cannot replay them). A second test shows what the first setting prevents.
+cannot replay them). Two more tests show what each setting prevents.
 
 The Temporal server: a namespace of the session's dev server, or COMMERCE_RELEASE_TEMPORAL
 (e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a namespace registered for the run.
