@@ -82,33 +82,43 @@ def head_commit() -> str:
 
 
 @pytest.fixture
-def server(request) -> tuple[str, str | None]:
-    """(address, namespace): a namespace of the session's dev server, or COMMERCE_RELEASE_TEMPORAL
-    with no namespace yet (`own_namespace` registers one)."""
+def server(request) -> tuple[str, str]:
+    """(address, namespace): a namespace of the session's dev server, or one registered for this
+    test on COMMERCE_RELEASE_TEMPORAL."""
     if TEMPORAL:
-        return TEMPORAL, None
+        return request.getfixturevalue("release_namespace")
     lease = request.getfixturevalue("temporal_env")
     return lease.target, lease.namespace
 
 
-async def own_namespace(server: tuple[str, str | None]) -> tuple[str, str]:
-    address, namespace = server
-    if namespace is not None:
-        return address, namespace
+@pytest.fixture
+async def release_namespace():
+    """A namespace of its own on COMMERCE_RELEASE_TEMPORAL (e.g. the cluster), usable by the time
+    the workers start (a new namespace reaches every service of a cluster within seconds), and
+    deleted with everything in it afterwards."""
     from google.protobuf.duration_pb2 import Duration
-    from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+    from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
+    from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+    from temporalio.service import RPCError
 
-    client = await Client.connect(address)
+    from infra.temporal import ensure_search_attributes
+
+    client = await Client.connect(TEMPORAL)
     namespace = f"release-{uuid.uuid4().hex[:8]}"
     await client.workflow_service.register_namespace(RegisterNamespaceRequest(
         namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)))
-    for _ in range(100):  # a registered namespace reaches every service of a cluster within seconds
+    inside = await Client.connect(TEMPORAL, namespace=namespace)
+    for attempt in range(120):
         try:
-            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+            await ensure_search_attributes(inside, namespace)
+            await inside.count_workflows()
             break
-        except Exception:
-            await asyncio.sleep(0.2)
-    return address, namespace
+        except RPCError:
+            if attempt == 119:
+                raise
+            await asyncio.sleep(0.5)
+    yield TEMPORAL, namespace
+    await client.operator_service.delete_namespace(DeleteNamespaceRequest(namespace=namespace))
 
 
 @pytest.fixture
@@ -253,7 +263,7 @@ def releases(events) -> set[tuple[str, str]]:
 
 
 async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog):
-    address, namespace = await own_namespace(server)
+    address, namespace = server
     data = tmp_path / "data"
     store, shared = engines_shop
     store.put(schema.SETTINGS.name, {"name": FULFILLMENT_SETTINGS, "updated_by": "test",
@@ -337,7 +347,7 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
 async def test_the_previous_release_cannot_open_a_sealed_payload(server, previous, engines_shop, tmp_path, catalog):
     """Why the rollout writes plain payloads: a cart started with a sealed payload (this release's
     default) is stuck on a worker of the previous release, whose workflow task fails to decode it."""
-    address, namespace = await own_namespace(server)
+    address, namespace = server
     data = tmp_path / "data"
     _, shared = engines_shop
     sealing = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
@@ -372,7 +382,7 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
     taken cannot be carried on by a worker of the previous release (its history has the order
     email the old code never sends: non-determinism), one placed with them held can. The way
     back happens when the new worker that has a workflow restarts while old ones still run."""
-    address, namespace = await own_namespace(server)
+    address, namespace = server
     data = tmp_path / "data"
     store, shared = engines_shop
     variant = next(v for v in catalog.variants if v.available and v.product_id == catalog.products[0].id)
