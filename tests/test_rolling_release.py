@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client
 
 from domains.cart import client as carts
@@ -198,6 +198,15 @@ class WorkerProcess:
             self.proc.send_signal(signal.SIGTERM)
         return await asyncio.wait_for(self.proc.wait(), 60)
 
+    async def stop_previous(self) -> None:
+        """Stop a worker of the previous release: it exits 0 after its graceful shutdown, or aborts
+        in the interpreter's teardown after it (the Temporal SDK's native threads; this release's
+        worker skips that teardown: workers/__main__.py)."""
+        code = await self.stop()
+        out = self.output()
+        assert "shutting down" in out, out
+        assert code == 0 or (code == -signal.SIGABRT and "Python runtime state: finalizing" in out), (code, out)
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
@@ -304,8 +313,7 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         await until(client, store, a_order, OrderStatus.DELIVERED)
 
         # 3. the previous release stops (gracefully), the new one carries on alone
-        assert await old.stop() == 0, old.output()
-        assert "shutting down" in old.output()
+        await old.stop_previous()
         c_order = await place(client, open_cart)
         cancelled = {o: await orders.cancel(client, o, "staff:ops@example.com", "rolling release test")
                      for o in (a_manual, b_manual)}
@@ -334,9 +342,11 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         described = (await client.get_workflow_handle(f"order-{a_manual}").describe()).raw_description
         info = described.workflow_execution_info  # what `describe` and the UI show: the release last run
         assert (info.worker_deployment_name, info.most_recent_worker_version_stamp.build_id) == (DEPLOYMENT, build)
-        failed = {wf for wf, evs in events.items()
-                  if any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED for e in evs)}
-        assert not failed, f"workflow tasks failed in {failed}:\n{old.output()[-4000:]}"
+        failed = {wf: [(WorkflowTaskFailedCause.Name(a.cause), a.identity, a.failure.message) for e in evs
+                       if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                       for a in [e.workflow_task_failed_event_attributes]]
+                  for wf, evs in events.items()}
+        assert not any(failed.values()), {wf: f for wf, f in failed.items() if f}
         # no new patch went into any history while both ran (held), so the old worker could replay all
         markers = [e.SerializeToString() for evs in events.values() for e in evs
                    if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
@@ -373,7 +383,7 @@ async def test_the_previous_release_cannot_open_a_sealed_payload(server, previou
         await handle.terminate("test over")
         with contextlib.suppress(Exception):
             await adding  # aborted by the termination
-        assert await old.stop() == 0
+        await old.stop_previous()
 
 
 async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
@@ -425,7 +435,7 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
         await taken.terminate("test over")
         with contextlib.suppress(Exception):
             await cancelling
-        assert await old.stop() == 0, old.output()
+        await old.stop_previous()
 
 
 async def _exists(handle) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -96,6 +98,13 @@ async def run(argv: list[str] | None = None) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(run())
+    # Stopped and closed: skip the interpreter's teardown, where the Temporal SDK's native threads
+    # can abort the process ("PyGILState_Release ... finalizing", SIGABRT; temporalio/sdk-python
+    # issue 300, seen here on a worker of the previous release), so a graceful stop exits 0.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
