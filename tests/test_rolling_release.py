@@ -342,9 +342,13 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         described = (await client.get_workflow_handle(f"order-{a_manual}").describe()).raw_description
         info = described.workflow_execution_info  # what `describe` and the UI show: the release last run
         assert (info.worker_deployment_name, info.most_recent_worker_version_stamp.build_id) == (DEPLOYMENT, build)
+        # no task failed on a worker (undecodable, non-deterministic...); the server's own races
+        # (a signal or update landing as a task completes, a sticky queue reset) are not the releases'
+        races = {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                 WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE}
         failed = {wf: [(WorkflowTaskFailedCause.Name(a.cause), a.identity, a.failure.message) for e in evs
                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-                       for a in [e.workflow_task_failed_event_attributes]]
+                       for a in [e.workflow_task_failed_event_attributes] if a.cause not in races]
                   for wf, evs in events.items()}
         assert not any(failed.values()), {wf: f for wf, f in failed.items() if f}
         # no new patch went into any history while both ran (held), so the old worker could replay all
