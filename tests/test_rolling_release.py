@@ -9,9 +9,12 @@ workflow task ever failed. The new worker runs the rollout's settings: payloads 
 (the old release cannot open sealed ones) and this release's new patches held (the old release
 cannot replay them). Two more tests show what each setting prevents.
 
-The Temporal server: a namespace of the session's dev server, or COMMERCE_RELEASE_TEMPORAL
-(e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a namespace registered for the run.
-Skipped (with the reason) where git or the previous release's commit is missing.
+Both workers share a Cassandra keyspace and an Elasticsearch index of the test's own (the
+cluster topology's store and search; the previous release's SQLite adapters cannot read what
+this release widened). The Temporal server: a namespace of the session's dev server, or
+COMMERCE_RELEASE_TEMPORAL (e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a namespace
+registered for the run. Skipped, naming the reason, without git, the previous release's commit
+(a shallow clone) or the engines (a failure under COMMERCE_REQUIRE_ENGINES=1).
 """
 
 from __future__ import annotations
@@ -294,6 +297,7 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
     build = head_commit()
     async with processes() as running:
         running.append(await old.start())
+        assert "as build" not in old.output()  # the previous release's code, not this checkout's
         # 1. only the previous release runs: an order that will be delivered, one that waits for a
         # person (then is cancelled), a cart left open
         a_cart, a_manual_cart, open_cart = (uuid.uuid4().hex[:16] for _ in range(3))
