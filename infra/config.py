@@ -26,6 +26,15 @@ def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name, "1" if default else "0").lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={value!r}: expected 1 or 0")
+
+
 def _positive(name: str, default: str) -> float:
     value = float(_env(name, default))
     if value <= 0:
@@ -77,6 +86,16 @@ class Config:
     # The worker's Prometheus endpoint listens on this address (0.0.0.0 in a container, where the
     # scraper is on another host); the port is metrics_port.
     metrics_host: str = "127.0.0.1"
+    # False (COMMERCE_CODEC_ENCRYPT=0): open sealed payloads but write plain ones, for a rolling
+    # release from a release without the codec, whose processes cannot open them (docs/releases.md).
+    codec_encrypt: bool = True
+    # Which release this process runs (COMMERCE_BUILD_ID, else the checkout's git commit): workers
+    # report it to Temporal, so a task's history names the release that ran it.
+    build_id: str = ""
+    # True (COMMERCE_HOLD_NEW_PATCHES=1): workers take no patch this release introduced
+    # (workers/release.py) for new workflows, so the previous release's workers still running
+    # beside them can replay everything they write (docs/releases.md).
+    hold_new_patches: bool = False
 
     @property
     def codec_origin(self) -> str:
@@ -132,4 +151,7 @@ def load_config() -> Config:
         log_format=_choice("COMMERCE_LOG_FORMAT", "text", ("text", "json")),
         web_metrics_token=_env("COMMERCE_WEB_METRICS_TOKEN", ""),
         metrics_host=_env("COMMERCE_METRICS_HOST", "127.0.0.1"),
+        codec_encrypt=_flag("COMMERCE_CODEC_ENCRYPT", True),
+        build_id=_env("COMMERCE_BUILD_ID", ""),
+        hold_new_patches=_flag("COMMERCE_HOLD_NEW_PATCHES", False),
     )

@@ -22,14 +22,15 @@ def business_error(exc: BaseException | None) -> ApplicationError | None:
     return exc
 
 
-def converter_for(keyring: Keyring) -> DataConverter:
-    """Pydantic's JSON payloads, sealed by the payload codec (infra/payload_codec.py)."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring))
+def converter_for(keyring: Keyring, *, encrypt: bool = True) -> DataConverter:
+    """Pydantic's JSON payloads, sealed by the payload codec (infra/payload_codec.py); with
+    `encrypt` False written plain (sealed ones are still opened)."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring, encrypt=encrypt))
 
 
 def data_converter(config: Config) -> DataConverter:
     """The shop's data converter: every client, worker and replayer uses this one."""
-    return converter_for(load_keyring(config.codec_keys, config.data_dir))
+    return converter_for(load_keyring(config.codec_keys, config.data_dir), encrypt=config.codec_encrypt)
 
 
 async def connect(config: Config, runtime: Runtime | None = None,

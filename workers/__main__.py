@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from infra.temporal import connect, ensure_search_attributes
 from projections.orders import open_order_index
 from projections.search import open_index
 
+from . import release
 from .registry import QUEUES, Dependencies
 
 log = logging.getLogger("workers")
@@ -65,12 +67,15 @@ async def run(argv: list[str] | None = None) -> None:
     order_index.ensure()
     deps = Dependencies(store=open_store(config), index=index, client=client, order_index=order_index)
     executor = ThreadPoolExecutor(max_workers=args.activity_threads, thread_name_prefix="activity")
+    build = release.build_id(config)  # the release, recorded with each task this worker completes
     workers = []
     for queue in args.queues:
         spec = QUEUES[queue](deps)
         workers.append(Worker(
             client, task_queue=queue, workflows=spec.workflows, activities=spec.activities,
             activity_executor=executor, graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            identity=release.identity(build), deployment_config=release.deployment(build),
+            patch_activation_callback=release.patch_activation(config),
         ))
     from domains.webhooks.queue import TASK_QUEUE as WEBHOOKS_QUEUE
 
@@ -78,8 +83,10 @@ async def run(argv: list[str] | None = None) -> None:
         from domains.webhooks.client import ensure_prune_schedule
 
         await ensure_prune_schedule(client)
-    log.info("polling %s on %s (metrics on %s)", ", ".join(args.queues), config.temporal_address,
-             f"{config.metrics_host}:{port}" if port else "off")
+    log.info("polling %s on %s (metrics on %s) as build %s%s%s", ", ".join(args.queues), config.temporal_address,
+             f"{config.metrics_host}:{port}" if port else "off", build,
+             "" if config.codec_encrypt else ", payloads written plain",
+             ", new patches held" if config.hold_new_patches else "")
     running = [asyncio.create_task(w.run()) for w in workers]
     await stop.wait()
     log.info("shutting down: letting running activities finish")
@@ -95,6 +102,13 @@ def main() -> None:
     # text for people, or JSON lines with the workflow and activity ids (COMMERCE_LOG_FORMAT, infra/logs.py)
     configure(load_config().log_format, os.environ.get("LOG_LEVEL", "INFO").upper())
     asyncio.run(run())
+    # Stopped and closed: skip the interpreter's teardown, where the Temporal SDK's native threads
+    # can abort the process ("PyGILState_Release ... finalizing", SIGABRT; temporalio/sdk-python
+    # issue 300, seen here on a worker of the previous release), so a graceful stop exits 0.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

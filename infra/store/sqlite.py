@@ -195,8 +195,11 @@ class SqliteStore(Store):
     # --- reads ----------------------------------------------------------------------
 
     def _rows(self, t: Table, cur: sqlite3.Cursor) -> list[Row]:
+        # A column this code does not know was added by a newer release sharing the file during a
+        # rolling release (docs/releases.md): left out, as the Cassandra adapter leaves it out.
         names = [d[0] for d in cur.description]
-        return [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False)} for r in cur.fetchall()]
+        return [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False) if n in t.columns}
+                for r in cur.fetchall()]
 
     def _order(self, t: Table, reverse: bool) -> str:
         parts = []
@@ -246,7 +249,8 @@ class SqliteStore(Store):
         cur = self._conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         raw = cur.fetchall()
-        rows = [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False)} for r in raw]
+        rows = [{n: _from_sql(t.columns[n], v) for n, v in zip(names, r, strict=False) if n in t.columns}
+                for r in raw]
         if len(raw) < page_size:
             return rows, None
         last = dict(zip(names, raw[-1], strict=False))

@@ -63,6 +63,25 @@ async def test_after_a_new_key_goes_first_the_old_key_still_opens_what_it_sealed
     assert await rotated.decode([sealed_before, sealed_after]) == [_plain(), _plain()]
 
 
+async def test_with_encryption_off_payloads_are_written_plain_and_sealed_ones_still_open(monkeypatch):
+    """COMMERCE_CODEC_ENCRYPT=0, the rollout from a release without the codec (docs/releases.md):
+    what the old release's processes read must be plain; what was sealed before still opens."""
+    from infra.config import load_config
+
+    monkeypatch.setenv("COMMERCE_CODEC_ENCRYPT", "0")
+    assert load_config().codec_encrypt is False
+    keys = _key("k1")
+    (sealed,) = await EncryptionCodec(parse_keys(keys)).encode([_plain()])
+    converter = converter_for(parse_keys(keys), encrypt=False)
+    written = await converter.encode([ADDRESS])
+    assert [p.metadata["encoding"] for p in written] == [b"json/plain"]
+    assert await converter.decode(written, [dict]) == [ADDRESS]
+    assert await converter.payload_codec.decode([sealed]) == [_plain()]
+    monkeypatch.setenv("COMMERCE_CODEC_ENCRYPT", "maybe")
+    with pytest.raises(ValueError, match="COMMERCE_CODEC_ENCRYPT"):
+        load_config()
+
+
 async def test_a_key_id_nobody_configured_is_refused_by_name():
     (sealed,) = await EncryptionCodec(parse_keys(_key("gone"))).encode([_plain()])
     with pytest.raises(UnknownKeyError, match="'gone'"):

@@ -129,12 +129,12 @@ def _codec_view(direction: str):
             return _error(request, CodecErrorCode.INVALID_PAYLOADS,
                           f'expected {{"payloads": [{{"metadata": {{...}}, "data": base64}}]}}: {exc}', 400)
         config = services.settings.COMMERCE
-        codec = EncryptionCodec(load_keyring(config.codec_keys, config.data_dir))
+        codec = EncryptionCodec(load_keyring(config.codec_keys, config.data_dir), encrypt=config.codec_encrypt)
         try:
             if direction == "decode":
                 out = [codec.decrypt(p) for p in payloads.payloads]
-            else:
-                out = [codec.encrypt(p) for p in payloads.payloads]
+            else:  # plain while COMMERCE_CODEC_ENCRYPT=0: what the UI sends the workers must open too
+                out = [codec.encrypt(p) if codec.encrypting else p for p in payloads.payloads]
         except CodecError as exc:
             code = CodecErrorCode.UNKNOWN_KEY if isinstance(exc, UnknownKeyError) else CodecErrorCode.UNREADABLE_PAYLOAD
             return _error(request, code, str(exc), 400)

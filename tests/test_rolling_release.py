@@ -1,0 +1,457 @@
+"""A rolling release, proven with the real previous release: its code (PREVIOUS_RELEASE, taken
+from git) runs as a worker process on the same task queues as this release's worker, as two
+machines of a shop would during an upgrade (docs/releases.md).
+
+Orders start while only the old worker runs, more while both run, the old worker is stopped
+(SIGTERM) and the new one finishes: every order is delivered or cancelled and refunded, every
+cart is checked out, stock is where the orders say, the histories name both workers, and no
+workflow task ever failed. The new worker runs the rollout's settings: payloads written plain
+(the old release cannot open sealed ones) and this release's new patches held (the old release
+cannot replay them). Two more tests show what each setting prevents.
+
+Both workers share a Cassandra keyspace and an Elasticsearch index of the test's own (the
+cluster topology's store and search; the previous release's SQLite adapters cannot read what
+this release widened). The Temporal server: a namespace of the session's dev server, or
+COMMERCE_RELEASE_TEMPORAL (e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a namespace
+registered for the run. Skipped, naming the reason, without git, the previous release's commit
+(a shallow clone) or the engines (a failure under COMMERCE_REQUIRE_ENGINES=1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
+from temporalio.client import Client
+
+from domains.cart import client as carts
+from domains.catalog.models import Catalog
+from domains.checkout.messages import Step
+from domains.fulfillment.activities import SETTINGS_NAME as FULFILLMENT_SETTINGS
+from domains.fulfillment.messages import FulfillmentSettings
+from domains.inventory import client as inventory
+from domains.orders import client as orders
+from domains.orders.activities import supplier_slug
+from domains.orders.messages import OrderStatus
+from infra.payload_codec import parse_keys
+from infra.store import schema
+from infra.temporal import converter_for
+from workers.release import DEPLOYMENT, NEW_PATCHES
+
+from . import engines
+from .money import given_back, order_payment_ref
+from .orders.conftest import ADDRESS
+from .servers import TEST_CODEC_KEYS, shop_converter
+
+ROOT = Path(__file__).resolve().parents[1]
+PREVIOUS_RELEASE = "f60f454"  # the last release landed on main: the one a shop upgrades from
+TEMPORAL = os.environ.get("COMMERCE_RELEASE_TEMPORAL", "").strip()
+STOCK = 20
+
+
+def previous_release(dest: Path) -> Path:
+    """PREVIOUS_RELEASE's tree, extracted from this checkout's git history."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed: the previous release's code comes from git history")
+    found = subprocess.run([git, "-C", str(ROOT), "cat-file", "-e", f"{PREVIOUS_RELEASE}^{{commit}}"],
+                           capture_output=True, check=False)
+    if found.returncode != 0:
+        pytest.skip(f"commit {PREVIOUS_RELEASE} (the previous release) is not in this checkout: a shallow clone? "
+                    "fetch the full history to run the rolling-release test")
+    archive = dest.with_suffix(".tar")
+    with archive.open("wb") as out:
+        subprocess.run([git, "-C", str(ROOT), "archive", "--format=tar", PREVIOUS_RELEASE], stdout=out, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter="data")
+    archive.unlink()
+    return dest
+
+
+def head_commit() -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+@pytest.fixture
+def server(request) -> tuple[str, str]:
+    """(address, namespace): a namespace of the session's dev server, or one registered for this
+    test on COMMERCE_RELEASE_TEMPORAL."""
+    if TEMPORAL:
+        return request.getfixturevalue("release_namespace")
+    lease = request.getfixturevalue("temporal_env")
+    return lease.target, lease.namespace
+
+
+@pytest.fixture
+async def release_namespace():
+    """A namespace of its own on COMMERCE_RELEASE_TEMPORAL (e.g. the cluster), usable by the time
+    the workers start (a new namespace reaches every service of a cluster within seconds), and
+    deleted with everything in it afterwards."""
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
+    from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+    from temporalio.service import RPCError
+
+    from infra.temporal import ensure_search_attributes
+
+    client = await Client.connect(TEMPORAL)
+    namespace = f"release-{uuid.uuid4().hex[:8]}"
+    await client.workflow_service.register_namespace(RegisterNamespaceRequest(
+        namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)))
+    inside = await Client.connect(TEMPORAL, namespace=namespace)
+    for attempt in range(120):
+        try:
+            await ensure_search_attributes(inside, namespace)
+            await inside.count_workflows()
+            break
+        except RPCError:
+            if attempt == 119:
+                raise
+            await asyncio.sleep(0.5)
+    yield TEMPORAL, namespace
+    await client.operator_service.delete_namespace(DeleteNamespaceRequest(namespace=namespace))
+
+
+@pytest.fixture
+def previous(tmp_path) -> Path:
+    return previous_release(tmp_path / "previous")
+
+
+def two_brands(catalog: Catalog) -> Catalog:
+    """A product of each of the first two brands with available variants: all the test buys."""
+    products, brands = [], set()
+    for product in catalog.products:
+        if product.brand not in brands and any(v.available for v in catalog.variants if v.product_id == product.id):
+            products.append(product)
+            brands.add(product.brand)
+        if len(products) == 2:
+            break
+    ids = {p.id for p in products}
+    return Catalog(collections=catalog.collections, products=products,
+                   variants=[v for v in catalog.variants if v.product_id in ids])
+
+
+@pytest.fixture
+def catalog(small_catalog) -> Catalog:
+    return two_brands(small_catalog)
+
+
+@pytest.fixture
+def engines_shop(catalog, tmp_path):
+    """The small catalog in a Cassandra keyspace and an Elasticsearch index of this test's own: the
+    store and search of the cluster topology, which both releases share (the embedded stack's
+    SQLite files are not: see docs/releases.md). The settings the worker processes need for them."""
+    from domains.catalog.loader import index_catalog, mark_loaded, seed_stock, write_catalog
+
+    from .conftest import drop_index, drop_store, make_index, make_store
+
+    store, index = make_store("cassandra", tmp_path), make_index("elasticsearch", tmp_path)
+    write_catalog(catalog, store)
+    seed_stock(store, catalog, STOCK)
+    index_catalog(catalog, index)
+    mark_loaded(store, catalog)
+    prefix = index.alias.removesuffix("-products")
+    settings = {"COMMERCE_STORE": "cassandra", "CASSANDRA_HOSTS": engines.cassandra_hosts() or "",
+                "CASSANDRA_KEYSPACE": store.keyspace, "COMMERCE_SEARCH": "elasticsearch",
+                "ELASTICSEARCH_URL": engines.elasticsearch_url() or "", "COMMERCE_INDEX_PREFIX": prefix}
+    yield store, settings
+    try:  # the order index the workers made beside the products
+        index.es.indices.delete(index=f"{prefix}-*", expand_wildcards="all", ignore_unavailable=True)
+    finally:
+        drop_index(index)
+        drop_store(store)
+
+
+class WorkerProcess:
+    def __init__(self, name: str, cwd: Path, env: dict[str, str], log: Path):
+        self.name, self.cwd, self.env, self.log = name, cwd, env, log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> WorkerProcess:
+        with self.log.open("wb") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "workers", "--metrics-port", "0", cwd=self.cwd, env=self.env,
+                stdout=out, stderr=subprocess.STDOUT)
+        for _ in range(600):
+            if "polling" in self.output():
+                return self
+            if self.proc.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the {self.name} worker did not start polling:\n{self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), 60)
+
+    async def stop_previous(self) -> None:
+        """Stop a worker of the previous release: it exits 0 after its graceful shutdown, or aborts
+        in the interpreter's teardown after it (the Temporal SDK's native threads; this release's
+        worker skips that teardown: workers/__main__.py)."""
+        code = await self.stop()
+        out = self.output()
+        assert "shutting down" in out, out
+        assert code == 0 or (code == -signal.SIGABRT and "Python runtime state: finalizing" in out), (code, out)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+
+
+@asynccontextmanager
+async def processes():
+    started: list[WorkerProcess] = []
+    try:
+        yield started
+    finally:
+        for worker in started:
+            worker.kill()
+            if worker.proc is not None:
+                await worker.proc.wait()
+
+
+def worker_env(address: str, namespace: str, data_dir: Path, code: Path, settings: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COMMERCE_BUILD_ID", "PYTHONPATH")}
+    env.update(COMMERCE_DATA_DIR=str(data_dir), TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE=namespace,
+               COMMERCE_CODEC_KEYS=TEST_CODEC_KEYS, PYTHONPATH=str(code), **settings)  # its release's code first
+    return env
+
+
+async def place(client: Client, cart_id: str) -> str:
+    await carts.begin_checkout(client, cart_id)
+    await carts.set_shipping(client, cart_id, ADDRESS)
+    await carts.set_payment(client, cart_id, "tok_success")
+    placed = await carts.submit(client, cart_id)
+    assert placed.step == Step.COMPLETE and placed.order_id, placed.error
+    return placed.order_id
+
+
+async def until(client: Client, store, order_id: str, want: OrderStatus, seconds: float = 60):
+    view = None
+    for _ in range(int(seconds * 5)):
+        view = await orders.get_order(client, store, order_id)
+        if view is not None and view.status == want:
+            return view
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"order {order_id} never became {want}: {view.status if view else None}")
+
+
+async def histories(client: Client) -> dict[str, list]:
+    """Every workflow of the namespace (this test's): its history events."""
+    out = {}
+    async for wf in client.list_workflows():
+        out[wf.id] = [e async for e in client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history_events()]
+    return out
+
+
+def task_workers(events) -> set[str]:
+    """The identities of the workers that completed the workflow's tasks."""
+    return {e.workflow_task_completed_event_attributes.identity for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED}
+
+
+def releases(events) -> set[tuple[str, str]]:
+    """(deployment name, build id) of each completed workflow task: the release that ran it."""
+    return {(a.worker_deployment_name, a.worker_version.build_id) for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+            for a in [e.workflow_task_completed_event_attributes]}
+
+
+async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog):
+    address, namespace = server
+    data = tmp_path / "data"
+    store, shared = engines_shop
+    store.put(schema.SETTINGS.name, {"name": FULFILLMENT_SETTINGS, "updated_by": "test",
+                                     "value": FulfillmentSettings(stage_seconds=0.5).model_dump(mode="json")})
+    brand_of = {p.id: p.brand for p in catalog.products}
+    auto, manual = [next(v for v in catalog.variants if v.available and v.product_id == p.id)
+                    for p in catalog.products]
+    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": brand_of[manual.product_id],
+                                            "supplier": supplier_slug(brand_of[manual.product_id]),
+                                            "strategy": "manual", "behaviour": "accept"})
+    # The rollout's settings, on every process of the new release (the test's client is its web layer).
+    rollout = {"COMMERCE_CODEC_ENCRYPT": "0", "COMMERCE_HOLD_NEW_PATCHES": "1"}
+    client = await Client.connect(address, namespace=namespace,
+                                  data_converter=converter_for(parse_keys(TEST_CODEC_KEYS), encrypt=False))
+    old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
+                        tmp_path / "old.log")
+    new = WorkerProcess("new release", ROOT, worker_env(address, namespace, data, ROOT, {**shared, **rollout}),
+                        tmp_path / "new.log")
+    build = head_commit()
+    async with processes() as running:
+        running.append(await old.start())
+        assert "as build" not in old.output()  # the previous release's code, not this checkout's
+        # 1. only the previous release runs: an order that will be delivered, one that waits for a
+        # person (then is cancelled), a cart left open
+        a_cart, a_manual_cart, open_cart = (uuid.uuid4().hex[:16] for _ in range(3))
+        await carts.add_item(client, a_cart, auto.id, 2)
+        await carts.add_item(client, a_manual_cart, manual.id, 1)
+        await carts.add_item(client, open_cart, auto.id, 1)
+        a_order, a_manual = await place(client, a_cart), await place(client, a_manual_cart)
+
+        # 2. the new release joins on the same queues: both take tasks
+        running.append(await new.start())
+        assert f"as build {build}, payloads written plain, new patches held" in new.output()
+        b_cart, b_manual_cart = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]
+        await carts.add_item(client, b_cart, auto.id, 1)
+        await carts.add_item(client, b_manual_cart, manual.id, 2)
+        await carts.add_item(client, open_cart, auto.id, 1)  # the open cart grows: now 2 units
+        b_order, b_manual = await place(client, b_cart), await place(client, b_manual_cart)
+        await until(client, store, a_order, OrderStatus.DELIVERED)
+
+        # 3. the previous release stops (gracefully), the new one carries on alone
+        await old.stop_previous()
+        c_order = await place(client, open_cart)
+        cancelled = {o: await orders.cancel(client, o, "staff:ops@example.com", "rolling release test")
+                     for o in (a_manual, b_manual)}
+        delivered = {o: await until(client, store, o, OrderStatus.DELIVERED) for o in (a_order, b_order, c_order)}
+        for order_id in cancelled:
+            view = await until(client, store, order_id, OrderStatus.CANCELLED)
+            assert view.refunded == view.total
+            assert given_back(store, order_payment_ref(store, order_id)) == [view.total]
+
+        assert [line.quantity for line in delivered[c_order].lines] == [2]  # both releases' additions
+        auto_level, manual_level = await inventory.levels(client, [auto.blank_sku, manual.blank_sku])
+        assert (auto_level.on_hand, auto_level.committed, auto_level.reserved) == (STOCK - 2 - 1 - 2, 0, 0)
+        assert (manual_level.on_hand, manual_level.committed, manual_level.reserved) == (STOCK, 0, 0)
+
+        events = await histories(client)
+        old_id = next(i for i in task_workers(events[f"order-{a_manual}"]) if "build" not in i)
+        assert old_id.startswith(f"{old.proc.pid}@")  # the previous release's default identity
+        new_id = f"{new.proc.pid}@"
+        everyone = set().union(*(task_workers(e) for e in events.values()))
+        assert {old_id} | {i for i in everyone if i.startswith(new_id)} == everyone
+        assert any(i.startswith(new_id) and i.endswith(f"build {build}") for i in everyone)
+        # an order placed on the previous release and cancelled on the new one: both in its history
+        assert {i[:len(new_id)] == new_id for i in task_workers(events[f"order-{a_manual}"])} == {True, False}
+        ran = releases(events[f"order-{a_manual}"])
+        assert (DEPLOYMENT, build) in ran and any(name == "" for name, _ in ran), ran  # new, and the old (unnamed)
+        described = (await client.get_workflow_handle(f"order-{a_manual}").describe()).raw_description
+        info = described.workflow_execution_info  # what `describe` and the UI show: the release last run
+        assert (info.worker_deployment_name, info.most_recent_worker_version_stamp.build_id) == (DEPLOYMENT, build)
+        # no task failed on a worker (undecodable, non-deterministic...); the server's own races
+        # (a signal or update landing as a task completes, a sticky queue reset) are not the releases'
+        races = {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                 WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE}
+        failed = {wf: [(WorkflowTaskFailedCause.Name(a.cause), a.identity, a.failure.message) for e in evs
+                       if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+                       for a in [e.workflow_task_failed_event_attributes] if a.cause not in races]
+                  for wf, evs in events.items()}
+        assert not any(failed.values()), {wf: f for wf, f in failed.items() if f}
+        # no new patch went into any history while both ran (held), so the old worker could replay all
+        markers = [e.SerializeToString() for evs in events.values() for e in evs
+                   if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+        assert markers and not [p for p in NEW_PATCHES if any(p.encode() in m for m in markers)]
+        assert await new.stop() == 0, new.output()
+
+
+async def test_the_previous_release_cannot_open_a_sealed_payload(server, previous, engines_shop, tmp_path, catalog):
+    """Why the rollout writes plain payloads: a cart started with a sealed payload (this release's
+    default) is stuck on a worker of the previous release, whose workflow task fails to decode it."""
+    address, namespace = server
+    data = tmp_path / "data"
+    _, shared = engines_shop
+    sealing = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
+    old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
+                        tmp_path / "old.log")
+    variant = next(v for v in catalog.variants if v.available)
+    cart_id = uuid.uuid4().hex[:16]
+    async with processes() as running:
+        running.append(await old.start())
+        adding = asyncio.create_task(carts.add_item(sealing, cart_id, variant.id, 1))
+        handle = sealing.get_workflow_handle(f"cart-{cart_id}")
+        failure = None
+        for _ in range(300):
+            with_events = [e async for e in handle.fetch_history_events()] if await _exists(handle) else []
+            failure = next((e for e in with_events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
+            if failure is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert failure is not None, f"the old worker opened a sealed payload?\n{old.output()}"
+        why = failure.workflow_task_failed_event_attributes.failure
+        assert why.message == "Failed decoding arguments" and "binary/encrypted" in why.cause.message, why
+        assert not adding.done()  # the shopper's add to cart waits: nothing answers it
+        await handle.terminate("test over")
+        with contextlib.suppress(Exception):
+            await adding  # aborted by the termination
+        await old.stop_previous()
+
+
+async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
+                                                                                tmp_path, catalog):
+    """Why the rollout holds new patches: an order a new worker placed with this release's patches
+    taken cannot be carried on by a worker of the previous release (its history has the order
+    email the old code never sends: non-determinism), one placed with them held can. The way
+    back happens when the new worker that has a workflow restarts while old ones still run."""
+    address, namespace = server
+    data = tmp_path / "data"
+    store, shared = engines_shop
+    variant = next(v for v in catalog.variants if v.available and v.product_id == catalog.products[0].id)
+    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": catalog.products[0].brand,
+                                            "supplier": supplier_slug(catalog.products[0].brand),
+                                            "strategy": "manual", "behaviour": "accept"})  # the orders wait
+    client = await Client.connect(address, namespace=namespace,
+                                  data_converter=converter_for(parse_keys(TEST_CODEC_KEYS), encrypt=False))
+    placed = {}
+    async with processes() as running:
+        for hold in ("1", "0"):
+            settings = {**shared, "COMMERCE_CODEC_ENCRYPT": "0", "COMMERCE_HOLD_NEW_PATCHES": hold}
+            new = WorkerProcess(f"new release, hold {hold}", ROOT, worker_env(address, namespace, data, ROOT, settings),
+                                tmp_path / f"new{hold}.log")
+            running.append(await new.start())
+            cart_id = uuid.uuid4().hex[:16]
+            await carts.add_item(client, cart_id, variant.id, 1)
+            placed[hold] = await place(client, cart_id)
+            await until(client, store, placed[hold], OrderStatus.IN_FULFILLMENT)
+            assert await new.stop() == 0, new.output()
+        old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
+                            tmp_path / "old.log")
+        running.append(await old.start())
+
+        held = await orders.cancel(client, placed["1"], "staff:ops@example.com", "back on the old release")
+        assert held.status == OrderStatus.CANCELLED
+
+        taken = client.get_workflow_handle(f"order-{placed['0']}")
+        cancelling = asyncio.create_task(orders.cancel(client, placed["0"], "staff:ops@example.com", "too"))
+        failure = None
+        for _ in range(300):
+            failure = next((e for e in [e async for e in taken.fetch_history_events()]
+                            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
+            if failure is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert failure is not None, f"the old worker replayed an order with a new patch?\n{old.output()}"
+        assert "Nondeterminism" in failure.workflow_task_failed_event_attributes.failure.message, failure
+        assert not cancelling.done()  # the clerk's cancel waits for a worker of the new release
+        await taken.terminate("test over")
+        with contextlib.suppress(Exception):
+            await cancelling
+        await old.stop_previous()
+
+
+async def _exists(handle) -> bool:
+    try:
+        await handle.describe()
+        return True
+    except Exception:
+        return False
+
+
+
