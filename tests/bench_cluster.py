@@ -355,7 +355,7 @@ def report(result: dict) -> None:
     print(_line("add-to-cart, existing cart", result["add_to_cart"]["existing"], names))
     print(_line("checkout, begin to placed", result["checkout_begin_to_placed"], names))
     for level, figures in result["orders"].items():
-        out = f"  {level:>2} shoppers, {s["window_s"]} s each".ljust(38)
+        out = f"  {level:>2} shoppers, {s['window_s']} s each".ljust(38)
         for name in names:
             f = figures[name]
             out += (f"  {name}: {f['orders_per_min']:6.1f} orders/min, median {f['order_latency']['median_ms']} ms"
