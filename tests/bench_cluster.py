@@ -13,7 +13,9 @@ about Temporal, not the store. Calls go through the domain clients, as the web l
   checkout, submit), counting the orders placed within a fixed window, and their latency.
 
 Latency samples alternate between the servers call by call, and the throughput windows run
-dev, cluster, cluster, dev per level, so whatever else the machine does falls on both alike.
+dev then cluster at 8 shoppers, cluster then dev at 32, so whatever else the machine does
+falls on both alike. A window counts only once its shoppers are in their stride (as many
+orders placed as there are shoppers), so a slow first order does not count as a slow rate.
 On the cluster the bench uses a namespace of its own (`shop-bench`, created when missing) so
 that a shop running on the cluster's `default` namespace never picks up its tasks; it
 terminates what it leaves running there. When nothing answers on the cluster's address the
@@ -48,11 +50,12 @@ CLUSTER = os.environ.get("CLUSTER_TEMPORAL_ADDRESS", "127.0.0.1:7933")
 NAMESPACE = os.environ.get("CLUSTER_BENCH_NAMESPACE", "shop-bench")
 SKIPPED = "skipped: no cluster (make cluster)"
 
-FLOOR_SAMPLES = sized(20, 2)
-ADD_SAMPLES = sized(30, 2)
-CHECKOUTS = sized(10, 1)
+FLOOR_SAMPLES = sized(15, 2)
+ADD_SAMPLES = sized(25, 2)
+CHECKOUTS = sized(8, 1)
 SHOPPER_LEVELS = (8, 32) if not os.environ.get("COMMERCE_BENCH_SMOKE") == "1" else (2,)
-WINDOW_S = sized(10, 2)  # each server gets two windows per level
+WINDOW_S = sized(10, 2)  # the counted window, per server and level
+RAMP_MAX_S = sized(20, 10)  # the most a window waits for its shoppers to be in their stride
 BUDGET_S = 600  # the whole cluster part; a cluster that goes away mid-run ends it, not the bench
 
 
@@ -187,28 +190,44 @@ class _Side:
             await carts.add_item(self.client, cart_id, rng.choice(self.variants), 1)
         await self.checkout(cart_id)
 
-    async def window(self, shoppers: int, seconds: float) -> tuple[list[float], int]:
-        """Orders placed within `seconds` by `shoppers` concurrent shoppers (an order still open at
-        the end is finished but not counted); their latencies, and the failed orders."""
+    async def window(self, shoppers: int, seconds: float) -> tuple[list[float], int, float]:
+        """`shoppers` concurrent shoppers ordering in a loop. Counting starts once they are in their
+        stride (as many orders placed as there are shoppers, or RAMP_MAX_S); the orders placed in
+        the next `seconds` count, with their latencies; then each shopper finishes the order it
+        is in (not counted) and stops: a cancelled client call would leave its workflows half-way.
+        Returns the latencies, the failed orders and the ramp's length."""
         latencies: list[float] = []
         failed = 0
-        deadline = time.perf_counter() + seconds
+        ramp_done = 0
+        began = time.perf_counter()
+        counting_from: float | None = None
+        deadline = began + RAMP_MAX_S + seconds
 
         async def shopper(n: int) -> None:
-            nonlocal failed
+            nonlocal failed, ramp_done, counting_from, deadline
             rng = random.Random(f"{self.name}-{shoppers}-{n}-{time.time()}")
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 try:
                     await self.order(rng)
                 except Exception:  # noqa: BLE001 - a refused order is counted, not fatal
-                    failed += 1
+                    failed += counting_from is not None
+                    await asyncio.sleep(0.2)
                     continue
-                if time.perf_counter() <= deadline:
-                    latencies.append((time.perf_counter() - started) * 1000)
+                done = time.perf_counter()
+                if counting_from is None:
+                    ramp_done += 1
+                    if ramp_done >= shoppers:  # in their stride: the window starts now
+                        counting_from, deadline = done, done + seconds
+                        continue
+                    if done < began + RAMP_MAX_S:
+                        continue
+                    counting_from = began + RAMP_MAX_S  # the window started at the ramp's limit
+                if done <= deadline:
+                    latencies.append((done - started) * 1000)
 
         await asyncio.gather(*(shopper(n) for n in range(shoppers)))
-        return latencies, failed
+        return latencies, failed, (counting_from or deadline - seconds) - began
 
 
 def _ratio(cluster: float | None, dev: float | None) -> float | None:
@@ -239,16 +258,18 @@ async def _measure(sides: list[_Side]) -> dict:
         for side in sides:
             checkouts[side.name].append(await side.timed_checkout())
     throughput: dict = {}
+    sides = list(sides)
     for level in SHOPPER_LEVELS:
         latencies: dict[str, list[float]] = {n: [] for n in names}
         failed = dict.fromkeys(names, 0)
-        for side in [*sides, *reversed(sides)]:  # dev, cluster, cluster, dev
-            lat, bad = await side.window(level, WINDOW_S)
-            latencies[side.name] += lat
-            failed[side.name] += bad
-            await asyncio.sleep(1)  # the placed orders' own work settles between windows
-        throughput[str(level)] = {n: {"orders_per_min": round(len(latencies[n]) / (2 * WINDOW_S) * 60, 1),
-                                      "order_latency": _summary(latencies[n]), "failed": failed[n]}
+        ramps = dict.fromkeys(names, 0.0)
+        for side in sides:
+            latencies[side.name], failed[side.name], ramps[side.name] = await side.window(level, WINDOW_S)
+            await asyncio.sleep(2)  # the placed orders' own work (order, fulfillment) settles
+        sides.reverse()  # dev then cluster at one level, cluster then dev at the next
+        throughput[str(level)] = {n: {"orders_per_min": round(len(latencies[n]) / WINDOW_S * 60, 1),
+                                      "order_latency": _summary(latencies[n]), "failed": failed[n],
+                                      "ramp_s": round(ramps[n], 1)}
                                   for n in names}
     result: dict = {
         "floor_update_with_start": {k: {n: _summary(floor[n, k]) for n in names} for k in ("new", "existing")},
@@ -324,7 +345,7 @@ async def run_bench(cluster_client: Client | None = None) -> dict:
             result = await _measure(sides)
         result.update(cluster=CLUSTER if cluster_client else None, namespace=NAMESPACE,
                       samples={"floor": FLOOR_SAMPLES, "adds": ADD_SAMPLES, "checkouts": CHECKOUTS,
-                               "window_s": 2 * WINDOW_S})
+                               "window_s": WINDOW_S})
         if cluster_client:
             result["cluster_workflows_terminated"] = await _terminate_running(cluster_client)
         return result
@@ -359,7 +380,7 @@ def report(result: dict) -> None:
         for name in names:
             f = figures[name]
             out += (f"  {name}: {f['orders_per_min']:6.1f} orders/min, median {f['order_latency']['median_ms']} ms"
-                    f" (p95 {f['order_latency']['p95_ms']})" + (f", {f['failed']} failed" if f["failed"] else ""))
+                    f" (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s ramp)" + (f", {f['failed']} failed" if f["failed"] else ""))
         if "ratio" in figures:
             out += f"   cluster/dev {figures['ratio']['orders_per_min']}x orders/min"
         print(out)
