@@ -42,7 +42,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from .bench_sizes import sized
+from .bench_sizes import SMOKE, sized
 from .floor_workflow import Floor
 from .servers import shop_converter, start_dev_server
 
@@ -53,8 +53,8 @@ SKIPPED = "skipped: no cluster (make cluster)"
 FLOOR_SAMPLES = sized(15, 2)
 ADD_SAMPLES = sized(25, 2)
 CHECKOUTS = sized(8, 1)
-SHOPPER_LEVELS = (8, 32) if not os.environ.get("COMMERCE_BENCH_SMOKE") == "1" else (2,)
-WINDOW_S = sized(10, 2)  # the counted window, per server and level
+SHOPPER_LEVELS = (2,) if SMOKE else (8, 32)
+WINDOW_S = sized(15, 2)  # the counted window, per server and level
 RAMP_MAX_S = sized(20, 10)  # the most a window waits for its shoppers to be in their stride
 BUDGET_S = 600  # the whole cluster part; a cluster that goes away mid-run ends it, not the bench
 
@@ -390,6 +390,8 @@ async def _run_with_cluster() -> dict:
     client = await _cluster_client()
     if client is None:
         print(f"\ncluster vs dev server: {SKIPPED} (nothing answers on {CLUSTER})")
+        if SMOKE:  # the smoke test still runs the dev server's side, so the code is proven to run
+            return {"skipped": SKIPPED, "cluster": CLUSTER, "dev_only": await run_bench(None)}
         return {"skipped": SKIPPED, "cluster": CLUSTER}
     try:
         result = await asyncio.wait_for(run_bench(client), BUDGET_S)
