@@ -210,7 +210,7 @@ class _Side:
                 started = time.perf_counter()
                 try:
                     await self.order(rng)
-                except Exception:  # noqa: BLE001 - a refused order is counted, not fatal
+                except Exception:  # a refused order is counted, not fatal
                     failed += counting_from is not None
                     await asyncio.sleep(0.2)
                     continue
@@ -379,8 +379,9 @@ def report(result: dict) -> None:
         out = f"  {level:>2} shoppers, {s['window_s']} s each".ljust(38)
         for name in names:
             f = figures[name]
+            failed = f", {f['failed']} failed" if f["failed"] else ""
             out += (f"  {name}: {f['orders_per_min']:6.1f} orders/min, median {f['order_latency']['median_ms']} ms"
-                    f" (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s ramp)" + (f", {f['failed']} failed" if f["failed"] else ""))
+                    f" (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s ramp{failed})")
         if "ratio" in figures:
             out += f"   cluster/dev {figures['ratio']['orders_per_min']}x orders/min"
         print(out)
