@@ -51,11 +51,11 @@ NAMESPACE = os.environ.get("CLUSTER_BENCH_NAMESPACE", "shop-bench")
 SKIPPED = "skipped: no cluster (make cluster)"
 
 FLOOR_SAMPLES = sized(15, 2)
-ADD_SAMPLES = sized(25, 2)
-CHECKOUTS = sized(8, 1)
+ADD_SAMPLES = sized(20, 2)
+CHECKOUTS = sized(6, 1)
 SHOPPER_LEVELS = (2,) if SMOKE else (8, 32)
-WINDOW_S = sized(15, 2)  # the counted window, per server and level
-RAMP_MAX_S = sized(20, 10)  # the most a window waits for its shoppers to be in their stride
+WINDOW_S = sized(12, 2)  # the counted window, per server and level
+RAMP_MAX_S = sized(10, 10)  # the most a window waits for its shoppers to be in their stride
 BUDGET_S = 600  # the whole cluster part; a cluster that goes away mid-run ends it, not the bench
 
 
