@@ -380,8 +380,9 @@ def report(result: dict) -> None:
         for name in names:
             f = figures[name]
             failed = f", {f['failed']} failed" if f["failed"] else ""
-            out += (f"  {name}: {f['orders_per_min']:6.1f} orders/min, median {f['order_latency']['median_ms']} ms"
-                    f" (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s ramp{failed})")
+            out += (f"  {name}: {f['orders_per_min']:6.1f} orders/min ({f['order_latency']['n']} placed), median "
+                    f"{f['order_latency']['median_ms']} ms (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s"
+                    f" ramp{failed})")
         if "ratio" in figures:
             out += f"   cluster/dev {figures['ratio']['orders_per_min']}x orders/min"
         print(out)
