@@ -384,7 +384,7 @@ def report(result: dict) -> None:
                     f"{f['order_latency']['median_ms']} ms (p95 {f['order_latency']['p95_ms']}, after {f['ramp_s']} s"
                     f" ramp{failed})")
         if "ratio" in figures:
-            out += f"   cluster/dev {figures['ratio']['orders_per_min']}x orders/min"
+            out += f"   cluster/dev {figures['ratio']['orders_per_min'] or 'n/a '}x orders/min"
         print(out)
 
 
