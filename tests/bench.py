@@ -1,5 +1,7 @@
 """`make bench`: search latency and catalog load time on every available backend; search
-latency at five times the catalog and precision at 10 (`bench_search_scale.py`).
+latency at five times the catalog and precision at 10 (`bench_search_scale.py`); then the
+cart, order, admin, cadence and webhook benches, and the shop on the Temporal cluster against
+the dev server (`bench_cluster.py`, skipped when no cluster answers).
 
 Each figure is a median (and p95) over repeated runs in this process; ratios compare
 against a baseline measured in the same run on the same machine (the embedded SQLite
@@ -168,6 +170,11 @@ def main() -> None:
     from .bench_webhooks import main as webhooks_bench
 
     (out / "webhooks.json").write_text(json.dumps(webhooks_bench(), indent=2))
+
+    # the shop on the real cluster (`make cluster`) against the dev server; a `skipped` line without it
+    from .bench_cluster import main as cluster_bench
+
+    (out / "cluster.json").write_text(json.dumps(cluster_bench(), indent=2))
 
 
 if __name__ == "__main__":

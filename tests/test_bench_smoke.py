@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # one file per bench (tests/bench.py)
-FIGURES = ("search", "search_scale", "cart", "orders", "admin", "cadences", "webhooks")
+FIGURES = ("search", "search_scale", "cart", "orders", "admin", "cadences", "webhooks", "cluster")
 
 
 @pytest.mark.temporal
@@ -28,3 +28,7 @@ def test_every_bench_runs_with_a_few_samples(tmp_path):
     assert run.returncode == 0, f"make bench failed:\n{run.stdout[-3000:]}\n{run.stderr[-5000:]}"
     for name in FIGURES:
         assert json.loads((tmp_path / f"{name}.json").read_text()), f"{name}.json is empty"
+    cluster = json.loads((tmp_path / "cluster.json").read_text())
+    if "skipped" in cluster:  # no cluster on this machine: said so, and `make bench` went on to the end
+        assert "skipped: no cluster (make cluster)" in run.stdout
+        assert cluster["dev_only"]["orders"], "the shop bench did not run on the dev server"
