@@ -50,6 +50,7 @@ from domains.catalog.loader import index_catalog, mark_loaded, seed_stock, write
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders.messages import OrderSettings
+from domains.queues import ALL as ALL_QUEUES
 from domains.queues import CART
 from infra.config import load_config
 from infra.store import schema
@@ -218,6 +219,24 @@ class Devstack:
                 except requests.RequestException:
                     pass
                 time.sleep(0.5)
+
+    def topology(self) -> tuple[list[str], list[str]]:
+        """(the queues of each worker process, the port each gunicorn process binds)."""
+        commands = list(self.children().values())
+        queues = sorted(re.search(r"--queues (\S+)", c).group(1) for c in commands if " -m workers " in c)
+        binds = sorted(re.search(r"--bind \S+:(\d+)", c).group(1) for c in commands if " -m gunicorn " in c)
+        return queues, binds
+
+    def metrics(self, port: int, seconds: float = 60) -> str:
+        """The Prometheus page on `port`, once it answers with the SDK's metrics."""
+        deadline, body = time.monotonic() + seconds, ""
+        while time.monotonic() < deadline and "temporal_" not in body:
+            try:
+                body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        return body
 
     def children(self) -> dict[int, str]:
         """pid -> command line of each process the devstack runs now."""
@@ -428,6 +447,12 @@ def test_shoppers_ride_out_a_worker_kill_a_temporal_restart_and_a_cassandra_rest
     run_started = time.monotonic()
     try:
         stack.wait_ready()
+        # the cluster topology: two workers splitting the queues between them, two web processes
+        queues, binds = stack.topology()
+        assert len(queues) == 2 and sorted(q for w in queues for q in w.split(",")) == sorted(ALL_QUEUES), queues
+        assert binds == sorted([str(stack.web_port), str(stack.web_port + 1)]), binds
+        for port in (stack.metrics_port, stack.metrics_port + 1):
+            assert "temporal_" in stack.metrics(port)  # each worker's own Prometheus endpoint
         for shopper in shoppers:
             shopper.start()
         time.sleep(STEADY_SECONDS)
