@@ -129,6 +129,18 @@ def _cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
+@pytest.fixture(autouse=True)
+def sigterm_cleans_up():
+    """CI's `timeout` ends the run with SIGTERM: raise KeyboardInterrupt instead of dying on the
+    spot, so the shoppers, the devstack, the namespace and the keyspace are still cleaned up."""
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
 @pytest.fixture
 def namespace():
     """A namespace of this run on the cluster (the one inventory service, the schedules and the
