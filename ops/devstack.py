@@ -60,8 +60,6 @@ STOP_SECONDS = float(os.environ.get("COMMERCE_STOP_SECONDS", "20"))
 # again, as a process manager would; more deaths than this within RESTART_WINDOW is no blip: stop.
 # In the cluster topology a web process that dies is started again too (the other one keeps
 # answering meanwhile), as the process manager of each machine would.
-RESTARTABLE = ("worker", "worker-shopper", "worker-background", "web-1", "web-2")
-RESTARTABLE_SINGLE = ("worker",)
 MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
 
 
@@ -73,11 +71,18 @@ def workers_plan(topology: str) -> list[tuple[str, list[str]]]:
             ("worker-background", ["--queues", ",".join(BACKGROUND_QUEUES), "--metrics-port", str(METRICS_PORT + 1)])]
 
 
-def web_plan(topology: str) -> list[tuple[str, int]]:
-    """(name, port) of each web process."""
+def web_plan(topology: str) -> list[tuple[str, int, str]]:
+    """(name, port, access log file) of each web process."""
     if topology == "single":
-        return [("web", WEB_PORT)]
-    return [("web-1", WEB_PORT), ("web-2", WEB_PORT + 1)]
+        return [("web", WEB_PORT, "access.log")]
+    return [("web-1", WEB_PORT, f"access-{WEB_PORT}.log"), ("web-2", WEB_PORT + 1, f"access-{WEB_PORT + 1}.log")]
+
+
+def restartable(topology: str) -> set[str]:
+    """The processes started again when they die: the workers; in the cluster topology the web
+    processes too."""
+    names = {name for name, _args in workers_plan(topology)}
+    return names | {name for name, _port, _log in web_plan(topology)} if topology == "cluster" else names
 
 
 class Shutdown:
@@ -219,24 +224,23 @@ def main() -> int:
         for name, args in workers_plan(TOPOLOGY):
             start(name, [python, "-m", "workers", *args], f"{name}.log")
         webs = []
-        for name, port in web_plan(TOPOLOGY):
+        for name, port, access_log in web_plan(TOPOLOGY):
             webs.append((name, port, start(name, [
                 python, "-m", "gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf",
                 "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "2",
-                "--threads", "8", "--access-logfile", str(data / "logs" / f"access-{port}.log"
-                                                          if TOPOLOGY == "cluster" else "access.log"),
+                "--threads", "8", "--access-logfile", str(data / "logs" / access_log),
             ], f"{name}.log")))
         for name, port, web in webs:
             wait_for_port("127.0.0.1", port, 60, web, name)
         base = f"http://127.0.0.1:{WEB_PORT}"
-        others = "".join(f"\n  Web ({name})     http://127.0.0.1:{port}/shop/" for name, port, _ in webs[1:])
+        others = "".join(f"\n  Storefront    http://127.0.0.1:{port}/shop/ ({name})" for name, port, _ in webs[1:])
         print(f"""
-  Storefront    {base}/shop/
+  Storefront    {base}/shop/{others}
   Admin panel   {base}/admin/
   Search API    {base}/api/search?q=hoodie
   API schema    {base}/api/schema/
   Health        {base}/healthz
-  Temporal UI   {os.environ.get("TEMPORAL_UI_URL", config.temporal_ui_url)}{others}
+  Temporal UI   {os.environ.get("TEMPORAL_UI_URL", config.temporal_ui_url)}
 
   Staff sign-in needs a staff user:  .venv/bin/python manage.py createstaff you@example.com --role owner
   Logs in {data / 'logs'}. Ctrl-C stops everything.
@@ -249,8 +253,7 @@ def main() -> int:
                 continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < RESTART_WINDOW]
-            restartable = RESTARTABLE if TOPOLOGY == "cluster" else RESTARTABLE_SINGLE
-            if any(n not in restartable for n, _rc in dead) or len(restarts) >= MAX_RESTARTS:
+            if any(n not in restartable(TOPOLOGY) for n, _rc in dead) or len(restarts) >= MAX_RESTARTS:
                 names = ", ".join(n for n, _rc in dead)
                 print(f"{names} stopped unexpectedly; see {data / 'logs'}", file=sys.stderr, flush=True)
                 return 1

@@ -205,13 +205,15 @@ class Devstack:
 
     def __init__(self, config, log: Path):
         self.web_port, self.metrics_port = _free_port_pair(), _free_port_pair()
-        env = {**os.environ, "COMMERCE_EXTERNAL_TEMPORAL": "1", "COMMERCE_TOPOLOGY": "cluster",
+        # as `make run-cluster` starts it: an external Temporal means the cluster topology
+        env = {**{k: v for k, v in os.environ.items() if k != "COMMERCE_TOPOLOGY"}, "COMMERCE_EXTERNAL_TEMPORAL": "1",
                "TEMPORAL_ADDRESS": ADDRESS, "TEMPORAL_NAMESPACE": config.temporal_namespace,
                "COMMERCE_STORE": "cassandra", "CASSANDRA_HOSTS": ",".join(config.cassandra_hosts),
                "CASSANDRA_KEYSPACE": config.cassandra_keyspace, "COMMERCE_SEARCH": "elasticsearch",
                "ELASTICSEARCH_URL": config.elasticsearch_url, "COMMERCE_INDEX_PREFIX": config.search_index_prefix,
                "COMMERCE_DATA_DIR": str(config.data_dir), "COMMERCE_WEB_PORT": str(self.web_port),
                "COMMERCE_METRICS_PORT": str(self.metrics_port), "COMMERCE_PAYMENTS": "simulated",
+               "COMMERCE_PAYMENT_FLOW": "authorize",
                "COMMERCE_REQUEST_BUDGET_SECONDS": str(BUDGET), "DJANGO_SECRET_KEY": "faults-" + "x" * 50,
                "COMMERCE_PUBLIC_URL": f"http://127.0.0.1:{self.web_port}"}
         self.log = log
@@ -442,7 +444,7 @@ def wait_recovered(shop: Shop, fault_at: float, seconds: float = 180) -> tuple[f
         if shop.problems:
             break
         time.sleep(0.5)
-    raise AssertionError(f"no order placed within {seconds} s of the fault; problems: {shop.problems}")
+    raise AssertionError(f"no order placed within {seconds} s; problems: {shop.problems}")
 
 
 # --- the test ------------------------------------------------------------------------------
@@ -467,8 +469,9 @@ def test_shoppers_ride_out_a_worker_kill_a_temporal_restart_and_a_cassandra_rest
             assert "temporal_" in stack.metrics(port)  # each worker's own Prometheus endpoint
         for shopper in shoppers:
             shopper.start()
+        wait_recovered(shop, time.monotonic())  # the first order (fresh workflows; a busy machine is slow)
         time.sleep(STEADY_SECONDS)
-        assert shop.placed and not shop.problems, shop.problems
+        assert not shop.problems, shop.problems
 
         faults = [
             ("SIGKILL of the inventory/cart/checkout worker",
