@@ -16,8 +16,9 @@ browser does (a submit with its Idempotency-Key). Meanwhile one fault at a time:
 Then: every accepted order is delivered, once; one authorization per order and its captures
 add up to the order, nothing voided or refunded; stock on hand is the seeded stock less what
 the orders say, nothing held or committed; each cart's items reached its order; every error a
-shopper saw was a 503 with a stable code, each answered within the client's timeout (no 500,
-no hang). The time each fault took to recover is printed.
+shopper saw was a 503 with a stable code and Retry-After (or a 409 `request_in_progress`, a
+key whose release waits for the store: retried the same way), each answered within the
+client's timeout (no 500, no hang). The time each fault took to recover is printed.
 
 Not part of `make test`: marked `faults` (pyproject's addopts deselect it); CI runs it in a
 step of its own after `make cluster` (.ci/run). Skipped unless the cluster answers on
