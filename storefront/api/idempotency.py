@@ -76,7 +76,13 @@ class _Claim:
         if not _is_final(status_code):
             return self.release()
         values = {"state": "done", "status": status_code, "body": body, "lease_until": None}
-        self.store.update_if(TABLE, self.key, values, {"owner": self.owner}, ttl_seconds=_ttl())
+        try:
+            self.store.update_if(TABLE, self.key, values, {"owner": self.owner}, ttl_seconds=_ttl())
+        except Exception:
+            # The answer cannot be kept (the store is down): the request fails (503), and the key
+            # is released once the store is back, so the retry runs again and finds the work done.
+            _release_later(self.store, self.key, self.owner)
+            raise
 
     def release(self) -> None:
         """Nothing final happened: the next request with this key runs again. A release the
@@ -179,8 +185,13 @@ def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
                 raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
                                status.HTTP_409_CONFLICT)
         # an expired key, or a lease its holder let lapse (a dead process): take it over
-        if store.update_if(TABLE, key, _in_progress({}, digest, owner, now), {"owner": first.get("owner")},
-                           ttl_seconds=_ttl()):
+        try:
+            taken = store.update_if(TABLE, key, _in_progress({}, digest, owner, now), {"owner": first.get("owner")},
+                                    ttl_seconds=_ttl())
+        except Exception:  # no answer: the takeover may have been written
+            _release_later(store, key, owner)
+            raise
+        if taken:
             return _Claim(store, key, owner)
     raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
                    status.HTTP_409_CONFLICT)

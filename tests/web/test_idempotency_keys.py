@@ -140,6 +140,35 @@ def test_a_release_the_store_refused_is_done_once_the_store_is_back(clock, monke
     assert retry.status_code == 201 and retry.data == {"run": 2}
 
 
+def test_a_final_answer_the_store_could_not_keep_releases_the_key_once_it_is_back(clock, monkeypatch):
+    """The work ran, but the store went down before the answer was kept: the request fails, and
+    once the store is back the key is free, so the retry runs again (the workflows find the
+    work done) instead of meeting 409 until the lease ends."""
+    store = services.store()
+    real_update_if, real_delete_if, down = store.update_if, store.delete_if, [True]
+
+    def refused(real):
+        def call(*args, **kwargs):
+            if down[0]:
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(store, "update_if", refused(real_update_if))
+    monkeypatch.setattr(store, "delete_if", refused(real_delete_if))
+    monkeypatch.setattr(idempotency, "RELEASE_RETRY_SECONDS", 0.05)
+    endpoint = Endpoint(ok)
+    with pytest.raises(sqlite3.OperationalError):  # the web answers it 503 (storefront/unavailable.py)
+        endpoint.send()
+    down[0] = False
+    for _ in range(200):
+        if idempotency.pending_releases() == 0:
+            break
+        time.sleep(0.05)
+    retry = endpoint.send()
+    assert retry.status_code == 201 and retry.data == {"run": 2}
+
+
 def _leave_a_key_in_flight(clock):
     """A request that claimed the key and died (its process killed) before answering."""
     class Dead(Exception):
