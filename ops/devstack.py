@@ -6,6 +6,13 @@ the web server, prints the URLs, and on Ctrl-C stops everything it started, newe
 With COMMERCE_EXTERNAL_TEMPORAL=1 (`make run-cluster`) it uses the Temporal server already at
 TEMPORAL_ADDRESS (`make cluster`, docs/cluster.md) and starts none.
 
+Topology: `make run` starts one worker (every queue) and one web process. The cluster topology
+(COMMERCE_TOPOLOGY=cluster, the default with COMMERCE_EXTERNAL_TEMPORAL=1) is production's
+shape on one machine: two worker processes split by task queue (the shopper-facing
+inventory, cart and checkout apart from the rest, metrics on COMMERCE_METRICS_PORT and the
+next port) and two web processes (COMMERCE_WEB_PORT and the next port), each started again
+when it dies. docs/cluster.md maps it onto several machines.
+
 Stopping finishes whatever signals arrive meanwhile: a process manager's SIGTERM to the
 whole group reaches this process twice (directly and through `make`), and a second signal
 that interrupted the shutdown used to leave the Temporal server holding its port. The first
@@ -29,19 +36,53 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from domains.queues import ALL as ALL_QUEUES  # noqa: E402
+from domains.queues import CART, CHECKOUT, INVENTORY  # noqa: E402
 from infra.config import load_config  # noqa: E402 (after the sys.path line above: run as a script)
 
 WEB_PORT = int(os.environ.get("COMMERCE_WEB_PORT", "8000"))
+METRICS_PORT = int(os.environ.get("COMMERCE_METRICS_PORT", "9464"))
 UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 # `make run-cluster`: the Temporal server is already running (`make cluster`, docs/cluster.md);
 # use it at TEMPORAL_ADDRESS and start no dev server.
 EXTERNAL_TEMPORAL = os.environ.get("COMMERCE_EXTERNAL_TEMPORAL") == "1"
+TOPOLOGY = os.environ.get("COMMERCE_TOPOLOGY", "").strip() or ("cluster" if EXTERNAL_TEMPORAL else "single")
+if TOPOLOGY not in ("single", "cluster"):
+    raise SystemExit(f"COMMERCE_TOPOLOGY={TOPOLOGY!r}: expected single or cluster")
+# The cluster topology's split: the queues a shopper waits on (a cart add holds stock, a submit
+# confirms it) in one worker process, so a slow fulfillment, webhook or cadence backlog never
+# takes their activity slots; everything else in the other. Each scales on its own.
+SHOPPER_QUEUES = (INVENTORY, CART, CHECKOUT)
+BACKGROUND_QUEUES = tuple(q for q in ALL_QUEUES if q not in SHOPPER_QUEUES)
 # the worker's graceful shutdown is 10 s (workers/__main__.py): longer than that, then SIGKILL
 STOP_SECONDS = float(os.environ.get("COMMERCE_STOP_SECONDS", "20"))
 # A worker holds no state (Temporal hands its work to the next one), so one that dies is started
 # again, as a process manager would; more deaths than this within RESTART_WINDOW is no blip: stop.
-RESTARTABLE = ("worker",)
+# In the cluster topology a web process that dies is started again too (the other one keeps
+# answering meanwhile), as the process manager of each machine would.
 MAX_RESTARTS, RESTART_WINDOW = 5, 60.0
+
+
+def workers_plan(topology: str) -> list[tuple[str, list[str]]]:
+    """(name, arguments after `python -m workers`) of each worker process."""
+    if topology == "single":
+        return [("worker", [])]
+    return [("worker-shopper", ["--queues", ",".join(SHOPPER_QUEUES), "--metrics-port", str(METRICS_PORT)]),
+            ("worker-background", ["--queues", ",".join(BACKGROUND_QUEUES), "--metrics-port", str(METRICS_PORT + 1)])]
+
+
+def web_plan(topology: str) -> list[tuple[str, int, str]]:
+    """(name, port, access log file) of each web process."""
+    if topology == "single":
+        return [("web", WEB_PORT, "access.log")]
+    return [("web-1", WEB_PORT, f"access-{WEB_PORT}.log"), ("web-2", WEB_PORT + 1, f"access-{WEB_PORT + 1}.log")]
+
+
+def restartable(topology: str) -> set[str]:
+    """The processes started again when they die: the workers; in the cluster topology the web
+    processes too."""
+    names = {name for name, _args in workers_plan(topology)}
+    return names | {name for name, _port, _log in web_plan(topology)} if topology == "cluster" else names
 
 
 class Shutdown:
@@ -183,16 +224,21 @@ def main() -> int:
         subprocess.run([python, "manage.py", "load_catalog", "--if-empty"], cwd=ROOT, check=True)
         # the embedded stack's webhook receivers are on this machine: let deliveries reach them
         os.environ.setdefault("COMMERCE_WEBHOOKS_ALLOW_PRIVATE", "1")
-        start("worker", [python, "-m", "workers"], "worker.log")
-        web = start("web", [
-            python, "-m", "gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf",
-            "--bind", f"127.0.0.1:{WEB_PORT}", "--worker-class", "gthread", "--workers", "2",
-            "--threads", "8", "--access-logfile", str(data / "logs" / "access.log"),
-        ], "web.log")
-        wait_for_port("127.0.0.1", WEB_PORT, 60, web, "web server")
+        for name, args in workers_plan(TOPOLOGY):
+            start(name, [python, "-m", "workers", *args], f"{name}.log")
+        webs = []
+        for name, port, access_log in web_plan(TOPOLOGY):
+            webs.append((name, port, start(name, [
+                python, "-m", "gunicorn", "storefront.wsgi:application", "-c", "python:storefront.gunicorn_conf",
+                "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "2",
+                "--threads", "8", "--access-logfile", str(data / "logs" / access_log),
+            ], f"{name}.log")))
+        for name, port, web in webs:
+            wait_for_port("127.0.0.1", port, 60, web, name)
         base = f"http://127.0.0.1:{WEB_PORT}"
+        others = "".join(f"\n  Storefront    http://127.0.0.1:{port}/shop/ ({name})" for name, port, _ in webs[1:])
         print(f"""
-  Storefront    {base}/shop/
+  Storefront    {base}/shop/{others}
   Admin panel   {base}/admin/
   Search API    {base}/api/search?q=hoodie
   API schema    {base}/api/schema/
@@ -210,7 +256,7 @@ def main() -> int:
                 continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < RESTART_WINDOW]
-            if any(n not in RESTARTABLE for n, _rc in dead) or len(restarts) >= MAX_RESTARTS:
+            if any(n not in restartable(TOPOLOGY) for n, _rc in dead) or len(restarts) >= MAX_RESTARTS:
                 names = ", ".join(n for n, _rc in dead)
                 print(f"{names} stopped unexpectedly; see {data / 'logs'}", file=sys.stderr, flush=True)
                 return 1

@@ -49,6 +49,19 @@ _QUICK = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
 _PAYMENT = ActivityOptions(start_to_close_timeout=timedelta(seconds=10),
                            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                                     maximum_interval=timedelta(seconds=10), maximum_attempts=5))
+# A payment call that fails for want of a backend (the provider, or the write store that records
+# it, down or restarting) is tried again for up to PAYMENT_PATIENCE before the checkout goes back
+# to the payment step. Five attempts (about 15 s) turned a Cassandra restart (about a minute)
+# during a submit into "payment failed": the shopper's retried submit, answered 503 until then,
+# met 409 invalid_step (tests/test_cluster_faults.py). Refusals (a decline, a bad token) are
+# non-retryable and end at once, as before. Older histories keep the five attempts.
+PAYMENT_PATIENCE_PATCH = "payment-rides-out-outages"
+PAYMENT_PATIENCE = timedelta(minutes=5)
+_PAYMENT_PATIENT = ActivityOptions(start_to_close_timeout=timedelta(seconds=10),
+                                   schedule_to_close_timeout=PAYMENT_PATIENCE,
+                                   retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
+                                                            backoff_coefficient=2.0,
+                                                            maximum_interval=timedelta(seconds=10)))
 
 
 # Placement asks which payment flow the shop uses (COMMERCE_PAYMENT_FLOW): `authorize` holds the
@@ -210,15 +223,16 @@ class CheckoutWorkflow:
         flow = "charge"
         if workflow.patched(AUTHORIZE_PATCH):
             flow = await workflow.execute_activity_method(CheckoutActivities.payment_flow, **_QUICK)
+        payment = _PAYMENT_PATIENT if workflow.patched(PAYMENT_PATIENCE_PATCH) else _PAYMENT
         try:
             if flow == "authorize":
-                if not await self._authorize(key, amount, cart.currency):
+                if not await self._authorize(key, amount, cart.currency, payment):
                     return None
             else:
                 s.charge = await workflow.execute_activity_method(
                     CheckoutActivities.charge,
                     ChargeRequest(idempotency_key=key, token=s.token, amount=amount, currency=cart.currency),
-                    **_PAYMENT)
+                    **payment)
         except ActivityError as exc:
             return self._back_to_payment(exc, "payment")
         try:
@@ -251,13 +265,13 @@ class CheckoutWorkflow:
         s.order_id, s.confirmation_code = record.order_id, record.confirmation_code
         await self._end(CheckoutOutcome.PLACED)
 
-    async def _authorize(self, key: str, amount: int, currency: str) -> bool:
+    async def _authorize(self, key: str, amount: int, currency: str, options: ActivityOptions) -> bool:
         """Hold the money; False (back at the payment step) when the shopper must act first."""
         s = self.state
         auth = await workflow.execute_activity_method(
             CheckoutActivities.authorize,
             AuthorizeRequest(idempotency_key=key, payment_method=s.token or "", amount=amount, currency=currency),
-            **_PAYMENT)
+            **options)
         if auth.status != AUTHORIZED:
             await workflow.execute_activity_method(
                 CheckoutActivities.void, VoidRequest(payment_id=auth.payment_id, idempotency_key=f"{key}-void"),

@@ -76,11 +76,69 @@ class _Claim:
         if not _is_final(status_code):
             return self.release()
         values = {"state": "done", "status": status_code, "body": body, "lease_until": None}
-        self.store.update_if(TABLE, self.key, values, {"owner": self.owner}, ttl_seconds=_ttl())
+        try:
+            self.store.update_if(TABLE, self.key, values, {"owner": self.owner}, ttl_seconds=_ttl())
+        except Exception:
+            # The answer cannot be kept (the store is down): the request fails (503), and the key
+            # is released once the store is back, so the retry runs again and finds the work done.
+            _release_later(self.store, self.key, self.owner)
+            raise
 
     def release(self) -> None:
-        """Nothing final happened: the next request with this key runs again."""
-        self.store.delete_if(TABLE, self.key, {"owner": self.owner})
+        """Nothing final happened: the next request with this key runs again. A release the
+        store refuses (it is down: likely why the request failed) is tried again later."""
+        try:
+            self.store.delete_if(TABLE, self.key, {"owner": self.owner})
+        except Exception:  # the request's own error is what the caller sees
+            _release_later(self.store, self.key, self.owner)
+
+
+# Releases the store could not take when their request ended. Left alone, such a key stays
+# leased for LEASE after the store is back, and every retry meets 409 request_in_progress
+# meanwhile (tests/test_cluster_faults.py saw up to a minute of them after a Cassandra restart).
+# A thread of this process tries them again every RELEASE_RETRY_SECONDS until each is done (a
+# conditional delete by the holder: harmless if someone took the key over); a process that
+# dies leaves its leases to expire, as before.
+RELEASE_RETRY_SECONDS = 1.0
+_unreleased: dict[tuple[str, str], tuple[Store, str]] = {}
+_unreleased_lock = threading.Lock()
+_releaser: list[threading.Thread | None] = [None]
+
+
+def _release_later(store: Store, key: dict, owner: str) -> None:
+    with _unreleased_lock:
+        _unreleased[(key["scope"], key["key"])] = (store, owner)
+        if _releaser[0] is None or not _releaser[0].is_alive():
+            _releaser[0] = threading.Thread(target=_release_pending_loop, name="idempotency-releases", daemon=True)
+            _releaser[0].start()
+
+
+def pending_releases() -> int:
+    with _unreleased_lock:
+        return len(_unreleased)
+
+
+def _release_pending() -> None:
+    with _unreleased_lock:
+        pending = list(_unreleased.items())
+    for (scope, key), (store, owner) in pending:
+        try:
+            store.delete_if(TABLE, {"scope": scope, "key": key}, {"owner": owner})
+        except Exception:
+            continue  # still down: next round
+        with _unreleased_lock:
+            if _unreleased.get((scope, key), (None, None))[1] == owner:
+                del _unreleased[(scope, key)]
+
+
+def _release_pending_loop() -> None:
+    while True:
+        time.sleep(RELEASE_RETRY_SECONDS)
+        _release_pending()
+        with _unreleased_lock:
+            if not _unreleased:  # under the lock: a release added now starts a new thread
+                _releaser[0] = None
+                return
 
 
 def _expires_at(row: dict) -> datetime:
@@ -103,7 +161,12 @@ def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
     owner = uuid.uuid4().hex
     for _ in range(3):  # a row deleted or taken over between our reads: look again
         now = _now()
-        if store.insert_if_absent(TABLE, _in_progress(key, digest, owner, now), ttl_seconds=_ttl()):
+        try:
+            claimed = store.insert_if_absent(TABLE, _in_progress(key, digest, owner, now), ttl_seconds=_ttl())
+        except Exception:  # no answer: the row may have been written (a conditional write timed out)
+            _release_later(store, key, owner)
+            raise
+        if claimed:
             return _Claim(store, key, owner)
         first = store.get(TABLE, key)
         if first is None:
@@ -122,8 +185,13 @@ def _claim(store: Store, key: dict, digest: str) -> _Claim | Response:
                 raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
                                status.HTTP_409_CONFLICT)
         # an expired key, or a lease its holder let lapse (a dead process): take it over
-        if store.update_if(TABLE, key, _in_progress({}, digest, owner, now), {"owner": first.get("owner")},
-                           ttl_seconds=_ttl()):
+        try:
+            taken = store.update_if(TABLE, key, _in_progress({}, digest, owner, now), {"owner": first.get("owner")},
+                                    ttl_seconds=_ttl())
+        except Exception:  # no answer: the takeover may have been written
+            _release_later(store, key, owner)
+            raise
+        if taken:
             return _Claim(store, key, owner)
     raise ApiError("request_in_progress", f"a request with this {HEADER} is still running; retry shortly",
                    status.HTTP_409_CONFLICT)

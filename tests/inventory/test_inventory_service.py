@@ -101,6 +101,23 @@ async def test_transfer_is_all_or_nothing(service):
     assert (await level(client, "A")).reserved == 2
 
 
+async def test_a_transfer_sent_again_changes_nothing(service):
+    """The transfer's activity answer was lost (a killed worker, a restarting server) and the
+    cart sent it again: the units are reserved once, and once confirmed and fulfilled nothing
+    stays reserved."""
+    client, _ = service
+    await inventory.set_stock(client, {"A": 10})
+    await inventory.hold(client, "cart-1", "A", 2, 600)
+    for _ in range(2):
+        assert (await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600)).ok
+    assert (await level(client, "A")).reserved == 2
+    await inventory.confirm(client, "checkout-1")
+    assert (await inventory.transfer(client, "cart-1", "checkout-1", {"A": 2}, 600)).ok  # even after the confirm
+    await inventory.fulfil(client, "checkout-1")
+    lv = await level(client, "A")
+    assert (lv.on_hand, lv.reserved, lv.committed) == (8, 0, 0)
+
+
 async def test_confirm_fulfil_and_cancel_move_stock_the_right_way(service):
     client, _ = service
     await inventory.set_stock(client, {"A": 10})

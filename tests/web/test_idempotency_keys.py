@@ -4,6 +4,8 @@ holds a lease that expires, another body under the same key is refused, keys exp
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -104,6 +106,67 @@ def test_a_5xx_or_a_timeout_releases_the_key_and_the_retry_runs_again(clock, fai
         assert endpoint.send().status_code == 503
     retry = endpoint.send()
     assert retry.status_code == 201 and retry.data == {"run": 2} and not retry.has_header("Idempotent-Replayed")
+
+
+def test_a_release_the_store_refused_is_done_once_the_store_is_back(clock, monkeypatch):
+    """A request that fails because the store is down cannot release its key then; the key is
+    released once the store answers again, not left leased (409 to every retry) for a minute."""
+    store = services.store()
+    real_delete_if, down = store.delete_if, [True]
+
+    def delete_if(*args, **kwargs):
+        if down[0]:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_delete_if(*args, **kwargs)
+
+    monkeypatch.setattr(store, "delete_if", delete_if)
+    monkeypatch.setattr(idempotency, "RELEASE_RETRY_SECONDS", 0.05)
+
+    def flaky(n):
+        if n == 1:
+            raise ApiError("service_unavailable", "down", 503)
+        return ok(n)
+
+    endpoint = Endpoint(flaky)
+    assert endpoint.send().status_code == 503
+    busy = endpoint.send()  # the store still refuses: the key is still leased
+    assert busy.status_code == 409 and busy.data["code"] == "request_in_progress"
+    down[0] = False  # the store is back; the lease (60 s) has not run out
+    for _ in range(200):
+        if idempotency.pending_releases() == 0:
+            break
+        time.sleep(0.05)
+    retry = endpoint.send()
+    assert retry.status_code == 201 and retry.data == {"run": 2}
+
+
+def test_a_final_answer_the_store_could_not_keep_releases_the_key_once_it_is_back(clock, monkeypatch):
+    """The work ran, but the store went down before the answer was kept: the request fails, and
+    once the store is back the key is free, so the retry runs again (the workflows find the
+    work done) instead of meeting 409 until the lease ends."""
+    store = services.store()
+    real_update_if, real_delete_if, down = store.update_if, store.delete_if, [True]
+
+    def refused(real):
+        def call(*args, **kwargs):
+            if down[0]:
+                raise sqlite3.OperationalError("disk I/O error")
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(store, "update_if", refused(real_update_if))
+    monkeypatch.setattr(store, "delete_if", refused(real_delete_if))
+    monkeypatch.setattr(idempotency, "RELEASE_RETRY_SECONDS", 0.05)
+    endpoint = Endpoint(ok)
+    with pytest.raises(sqlite3.OperationalError):  # the web answers it 503 (storefront/unavailable.py)
+        endpoint.send()
+    down[0] = False
+    for _ in range(200):
+        if idempotency.pending_releases() == 0:
+            break
+        time.sleep(0.05)
+    retry = endpoint.send()
+    assert retry.status_code == 201 and retry.data == {"run": 2}
 
 
 def _leave_a_key_in_flight(clock):
