@@ -15,12 +15,15 @@ from typing import Any
 from cassandra import ConsistencyLevel
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.concurrent import execute_concurrent_with_args
-from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, SimpleStatement
 
 from infra.store import codec
 from infra.store.port import Row, Store, StoreError, check_columns, check_key, table_of
 from infra.store.schema import TABLES, Col, Table
+
+# How soon a lost node is tried again: from half a second, doubling to at most 5 s (below).
+RECONNECT_BASE_SECONDS, RECONNECT_MAX_SECONDS = 0.5, 5.0
 
 _CQL_TYPES = {
     Col.TEXT: "text",
@@ -92,6 +95,11 @@ class CassandraStore(Store):
         self._cluster = Cluster(
             contact_points, port=port, execution_profiles={EXEC_PROFILE_DEFAULT: profile},
             protocol_version=5,
+            # The driver's default doubles its wait up to 10 minutes: after a 40 s node restart it
+            # could try again only ~30 s after the node was back, every request a 503 meanwhile
+            # (the fault test saw it). A shop wants to be back within seconds; never give up.
+            reconnection_policy=ExponentialReconnectionPolicy(RECONNECT_BASE_SECONDS, RECONNECT_MAX_SECONDS,
+                                                              max_attempts=None),
         )
         self._session: Session = self._cluster.connect()
         self._prepared: dict[tuple, PreparedStatement] = {}
