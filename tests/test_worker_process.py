@@ -63,6 +63,47 @@ async def test_worker_serves_metrics_and_stops_gracefully_on_sigterm(temporal_en
     assert "polling catalog" in output and "shutting down" in output
 
 
+async def test_a_worker_started_before_temporal_waits_for_it_and_a_stop_meanwhile_is_clean(tmp_path):
+    """A worker whose Temporal server is not up yet (a restart, a machine coming back) keeps
+    trying instead of exiting, starts polling once the server answers, and a SIGTERM while it
+    still waits ends it at once with exit 0."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from .servers import DEV_SERVER_ARGS, _binary, shop_converter
+
+    port = free_port()
+    env = {**os.environ, "COMMERCE_DATA_DIR": str(tmp_path), "COMMERCE_STORE": "sqlite", "COMMERCE_SEARCH": "sqlite",
+           "TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "TEMPORAL_NAMESPACE": "default"}
+
+    def start_worker() -> asyncio.subprocess.Process:
+        return asyncio.create_subprocess_exec(sys.executable, "-m", "workers", "--queues", "catalog",
+                                              "--metrics-port", "0", cwd=ROOT, env=env,
+                                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+
+    seen: list[str] = []
+    stopped_early = await start_worker()
+    await read_until(stopped_early.stdout, "waiting for Temporal", seen)
+    stopped_early.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(stopped_early.wait(), 15) == 0, "".join(seen)
+
+    seen = []
+    waiting = await start_worker()
+    try:
+        await read_until(waiting.stdout, "waiting for Temporal", seen)
+        server = await WorkflowEnvironment.start_local(
+            port=port, dev_server_existing_path=_binary("temporal"), data_converter=shop_converter(),
+            dev_server_extra_args=DEV_SERVER_ARGS)
+        try:
+            await read_until(waiting.stdout, "polling catalog", seen, timeout=90)
+            waiting.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(waiting.wait(), 30) == 0, "".join(seen)
+        finally:
+            await server.shutdown()
+    finally:
+        if waiting.returncode is None:
+            waiting.kill()
+
+
 # --- SIGTERM lets running activities finish --------------------------------------------------
 
 async def read_until(stream, text: str, seen: list[str], timeout: float = 60) -> None:

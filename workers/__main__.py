@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
@@ -25,11 +28,14 @@ from . import release
 from .registry import QUEUES, Dependencies
 
 log = logging.getLogger("workers")
+T = TypeVar("T")
 
 # After SIGTERM, running activities get this long to finish in this process before they are
 # cancelled (and retried on another worker). A process manager must wait longer than this
 # before its SIGKILL (docker-compose.yml: stop_grace_period).
 SHUTDOWN_GRACE = timedelta(seconds=10)
+# A worker starting while Temporal or the store is down tries again, at most this many seconds apart.
+START_PATIENCE_MAX = 10.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,6 +53,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+class Stopped(Exception):
+    """A stop signal came while the worker was still waiting for its dependencies."""
+
+
+async def _patiently(what: str, stop: asyncio.Event, attempt: Callable[[], Awaitable[T]]) -> T:
+    """`attempt()` until it succeeds, waiting 1 s and doubling to at most START_PATIENCE_MAX
+    between tries; a stop signal meanwhile ends the wait (Stopped)."""
+    delay = 1.0
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            log.warning("waiting for %s (%s: %s); trying again in %.0f s", what, type(exc).__name__, exc, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            raise Stopped(what)
+        delay = min(delay * 2, START_PATIENCE_MAX)
+
+
 async def run(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     stop = asyncio.Event()
@@ -59,13 +85,21 @@ async def run(argv: list[str] | None = None) -> None:
     if port:
         bind = f"{config.metrics_host}:{port}"
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
-    client = await connect(config, runtime)
-    await ensure_search_attributes(client, config.temporal_namespace)
-    index = open_index(config)
-    index.ensure()
-    order_index = open_order_index(config)
-    order_index.ensure()
-    deps = Dependencies(store=open_store(config), index=index, client=client, order_index=order_index)
+    # A worker started while Temporal or the store is down (a restart, a whole machine coming
+    # back) waits for them instead of exiting: a supervisor restarting it at once would soon
+    # give up on a worker that dies over and over for a reason that is not its own.
+    client = await _patiently("Temporal", stop, lambda: connect(config, runtime))
+    await _patiently("Temporal's search attributes", stop,
+                     lambda: ensure_search_attributes(client, config.temporal_namespace))
+
+    async def opened() -> Dependencies:
+        index = open_index(config)
+        index.ensure()
+        order_index = open_order_index(config)
+        order_index.ensure()
+        return Dependencies(store=open_store(config), index=index, client=client, order_index=order_index)
+
+    deps = await _patiently("the store and search index", stop, opened)
     executor = ThreadPoolExecutor(max_workers=args.activity_threads, thread_name_prefix="activity")
     build = release.build_id(config)  # the release, recorded with each task this worker completes
     workers = []
@@ -95,13 +129,15 @@ async def run(argv: list[str] | None = None) -> None:
     executor.shutdown(wait=True)
     deps.store.close()
     deps.index.close()
-    order_index.close()
+    if deps.order_index is not None:
+        deps.order_index.close()
 
 
 def main() -> None:
     # text for people, or JSON lines with the workflow and activity ids (COMMERCE_LOG_FORMAT, infra/logs.py)
     configure(load_config().log_format, os.environ.get("LOG_LEVEL", "INFO").upper())
-    asyncio.run(run())
+    with contextlib.suppress(Stopped):  # stopped while still waiting for Temporal or the store
+        asyncio.run(run())
     # Stopped and closed: skip the interpreter's teardown, where the Temporal SDK's native threads
     # can abort the process ("PyGILState_Release ... finalizing", SIGABRT; temporalio/sdk-python
     # issue 300, seen here on a worker of the previous release), so a graceful stop exits 0.
