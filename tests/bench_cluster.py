@@ -28,7 +28,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from .bench_sizes import SMOKE, sized
+from .engines import listening
 from .floor_workflow import Floor
 from .servers import shop_converter, start_dev_server
 
@@ -67,21 +67,13 @@ def _summary(ms: list[float]) -> dict:
             "p95_ms": round(ordered[max(int(len(ordered) * .95) - 1, 0)], 1), "n": len(ordered)}
 
 
-def _listening(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 async def _cluster_client() -> Client | None:
     """The cluster, on the bench's namespace (registered when missing), or None when it does not answer."""
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
     from temporalio.service import RPCStatusCode
 
-    if not _listening(CLUSTER):
+    if not listening(CLUSTER):
         return None
     try:
         client = await asyncio.wait_for(

@@ -25,6 +25,12 @@ def _listening(host: str, port: int) -> bool:
         return False
 
 
+def listening(address: str) -> bool:
+    """Something accepts connections at `host:port` (the cluster's frontend, an engine)."""
+    host, port = address.rsplit(":", 1)
+    return _listening(host, int(port))
+
+
 @cache
 def cassandra_hosts() -> str | None:
     if os.environ.get("CASSANDRA_HOSTS"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import socket
 import uuid
 from collections.abc import Callable
 
@@ -23,6 +22,7 @@ from temporalio.worker import Worker
 from infra.config import load_config
 from infra.temporal import connect, ensure_search_attributes
 
+from .engines import listening
 from .floor_workflow import Floor
 
 ADDRESS = os.environ.get("CLUSTER_TEMPORAL_ADDRESS", "127.0.0.1:7933")
@@ -31,18 +31,10 @@ HOW = "run `make cluster` to enable it"
 CADENCE_STATE = SearchAttributeKey.for_keyword("CadenceState")
 
 
-def _listening(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
 
 @pytest.fixture
 async def cluster_client() -> Client:
-    if not _listening(ADDRESS):
+    if not listening(ADDRESS):
         message = f"no Temporal cluster on {ADDRESS}: {HOW}"
         if REQUIRED:
             pytest.fail(f"COMMERCE_REQUIRE_CLUSTER=1 but {message}")

@@ -79,14 +79,6 @@ TEMPORAL_CLI = str(Path(sys.executable).parent / "temporal")
 
 # --- the environment: the cluster, the engines, this run's namespace and data -------------------
 
-def _listening(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
 
 def _skip(message: str) -> None:
     if REQUIRED:
@@ -161,7 +153,7 @@ def namespace():
 def cluster_shop(namespace, small_catalog, tmp_path):
     """The small catalog in a keyspace and index prefix of this run, every supplier simulated
     with 1 s stages; yields (config, store, the catalog's variants the shoppers buy)."""
-    if not _listening(ADDRESS):
+    if not engines.listening(ADDRESS):
         _skip(f"no Temporal cluster on {ADDRESS}: run `make cluster` to enable it")
     hosts = engines.need("cassandra", engines.cassandra_hosts())
     es_url = engines.need("elasticsearch", engines.elasticsearch_url())
