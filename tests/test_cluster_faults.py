@@ -138,6 +138,8 @@ def sigterm_cleans_up():
 def namespace():
     """A namespace of this run on the cluster (the one inventory service, the schedules and the
     workflow ids are per namespace), deleted afterwards."""
+    if not engines.listening(ADDRESS):
+        _skip(f"no Temporal cluster on {ADDRESS}: run `make cluster` to enable it")
     name = f"faults-{uuid.uuid4().hex[:8]}"
     created = _cli("operator", "namespace", "create", "--namespace", name, "--retention", "24h")
     assert created.returncode == 0, created.stderr
@@ -153,8 +155,6 @@ def namespace():
 def cluster_shop(namespace, small_catalog, tmp_path):
     """The small catalog in a keyspace and index prefix of this run, every supplier simulated
     with 1 s stages; yields (config, store, the catalog's variants the shoppers buy)."""
-    if not engines.listening(ADDRESS):
-        _skip(f"no Temporal cluster on {ADDRESS}: run `make cluster` to enable it")
     hosts = engines.need("cassandra", engines.cassandra_hosts())
     es_url = engines.need("elasticsearch", engines.elasticsearch_url())
     from infra.store.cassandra import CassandraStore
