@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from infra.config import load_config
 from workers import release
@@ -51,3 +55,25 @@ def test_every_held_patch_is_one_the_workflows_ask_for():
             if found:
                 asked.add(found.group(1))
     assert asked >= release.NEW_PATCHES
+
+
+def test_every_patch_the_previous_release_lacks_is_held():
+    """Each patch id the workflows ask for that the previous release's code never names is in
+    NEW_PATCHES (a missing one would be written into new workflows while old workers run)."""
+    from .test_rolling_release import PREVIOUS_RELEASE
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed: the previous release's code comes from git history")
+    listed = subprocess.run([git, "-C", str(ROOT), "ls-tree", "-r", "--name-only", PREVIOUS_RELEASE, "domains"],
+                            capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip(f"commit {PREVIOUS_RELEASE} (the previous release) is not in this checkout: a shallow clone?")
+    previous = "".join(
+        subprocess.run([git, "-C", str(ROOT), "show", f"{PREVIOUS_RELEASE}:{path}"], capture_output=True,
+                       text=True, check=True).stdout
+        for path in listed.stdout.split() if path.endswith(".py"))
+    now = {m for path in (ROOT / "domains").rglob("*.py")
+           for m in re.findall(r'^\w+_PATCH = "([^"]+)"', path.read_text(), re.M)}
+    assert now, "no patch ids found: the pattern no longer matches how patches are named"
+    assert {p for p in now if f'"{p}"' not in previous} <= release.NEW_PATCHES

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
+from domains.checkout.workflows import PAYMENT_PATIENCE_PATCH
+from domains.inventory.workflows import IDEMPOTENT_TRANSFER_PATCH
 from domains.orders.workflows import CAPTURE_BEFORE_LAPSE_PATCH, ORDER_EMAILS_PATCH, PAYMENT_ALERT_EMAIL_PATCH
 from infra.config import PROJECT_ROOT, Config
 
@@ -30,7 +32,8 @@ DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
 # Introduced since the last release (f60f454): unknown to its workers.
-NEW_PATCHES = frozenset({CAPTURE_BEFORE_LAPSE_PATCH, PAYMENT_ALERT_EMAIL_PATCH, ORDER_EMAILS_PATCH})
+NEW_PATCHES = frozenset({CAPTURE_BEFORE_LAPSE_PATCH, PAYMENT_ALERT_EMAIL_PATCH, ORDER_EMAILS_PATCH,
+                         PAYMENT_PATIENCE_PATCH, IDEMPOTENT_TRANSFER_PATCH})
 
 
 def build_id(config: Config) -> str:
