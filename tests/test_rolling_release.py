@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tarfile
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -85,20 +86,23 @@ def head_commit() -> str:
 
 
 @pytest.fixture
-def server(request) -> tuple[str, str]:
-    """(address, namespace): a namespace of the session's dev server, or one registered for this
-    test on COMMERCE_RELEASE_TEMPORAL."""
-    if TEMPORAL:
-        return request.getfixturevalue("release_namespace")
-    lease = request.getfixturevalue("temporal_env")
-    return lease.target, lease.namespace
+def server_address(request) -> str:
+    """COMMERCE_RELEASE_TEMPORAL (e.g. the cluster), else the session's dev server."""
+    return TEMPORAL or request.getfixturevalue("temporal_env").target
 
 
 @pytest.fixture
-async def release_namespace():
-    """A namespace of its own on COMMERCE_RELEASE_TEMPORAL (e.g. the cluster), usable by the time
-    the workers start (a new namespace reaches every service of a cluster within seconds), and
-    deleted with everything in it afterwards."""
+async def server(server_address) -> AsyncIterator[tuple[str, str]]:
+    """(address, namespace): a namespace registered for this test. Never a namespace of the
+    session's pool: a worker another test left polling there (in this process) took tasks of
+    this test's workflows in a full run, and the test counts which workers took them."""
+    async for registered in _release_namespace(server_address):
+        yield registered
+
+
+async def _release_namespace(address: str) -> AsyncIterator[tuple[str, str]]:
+    """A namespace of its own at `address`, usable by the time the workers start (a new namespace
+    reaches every service of a cluster within seconds), deleted with everything in it afterwards."""
     from google.protobuf.duration_pb2 import Duration
     from temporalio.api.operatorservice.v1 import DeleteNamespaceRequest
     from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
@@ -106,11 +110,11 @@ async def release_namespace():
 
     from infra.temporal import ensure_search_attributes
 
-    client = await Client.connect(TEMPORAL)
+    client = await Client.connect(address)
     namespace = f"release-{uuid.uuid4().hex[:8]}"
     await client.workflow_service.register_namespace(RegisterNamespaceRequest(
         namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)))
-    inside = await Client.connect(TEMPORAL, namespace=namespace)
+    inside = await Client.connect(address, namespace=namespace)
     for attempt in range(120):
         try:
             await ensure_search_attributes(inside, namespace)
@@ -120,7 +124,7 @@ async def release_namespace():
             if attempt == 119:
                 raise
             await asyncio.sleep(0.5)
-    yield TEMPORAL, namespace
+    yield address, namespace
     await client.operator_service.delete_namespace(DeleteNamespaceRequest(namespace=namespace))
 
 
@@ -411,23 +415,37 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
                                   data_converter=converter_for(parse_keys(TEST_CODEC_KEYS), encrypt=False))
     placed = {}
     async with processes() as running:
-        for hold in ("1", "0"):
+
+        async def placed_by_new_worker(hold: str) -> str:
             settings = {**shared, "COMMERCE_CODEC_ENCRYPT": "0", "COMMERCE_HOLD_NEW_PATCHES": hold}
             new = WorkerProcess(f"new release, hold {hold}", ROOT, worker_env(address, namespace, data, ROOT, settings),
                                 tmp_path / f"new{hold}.log")
             running.append(await new.start())
             cart_id = uuid.uuid4().hex[:16]
             await carts.add_item(client, cart_id, variant.id, 1)
-            placed[hold] = await place(client, cart_id)
-            await until(client, store, placed[hold], OrderStatus.IN_FULFILLMENT)
+            order_id = await place(client, cart_id)
+            await until(client, store, order_id, OrderStatus.IN_FULFILLMENT)
             assert await new.stop() == 0, new.output()
-        old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
-                            tmp_path / "old.log")
-        running.append(await old.start())
+            return order_id
 
+        async def old_worker(log: str) -> WorkerProcess:
+            old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
+                                tmp_path / log)
+            running.append(await old.start())
+            return old
+
+        # Held: the old worker carries the order on. (Each phase's way back comes before the next
+        # phase: with patches taken, the new worker also writes its new patch into the one
+        # inventory service, which no old worker could then carry on either.)
+        placed["1"] = await placed_by_new_worker("1")
+        old = await old_worker("old-held.log")
         held = await orders.cancel(client, placed["1"], "staff:ops@example.com", "back on the old release")
         assert held.status == OrderStatus.CANCELLED
+        await old.stop_previous()
 
+        # Taken: the old worker cannot replay the order.
+        placed["0"] = await placed_by_new_worker("0")
+        old = await old_worker("old-taken.log")
         taken = client.get_workflow_handle(f"order-{placed['0']}")
         cancelling = asyncio.create_task(orders.cancel(client, placed["0"], "staff:ops@example.com", "too"))
         failure = None
@@ -441,7 +459,8 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
         assert "Nondeterminism" in failure.workflow_task_failed_event_attributes.failure.message, failure
         assert not cancelling.done()  # the clerk's cancel waits for a worker of the new release
         await taken.terminate("test over")
-        with contextlib.suppress(Exception):
+        cancelling.cancel()
+        with contextlib.suppress(BaseException):
             await cancelling
         await old.stop_previous()
 
