@@ -17,7 +17,7 @@ from domains.orders.errors import OrderErrorCode
 from domains.orders.messages import OrderStatus, OrderView
 
 from .. import order_access as access
-from .. import services
+from .. import return_access, services
 from ..accounts.tokens import OrderLookupThrottle
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .browse import money
@@ -127,7 +127,13 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
                   "status": label("supplier_status", so.status),
                   "lines": lines(so.lines), "shipment": so.shipment, "note": so.note}
                  for so in view.supplier_orders]
+    returns = [{"id": r.return_id, "url": f"/shop/returns/{r.return_id}", "status": str(r.status),
+                "label": label("return_status", r.status), "refund": money(r.refund_amount, c) if r.refund_amount else "",
+                "units": sum(r.lines.values())}
+               for r in getattr(view, "returns", None) or []]
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),
+            "returns": returns, "may_return": return_access.may_return(view),
+            "return_state": label("return_state", getattr(view, "return_state", "") or ""),
             "lines": lines(view.lines), "address": view.shipping_address, "shipments": shipments,
             "history": history, "ratings": range(5, 0, -1), "flash": request.session.pop(FLASH, None),
             "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
