@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (47 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (52 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -258,6 +258,43 @@ ORDER_EMAILS = table(
     ("order_id",),
     clustering_key=("event",),
     purpose="an order's transactional emails as rendered and whether each went out: a retried send never sends twice",
+)
+
+# --- returns (written by each return workflow's save activity) ----------------------------
+
+RETURN_COLUMNS = {
+    "return_id": Col.TEXT,  # {confirmation code}-R{n}
+    "workflow_id": Col.TEXT,  # return-{order id}-{n}
+    "order_id": Col.TEXT,
+    "confirmation_code": Col.TEXT,
+    "email": Col.TEXT,
+    "status": Col.TEXT,
+    "reasons": Col.TEXT_LIST,
+    "created_at": Col.TIMESTAMP,
+    "updated_at": Col.TIMESTAMP,
+    "refund_amount": Col.INT,
+    "needs_manager": Col.BOOL,
+    "view": Col.JSON,  # the ReturnView as last saved (the return's page once its workflow closed)
+    "version": Col.INT,  # the save's number: a retried older save never overwrites a newer one
+}
+
+RETURNS = table("returns", RETURN_COLUMNS, ("return_id",), purpose="a return by its id")
+
+RETURNS_BY_ORDER = table(
+    "returns_by_order",
+    RETURN_COLUMNS,
+    ("order_id",),
+    clustering_key=("return_id",),
+    purpose="an order's returns (its page, the returnable quantities after the order closed)",
+)
+
+RETURNS_BY_SHOP = table(
+    "returns_by_shop",
+    {**RETURN_COLUMNS, "shop": Col.TEXT},
+    ("shop",),
+    clustering_key=("created_at", "return_id"),
+    descending=frozenset({"created_at"}),
+    purpose="the admin's returns list, newest first, filtered by status, reason and age as it is read",
 )
 
 SUPPLIER_ROUTES = table(
