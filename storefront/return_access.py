@@ -13,13 +13,12 @@ from domains.orders.messages import OrderStatus, OrderView
 from domains.returns import client as returns
 from domains.returns.errors import ReturnError, ReturnErrorCode
 from domains.returns.ids import parse_return_id
-from domains.returns.messages import ReturnView
+from domains.returns.messages import ReturnStatus, ReturnView
 
 from . import order_access as access
 from . import services
 
 MAX_RETURN_ID = 60
-_ENDED = {"rejected", "expired"}  # returns that no longer hold their units
 
 
 def order_of(return_id: str) -> str | None:
@@ -27,10 +26,9 @@ def order_of(return_id: str) -> str | None:
     if not return_id or len(return_id) > MAX_RETURN_ID:
         return None
     try:
-        parsed = parse_return_id(return_id.strip().upper())
-    except (ValueError, TypeError):
+        return parse_return_id(return_id.strip().upper())[0]
+    except ValueError:
         return None
-    return parsed[0] if parsed else None
 
 
 def owned_return(request, return_id: str, email: str | None = None) -> tuple[OrderView, ReturnView]:
@@ -40,12 +38,12 @@ def owned_return(request, return_id: str, email: str | None = None) -> tuple[Ord
         raise access.NotFound
     order = access.owned_order(request, code, email)
     try:
-        view = services.call(returns.view, return_id.strip().upper())
+        view = services.call(returns.view, return_id.strip().upper(), services.store())
     except ReturnError as exc:
         if exc.code == ReturnErrorCode.NO_SUCH_RETURN:
             raise access.NotFound from None
         raise
-    if view is None or view.order_id != order.order_id:
+    if view.order_id != order.order_id:
         raise access.NotFound
     return order, view
 
@@ -67,7 +65,7 @@ def in_returns(view: OrderView) -> dict[str, int]:
     """line id -> units already in a return that was not rejected and has not expired."""
     taken: dict[str, int] = {}
     for r in getattr(view, "returns", None) or []:
-        if str(r.status) in _ENDED:
+        if r.status in (ReturnStatus.REJECTED, ReturnStatus.EXPIRED):
             continue
         for line_id, units in r.lines.items():
             taken[line_id] = taken.get(line_id, 0) + units

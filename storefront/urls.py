@@ -4,11 +4,12 @@ from drf_spectacular.views import SpectacularAPIView
 from . import error_pages
 from .api import cart as cart_api
 from .api import orders as orders_api
-from .api import payment_webhooks, staff_api, webhooks_api
+from .api import payment_webhooks, staff_api, staff_returns_api, webhooks_api
+from .api import returns as returns_api
 from .api import search as search_api
 from .health import healthz
 from .observability import metrics
-from .shop import browse, cart_pages, order_pages
+from .shop import browse, cart_pages, order_pages, return_pages
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -31,12 +32,29 @@ urlpatterns = [
     path("api/orders/<str:confirmation>", orders_api.OrderDetailView.as_view(), name="api-order"),
     path("api/orders/<str:confirmation>/cancel", orders_api.CancelOrderView.as_view(), name="api-order-cancel"),
     path("api/orders/<str:confirmation>/feedback", orders_api.FeedbackView.as_view(), name="api-order-feedback"),
+    path("api/orders/<str:confirmation>/returns", returns_api.OpenReturnView.as_view(), name="api-order-returns"),
+    path("api/returns/<str:return_id>", returns_api.ReturnDetailView.as_view(), name="api-return"),
+    path("api/returns/<str:return_id>/tracking", returns_api.ReturnTrackingView.as_view(), name="api-return-tracking"),
     path("api/staff/orders/<str:reference>", staff_api.StaffOrderView.as_view(), name="api-staff-order"),
     path("api/staff/orders/<str:reference>/cancel", staff_api.StaffCancelView.as_view(), name="api-staff-cancel"),
     path("api/staff/orders/<str:reference>/refund", staff_api.StaffRefundView.as_view(), name="api-staff-refund"),
     path("api/staff/orders/<str:reference>/notes", staff_api.StaffNoteView.as_view(), name="api-staff-note"),
     path("api/staff/orders/<str:reference>/fulfillment", staff_api.StaffAdvanceView.as_view(),
          name="api-staff-advance"),
+    path("api/staff/orders/<str:reference>/returns", staff_returns_api.StaffOpenReturnView.as_view(),
+         name="api-staff-order-returns"),
+    path("api/staff/returns", staff_returns_api.StaffReturnsView.as_view(), name="api-staff-returns"),
+    path("api/staff/returns/<str:return_id>", staff_returns_api.StaffReturnView.as_view(), name="api-staff-return"),
+    path("api/staff/returns/<str:return_id>/approve", staff_returns_api.StaffApproveReturnView.as_view(),
+         name="api-staff-return-approve"),
+    path("api/staff/returns/<str:return_id>/reject", staff_returns_api.StaffRejectReturnView.as_view(),
+         name="api-staff-return-reject"),
+    path("api/staff/returns/<str:return_id>/in-transit", staff_returns_api.StaffInTransitReturnView.as_view(),
+         name="api-staff-return-in-transit"),
+    path("api/staff/returns/<str:return_id>/receive", staff_returns_api.StaffReceiveReturnView.as_view(),
+         name="api-staff-return-receive"),
+    path("api/staff/returns/<str:return_id>/refund", staff_returns_api.StaffRefundReturnView.as_view(),
+         name="api-staff-return-refund"),
     path("api/staff/", include("storefront.api.cadence_urls")),
     path("api/staff/", include("storefront.api.webhook_urls")),
     path("api/webhooks/schema.json", webhooks_api.events_schema, name="api-webhooks-schema"),
@@ -53,6 +71,9 @@ urlpatterns = [
     path("shop/orders/<str:confirmation>", order_pages.order_page, name="shop-order"),
     path("shop/orders/<str:confirmation>/cancel", order_pages.cancel, name="shop-order-cancel"),
     path("shop/orders/<str:confirmation>/feedback", order_pages.feedback, name="shop-order-feedback"),
+    path("shop/orders/<str:confirmation>/return", return_pages.return_items, name="shop-order-return"),
+    path("shop/returns/<str:return_id>", return_pages.return_page, name="shop-return"),
+    path("shop/returns/<str:return_id>/tracking", return_pages.enter_tracking, name="shop-return-tracking"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
     path("shop/account/", include("storefront.accounts.shopper_urls")),
     path("admin/", include("storefront.admin_panel.urls")),

@@ -9,6 +9,7 @@ from .identity import urls as identity
 from .inventory import urls as inventory
 from .ops import urls as ops
 from .orders import urls as orders
+from .returns import urls as returns
 from .webhooks import urls as webhooks
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     *common.urlpatterns,
     *identity.urlpatterns,
     *orders.urlpatterns,
+    *returns.urlpatterns,
     *inventory.urlpatterns,
     *carts.urlpatterns,
     *catalog.urlpatterns,

@@ -64,7 +64,7 @@ def return_errors() -> Iterator[None]:
 
 
 class ReturnLineBody(serializers.Serializer):
-    line_id = serializers.CharField(max_length=MAX_ID, help_text="`line_id` of a line of GET /api/orders/{code}")
+    line_id = serializers.CharField(max_length=40, help_text="`line_id` of a line of GET /api/orders/{code}")
     quantity = serializers.IntegerField(min_value=1, max_value=10_000)
     reason = serializers.ChoiceField(choices=[r.value for r in ReturnReason])
     exchange_variant_id = serializers.CharField(max_length=MAX_ID, required=False, allow_null=True, default=None,
@@ -77,8 +77,10 @@ class OpenReturnBody(serializers.Serializer):
 
 
 class TrackingBody(serializers.Serializer):
-    tracking_number = serializers.RegexField(r"^[A-Za-z0-9-]{4,60}$", max_length=60,
-                                             help_text="the parcel's tracking number, 4-60 letters, digits or dashes")
+    tracking_number = serializers.RegexField(r"^[A-Za-z0-9 -]{4,60}$", max_length=60,
+                                             help_text="the parcel's tracking number: 4-60 letters, digits, "
+                                                       "spaces or dashes")
+    carrier = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
 _IDEMPOTENCY = OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -147,6 +149,7 @@ class ReturnTrackingView(APIView):
         order, view = _owned_return(request, return_id)
         body = validated_body(TrackingBody, request)
         with return_errors():
-            message = MarkInTransit(actor=access.actor(request, order), tracking_number=body["tracking_number"])
-            view = services.call(returns.mark_in_transit, view.return_id, message)
+            message = MarkInTransit(actor=access.actor(request, order), tracking_number=body["tracking_number"],
+                                    carrier=body["carrier"])
+            view = services.call(returns.mark_in_transit, view.return_id, message, services.store())
         return Response(return_access.shopper_body(order, view))

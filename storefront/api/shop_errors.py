@@ -23,6 +23,7 @@ from domains.identity.errors import IdentityErrorCode
 from domains.inventory.errors import InventoryErrorCode
 from domains.orders.errors import OrderErrorCode
 from domains.payments.errors import PaymentErrorCode, StripeWebhookErrorCode
+from domains.returns.errors import ReturnErrorCode
 from domains.shared import DomainError
 from domains.webhooks.errors import WebhookErrorCode
 
@@ -89,6 +90,21 @@ ORDERS: dict[OrderErrorCode, Http] = {
     OrderErrorCode.INVALID_REFUND: (_409, "invalid_refund"),
     OrderErrorCode.ORDER_NOT_FOUND: (_404, "order_not_found"),
     OrderErrorCode.UNEXPECTED: (_409, "ordererror"),
+}
+# a return's codes are their wire values (snake_case already); a not-found return answers
+# `return_not_found` like the order's `order_not_found`
+RETURNS: dict[ReturnErrorCode, Http] = {
+    ReturnErrorCode.LINE_NOT_DELIVERED: (_409, "line_not_delivered"),
+    ReturnErrorCode.QUANTITY_NOT_RETURNABLE: (_409, "quantity_not_returnable"),
+    ReturnErrorCode.RETURN_WINDOW_CLOSED: (_409, "return_window_closed"),
+    ReturnErrorCode.UNKNOWN_LINE: (_400, "unknown_line"),
+    ReturnErrorCode.ILLEGAL_TRANSITION: (_409, "illegal_transition"),
+    ReturnErrorCode.REFUND_NEEDS_MANAGER: (_403, "refund_needs_manager"),
+    ReturnErrorCode.NO_SUCH_RETURN: (_404, "return_not_found"),
+    ReturnErrorCode.INVALID_RETURN: (_400, "invalid_return"),
+    ReturnErrorCode.TRACKING_TAKEN: (_409, "tracking_taken"),
+    ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: (_409, "variant_not_exchangeable"),
+    ReturnErrorCode.UNEXPECTED: (_409, "return_error"),
 }
 # the staff API's fulfillment codes are the lower-cased domain codes (one is snake_case)
 FULFILLMENT: dict[FulfillmentErrorCode, Http] = {
@@ -158,6 +174,7 @@ TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
     CartErrorCode: CART, CheckoutErrorCode: CHECKOUT, PaymentErrorCode: PAYMENTS, OrderErrorCode: ORDERS,
     FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
     IdentityErrorCode: IDENTITY, WebhookErrorCode: WEBHOOKS, StripeWebhookErrorCode: STRIPE_WEBHOOKS,
+    ReturnErrorCode: RETURNS,
 }
 
 

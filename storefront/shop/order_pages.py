@@ -128,7 +128,8 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
                   "lines": lines(so.lines), "shipment": so.shipment, "note": so.note}
                  for so in view.supplier_orders]
     returns = [{"id": r.return_id, "url": f"/shop/returns/{r.return_id}", "status": str(r.status),
-                "label": label("return_status", r.status), "refund": money(r.refund_amount, c) if r.refund_amount else "",
+                "label": label("return_status", r.status),
+                "refund": money(r.refund_amount, c) if r.refund_amount else "",
                 "units": sum(r.lines.values())}
                for r in getattr(view, "returns", None) or []]
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pydantic import ValidationError
 
 from domains.catalog.reads import product_detail
@@ -38,13 +38,14 @@ RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.NO_SUCH_RETURN: "We could not find that return.",
     ReturnErrorCode.INVALID_RETURN: "That could not be done; please check what you entered.",
     ReturnErrorCode.TRACKING_TAKEN: "That tracking number is already used by another parcel; please check it.",
+    ReturnErrorCode.UNEXPECTED: UNREACHED,
     ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: "That size or colour cannot be swapped in (it may be sold out); "
                                               "choose another or ask for a refund.",
 }
 NOTICES = {
     "opened": "Your return is requested. We will email you when it is approved.",
     "tracking": "Thanks: your parcel is on its way back to us.",
-    "bad_tracking": "A tracking number is 4 to 60 letters, digits or dashes.",
+    "bad_tracking": "A tracking number is 4 to 60 letters, digits, spaces or dashes.",
     "none_chosen": "Choose at least one item and how many to return.",
     "bad_input": "That could not be done; please check what you entered.",
 }
@@ -84,7 +85,12 @@ def _form_context(request: HttpRequest, view: OrderView, typed: dict | None = No
             "note": typed.get("note", ""), "flash": request.session.pop(FLASH, None)}
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
+def return_items(request: HttpRequest, confirmation: str) -> HttpResponse:
+    """GET: the "Return items" form; POST: open the return, then its status page."""
+    return open_return(request, confirmation) if request.method == "POST" else return_form(request, confirmation)
+
+
 def return_form(request: HttpRequest, confirmation: str) -> HttpResponse:
     view = _owned(request, confirmation)
     if isinstance(view, HttpResponse):
@@ -115,7 +121,6 @@ def _chosen(post, view: OrderView) -> list[ReturnLineRequest] | str:
     return chosen or "none_chosen"
 
 
-@require_POST
 def open_return(request: HttpRequest, confirmation: str) -> HttpResponse:
     view = _owned(request, confirmation)
     if isinstance(view, HttpResponse):
@@ -204,7 +209,7 @@ def enter_tracking(request: HttpRequest, return_id: str) -> HttpResponse:
     number = request.POST.get("tracking_number", "").strip()
     try:
         message = MarkInTransit(actor=access.actor(request, order), tracking_number=number[:60])
-        services.call(returns.mark_in_transit, view.return_id, message)
+        services.call(returns.mark_in_transit, view.return_id, message, services.store())
         _flash(request, NOTICES["tracking"], error=False)
     except ValidationError:
         _flash(request, NOTICES["bad_tracking"])

@@ -46,6 +46,9 @@ WIRE_VALUES = {
                          "RefundExceedsCharge", "InvalidRefund", "UnknownCharge", "UnknownPayment",
                          "InvalidAmount", "CaptureExceedsAuthorization", "AlreadyCaptured", "PaymentVoided",
                          "RefundExceedsCapture", "AuthorizationExpired", "PaymentRequiresAction", "ProviderRejected"},
+    "ReturnErrorCode": {"line_not_delivered", "quantity_not_returnable", "return_window_closed", "unknown_line",
+                        "illegal_transition", "refund_needs_manager", "no_such_return", "invalid_return",
+                        "tracking_taken", "variant_not_exchangeable", "return_error"},
     "StripeWebhookErrorCode": {"WebhookNotConfigured", "WebhookBadSignature", "WebhookBadPayload",
                                "WebhookUnknownEvent"},
 }
@@ -94,6 +97,13 @@ def test_every_code_a_cart_page_can_get_has_a_message():
 
 def test_every_order_code_has_a_page_message():
     assert not [code.name for code in OrderErrorCode if code not in order_pages.ORDER_MESSAGES]
+
+
+def test_every_return_code_has_a_page_message():
+    from domains.returns.errors import ReturnErrorCode
+    from storefront.shop import return_pages
+
+    assert not [code.name for code in ReturnErrorCode if code not in return_pages.RETURN_MESSAGES]
 
 
 def test_tables_tell_domains_apart_where_wire_values_meet():

@@ -12,6 +12,7 @@ from . import notices
 NAV = (
     ("/admin/", "Dashboard", Permission.DASHBOARD),
     ("/admin/orders/", "Orders", Permission.ORDERS_READ),
+    ("/admin/returns/", "Returns", Permission.ORDERS_READ),
     ("/admin/inventory/", "Inventory", Permission.INVENTORY_READ),
     ("/admin/carts/", "Carts", Permission.CARTS_READ),
     ("/admin/catalog/", "Catalog", Permission.CATALOG_READ),

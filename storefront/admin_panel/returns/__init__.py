@@ -1,0 +1,1 @@
+"""Admin return pages: the list (filters by status, age, reason) and one return with its actions."""
