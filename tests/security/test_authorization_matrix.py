@@ -81,11 +81,22 @@ api-orders-lookup              POST   /api/orders/lookup                        
 api-order                      GET    /api/orders/{code}                            404   ok    404   404   404   404   404   404   404   404   404   404   401
 api-order-cancel               POST   /api/orders/{code}/cancel                     404   ok    404   404   404   404   404   404   404   404   404   404   401
 api-order-feedback             POST   /api/orders/{code}/feedback                   404   409   404   404   404   404   404   404   404   404   404   404   401
+api-order-returns              POST   /api/orders/{rcode}/returns                   404   409   404   404   404   404   404   404   404   404   404   404   401
+api-return                     GET    /api/returns/{return_id}                      404   ok    404   404   404   404   404   404   404   404   404   404   401
+api-return-tracking            POST   /api/returns/{return_id}/tracking             404   409   404   404   404   404   404   404   404   404   404   404   401
 api-staff-order                GET    /api/staff/orders/{code}                      401   401   401   401   401   401   401   403   ok    403   403   403   401
 api-staff-cancel               POST   /api/staff/orders/{code}/cancel               401   401   401   401   401   401   401   403   403   ok    403   403   401
 api-staff-refund               POST   /api/staff/orders/{code}/refund               401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-note                 POST   /api/staff/orders/{code}/notes                401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-advance              POST   /api/staff/orders/{code}/fulfillment          401   401   401   401   401   401   401   403   403   403   409   403   401
+api-staff-order-returns        POST   /api/staff/orders/{rcode}/returns             401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-returns              GET    /api/staff/returns                            401   401   401   401   401   401   401   403   ok    403   403   403   401
+api-staff-return               GET    /api/staff/returns/{return_id}                401   401   401   401   401   401   401   403   ok    403   403   403   401
+api-staff-return-approve       POST   /api/staff/returns/{return_id}/approve        401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-return-reject        POST   /api/staff/returns/{return_id}/reject         401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-return-in-transit    POST   /api/staff/returns/{return_id}/in-transit     401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-return-receive       POST   /api/staff/returns/{return_id}/receive        401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-return-refund        POST   /api/staff/returns/{return_id}/refund         401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-cadences             GET    /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   ok    401
 api-staff-cadences             POST   /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   400   401
 api-staff-cadence              GET    /api/staff/cadences/{cadence}                 401   401   401   401   401   401   401   403   403   403   403   ok    401
@@ -115,6 +126,10 @@ shop-orders-lookup             POST   /shop/orders/lookup                       
 shop-order                     GET    /shop/orders/{code}                           404   ok    404   404   404   404   404   404   404   404   404   404   404
 shop-order-cancel              POST   /shop/orders/{code}/cancel                    404   ok    404   404   404   404   404   404   404   404   404   404   404
 shop-order-feedback            POST   /shop/orders/{code}/feedback                  404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-order-return              GET    /shop/orders/{rcode}/return                   404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-order-return              POST   /shop/orders/{rcode}/return                   404   409   404   404   404   404   404   404   404   404   404   404   404
+shop-return                    GET    /shop/returns/{return_id}                     404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-return-tracking           POST   /shop/returns/{return_id}/tracking            404   ok    404   404   404   404   404   404   404   404   404   404   404
 shop-unsubscribe               GET    /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-unsubscribe               POST   /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-cart-restore              GET    /shop/cart/restore/not-a-token                404   404   404   404   404   404   404   404   404   404   404   404   404
@@ -155,6 +170,14 @@ admin-order-cancel             POST   /admin/orders/{code}/cancel               
 admin-order-refund             POST   /admin/orders/{code}/refund                   login login login 409   409   403   403   login login login login login login
 admin-order-advance            POST   /admin/orders/{code}/fulfillment/advance      login login login 409   409   403   409   login login login login login login
 admin-order-reject             POST   /admin/orders/{code}/fulfillment/reject       login login login 409   409   403   409   login login login login login login
+admin-order-return             POST   /admin/orders/{rcode}/return                  login login login 409   409   409   403   login login login login login login
+admin-returns                  GET    /admin/returns/                               login login login ok    ok    ok    ok    login login login login login login
+admin-return                   GET    /admin/returns/{return_id}                    login login login ok    ok    ok    ok    login login login login login login
+admin-return-approve           POST   /admin/returns/{return_id}/approve            login login login 409   409   409   403   login login login login login login
+admin-return-reject            POST   /admin/returns/{return_id}/reject             login login login 409   409   409   403   login login login login login login
+admin-return-in-transit        POST   /admin/returns/{return_id}/in-transit         login login login 409   409   409   403   login login login login login login
+admin-return-receive           POST   /admin/returns/{return_id}/receive            login login login 409   409   409   403   login login login login login login
+admin-return-refund            POST   /admin/returns/{return_id}/refund             login login login 409   409   409   403   login login login login login login
 admin-inventory                GET    /admin/inventory/                             login login login ok    ok    403   403   login login login login login login
 admin-inventory-sku            GET    /admin/inventory/sku/{sku}/                   login login login ok    ok    403   403   login login login login login login
 admin-inventory-adjust         POST   /admin/inventory/adjust                       login login login 400   400   403   403   login login login login login login
@@ -257,6 +280,8 @@ class _Placeholder(dict):
 def bodies(world: dict) -> dict[tuple[str, str], dict]:
     """The body each mutating row sends: valid where the point is to get through."""
     wrong_email = {"email": "someone-else@example.com", "confirmation_code": world["code"]}
+    line = world["return_line"]
+    too_many = {"lines": [{"line_id": line, "quantity": 99, "reason": "other"}]}
     address = {**SHIPPING, "label": "Home"}
     return {
         ("api-cart-items", "POST"): {"variant_id": world["variant"], "quantity": 1},
@@ -271,6 +296,22 @@ def bodies(world: dict) -> dict[tuple[str, str], dict]:
         ("api-staff-refund", "POST"): {"reason": "matrix"},
         ("api-staff-note", "POST"): {"text": "matrix note"},
         ("api-staff-advance", "POST"): {"to": "in_production"},
+        # a return of A's delivered order, rejected before the table runs: every allowed step meets a 409,
+        # and opening asks for more units than the order has
+        ("api-order-returns", "POST"): too_many,
+        ("api-return-tracking", "POST"): {"tracking_number": "1Z999AA10123456784"},
+        ("api-staff-order-returns", "POST"): too_many,
+        ("api-staff-return-approve", "POST"): {"note": "matrix"},
+        ("api-staff-return-reject", "POST"): {"reason": "matrix"},
+        ("api-staff-return-in-transit", "POST"): {"tracking_number": "1Z999AA10123456784"},
+        ("api-staff-return-receive", "POST"): {"restock": "all"},
+        ("shop-order-return", "POST"): {f"qty:{line}": "99", f"reason:{line}": "other"},
+        ("shop-return-tracking", "POST"): {"tracking_number": "1Z999AA10123456784"},
+        ("admin-order-return", "POST"): {f"return_qty:{line}": "99", f"return_reason:{line}": "other"},
+        ("admin-return-approve", "POST"): {"note": "matrix"},
+        ("admin-return-reject", "POST"): {"reason": "matrix"},
+        ("admin-return-in-transit", "POST"): {"tracking_number": "1Z999AA10123456784"},
+        ("admin-return-receive", "POST"): {f"restock:{line}": "1"},
         ("shop-cart-add", "POST"): {"variant_id": world["page_variant"], "quantity": "1"},
         ("shop-cart-change", "POST"): {"action": "update", "line_id": "nope", "quantity": "1"},
         ("shop-checkout-action", "POST"): {"action": "cancel"},
@@ -363,6 +404,7 @@ def build_world(shop, small_catalog, principals: dict[str, Principal]) -> dict:
     tree = _fulfillment_tree(order_id)
     cancelled = phone.post(f"/api/orders/{code}/cancel", {"reason": "matrix"}, content_type="application/json")
     assert cancelled.status_code == 200, cancelled.content
+    returned = _rejected_return(phone, variant.id)
     saved = a.client.post("/shop/account/addresses/new/", {**SHIPPING, "label": "Home", "csrfmiddlewaretoken": a.csrf})
     assert saved.status_code == 302, saved.content.decode()[:300]
     (address,) = reads.shopper(services.store(), a.account_id).addresses
@@ -379,7 +421,32 @@ def build_world(shop, small_catalog, principals: dict[str, Principal]) -> dict:
             "revoked_token": principals["t:revoked"].account_id, "sku": variant.blank_sku,
             "supplier_order": tree.supplier_orders[0].supplier_order_id,
             "order_workflow": order_workflow_id(order_id), "cadence": cadence, "contact": contact,
-            "unsubscribe_token": email_links.unsubscribe_token("matrix-unsubscribe@example.com")}
+            "unsubscribe_token": email_links.unsubscribe_token("matrix-unsubscribe@example.com"), **returned}
+
+
+def _rejected_return(browser: Client, variant_id: str, seconds: float = 60) -> dict:
+    """A second order of A's, delivered, with a return A opened and staff rejected: the table's
+    return rows name it (`rcode`, `return_id`, `return_line`), and every allowed step on it meets
+    a 409 without changing what a later row sees."""
+    from domains.orders import client as orders
+    from storefront import return_staff, services
+
+    services.store().put("settings", {"name": "fulfillment", "value": {"stage_seconds": 0}, "updated_by": "test"})
+    placed = place(browser, variant_id, quantity=1)
+    deadline = time.monotonic() + seconds
+    while services.call(orders.get_order, services.store(), placed["order_id"]).status not in (
+            OrderStatus.DELIVERED, OrderStatus.COMPLETED):
+        assert time.monotonic() < deadline, "the matrix's second order was never delivered"
+        time.sleep(0.2)
+    code = placed["confirmation_code"]
+    line = browser.get(f"/api/orders/{code}").json()["lines"][0]["line_id"]
+    opened = browser.post(f"/api/orders/{code}/returns", {"lines": [{"line_id": line, "quantity": 1,
+                                                                      "reason": "other"}]},
+                          content_type="application/json")
+    assert opened.status_code == 201, opened.content
+    rejected = return_staff.reject(opened.json()["id"], "staff:matrix@example.com", "owner", "matrix")
+    assert rejected.status.value == "rejected"
+    return {"rcode": code, "return_id": rejected.return_id, "return_line": line}
 
 
 def _ended_enrollment() -> tuple[str, str]:

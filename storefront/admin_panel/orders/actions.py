@@ -20,8 +20,10 @@ from domains.labels import label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.messages import OrderView
+from domains.returns.errors import ReturnError
+from domains.returns.messages import ReturnLineRequest, ReturnReason
 
-from ... import services
+from ... import return_staff, services
 from ...api.shop_errors import http_of
 from ...shop.browse import money
 
@@ -185,3 +187,40 @@ def reject(view: OrderView, actor: str, post, settle_seconds: float = SETTLE_SEC
     if after is None:
         return f"Sent: reject {supplier_order_id}; it has not shown the change yet."
     return f"{supplier_order_id} rejected; its lines are refunded."
+
+
+# --- returns --------------------------------------------------------------------------------
+
+def open_return(view: OrderView, staff, post) -> str:
+    """Staff open a return for the customer: units and a reason per line; `override_window`
+    (recorded) waives a closed return window."""
+    lines = []
+    for line in view.lines:
+        line_id = getattr(line, "line_id", line.variant_id)
+        raw = post.get(f"return_qty:{line_id}", "").strip() or "0"
+        try:
+            units = int(raw)
+        except ValueError:
+            raise _bad(f"units to return of {line.product_name} must be a whole number, not {raw[:20]!r}") from None
+        if units <= 0:
+            continue
+        try:
+            reason = ReturnReason(post.get(f"return_reason:{line_id}", "").strip())
+        except ValueError:
+            raise _bad(f"choose why {line.product_name} comes back") from None
+        lines.append(ReturnLineRequest(line_id=line_id, quantity=units, reason=reason))
+    if not lines:
+        raise _bad("choose at least one unit to return")
+    note = _text(post, "note", MAX_NOTE)
+    override = _text(post, "override_window", MAX_NOTE) or None
+    try:
+        opened = return_staff.open_for_order(view.order_id, staff.actor, staff.role.value, lines, note, override)
+    except ReturnError as exc:
+        status, code = http_of(exc.code)
+        raise Refused(status, code, str(exc)) from None
+    except ValidationError as exc:
+        raise _validation(exc) from None
+    return f"Return {opened.return_id} opened ({label('return_status', opened.status).lower()})."
+
+
+open_return.wants_staff = True  # type: ignore[attr-defined]  # the view passes the staff user: the role matters

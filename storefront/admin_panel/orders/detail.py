@@ -11,10 +11,12 @@ from domains.fulfillment import stages
 from domains.fulfillment.client import FulfillmentError
 from domains.fulfillment.messages import FulfillmentView, SupplierOrderStatus, SupplierOrderView
 from domains.identity.roles import Permission
+from domains.labels import label
 from domains.orders import client as orders
 from domains.orders import reads
-from domains.orders.messages import OrderView
+from domains.orders.messages import OrderStatus, OrderView
 from domains.payments.ledger import read_state
+from domains.returns.messages import ReturnReason
 from infra.store import schema
 
 from ... import services
@@ -23,6 +25,8 @@ from ...shop.browse import money
 from ...unavailable import UNAVAILABLE
 
 MAX_REFERENCE = 100
+# an order whose goods have (some) arrived: staff may open a return (the order decides the rest)
+RETURNABLE = (OrderStatus.DELIVERED, OrderStatus.COMPLETED, OrderStatus.SHIPPED, OrderStatus.PARTIALLY_SHIPPED)
 
 
 @dataclass
@@ -113,7 +117,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
     c = view.currency
     remaining = _remaining(view)
     may = {p: staff.can(p) for p in (Permission.ORDERS_CANCEL, Permission.ORDERS_REFUND, Permission.ORDERS_NOTE,
-                                     Permission.FULFILLMENT_WRITE)}
+                                     Permission.FULFILLMENT_WRITE, Permission.RETURNS_WRITE)}
     lines = [{"line": li, "unit": money(li.unit_price, c), "total": money(li.line_total, c),
               "remaining": remaining[li.variant_id]} for li in view.lines]
     payment = (loaded.row or {}).get("payment") or {}
@@ -131,10 +135,14 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "supplier_orders": _supplier_orders(loaded, may[Permission.FULFILLMENT_WRITE]),
         "fulfillment_live": loaded.tree is not None,
         "history": view.history,
+        "returns": [{"summary": r, "refund": money(r.refund_amount, c), "units": sum(r.lines.values())}
+                    for r in getattr(view, "returns", None) or []],
         "stale": loaded.stale,
         "can": {
             "cancel": may[Permission.ORDERS_CANCEL] and view.can_cancel,
             "refund": may[Permission.ORDERS_REFUND] and view.can_refund,
             "note": may[Permission.ORDERS_NOTE] and view.live,
+            "open_return": may[Permission.RETURNS_WRITE] and view.live and view.status in RETURNABLE,
         },
+        "return_reasons": [(r.value, label("return_reason", r.value)) for r in ReturnReason],
     }

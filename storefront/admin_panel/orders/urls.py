@@ -11,5 +11,6 @@ urlpatterns = [
     path("orders/<str:reference>/refund", views.order_refund, name="admin-order-refund"),
     path("orders/<str:reference>/note", views.order_note, name="admin-order-note"),
     path("orders/<str:reference>/fulfillment/advance", views.stage_advance, name="admin-order-advance"),
+    path("orders/<str:reference>/return", views.order_open_return, name="admin-order-return"),
     path("orders/<str:reference>/fulfillment/reject", views.stage_reject, name="admin-order-reject"),
 ]

@@ -104,7 +104,8 @@ def order_page(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _action(permission: Permission, act):
-    """A POST view: signed in, allowed, the order exists; then `act(view, actor, POST)`."""
+    """A POST view: signed in, allowed, the order exists; then `act(view, actor, POST)` (the
+    staff user instead of the actor when the action says `wants_staff`: it needs the role)."""
 
     @require_POST
     @staff_required()
@@ -117,7 +118,8 @@ def _action(permission: Permission, act):
         if loaded is None:
             return _not_found(request, reference)
         try:
-            notices.notify(request, act(loaded.view, request.staff.actor, request.POST))
+            who = request.staff if getattr(act, "wants_staff", False) else request.staff.actor
+            notices.notify(request, act(loaded.view, who, request.POST))
         except actions.Refused as refused:
             fresh = detail.load(order_id) or loaded
             return _page(request, fresh, status=refused.status, error=refused, typed=_typed(act, request.POST))
@@ -132,3 +134,4 @@ order_refund = _action(Permission.ORDERS_REFUND, actions.refund)
 order_note = _action(Permission.ORDERS_NOTE, actions.note)
 stage_advance = _action(Permission.FULFILLMENT_WRITE, actions.advance)
 stage_reject = _action(Permission.FULFILLMENT_WRITE, actions.reject)
+order_open_return = _action(Permission.RETURNS_WRITE, actions.open_return)
