@@ -13,6 +13,8 @@ from .fulfillment.queue import TASK_QUEUE as FULFILLMENT
 from .identity.queue import TASK_QUEUE as IDENTITY
 from .inventory.queue import TASK_QUEUE as INVENTORY
 from .orders.queue import TASK_QUEUE as ORDERS
+from .returns.queue import TASK_QUEUE as RETURNS
 from .webhooks.queue import TASK_QUEUE as WEBHOOKS
 
-ALL: tuple[str, ...] = (CATALOG, INVENTORY, CART, CHECKOUT, ORDERS, FULFILLMENT, IDENTITY, CADENCES, WEBHOOKS)
+ALL: tuple[str, ...] = (CATALOG, INVENTORY, CART, CHECKOUT, ORDERS, RETURNS, FULFILLMENT, IDENTITY, CADENCES,
+                        WEBHOOKS)

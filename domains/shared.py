@@ -66,6 +66,23 @@ class OrderLine(BaseModel):
     quantity: int
     unit_price: int
     line_total: int
+    line_id: str | None = None  # stable within the order: L1..Ln by position at placement (with_line_ids)
+
+
+def with_line_ids(lines: list[OrderLine]) -> list[OrderLine]:
+    """The lines, each with its `line_id` (`L{position}` where it has none): deterministic, so an
+    order placed before lines had ids gets the same ones on every read."""
+    taken = {li.line_id for li in lines if li.line_id}
+    out: list[OrderLine] = []
+    for n, line in enumerate(lines, start=1):
+        if line.line_id is None:
+            candidate = f"L{n}"
+            while candidate in taken:
+                candidate += "x"
+            taken.add(candidate)
+            line = line.model_copy(update={"line_id": candidate})
+        out.append(line)
+    return out
 
 
 class Address(BaseModel):

@@ -23,6 +23,7 @@ from domains.fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from domains.identity.queue import TASK_QUEUE as IDENTITY_QUEUE
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.orders.queue import TASK_QUEUE as ORDERS_QUEUE
+from domains.returns.queue import TASK_QUEUE as RETURNS_QUEUE
 from domains.webhooks.queue import TASK_QUEUE as WEBHOOKS_QUEUE
 from infra.temporal import ensure_search_attributes
 from projections.orders import OrderIndex
@@ -46,8 +47,8 @@ def workers_for(deps: Dependencies, executor) -> list[Worker]:
     """The production registry's queues (all but the catalog's)."""
     return [Worker(deps.client, task_queue=queue, workflows=spec.workflows,
                    activities=spec.activities, activity_executor=executor)
-            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, FULFILLMENT_QUEUE, IDENTITY_QUEUE,
-                          CADENCES_QUEUE, WEBHOOKS_QUEUE)
+            for queue in (INVENTORY_QUEUE, CART_QUEUE, CHECKOUT_QUEUE, ORDERS_QUEUE, RETURNS_QUEUE, FULFILLMENT_QUEUE,
+                          IDENTITY_QUEUE, CADENCES_QUEUE, WEBHOOKS_QUEUE)
             for spec in [QUEUES[queue](deps)]]
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the cadences queue imports its domain only when it is built
     from domains.cadences.channel import EmailChannel
     from domains.orders.alerts import StaffAlerts
     from domains.orders.emails import OrderEmailChannel
+    from domains.returns.emails import ReturnEmailChannel
     from domains.webhooks.notify import Notifier
 
 
@@ -32,6 +33,7 @@ class Dependencies:
     order_index: OrderIndex | None = None  # the admin lists' read models (orders, supplier orders)
     email_channel: EmailChannel | None = None  # None: the shop's Django channel
     order_email_channel: OrderEmailChannel | None = None  # None: the shop's Django channel for order emails
+    return_email_channel: ReturnEmailChannel | None = None  # None: the shop's Django channel for return emails
     webhook_notifier: Notifier | None = None  # None: the shop's Django email
     staff_alerts: StaffAlerts | None = None  # None: the shop's Django email (payment alerts)
 
@@ -99,6 +101,18 @@ def _orders(deps: Dependencies) -> QueueSpec:
                      + activities_of(AlertActivities(deps.store, alerts)))
 
 
+def _returns(deps: Dependencies) -> QueueSpec:
+    from domains.returns.activities import ReturnActivities
+    from domains.returns.workflows import ReturnWorkflow
+
+    emails = deps.return_email_channel
+    if emails is None:  # the expiry email goes through the shop's Django email, as the order's do
+        from storefront.return_email import DjangoReturnEmailChannel
+
+        emails = DjangoReturnEmailChannel(deps.store)
+    return QueueSpec([ReturnWorkflow], activities_of(ReturnActivities(deps.store, deps.client, emails)))
+
+
 def _fulfillment(deps: Dependencies) -> QueueSpec:
     from domains.fulfillment.activities import FulfillmentActivities
     from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
@@ -155,6 +169,7 @@ QUEUES: dict[str, Callable[[Dependencies], QueueSpec]] = {
     _queue_name("cart"): _cart,
     _queue_name("checkout"): _checkout,
     _queue_name("orders"): _orders,
+    _queue_name("returns"): _returns,
     _queue_name("fulfillment"): _fulfillment,
     _queue_name("identity"): _identity,
     _queue_name("cadences"): _cadences,

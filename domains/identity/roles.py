@@ -37,6 +37,9 @@ class Permission(StrEnum):
     CADENCES_WRITE = "cadences:write"  # create and edit cadences
     WEBHOOKS_READ = "webhooks:read"  # see webhook endpoints and their delivery logs
     WEBHOOKS_WRITE = "webhooks:write"  # register, ping, disable endpoints; redeliver events
+    # approve, reject, mark in transit and receive returns; refunding one above the shop's
+    # support_refund_limit also needs ORDERS_REFUND (manager, owner)
+    RETURNS_WRITE = "returns:write"
 
 
 _ORDERS = {Permission.ORDERS_READ, Permission.ORDERS_NOTE, Permission.ORDERS_CANCEL, Permission.ORDERS_REFUND}
@@ -48,13 +51,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     # Runs the shop day to day: orders, stock, catalog, email cadences, webhooks; issues API tokens, watches
     # operations.
-    Role.MANAGER: frozenset({Permission.DASHBOARD, *_ORDERS, Permission.FULFILLMENT_WRITE, *_INVENTORY,
-                             Permission.CARTS_READ, *_CATALOG, *_CADENCES, Permission.TOKENS_MANAGE,
+    Role.MANAGER: frozenset({Permission.DASHBOARD, *_ORDERS, Permission.RETURNS_WRITE, Permission.FULFILLMENT_WRITE,
+                             *_INVENTORY, Permission.CARTS_READ, *_CATALOG, *_CADENCES, Permission.TOKENS_MANAGE,
                              Permission.OPS_READ, Permission.WEBHOOKS_READ, Permission.WEBHOOKS_WRITE}),
-    # Answers customers: reads orders, writes notes, cancels; never refunds after delivery. Sees the
+    # Answers customers: reads orders, writes notes, cancels, handles returns (a refund above the
+    # shop's support_refund_limit waits for a manager); never refunds after delivery otherwise. Sees the
     # cadences and can stop or pause a customer's emails, but does not write the cadences.
     Role.SUPPORT: frozenset({Permission.DASHBOARD, Permission.ORDERS_READ, Permission.ORDERS_NOTE,
-                             Permission.ORDERS_CANCEL, Permission.CADENCES_READ, Permission.CADENCES_ENROLL}),
+                             Permission.ORDERS_CANCEL, Permission.RETURNS_WRITE, Permission.CADENCES_READ,
+                             Permission.CADENCES_ENROLL}),
     # Packs and ships: sees the orders it works on, moves manual fulfillment stages, nothing else.
     Role.FULFILLMENT: frozenset({Permission.ORDERS_READ, Permission.FULFILLMENT_WRITE}),
 }

@@ -43,6 +43,14 @@ class ShopSettings(BaseModel):
     reservation_minutes: int = Field(30, ge=1, le=7 * 24 * 60)  # a cart's stock holds last this long
     checkout_timeout_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # an idle checkout is cancelled
     low_stock_threshold: int = Field(10, ge=0)
+    # Returns (docs/domains/returns.md): read by the order when a return opens, kept by the return.
+    return_window_days: int = Field(30, ge=0, le=365)  # days after delivery a shopper may open a return
+    return_ship_days: int = Field(14, ge=1, le=365)  # an approved return not shipped back by then expires
+    restocking_fees: dict[str, int] = Field(default_factory=dict)  # return reason -> percent kept (default none)
+    refund_shipping_on_return: bool = False  # a return refunds the order's shipping too (once per order)
+    auto_approve_reasons: list[str] = Field(default_factory=list)  # a return whose every reason is here needs no staff
+    support_refund_limit: int = Field(10_000, ge=0)  # minor units; a bigger refund needs a manager or owner
+    exchange_ships_at_once: bool = False  # an exchange's replacement ships before the return arrives
     changed_by: str = "default"
     changed_at: datetime | None = None
 
@@ -53,6 +61,14 @@ class ShopSettings(BaseModel):
         if bad:
             raise ValueError(f"tax rates must be 0..5000 basis points per named region: {', '.join(bad)}")
         return {region.strip().upper(): bp for region, bp in rates.items()}
+
+    @field_validator("restocking_fees")
+    @classmethod
+    def _fees(cls, fees: dict[str, int]) -> dict[str, int]:
+        bad = [reason for reason, pct in fees.items() if not 0 <= pct <= 100]
+        if bad:
+            raise ValueError(f"restocking fees are 0..100 percent: {', '.join(bad)}")
+        return fees
 
     @model_validator(mode="after")
     def _upper(self) -> ShopSettings:

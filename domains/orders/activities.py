@@ -227,7 +227,8 @@ class OrderActivities:
             "order_id": view.order_id, "status": view.status.value, "refunded": view.refunded,
             "refunds": [r.model_dump(mode="json") for r in view.refunds],
             "feedback": view.feedback.model_dump(mode="json") if view.feedback else None,
-            "payment_alert": view.payment_alert, "updated_at": now})
+            "payment_alert": view.payment_alert, "returns": [r.model_dump(mode="json") for r in view.returns],
+            "return_state": view.return_state, "updated_at": now})
         self.store.put(schema.ORDERS_BY_CUSTOMER.name, {
             "customer_id": view.customer_id, "placed_at": view.placed_at, "order_id": view.order_id,
             "status": view.status.value})

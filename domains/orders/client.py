@@ -19,6 +19,8 @@ from temporalio.client import Client, WorkflowQueryRejectedError, WorkflowUpdate
 from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
+from domains.returns.errors import ReturnError, ReturnErrorCode
+from domains.returns.messages import OpenReturn, ReturnView
 from domains.shared import code_of
 from infra.store import Store
 from infra.temporal import business_error
@@ -125,3 +127,24 @@ async def add_note(client: Client, order_id: str, actor: str, text: str) -> Orde
 async def leave_feedback(client: Client, order_id: str, actor: str, rating: int, comment: str = "") -> OrderView:
     request = LeaveFeedback(actor=actor, rating=rating, comment=comment)
     return await _update(client, order_id, OrderWorkflow.leave_feedback, request, "leave feedback")
+
+
+async def open_return(client: Client, order_id: str, request: OpenReturn) -> ReturnView:
+    """Open a return of delivered lines (an update on the order: it knows what was delivered and what
+    is already on its way back). Refusals are `ReturnError`s (line_not_delivered, quantity_not_returnable,
+    return_window_closed, unknown_line, ...); a closed order answers return_window_closed."""
+    handle = client.get_workflow_handle(order_workflow_id(order_id))
+    try:
+        return await handle.execute_update(OrderWorkflow.open_return, request)
+    except WorkflowUpdateFailedError as exc:
+        cause = business_error(exc.cause)
+        if cause is None:
+            raise
+        if cause.type is not None and cause.type in OrderErrorCode._value2member_map_:
+            raise OrderError(OrderErrorCode(cause.type), cause.message) from None
+        raise ReturnError(code_of(cause.type, (ReturnErrorCode,), ReturnErrorCode.UNEXPECTED), cause.message) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ReturnError(ReturnErrorCode.RETURN_WINDOW_CLOSED,
+                              "this order is closed: its return window has passed") from None
+        raise

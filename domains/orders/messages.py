@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domains.returns.messages import ReturnPolicy, ReturnSummary
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
 
 from .errors import OrderErrorCode
@@ -174,6 +175,13 @@ class OrderState(BaseModel):
     # Transactional emails (emails.py) already sent, by event; None for an order placed before the
     # shop sent them (it never starts mid-life, so an old order gets no late confirmation).
     emails_sent: list[str] | None = None
+    # Returns (domains/returns): each return's last report, how many were opened (the next one's number),
+    # the shop's return policy (read when the first supplier order is delivered, and at every return opened),
+    # and whether a return refunded the shipping already (once per order).
+    returns: list[ReturnSummary] = Field(default_factory=list)
+    returns_opened: int = 0
+    return_policy: ReturnPolicy | None = None
+    return_shipping_refunded: bool = False
 
     @property
     def refunded(self) -> int:
@@ -207,5 +215,9 @@ class OrderView(BaseModel):
     can_leave_feedback: bool
     live: bool = True  # False when read back from the store after the workflow closed
     payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)
+    returns: list[ReturnSummary] = Field(default_factory=list)
+    # Beside the status, not a status: "" (nothing returned), partially_returned, returned (every unit is in a
+    # return that is under way or done; rejected and expired ones do not count).
+    return_state: str = ""
 
 OrderInput.model_rebuild()

@@ -38,7 +38,8 @@ def project(order_index: OrderIndex, view: OrderView, version: int) -> None:
         discount=view.discount, shipping=view.shipping, tax=view.tax, total=view.total, refunded=view.refunded,
         item_count=sum(li.quantity for li in view.lines), lines=_document_lines(view.lines),
         suppliers=sorted({so.supplier for so in view.supplier_orders}),
-        supplier_order_ids=[so.supplier_order_id for so in view.supplier_orders], version=version)])
+        supplier_order_ids=[so.supplier_order_id for so in view.supplier_orders], return_state=view.return_state,
+        version=version)])
     order_index.upsert_supplier_orders([SupplierOrderDocument(
         supplier_order_id=so.supplier_order_id, order_id=view.order_id, confirmation_code=view.confirmation_code,
         email=view.email, supplier=so.supplier, strategy=so.strategy, status=so.status,

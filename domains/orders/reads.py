@@ -13,7 +13,8 @@ from domains.orders.messages import (
     RefundEntry,
     SupplierOrderSummary,
 )
-from domains.shared import Address, OrderLine, Shipment
+from domains.returns.messages import ReturnSummary
+from domains.shared import Address, OrderLine, Shipment, with_line_ids
 from infra.store import Store, schema
 
 from . import lifecycle
@@ -54,10 +55,13 @@ def order_from_store(store: Store, order_id: str) -> OrderView | None:
         order_id=order_id, confirmation_code=row["confirmation_code"], customer_id=row["customer_id"],
         email=row["email"], status=status, placed_at=row["placed_at"], currency=row["currency"],
         subtotal=row["subtotal"], discount=row["discount"], shipping=row["shipping"], tax=row["tax"],
-        total=row["total"], refunded=row.get("refunded") or 0, lines=[OrderLine(**li) for li in row["lines"]],
+        total=row["total"], refunded=row.get("refunded") or 0,
+        lines=with_line_ids([OrderLine(**li) for li in row["lines"]]),
         shipping_address=Address(**row["shipping_address"]), supplier_orders=supplier_orders, history=history,
         refunds=[RefundEntry(**r) for r in row.get("refunds") or []],
         feedback=Feedback(**row["feedback"]) if row.get("feedback") else None,
         delivered_at=delivered_at,
         feedback_until=delivered_at + timedelta(seconds=window) if delivered_at else None,
-        can_cancel=False, can_refund=False, can_leave_feedback=False, live=False)
+        can_cancel=False, can_refund=False, can_leave_feedback=False, live=False,
+        returns=[ReturnSummary(**r) for r in row.get("returns") or []],
+        return_state=row.get("return_state") or "")

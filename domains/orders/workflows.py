@@ -50,13 +50,24 @@ with workflow.unsafe.imports_passed_through():
     )
     from domains.payments.messages import RefundRequest
     from domains.payments.port import CaptureRequest, PaymentRefundRequest, VoidRequest
+    from domains.returns.activities import ReturnActivities
+    from domains.returns.messages import (
+        RETURN_CHANGED,
+        OpenReturn,
+        RefundReturnRequest,
+        ReturnRefunded,
+        ReturnSummary,
+        ReturnView,
+    )
+    from domains.returns.queue import TASK_QUEUE as RETURNS_QUEUE
+    from domains.shared import with_line_ids
     from infra.activity_options import ActivityOptions
 
     from ..fulfillment.ids import fulfillment_workflow_id
     from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
-    from . import emails, lifecycle
+    from . import emails, lifecycle, returns
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .alerts import AlertActivities, PaymentAlert
     from .messages import (
@@ -89,6 +100,9 @@ ORDER_EMAILS_PATCH = "order-transactional-emails"
 _EMAIL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                            "schedule_to_close_timeout": timedelta(minutes=10),
                            "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+# Orders placed under this code take returns (open_return, refund_return) and stay open until their
+# return window has passed and no return is open; older histories end after the feedback window.
+RETURNS_PATCH = returns.RETURNS_PATCH
 _TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                              "schedule_to_close_timeout": timedelta(minutes=10),
                              "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
@@ -107,6 +121,9 @@ class OrderWorkflow:
         self.lock = asyncio.Lock()
         self.review_due = False  # delivered just now: the run loop fires the review-request trigger
         self.lapse_guard = False  # set by the run: capture before the authorization lapses
+        self.returns_on = False  # set by the run (RETURNS_PATCH): stay open for the return window
+        # Every line carries a stable id (L1..Ln by position); an order placed before ids gets the same ones.
+        self.state.order.lines = with_line_ids(self.state.order.lines)
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -162,7 +179,8 @@ class OrderWorkflow:
             refunds=s.refunds, feedback=s.feedback, delivered_at=s.delivered_at,
             feedback_until=self._feedback_until(), can_cancel=lifecycle.can_move(s.status, S.CANCELLED),
             can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
-            can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert)
+            can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert,
+            returns=list(s.returns), return_state=returns.return_state(s))
 
     @workflow.query
     def view(self) -> OrderView:
@@ -432,6 +450,92 @@ class OrderWorkflow:
         if s.feedback is not None:
             raise ApplicationError("feedback was already given", type=FEEDBACK_NOT_ALLOWED, non_retryable=True)
 
+    # --- returns (domains/returns; each return is its own workflow) --------------------------
+
+    @workflow.update
+    async def open_return(self, request: OpenReturn) -> ReturnView:
+        """Start a return of delivered lines: its own workflow (`return-{order}-{n}`), started by an
+        activity (a retry finds it started); it reports back by `return_changed`."""
+        async with self.lock:
+            s = self.state
+            s.return_policy = await workflow.execute_activity_method(
+                ReturnActivities.load_return_policy, task_queue=RETURNS_QUEUE, **_QUICK)
+            returns.check_open(s, request, workflow.now())
+            s.returns_opened += 1
+            params = returns.return_input(s, request, s.returns_opened, workflow.info().workflow_id, workflow.now())
+            view = await workflow.execute_activity_method(ReturnActivities.start_return, params,
+                                                          task_queue=RETURNS_QUEUE, **_QUICK)
+            returns.note_summary(s, ReturnSummary(return_id=view.return_id, status=view.status,
+                                                  refund_amount=view.refund_amount,
+                                                  lines={li.line_id: li.quantity for li in view.lines},
+                                                  updated_at=view.updated_at))
+            self._record("return", request.actor, note=f"return {view.return_id} opened: " + ", ".join(
+                f"{li.line_id} x{li.quantity} ({li.reason.value})" for li in view.lines))
+            return view
+
+    @open_return.validator
+    def _check_open_return(self, request: OpenReturn) -> None:
+        returns.check_open(self.state, request, workflow.now())
+
+    @workflow.signal(name=RETURN_CHANGED)  # declared by returns (messages.RETURN_CHANGED), which sends it
+    def return_changed(self, summary: ReturnSummary) -> None:
+        s = self.state
+        known = next((r.status for r in s.returns if r.return_id == summary.return_id), None)
+        if returns.note_summary(s, summary) and known != summary.status:
+            self._record("return", "system", note=f"return {summary.return_id} {summary.status.value}")
+        s.dirty = True
+
+    @workflow.update
+    async def refund_return(self, request: RefundReturnRequest) -> ReturnRefunded:
+        """Refund a received return (the return workflow calls this from an activity): the goods
+        that arrived with their share of discount and tax, shipping once if the shop says so, less
+        the restocking fee, never more than is left of the charge; restock what may be sold again.
+        Idempotent by return id: a second call answers the refund already recorded."""
+        async with self.lock:
+            s, o = self.state, self.state.order
+            refund_id = returns.refund_id_of(s, request.return_id)
+            done = next((r for r in s.refunds if r.refund_id == refund_id), None)
+            if done is not None:
+                return ReturnRefunded(return_id=request.return_id, refund_id=refund_id, amount=done.amount)
+            returns.check_refund(s, request)
+            units = returns.refund_units(s, request)
+            goods = self._share(units)
+            shipping = o.shipping if request.include_shipping and goods and not s.return_shipping_refunded else 0
+            amount = max(0, min(goods + shipping - request.fee, o.total - s.refunded))
+            await self._refund_money(amount, refund_id, f"return {request.return_id}")
+            restock = {sku: n for sku, n in request.restock.items() if n > 0}
+            if restock:
+                await workflow.execute_activity_method(OrderActivities.restock, Restock(
+                    key=refund_id, units=restock, reason=f"return {request.return_id}"), **_QUICK)
+            s.return_shipping_refunded = s.return_shipping_refunded or bool(shipping)
+            s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=bool(restock),
+                                         reason=f"return {request.return_id}", actor=request.actor, at=workflow.now()))
+            self._record("refund", request.actor, note=f"refunded {amount} {o.currency} for return {request.return_id}"
+                         + (f" (restocking fee {request.fee})" if request.fee else "")
+                         + (", shipping included" if shipping else "") + (", restocked" if restock else ""))
+            return ReturnRefunded(return_id=request.return_id, refund_id=refund_id, amount=amount)
+
+    @refund_return.validator
+    def _check_refund_return(self, request: RefundReturnRequest) -> None:
+        if not any(r.refund_id == returns.refund_id_of(self.state, request.return_id) for r in self.state.refunds):
+            returns.check_refund(self.state, request)
+
+    def _returns_hold(self) -> bool:
+        """The order stays open while a return runs, and (orders under RETURNS_PATCH) until its
+        return window has passed, so a return opened on day 29 still reaches it."""
+        s = self.state
+        if returns.any_running(s):
+            return True
+        until = returns.window_until(s) if self.returns_on else None
+        return until is not None and workflow.now() < until
+
+    async def _load_return_policy(self) -> None:
+        """Once something is delivered, the shop's return window tells how long the order stays open."""
+        s = self.state
+        if self.returns_on and s.return_policy is None and returns.last_delivery(s) is not None:
+            s.return_policy = await workflow.execute_activity_method(
+                ReturnActivities.load_return_policy, task_queue=RETURNS_QUEUE, **_QUICK)
+
     # --- the run loop ---------------------------------------------------------------------
 
     async def _route_and_fulfil(self) -> None:
@@ -572,6 +676,8 @@ class OrderWorkflow:
         s = self.state
         if s.status not in lifecycle.FINAL or s.dropped_to_settle:
             return False
+        if self._returns_hold():
+            return False
         return not s.fulfillment_started or all(so.status in ("delivered", "rejected", "cancelled")
                                                 for so in s.supplier_orders)
 
@@ -592,9 +698,13 @@ class OrderWorkflow:
         await self._send_emails()
         await self._route_and_fulfil()
         self.lapse_guard = workflow.patched(CAPTURE_BEFORE_LAPSE_PATCH)
+        self.returns_on = workflow.patched(RETURNS_PATCH)
         while True:
             until = self._feedback_until()
             timeout = max(until - workflow.now(), timedelta(0)) if until and s.status == S.DELIVERED else None
+            window = returns.window_until(s) if self.returns_on and s.status in lifecycle.FINAL else None
+            if window is not None and window > workflow.now():  # wake when the return window closes
+                timeout = min(timeout, window - workflow.now()) if timeout is not None else window - workflow.now()
             capture_by = self._capture_deadline()
             if capture_by is not None:
                 to_deadline = max(capture_by - workflow.now(), timedelta(0))
@@ -618,6 +728,8 @@ class OrderWorkflow:
             if self.review_due:  # after the save: the order is delivered in the store when the email asks
                 await self._request_review()
             await self._send_emails()  # after the save: the link in the email finds the order as it says
+            if self.returns_on:
+                await self._load_return_policy()
             closes_at = self._feedback_until()  # set once delivered
             if s.status == S.DELIVERED and closes_at is not None and closes_at <= workflow.now():
                 async with self.lock:

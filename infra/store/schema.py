@@ -174,6 +174,8 @@ ORDERS = table(
         "refunds": Col.JSON,
         "feedback": Col.JSON,
         "payment_alert": Col.TEXT,  # disputed | failed: the provider's last alerting event, for staff
+        "returns": Col.JSON,  # the order's return summaries (domains.returns.messages.ReturnSummary)
+        "return_state": Col.TEXT,  # "" | partially_returned | returned
         "updated_at": Col.TIMESTAMP,
     },
     ("order_id",),

@@ -47,6 +47,7 @@ class OrderDocument(BaseModel):
     lines: list[DocumentLine]
     suppliers: list[str] = Field(default_factory=list)
     supplier_order_ids: list[str] = Field(default_factory=list)
+    return_state: str = ""  # "" | partially_returned | returned (domains.orders: OrderView.return_state)
     version: int = 0  # rises with every projection; a stale write never overwrites a newer one
 
 
@@ -112,6 +113,7 @@ class OrderCursor(BaseModel):
 
 class OrderQuery(BaseModel):
     statuses: list[str] = Field(default_factory=list)  # any of
+    return_states: list[str] = Field(default_factory=list)  # any of (partially_returned, returned; "" for none)
     placed_from: datetime | None = None  # inclusive
     placed_to: datetime | None = None  # exclusive
     customer_id: str | None = None

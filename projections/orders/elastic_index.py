@@ -65,6 +65,7 @@ ORDER_MAPPING: dict[str, Any] = {
         "lines": _LINES,
         "suppliers": _KEYWORD,
         "supplier_order_ids": _KEYWORD,
+        "return_state": _KEYWORD,
         "version": _LONG,
         # Derived for the text search (projections.orders.text), identical on both backends.
         "code_key": _KEYWORD,
@@ -143,6 +144,8 @@ def _order_filters(query: OrderQuery, *, statuses: bool = True) -> list[dict[str
     f: list[dict[str, Any]] = []
     if statuses and query.statuses:
         f.append({"terms": {"status": query.statuses}})
+    if query.return_states:
+        f.append({"terms": {"return_state": query.return_states}})
     if query.placed_from is not None or query.placed_to is not None:
         f.append(_millis_range("placed_at", query.placed_from, query.placed_to))
     if query.customer_id is not None:
@@ -212,6 +215,8 @@ class ElasticOrderIndex(OrderIndex):
         with self._answering():
             self._ensure_index(self.orders_index, ORDER_MAPPING)
             self._ensure_index(self.supplier_orders_index, SUPPLIER_ORDER_MAPPING)
+            # An index created before returns lacks the field its strict mapping now needs: adding one is allowed.
+            self.es.indices.put_mapping(index=self.orders_index, properties={"return_state": _KEYWORD})
 
     def refresh(self) -> None:
         with self._answering():

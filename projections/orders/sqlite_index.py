@@ -117,6 +117,8 @@ def _order_where(query: OrderQuery, *, statuses: bool = True) -> Where:
     w = Where()
     if statuses and query.statuses:
         w.any_of("status", query.statuses)
+    if query.return_states:  # in the document's JSON: no column (an index file of the released code needs none)
+        w.any_of("coalesce(json_extract(doc, '$.return_state'), '')", query.return_states)
     if query.placed_from is not None:
         w.add("placed_at >= ?", text.to_millis(query.placed_from))
     if query.placed_to is not None:
