@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from domains.catalog.reads import product_detail
 from domains.labels import label
 from domains.orders import client as orders
+from domains.orders.client import OrderError
 from domains.orders.messages import OrderView
 from domains.returns import client as returns
 from domains.returns.errors import ReturnError, ReturnErrorCode
@@ -22,7 +23,7 @@ from domains.returns.messages import MarkInTransit, OpenReturn, ReturnLineReques
 from .. import order_access as access
 from .. import return_access, services
 from .browse import money
-from .order_pages import FLASH, UNAVAILABLE, UNREACHED, _not_found, _owned, _unavailable
+from .order_pages import FLASH, ORDER_MESSAGES, UNAVAILABLE, UNREACHED, _not_found, _owned, _unavailable
 
 MAX_NOTE = 2000
 # Every code a ReturnError can carry (tests/web/test_error_mapping.py checks each one has an entry).
@@ -145,6 +146,8 @@ def open_return(request: HttpRequest, confirmation: str) -> HttpResponse:
         opened = services.call(orders.open_return, view.order_id, message)
     except ReturnError as exc:
         return again(_error_text(exc), 409 if exc.code != ReturnErrorCode.INVALID_RETURN else 400)
+    except OrderError as exc:
+        return again(ORDER_MESSAGES.get(exc.code, UNREACHED), 409)
     except ValidationError:
         return again(NOTICES["bad_input"], 400)
     except UNAVAILABLE:

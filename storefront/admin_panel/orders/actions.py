@@ -215,7 +215,7 @@ def open_return(view: OrderView, staff, post) -> str:
     override = _text(post, "override_window", MAX_NOTE) or None
     try:
         opened = return_staff.open_for_order(view.order_id, staff.actor, staff.role.value, lines, note, override)
-    except ReturnError as exc:
+    except (ReturnError, OrderError) as exc:
         status, code = http_of(exc.code)
         raise Refused(status, code, str(exc)) from None
     except ValidationError as exc:
