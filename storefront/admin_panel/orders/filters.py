@@ -23,6 +23,7 @@ LIST_URL = "/admin/orders/"
 PER_PAGE = 25
 MAX_PER_PAGE = 100
 MAX_TEXT = 200
+RETURN_STATES = ("partially_returned", "returned")  # OrderView.return_state beside the status
 SORT_LABELS = {OrderSort.NEWEST: "Newest first", OrderSort.OLDEST: "Oldest first",
                OrderSort.TOTAL_DESC: "Total, high to low", OrderSort.TOTAL_ASC: "Total, low to high",
                OrderSort.UPDATED: "Recently changed"}
@@ -39,6 +40,7 @@ class BadFilter(ValueError):
 @dataclass
 class ListParams:
     statuses: list[str] = field(default_factory=list)
+    return_states: list[str] = field(default_factory=list)  # partially_returned, returned
     placed_from: str = ""  # as typed, for the form
     placed_to: str = ""
     customer: str = ""
@@ -50,7 +52,8 @@ class ListParams:
 
     def pairs(self, **changes) -> list[tuple[str, str]]:
         """The URL parameters (defaults left out), with `changes` applied (None removes one)."""
-        values = {"status": self.statuses, "from": self.placed_from, "to": self.placed_to,
+        values = {"status": self.statuses, "return_state": self.return_states, "from": self.placed_from,
+                  "to": self.placed_to,
                   "customer": self.customer, "q": self.q, "sort": self.sort.value, "page": self.page,
                   "per_page": self.per_page, "after": self.after}
         values.update(changes)
@@ -118,6 +121,11 @@ def parse(params: QueryDict) -> tuple[ListParams, OrderQuery]:
     if unknown:
         problems.append(f"unknown status {', '.join(repr(s[:30]) for s in unknown)} "
                         f"(one of {', '.join(s.value for s in OrderStatus)})")
+    return_states = list(dict.fromkeys(s.strip() for s in params.getlist("return_state") if s.strip()))
+    odd = [s for s in return_states if s not in RETURN_STATES]
+    if odd:
+        problems.append(f"unknown return state {', '.join(repr(s[:30]) for s in odd)} "
+                        f"(one of {', '.join(RETURN_STATES)})")
     raw_sort = params.get("sort", "").strip() or OrderSort.NEWEST.value
     try:
         sort = OrderSort(raw_sort)
@@ -125,7 +133,8 @@ def parse(params: QueryDict) -> tuple[ListParams, OrderQuery]:
         problems.append(f"unknown sort {raw_sort[:30]!r} (one of {', '.join(s.value for s in OrderSort)})")
         sort = OrderSort.NEWEST
     state = ListParams(
-        statuses=statuses, placed_from=params.get("from", "").strip(), placed_to=params.get("to", "").strip(),
+        statuses=statuses, return_states=return_states, placed_from=params.get("from", "").strip(),
+        placed_to=params.get("to", "").strip(),
         customer=params.get("customer", "").strip(), q=params.get("q", "").strip(), sort=sort,
         page=_int(params, "page", 1, 1, None, problems), per_page=_int(params, "per_page", PER_PAGE, 1, MAX_PER_PAGE,
                                                                         problems),
@@ -157,7 +166,8 @@ def parse(params: QueryDict) -> tuple[ListParams, OrderQuery]:
             email = state.customer
         else:
             customer_id = state.customer
-    query = OrderQuery(statuses=statuses, placed_from=placed_from, placed_to=placed_to, customer_id=customer_id,
+    query = OrderQuery(statuses=statuses, return_states=return_states, placed_from=placed_from, placed_to=placed_to,
+                       customer_id=customer_id,
                        email=email, text=state.q or None, sort=sort, page=1 if after else state.page,
                        page_size=state.per_page, after=after if after and after.sort == sort else None)
     return state, query
@@ -166,6 +176,7 @@ def parse(params: QueryDict) -> tuple[ListParams, OrderQuery]:
 def defaults_from(params: QueryDict) -> ListParams:
     """The form's values for a page whose parameters failed: what was typed, kept for correcting."""
     return ListParams(statuses=[s for s in params.getlist("status") if s in {x.value for x in OrderStatus}],
+                      return_states=[s for s in params.getlist("return_state") if s in RETURN_STATES],
                       placed_from=params.get("from", "")[:40], placed_to=params.get("to", "")[:40],
                       customer=params.get("customer", "")[:MAX_TEXT], q=params.get("q", "")[:MAX_TEXT])
 

@@ -37,7 +37,7 @@ def _row(doc: OrderDocument) -> dict:
 
 
 def _list_form(state: filters.ListParams) -> dict:
-    return {"state": state, "statuses": [s.value for s in OrderStatus],
+    return {"state": state, "statuses": [s.value for s in OrderStatus], "return_states": filters.RETURN_STATES,
             "sorts": [(s.value, label) for s, label in filters.SORT_LABELS.items()]}
 
 
@@ -67,7 +67,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "sort_links": [{"label": label, "on": s == state.sort, "url": state.filter_url(sort=s.value)}
                        for s, label in filters.SORT_LABELS.items()],
         "pager": filters.pager(state, page.total, len(page.hits), page.next_after),
-        "filtered": bool(state.statuses or state.placed_from or state.placed_to or state.customer or state.q),
+        "filtered": bool(state.statuses or state.return_states or state.placed_from or state.placed_to
+                         or state.customer or state.q),
     })
 
 

@@ -1,0 +1,152 @@
+"""The admin return pages through Django's test client, signed in for real, against the real
+order and return workflows: the list and its filters (status, reason, age) from the returns read
+model, a return's page with approve, in transit and receive per line (the refund follows within
+the support limit), and the refund above the support limit that support cannot make and a
+manager can."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.test import Client
+
+from domains.orders import client as orders
+
+from ..web.accounts import staff_browser
+from ..web.dom import parse
+from ..web.orders_helpers import run
+from ..web.returns_helpers import delivered_order, one_line, open_return, shop_settings
+
+
+def listed(doc) -> list[str]:
+    return [tr.get("data-return") for tr in doc.find_all("tr", data_return=True)]
+
+
+async def page_until(browser: Client, url: str, holds, seconds: float = 30):
+    doc = None
+    for _ in range(int(seconds / 0.25)):
+        response = await run(browser.get, url)
+        assert response.status_code == 200, response.content.decode()[:500]
+        doc = parse(response.content.decode())
+        if holds(doc):
+            return doc
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"{url} never showed it: {doc.text[:600] if doc else None}")
+
+
+def status_of(doc) -> str:
+    return doc.one(id="return-status").get("data-status")
+
+
+async def two_returns(shop, variant_id: str) -> tuple[dict, str, str]:
+    shopper = Client()
+    order = await delivered_order(shop, shopper, variant_id, quantity=2)
+    first = await run(open_return, shopper, order["confirmation_code"], one_line(order, reason="too_small"))
+    second = await run(open_return, shopper, order["confirmation_code"], one_line(order, reason="damaged"))
+    assert first.status_code == second.status_code == 201, (first.content, second.content)
+    return order, first.json()["id"], second.json()["id"]
+
+
+async def test_the_list_filters_by_status_reason_and_age(orders_web, order_variant):
+    order, small, damaged = await two_returns(orders_web, order_variant.id)
+    support = await run(staff_browser, orders_web, "support")
+
+    doc = await page_until(support, "/admin/returns/", lambda d: set(listed(d)) == {small, damaged})
+    assert listed(doc) == [damaged, small]  # newest first
+    by_reason = parse((await run(support.get, "/admin/returns/?reason=damaged")).content.decode())
+    assert listed(by_reason) == [damaged]
+    requested = parse((await run(support.get, "/admin/returns/?status=requested")).content.decode())
+    assert set(listed(requested)) == {small, damaged}
+    approved = parse((await run(support.get, "/admin/returns/?status=approved")).content.decode())
+    assert listed(approved) == [] and approved.find(id="no-returns")
+    old = parse((await run(support.get, "/admin/returns/?min_age_days=2")).content.decode())
+    assert listed(old) == []
+    young = parse((await run(support.get, "/admin/returns/?min_age_days=0&reason=too_small")).content.decode())
+    assert listed(young) == [small]
+    for bad in ("status=lost", "reason=bored", "min_age_days=soon", "min_age_days=-1"):
+        response = await run(support.get, f"/admin/returns/?{bad}")
+        assert response.status_code == 400 and parse(response.content.decode()).find(id="filter-problems"), bad
+
+    # the order's page links its returns, and its return state is in the order list's filter
+    order_page = await page_until(support, f"/admin/orders/{order['confirmation_code']}",
+                                  lambda d: len(d.one(id="order-returns").find_all("tr", data_return=True)) == 2)
+    links = [a.get("href") for a in order_page.one(id="order-returns").find_all("a")]
+    assert links == [f"/admin/returns/{small}", f"/admin/returns/{damaged}"]
+    assert order_page.one(id="return-state").get("data-state") == "returned"  # both units are coming back
+    code = order["confirmation_code"]
+    await page_until(support, "/admin/orders/?return_state=returned",
+                     lambda d: code in [tr.get("data-order") for tr in d.find_all("tr", data_order=True)])
+    partly = parse((await run(support.get, "/admin/orders/?return_state=partially_returned")).content.decode())
+    assert code not in [tr.get("data-order") for tr in partly.find_all("tr", data_order=True)]
+    assert (await run(support.get, "/admin/orders/?return_state=lost")).status_code == 400
+    assert (await run(support.get, "/admin/returns/NOPE-R1")).status_code == 404
+    assert (await run(Client().get, "/admin/returns/")).status_code == 302  # signed in first
+
+
+async def test_support_approves_receives_and_refunds_within_the_limit(orders_web, order_variant):
+    order, rid, _other = await two_returns(orders_web, order_variant.id)
+    support = await run(staff_browser, orders_web, "support")
+    actor = f"staff:{support.staff_email}"
+    url = f"/admin/returns/{rid}"
+    doc = await page_until(support, url, lambda d: d.find("form", id="approve-return") is not None)
+    assert doc.find("form", id="reject-return") and not doc.find("form", id="receive-return")
+
+    approved = await run(support.post, f"{url}/approve", {"note": "fine"})
+    assert approved.status_code == 302 and approved["Location"] == url
+    doc = await page_until(support, url, lambda d: status_of(d) == "label_issued")
+    assert doc.one(id="label-tracking").text.strip()
+    refused = await run(support.post, f"{url}/in-transit", {"tracking_number": "<b>"})
+    assert refused.status_code == 400 and parse(refused.content.decode()).one(id="action-error")
+    moving = await run(support.post, f"{url}/in-transit", {"tracking_number": "1Z999AA10123456784"})
+    assert moving.status_code == 302
+    doc = await page_until(support, url, lambda d: status_of(d) == "in_transit")
+    (line,) = [f.get("data-line") for f in doc.one("form", id="receive-return").find_all("fieldset")]
+
+    too_many = await run(support.post, f"{url}/receive", {f"restock:{line}": "5"})
+    assert too_many.status_code in (400, 409) and parse(too_many.content.decode()).one(id="action-error")
+    received = await run(support.post, f"{url}/receive", {f"restock:{line}": "1", f"damaged:{line}": "0"})
+    assert received.status_code == 302, received.content.decode()[:800]
+    # within the support limit the refund follows at once, and the return closes
+    doc = await page_until(support, url, lambda d: status_of(d) == "closed")
+    assert not doc.find("form", id="refund-return") and not doc.find(id="refund-waits")
+    row = doc.one("table", id="return-lines").find("tr", data_line=line)
+    assert [td.text for td in row.find_all("td")][-3:] == ["1", "0", "0"]  # restocked, damaged, missing
+    cents = int(doc.one(id="return-refund").get("data-cents"))
+    assert cents > 0
+    moves = [(tr.get("data-to"), tr.get("data-actor")) for tr in doc.one(id="return-history").find_all("tr")
+             if tr.get("data-actor")]
+    assert ("approved", actor) in moves and ("received", actor) in moves and ("refunded", actor) in moves
+    again = await run(support.post, f"{url}/refund", {})
+    assert again.status_code == 409
+    assert parse(again.content.decode()).one(id="action-error").get("data-code") == "illegal_transition"
+    view = await orders.get_order(orders_web.client, orders_web.store, order["order_id"])
+    assert view.refunded == cents
+
+
+async def test_a_refund_above_the_support_limit_waits_for_a_manager(orders_web, order_variant):
+    shop_settings(orders_web, support_refund_limit=0, auto_approve_reasons=["too_small", "damaged"])
+    _order, rid, _other = await two_returns(orders_web, order_variant.id)
+    support = await run(staff_browser, orders_web, "support")
+    url = f"/admin/returns/{rid}"
+    await page_until(support, url, lambda d: status_of(d) == "label_issued")
+    assert (await run(support.post, f"{url}/in-transit", {"tracking_number": "1Z999AA10123456799"})).status_code == 302
+    doc = await page_until(support, url, lambda d: status_of(d) == "in_transit")
+    line = doc.one("form", id="receive-return").find("fieldset").get("data-line")
+    received = await run(support.post, f"{url}/receive", {f"restock:{line}": "0", f"damaged:{line}": "1"})
+    assert received.status_code == 302, received.content.decode()[:800]
+
+    doc = await page_until(support, url, lambda d: status_of(d) == "received")
+    assert doc.find(id="needs-manager") and doc.find(id="refund-waits") and not doc.find("form", id="refund-return")
+    denied = await run(support.post, f"{url}/refund", {})
+    assert denied.status_code == 403
+    assert parse(denied.content.decode()).one(id="action-error").get("data-code") == "refund_needs_manager"
+    assert status_of(parse((await run(support.get, url)).content.decode())) == "received"
+
+    fulfillment = await run(staff_browser, orders_web, "fulfillment")
+    assert (await run(fulfillment.post, f"{url}/refund", {})).status_code == 403  # no returns:write at all
+
+    manager = await run(staff_browser, orders_web, "manager")
+    doc = parse((await run(manager.get, url)).content.decode())
+    assert doc.find("form", id="refund-return")
+    assert (await run(manager.post, f"{url}/refund", {})).status_code == 302
+    await page_until(manager, url, lambda d: status_of(d) in ("refunded", "closed"))
