@@ -22,7 +22,10 @@ The order in the table is A's, placed from another of A's devices and cancelled 
 table runs, so every allowed refund, note, advance or reject meets a 409 (closed order), an API
 cancel answers 200 with the order as it is (idempotent), and nothing a row does changes what a
 later row sees; the token the admin rows revoke is the
-one already revoked. Sign-out rows come last.
+one already revoked. The return rows name a second order of A's (`rcode`), delivered, and its
+return (`return_id`), which A opened and staff rejected: every allowed step on it meets a 409
+(illegal transition), and every allowed open asks for more units than the order has (409
+quantity_not_returnable). Sign-out rows come last.
 """
 
 from __future__ import annotations
