@@ -64,7 +64,7 @@ def shopper_body(order: OrderView, view: ReturnView) -> dict:
 def in_returns(view: OrderView) -> dict[str, int]:
     """line id -> units already in a return that was not rejected and has not expired."""
     taken: dict[str, int] = {}
-    for r in getattr(view, "returns", None) or []:
+    for r in view.returns:
         if r.status in (ReturnStatus.REJECTED, ReturnStatus.EXPIRED):
             continue
         for line_id, units in r.lines.items():
@@ -78,4 +78,4 @@ def may_return(view: OrderView) -> bool:
     delivered = view.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED) or any(
         str(so.status) == "delivered" for so in view.supplier_orders)
     taken = in_returns(view)
-    return delivered and any(li.quantity > taken.get(getattr(li, "line_id", ""), 0) for li in view.lines)
+    return delivered and any(li.quantity > taken.get(li.line_id or "", 0) for li in view.lines)

@@ -110,7 +110,6 @@ class OpenReturnView(APIView):
                 message = OpenReturn(actor=access.actor(request, order), lines=line_requests(body["lines"]),
                                      note=body["note"].strip())
                 view = services.call(orders.open_return, order.order_id, message)
-            access.remember(request, order.order_id)
             return Response(return_access.shopper_body(order, view), status=status.HTTP_201_CREATED)
 
         return idempotent(request, f"returns:{order.order_id}", run)

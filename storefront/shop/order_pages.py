@@ -131,10 +131,10 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
                 "label": label("return_status", r.status),
                 "refund": money(r.refund_amount, c) if r.refund_amount else "",
                 "units": sum(r.lines.values())}
-               for r in getattr(view, "returns", None) or []]
+               for r in view.returns]
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),
             "returns": returns, "may_return": return_access.may_return(view),
-            "return_state": label("return_state", getattr(view, "return_state", "") or ""),
+            "return_state": label("return_state", view.return_state),
             "lines": lines(view.lines), "address": view.shipping_address, "shipments": shipments,
             "history": history, "ratings": range(5, 0, -1), "flash": request.session.pop(FLASH, None),
             "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",

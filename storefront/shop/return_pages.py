@@ -26,6 +26,7 @@ from .browse import money
 from .order_pages import FLASH, ORDER_MESSAGES, UNAVAILABLE, UNREACHED, _not_found, _owned, _unavailable
 
 MAX_NOTE = 2000
+MAX_CHOICES = 99  # units offered in a line's "how many" list
 # Every code a ReturnError can carry (tests/web/test_error_mapping.py checks each one has an entry).
 RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.LINE_NOT_DELIVERED: "Some of those items have not been delivered yet; they can be returned "
@@ -76,9 +77,9 @@ def _form_context(request: HttpRequest, view: OrderView, typed: dict | None = No
     typed = typed or {}
     lines = []
     for li in view.lines:
-        line_id = getattr(li, "line_id", li.variant_id)
+        line_id = li.line_id or ""
         left = max(0, li.quantity - taken.get(line_id, 0))
-        lines.append({"line": li, "line_id": line_id, "left": left, "choices": range(0, left + 1),
+        lines.append({"line": li, "line_id": line_id, "left": left, "choices": range(0, min(left, MAX_CHOICES) + 1),
                       "unit": money(li.unit_price, view.currency), "swaps": _swaps(li.product_id, li.variant_id),
                       "typed_qty": typed.get(f"qty:{line_id}", "0"), "typed_reason": typed.get(f"reason:{line_id}", ""),
                       "typed_swap": typed.get(f"swap:{line_id}", "")})
@@ -105,7 +106,7 @@ def _chosen(post, view: OrderView) -> list[ReturnLineRequest] | str:
     """The lines the form asks to return, or the NOTICES key of what is wrong with it."""
     chosen = []
     for li in view.lines:
-        line_id = getattr(li, "line_id", li.variant_id)
+        line_id = li.line_id or ""
         raw = post.get(f"qty:{line_id}", "").strip() or "0"
         try:
             quantity = int(raw)
@@ -178,7 +179,7 @@ def _variant_name(order_line, variant_id: str | None) -> str:
 
 def _status_context(request: HttpRequest, order: OrderView, view: ReturnView) -> dict:
     c = order.currency
-    by_id = {getattr(li, "line_id", li.variant_id): li for li in order.lines}
+    by_id = {li.line_id or "": li for li in order.lines}
     lines = [{"line": li, "reason": label("return_reason", li.reason), "unit": money(li.unit_price, c),
               "swap": _variant_name(by_id.get(li.line_id), li.exchange_variant_id)}
              for li in view.lines]
@@ -188,7 +189,7 @@ def _status_context(request: HttpRequest, order: OrderView, view: ReturnView) ->
     return {"order": order, "view": view, "status_label": label("return_status", view.status), "lines": lines,
             "history": history, "refund": money(view.refund_amount or 0, c),
             "fee": money(view.restocking_fee or 0, c) if view.restocking_fee else "",
-            "can_track": bool(getattr(view, "can_mark_in_transit", False)),
+            "can_track": view.can_mark_in_transit,
             "flash": request.session.pop(FLASH, None)}
 
 

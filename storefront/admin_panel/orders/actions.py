@@ -196,7 +196,7 @@ def open_return(view: OrderView, staff, post) -> str:
     (recorded) waives a closed return window."""
     lines = []
     for line in view.lines:
-        line_id = getattr(line, "line_id", line.variant_id)
+        line_id = line.line_id or ""
         raw = post.get(f"return_qty:{line_id}", "").strip() or "0"
         try:
             units = int(raw)

@@ -136,7 +136,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "fulfillment_live": loaded.tree is not None,
         "history": view.history,
         "returns": [{"summary": r, "refund": money(r.refund_amount, c), "units": sum(r.lines.values())}
-                    for r in getattr(view, "returns", None) or []],
+                    for r in view.returns],
         "stale": loaded.stale,
         "can": {
             "cancel": may[Permission.ORDERS_CANCEL] and view.can_cancel,
