@@ -150,3 +150,32 @@ async def test_a_refund_above_the_support_limit_waits_for_a_manager(orders_web, 
     assert doc.find("form", id="refund-return")
     assert (await run(manager.post, f"{url}/refund", {})).status_code == 302
     await page_until(manager, url, lambda d: status_of(d) in ("refunded", "closed"))
+
+
+async def test_staff_open_a_return_from_the_order_page_past_the_window(orders_web, order_variant):
+    shop_settings(orders_web, return_window_days=0)
+    order = await delivered_order(orders_web, Client(), order_variant.id, quantity=1)
+    code, line = order["confirmation_code"], order["lines"][0]["line_id"]
+    support = await run(staff_browser, orders_web, "support")
+    url = f"/admin/orders/{code}"
+    doc = await page_until(support, url, lambda d: d.find("form", id="open-return") is not None)
+    assert doc.one("form", id="open-return").find("fieldset", data_line=line)
+
+    form = {f"return_qty:{line}": "1", f"return_reason:{line}": "wrong_item", "note": "sent the wrong colour"}
+    late = await run(support.post, f"{url}/return", form)
+    assert late.status_code == 409
+    refused = parse(late.content.decode())
+    assert refused.one(id="action-error").get("data-code") == "return_window_closed"
+    assert 'value="sent the wrong colour"' in late.content.decode()  # the form keeps what was typed
+    no_units = await run(support.post, f"{url}/return", {"note": "x"})
+    assert no_units.status_code == 400
+
+    fulfillment = await run(staff_browser, orders_web, "fulfillment")
+    assert (await run(fulfillment.post, f"{url}/return", form)).status_code == 403
+
+    opened = await run(support.post, f"{url}/return", {**form, "override_window": "our mistake"})
+    assert opened.status_code == 302 and opened["Location"] == url, opened.content.decode()[:600]
+    doc = await page_until(support, url, lambda d: d.one(id="order-returns").find("tr", data_return=f"{code}-R1"))
+    assert f"Return {code}-R1 opened" in doc.text
+    ret = parse((await run(support.get, f"/admin/returns/{code}-R1")).content.decode())
+    assert f"staff:{support.staff_email}" in [tr.get("data-actor") for tr in ret.one(id="return-history").find_all("tr")]
