@@ -7,6 +7,7 @@ manager can."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from django.test import Client
 
@@ -180,3 +181,35 @@ async def test_staff_open_a_return_from_the_order_page_past_the_window(orders_we
     ret = parse((await run(support.get, f"/admin/returns/{code}-R1")).content.decode())
     actors = [tr.get("data-actor") for tr in ret.one(id="return-history").find_all("tr")]
     assert f"staff:{support.staff_email}" in actors
+
+
+async def test_the_owner_sets_the_return_policy_and_saving_other_settings_keeps_it(orders_web):
+    from domains.identity.shop_settings import read_shop_settings
+
+    from ..identity.test_tokens_and_settings import settings_form
+
+    owner = await run(staff_browser, orders_web, "owner")
+    page = (await run(owner.get, "/admin/settings/")).content.decode()
+    assert parse(page).one(id="return-reasons").find("div", data_reason="changed_mind")
+    bad = await run(owner.post, "/admin/settings/", settings_form(page, **{"fee:damaged": "150"}))
+    assert bad.status_code == 400 and "restocking fee" in bad.content.decode()
+    saved = await run(owner.post, "/admin/settings/", settings_form(
+        page, return_window_days="45", return_ship_days="10", support_refund_limit="25.00",
+        refund_shipping_on_return="on", **{"auto:too_small": "on", "fee:changed_mind": "15"}))
+    assert saved.status_code == 302, saved.content.decode()[:600]
+    policy = read_shop_settings(orders_web.store)
+    assert (policy.return_window_days, policy.return_ship_days, policy.support_refund_limit) == (45, 10, 2500)
+    assert policy.auto_approve_reasons == ["too_small"] and policy.restocking_fees == {"changed_mind": 15}
+    assert policy.refund_shipping_on_return
+
+    page = (await run(owner.get, "/admin/settings/")).content.decode()
+    # what a browser sends back from the page: its numbers and its checked boxes
+    sent_back = {**dict(re.findall(r'name="(fee:[a-z_]+)" value="(\d+)"', page)),
+                 **{name: "on" for name in re.findall(r'name="([a-z_:]+)" checked', page)}}
+    assert sent_back["fee:changed_mind"] == "15" and sent_back["auto:too_small"] == "on"
+    form = {**settings_form(page, shop_name="Renamed"), **sent_back}
+    assert (await run(owner.post, "/admin/settings/", form)).status_code == 302
+    again = read_shop_settings(orders_web.store)
+    assert again.shop_name == "Renamed" and again.model_dump(include={
+        "return_window_days", "support_refund_limit", "auto_approve_reasons", "restocking_fees"}) == policy.model_dump(
+        include={"return_window_days", "support_refund_limit", "auto_approve_reasons", "restocking_fees"})

@@ -19,6 +19,8 @@ from domains.identity.client import IdentityError
 from domains.identity.messages import EMAIL_PATTERN
 from domains.identity.roles import ROLE_PERMISSIONS, Permission, Role, Scope
 from domains.identity.shop_settings import ShopSettings, read_shop_settings
+from domains.labels import label
+from domains.returns.messages import ReturnReason
 
 from ... import services
 from ...accounts.access import staff_required
@@ -156,7 +158,9 @@ def token_revoke(request: HttpRequest, token_id: str) -> HttpResponse:
 SETTINGS_FIELDS = ("shop_name", "shop_address", "currency", "manual_fulfillment", "reservation_minutes",
                    "checkout_timeout_minutes",
                    "low_stock_threshold", "domestic_standard", "free_over", "international", "home_country",
-                   "tax_table")
+                   "tax_table", "return_window_days", "return_ship_days", "support_refund_limit",
+                   "refund_shipping_on_return", "exchange_ships_at_once")
+REASONS = [r.value for r in ReturnReason]
 
 
 def _settings_form(settings: ShopSettings) -> dict:
@@ -170,7 +174,38 @@ def _settings_form(settings: ShopSettings) -> dict:
         "international": show_money(settings.shipping.international), "home_country": settings.shipping.home_country,
         "tax_table": "\n".join(f"{region} {show_percent(bp)}"
                                for region, bp in sorted(settings.tax_bp_by_region.items())),
+        "return_window_days": settings.return_window_days, "return_ship_days": settings.return_ship_days,
+        "support_refund_limit": show_money(settings.support_refund_limit),
+        "refund_shipping_on_return": settings.refund_shipping_on_return,
+        "exchange_ships_at_once": settings.exchange_ships_at_once,
+        "reasons": [{"value": r, "label": label("return_reason", r), "auto": r in settings.auto_approve_reasons,
+                     "fee": settings.restocking_fees.get(r, 0)} for r in REASONS],
     }
+
+
+def _typed_reasons(post) -> list[dict]:
+    """The return reasons' boxes as typed, for a refused form."""
+    return [{"value": r, "label": label("return_reason", r), "auto": post.get(f"auto:{r}") in ("on", "true", "1"),
+             "fee": post.get(f"fee:{r}", "")[:10]} for r in REASONS]
+
+
+def _return_settings(post) -> dict:
+    """The return policy's part of the form (docs/returns-web.md): window, ship-by days, the
+    refund support may make alone, reasons approved without staff, restocking fee per reason."""
+    fees: dict[str, int] = {}
+    for r in REASONS:
+        raw = post.get(f"fee:{r}", "").strip() or "0"
+        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+            raise ValueError(f"restocking fee for {label('return_reason', r)}: a whole percent from 0 to 100")
+        if int(raw):
+            fees[r] = int(raw)
+    return {"return_window_days": post.get("return_window_days", ""),
+            "return_ship_days": post.get("return_ship_days", ""),
+            "support_refund_limit": parse_money(post.get("support_refund_limit", ""), "Support may refund up to"),
+            "refund_shipping_on_return": post.get("refund_shipping_on_return") in ("on", "true", "1"),
+            "exchange_ships_at_once": post.get("exchange_ships_at_once") in ("on", "true", "1"),
+            "auto_approve_reasons": [r for r in REASONS if post.get(f"auto:{r}") in ("on", "true", "1")],
+            "restocking_fees": fees}
 
 
 def parse_tax_table(text: str) -> dict[str, int]:
@@ -204,7 +239,7 @@ def settings_from_form(post) -> ShopSettings:
             "reservation_minutes": post.get("reservation_minutes", ""),
             "checkout_timeout_minutes": post.get("checkout_timeout_minutes", ""),
             "low_stock_threshold": post.get("low_stock_threshold", ""), "shipping": shipping,
-            "tax_bp_by_region": parse_tax_table(post.get("tax_table", ""))})
+            "tax_bp_by_region": parse_tax_table(post.get("tax_table", "")), **_return_settings(post)})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -223,7 +258,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         wanted = settings_from_form(request.POST)
     except ValueError as exc:
         return render(request, "admin_panel/settings.html", {
-            "form": {**_settings_form(current), **{k: request.POST.get(k, "") for k in SETTINGS_FIELDS}},
+            "form": {**_settings_form(current), **{k: request.POST.get(k, "") for k in SETTINGS_FIELDS},
+                     "reasons": _typed_reasons(request.POST)},
             "current": current, "error": str(exc)}, status=400)
     services.temporal().run(lambda client: identity.change_settings(
         client, store, wanted, request.staff.actor))
