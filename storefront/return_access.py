@@ -19,6 +19,8 @@ from . import order_access as access
 from . import services
 
 MAX_RETURN_ID = 60
+# what staff act on; the shopper's JSON leaves it out (can_mark_in_transit stays: the shopper may)
+STAFF_ONLY = {"workflow_id", "needs_manager", "can_approve", "can_reject", "can_receive", "can_refund"}
 
 
 def order_of(return_id: str) -> str | None:
@@ -55,7 +57,7 @@ def actor_word(order: OrderView, actor: str) -> str:
 
 def shopper_body(order: OrderView, view: ReturnView) -> dict:
     """The return as its customer sees it: `id` first, actors only as `customer` or `shop`."""
-    body = view.model_dump(mode="json", exclude={"workflow_id"})
+    body = view.model_dump(mode="json", exclude=STAFF_ONLY)
     body = {"id": view.return_id, **body}
     body["history"] = [{**h.model_dump(mode="json"), "actor": actor_word(order, h.actor)} for h in view.history]
     return body

@@ -141,14 +141,19 @@ class ReturnDetailView(APIView):
 
 
 class ReturnTrackingView(APIView):
-    @extend_schema(operation_id="enter_return_tracking", request=TrackingBody, parameters=[_RETURN, _EMAIL],
+    @extend_schema(operation_id="enter_return_tracking", request=TrackingBody,
+                   parameters=[_RETURN, _EMAIL, _IDEMPOTENCY],
                    description="The tracking number of the parcel you sent back: the return is in transit.",
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, return_id: str) -> Response:
         order, view = _owned_return(request, return_id)
         body = validated_body(TrackingBody, request)
-        with return_errors():
-            message = MarkInTransit(actor=access.actor(request, order), tracking_number=body["tracking_number"],
-                                    carrier=body["carrier"])
-            view = services.call(returns.mark_in_transit, view.return_id, message, services.store())
-        return Response(return_access.shopper_body(order, view))
+
+        def run() -> Response:
+            with return_errors():
+                message = MarkInTransit(actor=access.actor(request, order), tracking_number=body["tracking_number"],
+                                        carrier=body["carrier"])
+                after = services.call(returns.mark_in_transit, view.return_id, message, services.store())
+            return Response(return_access.shopper_body(order, after))
+
+        return idempotent(request, f"returns:{view.return_id}", run)

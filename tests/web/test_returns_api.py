@@ -30,6 +30,7 @@ async def test_a_shopper_returns_a_delivered_line_and_reads_it_back(orders_web, 
     assert [(li["line_id"], li["quantity"], li["reason"]) for li in body["lines"]] == [
         (line["line_id"], 1, "too_small")]
     assert body["note"] == "a size up, please" and "workflow_id" not in body
+    assert not {"can_approve", "can_refund", "needs_manager"} & set(body)  # staff's business
     assert {h["actor"] for h in body["history"]} <= {"customer", "shop"}
 
     again = await run(open_return, browser, code, {**one_line(order), "note": "a size up, please"},
@@ -67,8 +68,11 @@ async def test_the_shopper_enters_the_parcels_tracking_number(orders_web, order_
                     content_type="application/json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_parameter"
     sent = await run(browser.post, f"/api/returns/{rid}/tracking", {"tracking_number": "1Z999AA10123456784"},
-                     content_type="application/json")
+                     content_type="application/json", HTTP_IDEMPOTENCY_KEY="parcel")
     assert sent.status_code == 200, sent.content
+    retried = await run(browser.post, f"/api/returns/{rid}/tracking", {"tracking_number": "1Z999AA10123456784"},
+                        content_type="application/json", HTTP_IDEMPOTENCY_KEY="parcel")
+    assert retried.status_code == 200 and retried.json() == sent.json()  # the first answer, not a 409
     assert sent.json()["status"] == "in_transit" and sent.json()["parcel_tracking_number"] == "1Z999AA10123456784"
     twice = await run(browser.post, f"/api/returns/{rid}/tracking", {"tracking_number": "1Z999AA10123456785"},
                       content_type="application/json")
