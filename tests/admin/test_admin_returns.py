@@ -213,3 +213,11 @@ async def test_the_owner_sets_the_return_policy_and_saving_other_settings_keeps_
     assert again.shop_name == "Renamed" and again.model_dump(include={
         "return_window_days", "support_refund_limit", "auto_approve_reasons", "restocking_fees"}) == policy.model_dump(
         include={"return_window_days", "support_refund_limit", "auto_approve_reasons", "restocking_fees"})
+
+    # a form from before the return section (an open tab during a release) keeps the policy as it is
+    old_tab = {k: v for k, v in settings_form(page, shop_name="Old tab").items()
+               if not k.startswith("return") and k != "support_refund_limit"}
+    assert (await run(owner.post, "/admin/settings/", old_tab)).status_code == 302
+    kept = read_shop_settings(orders_web.store)
+    assert kept.shop_name == "Old tab" and kept.restocking_fees == {"changed_mind": 15} and \
+        kept.support_refund_limit == 2500

@@ -223,6 +223,11 @@ def parse_tax_table(text: str) -> dict[str, int]:
     return table
 
 
+RETURNS_SECTION = "returns_section"  # a hidden field of the page's return policy section
+RETURN_SETTINGS = ("return_window_days", "return_ship_days", "restocking_fees", "refund_shipping_on_return",
+                   "auto_approve_reasons", "support_refund_limit", "exchange_ships_at_once")
+
+
 def settings_from_form(post) -> ShopSettings:
     """The submitted form as settings; raises ValueError with a message a person can act on."""
     try:
@@ -239,7 +244,8 @@ def settings_from_form(post) -> ShopSettings:
             "reservation_minutes": post.get("reservation_minutes", ""),
             "checkout_timeout_minutes": post.get("checkout_timeout_minutes", ""),
             "low_stock_threshold": post.get("low_stock_threshold", ""), "shipping": shipping,
-            "tax_bp_by_region": parse_tax_table(post.get("tax_table", "")), **_return_settings(post)})
+            "tax_bp_by_region": parse_tax_table(post.get("tax_table", "")),
+            **(_return_settings(post) if RETURNS_SECTION in post else {})})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -261,6 +267,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "form": {**_settings_form(current), **{k: request.POST.get(k, "") for k in SETTINGS_FIELDS},
                      "reasons": _typed_reasons(request.POST)},
             "current": current, "error": str(exc)}, status=400)
+    # The return policy (docs/domains/returns.md) is kept as it is unless the form sends its section
+    # (a form from before the section existed, an open tab during a release, must not reset it).
+    # The page's section sends every field, its unchecked boxes included by their absence.
+    if RETURNS_SECTION not in request.POST:
+        wanted = wanted.model_copy(update={k: getattr(current, k) for k in RETURN_SETTINGS})
     services.temporal().run(lambda client: identity.change_settings(
         client, store, wanted, request.staff.actor))
     return _done(request, "/admin/settings/", "Settings saved. Carts, checkouts and fulfillment use them from now on.")
