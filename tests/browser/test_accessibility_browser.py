@@ -77,8 +77,8 @@ def audit(driver, site: str, source: str, product_id: str, code: str, owner: str
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "#staff-login button[type=submit]").click()
     WebDriverWait(driver, 10).until(expected_conditions.url_to_be(f"{site}/admin/"))
-    for path in ("/admin/", "/admin/orders/", f"/admin/orders/{code}", "/admin/inventory/", "/admin/settings/",
-                 "/admin/staff/"):
+    for path in ("/admin/", "/admin/orders/", f"/admin/orders/{code}", "/admin/returns/", "/admin/inventory/",
+                 "/admin/settings/", "/admin/staff/"):
         driver.get(site + path)
         check(path)
     return found
