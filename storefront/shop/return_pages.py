@@ -45,12 +45,14 @@ RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
                                               "choose another or ask for a refund.",
 }
 NOTICES = {
-    "opened": "Your return is requested. We will email you when it is approved.",
+    "opened": "Your return is requested. This page shows when it is approved and its label is ready.",
     "tracking": "Thanks: your parcel is on its way back to us.",
     "bad_tracking": "A tracking number is 4 to 60 letters, digits, spaces or dashes.",
     "none_chosen": "Choose at least one item and how many to return.",
     "bad_input": "That could not be done; please check what you entered.",
 }
+
+
 def _return_url(return_id: str) -> str:
     return f"/shop/returns/{return_id}"
 
