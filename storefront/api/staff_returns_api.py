@@ -37,7 +37,7 @@ def _view(return_id: str) -> ReturnView:
         return return_staff.view(return_id.strip())
 
 
-class ListQuery(serializers.Serializer):
+class ReturnListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=[s.value for s in ReturnStatus], required=False)
     reason = serializers.ChoiceField(choices=[r.value for r in ReturnReason], required=False)
     min_age_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
@@ -45,34 +45,34 @@ class ListQuery(serializers.Serializer):
     cursor = serializers.RegexField(r"^\d{1,9}$", required=False)
 
 
-class StaffOpenBody(OpenReturnBody):
+class StaffOpenReturnBody(OpenReturnBody):
     override_window = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
                                             help_text="why a closed return window is waived (recorded)")
 
 
-class NoteBody(serializers.Serializer):
+class ReturnNoteBody(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RejectBody(serializers.Serializer):
+class ReturnRejectBody(serializers.Serializer):
     reason = serializers.CharField(min_length=1, max_length=2000)
 
 
-class TransitBody(serializers.Serializer):
+class ReturnTransitBody(serializers.Serializer):
     tracking_number = serializers.RegexField(r"^[A-Za-z0-9 -]{4,60}$", max_length=60)
     carrier = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
-class ReceivedBody(serializers.Serializer):
+class ReceivedLineBody(serializers.Serializer):
     restock = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
     damaged = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
     missing = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
 
 
-class ReceiveBody(serializers.Serializer):
+class ReturnReceiveBody(serializers.Serializer):
     restock = serializers.ChoiceField(choices=["all", "none"], required=False,
                                       help_text="every unit back in stock (all) or every unit damaged (none)")
-    lines = serializers.DictField(child=ReceivedBody(), required=False,
+    lines = serializers.DictField(child=ReceivedLineBody(), required=False,
                                   help_text="line id -> {restock, damaged, missing}; wins over `restock`")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -95,7 +95,7 @@ class StaffReturnsView(APIView):
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR})
     def get(self, request: Request) -> Response:
         require_scope(request, Scope.ORDERS_READ)
-        checked = ListQuery(data=request.query_params)
+        checked = ReturnListQuery(data=request.query_params)
         checked.is_valid(raise_exception=True)
         q = checked.validated_data
         rows, cursor = reads.list_returns(services.store(), status=q.get("status"), reason=q.get("reason"),
@@ -113,14 +113,14 @@ class StaffReturnView(APIView):
 
 
 class StaffOpenReturnView(APIView):
-    @extend_schema(operation_id="staff_open_return", parameters=[_REF], request=StaffOpenBody,
+    @extend_schema(operation_id="staff_open_return", parameters=[_REF], request=StaffOpenReturnBody,
                    description="Open a return for an order's delivered lines (scope orders:write); "
                                "`override_window` waives a closed return window and is recorded.",
                    responses={201: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR,
                               409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
-        body = validated_body(StaffOpenBody, request)
+        body = validated_body(StaffOpenReturnBody, request)
         order = _order(reference)
         with return_errors():
             view = return_staff.open_for_order(order.order_id, token.actor, return_staff.TOKEN_ROLE,
@@ -166,11 +166,13 @@ def _run(name: str, current: ReturnView, actor: str, body: dict) -> ReturnView:
     raise ApiError("not_found", f"no action {name}", status.HTTP_404_NOT_FOUND)
 
 
-StaffApproveReturnView = _action("approve", NoteBody, "Approve a requested return: a label is issued")
-StaffRejectReturnView = _action("reject", RejectBody, "Reject a requested return, saying why (the shopper reads it)")
-StaffInTransitReturnView = _action("in_transit", TransitBody, "The parcel's tracking number: the return is on its "
-                                                               "way back")
-StaffReceiveReturnView = _action("receive", ReceiveBody, "Record what arrived, per line: restocked, damaged or "
-                                                         "missing units (every line of the return)")
-StaffRefundReturnView = _action("refund", None, "Refund a received return from what arrived; above the support "
-                                                "limit the refund needs a manager")
+StaffApproveReturnView = _action("approve", ReturnNoteBody, "Approve a requested return: a label is issued")
+StaffRejectReturnView = _action("reject", ReturnRejectBody,
+                                "Reject a requested return, saying why (the shopper reads it)")
+StaffInTransitReturnView = _action("in_transit", ReturnTransitBody,
+                                   "The parcel's tracking number: the return is on its way back")
+StaffReceiveReturnView = _action("receive", ReturnReceiveBody,
+                                 "Record what arrived, per line: restocked, damaged or missing units (every line "
+                                 "of the return); within the support limit the refund follows")
+StaffRefundReturnView = _action("refund", None, "Refund a received return that waits for a manager (above the "
+                                                "support limit)")
