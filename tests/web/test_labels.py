@@ -24,7 +24,7 @@ ENUMS: dict[str, type[StrEnum]] = {
     "reservation_status": ReservationStatus, "reindex_stage": ReindexStage, "role": Role,
     "step_type": StepType, "trigger": Trigger, "apply_to": ApplyTo,
     "enrollment_status": EnrollmentStatus, "event_type": EventType,
-    "return_status": ReturnStatus, "return_reason": ReturnReason, "line_outcome": LineOutcome,
+    "return_status": ReturnStatus, "return_reason": ReturnReason, "return_outcome": LineOutcome,
 }
 
 

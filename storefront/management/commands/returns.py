@@ -134,8 +134,10 @@ class Command(BaseCommand):
         else:
             after = return_staff.refund(rid, actor, role, current)
         text = f"{rid}: {current.status.value} -> {after.status.value}"
-        if after.refund_amount and action in ("receive", "refund"):
-            text += f" (refund {after.refund_amount / 100:.2f} {after.currency})"
+        if after.needs_manager:
+            text += " (the refund is above the support limit: a manager or owner refunds it)"
+        elif after.refund_amount and action in ("receive", "refund"):
+            text += f", refunded {after.refund_amount / 100:.2f} {after.currency}"
         self._out(o["json"], {"dry_run": False, "action": action, "return": self._body(after)},
                   self.style.SUCCESS(text))
 
@@ -153,11 +155,13 @@ class Command(BaseCommand):
             return self.stdout.write(json.dumps([self._body(v) for v in rows], indent=2))
         if not rows:
             return self.stdout.write("no returns match")
-        self.stdout.write(f"{'RETURN':<16} {'STATUS':<13} {'OPENED':<17} {'UNITS':>5} {'REFUND':>10}  EMAIL")
+        self.stdout.write(f"{'RETURN':<16} {'STATUS':<13} {'OPENED':<17} {'REASONS':<24} {'UNITS':>5} "
+                          f"{'REFUND':>10}  EMAIL")
         for v in rows:
             units = sum(li.quantity for li in v.lines)
-            self.stdout.write(f"{v.return_id:<16} {v.status.value:<13} {v.created_at:%Y-%m-%d %H:%M} {units:>5} "
-                              f"{v.refund_amount / 100:>10.2f}  {v.email}")
+            reasons = ",".join(sorted({li.reason.value for li in v.lines}))
+            self.stdout.write(f"{v.return_id:<16} {v.status.value:<13} {v.created_at:%Y-%m-%d %H:%M} "
+                              f"{reasons[:24]:<24} {units:>5} {v.refund_amount / 100:>10.2f}  {v.email}")
 
     def _show(self, v: ReturnView, as_json: bool) -> None:
         if as_json:
