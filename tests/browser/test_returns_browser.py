@@ -1,14 +1,16 @@
-"""A shopper returns an item on a phone (390 px) in headless chromium: the order page's "Return
-items", the form (a card per line: how many, why, an exchange), and the return's status page,
-with no sideways scrolling and a clean console on each."""
+"""Returns on a phone (390 px) in headless chromium: a shopper goes from the order page's
+"Return items" through the form (a card per line: how many, why, an exchange) to the return's
+status page, and support approves a return on the admin's return page; no sideways scrolling
+and a clean console on each page."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
-from ..web.accounts import PASSWORD, create_shopper, shopper_sign_in
+from ..web.accounts import PASSWORD, create_shopper, create_staff, shopper_sign_in
 from ..web.orders_helpers import run
-from ..web.returns_helpers import delivered_order
+from ..web.returns_helpers import delivered_order, one_line, open_return
 from .harness import chromium, served_shop
 from .test_phone_browser import FITS, PHONE
 
@@ -67,3 +69,39 @@ async def test_a_shopper_opens_a_return_on_a_phone(orders_web, order_variant):
     assert seen["status"] == "requested" and "requested" in seen["flash"]
     assert seen["too wide"] == {} and seen["console"] == {}, seen
     assert seen["short targets"] == []
+
+
+def admin_return_on_a_phone(driver, site: str, email: str, return_id: str) -> dict:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{site}/admin/login/?next=/admin/returns/{return_id}")
+    driver.find_element(By.NAME, "email").send_keys(email)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#staff-login button[type=submit]").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(f"{site}/admin/returns/{return_id}"))
+    driver.get_log("browser")
+    seen = {"detail fits": driver.execute_script(FITS),
+            "forms": [f.get_attribute("id") for f in driver.find_elements(By.CSS_SELECTOR, "form[id]")]}
+    driver.find_element(By.CSS_SELECTOR, "#approve-return button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "in-transit-return"))
+    seen["after approve fits"] = driver.execute_script(FITS)
+    seen["status"] = driver.find_element(By.ID, "return-status").get_attribute("data-status")
+    driver.get(f"{site}/admin/returns/")
+    seen["list fits"] = driver.execute_script(FITS)
+    seen["console"] = [e["message"][:200] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    return seen
+
+
+async def test_staff_approve_a_return_on_a_phone(orders_web, order_variant):
+    shopper = Client()
+    order = await delivered_order(orders_web, shopper, order_variant.id, quantity=1)
+    opened = await run(open_return, shopper, order["confirmation_code"], one_line(order))
+    support = await run(create_staff, orders_web, "support")
+    with served_shop() as site, chromium(*PHONE, console_log=True) as driver:
+        seen = await run(admin_return_on_a_phone, driver, site, support.email, opened.json()["id"])
+    assert {"approve-return", "reject-return"} <= set(seen["forms"])
+    assert seen["status"] == "label_issued" and seen["console"] == []
+    for page in ("detail fits", "after approve fits", "list fits"):
+        assert seen[page][0] <= seen[page][1], (page, seen[page])
