@@ -64,6 +64,8 @@ def order_body(view: OrderView) -> dict:
                        for h in access.shopper_visible_history(view)]
     body["refunds"] = [{**r.model_dump(mode="json"), "actor": _who(view, r.actor)} for r in view.refunds]
     body["progress"] = access.progress(view.status)
+    # each return by its `id` (as POST /api/orders/{code}/returns answers it), with its status and refund
+    body["returns"] = [{"id": r.return_id, **r.model_dump(mode="json")} for r in view.returns]
     return body
 
 

@@ -42,7 +42,8 @@ async def test_a_shopper_returns_a_delivered_line_and_reads_it_back(orders_web, 
     assert (await run(browser.get, f"/api/returns/{body['id'].lower()}")).status_code == 200
 
     listed = (await run(browser.get, f"/api/orders/{code}")).json()["returns"]
-    assert [(r["return_id"], r["lines"]) for r in listed] == [(body["id"], {line["line_id"]: 1})]
+    assert [(r["id"], r["lines"]) for r in listed] == [(body["id"], {line["line_id"]: 1})]
+    assert {"id", "status", "refund_amount"} <= set(listed[0])
 
     # the second unit: a second return; a third unit does not exist
     second = await run(open_return, browser, code, one_line(order, reason="changed_mind"))
