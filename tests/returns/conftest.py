@@ -63,6 +63,23 @@ class ReturnsShop(OrderShop):
             line_id: ReceivedLine(restock=r, damaged=d, missing=m) for line_id, (r, d, m) in lines.items()})
         return await returns.receive(self.client, return_id, request, self.store)
 
+    async def running(self, order_id: str) -> bool:
+        """The order's workflow is open (asked of Temporal, not of a query a busy worker may not answer in time)."""
+        from temporalio.client import WorkflowExecutionStatus
+
+        from domains.orders.ids import order_workflow_id
+
+        described = await self.client.get_workflow_handle(order_workflow_id(order_id)).describe()
+        return described.status == WorkflowExecutionStatus.RUNNING
+
+    async def until_closed(self, order_id: str, limit: int = 400) -> OrderView:
+        """Let time pass until the order's workflow has ended; its view then (from the store)."""
+        for _ in range(limit):
+            if not await self.running(order_id):
+                return await self.order(order_id)
+            await self.env.sleep(timedelta(seconds=1))
+        raise AssertionError(f"order {order_id} never closed")
+
     async def on_hand(self, sku: str) -> int:
         [level] = await inventory.levels(self.client, [sku])
         return level.on_hand

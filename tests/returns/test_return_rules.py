@@ -107,17 +107,17 @@ async def test_an_order_stays_open_for_a_return_on_day_29_and_closes_after(retur
     [variant] = shop.variants_of_brands(1)
     order = await shop.delivered([(variant, 2)])
     await shop.env.sleep(timedelta(days=15))
-    completed = await shop.until(order.order_id, lambda v: v.status == OrderStatus.COMPLETED)
-    assert completed.live  # the feedback window closed; the return window has not
+    await shop.until(order.order_id, lambda v: v.status == OrderStatus.COMPLETED)
+    assert await shop.running(order.order_id)  # the feedback window closed; the return window has not
     await shop.env.sleep(timedelta(days=14))  # day 29
     opened = await shop.open(order, ("L1", 1, "too_large"))
     await returns.approve(shop.client, opened.return_id, ApproveReturn(actor=SUPPORT[0], actor_role="support"),
                           shop.store)
     await shop.env.sleep(timedelta(days=3))  # day 32: past the window, the return still runs
-    assert (await shop.order(order.order_id)).live
+    assert await shop.running(order.order_id)
     done = await shop.receive(opened.return_id, {"L1": (1, 0, 0)}, SUPPORT)
     assert done.status == ReturnStatus.CLOSED
-    closed = await shop.until(order.order_id, lambda v: not v.live)
+    closed = await shop.until_closed(order.order_id)
     assert closed.status == OrderStatus.COMPLETED and closed.refunded == done.refund_amount
     assert [r.status for r in closed.returns] == [ReturnStatus.CLOSED] and closed.return_state == "partially_returned"
     refused = await _refused(shop.open(closed, ("L1", 1, "too_large")))
@@ -133,9 +133,9 @@ async def test_an_order_without_returns_closes_when_the_return_window_ends(retur
     [variant] = shop.variants_of_brands(1)
     order = await shop.delivered([(variant, 1)])
     await shop.env.sleep(timedelta(days=20))
-    assert (await shop.order(order.order_id)).live
+    assert await shop.running(order.order_id)
     await shop.env.sleep(timedelta(days=10, minutes=5))
-    done = await shop.until(order.order_id, lambda v: not v.live)
+    done = await shop.until_closed(order.order_id)
     assert done.status == OrderStatus.COMPLETED
 
 
