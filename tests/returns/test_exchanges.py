@@ -257,7 +257,8 @@ async def test_a_trusting_shop_ships_the_replacement_on_approval(shop):
                                       lambda v: v.replacement is not None and v.replacement.status == "delivered")
     assert shipped.status == ReturnStatus.LABEL_ISSUED  # before the parcel came back
     done = await shop.receive(opened.return_id)
-    assert done.status == ReturnStatus.CLOSED and done.replacement.supplier_order_id == approved.replacement.supplier_order_id
+    assert done.status == ReturnStatus.CLOSED
+    assert done.replacement.supplier_order_id == approved.replacement.supplier_order_id
 
 
 async def test_a_variant_of_another_product_or_an_unknown_one_is_refused(shop):
