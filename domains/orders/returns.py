@@ -89,7 +89,9 @@ _REPLACEMENT_ENDED = frozenset({"delivered", "rejected", "cancelled"})
 def returnable(state: OrderState, line: OrderLine) -> int:
     """Units of the line that may still go into a return."""
     refunded = sum(r.lines.get(line.variant_id, 0) for r in state.refunds)
-    held = sum(r.lines.get(line.line_id or "", 0) for r in open_returns(state))
+    paid = {r.refund_id for r in state.refunds}  # a return refunded before its report came: counted once
+    held = sum(r.lines.get(line.line_id or "", 0) for r in open_returns(state)
+               if refund_id_of(state, r.return_id) not in paid)
     return max(0, line.quantity - refunded - held)
 
 

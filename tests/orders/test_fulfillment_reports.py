@@ -4,7 +4,8 @@ Many orders spanning several brands (one supplier order per brand) with short st
 fulfillment report bursts of changes at once. Each supplier order's stages, as the order's
 audit trail, its store rows and the fulfillment tree record them, only ever move forward;
 every order ends delivered in its workflow, in its store row and in the view the API
-answers with, and closes once its feedback window has passed.
+answers with, and closes once its feedback window has passed (the shop takes no returns here:
+a return window of 0 days).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 
 from domains.fulfillment.ids import fulfillment_workflow_id
 from domains.fulfillment.messages import FulfillmentSettings, FulfillmentView
+from domains.identity.shop_settings import SETTINGS_ROW, ShopSettings
 from domains.orders import client as orders
 from domains.orders.ids import order_workflow_id
 from domains.orders.messages import OrderSettings, OrderStatus, OrderView
@@ -56,6 +58,8 @@ async def test_bursts_of_reports_from_many_supplier_orders_only_move_forward(liv
     shop = live_orders_shop
     shop.configure(fulfillment=FulfillmentSettings(stage_seconds=0.5),
                    orders_=OrderSettings(flush_delay_seconds=0.1, feedback_window_seconds=8))
+    shop.store.put(schema.SETTINGS.name, {"name": SETTINGS_ROW, "updated_by": "test",
+                                          "value": ShopSettings(return_window_days=0).model_dump(mode="json")})
     placed = await asyncio.gather(*(shop.place([(v, 1) for v in basket]) for basket in baskets(shop.catalog)))
     order_ids = [p.order_id for p in placed]
 

@@ -61,8 +61,12 @@ async def test_an_order_goes_from_placed_to_delivered_on_its_own(orders_shop):
     [so_doc] = shop.shop.order_index.search_supplier_orders(SupplierOrderQuery(order_id=placed.order_id)).hits
     assert so_doc.status == "delivered" and so_doc.tracking_number == so.shipment.tracking_number
 
-    # after the feedback window (14 days by default) the order completes and its workflow ends
+    # after the feedback window (14 days by default) the order completes; its workflow ends once the
+    # return window (30 days by default) has passed too, so a return on day 29 still reaches it
     await shop.env.sleep(timedelta(days=14, minutes=1))
+    completed = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.COMPLETED)
+    assert completed.live
+    await shop.env.sleep(timedelta(days=16))
     done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.COMPLETED and not v.live)
     assert done.history[-1].to_status == OrderStatus.COMPLETED and done.history[-1].actor == "system"
 
@@ -201,7 +205,7 @@ async def test_feedback_only_once_and_only_when_delivered(orders_shop):
     assert view.feedback.rating == 4 and not view.can_leave_feedback
     with pytest.raises(OrderError):
         await orders.leave_feedback(shop.client, placed.order_id, "guest:ada@example.com", 1)
-    await shop.env.sleep(timedelta(days=15))
+    await shop.env.sleep(timedelta(days=31))  # the feedback window, then the return window
     done = await shop.until(placed.order_id, lambda v: not v.live)
     assert done.status == OrderStatus.COMPLETED and done.feedback.comment == "soft fabric"
 

@@ -1,8 +1,8 @@
 """Recorded histories of the main paths must replay on today's workflow code.
 
-A change that would make a running cart, checkout, order, fulfillment, the inventory service, an identity
-or a cadence workflow non-deterministic fails here (use workflow.patched for such changes, then re-record
-with `python -m tests.replay.record`).
+A change that would make a running cart, checkout, order, fulfillment, the inventory service, an identity,
+a cadence or a return workflow non-deterministic fails here (use workflow.patched for such changes, then
+re-record with `python -m tests.replay.record`, and `python -m tests.replay.record_returns` for returns).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWork
 from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, StaffWorkflow
 from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
+from domains.returns.workflows import ReturnWorkflow
 
 from ..servers import shop_converter
 
@@ -30,14 +31,14 @@ ROOT = Path(__file__).resolve().parent / "histories"
 HISTORIES = sorted(ROOT.glob("**/*.json"))
 WORKFLOWS = [CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
              InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
-             ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow]
+             ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow, ReturnWorkflow]
 
 
 def test_histories_cover_the_main_paths():
     kinds = {p.stem.rsplit("-", 1)[0] for p in HISTORIES if p.parent == ROOT}
     assert {"cart", "checkout", "order", "fulfillment", "supplier_order", "inventory",
             "shopper", "staff", "api_token", "shop_settings", "cadence_definition", "enrollment",
-            "cadence_unsubscribe"} <= kinds
+            "cadence_unsubscribe", "return", "order_returns"} <= kinds  # the last two: record_returns.py
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES])

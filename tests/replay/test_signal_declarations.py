@@ -39,3 +39,12 @@ def test_declared_signals_match_their_handlers(declared, handler, wire):
 
 def test_declared_updates_match_their_handlers():
     assert update_name(EnrollmentCalls.cancel) == update_name(EnrollmentWorkflow.cancel) == "cancel"
+
+
+def test_the_names_a_return_calls_its_order_by_are_the_orders_handlers():
+    """Returns sit below orders: a return signals `return_changed` and its activity calls the
+    `refund_return` update by the names returns' messages declare."""
+    from domains.returns.messages import REFUND_RETURN, RETURN_CHANGED
+
+    assert signal_name(OrderWorkflow.return_changed) == RETURN_CHANGED == "return_changed"
+    assert update_name(OrderWorkflow.refund_return) == REFUND_RETURN == "refund_return"

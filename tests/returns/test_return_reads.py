@@ -1,0 +1,46 @@
+"""What the admin reads of returns: the shop's list by status, reason and age, an order's
+returns, and the order index filtered by return state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domains.returns import reads
+from domains.returns.messages import ReturnStatus
+from projections.orders import OrderQuery
+
+
+async def test_returns_are_listed_by_status_reason_and_age_and_orders_by_return_state(returns_shop):
+    shop = returns_shop
+    shop.settings(auto_approve_reasons=["too_small"])
+    a, b = shop.variants_of_brands(2)
+    kept = await shop.delivered([(a, 1)])
+    order = await shop.delivered([(a, 2), (b, 1)])
+    small = await shop.open(order, ("L1", 1, "too_small"))
+    mind = await shop.open(order, ("L2", 1, "changed_mind"))
+    await shop.until_return(small.return_id, lambda v: v.status == ReturnStatus.LABEL_ISSUED)
+    await shop.until_return(mind.return_id, lambda v: v.status == ReturnStatus.REQUESTED)
+    await shop.env.sleep(timedelta(seconds=5))
+
+    everything, more = reads.list_returns(shop.store)
+    assert [r.return_id for r in everything] == [mind.return_id, small.return_id] and more is None  # newest first
+    labelled, _ = reads.list_returns(shop.store, status="label_issued")
+    assert [r.return_id for r in labelled] == [small.return_id]
+    by_reason, _ = reads.list_returns(shop.store, reason="changed_mind")
+    assert [r.return_id for r in by_reason] == [mind.return_id]
+    first, cursor = reads.list_returns(shop.store, limit=1)
+    rest, end = reads.list_returns(shop.store, limit=1, cursor=cursor)
+    assert [r.return_id for r in first + rest] == [mind.return_id, small.return_id] and end is None
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert [r.return_id for r in reads.list_returns(shop.store, min_age_days=2, now=later)[0]] == \
+        [mind.return_id, small.return_id]
+    assert reads.list_returns(shop.store, min_age_days=2)[0] == []
+    assert {r.return_id for r in reads.returns_of_order(shop.store, order.order_id)} == {small.return_id,
+                                                                                        mind.return_id}
+
+    await shop.until(order.order_id, lambda v: len(v.returns) == 2 and v.return_state == "partially_returned")
+    await shop.env.sleep(timedelta(seconds=3))  # the save that projects it
+    hits = shop.shop.order_index.search_orders(OrderQuery(return_states=["partially_returned"])).hits
+    assert [h.order_id for h in hits] == [order.order_id]
+    none = shop.shop.order_index.search_orders(OrderQuery(return_states=[""])).hits
+    assert [h.order_id for h in none] == [kept.order_id]
