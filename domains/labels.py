@@ -24,6 +24,39 @@ _TABLE: dict[str, dict[str, str]] = {
         "cancelled": "Cancelled",
         "refunded": "Refunded",
     },
+    # domains/returns/messages.py ReturnStatus
+    "return_status": {
+        "requested": "Requested",
+        "approved": "Approved",
+        "rejected": "Rejected",
+        "label_issued": "Label sent",
+        "in_transit": "On its way back",
+        "received": "Received",
+        "refunded": "Refunded",
+        "closed": "Closed",
+        "expired": "Expired (not sent back in time)",
+    },
+    # domains/returns/messages.py ReturnReason
+    "return_reason": {
+        "too_small": "Too small",
+        "too_large": "Too large",
+        "damaged": "Arrived damaged",
+        "wrong_item": "Wrong item sent",
+        "not_as_described": "Not as described",
+        "changed_mind": "Changed my mind",
+        "other": "Other",
+    },
+    # domains/returns/messages.py LineOutcome
+    "return_outcome": {
+        "restock": "Back in stock",
+        "damaged": "Damaged",
+        "missing": "Missing",
+    },
+    # domains/orders/messages.py OrderView.return_state (beside the order's status)
+    "return_state": {
+        "partially_returned": "Partly returned",
+        "returned": "Returned",
+    },
     # domains/fulfillment/messages.py SupplierOrderStatus
     "supplier_status": {
         "pending": "Waiting for the supplier",

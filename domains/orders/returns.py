@@ -35,7 +35,6 @@ from domains.shared import OrderLine, with_line_ids
 
 from .messages import OrderState
 
-RETURNS_PATCH = "order-returns"
 RETURNED = "returned"
 PARTIALLY_RETURNED = "partially_returned"
 # Rejected and expired returns gave nothing back; the others count toward the return state.

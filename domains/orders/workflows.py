@@ -103,7 +103,7 @@ _EMAIL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                            "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 # Orders placed under this code take returns (open_return, refund_return) and stay open until their
 # return window has passed and no return is open; older histories end after the feedback window.
-RETURNS_PATCH = returns.RETURNS_PATCH
+RETURNS_PATCH = "order-returns"
 _TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                              "schedule_to_close_timeout": timedelta(minutes=10),
                              "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}

@@ -23,6 +23,7 @@ from domains.identity.errors import IdentityErrorCode
 from domains.inventory.errors import InventoryErrorCode
 from domains.orders.errors import OrderErrorCode
 from domains.payments.errors import PaymentErrorCode, StripeWebhookErrorCode
+from domains.returns.errors import ReturnErrorCode
 from domains.shared import DomainError
 from domains.webhooks.errors import WebhookErrorCode
 
@@ -90,6 +91,21 @@ ORDERS: dict[OrderErrorCode, Http] = {
     OrderErrorCode.ORDER_NOT_FOUND: (_404, "order_not_found"),
     OrderErrorCode.UNEXPECTED: (_409, "ordererror"),
 }
+# the returns' wire values are their API codes (snake_case already)
+_RETURN_STATUS: dict[ReturnErrorCode, int] = {
+    ReturnErrorCode.LINE_NOT_DELIVERED: _409,
+    ReturnErrorCode.QUANTITY_NOT_RETURNABLE: _409,
+    ReturnErrorCode.RETURN_WINDOW_CLOSED: _409,
+    ReturnErrorCode.UNKNOWN_LINE: _409,
+    ReturnErrorCode.ILLEGAL_TRANSITION: _409,
+    ReturnErrorCode.REFUND_NEEDS_MANAGER: _403,
+    ReturnErrorCode.NO_SUCH_RETURN: _404,
+    ReturnErrorCode.INVALID_RETURN: _400,
+    ReturnErrorCode.TRACKING_TAKEN: _409,
+    ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: _409,
+    ReturnErrorCode.UNEXPECTED: _409,
+}
+RETURNS: dict[ReturnErrorCode, Http] = {code: (http, code.value) for code, http in _RETURN_STATUS.items()}
 # the staff API's fulfillment codes are the lower-cased domain codes (one is snake_case)
 FULFILLMENT: dict[FulfillmentErrorCode, Http] = {
     FulfillmentErrorCode.NOT_FOUND: (_404, "notfound"),
@@ -158,6 +174,7 @@ TABLES: dict[type[StrEnum], Mapping[Any, Http]] = {
     CartErrorCode: CART, CheckoutErrorCode: CHECKOUT, PaymentErrorCode: PAYMENTS, OrderErrorCode: ORDERS,
     FulfillmentErrorCode: FULFILLMENT, CadenceErrorCode: CADENCES, InventoryErrorCode: INVENTORY,
     IdentityErrorCode: IDENTITY, WebhookErrorCode: WEBHOOKS, StripeWebhookErrorCode: STRIPE_WEBHOOKS,
+    ReturnErrorCode: RETURNS,
 }
 
 

@@ -46,6 +46,9 @@ WIRE_VALUES = {
                          "RefundExceedsCharge", "InvalidRefund", "UnknownCharge", "UnknownPayment",
                          "InvalidAmount", "CaptureExceedsAuthorization", "AlreadyCaptured", "PaymentVoided",
                          "RefundExceedsCapture", "AuthorizationExpired", "PaymentRequiresAction", "ProviderRejected"},
+    "ReturnErrorCode": {"line_not_delivered", "quantity_not_returnable", "return_window_closed", "unknown_line",
+                        "illegal_transition", "refund_needs_manager", "no_such_return", "invalid_return",
+                        "tracking_taken", "variant_not_exchangeable", "return_error"},
     "StripeWebhookErrorCode": {"WebhookNotConfigured", "WebhookBadSignature", "WebhookBadPayload",
                                "WebhookUnknownEvent"},
 }

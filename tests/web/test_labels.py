@@ -14,6 +14,7 @@ from domains.identity.roles import Role
 from domains.inventory.messages import ReservationStatus
 from domains.labels import _TABLE, label
 from domains.orders.messages import OrderStatus
+from domains.returns.messages import LineOutcome, ReturnReason, ReturnStatus
 from domains.shared import CartStatus
 from domains.webhooks.messages import EventType
 
@@ -23,6 +24,7 @@ ENUMS: dict[str, type[StrEnum]] = {
     "reservation_status": ReservationStatus, "reindex_stage": ReindexStage, "role": Role,
     "step_type": StepType, "trigger": Trigger, "apply_to": ApplyTo,
     "enrollment_status": EnrollmentStatus, "event_type": EventType,
+    "return_status": ReturnStatus, "return_reason": ReturnReason, "return_outcome": LineOutcome,
 }
 
 

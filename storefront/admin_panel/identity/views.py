@@ -188,6 +188,10 @@ def parse_tax_table(text: str) -> dict[str, int]:
     return table
 
 
+RETURN_SETTINGS = ("return_window_days", "return_ship_days", "restocking_fees", "refund_shipping_on_return",
+                   "auto_approve_reasons", "support_refund_limit", "exchange_ships_at_once")
+
+
 def settings_from_form(post) -> ShopSettings:
     """The submitted form as settings; raises ValueError with a message a person can act on."""
     try:
@@ -225,6 +229,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         return render(request, "admin_panel/settings.html", {
             "form": {**_settings_form(current), **{k: request.POST.get(k, "") for k in SETTINGS_FIELDS}},
             "current": current, "error": str(exc)}, status=400)
+    # The return policy (docs/domains/returns.md) is kept as it is unless the form sends its fields.
+    wanted = wanted.model_copy(update={k: getattr(current, k) for k in RETURN_SETTINGS if k not in request.POST})
     services.temporal().run(lambda client: identity.change_settings(
         client, store, wanted, request.staff.actor))
     return _done(request, "/admin/settings/", "Settings saved. Carts, checkouts and fulfillment use them from now on.")
