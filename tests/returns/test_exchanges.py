@@ -12,6 +12,8 @@ from datetime import timedelta
 import pytest
 
 from domains.catalog.models import Variant
+from domains.fulfillment import client as fulfillment
+from domains.fulfillment.messages import FulfillmentSettings
 from domains.identity.shop_settings import SETTINGS_ROW, ShopSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
@@ -271,3 +273,20 @@ async def test_a_variant_of_another_product_or_an_unknown_one_is_refused(shop):
                 ReturnLineRequest(line_id="L1", quantity=1, reason="wrong_item", exchange_variant_id=wrong)]))
         assert refused.value.code == ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE
     assert (await shop.order(order.order_id)).returns == []
+
+
+async def test_staff_move_a_manual_replacement_by_its_supplier_order_id(shop):
+    mine, same = shop.pair("same")
+    order = await shop.delivered(mine)
+    shop.configure(fulfillment=FulfillmentSettings(manual=True))  # the replacement waits for a person
+    shop.settings(exchange_ships_at_once=True)
+    opened = await shop.open(order, same)
+    approved = await shop.approve(opened.return_id)
+    so_id = approved.replacement.supplier_order_id
+    await shop.until_return(opened.return_id, lambda v: v.replacement.report_seq >= 1)
+    await fulfillment.advance(shop.client, order.order_id, "shipped", supplier_order_id=so_id, actor="cli:ops")
+    shipped = await shop.until_return(opened.return_id, lambda v: v.replacement.status == "shipped")
+    assert shipped.replacement.shipment is not None
+    await fulfillment.advance(shop.client, order.order_id, "delivered", supplier_order_id=so_id, actor="cli:ops")
+    await shop.until_return(opened.return_id, lambda v: v.replacement.status == "delivered")
+    assert (await shop.level(same.blank_sku)).on_hand == STOCK - 1
