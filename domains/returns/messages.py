@@ -249,6 +249,7 @@ class ReturnState(BaseModel):
     expiry_emailed: bool = False
     exchange_held: bool = False  # the replacement's units are committed under the exchange's owner
     exchange_charge: ExchangeCharge | None = None
+    charge_attempts: int = 0  # each try at charging an exchange has keys of its own (another card may follow)
     exchange_refund: int = 0  # a price fall, refunded by the order with the return's refund
     exchange_off: bool = False  # the return came back short: settled as a plain return
     replacement: Replacement | None = None

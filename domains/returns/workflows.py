@@ -320,7 +320,8 @@ class ReturnWorkflow:
 
     async def _charge(self, amount: int, payment_method: str) -> None:
         s, p = self.state, self.input
-        key = f"{p.return_id}-exchange"
+        s.charge_attempts += 1
+        key = f"{p.return_id}-exchange-{s.charge_attempts}"
         try:
             auth = await workflow.execute_activity_method(ReturnActivities.authorize_exchange, AuthorizeRequest(
                 idempotency_key=f"{key}-authorize", payment_method=payment_method, amount=amount,

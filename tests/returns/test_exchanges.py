@@ -290,3 +290,21 @@ async def test_staff_move_a_manual_replacement_by_its_supplier_order_id(shop):
     await fulfillment.advance(shop.client, order.order_id, "delivered", supplier_order_id=so_id, actor="cli:ops")
     await shop.until_return(opened.return_id, lambda v: v.replacement.status == "delivered")
     assert (await shop.level(same.blank_sku)).on_hand == STOCK - 1
+
+
+@pytest.mark.parametrize("card", ["tok_declined", "tok_requires_action"])
+async def test_a_refused_card_leaves_the_exchange_requested_and_nothing_held(shop, card):
+    mine, dearer = shop.pair("up")
+    order = await shop.delivered(mine)
+    opened = await shop.open(order, dearer, payment_method=card)
+    before = await shop.level(dearer.blank_sku)
+    with pytest.raises(ReturnError) as refused:
+        await shop.approve(opened.return_id)
+    assert refused.value.code == ReturnErrorCode.PAYMENT_FAILED
+    still = await shop.ret(opened.return_id)
+    assert still.status == ReturnStatus.REQUESTED and still.exchange_charged == 0
+    assert await shop.held_for(opened.return_id) == {}
+    assert (await shop.level(dearer.blank_sku)).available == before.available
+    approved = await shop.approve(opened.return_id, payment_method="tok_success")  # another card does
+    assert approved.status == ReturnStatus.LABEL_ISSUED
+    assert approved.exchange_charged == dearer.price_amount - mine.price_amount
