@@ -1,6 +1,6 @@
 """`python -m tests.orders.crash_worker`: the production worker (`python -m workers`) with a
-pause after every charge, refund, authorization, capture, void and stock settlement has done its work and before its
-activity completes, so a crash test can see the activity started and not finished in the
+pause after every charge, refund, authorization, capture, void, stock settlement and restock has done its
+work and before its activity completes, so a crash test can see the activity started and not finished in the
 workflow and kill the worker in exactly that window: the side effect made, the activity
 not yet recorded as done. Every call is appended to CRASH_CALL_LOG (one JSON line: what,
 its idempotency key or owner, this process), so the test counts calls, not only results.
@@ -16,6 +16,7 @@ import time
 from temporalio import activity
 
 from domains.fulfillment.activities import FulfillmentActivities, StockSettlement
+from domains.orders.activities import OrderActivities, Restock
 from domains.payments import gateway
 from domains.payments.ledger import Payments
 
@@ -67,6 +68,17 @@ async def _paused_fulfil(self, settlement: StockSettlement) -> dict[str, int]:
 
 
 FulfillmentActivities.fulfil_stock = _paused_fulfil
+_restock = OrderActivities.restock
+
+
+@activity.defn(name="restock")
+async def _paused_restock(self, request: Restock) -> None:
+    log_call("restock", request.key)
+    await _restock(self, request)
+    await asyncio.sleep(PAUSE)
+
+
+OrderActivities.restock = _paused_restock
 
 if __name__ == "__main__":
     from workers.__main__ import main

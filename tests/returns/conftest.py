@@ -78,3 +78,6 @@ async def returns_shop(skipping, tmp_path, small_catalog):
         rs = ReturnsShop(env=skipping, client=skipping.client, store=store, shop=shop, catalog=small_catalog)
         rs.configure(orders_=OrderSettings(flush_delay_seconds=0.2))
         yield rs
+
+
+from ..orders.conftest import own_server  # noqa: E402,F401  (the crash test's dev server of its own)
