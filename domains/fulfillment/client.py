@@ -60,7 +60,11 @@ async def _pick(client: Client, order_id: str, supplier_order_id: str | None,
     if supplier_order_id:
         match = [so for so in view.supplier_orders if so.supplier_order_id == supplier_order_id]
         if not match:
-            raise FulfillmentError(NOT_FOUND, f"order {order_id} has no supplier order {supplier_order_id}")
+            # an exchange's replacement runs in a fulfillment of its own (started by its return), not the order's
+            found = await supplier_order(client, supplier_order_id)
+            if found.order_id != order_id:
+                raise FulfillmentError(NOT_FOUND, f"order {order_id} has no supplier order {supplier_order_id}")
+            return found
         return await supplier_order(client, supplier_order_id)
     candidates = [so for so in view.supplier_orders if usable(so)] or view.supplier_orders
     if len(candidates) != 1:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from temporalio.exceptions import ApplicationError
 
+from domains.returns import exchanges
 from domains.returns.errors import ReturnErrorCode
 from domains.returns.ids import display_id, return_workflow_id
 from domains.returns.messages import (
@@ -21,6 +22,7 @@ from domains.returns.messages import (
 )
 from domains.returns.messages import (
     FINISHED,
+    ExchangeVariant,
     OpenReturn,
     OrderMoney,
     RefundReturnRequest,
@@ -73,8 +75,14 @@ def open_returns(state: OrderState) -> list[ReturnSummary]:
 
 
 def any_running(state: OrderState) -> bool:
-    """A return whose workflow has not ended: the order must stay to hear from it."""
-    return any(r.status not in RETURN_FINAL for r in state.returns)
+    """A return whose workflow has not ended (or whose exchange's replacement is still on its way):
+    the order must stay to hear from it."""
+    return any(r.status not in RETURN_FINAL
+               or (r.replacement is not None and r.replacement.status not in _REPLACEMENT_ENDED)
+               for r in state.returns)
+
+
+_REPLACEMENT_ENDED = frozenset({"delivered", "rejected", "cancelled"})
 
 
 def returnable(state: OrderState, line: OrderLine) -> int:
@@ -86,8 +94,14 @@ def returnable(state: OrderState, line: OrderLine) -> int:
     return max(0, line.quantity - refunded - held)
 
 
-def check_open(state: OrderState, request: OpenReturn, now: datetime) -> None:
-    """Refuse a return the order cannot take (the validator, and the handler again under its lock)."""
+def exchange_ids(request: OpenReturn) -> list[str]:
+    return sorted({li.exchange_variant_id for li in request.lines if li.exchange_variant_id})
+
+
+def check_open(state: OrderState, request: OpenReturn, now: datetime,
+               variants: dict[str, ExchangeVariant] | None = None) -> None:
+    """Refuse a return the order cannot take (the validator, and the handler again under its lock,
+    with the exchange variants read from the catalog: `variants` None skips those checks)."""
     by_id = lines_by_id(state)
     if request.override_window and not request.by_staff:
         raise _refuse(ReturnErrorCode.INVALID_RETURN, "only staff may open a return past the return window")
@@ -95,9 +109,12 @@ def check_open(state: OrderState, request: OpenReturn, now: datetime) -> None:
         line = by_id.get(asked.line_id)
         if line is None:
             raise _refuse(ReturnErrorCode.UNKNOWN_LINE, f"this order has no line {asked.line_id}")
-        if asked.exchange_variant_id:
-            raise _refuse(ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE,
-                          "exchanges are not offered yet: return the item and order the other variant")
+        if asked.exchange_variant_id and variants is not None:
+            other = variants.get(asked.exchange_variant_id)
+            if other is None or other.product_id != line.product_id or other.variant_id == line.variant_id:
+                raise _refuse(ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE,
+                              f"{asked.line_id} ({line.product_name}) can be exchanged for another variant of the "
+                              f"same product only, not {asked.exchange_variant_id}")
         at = delivered_at(state, line)
         if at is None:
             raise _refuse(ReturnErrorCode.LINE_NOT_DELIVERED, f"{asked.line_id} ({line.product_name}) is not delivered")
@@ -111,18 +128,31 @@ def check_open(state: OrderState, request: OpenReturn, now: datetime) -> None:
         if asked.quantity > left:
             raise _refuse(ReturnErrorCode.QUANTITY_NOT_RETURNABLE,
                           f"{asked.line_id}: {left} units can be returned, not {asked.quantity}")
+    if variants is not None and not request.by_staff and not request.payment_method:
+        more = exchanges.difference(exchange_lines(state, request, variants))
+        if more > 0:  # staff may open it and confirm a payment method when they approve
+            raise _refuse(ReturnErrorCode.PAYMENT_REQUIRED,
+                          f"the exchange costs {more} {state.order.currency} more: name a payment method")
+
+
+def exchange_lines(state: OrderState, request: OpenReturn,
+                   variants: dict[str, ExchangeVariant]) -> list[ReturnLine]:
+    """The return's lines, each exchange with its replacement variant."""
+    by_id = lines_by_id(state)
+    return [ReturnLine(line_id=asked.line_id, variant_id=by_id[asked.line_id].variant_id,
+                       product_name=by_id[asked.line_id].product_name, options=by_id[asked.line_id].options,
+                       blank_sku=by_id[asked.line_id].blank_sku, unit_price=by_id[asked.line_id].unit_price,
+                       quantity=asked.quantity, reason=asked.reason, exchange_variant_id=asked.exchange_variant_id,
+                       exchange=variants.get(asked.exchange_variant_id) if asked.exchange_variant_id else None)
+            for asked in request.lines]
 
 
 def return_input(state: OrderState, request: OpenReturn, n: int, order_workflow_id: str,
-                 now: datetime) -> ReturnInput:
-    o, by_id = state.order, lines_by_id(state)
+                 now: datetime, variants: dict[str, ExchangeVariant] | None = None) -> ReturnInput:
+    o = state.order
     if state.return_policy is None:
         raise RuntimeError("the return policy is loaded before a return opens")
-    lines = [ReturnLine(line_id=asked.line_id, variant_id=by_id[asked.line_id].variant_id,
-                        product_name=by_id[asked.line_id].product_name, options=by_id[asked.line_id].options,
-                        blank_sku=by_id[asked.line_id].blank_sku, unit_price=by_id[asked.line_id].unit_price,
-                        quantity=asked.quantity, reason=asked.reason, exchange_variant_id=asked.exchange_variant_id)
-             for asked in request.lines]
+    lines = exchange_lines(state, request, variants or {})
     note = request.note
     if request.override_window:
         note = (note + "\n" if note else "") + f"return window waived: {request.override_window}"
@@ -131,7 +161,8 @@ def return_input(state: OrderState, request: OpenReturn, n: int, order_workflow_
         order_id=o.order_id, order_workflow_id=order_workflow_id, confirmation_code=o.confirmation_code,
         email=o.email, money=OrderMoney(currency=o.currency, subtotal=o.subtotal, discount=o.discount,
                                         shipping=o.shipping, tax=o.tax, total=o.total),
-        lines=lines, note=note, actor=request.actor, policy=state.return_policy, created_at=now)
+        lines=lines, note=note, actor=request.actor, policy=state.return_policy, created_at=now,
+        payment_method=request.payment_method)
 
 
 def note_summary(state: OrderState, summary: ReturnSummary) -> bool:

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from domains.returns.activities import ReturnActivities
     from domains.returns.messages import (
         RETURN_CHANGED,
+        ExchangeVariant,
         OpenReturn,
         RefundReturnRequest,
         ReturnRefunded,
@@ -460,9 +461,15 @@ class OrderWorkflow:
             s = self.state
             s.return_policy = await workflow.execute_activity_method(
                 ReturnActivities.load_return_policy, task_queue=RETURNS_QUEUE, **_QUICK)
-            returns.check_open(s, request, workflow.now())
+            variants: dict[str, ExchangeVariant] = {}
+            if returns.exchange_ids(request):  # an exchange: the other variants, from the catalog
+                variants = {v.variant_id: v for v in await workflow.execute_activity_method(
+                    ReturnActivities.exchange_variants, returns.exchange_ids(request), task_queue=RETURNS_QUEUE,
+                    **_QUICK)}
+            returns.check_open(s, request, workflow.now(), variants)
             s.returns_opened += 1
-            params = returns.return_input(s, request, s.returns_opened, workflow.info().workflow_id, workflow.now())
+            params = returns.return_input(s, request, s.returns_opened, workflow.info().workflow_id, workflow.now(),
+                                          variants)
             view = await workflow.execute_activity_method(ReturnActivities.start_return, params,
                                                           task_queue=RETURNS_QUEUE, **_QUICK)
             returns.note_summary(s, ReturnSummary(return_id=view.return_id, status=view.status,
@@ -501,7 +508,8 @@ class OrderWorkflow:
             units = returns.refund_units(s, request)
             goods = self._share(units)
             shipping = o.shipping if request.include_shipping and goods and not s.return_shipping_refunded else 0
-            amount = max(0, min(goods + shipping - request.fee, o.total - s.refunded))
+            # an exchange's price fall comes back as money beside the goods (never above what is left)
+            amount = max(0, min(goods + shipping - request.fee + request.credit, o.total - s.refunded))
             await self._refund_money(amount, refund_id, f"return {request.return_id}")
             restock = {sku: n for sku, n in request.restock.items() if n > 0}
             if restock:
@@ -512,6 +520,7 @@ class OrderWorkflow:
                                          reason=f"return {request.return_id}", actor=request.actor, at=workflow.now()))
             self._record("refund", request.actor, note=f"refunded {amount} {o.currency} for return {request.return_id}"
                          + (f" (restocking fee {request.fee})" if request.fee else "")
+                         + (f" (exchange difference {request.credit})" if request.credit else "")
                          + (", shipping included" if shipping else "") + (", restocked" if restock else ""))
             return ReturnRefunded(return_id=request.return_id, refund_id=refund_id, amount=amount)
 

@@ -1,12 +1,16 @@
 """Return activities: the shop's return policy, starting a return's workflow (for the order),
 claiming its label's tracking number, refunding through the order, saving the read model and
-the expiry email. Each is idempotent: the workflow id is deterministic, tracking numbers are
-claimed by insert-if-absent, the order's refund is idempotent by return id, rows are upserts,
-an email is kept by (order, event) and sent at most once."""
+the expiry email; for exchanges, the replacement variants, holding and releasing their stock,
+charging a price increase through the payments port and starting the replacement's fulfillment.
+Each is idempotent: the workflow ids are deterministic, tracking numbers are claimed by
+insert-if-absent, the order's refund is idempotent by return id, rows are upserts, an email is
+kept by (order, event) and sent at most once, stock moves by the exchange's owner, payments by
+idempotency keys."""
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -14,15 +18,40 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from infra.store import Store, schema
 from infra.store.retry import put_done
 from infra.temporal import business_error
 
 from ..cadences.messages import RenderedEmail
+from ..catalog.models import Product, Variant
+from ..fulfillment.messages import FulfillmentInput, SupplierOrderPlan
+from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..identity.shop_settings import read_shop_settings
+from ..inventory import client as inventory
+from ..inventory.client import InventoryError
+from ..inventory.messages import NO_SUCH_RESERVATION, ReservationStatus
+from ..payments.port import (
+    Authorization,
+    AuthorizeRequest,
+    CaptureRequest,
+    PaymentOperation,
+    PaymentRefundRequest,
+    VoidRequest,
+)
+from ..payments.providers import payments_from_env
+from ..shared import OrderLine
 from .emails import ReturnEmail, ReturnEmailChannel
-from .messages import REFUND_RETURN, RefundReturnRequest, ReturnInput, ReturnPolicy, ReturnRefunded, ReturnView
+from .messages import (
+    REFUND_RETURN,
+    ExchangeVariant,
+    RefundReturnRequest,
+    ReturnInput,
+    ReturnPolicy,
+    ReturnRefunded,
+    ReturnView,
+)
 from .queue import TASK_QUEUE
 
 WORKFLOW_TYPE = "ReturnWorkflow"  # by name: the activities module does not import the workflow's
@@ -41,11 +70,35 @@ class ReturnSnapshot(BaseModel):
     version: int
 
 
+class ExchangeHold(BaseModel):
+    owner: str  # the exchange's own (exchanges.stock_owner)
+    units: dict[str, int]  # blank sku -> units
+
+
+class ReplacementStart(BaseModel):
+    workflow_id: str  # the replacement's fulfillment (exchanges.fulfillment_id)
+    supplier_order_id: str
+    order_id: str
+    confirmation_code: str
+    return_workflow_id: str  # fulfillment reports the replacement to the return
+    stock_owner: str
+    lines: list[OrderLine]
+
+
+HOLD_SECONDS = 3600.0  # between the hold and its confirmation only: a confirmed reservation does not lapse
+DEFAULT_STRATEGY = "simulated"  # as the order's routing
+
+
+def _slug(brand: str) -> str:  # the order's supplier_slug: one simulated supplier per brand
+    return re.sub(r"[^a-z0-9]+", "-", brand.lower()).strip("-") or "default"
+
+
 def policy_of(store: Store) -> ReturnPolicy:
     s = read_shop_settings(store)
     return ReturnPolicy(return_window_days=s.return_window_days, return_ship_days=s.return_ship_days,
                         restocking_fees=dict(s.restocking_fees), refund_shipping_on_return=s.refund_shipping_on_return,
-                        auto_approve_reasons=list(s.auto_approve_reasons), support_refund_limit=s.support_refund_limit)
+                        auto_approve_reasons=list(s.auto_approve_reasons), support_refund_limit=s.support_refund_limit,
+                        exchange_ships_at_once=s.exchange_ships_at_once)
 
 
 class ReturnActivities:
@@ -92,6 +145,96 @@ class ReturnActivities:
             if cause is None:
                 raise
             raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from None
+
+    # --- exchanges -----------------------------------------------------------------------
+
+    @activity.defn
+    def exchange_variants(self, variant_ids: list[str]) -> list[ExchangeVariant]:
+        """The catalog's variants of these ids with their product (unknown ids are left out)."""
+        out = []
+        for variant_id in variant_ids:
+            row = self.store.get(schema.VARIANTS.name, {"id": variant_id})
+            product_row = row and self.store.get(schema.PRODUCTS.name, {"id": row["product_id"]})
+            if not row or not product_row:
+                continue
+            variant, product = Variant.model_validate(row), Product.model_validate(product_row)
+            out.append(ExchangeVariant(variant_id=variant.id, product_id=product.id, product_name=product.name,
+                                       options={"color": variant.color, "size": variant.size},
+                                       blank_sku=variant.blank_sku, unit_price=variant.price_amount))
+        return out
+
+    @activity.defn
+    async def hold_exchange(self, hold: ExchangeHold) -> dict[str, int]:
+        """Hold the replacement's units and confirm them (a confirmed reservation does not lapse
+        while the parcel travels). All or nothing: answers the skus that were short ({} when held)."""
+        try:
+            mine = await inventory.reservations_of(self.client, hold.owner)
+        except RPCError:  # the inventory service has not started yet: the first hold starts it
+            mine = []
+        if any(r.status == ReservationStatus.CONFIRMED for r in mine):
+            return {}  # an earlier attempt held and confirmed them
+        short: dict[str, int] = {}
+        for sku, n in sorted(hold.units.items()):
+            got = await inventory.hold(self.client, hold.owner, sku, n, HOLD_SECONDS)
+            if got.held < n:
+                short[sku] = n - got.held
+        if short:
+            await inventory.release(self.client, hold.owner)
+            return short
+        await inventory.confirm(self.client, hold.owner)
+        return {}
+
+    @activity.defn
+    async def release_exchange(self, owner: str) -> dict[str, int]:
+        """Give the replacement's units back (the return was rejected or expired, or came back short)."""
+        released: dict[str, int] = dict((await inventory.release(self.client, owner)).skus)
+        try:
+            released.update((await inventory.cancel(self.client, owner)).skus)
+        except InventoryError as exc:
+            if exc.code != NO_SUCH_RESERVATION:  # nothing confirmed, or a retry after the first call
+                raise
+        return released
+
+    @activity.defn
+    def authorize_exchange(self, request: AuthorizeRequest) -> Authorization:
+        return payments_from_env(self.store).authorize(request)
+
+    @activity.defn
+    def capture_exchange(self, request: CaptureRequest) -> PaymentOperation:
+        return payments_from_env(self.store).capture(request.payment_id, request.amount,
+                                                     idempotency_key=request.idempotency_key, final=request.final)
+
+    @activity.defn
+    def void_exchange(self, request: VoidRequest) -> PaymentOperation:
+        return payments_from_env(self.store).void(request.payment_id, idempotency_key=request.idempotency_key)
+
+    @activity.defn
+    def refund_exchange(self, request: PaymentRefundRequest) -> PaymentOperation:
+        return payments_from_env(self.store).refund(request.payment_id, request.amount,
+                                                    idempotency_key=request.idempotency_key)
+
+    @activity.defn
+    async def ship_replacement(self, start: ReplacementStart) -> str:
+        """Route the replacement as the order routes its lines (its brand's supplier) and start its
+        fulfillment (once: a retry finds it started); fulfillment reports it to the return."""
+        brands = {li.product_id: (self.store.get(schema.PRODUCTS.name, {"id": li.product_id}) or {}).get("brand")
+                  for li in start.lines}
+        routes = {row["brand"]: row for row in self.store.query(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP})}
+        brand = brands.get(start.lines[0].product_id) or "unbranded"
+        route = routes.get(brand) or {"supplier": _slug(brand), "strategy": DEFAULT_STRATEGY, "behaviour": "accept"}
+        plan = SupplierOrderPlan(supplier_order_id=start.supplier_order_id, supplier=route["supplier"],
+                                 strategy=route.get("strategy") or DEFAULT_STRATEGY,
+                                 behaviour=route.get("behaviour") or "accept", lines=start.lines)
+        params = FulfillmentInput(order_id=start.order_id, confirmation_code=start.confirmation_code,
+                                  order_workflow_id=start.return_workflow_id, stock_owner=start.stock_owner,
+                                  supplier_orders=[plan])
+        try:
+            await self.client.start_workflow("FulfillmentWorkflow", params, id=start.workflow_id,
+                                             task_queue=FULFILLMENT_QUEUE,
+                                             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            pass  # a retry after the first start
+        return plan.supplier
 
     @activity.defn
     def save(self, snapshot: ReturnSnapshot) -> None:

@@ -18,7 +18,9 @@ class ReturnErrorCode(StrEnum):
     NO_SUCH_RETURN = "no_such_return"
     INVALID_RETURN = "invalid_return"  # bad input (e.g. received units that do not add up)
     TRACKING_TAKEN = "tracking_taken"  # the parcel's tracking number belongs to another shipment or return
-    VARIANT_NOT_EXCHANGEABLE = "variant_not_exchangeable"
+    VARIANT_NOT_EXCHANGEABLE = "variant_not_exchangeable"  # another product's variant, unknown, or out of stock
+    PAYMENT_REQUIRED = "payment_required"  # the exchange costs more: name a payment method
+    PAYMENT_FAILED = "payment_failed"  # the exchange's price increase could not be charged
     UNEXPECTED = "return_error"  # a failure whose type no code names
 
 

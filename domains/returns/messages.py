@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
-from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN
+from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Shipment
 
 MAX_RETURN_LINES = 50
 REFUND_ROLES = frozenset({"owner", "manager"})  # may refund above support_refund_limit (orders:refund)
@@ -71,6 +71,8 @@ class OpenReturn(BaseModel):
     lines: list[ReturnLineRequest] = Field(min_length=1, max_length=MAX_RETURN_LINES)
     note: str = Field(default="", max_length=2000)
     override_window: str | None = Field(default=None, max_length=2000)  # staff only: why a closed window is waived
+    # an exchange that costs more is charged the difference on approval: the shopper names how to pay
+    payment_method: str | None = Field(default=None, min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _distinct_lines(self) -> OpenReturn:
@@ -91,6 +93,8 @@ class ApproveReturn(BaseModel):
     actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     actor_role: str | None = None
     note: str = Field(default="", max_length=2000)
+    # staff confirm how an exchange that costs more is paid (when the shopper named nothing)
+    payment_method: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class RejectReturn(BaseModel):
@@ -141,6 +145,18 @@ class ReturnPolicy(BaseModel):
     refund_shipping_on_return: bool = False
     auto_approve_reasons: list[str] = Field(default_factory=list)
     support_refund_limit: int = 10_000  # minor units; above it a refund needs a manager or owner
+    exchange_ships_at_once: bool = False  # an exchange's replacement ships on approval, before the parcel arrives
+
+
+class ExchangeVariant(BaseModel):
+    """The variant a line is swapped for (same product), as the catalog had it when the return opened."""
+
+    variant_id: str
+    product_id: str
+    product_name: str
+    options: dict[str, str] = Field(default_factory=dict)
+    blank_sku: str
+    unit_price: int
 
 
 class ReturnLine(BaseModel):
@@ -155,6 +171,7 @@ class ReturnLine(BaseModel):
     quantity: int
     reason: ReturnReason
     exchange_variant_id: str | None = None
+    exchange: ExchangeVariant | None = None  # set with exchange_variant_id: the replacement
     restocked: int = 0
     damaged: int = 0
     missing: int = 0
@@ -185,6 +202,7 @@ class ReturnInput(BaseModel):
     actor: str
     policy: ReturnPolicy
     created_at: datetime
+    payment_method: str | None = None  # pays an exchange's price increase (the shopper's, when opening)
 
 
 class ReturnHistoryEntry(BaseModel):
@@ -194,6 +212,24 @@ class ReturnHistoryEntry(BaseModel):
     from_status: ReturnStatus | None = None
     to_status: ReturnStatus | None = None
     note: str | None = None
+
+
+class Replacement(BaseModel):
+    """An exchange's replacement: a supplier order of its own, reported by fulfillment to the return."""
+
+    supplier_order_id: str
+    status: str  # the supplier order's stage (pending ... delivered, or rejected / cancelled)
+    shipment: Shipment | None = None
+    report_seq: int = 0
+    updated_at: datetime
+
+
+class ExchangeCharge(BaseModel):
+    """An exchange's price increase, authorized and captured on a payment of its own."""
+
+    payment_id: str
+    amount: int
+    refunded: int = 0
 
 
 class ReturnState(BaseModel):
@@ -211,6 +247,12 @@ class ReturnState(BaseModel):
     needs_manager: bool = False
     refund_done: bool = False
     expiry_emailed: bool = False
+    exchange_held: bool = False  # the replacement's units are committed under the exchange's owner
+    exchange_charge: ExchangeCharge | None = None
+    charge_attempts: int = 0  # each try at charging an exchange has keys of its own (another card may follow)
+    exchange_refund: int = 0  # a price fall, refunded by the order with the return's refund
+    exchange_off: bool = False  # the return came back short: settled as a plain return
+    replacement: Replacement | None = None
     dirty: bool = True
     version: int = 0
 
@@ -227,6 +269,8 @@ class ReturnLineView(BaseModel):
     quantity: int
     reason: ReturnReason
     exchange_variant_id: str | None = None
+    exchange_options: dict[str, str] = Field(default_factory=dict)
+    exchange_unit_price: int | None = None
     restocked: int = 0
     damaged: int = 0
     missing: int = 0
@@ -252,6 +296,11 @@ class ReturnView(BaseModel):
     restocking_fee: int = 0
     needs_manager: bool = False  # received; the refund is above the support policy: a manager or owner refunds
     history: list[ReturnHistoryEntry] = Field(default_factory=list)
+    # exchanges: what the swap costs (above 0 charged on approval, below 0 refunded on receipt), what
+    # was charged, and the replacement's supplier order with its shipment
+    exchange_difference: int = 0
+    exchange_charged: int = 0
+    replacement: Replacement | None = None
     can_approve: bool = False
     can_reject: bool = False
     can_mark_in_transit: bool = False
@@ -268,6 +317,7 @@ class ReturnSummary(BaseModel):
     refund_amount: int = 0
     lines: dict[str, int]  # line id -> units in the return
     updated_at: datetime
+    replacement: Replacement | None = None  # an exchange's replacement shipment, for the order's page
 
 
 RETURN_CHANGED = "return_changed"  # the order's signal; declared here, by its sender
@@ -284,6 +334,7 @@ class RefundReturnRequest(BaseModel):
     restock: dict[str, int]  # blank sku -> units back on hand (damaged and missing ones are not)
     fee: int = Field(default=0, ge=0)  # restocking fee, minor units, taken off the refund
     include_shipping: bool = False  # the shop refunds shipping on a return (once per order)
+    credit: int = Field(default=0, ge=0)  # an exchange's price fall, refunded as money (no units come back)
 
 
 class ReturnRefunded(BaseModel):

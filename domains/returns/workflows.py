@@ -10,6 +10,14 @@ states) before it reaches history. The refund is the order's (`refund_return`, c
 activity by name): the order keeps the cap over all of its refunds. A refund above the shop's
 support_refund_limit waits in `received` (needs_manager) for a manager or owner. After each
 change the run loop saves the read model and tells the order (`return_changed`, a ReturnSummary).
+
+Exchanges (exchanges.py): approving one commits the replacement's units under the exchange's
+own stock owner and charges a price increase (authorized and captured on a payment of its own);
+the replacement ships as a supplier order of its own through fulfillment, which reports it here
+(`supplier_order_changed`, as it reports an order's), on receipt or at once when the shop trusts
+the shopper. A rejected or expired return gives the units and the charge back; a price fall is
+refunded by the order with the return's refund. The workflow stays until the replacement has
+been delivered (or stopped), so its reports land.
 """
 
 from __future__ import annotations
@@ -23,11 +31,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domains.fulfillment.messages import SupplierOrderReport
+    from domains.payments.port import AUTHORIZED, AuthorizeRequest, CaptureRequest, PaymentRefundRequest, VoidRequest
+    from domains.shared import OrderLine
     from infra.activity_options import ActivityOptions
 
     from ..fulfillment import tracking
-    from . import lifecycle, money
-    from .activities import LabelClaim, ReturnActivities, ReturnSnapshot
+    from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
+    from . import exchanges, lifecycle, money
+    from .activities import ExchangeHold, LabelClaim, ReplacementStart, ReturnActivities, ReturnSnapshot
     from .emails import ReturnEmail, ReturnEmailKind
     from .errors import ReturnErrorCode
     from .messages import (
@@ -35,13 +47,16 @@ with workflow.unsafe.imports_passed_through():
         REFUND_ROLES,
         RETURN_CHANGED,
         ApproveReturn,
+        ExchangeCharge,
         MarkInTransit,
         ReceiveReturn,
         RefundReturn,
         RefundReturnRequest,
         RejectReturn,
+        Replacement,
         ReturnHistoryEntry,
         ReturnInput,
+        ReturnLine,
         ReturnLineView,
         ReturnState,
         ReturnSummary,
@@ -55,6 +70,7 @@ _EMAIL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                            "schedule_to_close_timeout": timedelta(minutes=10),
                            "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
 LABEL_CARRIER = "USPS"  # return labels are the shop's: one carrier
+REPLACEMENT_ENDED = frozenset({"delivered", "rejected", "cancelled"})
 
 
 def _refuse(code: ReturnErrorCode, message: str) -> ApplicationError:
@@ -95,12 +111,17 @@ class ReturnWorkflow:
             confirmation_code=p.confirmation_code, email=p.email, status=s.status, currency=p.money.currency,
             lines=[ReturnLineView(line_id=li.line_id, variant_id=li.variant_id, product_name=li.product_name,
                                   options=li.options, unit_price=li.unit_price, quantity=li.quantity, reason=li.reason,
-                                  exchange_variant_id=li.exchange_variant_id, restocked=li.restocked,
-                                  damaged=li.damaged, missing=li.missing) for li in s.lines],
+                                  exchange_variant_id=li.exchange_variant_id,
+                                  exchange_options=li.exchange.options if li.exchange else {},
+                                  exchange_unit_price=li.exchange.unit_price if li.exchange else None,
+                                  restocked=li.restocked, damaged=li.damaged, missing=li.missing) for li in s.lines],
             note=p.note, label_tracking_number=s.label_tracking_number, label_carrier=s.label_carrier,
             parcel_tracking_number=s.parcel_tracking_number, ship_by=s.ship_by, created_at=p.created_at,
             updated_at=s.updated_at, refund_amount=s.refund_amount, restocking_fee=s.restocking_fee,
             needs_manager=s.needs_manager, history=list(s.history),
+            exchange_difference=exchanges.difference(s.lines),
+            exchange_charged=s.exchange_charge.amount - s.exchange_charge.refunded if s.exchange_charge else 0,
+            replacement=s.replacement,
             can_approve=lifecycle.can_move(s.status, S.APPROVED), can_reject=lifecycle.can_move(s.status, S.REJECTED),
             can_mark_in_transit=lifecycle.can_move(s.status, S.IN_TRANSIT),
             can_receive=lifecycle.can_move(s.status, S.RECEIVED), can_refund=s.status == S.RECEIVED)
@@ -108,7 +129,8 @@ class ReturnWorkflow:
     def _summary(self) -> ReturnSummary:
         s = self.state
         return ReturnSummary(return_id=self.input.return_id, status=s.status, refund_amount=s.refund_amount,
-                             lines={li.line_id: li.quantity for li in s.lines}, updated_at=s.updated_at)
+                             lines={li.line_id: li.quantity for li in s.lines}, updated_at=s.updated_at,
+                             replacement=s.replacement)
 
     @workflow.query
     def view(self) -> ReturnView:
@@ -120,19 +142,33 @@ class ReturnWorkflow:
     async def approve(self, request: ApproveReturn) -> ReturnView:
         async with self.lock:
             self._check_approve(request)
-            self._move(S.APPROVED, request.actor, request.note or None)
-            await self._issue_label()
+            await self._approve(request.actor, request.note or None, request.payment_method)
             return self._view()
 
     @approve.validator
     def _check_approve(self, request: ApproveReturn) -> None:
         lifecycle.check_move(self.state.status, S.APPROVED, "approve")
+        difference = exchanges.difference(self.state.lines)
+        if difference > 0 and not (request.payment_method or self.input.payment_method):
+            raise _refuse(ReturnErrorCode.PAYMENT_REQUIRED,
+                          f"the exchange costs {difference} {self.input.money.currency} more: approve it with a "
+                          "payment method")
+
+    async def _approve(self, actor: str, note: str | None, payment_method: str | None) -> None:
+        """Hold (and charge) the exchange first: a refusal leaves the return requested."""
+        await self._hold_exchange(actor, payment_method or self.input.payment_method)
+        self._move(S.APPROVED, actor, note)
+        await self._issue_label()
+        if self.state.exchange_held and self.input.policy.exchange_ships_at_once:
+            await self._ship_replacement(actor, "the shop ships exchanges at once")
 
     @workflow.update
-    def reject(self, request: RejectReturn) -> ReturnView:
-        self._check_reject(request)
-        self._move(S.REJECTED, request.actor, request.reason)
-        return self._view()
+    async def reject(self, request: RejectReturn) -> ReturnView:
+        async with self.lock:
+            self._check_reject(request)
+            self._move(S.REJECTED, request.actor, request.reason)
+            await self._give_exchange_back(request.actor, "the return was rejected")
+            return self._view()
 
     @reject.validator
     def _check_reject(self, request: RejectReturn) -> None:
@@ -168,8 +204,10 @@ class ReturnWorkflow:
             outcome = "; ".join(f"{li.line_id}: {li.restocked} restock, {li.damaged} damaged, {li.missing} missing"
                                 for li in s.lines)
             self._move(S.RECEIVED, request.actor, outcome + (f" ({request.note})" if request.note else ""))
-            s.restocking_fee = money.restocking_fee(s.lines, self.input.money, self.input.policy)
-            amount = money.estimate(s.lines, self.input.money, self.input.policy)
+            await self._settle_exchange_on_receipt(request.actor)
+            refunded = self._refunded_lines()
+            s.restocking_fee = money.restocking_fee(refunded, self.input.money, self.input.policy)
+            amount = money.estimate(refunded, self.input.money, self.input.policy) + self._credit()
             if amount > self.input.policy.support_refund_limit and request.actor_role not in REFUND_ROLES:
                 s.needs_manager = True
                 self._record(request.actor, note=f"a refund of {amount} {self.input.money.currency} is above the "
@@ -227,15 +265,144 @@ class ReturnWorkflow:
         for li in s.lines:
             if li.restocked:
                 restock[li.blank_sku] = restock.get(li.blank_sku, 0) + li.restocked
+        refunded = {li.line_id for li in self._refunded_lines()}  # an exchanged line is replaced, not refunded
         request = RefundReturnRequest(
-            return_id=p.return_id, actor=actor, lines={li.line_id: money.arrived(li) for li in s.lines},
-            restock=restock, fee=s.restocking_fee, include_shipping=p.policy.refund_shipping_on_return)
+            return_id=p.return_id, actor=actor,
+            lines={li.line_id: money.arrived(li) if li.line_id in refunded else 0 for li in s.lines},
+            restock=restock, fee=s.restocking_fee, include_shipping=p.policy.refund_shipping_on_return and
+            bool(refunded), credit=self._credit())
         done = await workflow.execute_activity_method(ReturnActivities.refund_through_order,
                                                       args=[request, p.order_workflow_id], **_QUICK)
         s.refund_amount, s.needs_manager = done.amount, False
+        s.exchange_refund = min(request.credit, done.amount)
         self._move(S.REFUNDED, actor, f"refunded {done.amount} {p.money.currency}"
                    + (f" less a restocking fee of {s.restocking_fee}" if s.restocking_fee else ""))
         self._move(S.CLOSED, actor)
+
+    # --- exchanges (exchanges.py) -------------------------------------------------------------
+
+    def _refunded_lines(self) -> list[ReturnLine]:
+        """The lines refunded as goods: all but the exchanged ones (all, when the exchange is off)."""
+        s = self.state
+        return [li for li in s.lines if li.exchange is None or s.exchange_off]
+
+    def _credit(self) -> int:
+        """An exchange's price fall, refunded as money with the return's refund."""
+        s = self.state
+        return 0 if s.exchange_off else max(0, -exchanges.difference(s.lines))
+
+    def _replacement_travelling(self) -> bool:
+        r = self.state.replacement
+        return r is not None and r.status not in REPLACEMENT_ENDED
+
+    async def _hold_exchange(self, actor: str, payment_method: str | None) -> None:
+        """Commit the replacement's units, then charge a price increase; a refusal gives back what was taken."""
+        s, p = self.state, self.input
+        units = exchanges.units(s.lines)
+        if not units or s.exchange_held:
+            return
+        owner = exchanges.stock_owner(p.return_id)
+        short = await workflow.execute_activity_method(ReturnActivities.hold_exchange,
+                                                       ExchangeHold(owner=owner, units=units), **_QUICK)
+        if short:
+            raise _refuse(ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE, "the replacement is out of stock: "
+                          + ", ".join(f"{sku} short {n}" for sku, n in sorted(short.items())))
+        s.exchange_held = True
+        self._record(actor, note="replacement held: " + ", ".join(f"{sku} x{n}" for sku, n in sorted(units.items())))
+        difference = exchanges.difference(s.lines)
+        if difference <= 0:
+            return
+        try:
+            await self._charge(difference, payment_method or "")
+        except ApplicationError:
+            await self._give_exchange_back(actor, "its price increase could not be charged")
+            raise
+
+    async def _charge(self, amount: int, payment_method: str) -> None:
+        s, p = self.state, self.input
+        s.charge_attempts += 1
+        key = f"{p.return_id}-exchange-{s.charge_attempts}"
+        try:
+            auth = await workflow.execute_activity_method(ReturnActivities.authorize_exchange, AuthorizeRequest(
+                idempotency_key=f"{key}-authorize", payment_method=payment_method, amount=amount,
+                currency=p.money.currency), start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)))
+        except ActivityError as exc:
+            why = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
+            self._record("system", note=f"the exchange's payment was refused: {why}")
+            raise _refuse(ReturnErrorCode.PAYMENT_FAILED, f"the exchange's payment was refused: {why}") from None
+        if auth.status != AUTHORIZED:
+            await workflow.execute_activity_method(ReturnActivities.void_exchange, VoidRequest(
+                payment_id=auth.payment_id, idempotency_key=f"{key}-void"), **_QUICK)
+            raise _refuse(ReturnErrorCode.PAYMENT_FAILED,
+                          "the exchange's payment needs the shopper's action; use another payment method")
+        await workflow.execute_activity_method(ReturnActivities.capture_exchange, CaptureRequest(
+            payment_id=auth.payment_id, amount=amount, idempotency_key=f"{key}-capture", final=True), **_QUICK)
+        s.exchange_charge = ExchangeCharge(payment_id=auth.payment_id, amount=amount)
+        self._record("system", note=f"charged {amount} {p.money.currency} for the exchange ({auth.payment_id})")
+
+    async def _give_exchange_back(self, actor: str, why: str) -> None:
+        """Release the held replacement and refund its charge, unless the replacement has shipped."""
+        s, p = self.state, self.input
+        if s.replacement is not None:
+            if why:
+                self._record(actor, note=f"{why}; the replacement {s.replacement.supplier_order_id} had already "
+                                         "been sent: staff settle it with the shopper")
+            return
+        if s.exchange_held:
+            await workflow.execute_activity_method(ReturnActivities.release_exchange,
+                                                   exchanges.stock_owner(p.return_id), **_QUICK)
+            s.exchange_held = False
+            self._record(actor, note=f"{why}: the replacement's stock was released")
+        charge = s.exchange_charge
+        if charge is not None and charge.amount > charge.refunded:
+            left = charge.amount - charge.refunded
+            await workflow.execute_activity_method(ReturnActivities.refund_exchange, PaymentRefundRequest(
+                payment_id=charge.payment_id, amount=left, idempotency_key=f"{p.return_id}-exchange-refund"),
+                **_QUICK)
+            charge.refunded += left
+            self._record(actor, note=f"refunded the exchange's {left} {p.money.currency}")
+
+    async def _settle_exchange_on_receipt(self, actor: str) -> None:
+        """The parcel is in: ship the replacement, or, if an exchanged unit is missing, call the exchange
+        off (stock and charge back; the lines are refunded as a plain return)."""
+        s = self.state
+        if not s.exchange_held or s.replacement is not None:
+            return
+        if exchanges.came_back_whole(s.lines):
+            await self._ship_replacement(actor, "the return arrived")
+            return
+        await self._give_exchange_back(actor, "an exchanged item did not come back")
+        s.exchange_off = True
+
+    async def _ship_replacement(self, actor: str, why: str) -> None:
+        s, p = self.state, self.input
+        lines = [OrderLine(variant_id=ex.variant_id, product_id=ex.product_id, product_name=ex.product_name,
+                           options=ex.options, blank_sku=ex.blank_sku, quantity=li.quantity, unit_price=ex.unit_price,
+                           line_total=ex.unit_price * li.quantity, line_id=li.line_id)
+                 for li in s.lines if (ex := li.exchange) is not None]
+        so_id = exchanges.replacement_id(p.return_id)
+        supplier = await workflow.execute_activity_method(ReturnActivities.ship_replacement, ReplacementStart(
+            workflow_id=exchanges.fulfillment_id(p.workflow_id), supplier_order_id=so_id, order_id=p.order_id,
+            confirmation_code=p.confirmation_code, return_workflow_id=p.workflow_id,
+            stock_owner=exchanges.stock_owner(p.return_id), lines=lines), **_QUICK)
+        s.replacement = Replacement(supplier_order_id=so_id, status="pending", updated_at=workflow.now())
+        self._record(actor, note=f"{why}: replacement {so_id} sent to {supplier}")
+
+    @workflow.signal(name=SUPPLIER_ORDER_CHANGED)  # fulfillment's report (OrderReports), for the replacement
+    def supplier_order_changed(self, report: SupplierOrderReport) -> None:
+        r = self.state.replacement
+        if r is None or report.supplier_order_id != r.supplier_order_id:
+            return
+        if report.seq and report.seq <= r.report_seq:
+            return  # a late or repeated report
+        r.report_seq = max(r.report_seq, report.seq)
+        r.status, r.updated_at = report.status.value, report.at
+        r.shipment = report.shipment or r.shipment
+        if report.status.value in ("rejected", "cancelled"):
+            self.state.exchange_held = False  # fulfillment gave the units back
+        self._record(report.actor, note=f"replacement {r.supplier_order_id} {report.status.value}"
+                     + (f": {report.note}" if report.note else ""))
 
     async def _expire(self) -> None:
         async with self.lock:
@@ -243,6 +410,7 @@ class ReturnWorkflow:
             if s.status != S.LABEL_ISSUED or s.ship_by is None or workflow.now() < s.ship_by:
                 return  # on its way after all
             self._move(S.EXPIRED, "system", f"not shipped back by {s.ship_by:%Y-%m-%d}")
+            await self._give_exchange_back("system", "the return expired")
             try:
                 await workflow.execute_activity_method(
                     ReturnActivities.send_email, ReturnEmail(kind=ReturnEmailKind.EXPIRED, view=self._view()),
@@ -258,29 +426,37 @@ class ReturnWorkflow:
         await workflow.execute_activity_method(ReturnActivities.save, ReturnSnapshot(view=self._view(),
                                                                                      version=s.version), **_QUICK)
         # The order keeps its returns' summaries (its view, what is returnable, when it may close).
-        await workflow.get_external_workflow_handle(self.input.order_workflow_id).signal(
-            RETURN_CHANGED, self._summary())
+        try:
+            await workflow.get_external_workflow_handle(self.input.order_workflow_id).signal(
+                RETURN_CHANGED, self._summary())
+        except Exception as exc:  # the order has closed (a replacement still travelling): the store has it
+            workflow.logger.warning("return %s could not tell its order: %s", self.input.return_id, exc)
 
     @workflow.run
     async def run(self, params: ReturnInput) -> ReturnView:
         s = self.state
         reasons = {li.reason.value for li in s.lines}
-        if reasons <= set(params.policy.auto_approve_reasons):
+        pays = exchanges.difference(s.lines) <= 0 or bool(params.payment_method)
+        if reasons <= set(params.policy.auto_approve_reasons) and pays:
             async with self.lock:
                 if s.status == S.REQUESTED:
-                    self._move(S.APPROVED, "system", "approved by the shop's rule for " + ", ".join(sorted(reasons)))
-                    await self._issue_label()
+                    try:
+                        await self._approve("system", "approved by the shop's rule for " + ", ".join(sorted(reasons)),
+                                            None)
+                    except ApplicationError as exc:  # the exchange could not be held or paid: staff decide
+                        self._record("system", note=f"not approved by the shop's rule: {exc.message}")
         while True:
             timeout = None
             if s.status == S.LABEL_ISSUED and s.ship_by is not None:
                 timeout = max(s.ship_by - workflow.now(), timedelta(0))
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: s.dirty or s.status in FINAL, timeout=timeout)
+                await workflow.wait_condition(
+                    lambda: s.dirty or (s.status in FINAL and not self._replacement_travelling()), timeout=timeout)
             if s.status == S.LABEL_ISSUED and s.ship_by is not None and workflow.now() >= s.ship_by:
                 await self._expire()
             if s.dirty:
                 await self._save()
-            if s.status in FINAL:
+            if s.status in FINAL and not self._replacement_travelling():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not s.dirty:
                     break

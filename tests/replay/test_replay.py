@@ -2,7 +2,8 @@
 
 A change that would make a running cart, checkout, order, fulfillment, the inventory service, an identity,
 a cadence or a return workflow non-deterministic fails here (use workflow.patched for such changes, then
-re-record with `python -m tests.replay.record`, and `python -m tests.replay.record_returns` for returns).
+re-record with `python -m tests.replay.record`, and `python -m tests.replay.record_returns` for returns,
+`record_exchanges` for an exchange).
 """
 
 from __future__ import annotations
