@@ -92,6 +92,12 @@ _EMAIL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
 _TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                              "schedule_to_close_timeout": timedelta(minutes=10),
                              "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+# A cancel of a partly shipped order cancels what has not shipped and answers with the order; the
+# released code refused it (partially shipped) or answered PartlyShipped after cancelling the rest.
+CANCEL_REST_PATCH = "cancel-unshipped-rest"
+# Staff (and the shopper, for the address) edit an order before it ships: preview_edit, confirm_edit,
+# abandon_edit (edits.py). Orders of the released code refuse edits.
+ORDER_EDITS_PATCH = "order-edits"
 
 
 def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
@@ -107,6 +113,8 @@ class OrderWorkflow:
         self.lock = asyncio.Lock()
         self.review_due = False  # delivered just now: the run loop fires the review-request trigger
         self.lapse_guard = False  # set by the run: capture before the authorization lapses
+        self.cancel_rest = False  # set by the run (CANCEL_REST_PATCH): validators cannot ask for a patch
+        self.edits_on = False  # set by the run (ORDER_EDITS_PATCH)
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -160,7 +168,7 @@ class OrderWorkflow:
             shipping=o.shipping, tax=o.tax, total=o.total, refunded=s.refunded, lines=o.lines,
             shipping_address=o.shipping_address, supplier_orders=s.supplier_orders, history=s.history,
             refunds=s.refunds, feedback=s.feedback, delivered_at=s.delivered_at,
-            feedback_until=self._feedback_until(), can_cancel=lifecycle.can_move(s.status, S.CANCELLED),
+            feedback_until=self._feedback_until(), can_cancel=self._cancellable(),
             can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
             can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert)
 
@@ -215,13 +223,29 @@ class OrderWorkflow:
     @workflow.update
     async def cancel(self, request: CancelOrder) -> OrderView:
         async with self.lock:
-            lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
+            self._check_cancel_move()
             await self._cancel(request.actor, request.reason or "cancelled")
             return self._view()
 
     @cancel.validator
     def _check_cancel(self, request: CancelOrder) -> None:
-        lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
+        self._check_cancel_move()
+
+    # --- cancel the unshipped rest (CANCEL_REST_PATCH) --------------------------------------
+
+    def _unshipped(self) -> list[SupplierOrderSummary]:
+        return [so for so in self.state.supplier_orders if so.status in lifecycle.STOPPABLE]
+
+    def _cancels_rest(self) -> bool:
+        """A partly shipped order whose other supplier orders have not shipped: a cancel stops those."""
+        return self.cancel_rest and self.state.status == S.PARTIALLY_SHIPPED and bool(self._unshipped())
+
+    def _cancellable(self) -> bool:
+        return lifecycle.can_move(self.state.status, S.CANCELLED) or self._cancels_rest()
+
+    def _check_cancel_move(self) -> None:
+        if not self._cancels_rest():
+            lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
 
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state
@@ -234,6 +258,16 @@ class OrderWorkflow:
             await workflow.wait_condition(lambda: all(
                 so.status not in ("pending", "accepted", "in_production") for so in s.supplier_orders))
             await self._settle_dropped_now(actor, reason)
+            if s.status != S.CANCELLED and self.cancel_rest:
+                # The rest is cancelled and refunded; the order's status stays what its supplier
+                # orders say (shipped). Nothing left to stop: the cancel came too late for all of it.
+                if not any(so.status == "cancelled" for so in s.supplier_orders):
+                    lifecycle.check_move(s.status, S.CANCELLED, "cancel")
+                shipped = ", ".join(so.supplier_order_id for so in s.supplier_orders
+                                    if so.status in lifecycle.SHIPPED_OR_LATER)
+                self._record("cancel", actor, note=f"cancelled what had not shipped ({shipped} had shipped)"
+                             + (f": {reason}" if reason else ""))
+                return
             if s.status != S.CANCELLED:
                 gone = ", ".join(so.supplier_order_id for so in s.supplier_orders
                                  if so.status in lifecycle.SHIPPED_OR_LATER)
@@ -585,6 +619,8 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, params: OrderInput) -> OrderView:
         s = self.state
+        self.cancel_rest = workflow.patched(CANCEL_REST_PATCH)  # first: the handlers see the same answer
+        self.edits_on = workflow.patched(ORDER_EDITS_PATCH)
         if s.settings is None:
             s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
         if params.state is None and workflow.patched(ORDER_EMAILS_PATCH):
