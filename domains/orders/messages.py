@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
 
+from .edit_messages import EditCharge, EditPreview
 from .errors import OrderErrorCode
 
 # Short names for OrderErrorCode members (errors.py holds the codes and their wire values).
@@ -174,6 +175,12 @@ class OrderState(BaseModel):
     # Transactional emails (emails.py) already sent, by event; None for an order placed before the
     # shop sent them (it never starts mid-life, so an old order gets no late confirmation).
     emails_sent: list[str] | None = None
+    # Order edits (edit_messages.py): the open preview, how many previews were made, the price
+    # increases charged on their own authorizations, and what edits refunded.
+    edit: EditPreview | None = None
+    edit_seq: int = 0
+    edit_charges: list[EditCharge] = Field(default_factory=list)
+    edit_refunded: int = 0
 
     @property
     def refunded(self) -> int:
@@ -207,5 +214,8 @@ class OrderView(BaseModel):
     can_leave_feedback: bool
     live: bool = True  # False when read back from the store after the workflow closed
     payment_alert: str | None = None  # an inbound provider event staff must look at (disputed, failed)
+    # order edits: the open preview, and what may be edited now (staff: everything; shoppers: the address)
+    pending_edit: EditPreview | None = None
+    can_edit: bool = False
 
 OrderInput.model_rebuild()
