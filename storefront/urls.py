@@ -3,8 +3,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from . import error_pages
 from .api import cart as cart_api
+from .api import order_edits, payment_webhooks, staff_api, webhooks_api
 from .api import orders as orders_api
-from .api import payment_webhooks, staff_api, webhooks_api
 from .api import search as search_api
 from .health import healthz
 from .observability import metrics
@@ -31,12 +31,24 @@ urlpatterns = [
     path("api/orders/<str:confirmation>", orders_api.OrderDetailView.as_view(), name="api-order"),
     path("api/orders/<str:confirmation>/cancel", orders_api.CancelOrderView.as_view(), name="api-order-cancel"),
     path("api/orders/<str:confirmation>/feedback", orders_api.FeedbackView.as_view(), name="api-order-feedback"),
+    path("api/orders/<str:confirmation>/edits/preview", order_edits.PreviewEditView.as_view(),
+         name="api-order-edit-preview"),
+    path("api/orders/<str:confirmation>/edits/confirm", order_edits.ConfirmEditView.as_view(),
+         name="api-order-edit-confirm"),
+    path("api/orders/<str:confirmation>/edits/abandon", order_edits.AbandonEditView.as_view(),
+         name="api-order-edit-abandon"),
     path("api/staff/orders/<str:reference>", staff_api.StaffOrderView.as_view(), name="api-staff-order"),
     path("api/staff/orders/<str:reference>/cancel", staff_api.StaffCancelView.as_view(), name="api-staff-cancel"),
     path("api/staff/orders/<str:reference>/refund", staff_api.StaffRefundView.as_view(), name="api-staff-refund"),
     path("api/staff/orders/<str:reference>/notes", staff_api.StaffNoteView.as_view(), name="api-staff-note"),
     path("api/staff/orders/<str:reference>/fulfillment", staff_api.StaffAdvanceView.as_view(),
          name="api-staff-advance"),
+    path("api/staff/orders/<str:reference>/edits/preview", order_edits.StaffPreviewEditView.as_view(),
+         name="api-staff-edit-preview"),
+    path("api/staff/orders/<str:reference>/edits/confirm", order_edits.StaffConfirmEditView.as_view(),
+         name="api-staff-edit-confirm"),
+    path("api/staff/orders/<str:reference>/edits/abandon", order_edits.StaffAbandonEditView.as_view(),
+         name="api-staff-edit-abandon"),
     path("api/staff/", include("storefront.api.cadence_urls")),
     path("api/staff/", include("storefront.api.webhook_urls")),
     path("api/webhooks/schema.json", webhooks_api.events_schema, name="api-webhooks-schema"),
@@ -53,6 +65,7 @@ urlpatterns = [
     path("shop/orders/<str:confirmation>", order_pages.order_page, name="shop-order"),
     path("shop/orders/<str:confirmation>/cancel", order_pages.cancel, name="shop-order-cancel"),
     path("shop/orders/<str:confirmation>/feedback", order_pages.feedback, name="shop-order-feedback"),
+    path("shop/orders/<str:confirmation>/address", order_pages.change_address, name="shop-order-address"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
     path("shop/account/", include("storefront.accounts.shopper_urls")),
     path("admin/", include("storefront.admin_panel.urls")),

@@ -108,6 +108,16 @@ def _payment_port(payment_id: str | None, currency: str) -> dict | None:
             "timeline": [{**e, "money": money(e["amount"], currency)} for e in state.timeline]}
 
 
+def _pending_edit(view: OrderView) -> dict | None:
+    edit, c = view.pending_edit, view.currency
+    if edit is None:
+        return None
+    return {"edit": edit, "before": money(edit.before.total, c), "after": money(edit.after.total, c),
+            "charge": money(edit.difference, c) if edit.difference > 0 else "",
+            "refund": money(-edit.difference, c) if edit.difference < 0 else "",
+            "lines": [{"line": li, "total": money(li.line_total, c)} for li in edit.lines]}
+
+
 def context(loaded: LoadedOrder, staff) -> dict:
     view = loaded.view
     c = view.currency
@@ -136,5 +146,10 @@ def context(loaded: LoadedOrder, staff) -> dict:
             "cancel": may[Permission.ORDERS_CANCEL] and view.can_cancel,
             "refund": may[Permission.ORDERS_REFUND] and view.can_refund,
             "note": may[Permission.ORDERS_NOTE] and view.live,
+            "edit": may[Permission.ORDERS_CANCEL] and (view.can_edit or view.pending_edit is not None),
         },
+        "pending_edit": _pending_edit(view),
+        "address_fields": [(k, getattr(view.shipping_address, k)) for k in ("first_name", "last_name", "address1",
+                                                                            "address2", "city", "state",
+                                                                            "postal_code", "country", "phone")],
     }
