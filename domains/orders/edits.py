@@ -122,6 +122,13 @@ def describe(edit: EditPreview) -> str:
     return "; ".join(parts) + f" ({money})"
 
 
+def left_to_refund(view: OrderView) -> int:
+    """What can still be refunded: the total (an edit's refund already lowered it) less the
+    refunds that were not edits'. The workflow's `_refundable`, from a view."""
+    edit_refunds = sum(r.amount for r in view.refunds if "-edit-" in r.refund_id and r.refund_id.endswith("-refund"))
+    return view.total + edit_refunds - view.refunded
+
+
 def cancel_outcome(view: OrderView) -> dict[str, list[dict]]:
     """What a cancel left: the supplier orders cancelled (with their lines) and those that had
     shipped, for the cancel's answer."""

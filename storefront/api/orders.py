@@ -65,6 +65,8 @@ def order_body(view: OrderView) -> dict:
                        for h in access.shopper_visible_history(view)]
     body["refunds"] = [{**r.model_dump(mode="json"), "actor": _who(view, r.actor)} for r in view.refunds]
     body["progress"] = access.progress(view.status)
+    if body.get("pending_edit"):  # its inventory owner names the checkout (and so the cart): not the shopper's
+        body["pending_edit"].pop("owner", None)
     return body
 
 

@@ -14,7 +14,7 @@ from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.orders import client as orders
 from domains.orders.client import OrderError
-from domains.orders.edits import cancel_outcome
+from domains.orders.edits import cancel_outcome, left_to_refund
 from domains.orders.messages import OrderStatus
 
 from .conftest import STOCK
@@ -159,6 +159,7 @@ async def test_fewer_units_are_refunded_and_given_back(orders_shop):
     view = await orders.confirm_edit(shop.client, order.order_id, confirm(preview))
     assert view.refunded == -preview.difference and view.total == preview.after.total
     assert view.refunds[-1].actor == STAFF and view.refunds[-1].lines == {}
+    assert left_to_refund(view) == view.total  # the edit's refund is already out of the total
     level = await stock(shop, variant.blank_sku)
     assert (level.committed, level.available) == (1, STOCK - 1)
     # a later cancel refunds the rest, never more than was charged

@@ -62,6 +62,8 @@ async def test_a_shopper_changes_the_address_before_shipping_but_not_the_items(o
     assert preview.status_code == 200, preview.content
     edit = preview.json()
     assert edit["address_changed"] and edit["difference"] == 0 and "owner" not in edit
+    shown = (await run(browser.get, f"/api/orders/{code}")).json()["pending_edit"]
+    assert shown["edit_id"] == edit["edit_id"] and "owner" not in shown  # the owner names the checkout
     wrong = await post(browser, f"/api/orders/{code}/edits/confirm", {"edit_id": "nope"})
     assert wrong.status_code == 409 and wrong.json()["code"] == "no_such_edit"
     confirmed = await post(browser, f"/api/orders/{code}/edits/confirm", {"edit_id": edit["edit_id"]})

@@ -13,6 +13,7 @@ from domains.fulfillment.messages import FulfillmentView, SupplierOrderStatus, S
 from domains.identity.roles import Permission
 from domains.orders import client as orders
 from domains.orders import reads
+from domains.orders.edits import left_to_refund
 from domains.orders.messages import OrderView
 from domains.payments.ledger import read_state
 from infra.store import schema
@@ -132,7 +133,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "lines": lines,
         "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
                                                               "refunded")},
-        "left_to_refund": money(view.total - view.refunded, c),
+        "left_to_refund": money(left_to_refund(view), c),
         "payment": {"charge_id": payment.get("charge_id"), "amount": money(payment["amount"], c)}
         if payment.get("amount") is not None else None,
         "refunds": [{"refund": r, "amount": money(r.amount, c)} for r in view.refunds],
