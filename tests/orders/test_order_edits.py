@@ -264,3 +264,38 @@ async def test_an_abandoned_or_lapsed_preview_gives_its_stock_back(orders_shop):
     lapsed = await shop.until(order.order_id, lambda v: v.pending_edit is None)
     assert (await stock(shop, variant.blank_sku)).reserved == 0 and await held_by(shop, lapsing.owner) == {}
     assert any(h.actor == "system" and "lapsed" in (h.note or "") for h in lapsed.history)
+
+
+async def test_random_edits_then_a_cancel_give_back_exactly_what_was_charged_and_hold_nothing(orders_shop):
+    """Money and stock invariants over a seeded random run of edits (more, fewer, removed, added,
+    some abandoned) ending in a cancel: everything charged comes back, never more, and no unit
+    stays held or committed."""
+    import random
+
+    from domains.orders.edit_messages import AbandonEdit
+
+    shop = orders_shop
+    first, second = same_brand_pair(shop)
+    order = await manual_order(shop, [(first, 2)])
+    rng = random.Random(17)
+    charged = order.total
+    for _ in range(6):
+        quantities = {v.id: rng.choice([0, 1, 2, 3]) for v in (first, second)}
+        if not any(quantities.values()):
+            quantities[first.id] = 1
+        current = {li.variant_id: li.quantity for li in (await shop.order(order.order_id)).lines}
+        if all(current.get(v, 0) == n for v, n in quantities.items()):
+            continue
+        preview = await orders.preview_edit(shop.client, order.order_id, edit(lines=quantities))
+        if rng.random() < 0.25:
+            await orders.abandon_edit(shop.client, order.order_id, AbandonEdit(actor=STAFF))
+            continue
+        view = await orders.confirm_edit(shop.client, order.order_id, confirm(preview, payment_method="tok_success"))
+        charged += max(preview.difference, 0)
+        assert view.total == preview.after.total
+        assert view.refunded == charged - view.total  # what edits refunded is exactly what they took off
+    cancelled = await orders.cancel(shop.client, order.order_id, STAFF, "done editing")
+    assert cancelled.status == OrderStatus.CANCELLED and cancelled.refunded == charged
+    for variant in (first, second):
+        level = await stock(shop, variant.blank_sku)
+        assert (level.reserved, level.committed, level.available) == (0, 0, STOCK)
