@@ -58,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from ..fulfillment.workflows import FulfillmentWorkflow
     from . import edits, emails, lifecycle
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
+    from .alerts import AlertActivities, PaymentAlert
     from .edit_activities import EditActivities
     from .edit_messages import (
         EDIT_TTL_SECONDS,
@@ -73,7 +74,6 @@ with workflow.unsafe.imports_passed_through():
         Totals,
     )
     from .errors import OrderErrorCode
-    from .alerts import AlertActivities, PaymentAlert
     from .messages import (
         OrderStatus as S,
     )
@@ -268,6 +268,7 @@ class OrderWorkflow:
         if s.edit is not None:
             await self._drop_edit(actor, "the order was cancelled")
         if s.fulfillment_started:
+            stoppable = {so.supplier_order_id for so in self._unshipped()}
             # Each supplier order decides: one that has not shipped stops and gives its units
             # back; one that already shipped goes on. The answers arrive as reports, and the
             # stopped ones are refunded like any dropped supplier order.
@@ -279,7 +280,7 @@ class OrderWorkflow:
             if s.status != S.CANCELLED and self.cancel_rest:
                 # The rest is cancelled and refunded; the order's status stays what its supplier
                 # orders say (shipped). Nothing left to stop: the cancel came too late for all of it.
-                if not any(so.status == "cancelled" for so in s.supplier_orders):
+                if not any(so.status == "cancelled" and so.supplier_order_id in stoppable for so in s.supplier_orders):
                     lifecycle.check_move(s.status, S.CANCELLED, "cancel")
                 shipped = ", ".join(so.supplier_order_id for so in s.supplier_orders
                                     if so.status in lifecycle.SHIPPED_OR_LATER)
