@@ -163,6 +163,8 @@ _TABLE: dict[str, dict[str, str]] = {
         "feedback": "Feedback",
         "fulfillment": "Fulfillment",
         "payment": "Payment",
+        "edit": "Edit",
+        "cancel": "Cancelled the rest",
     },
     # payments: an operation's kind and its status
     "payment_kind": {

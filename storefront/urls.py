@@ -3,8 +3,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from . import error_pages
 from .api import cart as cart_api
+from .api import order_edits, payment_webhooks, staff_api, staff_returns_api, webhooks_api
 from .api import orders as orders_api
-from .api import payment_webhooks, staff_api, staff_returns_api, webhooks_api
 from .api import returns as returns_api
 from .api import search as search_api
 from .health import healthz
@@ -35,6 +35,12 @@ urlpatterns = [
     path("api/orders/<str:confirmation>/returns", returns_api.OpenReturnView.as_view(), name="api-order-returns"),
     path("api/returns/<str:return_id>", returns_api.ReturnDetailView.as_view(), name="api-return"),
     path("api/returns/<str:return_id>/tracking", returns_api.ReturnTrackingView.as_view(), name="api-return-tracking"),
+    path("api/orders/<str:confirmation>/edits/preview", order_edits.PreviewEditView.as_view(),
+         name="api-order-edit-preview"),
+    path("api/orders/<str:confirmation>/edits/confirm", order_edits.ConfirmEditView.as_view(),
+         name="api-order-edit-confirm"),
+    path("api/orders/<str:confirmation>/edits/abandon", order_edits.AbandonEditView.as_view(),
+         name="api-order-edit-abandon"),
     path("api/staff/orders/<str:reference>", staff_api.StaffOrderView.as_view(), name="api-staff-order"),
     path("api/staff/orders/<str:reference>/cancel", staff_api.StaffCancelView.as_view(), name="api-staff-cancel"),
     path("api/staff/orders/<str:reference>/refund", staff_api.StaffRefundView.as_view(), name="api-staff-refund"),
@@ -55,6 +61,12 @@ urlpatterns = [
          name="api-staff-return-receive"),
     path("api/staff/returns/<str:return_id>/refund", staff_returns_api.StaffRefundReturnView.as_view(),
          name="api-staff-return-refund"),
+    path("api/staff/orders/<str:reference>/edits/preview", order_edits.StaffPreviewEditView.as_view(),
+         name="api-staff-edit-preview"),
+    path("api/staff/orders/<str:reference>/edits/confirm", order_edits.StaffConfirmEditView.as_view(),
+         name="api-staff-edit-confirm"),
+    path("api/staff/orders/<str:reference>/edits/abandon", order_edits.StaffAbandonEditView.as_view(),
+         name="api-staff-edit-abandon"),
     path("api/staff/", include("storefront.api.cadence_urls")),
     path("api/staff/", include("storefront.api.webhook_urls")),
     path("api/webhooks/schema.json", webhooks_api.events_schema, name="api-webhooks-schema"),
@@ -74,6 +86,7 @@ urlpatterns = [
     path("shop/orders/<str:confirmation>/return", return_pages.return_items, name="shop-order-return"),
     path("shop/returns/<str:return_id>", return_pages.return_page, name="shop-return"),
     path("shop/returns/<str:return_id>/tracking", return_pages.enter_tracking, name="shop-return-tracking"),
+    path("shop/orders/<str:confirmation>/address", order_pages.change_address, name="shop-order-address"),
     path("shop/img/<slug:kind>/<str:hex6>/<str:side>.svg", browse.garment_image, name="garment-image"),
     path("shop/account/", include("storefront.accounts.shopper_urls")),
     path("admin/", include("storefront.admin_panel.urls")),

@@ -81,6 +81,7 @@ def _checkout(deps: Dependencies) -> QueueSpec:
 def _orders(deps: Dependencies) -> QueueSpec:
     from domains.orders.activities import OrderActivities
     from domains.orders.alerts import AlertActivities
+    from domains.orders.edit_activities import EditActivities
     from domains.orders.workflows import OrderWorkflow
 
     if deps.order_index is None:
@@ -98,7 +99,8 @@ def _orders(deps: Dependencies) -> QueueSpec:
         emails = DjangoOrderEmailChannel(deps.store)
     return QueueSpec([OrderWorkflow], activities_of(OrderActivities(deps.store, deps.order_index, deps.client,
                                                                     emails))
-                     + activities_of(AlertActivities(deps.store, alerts)))
+                     + activities_of(AlertActivities(deps.store, alerts))
+                     + activities_of(EditActivities(deps.store, deps.client)))
 
 
 def _returns(deps: Dependencies) -> QueueSpec:

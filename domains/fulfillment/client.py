@@ -12,14 +12,18 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
+
+from domains.shared import code_of
+from infra.temporal import business_error
 
 from . import stages
 from .errors import FulfillmentError, FulfillmentErrorCode
 from .ids import fulfillment_workflow_id, supplier_order_workflow_id
 from .messages import (
     Advance,
+    AmendSupplierOrder,
     CancelFulfillment,
     FulfillmentView,
     Reject,
@@ -111,6 +115,24 @@ async def cancel(client: Client, order_id: str, *, actor: str, reason: str = "",
         await client.get_workflow_handle(fulfillment_workflow_id(order_id)).signal(
             FulfillmentWorkflow.cancel, CancelFulfillment(actor=actor, reason=reason))
     return view
+
+
+async def amend(client: Client, supplier_order_id: str, request: AmendSupplierOrder) -> SupplierOrderView:
+    """Hand an order edit to a supplier order that has not shipped; FulfillmentError(SHIPPED)
+    when it has (or has ended: its workflow closed)."""
+    handle = client.get_workflow_handle(supplier_order_workflow_id(supplier_order_id))
+    try:
+        return await handle.execute_update(SupplierOrderWorkflow.amend, request)
+    except WorkflowUpdateFailedError as exc:
+        cause = business_error(exc.cause)
+        if cause is None:
+            raise
+        code = code_of(cause.type, (FulfillmentErrorCode,), FulfillmentErrorCode.SHIPPED)
+        raise FulfillmentError(code, cause.message) from None
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise FulfillmentError(FulfillmentErrorCode.SHIPPED, f"{supplier_order_id} has ended") from None
+        raise
 
 
 async def waiting(client: Client) -> list[SupplierOrderView]:

@@ -16,6 +16,7 @@ class FulfillmentErrorCode(StrEnum):
     SUPPLIER_REJECTED = "SupplierRejected"  # activity failure: the supplier API refused
     SUPPLIER_UNAVAILABLE = "SupplierUnavailable"  # activity failure, retried
     TRACKING_TAKEN = "TrackingTaken"
+    SHIPPED = "SupplierOrderShipped"  # an order edit reached a supplier order after it shipped
 
 
 class FulfillmentError(DomainError[FulfillmentErrorCode]):

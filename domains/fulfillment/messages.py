@@ -60,6 +60,7 @@ class SupplierOrderReport(BaseModel):
 SUPPLIER_REJECTED = FulfillmentErrorCode.SUPPLIER_REJECTED
 SUPPLIER_UNAVAILABLE = FulfillmentErrorCode.SUPPLIER_UNAVAILABLE
 TRACKING_TAKEN = FulfillmentErrorCode.TRACKING_TAKEN
+SUPPLIER_ORDER_SHIPPED = FulfillmentErrorCode.SHIPPED
 
 
 FINAL = frozenset({SupplierOrderStatus.DELIVERED, SupplierOrderStatus.REJECTED, SupplierOrderStatus.CANCELLED})
@@ -110,6 +111,16 @@ class Reject(BaseModel):
 class CancelFulfillment(BaseModel):
     actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
     reason: str = Field(default="", max_length=500)
+
+
+class AmendSupplierOrder(BaseModel):
+    """An order edit before shipping: the supplier order's new lines (None: unchanged) and, when
+    the shipping address changed, a note saying so (the supplier reads it from the order)."""
+
+    actor: str = Field(pattern=ACTOR_PATTERN, max_length=ACTOR_LENGTH)
+    edit_id: str
+    lines: list[OrderLine] | None = None
+    note: str = Field(default="", max_length=500)
 
 
 # --- state and views --------------------------------------------------------------------

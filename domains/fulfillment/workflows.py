@@ -35,8 +35,10 @@ with workflow.unsafe.imports_passed_through():
     from .ids import supplier_order_workflow_id
     from .messages import (
         FINAL,
+        SUPPLIER_ORDER_SHIPPED,
         SUPPLIER_REJECTED,
         Advance,
+        AmendSupplierOrder,
         CancelFulfillment,
         FulfillmentInput,
         FulfillmentSettings,
@@ -104,6 +106,31 @@ class SupplierOrderWorkflow:
     def cancel(self, request: CancelFulfillment) -> None:
         if self.stop is None:
             self.stop = request
+
+    # --- an order edit before shipping (the order's confirm_edit, through an activity) -------
+
+    @workflow.update
+    async def amend(self, request: AmendSupplierOrder) -> SupplierOrderView:
+        """Take an edit's new lines; refused once the goods left (or a cancel is on its way).
+        The entry in the stage history (same stage) tells the parent and the order."""
+        s = self.state
+        if any(e.note and request.edit_id in e.note for e in s.history):
+            return self._view()  # a retry of an edit already taken
+        if request.lines is not None:
+            s.input.plan.lines = request.lines
+        what = request.note or "lines changed"
+        await self._move(s.status, request.actor, f"edit {request.edit_id}: {what}")
+        return self._view()
+
+    @amend.validator
+    def _check_amend(self, request: AmendSupplierOrder) -> None:
+        s = self.state
+        if any(e.note and request.edit_id in e.note for e in s.history):
+            return
+        if not stages.can_stop(s.status) or self.stop is not None:
+            raise ApplicationError(f"{s.input.plan.supplier_order_id} is {s.status.value}: too late to change it",
+                                   {"supplier_order_id": s.input.plan.supplier_order_id, "status": s.status.value},
+                                   type=SUPPLIER_ORDER_SHIPPED, non_retryable=True)
 
     # --- moving between stages ------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from .errors import InventoryError, InventoryErrorCode
 from .ids import INVENTORY_WORKFLOW_ID
 from .messages import (
     AdjustStock,
+    AmendReservation,
     Hold,
     HoldResult,
     OwnerRequest,
@@ -88,6 +89,12 @@ async def fulfil(client: Client, owner: str, skus: list[str] | None = None) -> O
 
 async def cancel(client: Client, owner: str, skus: list[str] | None = None) -> OwnerResult:
     return await _update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus))
+
+
+async def amend(client: Client, owner: str, from_owner: str, add: dict[str, int], remove: dict[str, int],
+                key: str) -> OwnerResult:
+    request = AmendReservation(owner=owner, from_owner=from_owner, add=add, remove=remove, key=key)
+    return await _update(client, InventoryService.amend, request)
 
 
 async def levels(client: Client, skus: list[str]) -> list[StockLevel]:

@@ -137,6 +137,18 @@ class OwnerRequest(BaseModel):
     skus: list[str] | None = None  # settle only these SKUs (one supplier order's lines); None: all
 
 
+class AmendReservation(BaseModel):
+    """An edited order: `add` moves units the edit held (temporary, under `from_owner`) onto the
+    order's confirmed reservations; `remove` gives confirmed units of the order back. One key:
+    a retry applies once."""
+
+    owner: str  # the order's (its checkout id)
+    from_owner: str  # the edit's holds
+    add: dict[str, int] = Field(default_factory=dict)  # sku -> units
+    remove: dict[str, int] = Field(default_factory=dict)  # sku -> units
+    key: str
+
+
 class OwnerResult(BaseModel):
     owner: str
     skus: dict[str, int]  # sku -> quantity affected

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         NO_SUCH_RESERVATION,
         UNKNOWN_SKU,
         AdjustStock,
+        AmendReservation,
         Hold,
         HoldResult,
         InventoryState,
@@ -275,6 +276,59 @@ class InventoryService:
         """A confirmed order was cancelled before shipping: its units are available again."""
         await self._seeded()
         return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus)
+
+    @workflow.update
+    async def amend(self, request: AmendReservation) -> OwnerResult:
+        """An order edited before shipping: its confirmed reservations grow by what the edit
+        held and shrink by what it removed, all or nothing, once per key."""
+        await self._seeded()
+        self._expire_lapsed()
+        if request.key in self.state.applied_keys:
+            return OwnerResult(owner=request.owner, skus={})
+        held = self.state.reservations
+        for sku, n in request.add.items():
+            r = held.get(reservation_key(request.from_owner, sku))
+            if r is None or r.status != ReservationStatus.TEMPORARY or r.quantity < n:
+                raise ApplicationError(f"{request.from_owner} holds no {n} of {sku} (the hold lapsed?)",
+                                       type=NO_SUCH_RESERVATION, non_retryable=True)
+        for sku, n in request.remove.items():
+            r = held.get(reservation_key(request.owner, sku))
+            if r is None or r.status != ReservationStatus.CONFIRMED or r.quantity < n:
+                raise ApplicationError(f"{request.owner} has no {n} confirmed units of {sku}",
+                                       type=NO_SUCH_RESERVATION, non_retryable=True)
+        moved: dict[str, int] = {}
+        for sku, n in request.add.items():
+            hold = held[reservation_key(request.from_owner, sku)]
+            stock = self.state.stock[sku]
+            stock.reserved -= hold.quantity  # the whole hold goes: what it did not need is free again
+            stock.committed += n
+            self._drop(hold)
+            mine = held.get(reservation_key(request.owner, sku))
+            if mine is not None and mine.status == ReservationStatus.CONFIRMED:
+                mine.quantity += n
+            else:
+                held[reservation_key(request.owner, sku)] = Reservation(
+                    owner=request.owner, sku=sku, quantity=n, status=ReservationStatus.CONFIRMED)
+            moved[sku] = n
+            self._touch(sku)
+        for sku, n in request.remove.items():
+            mine = held[reservation_key(request.owner, sku)]
+            self.state.stock[sku].committed -= n
+            mine.quantity -= n
+            if mine.quantity == 0:
+                self._drop(mine)
+            moved[sku] = moved.get(sku, 0) - n
+            self._touch(sku)
+        self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], request.key]
+        self._accepted()
+        return OwnerResult(owner=request.owner, skus=moved)
+
+    @amend.validator
+    def _check_amend(self, request: AmendReservation) -> None:
+        if any(n <= 0 for n in (*request.add.values(), *request.remove.values())):
+            raise ValueError("every amended line needs a positive quantity")
+        if set(request.add) & set(request.remove):
+            raise ValueError("a SKU is either added or removed")
 
     # --- queries ----------------------------------------------------------------------
 

@@ -75,6 +75,24 @@ def supplier_slug(brand: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", brand.lower()).strip("-") or "default"
 
 
+def route_lines(store: Store, confirmation_code: str, lines: list[OrderLine]) -> list[SupplierOrderPlan]:
+    """Each line goes to the supplier of its blank's brand (the routing table, or one
+    simulated supplier per brand); one supplier order per supplier, in a stable order."""
+    products = {row["id"]: row for row in store.get_many(
+        schema.PRODUCTS.name, [{"id": pid} for pid in sorted({li.product_id for li in lines})])}
+    routes = {row["brand"]: row for row in store.query(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP})}
+    by_supplier: dict[str, tuple[dict, list[OrderLine]]] = {}
+    for line in lines:
+        brand = (products.get(line.product_id) or {}).get("brand") or "unbranded"
+        route = routes.get(brand) or {"supplier": supplier_slug(brand), "strategy": DEFAULT_STRATEGY,
+                                      "behaviour": "accept"}
+        by_supplier.setdefault(route["supplier"], (route, []))[1].append(line)
+    return [SupplierOrderPlan(supplier_order_id=f"{confirmation_code}-{n}", supplier=supplier,
+                              strategy=route.get("strategy") or DEFAULT_STRATEGY,
+                              behaviour=route.get("behaviour") or "accept", lines=group)
+            for n, (supplier, (route, group)) in enumerate(sorted(by_supplier.items()), start=1)]
+
+
 class OrderActivities:
     def __init__(self, store: Store, order_index: OrderIndex, client: Client,
                  emails: OrderEmailChannel | None = None):
@@ -89,21 +107,7 @@ class OrderActivities:
 
     @activity.defn
     def route(self, order_id: str, confirmation_code: str, lines: list[OrderLine]) -> list[SupplierOrderPlan]:
-        """Each line goes to the supplier of its blank's brand (the routing table, or one
-        simulated supplier per brand); one supplier order per supplier, in a stable order."""
-        products = {row["id"]: row for row in self.store.get_many(
-            schema.PRODUCTS.name, [{"id": pid} for pid in sorted({li.product_id for li in lines})])}
-        routes = {row["brand"]: row for row in self.store.query(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP})}
-        by_supplier: dict[str, tuple[dict, list[OrderLine]]] = {}
-        for line in lines:
-            brand = (products.get(line.product_id) or {}).get("brand") or "unbranded"
-            route = routes.get(brand) or {"supplier": supplier_slug(brand), "strategy": DEFAULT_STRATEGY,
-                                          "behaviour": "accept"}
-            by_supplier.setdefault(route["supplier"], (route, []))[1].append(line)
-        return [SupplierOrderPlan(supplier_order_id=f"{confirmation_code}-{n}", supplier=supplier,
-                                  strategy=route.get("strategy") or DEFAULT_STRATEGY,
-                                  behaviour=route.get("behaviour") or "accept", lines=group)
-                for n, (supplier, (route, group)) in enumerate(sorted(by_supplier.items()), start=1)]
+        return route_lines(self.store, confirmation_code, lines)
 
     @activity.defn
     async def start_fulfillment(self, params: FulfillmentInput) -> str:

@@ -25,6 +25,7 @@ from domains.shared import code_of
 from infra.store import Store
 from infra.temporal import business_error
 
+from .edit_messages import AbandonEdit, ConfirmEdit, EditOrder, EditPreview
 from .errors import OrderError, OrderErrorCode
 from .ids import normalise_confirmation, order_workflow_id
 from .messages import ORDER_CLOSED, AddNote, CancelOrder, LeaveFeedback, OrderView, PaymentEvent, RefundOrder
@@ -84,7 +85,7 @@ async def find_order_id(client: Client, reference: str) -> str | None:
     return None
 
 
-async def _update(client: Client, order_id: str, update: Any, request: Any, action: str) -> OrderView:
+async def _update(client: Client, order_id: str, update: Any, request: Any, action: str) -> Any:
     handle = client.get_workflow_handle(order_workflow_id(order_id))
     try:
         return await handle.execute_update(update, request)
@@ -148,3 +149,17 @@ async def open_return(client: Client, order_id: str, request: OpenReturn) -> Ret
             raise ReturnError(ReturnErrorCode.RETURN_WINDOW_CLOSED,
                               "this order is closed: its return window has passed") from None
         raise
+
+
+# --- order edits (edits.py): preview, confirm, abandon --------------------------------------
+
+async def preview_edit(client: Client, order_id: str, request: EditOrder) -> EditPreview:
+    return await _update(client, order_id, OrderWorkflow.preview_edit, request, "edit the order")
+
+
+async def confirm_edit(client: Client, order_id: str, request: ConfirmEdit) -> OrderView:
+    return await _update(client, order_id, OrderWorkflow.confirm_edit, request, "edit the order")
+
+
+async def abandon_edit(client: Client, order_id: str, request: AbandonEdit) -> OrderView:
+    return await _update(client, order_id, OrderWorkflow.abandon_edit, request, "abandon the edit")

@@ -63,6 +63,7 @@ def path(current: S, target: S) -> list[S]:
 # Supplier order statuses, as fulfillment reports them.
 SHIPPED_OR_LATER = frozenset({"shipped", "delivered"})
 DROPPED = frozenset({"rejected", "cancelled"})
+STOPPABLE = frozenset({"pending", "accepted", "in_production"})  # not shipped: a cancel or an edit still reaches it
 
 
 def derived(statuses: list[str]) -> S | None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from domains.returns.messages import ReturnPolicy, ReturnSummary
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
 
+from .edit_messages import EditCharge, EditPreview
 from .errors import OrderErrorCode
 
 # Short names for OrderErrorCode members (errors.py holds the codes and their wire values).
@@ -182,6 +183,12 @@ class OrderState(BaseModel):
     returns_opened: int = 0
     return_policy: ReturnPolicy | None = None
     return_shipping_refunded: bool = False
+    # Order edits (edit_messages.py): the open preview, how many previews were made, the price
+    # increases charged on their own authorizations, and what edits refunded.
+    edit: EditPreview | None = None
+    edit_seq: int = 0
+    edit_charges: list[EditCharge] = Field(default_factory=list)
+    edit_refunded: int = 0
 
     @property
     def refunded(self) -> int:
@@ -219,5 +226,8 @@ class OrderView(BaseModel):
     # Beside the status, not a status: "" (nothing returned), partially_returned, returned (every unit is in a
     # return that is under way or done; rejected and expired ones do not count).
     return_state: str = ""
+    # order edits: the open preview, and what may be edited now (staff: everything; shoppers: the address)
+    pending_edit: EditPreview | None = None
+    can_edit: bool = False
 
 OrderInput.model_rebuild()

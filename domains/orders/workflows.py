@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
         SupplierOrderSummary,
     )
     from domains.payments.messages import RefundRequest
-    from domains.payments.port import CaptureRequest, PaymentRefundRequest, VoidRequest
+    from domains.payments.port import AUTHORIZED, AuthorizeRequest, CaptureRequest, PaymentRefundRequest, VoidRequest
     from domains.returns.activities import ReturnActivities
     from domains.returns.messages import (
         RETURN_CHANGED,
@@ -65,12 +65,27 @@ with workflow.unsafe.imports_passed_through():
     from infra.activity_options import ActivityOptions
 
     from ..fulfillment.ids import fulfillment_workflow_id
-    from ..fulfillment.messages import CancelFulfillment, FulfillmentInput
+    from ..fulfillment.messages import AmendSupplierOrder, CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
-    from . import emails, lifecycle, returns
+    from . import edits, emails, lifecycle, returns
     from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
     from .alerts import AlertActivities, PaymentAlert
+    from .edit_activities import EditActivities
+    from .edit_messages import (
+        EDIT_TTL_SECONDS,
+        HOLD_MARGIN_SECONDS,
+        AbandonEdit,
+        AmendStock,
+        ConfirmEdit,
+        EditCharge,
+        EditDraft,
+        EditOrder,
+        EditPreview,
+        EditStock,
+        Totals,
+    )
+    from .errors import OrderErrorCode
     from .messages import (
         OrderStatus as S,
     )
@@ -107,6 +122,12 @@ RETURNS_PATCH = "order-returns"
 _TRIGGER: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30),
                              "schedule_to_close_timeout": timedelta(minutes=10),
                              "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1))}
+# A cancel of a partly shipped order cancels what has not shipped and answers with the order; the
+# released code refused it (partially shipped) or answered PartlyShipped after cancelling the rest.
+CANCEL_REST_PATCH = "cancel-unshipped-rest"
+# Staff (and the shopper, for the address) edit an order before it ships: preview_edit, confirm_edit,
+# abandon_edit (edits.py). Orders of the released code refuse edits.
+ORDER_EDITS_PATCH = "order-edits"
 
 
 def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
@@ -125,6 +146,8 @@ class OrderWorkflow:
         self.returns_on = False  # set by the run (RETURNS_PATCH): stay open for the return window
         # Every line carries a stable id (L1..Ln by position); an order placed before ids gets the same ones.
         self.state.order.lines = with_line_ids(self.state.order.lines)
+        self.cancel_rest = False  # set by the run (CANCEL_REST_PATCH): validators cannot ask for a patch
+        self.edits_on = False  # set by the run (ORDER_EDITS_PATCH)
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -178,10 +201,11 @@ class OrderWorkflow:
             shipping=o.shipping, tax=o.tax, total=o.total, refunded=s.refunded, lines=o.lines,
             shipping_address=o.shipping_address, supplier_orders=s.supplier_orders, history=s.history,
             refunds=s.refunds, feedback=s.feedback, delivered_at=s.delivered_at,
-            feedback_until=self._feedback_until(), can_cancel=lifecycle.can_move(s.status, S.CANCELLED),
+            feedback_until=self._feedback_until(), can_cancel=self._cancellable(),
             can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
             can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert,
-            returns=list(s.returns), return_state=returns.return_state(s))
+            returns=list(s.returns), return_state=returns.return_state(s),
+            pending_edit=s.edit, can_edit=bool(self._editable()))
 
     @workflow.query
     def view(self) -> OrderView:
@@ -234,17 +258,36 @@ class OrderWorkflow:
     @workflow.update
     async def cancel(self, request: CancelOrder) -> OrderView:
         async with self.lock:
-            lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
+            self._check_cancel_move()
             await self._cancel(request.actor, request.reason or "cancelled")
             return self._view()
 
     @cancel.validator
     def _check_cancel(self, request: CancelOrder) -> None:
-        lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
+        self._check_cancel_move()
+
+    # --- cancel the unshipped rest (CANCEL_REST_PATCH) --------------------------------------
+
+    def _unshipped(self) -> list[SupplierOrderSummary]:
+        return [so for so in self.state.supplier_orders if so.status in lifecycle.STOPPABLE]
+
+    def _cancels_rest(self) -> bool:
+        """A partly shipped order whose other supplier orders have not shipped: a cancel stops those."""
+        return self.cancel_rest and self.state.status == S.PARTIALLY_SHIPPED and bool(self._unshipped())
+
+    def _cancellable(self) -> bool:
+        return lifecycle.can_move(self.state.status, S.CANCELLED) or self._cancels_rest()
+
+    def _check_cancel_move(self) -> None:
+        if not self._cancels_rest():
+            lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
 
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state
+        if s.edit is not None:
+            await self._drop_edit(actor, "the order was cancelled")
         if s.fulfillment_started:
+            stoppable = {so.supplier_order_id for so in self._unshipped()}
             # Each supplier order decides: one that has not shipped stops and gives its units
             # back; one that already shipped goes on. The answers arrive as reports, and the
             # stopped ones are refunded like any dropped supplier order.
@@ -253,6 +296,16 @@ class OrderWorkflow:
             await workflow.wait_condition(lambda: all(
                 so.status not in ("pending", "accepted", "in_production") for so in s.supplier_orders))
             await self._settle_dropped_now(actor, reason)
+            if s.status != S.CANCELLED and self.cancel_rest:
+                # The rest is cancelled and refunded; the order's status stays what its supplier
+                # orders say (shipped). Nothing left to stop: the cancel came too late for all of it.
+                if not any(so.status == "cancelled" and so.supplier_order_id in stoppable for so in s.supplier_orders):
+                    lifecycle.check_move(s.status, S.CANCELLED, "cancel")
+                shipped = ", ".join(so.supplier_order_id for so in s.supplier_orders
+                                    if so.status in lifecycle.SHIPPED_OR_LATER)
+                self._record("cancel", actor, note=f"cancelled what had not shipped ({shipped} had shipped)"
+                             + (f": {reason}" if reason else ""))
+                return
             if s.status != S.CANCELLED:
                 gone = ", ".join(so.supplier_order_id for so in s.supplier_orders
                                  if so.status in lifecycle.SHIPPED_OR_LATER)
@@ -263,7 +316,7 @@ class OrderWorkflow:
         for so in s.supplier_orders:  # routed, never sent to a supplier
             so.status, so.note, so.updated_at = "cancelled", "cancelled before fulfillment", workflow.now()
         await workflow.execute_activity_method(OrderActivities.cancel_stock, s.order.checkout_id, **_QUICK)
-        amount = s.order.total - s.refunded
+        amount = self._refundable()
         await self._refund_money(amount, f"{s.order.order_id}-cancel", reason)
         if amount > 0:
             s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-cancel", amount=amount,
@@ -277,7 +330,7 @@ class OrderWorkflow:
             s = self.state
             units = request.lines if request.lines is not None else self._remaining_units()
             everything = units == self._remaining_units()
-            amount = s.order.total - s.refunded if everything else self._share(units)
+            amount = self._refundable() if everything else self._share(units)
             refund_id = f"{s.order.order_id}-refund-{len(s.refunds) + 1}"
             await self._refund_money(amount, refund_id, request.reason or "refund")
             if request.restock:
@@ -317,10 +370,23 @@ class OrderWorkflow:
         o = self.state.order
         value = sum(li.unit_price * units.get(li.variant_id, 0) for li in o.lines)
         return min(round(value * (o.subtotal - o.discount + o.tax) / o.subtotal) if o.subtotal else 0,
-                   o.total - self.state.refunded)
+                   self._refundable())
+
+    def _refundable(self) -> int:
+        """What is left to refund: the order's total (after its edits) less what was refunded
+        apart from the edits' own refunds (already out of the total)."""
+        s = self.state
+        return s.order.total + s.edit_refunded - s.refunded
 
     async def _refund_money(self, amount: int, key: str, reason: str) -> None:
         order, s = self.state.order, self.state
+        for charge in reversed(s.edit_charges):  # an edit's own charge is refunded first (newest first)
+            part = min(amount, charge.amount - charge.refunded)
+            if part > 0:
+                await workflow.execute_activity_method(OrderActivities.refund_captured, PaymentRefundRequest(
+                    payment_id=charge.payment_id, amount=part, idempotency_key=f"{key}-{charge.edit_id}"), **_QUICK)
+                charge.refunded += part
+                amount -= part
         payment_id = order.payment.get("payment_id")
         if payment_id and amount > 0:  # an authorization (COMMERCE_PAYMENT_FLOW=authorize)
             if s.payment_captured or (s.payment_voided and s.payment_captured_amount):
@@ -509,7 +575,7 @@ class OrderWorkflow:
             goods = self._share(units)
             shipping = o.shipping if request.include_shipping and goods and not s.return_shipping_refunded else 0
             # an exchange's price fall comes back as money beside the goods (never above what is left)
-            amount = max(0, min(goods + shipping - request.fee + request.credit, o.total - s.refunded))
+            amount = max(0, min(goods + shipping - request.fee + request.credit, self._refundable()))
             await self._refund_money(amount, refund_id, f"return {request.return_id}")
             restock = {sku: n for sku, n in request.restock.items() if n > 0}
             if restock:
@@ -544,6 +610,223 @@ class OrderWorkflow:
         if self.returns_on and s.return_policy is None and returns.last_delivery(s) is not None:
             s.return_policy = await workflow.execute_activity_method(
                 ReturnActivities.load_return_policy, task_queue=RETURNS_QUEUE, **_QUICK)
+    # --- order edits before shipping (ORDER_EDITS_PATCH; edits.py) --------------------------
+
+    def _editable(self) -> list[SupplierOrderSummary]:
+        """The supplier orders an edit can still reach ([]: the order cannot be edited now)."""
+        s = self.state
+        if not self.edits_on or not s.fulfillment_started or s.status not in (S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED):
+            return []
+        return self._unshipped()
+
+    @workflow.update
+    async def preview_edit(self, request: EditOrder) -> EditPreview:
+        async with self.lock:
+            self._check_preview(request)
+            s, o = self.state, self.state.order
+            if s.edit is not None:
+                await self._drop_edit(request.actor, "replaced by a new preview")
+            address = request.shipping_address or o.shipping_address
+            priced = await workflow.execute_activity_method(EditActivities.price_edit, EditDraft(
+                confirmation_code=o.confirmation_code, lines=o.lines, changes=request.lines, address=address,
+                subtotal=o.subtotal, discount=o.discount), **_QUICK)
+            changed = edits.supplier_lines(s.supplier_orders, o.lines, priced.lines, priced.suppliers)
+            address_changed = request.shipping_address is not None and request.shipping_address != o.shipping_address
+            if not changed and not address_changed:
+                raise edits.refuse(OrderErrorCode.INVALID_EDIT, "the edit changes nothing")
+            reached = sorted(set(changed) | ({so.supplier_order_id for so in self._editable()}
+                                             if address_changed else set()))
+            hold, give = edits.stock_moves(o.lines, priced.lines)
+            s.edit_seq += 1
+            owner = f"{o.checkout_id}-edit-{s.edit_seq}"
+            if hold:
+                short = await workflow.execute_activity_method(EditActivities.hold_edit_stock, EditStock(
+                    owner=owner, units=hold, ttl_seconds=EDIT_TTL_SECONDS + HOLD_MARGIN_SECONDS), **_QUICK)
+                if short:
+                    raise ApplicationError(
+                        "not enough stock for the edit: " + ", ".join(f"{sku} short {n}" for sku, n in short.items()),
+                        {"short": short}, type=OrderErrorCode.EDIT_OUT_OF_STOCK, non_retryable=True)
+            before = Totals(subtotal=o.subtotal, discount=o.discount, shipping=o.shipping, tax=o.tax, total=o.total)
+            s.edit = EditPreview(
+                edit_id=f"{o.order_id}-edit-{s.edit_seq}", owner=owner, actor=request.actor, reason=request.reason,
+                lines=priced.lines, shipping_address=address, address_changed=address_changed, before=before,
+                after=priced.totals, difference=priced.totals.total - o.total, held=hold, released=give,
+                supplier_lines=changed, supplier_orders=reached,
+                expires_at=workflow.now() + timedelta(seconds=EDIT_TTL_SECONDS))
+            self._record("edit", request.actor, note=f"edit {s.edit.edit_id} previewed: {edits.describe(s.edit)}")
+            return s.edit
+
+    @preview_edit.validator
+    def _check_preview(self, request: EditOrder) -> None:
+        if not self.edits_on:
+            raise edits.refuse(OrderErrorCode.EDIT_NOT_ALLOWED, "this order was placed before orders could be edited")
+        if not self._editable():
+            raise edits.refuse(OrderErrorCode.EDIT_NOT_ALLOWED,
+                               f"an order can be edited while it is in fulfillment and part of it has not shipped; "
+                               f"this one is {self.state.status.value}")
+        if request.lines and edits.by_shopper(request.actor):
+            raise edits.refuse(OrderErrorCode.EDIT_NOT_ALLOWED, "a shopper may change the shipping address only; "
+                                                                "ask the shop to change the items")
+        if not request.lines and request.shipping_address is None:
+            raise edits.refuse(OrderErrorCode.INVALID_EDIT, "name a new shipping address or at least one line")
+        edits.check_changes(request.lines)
+
+    @workflow.update
+    async def confirm_edit(self, request: ConfirmEdit) -> OrderView:
+        async with self.lock:
+            self._check_confirm(request)
+            s, o = self.state, self.state.order
+            edit = s.edit
+            assert edit is not None  # checked
+            payment = None
+            accepted: list[str] = []
+            try:
+                if edit.difference > 0:
+                    payment = await self._authorize_edit(edit, request.payment_method or "")
+                for so_id in edit.supplier_orders:
+                    await workflow.execute_activity_method(
+                        EditActivities.amend_supplier_order, args=[so_id, AmendSupplierOrder(
+                            actor=request.actor, edit_id=edit.edit_id, lines=edit.supplier_lines.get(so_id),
+                            note="shipping address changed" if edit.address_changed and so_id not in
+                            edit.supplier_lines else "")], **_QUICK)
+                    accepted.append(so_id)
+                await workflow.execute_activity_method(EditActivities.amend_stock, AmendStock(
+                    owner=o.checkout_id, from_owner=edit.owner, add=edit.held, remove=edit.released,
+                    key=edit.edit_id), **_QUICK)
+            except ActivityError as exc:
+                cause = exc.cause if isinstance(exc.cause, ApplicationError) else None
+                await self._undo_amends(edit, accepted, request.actor)
+                if payment is not None:
+                    await workflow.execute_activity_method(OrderActivities.void_payment, VoidRequest(
+                        payment_id=payment, idempotency_key=f"{edit.edit_id}-void"), **_QUICK)
+                why = cause.message if cause else str(exc)
+                await self._drop_edit(request.actor, f"refused: {why}")
+                raise ApplicationError(why, cause.details[0] if cause and cause.details else None,
+                                       type=cause.type if cause and cause.type else OrderErrorCode.UNEXPECTED,
+                                       non_retryable=True) from None
+            await self._settle_edit_money(edit, payment, request.actor)
+            o.lines, o.shipping_address = with_line_ids(edit.lines), edit.shipping_address
+            a = edit.after
+            o.subtotal, o.discount, o.shipping, o.tax, o.total = a.subtotal, a.discount, a.shipping, a.tax, a.total
+            for so in s.supplier_orders:
+                if so.supplier_order_id in edit.supplier_lines:
+                    so.lines = edit.supplier_lines[so.supplier_order_id]
+                    so.updated_at = workflow.now()
+            s.edit = None
+            self._record("edit", request.actor, note=f"edit {edit.edit_id} confirmed: {edits.describe(edit)}"
+                         + (f": {edit.reason}" if edit.reason else ""))
+            return self._view()
+
+    @confirm_edit.validator
+    def _check_confirm(self, request: ConfirmEdit) -> None:
+        s = self.state
+        if not self.edits_on or s.edit is None or s.edit.edit_id != request.edit_id \
+                or workflow.now() >= s.edit.expires_at:
+            raise edits.refuse(OrderErrorCode.NO_SUCH_EDIT, f"no open edit {request.edit_id}: it was confirmed, "
+                                                            "abandoned or lapsed; preview it again")
+        if self._edit_unreachable():
+            raise edits.refuse(OrderErrorCode.SUPPLIER_ORDER_SHIPPED, "part of the order the edit changes has "
+                                                                      "shipped: it can no longer change")
+        if not self._editable():
+            raise edits.refuse(OrderErrorCode.EDIT_NOT_ALLOWED, f"the order is {s.status.value}: too late to edit")
+        if edits.by_shopper(request.actor) and s.edit.supplier_lines:
+            raise edits.refuse(OrderErrorCode.EDIT_NOT_ALLOWED, "a shopper may confirm an address change only")
+        if s.edit.difference > 0 and not request.payment_method:
+            raise ApplicationError(f"the edit costs {s.edit.difference} {s.order.currency} more: confirm it with a "
+                                   "payment method", {"amount": s.edit.difference},
+                                   type=OrderErrorCode.PAYMENT_REQUIRED, non_retryable=True)
+
+    async def _authorize_edit(self, edit: EditPreview, payment_method: str) -> str:
+        """Authorize the difference on a payment of its own; refused unless it is authorized outright."""
+        o = self.state.order
+        try:
+            auth = await workflow.execute_activity_method(EditActivities.authorize_edit, AuthorizeRequest(
+                idempotency_key=f"{edit.edit_id}-authorize", payment_method=payment_method, amount=edit.difference,
+                currency=o.currency), start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3, maximum_interval=timedelta(seconds=10)))
+        except ActivityError as exc:  # the preview stays open: another payment method may do
+            why = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
+            self._record("payment", "system", note=f"the payment for {edit.edit_id} was refused: {why}")
+            raise edits.refuse(OrderErrorCode.EDIT_PAYMENT_FAILED,
+                               f"the payment for the edit was refused: {why}") from None
+        if auth.status != AUTHORIZED:
+            await workflow.execute_activity_method(OrderActivities.void_payment, VoidRequest(
+                payment_id=auth.payment_id, idempotency_key=f"{edit.edit_id}-void"), **_QUICK)
+            raise edits.refuse(OrderErrorCode.EDIT_PAYMENT_FAILED,
+                               "the payment for the edit needs the shopper's action; use another payment method")
+        self._record("payment", "system", note=f"authorized {edit.difference} {o.currency} for {edit.edit_id}")
+        return auth.payment_id
+
+    async def _undo_amends(self, edit: EditPreview, accepted: list[str], actor: str) -> None:
+        """Give the supplier orders that took the edit their lines back (another one refused it)."""
+        before = {so.supplier_order_id: so.lines for so in self.state.supplier_orders}
+        for so_id in accepted:
+            try:
+                await workflow.execute_activity_method(
+                    EditActivities.amend_supplier_order, args=[so_id, AmendSupplierOrder(
+                        actor=actor, edit_id=f"{edit.edit_id}-undo", lines=before[so_id],
+                        note="edit undone: another part of the order had shipped")], **_QUICK)
+            except ActivityError as exc:
+                self._record("edit", "system", note=f"{so_id} kept edit {edit.edit_id}: {exc.cause or exc}")
+
+    async def _settle_edit_money(self, edit: EditPreview, payment: str | None, actor: str) -> None:
+        s, o = self.state, self.state.order
+        if payment is not None:
+            await workflow.execute_activity_method(OrderActivities.capture_payment, CaptureRequest(
+                payment_id=payment, amount=edit.difference, idempotency_key=f"{edit.edit_id}-capture", final=True),
+                **_QUICK)
+            s.edit_charges.append(EditCharge(edit_id=edit.edit_id, payment_id=payment, amount=edit.difference))
+            self._record("payment", "system", note=f"captured {edit.difference} {o.currency} for {edit.edit_id}")
+        elif edit.difference < 0:
+            amount = min(-edit.difference, self._refundable())  # never more than was charged
+            refund_id = f"{edit.edit_id}-refund"
+            await self._refund_money(amount, refund_id, f"edit {edit.edit_id}")
+            s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines={}, restocked=False,
+                                         reason=f"order edit {edit.edit_id}", actor=actor, at=workflow.now()))
+            s.edit_refunded += amount
+            self._record("refund", actor, note=f"refunded {amount} {o.currency} for edit {edit.edit_id}")
+
+    @workflow.update
+    async def abandon_edit(self, request: AbandonEdit) -> OrderView:
+        async with self.lock:
+            self._check_abandon(request)
+            await self._drop_edit(request.actor, "abandoned")
+            return self._view()
+
+    @abandon_edit.validator
+    def _check_abandon(self, request: AbandonEdit) -> None:
+        edit = self.state.edit
+        if edit is None or (request.edit_id is not None and request.edit_id != edit.edit_id):
+            raise edits.refuse(OrderErrorCode.NO_SUCH_EDIT, "no open edit to abandon")
+
+    async def _drop_edit(self, actor: str, why: str) -> None:
+        """Release what the open edit holds and forget it."""
+        s = self.state
+        edit = s.edit
+        if edit is None:
+            return
+        if edit.held:
+            await workflow.execute_activity_method(EditActivities.release_edit_stock, edit.owner, **_QUICK)
+        s.edit = None
+        self._record("edit", actor, note=f"edit {edit.edit_id} {why}"
+                     + ("; its held stock was released" if edit.held else ""))
+
+    def _edit_unreachable(self) -> bool:
+        """A supplier order the open edit would change has shipped (or ended) since the preview."""
+        edit = self.state.edit
+        return edit is not None and any(so.status not in lifecycle.STOPPABLE for so in self.state.supplier_orders
+                                        if so.supplier_order_id in edit.supplier_orders)
+
+    def _edit_lapsed(self) -> bool:
+        edit = self.state.edit
+        return edit is not None and (workflow.now() >= edit.expires_at or self._edit_unreachable())
+
+    async def _expire_edit(self) -> None:
+        async with self.lock:
+            if self._edit_unreachable():
+                await self._drop_edit("system", "refused: part of it shipped before it was confirmed")
+            elif self._edit_lapsed():
+                await self._drop_edit("system", "lapsed unconfirmed")
 
     # --- the run loop ---------------------------------------------------------------------
 
@@ -587,7 +870,7 @@ class OrderWorkflow:
                 why = reason or ("every supplier rejected the order"
                                  if all(x.status == "rejected" for x in s.supplier_orders)
                                  else so.note or "fulfillment was cancelled")
-                amount = s.order.total - s.refunded
+                amount = self._refundable()
                 await self._refund_money(amount, f"{s.order.order_id}-dropped", why)
                 s.refunds.append(RefundEntry(refund_id=f"{s.order.order_id}-dropped", amount=amount,
                                              lines=self._remaining_units(), restocked=False, reason=why,
@@ -700,6 +983,8 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, params: OrderInput) -> OrderView:
         s = self.state
+        self.cancel_rest = workflow.patched(CANCEL_REST_PATCH)  # first: the handlers see the same answer
+        self.edits_on = workflow.patched(ORDER_EDITS_PATCH)
         if s.settings is None:
             s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
         if params.state is None and workflow.patched(ORDER_EMAILS_PATCH):
@@ -718,6 +1003,9 @@ class OrderWorkflow:
             if capture_by is not None:
                 to_deadline = max(capture_by - workflow.now(), timedelta(0))
                 timeout = min(timeout, to_deadline) if timeout is not None else to_deadline
+            if s.edit is not None:  # an open edit preview lapses: its held stock goes back
+                to_lapse = max(s.edit.expires_at - workflow.now(), timedelta(0))
+                timeout = min(timeout, to_lapse) if timeout is not None else to_lapse
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: s.dirty or bool(s.dropped_to_settle) or self._finished() or self._history_too_long()
@@ -731,6 +1019,8 @@ class OrderWorkflow:
                 await self._capture_before_lapse()
             if s.alerts_to_send:
                 await self._alert_staff()
+            if self._edit_lapsed():
+                await self._expire_edit()
             if s.dirty:
                 await workflow.sleep(timedelta(seconds=s.settings.flush_delay_seconds))  # gather the burst
                 await self._save()

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from domains.orders import client as orders
 from domains.orders.client import OrderError
+from domains.orders.edits import cancel_outcome
 from domains.orders.messages import OrderStatus, OrderView
 
 from .. import order_access as access
@@ -66,6 +67,8 @@ def order_body(view: OrderView) -> dict:
     body["progress"] = access.progress(view.status)
     # each return by its `id` (as POST /api/orders/{code}/returns answers it), with its status and refund
     body["returns"] = [{"id": r.return_id, **r.model_dump(mode="json")} for r in view.returns]
+    if body.get("pending_edit"):  # its inventory owner names the checkout (and so the cart): not the shopper's
+        body["pending_edit"].pop("owner", None)
     return body
 
 
@@ -154,8 +157,11 @@ class OrderDetailView(APIView):
 
 class CancelOrderView(APIView):
     @extend_schema(operation_id="cancel_order", request=CancelBody, parameters=[_CODE, _EMAIL],
-                   description="Cancel while the order has not shipped; the payment is refunded. Idempotent: "
-                               "cancelling a cancelled order answers 200 with it, with no second effect.",
+                   description="Cancel while the order has not shipped; the payment is refunded. A partly "
+                               "shipped order cancels what has not shipped (refunded, its stock released) and "
+                               "answers with `cancelled` and `shipped` (supplier orders and their lines); a "
+                               "shipped order answers 409 illegal_transition. Idempotent: cancelling a "
+                               "cancelled order answers 200 with it, with no second effect.",
                    responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, confirmation: str) -> Response:
         view = _owned(request, confirmation)
@@ -164,10 +170,10 @@ class CancelOrderView(APIView):
             # Idempotent for API callers: a cancel retried after its first answer was lost (a 503
             # while the update ran) gets the order it cancelled. Staff's stale second cancel in the
             # admin is still told it was cancelled already (the domain's IllegalTransition).
-            return Response(order_body(view))
+            return Response({**order_body(view), **cancel_outcome(view)})
         with order_errors():
             view = services.call(orders.cancel, view.order_id, access.actor(request, view), reason)
-        return Response(order_body(view))
+        return Response({**order_body(view), **cancel_outcome(view)})
 
 
 class FeedbackView(APIView):

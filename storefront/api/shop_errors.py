@@ -89,6 +89,13 @@ ORDERS: dict[OrderErrorCode, Http] = {
     OrderErrorCode.PARTLY_SHIPPED: (_409, "partly_shipped"),
     OrderErrorCode.INVALID_REFUND: (_409, "invalid_refund"),
     OrderErrorCode.ORDER_NOT_FOUND: (_404, "order_not_found"),
+    OrderErrorCode.EDIT_NOT_ALLOWED: (_409, "edit_not_allowed"),
+    OrderErrorCode.INVALID_EDIT: (_400, "invalid_edit"),
+    OrderErrorCode.EDIT_OUT_OF_STOCK: (_409, "insufficient_stock"),
+    OrderErrorCode.NO_SUCH_EDIT: (_409, "no_such_edit"),
+    OrderErrorCode.SUPPLIER_ORDER_SHIPPED: (_409, "supplier_order_shipped"),
+    OrderErrorCode.PAYMENT_REQUIRED: (_402, "payment_required"),
+    OrderErrorCode.EDIT_PAYMENT_FAILED: (_402, "payment_declined"),
     OrderErrorCode.UNEXPECTED: (_409, "ordererror"),
 }
 # a return's codes are their wire values (snake_case already); a not-found return answers
@@ -115,6 +122,7 @@ FULFILLMENT: dict[FulfillmentErrorCode, Http] = {
     FulfillmentErrorCode.SUPPLIER_REJECTED: (_409, "supplierrejected"),
     FulfillmentErrorCode.SUPPLIER_UNAVAILABLE: (_409, "supplierunavailable"),
     FulfillmentErrorCode.TRACKING_TAKEN: (_409, "trackingtaken"),
+    FulfillmentErrorCode.SHIPPED: (_409, "supplier_order_shipped"),
 }
 # the cadences API's codes are the snake_case of the domain codes
 _CADENCE_STATUS: dict[CadenceErrorCode, int] = {

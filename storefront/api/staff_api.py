@@ -17,6 +17,7 @@ from domains.fulfillment.client import FulfillmentError
 from domains.fulfillment.messages import SupplierOrderStatus
 from domains.identity.roles import Scope
 from domains.orders import client as orders
+from domains.orders.edits import cancel_outcome
 from domains.orders.messages import OrderStatus, OrderView
 
 from .. import services
@@ -72,18 +73,19 @@ class StaffOrderView(APIView):
 
 class StaffCancelView(APIView):
     @extend_schema(operation_id="staff_cancel_order", parameters=[_REF], request=ReasonBody,
-                   description="Cancel and refund an order that has not shipped (scope orders:write). Idempotent: a "
-                               "cancelled order answers 200 with itself, with no second effect.",
+                   description="Cancel and refund an order that has not shipped, or the unshipped rest of a "
+                               "partly shipped one, answering with `cancelled` and `shipped` (scope orders:write). "
+                               "Idempotent: a cancelled order answers 200 with itself, with no second effect.",
                    responses={200: OpenApiTypes.OBJECT, 401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
         body = validated_body(ReasonBody, request)
         view = _order(reference)
         if view.status == OrderStatus.CANCELLED:  # idempotent, as the shopper's API: a retry gets the order
-            return Response(view.model_dump(mode="json"))
+            return Response({**view.model_dump(mode="json"), **cancel_outcome(view)})
         with order_errors():
             view = services.call(orders.cancel, view.order_id, token.actor, body["reason"])
-        return Response(view.model_dump(mode="json"))
+        return Response({**view.model_dump(mode="json"), **cancel_outcome(view)})
 
 
 class StaffRefundView(APIView):

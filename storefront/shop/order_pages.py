@@ -13,8 +13,10 @@ from pydantic import ValidationError
 from domains.labels import fulfillment_note, label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
+from domains.orders.edit_messages import AbandonEdit, ConfirmEdit, EditOrder
 from domains.orders.errors import OrderErrorCode
 from domains.orders.messages import OrderStatus, OrderView
+from domains.shared import Address
 
 from .. import order_access as access
 from .. import return_access, services
@@ -33,6 +35,13 @@ ORDER_MESSAGES: dict[OrderErrorCode, str] = {
     OrderErrorCode.PARTLY_SHIPPED: UNREACHED,
     OrderErrorCode.ORDER_NOT_FOUND: UNREACHED,
     OrderErrorCode.UNEXPECTED: UNREACHED,
+    OrderErrorCode.EDIT_NOT_ALLOWED: "The address can only change before the order ships.",
+    OrderErrorCode.INVALID_EDIT: "That address could not be used; please check it.",
+    OrderErrorCode.EDIT_OUT_OF_STOCK: "Those items are no longer in stock.",
+    OrderErrorCode.NO_SUCH_EDIT: "That change lapsed; please make it again.",
+    OrderErrorCode.SUPPLIER_ORDER_SHIPPED: "Part of the order has just shipped; the address can no longer change.",
+    OrderErrorCode.PAYMENT_REQUIRED: "That address changes the price; please contact the shop to change it.",
+    OrderErrorCode.EDIT_PAYMENT_FAILED: "The payment was declined.",
 }
 MESSAGES = {
     **{code.value: text for code, text in ORDER_MESSAGES.items()},
@@ -43,6 +52,8 @@ MESSAGES = {
     "bad_rating": "Choose a rating from 1 to 5.",
     "bad_comment": "Please keep the comment under 2,000 characters.",
     "cancelled": "Your order is cancelled. The payment is being refunded.",
+    "cancelled_rest": "What had not shipped is cancelled and being refunded; the rest is on its way.",
+    "address_changed": "The shipping address is changed.",
     "thanks": "Thank you for your feedback!",
 }
 UNAVAILABLE = (*TEMPORAL_DOWN, RuntimeError)
@@ -191,8 +202,8 @@ def _act(request: HttpRequest, confirmation: str, action) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, confirmation: str) -> HttpResponse:
     def run(view: OrderView, actor: str) -> str:
-        services.call(orders.cancel, view.order_id, actor, request.POST.get("reason", "").strip()[:500])
-        return "cancelled"
+        after = services.call(orders.cancel, view.order_id, actor, request.POST.get("reason", "").strip()[:500])
+        return "cancelled" if after.status == OrderStatus.CANCELLED else "cancelled_rest"
 
     return _act(request, confirmation, run)
 
@@ -213,5 +224,27 @@ def feedback(request: HttpRequest, confirmation: str) -> HttpResponse:
             return None
         services.call(orders.leave_feedback, view.order_id, actor, rating, comment)
         return "thanks"
+
+    return _act(request, confirmation, run)
+
+
+ADDRESS_FIELDS = ("first_name", "last_name", "address1", "address2", "city", "state", "postal_code", "country", "phone")
+
+
+@require_POST
+def change_address(request: HttpRequest, confirmation: str) -> HttpResponse:
+    """The shopper's edit: a new shipping address before the order ships, previewed and
+    confirmed at once. One that would cost more (another tax region) is dropped: the page
+    takes no payment, the shop can make that change."""
+    def run(view: OrderView, actor: str) -> str | None:
+        fields = {k: request.POST.get(k, "").strip()[:200] for k in ADDRESS_FIELDS}
+        address = Address(email=view.shipping_address.email, **{k: v for k, v in fields.items() if v})
+        preview = services.call(orders.preview_edit, view.order_id, EditOrder(actor=actor, shipping_address=address))
+        if preview.difference > 0:
+            services.call(orders.abandon_edit, view.order_id, AbandonEdit(actor=actor, edit_id=preview.edit_id))
+            _flash(request, OrderErrorCode.PAYMENT_REQUIRED.value)
+            return None
+        services.call(orders.confirm_edit, view.order_id, ConfirmEdit(actor=actor, edit_id=preview.edit_id))
+        return "address_changed"
 
     return _act(request, confirmation, run)

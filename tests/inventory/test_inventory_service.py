@@ -223,3 +223,25 @@ async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(tempor
         result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600)
         assert (result.held, result.available) == (0, 7)
         assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600)).held == 7
+
+
+async def test_an_order_edit_moves_held_units_onto_the_order_and_gives_removed_ones_back_once(service):
+    """An order edit (orders' confirm_edit): the edit's held units join the order's confirmed
+    ones, removed units are free again, all or nothing, and a retry with the same key applies once."""
+    client, _ = service
+    await inventory.set_stock(client, {"A": 10, "B": 10})
+    for sku, n in (("A", 2), ("B", 3)):
+        await inventory.hold(client, "checkout-1", sku, n, 600)
+    await inventory.confirm(client, "checkout-1")
+    await inventory.hold(client, "checkout-1-edit-1", "A", 1, 600)
+    with pytest.raises(InventoryError) as refused:  # more than the edit holds: nothing changes
+        await inventory.amend(client, "checkout-1", "checkout-1-edit-1", {"A": 2}, {"B": 1}, "order-1-edit-1")
+    assert refused.value.code == "NoSuchReservation"
+    assert ((await level(client, "B")).committed, (await level(client, "A")).reserved) == (3, 1)
+    for _ in range(2):  # the activity retried after a lost answer
+        await inventory.amend(client, "checkout-1", "checkout-1-edit-1", {"A": 1}, {"B": 1}, "order-1-edit-1")
+    a, b = await level(client, "A"), await level(client, "B")
+    assert (a.committed, a.reserved, a.available) == (3, 0, 7)
+    assert (b.committed, b.available) == (2, 8)
+    assert {r.sku: r.quantity for r in await inventory.reservations_of(client, "checkout-1")} == {"A": 3, "B": 2}
+    assert await inventory.reservations_of(client, "checkout-1-edit-1") == []

@@ -87,6 +87,9 @@ api-order-feedback             POST   /api/orders/{code}/feedback               
 api-order-returns              POST   /api/orders/{rcode}/returns                   404   409   404   404   404   404   404   404   404   404   404   404   401
 api-return                     GET    /api/returns/{return_id}                      404   ok    404   404   404   404   404   404   404   404   404   404   401
 api-return-tracking            POST   /api/returns/{return_id}/tracking             404   409   404   404   404   404   404   404   404   404   404   404   401
+api-order-edit-preview         POST   /api/orders/{code}/edits/preview              404   409   404   404   404   404   404   404   404   404   404   404   401
+api-order-edit-confirm         POST   /api/orders/{code}/edits/confirm              404   409   404   404   404   404   404   404   404   404   404   404   401
+api-order-edit-abandon         POST   /api/orders/{code}/edits/abandon              404   409   404   404   404   404   404   404   404   404   404   404   401
 api-staff-order                GET    /api/staff/orders/{code}                      401   401   401   401   401   401   401   403   ok    403   403   403   401
 api-staff-cancel               POST   /api/staff/orders/{code}/cancel               401   401   401   401   401   401   401   403   403   ok    403   403   401
 api-staff-refund               POST   /api/staff/orders/{code}/refund               401   401   401   401   401   401   401   403   403   409   403   403   401
@@ -100,6 +103,9 @@ api-staff-return-reject        POST   /api/staff/returns/{return_id}/reject     
 api-staff-return-in-transit    POST   /api/staff/returns/{return_id}/in-transit     401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-return-receive       POST   /api/staff/returns/{return_id}/receive        401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-return-refund        POST   /api/staff/returns/{return_id}/refund         401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-edit-preview         POST   /api/staff/orders/{code}/edits/preview        401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-edit-confirm         POST   /api/staff/orders/{code}/edits/confirm        401   401   401   401   401   401   401   403   403   409   403   403   401
+api-staff-edit-abandon         POST   /api/staff/orders/{code}/edits/abandon        401   401   401   401   401   401   401   403   403   409   403   403   401
 api-staff-cadences             GET    /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   ok    401
 api-staff-cadences             POST   /api/staff/cadences                           401   401   401   401   401   401   401   403   403   403   403   400   401
 api-staff-cadence              GET    /api/staff/cadences/{cadence}                 401   401   401   401   401   401   401   403   403   403   403   ok    401
@@ -133,6 +139,7 @@ shop-order-return              GET    /shop/orders/{rcode}/return               
 shop-order-return              POST   /shop/orders/{rcode}/return                   404   409   404   404   404   404   404   404   404   404   404   404   404
 shop-return                    GET    /shop/returns/{return_id}                     404   ok    404   404   404   404   404   404   404   404   404   404   404
 shop-return-tracking           POST   /shop/returns/{return_id}/tracking            404   ok    404   404   404   404   404   404   404   404   404   404   404
+shop-order-address             POST   /shop/orders/{code}/address                   404   ok    404   404   404   404   404   404   404   404   404   404   404
 shop-unsubscribe               GET    /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-unsubscribe               POST   /shop/unsubscribe/{unsubscribe_token}         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 shop-cart-restore              GET    /shop/cart/restore/not-a-token                404   404   404   404   404   404   404   404   404   404   404   404   404
@@ -181,6 +188,9 @@ admin-return-reject            POST   /admin/returns/{return_id}/reject         
 admin-return-in-transit        POST   /admin/returns/{return_id}/in-transit         login login login 409   409   409   403   login login login login login login
 admin-return-receive           POST   /admin/returns/{return_id}/receive            login login login 409   409   409   403   login login login login login login
 admin-return-refund            POST   /admin/returns/{return_id}/refund             login login login 409   409   409   403   login login login login login login
+admin-order-edit-preview       POST   /admin/orders/{code}/edits/preview            login login login 409   409   409   403   login login login login login login
+admin-order-edit-confirm       POST   /admin/orders/{code}/edits/confirm            login login login 409   409   409   403   login login login login login login
+admin-order-edit-abandon       POST   /admin/orders/{code}/edits/abandon            login login login 409   409   409   403   login login login login login login
 admin-inventory                GET    /admin/inventory/                             login login login ok    ok    403   403   login login login login login login
 admin-inventory-sku            GET    /admin/inventory/sku/{sku}/                   login login login ok    ok    403   403   login login login login login login
 admin-inventory-adjust         POST   /admin/inventory/adjust                       login login login 400   400   403   403   login login login login login login
@@ -315,18 +325,26 @@ def bodies(world: dict) -> dict[tuple[str, str], dict]:
         ("admin-return-reject", "POST"): {"reason": "matrix"},
         ("admin-return-in-transit", "POST"): {"tracking_number": "1Z999AA10123456784"},
         ("admin-return-receive", "POST"): {f"restock:{line}": "1"},
+        ("api-order-edit-preview", "POST"): {"shipping_address": SHIPPING},
+        ("api-order-edit-confirm", "POST"): {"edit_id": "matrix-edit-1"},
+        ("api-staff-edit-preview", "POST"): {"shipping_address": SHIPPING},
+        ("api-staff-edit-confirm", "POST"): {"edit_id": "matrix-edit-1"},
         ("shop-cart-add", "POST"): {"variant_id": world["page_variant"], "quantity": "1"},
         ("shop-cart-change", "POST"): {"action": "update", "line_id": "nope", "quantity": "1"},
         ("shop-checkout-action", "POST"): {"action": "cancel"},
         ("shop-orders-lookup", "POST"): wrong_email,
         ("shop-order-cancel", "POST"): {"reason": "matrix"},
         ("shop-order-feedback", "POST"): {"rating": "5", "comment": "matrix"},
+        ("shop-order-address", "POST"): {k: v for k, v in SHIPPING.items() if k != "email"},
         ("shop-account-profile", "POST"): {"name": "Matrix Shopper"},
         ("shop-account-reset", "POST"): {"email": "nobody-here@example.com"},
         ("shop-account-address", "POST"): address,
         ("admin-staff-change", "POST"): {"action": "role", "role": "support"},
         ("admin-order-note", "POST"): {"text": "matrix note"},
         ("admin-order-cancel", "POST"): {"reason": "matrix"},
+        ("admin-order-edit-preview", "POST"): {"reason": "matrix", "change_address": "on", **{
+            k: v for k, v in SHIPPING.items() if k != "email"}},
+        ("admin-order-edit-confirm", "POST"): {"edit_id": "matrix-edit-1"},
         ("admin-order-refund", "POST"): {"scope": "all", "reason": "matrix"},
         ("admin-order-advance", "POST"): {"supplier_order": world["supplier_order"], "to": "in_production"},
         ("admin-order-reject", "POST"): {"supplier_order": world["supplier_order"], "reason": "matrix"},

@@ -14,6 +14,7 @@ from domains.identity.roles import Permission
 from domains.labels import label
 from domains.orders import client as orders
 from domains.orders import reads
+from domains.orders.edits import left_to_refund
 from domains.orders.messages import OrderStatus, OrderView
 from domains.payments.ledger import read_state
 from domains.returns.messages import ReturnReason
@@ -112,6 +113,16 @@ def _payment_port(payment_id: str | None, currency: str) -> dict | None:
             "timeline": [{**e, "money": money(e["amount"], currency)} for e in state.timeline]}
 
 
+def _pending_edit(view: OrderView) -> dict | None:
+    edit, c = view.pending_edit, view.currency
+    if edit is None:
+        return None
+    return {"edit": edit, "before": money(edit.before.total, c), "after": money(edit.after.total, c),
+            "charge": money(edit.difference, c) if edit.difference > 0 else "",
+            "refund": money(-edit.difference, c) if edit.difference < 0 else "",
+            "lines": [{"line": li, "total": money(li.line_total, c)} for li in edit.lines]}
+
+
 def context(loaded: LoadedOrder, staff) -> dict:
     view = loaded.view
     c = view.currency
@@ -126,7 +137,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "lines": lines,
         "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
                                                               "refunded")},
-        "left_to_refund": money(view.total - view.refunded, c),
+        "left_to_refund": money(left_to_refund(view), c),
         "payment": {"charge_id": payment.get("charge_id"), "amount": money(payment["amount"], c)}
         if payment.get("amount") is not None else None,
         "refunds": [{"refund": r, "amount": money(r.amount, c)} for r in view.refunds],
@@ -143,6 +154,11 @@ def context(loaded: LoadedOrder, staff) -> dict:
             "refund": may[Permission.ORDERS_REFUND] and view.can_refund,
             "note": may[Permission.ORDERS_NOTE] and view.live,
             "open_return": may[Permission.RETURNS_WRITE] and view.live and view.status in RETURNABLE,
+            "edit": may[Permission.ORDERS_CANCEL] and (view.can_edit or view.pending_edit is not None),
         },
         "return_reasons": [(r.value, label("return_reason", r.value)) for r in ReturnReason],
+        "pending_edit": _pending_edit(view),
+        "address_fields": [(k, getattr(view.shipping_address, k)) for k in ("first_name", "last_name", "address1",
+                                                                            "address2", "city", "state",
+                                                                            "postal_code", "country", "phone")],
     }

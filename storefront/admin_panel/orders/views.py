@@ -21,7 +21,7 @@ from ... import services
 from ...accounts.access import require, staff_required
 from ...shop.browse import money
 from ..common import notices
-from . import actions, detail, filters
+from . import actions, detail, edit_actions, filters
 
 
 def order_url(code: str) -> str:
@@ -136,3 +136,7 @@ order_note = _action(Permission.ORDERS_NOTE, actions.note)
 stage_advance = _action(Permission.FULFILLMENT_WRITE, actions.advance)
 stage_reject = _action(Permission.FULFILLMENT_WRITE, actions.reject)
 order_open_return = _action(Permission.RETURNS_WRITE, actions.open_return)
+# order edits before shipping: the same permission as a cancel (support may; it moves no more money)
+order_edit_preview = _action(Permission.ORDERS_CANCEL, edit_actions.edit_preview)
+order_edit_confirm = _action(Permission.ORDERS_CANCEL, edit_actions.edit_confirm)
+order_edit_abandon = _action(Permission.ORDERS_CANCEL, edit_actions.edit_abandon)
