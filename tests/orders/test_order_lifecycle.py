@@ -23,6 +23,7 @@ from infra.store import schema
 from projections.orders import SupplierOrderQuery
 
 from ..money import given_back, order_payment_ref
+from ..time_skip import skip
 from .conftest import STOCK
 
 
@@ -64,11 +65,11 @@ async def test_an_order_goes_from_placed_to_delivered_on_its_own(orders_shop):
 
     # after the feedback window (14 days by default) the order completes; its workflow ends once the
     # return window (30 days by default) has passed too, so a return on day 29 still reaches it
-    await shop.env.sleep(timedelta(days=14, minutes=1))
+    await skip(shop.env, timedelta(days=14, minutes=1))
     await shop.until(placed.order_id, lambda v: v.status == OrderStatus.COMPLETED)
     described = await shop.client.get_workflow_handle(f"order-{placed.order_id}").describe()
     assert described.status == WorkflowExecutionStatus.RUNNING  # asked of Temporal: a busy worker may not answer
-    await shop.env.sleep(timedelta(days=16))
+    await skip(shop.env, timedelta(days=16))
     done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.COMPLETED and not v.live)
     assert done.history[-1].to_status == OrderStatus.COMPLETED and done.history[-1].actor == "system"
 
@@ -207,7 +208,7 @@ async def test_feedback_only_once_and_only_when_delivered(orders_shop):
     assert view.feedback.rating == 4 and not view.can_leave_feedback
     with pytest.raises(OrderError):
         await orders.leave_feedback(shop.client, placed.order_id, "guest:ada@example.com", 1)
-    await shop.env.sleep(timedelta(days=31))  # the feedback window, then the return window
+    await skip(shop.env, timedelta(days=31))  # the feedback window, then the return window
     done = await shop.until(placed.order_id, lambda v: not v.live)
     assert done.status == OrderStatus.COMPLETED and done.feedback.comment == "soft fabric"
 
