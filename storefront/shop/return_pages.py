@@ -43,6 +43,8 @@ RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.UNEXPECTED: UNREACHED,
     ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: "That size or colour cannot be swapped in (it may be sold out); "
                                               "choose another or ask for a refund.",
+    ReturnErrorCode.PAYMENT_REQUIRED: "That size or colour costs more: choose how to pay the difference.",
+    ReturnErrorCode.PAYMENT_FAILED: "The difference could not be charged to that card. Try another payment method.",
 }
 NOTICES = {
     "opened": "Your return is requested. This page shows when it is approved and its label is ready.",
