@@ -171,7 +171,6 @@ def _owned(request: HttpRequest, confirmation: str) -> OrderView | HttpResponse:
         return _unavailable(request)
 
 
-@require_GET
 def _replacement(replacement) -> dict | None:
     """An exchange's replacement as the shopper reads it: its stage and, once shipped, the tracking number."""
     if replacement is None:
@@ -180,6 +179,7 @@ def _replacement(replacement) -> dict | None:
             "label": label("supplier_status", replacement.status), "shipment": replacement.shipment}
 
 
+@require_GET
 def order_page(request: HttpRequest, confirmation: str) -> HttpResponse:
     view = _owned(request, confirmation)
     if isinstance(view, HttpResponse):
