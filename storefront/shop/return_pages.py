@@ -28,6 +28,9 @@ from .order_pages import FLASH, ORDER_MESSAGES, UNAVAILABLE, UNREACHED, _not_fou
 
 MAX_NOTE = 2000
 MAX_CHOICES = 99  # units offered in a line's "how many" list
+# test cards that ask for the bank's confirmation: an exchange is charged later, on staff's
+# approval, when the shopper is not there to confirm (refused as payment_failed): not offered
+NEEDS_THE_SHOPPER = frozenset({"tok_requires_action", "pm_card_authenticationRequired"})
 # Every code a ReturnError can carry (tests/web/test_error_mapping.py checks each one has an entry).
 RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.LINE_NOT_DELIVERED: "Some of those items have not been delivered yet; they can be returned "
@@ -87,8 +90,9 @@ def _swaps(product_id: str, variant_id: str, unit_price: int, currency: str) -> 
 
 def _payment_methods() -> tuple[tuple[str, str], ...]:
     """What pays a dearer exchange: the checkout's payment step's methods (the simulated gateway's
-    test tokens, or Stripe's test cards; none in Stripe's live mode, where no form can take a card)."""
-    return checkout_payment_methods(PaymentSettings.from_env())
+    test tokens, or Stripe's test cards, less those that ask for the bank's confirmation; none in
+    Stripe's live mode, where no form can take a card)."""
+    return tuple(m for m in checkout_payment_methods(PaymentSettings.from_env()) if m[0] not in NEEDS_THE_SHOPPER)
 
 
 def _form_context(request: HttpRequest, view: OrderView, typed: dict | None = None) -> dict:

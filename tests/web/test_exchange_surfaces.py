@@ -122,7 +122,7 @@ async def test_the_cli_approves_an_exchange_with_a_payment_method(orders_web, sm
 async def test_staff_approve_in_the_admin_and_the_pages_show_the_replacement_once_shipped(orders_web, small_catalog):
     mine, dearer = pair(small_catalog, "up")
     shopper = Client()
-    order = await delivered_order(orders_web, shopper, mine.id, quantity=1)
+    order = await delivered_order(orders_web, shopper, mine.id, quantity=2)
     code, line = order["confirmation_code"], order["lines"][0]["line_id"]
 
     # the return form offers only other variants of the product and says a dearer one needs a payment
@@ -134,10 +134,15 @@ async def test_staff_approve_in_the_admin_and_the_pages_show_the_replacement_onc
     chosen = {f"qty:{line}": "1", f"reason:{line}": "too_small", f"swap:{line}": dearer.id}
     unpaid = await run(shopper.post, f"/shop/orders/{code}/return", chosen)
     assert unpaid.status_code == 409 and "pay the difference" in parse(unpaid.content.decode()).one(id="flash").text
+    methods = {i.get("value") for i in form.one(id="exchange-payment").find_all("input", name="payment_method")}
+    assert "tok_success" in methods and "tok_requires_action" not in methods  # nobody is there to confirm later
+    paid = await run(shopper.post, f"/shop/orders/{code}/return", {**chosen, "payment_method": "tok_success"})
+    assert paid.status_code == 302 and paid["Location"] == f"/shop/returns/{code}-R1", paid.content.decode()[:600]
 
-    # staff opened it for the shopper (no method named); support approves, naming one
+    # staff open one for the other unit (no method named); support approves it, naming one
     writer = await run(token_browser, "exchanges desk", Scope.ORDERS_WRITE)
-    opened = await run(post, writer, f"/api/staff/orders/{code}/returns", one_line(order, exchange_variant_id=dearer.id))
+    opened = await run(post, writer, f"/api/staff/orders/{code}/returns",
+                       one_line(order, exchange_variant_id=dearer.id))
     rid = opened.json()["id"]
     support = await run(staff_browser, orders_web, "support")
     url = f"/admin/returns/{rid}"
@@ -162,14 +167,16 @@ async def test_staff_approve_in_the_admin_and_the_pages_show_the_replacement_onc
     body = await json_until(shopper, f"/api/returns/{rid}", lambda b: (b["replacement"] or {}).get("shipment"))
     assert body["replacement"]["supplier_order_id"] == f"{rid}-X"
     assert body["replacement"]["shipment"]["tracking_number"] == tracking
-    listed = await json_until(shopper, f"/api/orders/{code}",
-                              lambda b: b["returns"] and (b["returns"][0]["replacement"] or {}).get("shipment"))
-    assert listed["returns"][0]["replacement"]["shipment"]["tracking_number"] == tracking
+    def replacement_of(order_body: dict) -> dict:
+        return next((r["replacement"] for r in order_body["returns"] if r["id"] == rid), None) or {}
+
+    listed = await json_until(shopper, f"/api/orders/{code}", lambda b: replacement_of(b).get("shipment"))
+    assert replacement_of(listed)["shipment"]["tracking_number"] == tracking
 
     page = parse((await run(shopper.get, f"/shop/returns/{rid}")).content.decode())
     assert page.one(id="replacement").get("data-supplier-order") == f"{rid}-X"
     assert page.one(id="replacement-tracking").text.strip() == tracking
     assert "Exchange for" in page.one(id="return-lines").text
     order_page = parse((await run(shopper.get, f"/shop/orders/{code}")).content.decode())
-    row = order_page.one(id="order-returns").find("div", class_="replacement")
+    row = order_page.one(id="order-returns").find("div", data_return=rid).find("div", class_="replacement")
     assert row is not None and row.find("code", class_="replacement-tracking").text.strip() == tracking
