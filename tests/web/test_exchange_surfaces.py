@@ -180,3 +180,13 @@ async def test_staff_approve_in_the_admin_and_the_pages_show_the_replacement_onc
     order_page = parse((await run(shopper.get, f"/shop/orders/{code}")).content.decode())
     row = order_page.one(id="order-returns").find("div", data_return=rid).find("div", class_="replacement")
     assert row is not None and row.find("code", class_="replacement-tracking").text.strip() == tracking
+
+
+def test_the_schema_documents_the_exchange_payment_method():
+    doc = json.loads(Client().get("/api/schema/", {"format": "json"}).content)
+    bodies = doc["components"]["schemas"]
+    opening = bodies["OpenReturnBody"]["properties"]
+    approving = bodies[next(n for n in bodies if n.endswith("ApproveBody") and "Return" in n)]["properties"]
+    assert "payment_method" in opening and "payment_method" in approving
+    responses = doc["paths"]["/api/orders/{confirmation}/returns"]["post"]["responses"]
+    assert "402" in responses
