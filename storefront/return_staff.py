@@ -49,14 +49,17 @@ def view(return_id: str) -> ReturnView:
 
 
 def open_for_order(order_id: str, actor: str, role: str | None, lines: list[ReturnLineRequest], note: str = "",
-                   override_window: str | None = None) -> ReturnView:
-    message = OpenReturn(actor=actor, actor_role=role, lines=lines, note=note, override_window=override_window or None)
+                   override_window: str | None = None, payment_method: str | None = None) -> ReturnView:
+    message = OpenReturn(actor=actor, actor_role=role, lines=lines, note=note, override_window=override_window or None,
+                         payment_method=payment_method or None)
     return services.call(orders.open_return, order_id, message)
 
 
-def approve(return_id: str, actor: str, role: str | None, note: str = "") -> ReturnView:
-    return services.call(returns.approve, return_id, ApproveReturn(actor=actor, actor_role=role, note=note),
-                         services.store())
+def approve(return_id: str, actor: str, role: str | None, note: str = "",
+            payment_method: str | None = None) -> ReturnView:
+    """Approve; `payment_method` pays an exchange's price increase when the shopper named none."""
+    message = ApproveReturn(actor=actor, actor_role=role, note=note, payment_method=payment_method or None)
+    return services.call(returns.approve, return_id, message, services.store())
 
 
 def reject(return_id: str, actor: str, role: str | None, reason: str) -> ReturnView:

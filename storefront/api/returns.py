@@ -38,6 +38,7 @@ from .shop_errors import api_error
 MAX_LINES = 50
 MAX_NOTE = 2000
 MAX_ID = 100
+MAX_PAYMENT_METHOD = 200
 
 
 def return_not_found() -> ApiError:
@@ -71,9 +72,19 @@ class ReturnLineBody(serializers.Serializer):
                                                 help_text="another variant of the same product, for an exchange")
 
 
+PAYMENT_METHOD_HELP = ("how an exchange that costs more is paid: a payment method (the simulated gateway's "
+                       "`tok_success`, a Stripe `pm_...`); charged the difference when the return is approved")
+
+
 class OpenReturnBody(serializers.Serializer):
     lines = serializers.ListField(child=ReturnLineBody(), min_length=1, max_length=MAX_LINES)
     note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+    payment_method = serializers.CharField(max_length=MAX_PAYMENT_METHOD, required=False, allow_null=True,
+                                           allow_blank=True, default=None, help_text=PAYMENT_METHOD_HELP)
+
+
+def payment_method(body: dict) -> str | None:
+    return (body.get("payment_method") or "").strip() or None
 
 
 class TrackingBody(serializers.Serializer):
@@ -99,8 +110,10 @@ class OpenReturnView(APIView):
         operation_id="open_return", request=OpenReturnBody, parameters=[_CODE, _EMAIL, _IDEMPOTENCY],
         description="Return delivered lines of your order within the shop's return window (an exchange names "
                     "another variant of the same product). 409 `line_not_delivered`, `quantity_not_returnable` "
-                    "(more than was delivered and not already returned) or `return_window_closed`.",
-        responses={201: OpenApiTypes.OBJECT, 400: _ERROR, 404: _ERROR, 409: _ERROR})
+                    "(more than was delivered and not already returned) or `return_window_closed`. A swap for a "
+                    "dearer variant needs `payment_method` (402 `payment_required` without one); the difference "
+                    "is charged when the return is approved (402 `payment_failed` if the card is refused).",
+        responses={201: OpenApiTypes.OBJECT, 400: _ERROR, 402: _ERROR, 404: _ERROR, 409: _ERROR})
     def post(self, request: Request, confirmation: str) -> Response:
         order = _owned(request, confirmation)
         body = validated_body(OpenReturnBody, request)
@@ -108,7 +121,7 @@ class OpenReturnView(APIView):
         def run() -> Response:
             with order_errors(), return_errors():
                 message = OpenReturn(actor=access.actor(request, order), lines=line_requests(body["lines"]),
-                                     note=body["note"].strip())
+                                     note=body["note"].strip(), payment_method=payment_method(body))
                 view = services.call(orders.open_return, order.order_id, message)
             return Response(return_access.shopper_body(order, view), status=status.HTTP_201_CREATED)
 
@@ -133,7 +146,8 @@ def _owned_throttle(request: Request) -> None:
 class ReturnDetailView(APIView):
     @extend_schema(operation_id="get_return", parameters=[_RETURN, _EMAIL],
                    description="A return of one of your orders: its status, lines, dates (`ship_by`), the label's "
-                               "tracking number and the refund.",
+                               "tracking number and the refund; for an exchange, `exchange_difference` and "
+                               "`replacement` (its supplier order's status and shipment).",
                    responses={200: OpenApiTypes.OBJECT, 404: _ERROR})
     def get(self, request: Request, return_id: str) -> Response:
         order, view = _owned_return(request, return_id)

@@ -111,6 +111,9 @@ RETURNS: dict[ReturnErrorCode, Http] = {
     ReturnErrorCode.INVALID_RETURN: (_400, "invalid_return"),
     ReturnErrorCode.TRACKING_TAKEN: (_409, "tracking_taken"),
     ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: (_409, "variant_not_exchangeable"),
+    # an exchange that costs more: 402 like an order edit's price increase (name a method / another card)
+    ReturnErrorCode.PAYMENT_REQUIRED: (_402, "payment_required"),
+    ReturnErrorCode.PAYMENT_FAILED: (_402, "payment_failed"),
     ReturnErrorCode.UNEXPECTED: (_409, "return_error"),
 }
 # the staff API's fulfillment codes are the lower-cased domain codes (one is snake_case)

@@ -19,7 +19,14 @@ from domains.returns.messages import ReceivedLine, ReturnReason, ReturnStatus, R
 from .. import return_staff, services
 from ..accounts.tokens import require_scope
 from .errors import ApiError, validated_body
-from .returns import OpenReturnBody, line_requests, return_errors
+from .returns import (
+    MAX_PAYMENT_METHOD,
+    PAYMENT_METHOD_HELP,
+    OpenReturnBody,
+    line_requests,
+    payment_method,
+    return_errors,
+)
 from .staff_api import _REF, _order
 
 _ERROR = OpenApiTypes.OBJECT
@@ -52,6 +59,12 @@ class StaffOpenReturnBody(OpenReturnBody):
 
 class ReturnNoteBody(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReturnApproveBody(ReturnNoteBody):
+    payment_method = serializers.CharField(max_length=MAX_PAYMENT_METHOD, required=False, allow_null=True,
+                                           allow_blank=True, default=None,
+                                           help_text=PAYMENT_METHOD_HELP + " (when the shopper named none)")
 
 
 class ReturnRejectBody(serializers.Serializer):
@@ -116,8 +129,8 @@ class StaffOpenReturnView(APIView):
     @extend_schema(operation_id="staff_open_return", parameters=[_REF], request=StaffOpenReturnBody,
                    description="Open a return for an order's delivered lines (scope orders:write); "
                                "`override_window` waives a closed return window and is recorded.",
-                   responses={201: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR,
-                              409: _ERROR})
+                   responses={201: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 402: _ERROR, 403: _ERROR,
+                              404: _ERROR, 409: _ERROR})
     def post(self, request: Request, reference: str) -> Response:
         token = require_scope(request, Scope.ORDERS_WRITE)
         body = validated_body(StaffOpenReturnBody, request)
@@ -125,7 +138,7 @@ class StaffOpenReturnView(APIView):
         with return_errors():
             view = return_staff.open_for_order(order.order_id, token.actor, return_staff.TOKEN_ROLE,
                                                line_requests(body["lines"]), body["note"].strip(),
-                                               body["override_window"].strip() or None)
+                                               body["override_window"].strip() or None, payment_method(body))
         return Response(staff_body(view), status=status.HTTP_201_CREATED)
 
 
@@ -135,8 +148,8 @@ def _action(name: str, body_class, description: str):
     class ActionView(APIView):
         @extend_schema(operation_id=f"staff_{name}_return", parameters=[_RETURN], request=body_class,
                        description=description + " (scope orders:write).",
-                       responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR,
-                                  409: _ERROR})
+                       responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 402: _ERROR, 403: _ERROR,
+                                  404: _ERROR, 409: _ERROR})
         def post(self, request: Request, return_id: str) -> Response:
             token = require_scope(request, Scope.ORDERS_WRITE)
             body = validated_body(body_class, request) if body_class is not None else {}
@@ -152,7 +165,7 @@ def _action(name: str, body_class, description: str):
 def _run(name: str, current: ReturnView, actor: str, body: dict) -> ReturnView:
     role, rid = return_staff.TOKEN_ROLE, current.return_id
     if name == "approve":
-        return return_staff.approve(rid, actor, role, body["note"].strip())
+        return return_staff.approve(rid, actor, role, body["note"].strip(), payment_method(body))
     if name == "reject":
         return return_staff.reject(rid, actor, role, body["reason"].strip())
     if name == "in_transit":
@@ -166,7 +179,10 @@ def _run(name: str, current: ReturnView, actor: str, body: dict) -> ReturnView:
     raise ApiError("not_found", f"no action {name}", status.HTTP_404_NOT_FOUND)
 
 
-StaffApproveReturnView = _action("approve", ReturnNoteBody, "Approve a requested return: a label is issued")
+StaffApproveReturnView = _action("approve", ReturnApproveBody,
+                                 "Approve a requested return: a label is issued; an exchange that costs more is "
+                                 "charged the difference (402 `payment_required` when neither the shopper nor "
+                                 "`payment_method` names how, `payment_failed` when the card is refused)")
 StaffRejectReturnView = _action("reject", ReturnRejectBody,
                                 "Reject a requested return, saying why (the shopper reads it)")
 StaffInTransitReturnView = _action("in_transit", ReturnTransitBody,

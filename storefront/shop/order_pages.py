@@ -141,7 +141,7 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
     returns = [{"id": r.return_id, "url": f"/shop/returns/{r.return_id}", "status": str(r.status),
                 "label": label("return_status", r.status),
                 "refund": money(r.refund_amount, c) if r.refund_amount else "",
-                "units": sum(r.lines.values())}
+                "units": sum(r.lines.values()), "replacement": _replacement(r.replacement)}
                for r in view.returns]
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),
             "returns": returns, "may_return": return_access.may_return(view),
@@ -169,6 +169,14 @@ def _owned(request: HttpRequest, confirmation: str) -> OrderView | HttpResponse:
         return _not_found(request)
     except UNAVAILABLE:
         return _unavailable(request)
+
+
+def _replacement(replacement) -> dict | None:
+    """An exchange's replacement as the shopper reads it: its stage and, once shipped, the tracking number."""
+    if replacement is None:
+        return None
+    return {"id": replacement.supplier_order_id, "status": str(replacement.status),
+            "label": label("supplier_status", replacement.status), "shipment": replacement.shipment}
 
 
 @require_GET

@@ -16,6 +16,7 @@ from domains.labels import label
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.messages import OrderView
+from domains.payments.providers import PaymentSettings, checkout_payment_methods
 from domains.returns import client as returns
 from domains.returns.errors import ReturnError, ReturnErrorCode
 from domains.returns.messages import MarkInTransit, OpenReturn, ReturnLineRequest, ReturnReason, ReturnView
@@ -27,6 +28,9 @@ from .order_pages import FLASH, ORDER_MESSAGES, UNAVAILABLE, UNREACHED, _not_fou
 
 MAX_NOTE = 2000
 MAX_CHOICES = 99  # units offered in a line's "how many" list
+# test cards that ask for the bank's confirmation: an exchange is charged later, on staff's
+# approval, when the shopper is not there to confirm (refused as payment_failed): not offered
+NEEDS_THE_SHOPPER = frozenset({"tok_requires_action", "pm_card_authenticationRequired"})
 # Every code a ReturnError can carry (tests/web/test_error_mapping.py checks each one has an entry).
 RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.LINE_NOT_DELIVERED: "Some of those items have not been delivered yet; they can be returned "
@@ -43,6 +47,8 @@ RETURN_MESSAGES: dict[ReturnErrorCode, str] = {
     ReturnErrorCode.UNEXPECTED: UNREACHED,
     ReturnErrorCode.VARIANT_NOT_EXCHANGEABLE: "That size or colour cannot be swapped in (it may be sold out); "
                                               "choose another or ask for a refund.",
+    ReturnErrorCode.PAYMENT_REQUIRED: "That size or colour costs more: choose how to pay the difference.",
+    ReturnErrorCode.PAYMENT_FAILED: "The difference could not be charged to that card. Try another payment method.",
 }
 NOTICES = {
     "opened": "Your return is requested. This page shows when it is approved and its label is ready.",
@@ -65,13 +71,28 @@ def _error_text(exc: ReturnError) -> str:
     return RETURN_MESSAGES.get(exc.code, UNREACHED)
 
 
-def _swaps(product_id: str, variant_id: str) -> list[dict]:
-    """The other variants of a product a shopper may ask for instead (available ones)."""
+def _swaps(product_id: str, variant_id: str, unit_price: int, currency: str) -> list[dict]:
+    """The other variants of the same product a shopper may ask for instead (available ones), each
+    saying what it costs more (paid when the return is approved) or less (refunded on receipt)."""
     detail = product_detail(services.store(), product_id)
     if detail is None:
         return []
-    return [{"id": v.id, "label": f"{v.color} · {v.size}"} for v in detail.variants
-            if v.id != variant_id and v.available]
+    swaps = []
+    for v in detail.variants:
+        if v.id == variant_id or not v.available:
+            continue
+        more = v.price_amount - unit_price
+        price = (f" (+{money(more, currency)}, paid when approved)" if more > 0 else
+                 f" ({money(-more, currency)} back)" if more < 0 else "")
+        swaps.append({"id": v.id, "label": f"{v.color} · {v.size}{price}", "dearer": more > 0})
+    return swaps
+
+
+def _payment_methods() -> tuple[tuple[str, str], ...]:
+    """What pays a dearer exchange: the checkout's payment step's methods (the simulated gateway's
+    test tokens, or Stripe's test cards, less those that ask for the bank's confirmation; none in
+    Stripe's live mode, where no form can take a card)."""
+    return tuple(m for m in checkout_payment_methods(PaymentSettings.from_env()) if m[0] not in NEEDS_THE_SHOPPER)
 
 
 def _form_context(request: HttpRequest, view: OrderView, typed: dict | None = None) -> dict:
@@ -82,11 +103,15 @@ def _form_context(request: HttpRequest, view: OrderView, typed: dict | None = No
         line_id = li.line_id or ""
         left = max(0, li.quantity - taken.get(line_id, 0))
         lines.append({"line": li, "line_id": line_id, "left": left, "choices": range(0, min(left, MAX_CHOICES) + 1),
-                      "unit": money(li.unit_price, view.currency), "swaps": _swaps(li.product_id, li.variant_id),
+                      "unit": money(li.unit_price, view.currency),
+                      "swaps": _swaps(li.product_id, li.variant_id, li.unit_price, view.currency),
                       "typed_qty": typed.get(f"qty:{line_id}", "0"), "typed_reason": typed.get(f"reason:{line_id}", ""),
                       "typed_swap": typed.get(f"swap:{line_id}", "")})
+    dearer = any(s["dearer"] for line in lines for s in line["swaps"])
     return {"view": view, "lines": lines, "reasons": [(r.value, label("return_reason", r.value)) for r in ReturnReason],
-            "note": typed.get("note", ""), "flash": request.session.pop(FLASH, None)}
+            "note": typed.get("note", ""), "flash": request.session.pop(FLASH, None),
+            "payment_methods": _payment_methods() if dearer else (), "dearer": dearer,
+            "typed_method": typed.get("payment_method", "")}
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,7 +170,10 @@ def open_return(request: HttpRequest, confirmation: str) -> HttpResponse:
     if len(note) > MAX_NOTE:
         return again("Please keep the note under 2,000 characters.", 400)
     try:
-        message = OpenReturn(actor=access.actor(request, view), lines=chosen, note=note)
+        method = request.POST.get("payment_method", "").strip()[:200] or None
+        if method is not None and not any(li.exchange_variant_id for li in chosen):
+            method = None  # a plain return pays nothing
+        message = OpenReturn(actor=access.actor(request, view), lines=chosen, note=note, payment_method=method)
         opened = services.call(orders.open_return, view.order_id, message)
     except ReturnError as exc:
         return again(_error_text(exc), 409 if exc.code != ReturnErrorCode.INVALID_RETURN else 400)
@@ -188,7 +216,12 @@ def _status_context(request: HttpRequest, order: OrderView, view: ReturnView) ->
     history = [{"at": h.at, "from": h.from_status and label("return_status", h.from_status),
                 "to": label("return_status", h.to_status), "note": h.note,
                 "who": "you" if access.by_customer(order, h.actor) else "the shop"} for h in view.history]
+    replacement = view.replacement
     return {"order": order, "view": view, "status_label": label("return_status", view.status), "lines": lines,
+            "replacement": replacement, "replacement_label": label("supplier_status", replacement.status)
+            if replacement else "",
+            "difference": money(abs(view.exchange_difference), c) if view.exchange_difference else "",
+            "charged": money(view.exchange_charged, c) if view.exchange_charged else "",
             "history": history, "refund": money(view.refund_amount or 0, c),
             "fee": money(view.restocking_fee or 0, c) if view.restocking_fee else "",
             "can_track": view.can_mark_in_transit,

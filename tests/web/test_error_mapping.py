@@ -49,7 +49,8 @@ WIRE_VALUES = {
                          "RefundExceedsCapture", "AuthorizationExpired", "PaymentRequiresAction", "ProviderRejected"},
     "ReturnErrorCode": {"line_not_delivered", "quantity_not_returnable", "return_window_closed", "unknown_line",
                         "illegal_transition", "refund_needs_manager", "no_such_return", "invalid_return",
-                        "tracking_taken", "variant_not_exchangeable", "return_error"},
+                        "tracking_taken", "variant_not_exchangeable", "payment_required", "payment_failed",
+                        "return_error"},
     "StripeWebhookErrorCode": {"WebhookNotConfigured", "WebhookBadSignature", "WebhookBadPayload",
                                "WebhookUnknownEvent"},
 }

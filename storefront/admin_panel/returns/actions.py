@@ -54,8 +54,12 @@ def _now(view: ReturnView) -> str:
 
 
 def approve(view: ReturnView, staff, post) -> str:
-    after = _call(return_staff.approve, view.return_id, staff.actor, staff.role.value, _text(post, "note"))
-    return _now(after) + (f" Label {after.label_tracking_number}." if after.label_tracking_number else "")
+    """Approve; an exchange that costs more may name the payment method here (when the shopper named none)."""
+    method = _text(post, "payment_method", 200) or None
+    after = _call(return_staff.approve, view.return_id, staff.actor, staff.role.value, _text(post, "note"), method)
+    charged = f" Charged {money(after.exchange_charged, after.currency)} for the exchange." \
+        if after.exchange_charged else ""
+    return _now(after) + (f" Label {after.label_tracking_number}." if after.label_tracking_number else "") + charged
 
 
 def reject(view: ReturnView, staff, post) -> str:

@@ -1,7 +1,8 @@
 """`python manage.py returns list|show|approve|reject|receive|refund`: returns from a terminal.
 
 RETURN_ID is a return's id (`{code}-R{n}`) or its workflow id. `list` takes `--status`,
-`--reason` and `--min-age-days`. `receive` says what arrived: `--restock all` (every unit back
+`--reason` and `--min-age-days`. `approve --payment-method METHOD` pays an exchange that costs
+more when the shopper named no method. `receive` says what arrived: `--restock all` (every unit back
 in stock), `--restock none` (every unit damaged), and/or `--line LINE_ID=restock:1,damaged:0,missing:0`
 per line (a line named there wins over --restock). `--dry-run` checks the staff user, the return
 and that the step can follow its status, and sends nothing.
@@ -74,6 +75,9 @@ class Command(BaseCommand):
         common(sub.add_parser("show", help="one return: lines, label, parcel, refund, history"), changes=False)
         approve = common(sub.add_parser("approve", help="approve a requested return (a label is issued)"))
         approve.add_argument("--note", default="")
+        approve.add_argument("--payment-method", dest="payment_method", default=None, metavar="METHOD",
+                             help="pays an exchange that costs more, when the shopper named none "
+                                  "(e.g. tok_success on the simulated gateway)")
         reject = common(sub.add_parser("reject", help="reject a requested return"))
         reject.add_argument("--reason", required=True, help="why (the shopper reads it)")
         receive = common(sub.add_parser("receive", help="record what arrived, per line"))
@@ -126,7 +130,7 @@ class Command(BaseCommand):
                                          **({"lines": plan} if plan else {})},
                              f"dry run: {action} {rid} ({current.status.value}) is allowed; nothing sent")
         if action == "approve":
-            after = return_staff.approve(rid, actor, role, o["note"])
+            after = return_staff.approve(rid, actor, role, o["note"], o["payment_method"])
         elif action == "reject":
             after = return_staff.reject(rid, actor, role, o["reason"])
         elif action == "receive":
@@ -138,6 +142,8 @@ class Command(BaseCommand):
             text += " (the refund is above the support limit: a manager or owner refunds it)"
         elif after.refund_amount and action in ("receive", "refund"):
             text += f", refunded {after.refund_amount / 100:.2f} {after.currency}"
+        if action == "approve" and after.exchange_charged:
+            text += f", exchange charged {after.exchange_charged / 100:.2f} {after.currency}"
         self._out(o["json"], {"dry_run": False, "action": action, "return": self._body(after)},
                   self.style.SUCCESS(text))
 
@@ -175,6 +181,13 @@ class Command(BaseCommand):
         if v.ship_by:
             w(f"  ship by: {v.ship_by:%Y-%m-%d}")
         w(f"  refund: {v.refund_amount / 100:.2f} {v.currency}" + (" (needs a manager)" if v.needs_manager else ""))
+        if v.exchange_difference:
+            w(f"  exchange difference: {v.exchange_difference / 100:.2f} {v.currency}, "
+              f"charged {v.exchange_charged / 100:.2f}")
+        if v.replacement:
+            r = v.replacement
+            tracking = f", tracking {r.shipment.carrier} {r.shipment.tracking_number}" if r.shipment else ""
+            w(f"  replacement: {r.supplier_order_id} {r.status}{tracking}")
         for li in v.lines:
             swap = f" -> exchange {li.exchange_variant_id}" if li.exchange_variant_id else ""
             w(f"  {li.line_id}: {li.quantity} × {li.product_name} [{li.reason.value}]{swap} "
