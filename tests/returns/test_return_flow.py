@@ -102,9 +102,9 @@ async def test_a_return_not_shipped_back_in_time_expires_and_tells_the_shopper(r
     order = await shop.delivered([(variant, 1)])
     opened = await shop.open(order, ("L1", 1, "too_small"))
     labelled = await shop.until_return(opened.return_id, lambda v: v.status == ReturnStatus.LABEL_ISSUED)
-    await shop.env.sleep(timedelta(days=13))
+    await shop.skip(13)
     assert (await shop.ret(opened.return_id)).status == ReturnStatus.LABEL_ISSUED
-    await shop.env.sleep(timedelta(days=1, minutes=1))
+    await shop.skip(1, timedelta(minutes=1))
     expired = await shop.until_return(opened.return_id, lambda v: v.status == ReturnStatus.EXPIRED)
     assert expired.history[-1].note == "the shopper was emailed that the return expired"
     [email] = [m for m in mail.outbox if opened.return_id in m.subject]
