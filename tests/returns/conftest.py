@@ -63,6 +63,14 @@ class ReturnsShop(OrderShop):
             line_id: ReceivedLine(restock=r, damaged=d, missing=m) for line_id, (r, d, m) in lines.items()})
         return await returns.receive(self.client, return_id, request, self.store)
 
+    async def skip(self, days: int, extra: timedelta = timedelta(0)) -> None:
+        """Let `days` pass a day at a time (one long skip can outlast the test server's RPC timeout on a
+        busy machine), then `extra`."""
+        for _ in range(days):
+            await self.env.sleep(timedelta(days=1))
+        if extra:
+            await self.env.sleep(extra)
+
     async def running(self, order_id: str) -> bool:
         """The order's workflow is open (asked of Temporal, not of a query a busy worker may not answer in time)."""
         from temporalio.client import WorkflowExecutionStatus

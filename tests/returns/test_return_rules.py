@@ -12,7 +12,6 @@ from domains.returns import client as returns
 from domains.returns.errors import ReturnError, ReturnErrorCode
 from domains.returns.messages import ApproveReturn, MarkInTransit, ReturnStatus
 
-from ..time_skip import skip
 from .conftest import MANAGER, SHOPPER, SUPPORT
 
 
@@ -61,7 +60,7 @@ async def test_a_closed_window_refuses_the_shopper_but_staff_may_waive_it_with_a
     shop.settings(return_window_days=5)
     [variant] = shop.variants_of_brands(1)
     order = await shop.delivered([(variant, 2)])
-    await skip(shop.env, timedelta(days=6))
+    await shop.skip(6)
     refused = await _refused(shop.open(order, ("L1", 1, "too_small")))
     assert refused.code == ReturnErrorCode.RETURN_WINDOW_CLOSED
     refused = await _refused(shop.open(order, ("L1", 1, "too_small"), override="please"))  # a shopper may not
@@ -107,14 +106,14 @@ async def test_an_order_stays_open_for_a_return_on_day_29_and_closes_after(retur
     shop.settings()
     [variant] = shop.variants_of_brands(1)
     order = await shop.delivered([(variant, 2)])
-    await skip(shop.env, timedelta(days=15))
+    await shop.skip(15)
     await shop.until(order.order_id, lambda v: v.status == OrderStatus.COMPLETED)
     assert await shop.running(order.order_id)  # the feedback window closed; the return window has not
-    await skip(shop.env, timedelta(days=14))  # day 29
+    await shop.skip(14)  # day 29
     opened = await shop.open(order, ("L1", 1, "too_large"))
     await returns.approve(shop.client, opened.return_id, ApproveReturn(actor=SUPPORT[0], actor_role="support"),
                           shop.store)
-    await skip(shop.env, timedelta(days=3))  # day 32: past the window, the return still runs
+    await shop.skip(3)  # day 32: past the window, the return still runs
     assert await shop.running(order.order_id)
     done = await shop.receive(opened.return_id, {"L1": (1, 0, 0)}, SUPPORT)
     assert done.status == ReturnStatus.CLOSED
@@ -133,9 +132,9 @@ async def test_an_order_without_returns_closes_when_the_return_window_ends(retur
     shop.settings(return_window_days=30)
     [variant] = shop.variants_of_brands(1)
     order = await shop.delivered([(variant, 1)])
-    await skip(shop.env, timedelta(days=20))
+    await shop.skip(20)
     assert await shop.running(order.order_id)
-    await skip(shop.env, timedelta(days=10, minutes=5))
+    await shop.skip(10, timedelta(minutes=5))
     done = await shop.until_closed(order.order_id)
     assert done.status == OrderStatus.COMPLETED
 
