@@ -23,14 +23,9 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
-from domains.checkout.workflows import PAYMENT_PATIENCE_PATCH
-from domains.inventory.workflows import IDEMPOTENT_TRANSFER_PATCH
 from domains.orders.workflows import (
     CANCEL_REST_PATCH,
-    CAPTURE_BEFORE_LAPSE_PATCH,
     ORDER_EDITS_PATCH,
-    ORDER_EMAILS_PATCH,
-    PAYMENT_ALERT_EMAIL_PATCH,
     RETURNS_PATCH,
 )
 from infra.config import PROJECT_ROOT, Config
@@ -38,10 +33,8 @@ from infra.config import PROJECT_ROOT, Config
 DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
-# Introduced since the last release (f60f454): unknown to its workers.
-NEW_PATCHES = frozenset({CAPTURE_BEFORE_LAPSE_PATCH, PAYMENT_ALERT_EMAIL_PATCH, ORDER_EMAILS_PATCH,
-                         PAYMENT_PATIENCE_PATCH, IDEMPOTENT_TRANSFER_PATCH,
-                         RETURNS_PATCH, CANCEL_REST_PATCH, ORDER_EDITS_PATCH})  # issue 17
+# Introduced since the last release (96ba277): unknown to its workers.
+NEW_PATCHES = frozenset({RETURNS_PATCH, CANCEL_REST_PATCH, ORDER_EDITS_PATCH})  # returns, partial cancel, edits
 
 
 def build_id(config: Config) -> str:
