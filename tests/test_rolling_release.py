@@ -396,8 +396,8 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
     """Why the rollout holds new patches: an order a new worker placed with this release's patches
     taken cannot be carried on by a worker of the previous release (its history has markers of
     patches the old code never asks for, and a clerk's edit, new in this release: non-determinism);
-    with them held the new worker also refuses the edit, and the old worker carries the order on. The way back happens when the new worker
-    that has a workflow restarts while old ones still run."""
+    with them held the new worker also refuses the edit, and the old worker carries the order on.
+    The way back happens when the new worker that has a workflow restarts while old ones still run."""
     address, namespace = server
     data = tmp_path / "data"
     store, shared = engines_shop
