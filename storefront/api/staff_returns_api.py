@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from domains.identity.roles import Scope
 from domains.returns import reads
 from domains.returns.messages import ReceivedLine, ReturnReason, ReturnStatus, ReturnView
+from projections.search import SearchUnavailable
 
 from .. import return_staff, services
 from ..accounts.tokens import require_scope
@@ -111,8 +112,12 @@ class StaffReturnsView(APIView):
         checked = ReturnListQuery(data=request.query_params)
         checked.is_valid(raise_exception=True)
         q = checked.validated_data
-        rows, cursor = reads.list_returns(services.store(), status=q.get("status"), reason=q.get("reason"),
-                                          min_age_days=q.get("min_age_days"), limit=q["limit"], cursor=q.get("cursor"))
+        try:
+            rows, cursor = reads.search_returns(services.store(), services.order_index(), status=q.get("status"),
+                                                reason=q.get("reason"), min_age_days=q.get("min_age_days"),
+                                                limit=q["limit"], cursor=q.get("cursor"))
+        except SearchUnavailable as exc:
+            raise ApiError("search_unavailable", str(exc), status.HTTP_503_SERVICE_UNAVAILABLE) from None
         return Response({"returns": [staff_body(v) for v in rows], "next_cursor": cursor})
 
 

@@ -1,4 +1,4 @@
-"""What the admin reads of returns: the shop's list by status, reason and age, an order's
+"""What the admin reads of returns: the shop's list by status, reason and age (from the order index), an order's
 returns, and the order index filtered by return state."""
 
 from __future__ import annotations
@@ -21,20 +21,22 @@ async def test_returns_are_listed_by_status_reason_and_age_and_orders_by_return_
     await shop.until_return(small.return_id, lambda v: v.status == ReturnStatus.LABEL_ISSUED)
     await shop.until_return(mind.return_id, lambda v: v.status == ReturnStatus.REQUESTED)
     await shop.env.sleep(timedelta(seconds=5))
+    ix = shop.shop.order_index
+    ix.refresh()
 
-    everything, more = reads.list_returns(shop.store)
+    everything, more = reads.search_returns(shop.store, ix)
     assert [r.return_id for r in everything] == [mind.return_id, small.return_id] and more is None  # newest first
-    labelled, _ = reads.list_returns(shop.store, status="label_issued")
+    labelled, _ = reads.search_returns(shop.store, ix, status="label_issued")
     assert [r.return_id for r in labelled] == [small.return_id]
-    by_reason, _ = reads.list_returns(shop.store, reason="changed_mind")
+    by_reason, _ = reads.search_returns(shop.store, ix, reason="changed_mind")
     assert [r.return_id for r in by_reason] == [mind.return_id]
-    first, cursor = reads.list_returns(shop.store, limit=1)
-    rest, end = reads.list_returns(shop.store, limit=1, cursor=cursor)
+    first, cursor = reads.search_returns(shop.store, ix, limit=1)
+    rest, end = reads.search_returns(shop.store, ix, limit=1, cursor=cursor)
     assert [r.return_id for r in first + rest] == [mind.return_id, small.return_id] and end is None
     later = datetime.now(UTC) + timedelta(days=3)
-    assert [r.return_id for r in reads.list_returns(shop.store, min_age_days=2, now=later)[0]] == \
+    assert [r.return_id for r in reads.search_returns(shop.store, ix, min_age_days=2, now=later)[0]] == \
         [mind.return_id, small.return_id]
-    assert reads.list_returns(shop.store, min_age_days=2)[0] == []
+    assert reads.search_returns(shop.store, ix, min_age_days=2)[0] == []
     assert {r.return_id for r in reads.returns_of_order(shop.store, order.order_id)} == {small.return_id,
                                                                                         mind.return_id}
 
