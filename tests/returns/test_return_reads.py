@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from domains.orders.projection import rebuild_order_index
 from domains.returns import reads
 from domains.returns.messages import ReturnStatus
 from projections.orders import OrderQuery
+from projections.orders.sqlite_index import SqliteOrderIndex
 
 
-async def test_returns_are_listed_by_status_reason_and_age_and_orders_by_return_state(returns_shop):
+async def test_returns_are_listed_by_status_reason_and_age_and_orders_by_return_state(returns_shop, tmp_path):
     shop = returns_shop
     shop.settings(auto_approve_reasons=["too_small"])
     a, b = shop.variants_of_brands(2)
@@ -37,6 +39,13 @@ async def test_returns_are_listed_by_status_reason_and_age_and_orders_by_return_
     assert [r.return_id for r in reads.search_returns(shop.store, ix, min_age_days=2, now=later)[0]] == \
         [mind.return_id, small.return_id]
     assert reads.search_returns(shop.store, ix, min_age_days=2)[0] == []
+    # A lost index is rebuilt from the store (`reindex --orders`, a restore): the returns list comes back.
+    fresh = SqliteOrderIndex(tmp_path / "rebuilt.sqlite3")
+    assert reads.search_returns(shop.store, fresh)[0] == []
+    rebuild_order_index(shop.store, fresh)
+    assert [r.return_id for r in reads.search_returns(shop.store, fresh, reason="changed_mind")[0]] == \
+        [mind.return_id]
+    fresh.close()
     assert {r.return_id for r in reads.returns_of_order(shop.store, order.order_id)} == {small.return_id,
                                                                                         mind.return_id}
 
