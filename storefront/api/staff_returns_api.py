@@ -105,8 +105,9 @@ class StaffReturnsView(APIView):
                                OpenApiParameter("min_age_days", OpenApiTypes.INT),
                                OpenApiParameter("limit", OpenApiTypes.INT),
                                OpenApiParameter("cursor", OpenApiTypes.STR)],
-                   description="The shop's returns, newest first (scope orders:read); `next_cursor` pages on.",
-                   responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR})
+                   description="The shop's returns from the order index, newest first (scope orders:read); "
+                               "`next_cursor` pages on; 503 `search_unavailable` while the index is down.",
+                   responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR, 503: _ERROR})
     def get(self, request: Request) -> Response:
         require_scope(request, Scope.ORDERS_READ)
         checked = ReturnListQuery(data=request.query_params)
