@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from domains.returns.messages import ReturnStatus
+from storefront import services
 
 from ..web.accounts import create_staff
 from ..web_fixtures import django_pointed_at
@@ -21,7 +23,9 @@ STAFF: dict[str, str] = {}  # role -> this test's staff user
 
 @pytest.fixture
 async def cli(returns_shop, tmp_path):
-    with django_pointed_at(returns_shop, tmp_path):
+    # `returns list` reads the order index the shop's return workers write
+    with django_pointed_at(returns_shop, tmp_path), \
+            mock.patch.object(services, "order_index", lambda: returns_shop.shop.order_index):
         for role in ("fulfillment", "support", "manager"):
             STAFF[role] = (await asyncio.to_thread(create_staff, None, role)).email
         yield returns_shop
