@@ -82,8 +82,9 @@ def return_list(request: HttpRequest) -> HttpResponse:
                                             min_age_days=chosen["min_age_days"], limit=PER_PAGE,
                                             cursor=chosen["cursor"] or None)
     except SearchUnavailable as exc:  # as the order list: the index is down, the page says so
-        return render(request, "admin_panel/returns.html", {**context, "problems": [str(exc)]},
-                      status=503, headers={"Retry-After": "5"})
+        response = render(request, "admin_panel/returns.html", {**context, "problems": [str(exc)]}, status=503)
+        response["Retry-After"] = "5"
+        return response
     keep = {k: v for k, v in chosen.items() if v not in ("", None) and k != "cursor"}
     return render(request, "admin_panel/returns.html", {
         **context, "rows": [_row(v) for v in rows], "listed": True, "filtered": bool(keep),
