@@ -112,7 +112,8 @@ def _returns(deps: Dependencies) -> QueueSpec:
         from storefront.return_email import DjangoReturnEmailChannel
 
         emails = DjangoReturnEmailChannel(deps.store)
-    return QueueSpec([ReturnWorkflow], activities_of(ReturnActivities(deps.store, deps.client, emails)))
+    return QueueSpec([ReturnWorkflow], activities_of(ReturnActivities(deps.store, deps.client, emails,
+                                                                          deps.order_index)))
 
 
 def _fulfillment(deps: Dependencies) -> QueueSpec:

@@ -1,7 +1,7 @@
 """The order index's documents for an order, and rebuilding the index from the write store.
 
 The `save` activity projects each order as it changes. `rebuild_order_index` projects every
-order the store holds (`reads.order_from_store`), for a data folder restored from a backup
+order the store holds (`reads.order_from_store`), and every return, for a data folder restored from a backup
 (`manage.py backup restore`, docs/backup.md) or an index lost or moved: the index is a read
 model, the store is the truth.
 """
@@ -14,6 +14,7 @@ from domains.shared import OrderLine
 from infra.store import Store, schema
 from projections.orders import DocumentLine, OrderDocument, OrderIndex, SupplierOrderDocument
 
+from ..returns.projection import rebuild_return_documents
 from .messages import OrderView
 from .reads import order_from_store
 
@@ -52,8 +53,8 @@ def project(order_index: OrderIndex, view: OrderView, version: int) -> None:
 
 def rebuild_order_index(store: Store, order_index: OrderIndex, *, page_size: int = 500,
                         progress: Callable[[int], object] | None = None) -> int:
-    """Projects every order in the store into the index; returns how many. Documents the index
-    already holds at a later version are kept (an order saved since)."""
+    """Projects every order in the store into the index, then every return; returns how many
+    orders. Documents the index already holds at a later version are kept (an order saved since)."""
     order_index.ensure()
     cursor, done = None, 0
     while True:
@@ -67,5 +68,6 @@ def rebuild_order_index(store: Store, order_index: OrderIndex, *, page_size: int
             progress(len(rows))
         if cursor is None:
             break
+    rebuild_return_documents(store, order_index)  # the admin's returns list reads the same index
     order_index.refresh()
     return done

@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 from infra.store import Store, schema
 from infra.store.retry import put_done
 from infra.temporal import business_error
+from projections.orders import OrderIndex
 
 from ..cadences.messages import RenderedEmail
 from ..catalog.models import Product, Variant
@@ -52,6 +53,7 @@ from .messages import (
     ReturnRefunded,
     ReturnView,
 )
+from .projection import project_return
 from .queue import TASK_QUEUE
 
 WORKFLOW_TYPE = "ReturnWorkflow"  # by name: the activities module does not import the workflow's
@@ -102,8 +104,10 @@ def policy_of(store: Store) -> ReturnPolicy:
 
 
 class ReturnActivities:
-    def __init__(self, store: Store, client: Client, emails: ReturnEmailChannel | None = None):
+    def __init__(self, store: Store, client: Client, emails: ReturnEmailChannel | None = None,
+                 order_index: OrderIndex | None = None):
         self.store = store
+        self.order_index = order_index  # the admin's returns list; None: a worker without it (tests)
         self.client = client
         self.emails = emails  # None: a worker without mail; the email is logged, not sent
 
@@ -250,6 +254,8 @@ class ReturnActivities:
         self.store.put(schema.RETURNS.name, row)
         self.store.put(schema.RETURNS_BY_ORDER.name, row)
         self.store.put(schema.RETURNS_BY_SHOP.name, {**row, "shop": schema.SHOP})
+        if self.order_index is not None:  # same version guard as the store: the index never goes backwards
+            project_return(self.order_index, v, snapshot.version)
 
     @activity.defn
     def send_email(self, email: ReturnEmail) -> bool:

@@ -1,5 +1,7 @@
-"""Returns read back from the write store: the admin's list, an order's returns, one return
-whose workflow has closed. The rows are written by the return workflow's save activity."""
+"""Returns read back: one return whose workflow has closed and an order's returns from the write
+store; the shop's list (admin, token API, CLI) from the order index (`search_returns`), which
+filters and pages, each hit then read from the store. Both are written by the return
+workflow's save activity."""
 
 from __future__ import annotations
 
@@ -7,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.store import Store, schema
+from projections.orders import MAX_WINDOW, OrderIndex, ReturnQuery
 
 from .messages import ReturnView
-
-SCAN_PAGE = 200  # rows read per step while filtering the shop's list
 
 
 def _view(row: dict[str, Any]) -> ReturnView:
@@ -32,31 +33,26 @@ def returns_of_order(store: Store, order_id: str) -> list[ReturnView]:
     return [_view(r) for r in store.query(schema.RETURNS_BY_ORDER.name, {"order_id": order_id})]
 
 
-def list_returns(store: Store, *, status: str | None = None, reason: str | None = None,
-                 min_age_days: int | None = None, limit: int = 50, cursor: str | None = None,
-                 now: datetime | None = None) -> tuple[list[ReturnView], str | None]:
-    """The shop's returns, newest first, filtered by status, a line's reason and a minimum age
-    (days since opened); with the cursor for the next page (None: no more). The filters are
-    applied as the one partition is read, which suits a shop's return volume."""
-    now = now or datetime.now(UTC)
-    skip = int(cursor) if cursor and cursor.isdigit() else 0
-    rows = store.query(schema.RETURNS_BY_SHOP.name, {"shop": schema.SHOP})
-    matched: list[ReturnView] = []
-    seen = 0
-    for row in rows:
-        if status and row["status"] != status:
-            continue
-        if reason and reason not in (row.get("reasons") or []):
-            continue
-        created = row["created_at"]
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        if min_age_days is not None and now - created < timedelta(days=min_age_days):
-            continue
-        seen += 1
-        if seen <= skip:
-            continue
-        if len(matched) == limit:
-            return matched, str(skip + limit)
-        matched.append(_view(row))
-    return matched, None
+def search_returns(store: Store, order_index: OrderIndex, *, status: str | None = None, reason: str | None = None,
+                   min_age_days: int | None = None, limit: int = 50, cursor: str | None = None,
+                   now: datetime | None = None) -> tuple[list[ReturnView], str | None]:
+    """The shop's returns from the order index, newest first, filtered by status, a line's reason
+    and a minimum age (days since opened); with the cursor for the next page (None: no more).
+    The cursor is the offset of the next page; pages stop at the index's window (MAX_WINDOW)."""
+    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    limit = max(1, min(limit, 500))
+    if offset + limit > MAX_WINDOW:
+        return [], None
+    created_before = None
+    if min_age_days is not None:
+        created_before = (now or datetime.now(UTC)) - timedelta(days=min_age_days)
+    page = order_index.search_returns(ReturnQuery(statuses=[status] if status else [], reason=reason or None,
+                                                  created_before=created_before, offset=offset, page_size=limit))
+    views: list[ReturnView] = []
+    for doc in page.hits:
+        row = store.get(schema.RETURNS.name, {"return_id": doc.return_id})
+        if row is not None:  # the store is written before the index: a missing row is a lost one
+            views.append(_view(row))
+    following = offset + limit
+    more = following < page.total and following + limit <= MAX_WINDOW
+    return views, str(following) if more else None

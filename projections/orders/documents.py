@@ -167,3 +167,41 @@ class SupplierOrderQuery(BaseModel):
 class SupplierOrderPage(BaseModel):
     total: int
     hits: list[SupplierOrderDocument]
+
+
+class ReturnDocument(BaseModel):
+    """One return (domains.returns), for the admin's returns list. Written by the return
+    workflow's save activity beside the store rows; `version` guards it like an order's."""
+
+    return_id: str  # `{code}-R{n}`
+    order_id: str
+    confirmation_code: str
+    email: str
+    status: str  # domains.returns.messages.ReturnStatus value
+    reasons: list[str] = Field(default_factory=list)  # the reasons of its lines, sorted, distinct
+    created_at: datetime
+    updated_at: datetime
+    refund_amount: int = 0
+    line_count: int = 0
+    version: int = 0
+
+
+class ReturnQuery(BaseModel):
+    """Newest first (created_at desc, return_id asc), `page_size` from `offset`."""
+
+    statuses: list[str] = Field(default_factory=list)  # any of
+    reason: str | None = None  # one of the return's line reasons
+    created_before: datetime | None = None  # exclusive: the minimum-age filter (now - days)
+    offset: int = Field(default=0, ge=0)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _window(self) -> ReturnQuery:
+        if self.offset + self.page_size > MAX_WINDOW:
+            raise ValueError(f"pages reach the first {MAX_WINDOW:,} returns; narrow the filters")
+        return self
+
+
+class ReturnPage(BaseModel):
+    total: int  # returns matching every filter
+    hits: list[ReturnDocument]

@@ -1,6 +1,6 @@
 """Elasticsearch adapter of the order index.
 
-Two concrete indices, `<prefix>-orders` and `<prefix>-supplier-orders`, with explicit
+Three concrete indices, `<prefix>-orders`, `<prefix>-supplier-orders` and `<prefix>-returns`, with explicit
 settings and a strict mapping using only core features (keyword, date, long, the
 `standard` analyzer; no scripts), so it runs on the stripped test distribution and on a
 full server alike. The whole document is kept in `_source` (its lines as a disabled
@@ -31,6 +31,9 @@ from .documents import (
     OrderPage,
     OrderQuery,
     OrderSort,
+    ReturnDocument,
+    ReturnPage,
+    ReturnQuery,
     StatusCount,
     SupplierOrderDocument,
     SupplierOrderPage,
@@ -94,6 +97,24 @@ SUPPLIER_ORDER_MAPPING: dict[str, Any] = {
         "lines_total": _LONG,  # derived: what the TOTAL sorts order supplier orders by
     },
 }
+
+RETURN_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "return_id": _KEYWORD,
+        "order_id": _KEYWORD,
+        "confirmation_code": _KEYWORD,
+        "email": _KEYWORD,
+        "status": _KEYWORD,
+        "reasons": _KEYWORD,
+        "created_at": _DATE,
+        "updated_at": _DATE,
+        "refund_amount": _LONG,
+        "line_count": {"type": "integer"},
+        "version": _LONG,
+    },
+}
+_RETURN_SORT: list[dict[str, str]] = [{"created_at": "desc"}, {"return_id": "asc"}]
 
 _DERIVED_ORDER_FIELDS = ["code_key", "email_lc", "name_words"]
 
@@ -167,6 +188,17 @@ def _order_filters(query: OrderQuery, *, statuses: bool = True) -> list[dict[str
     return f
 
 
+def _return_filters(query: ReturnQuery) -> list[dict[str, Any]]:
+    f: list[dict[str, Any]] = []
+    if query.statuses:
+        f.append({"terms": {"status": query.statuses}})
+    if query.reason is not None:
+        f.append({"term": {"reasons": query.reason}})
+    if query.created_before is not None:
+        f.append(_millis_range("created_at", lt=query.created_before))
+    return f
+
+
 def _supplier_filters(query: SupplierOrderQuery) -> list[dict[str, Any]]:
     f: list[dict[str, Any]] = []
     if query.statuses:
@@ -188,6 +220,7 @@ class ElasticOrderIndex(OrderIndex):
         self.es = client or Elasticsearch(url, request_timeout=30, retry_on_timeout=True, max_retries=3)
         self.orders_index = f"{prefix}-orders"
         self.supplier_orders_index = f"{prefix}-supplier-orders"
+        self.returns_index = f"{prefix}-returns"
         self.settings = {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"}
         self.refresh_writes = refresh
 
@@ -215,12 +248,14 @@ class ElasticOrderIndex(OrderIndex):
         with self._answering():
             self._ensure_index(self.orders_index, ORDER_MAPPING)
             self._ensure_index(self.supplier_orders_index, SUPPLIER_ORDER_MAPPING)
+            self._ensure_index(self.returns_index, RETURN_MAPPING)
             # An index created before returns lacks the field its strict mapping now needs: adding one is allowed.
             self.es.indices.put_mapping(index=self.orders_index, properties={"return_state": _KEYWORD})
 
     def refresh(self) -> None:
         with self._answering():
-            self.es.indices.refresh(index=[self.orders_index, self.supplier_orders_index], ignore_unavailable=True)
+            self.es.indices.refresh(index=[self.orders_index, self.supplier_orders_index, self.returns_index],
+                                   ignore_unavailable=True)
 
     # --- writes ---------------------------------------------------------------------
 
@@ -252,7 +287,20 @@ class ElasticOrderIndex(OrderIndex):
         return self._bulk(self.supplier_orders_index, SUPPLIER_ORDER_MAPPING,
                           [(d.supplier_order_id, d.version, _supplier_source(d)) for d in docs])
 
+    def upsert_returns(self, docs: Iterable[ReturnDocument]) -> int:
+        return self._bulk(self.returns_index, RETURN_MAPPING,
+                          [(d.return_id, d.version, d.model_dump(mode="json")) for d in docs])
+
     # --- reads ----------------------------------------------------------------------
+
+    def search_returns(self, query: ReturnQuery) -> ReturnPage:
+        with self._answering():
+            resp = self.es.search(
+                index=self.returns_index, query={"bool": {"filter": _return_filters(query)}}, sort=_RETURN_SORT,
+                from_=query.offset, size=query.page_size, track_total_hits=True,
+            )
+        return ReturnPage(total=resp["hits"]["total"]["value"],
+                          hits=[ReturnDocument.model_validate(h["_source"]) for h in resp["hits"]["hits"]])
 
     def get_order(self, order_id: str) -> OrderDocument | None:
         try:

@@ -10,6 +10,9 @@ from .documents import (
     OrderDocument,
     OrderPage,
     OrderQuery,
+    ReturnDocument,
+    ReturnPage,
+    ReturnQuery,
     SupplierOrderDocument,
     SupplierOrderPage,
     SupplierOrderQuery,
@@ -29,6 +32,14 @@ class OrderIndex(ABC):
 
     @abstractmethod
     def upsert_supplier_orders(self, docs: Iterable[SupplierOrderDocument]) -> int: ...
+
+    @abstractmethod
+    def upsert_returns(self, docs: Iterable[ReturnDocument]) -> int:
+        """Write return documents; one whose `version` is lower than the stored one is skipped."""
+
+    @abstractmethod
+    def search_returns(self, query: ReturnQuery) -> ReturnPage:
+        """One page of the returns matching every filter, newest first (ties by return id)."""
 
     @abstractmethod
     def get_order(self, order_id: str) -> OrderDocument | None: ...

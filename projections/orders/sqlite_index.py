@@ -1,6 +1,6 @@
 """SQLite adapter of the order index: the embedded default.
 
-Two plain tables, `order_docs` and `supplier_order_docs`: one column per filter or sort
+Plain tables, `order_docs`, `supplier_order_docs` and `return_docs`: one column per filter or sort
 field plus the document's JSON, with an index per common list (status + placed_at,
 placed_at, customer, updated_at, ...). Times are stored as UTC epoch milliseconds, the
 precision Elasticsearch keeps, so both backends filter and sort alike. A write with a
@@ -26,6 +26,9 @@ from .documents import (
     OrderPage,
     OrderQuery,
     OrderSort,
+    ReturnDocument,
+    ReturnPage,
+    ReturnQuery,
     StatusCount,
     SupplierOrderDocument,
     SupplierOrderPage,
@@ -61,6 +64,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS supplier_order_docs_manual ON supplier_order_docs (waiting_on_manual, updated_at)",
     "CREATE INDEX IF NOT EXISTS supplier_order_docs_updated ON supplier_order_docs (updated_at)",
     "CREATE INDEX IF NOT EXISTS supplier_order_docs_created ON supplier_order_docs (created_at)",
+    (
+        "CREATE TABLE IF NOT EXISTS return_docs ("
+        " return_id TEXT PRIMARY KEY, version INTEGER NOT NULL, status TEXT NOT NULL,"
+        " reasons TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL)"
+    ),
+    "CREATE INDEX IF NOT EXISTS return_docs_created ON return_docs (created_at)",
+    "CREATE INDEX IF NOT EXISTS return_docs_status_created ON return_docs (status, created_at)",
 )
 
 _ORDER_SORT = {
@@ -92,6 +102,8 @@ _ORDER_COLUMNS = ("order_id", "version", "status", "placed_at", "updated_at", "c
 _SUPPLIER_COLUMNS = ("supplier_order_id", "version", "order_id", "supplier", "status", "waiting_on_manual",
                      "created_at", "updated_at", "lines_total", "doc")
 
+_RETURN_COLUMNS = ("return_id", "version", "status", "reasons", "created_at", "doc")
+
 
 def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
     key = columns[0]
@@ -111,6 +123,23 @@ def _supplier_row(d: SupplierOrderDocument) -> tuple[Any, ...]:
     return (d.supplier_order_id, d.version, d.order_id, d.supplier, d.status, 1 if d.waiting_on_manual else 0,
             text.to_millis(d.created_at), text.to_millis(d.updated_at), sum(li.line_total for li in d.lines),
             d.model_dump_json())
+
+
+def _return_row(d: ReturnDocument) -> tuple[Any, ...]:
+    # reasons is " r1 r2 ": one reason is an `instr` of " r ".
+    return (d.return_id, d.version, d.status, " " + " ".join(d.reasons) + " ", text.to_millis(d.created_at),
+            d.model_dump_json())
+
+
+def _return_where(query: ReturnQuery) -> Where:
+    w = Where()
+    if query.statuses:
+        w.any_of("status", query.statuses)
+    if query.reason is not None:
+        w.add("instr(reasons, ?) > 0", f" {query.reason} ")
+    if query.created_before is not None:
+        w.add("created_at < ?", text.to_millis(query.created_before))
+    return w
 
 
 def _order_where(query: OrderQuery, *, statuses: bool = True) -> Where:
@@ -209,7 +238,20 @@ class SqliteOrderIndex(OrderIndex):
     def upsert_supplier_orders(self, docs: Iterable[SupplierOrderDocument]) -> int:
         return self._upsert(_upsert_sql("supplier_order_docs", _SUPPLIER_COLUMNS), [_supplier_row(d) for d in docs])
 
+    def upsert_returns(self, docs: Iterable[ReturnDocument]) -> int:
+        return self._upsert(_upsert_sql("return_docs", _RETURN_COLUMNS), [_return_row(d) for d in docs])
+
     # --- reads ----------------------------------------------------------------------
+
+    def search_returns(self, query: ReturnQuery) -> ReturnPage:
+        where = _return_where(query)
+        with self._transaction() as c:
+            total = c.execute(f"SELECT COUNT(*) FROM return_docs{where.sql()}", where.params).fetchone()[0]
+            rows = c.execute(
+                f"SELECT doc FROM return_docs{where.sql()} ORDER BY created_at DESC, return_id ASC LIMIT ? OFFSET ?",
+                [*where.params, query.page_size, query.offset],
+            ).fetchall()
+        return ReturnPage(total=total, hits=[ReturnDocument.model_validate_json(r[0]) for r in rows])
 
     def get_order(self, order_id: str) -> OrderDocument | None:
         row = self._conn.execute("SELECT doc FROM order_docs WHERE order_id = ?", (order_id,)).fetchone()

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from domains.identity.roles import Scope
 from domains.returns import reads
 from domains.returns.messages import ReceivedLine, ReturnReason, ReturnStatus, ReturnView
+from projections.search import SearchUnavailable
 
 from .. import return_staff, services
 from ..accounts.tokens import require_scope
@@ -104,15 +105,20 @@ class StaffReturnsView(APIView):
                                OpenApiParameter("min_age_days", OpenApiTypes.INT),
                                OpenApiParameter("limit", OpenApiTypes.INT),
                                OpenApiParameter("cursor", OpenApiTypes.STR)],
-                   description="The shop's returns, newest first (scope orders:read); `next_cursor` pages on.",
-                   responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR})
+                   description="The shop's returns from the order index, newest first (scope orders:read); "
+                               "`next_cursor` pages on; 503 `search_unavailable` while the index is down.",
+                   responses={200: OpenApiTypes.OBJECT, 400: _ERROR, 401: _ERROR, 403: _ERROR, 503: _ERROR})
     def get(self, request: Request) -> Response:
         require_scope(request, Scope.ORDERS_READ)
         checked = ReturnListQuery(data=request.query_params)
         checked.is_valid(raise_exception=True)
         q = checked.validated_data
-        rows, cursor = reads.list_returns(services.store(), status=q.get("status"), reason=q.get("reason"),
-                                          min_age_days=q.get("min_age_days"), limit=q["limit"], cursor=q.get("cursor"))
+        try:
+            rows, cursor = reads.search_returns(services.store(), services.order_index(), status=q.get("status"),
+                                                reason=q.get("reason"), min_age_days=q.get("min_age_days"),
+                                                limit=q["limit"], cursor=q.get("cursor"))
+        except SearchUnavailable as exc:
+            raise ApiError("search_unavailable", str(exc), status.HTTP_503_SERVICE_UNAVAILABLE) from None
         return Response({"returns": [staff_body(v) for v in rows], "next_cursor": cursor})
 
 

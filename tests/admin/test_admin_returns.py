@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from unittest import mock
 
 from django.test import Client
 
 from domains.orders import client as orders
+from projections.search import SearchUnavailable
+from storefront import services
 
 from ..web.accounts import staff_browser
 from ..web.dom import parse
@@ -221,3 +224,16 @@ async def test_the_owner_sets_the_return_policy_and_saving_other_settings_keeps_
     kept = read_shop_settings(orders_web.store)
     assert kept.shop_name == "Old tab" and kept.restocking_fees == {"changed_mind": 15} and \
         kept.support_refund_limit == 2500
+
+
+class _DownIndex:
+    def search_returns(self, query):
+        raise SearchUnavailable("elasticsearch cannot be reached: connection refused")
+
+
+async def test_the_list_says_so_when_the_order_index_is_down(orders_web):
+    support = await run(staff_browser, orders_web, "support")
+    with mock.patch.object(services, "order_index", lambda: _DownIndex()):
+        response = await run(support.get, "/admin/returns/?status=requested")
+    assert response.status_code == 503 and "cannot be reached" in response.content.decode()
+    assert (await run(support.get, "/admin/returns/?status=requested")).status_code == 200

@@ -15,6 +15,8 @@ from projections.orders import (
     OrderDocument,
     OrderQuery,
     OrderSort,
+    ReturnDocument,
+    ReturnQuery,
     SupplierOrderDocument,
     SupplierOrderQuery,
 )
@@ -122,3 +124,13 @@ def orders_per_hour(docs: list[OrderDocument], since: datetime) -> list[tuple[da
     hour = 3_600_000
     counts = Counter(ms(d.placed_at) // hour for d in docs if ms(d.placed_at) >= ms(since))
     return [(datetime.fromtimestamp(h * 3600, UTC), n) for h, n in sorted(counts.items())]
+
+
+def search_returns(docs: list[ReturnDocument], q: ReturnQuery) -> dict:
+    """Newest first (created_at desc at ms precision, then return id), every filter at once."""
+    hits = [d for d in docs
+            if (not q.statuses or d.status in q.statuses)
+            and (q.reason is None or q.reason in d.reasons)
+            and (q.created_before is None or ms(d.created_at) < ms(q.created_before))]
+    hits.sort(key=lambda d: (-ms(d.created_at), d.return_id))
+    return {"total": len(hits), "ids": [d.return_id for d in hits[q.offset:q.offset + q.page_size]]}

@@ -25,6 +25,8 @@ from projections.orders import (
     OrderDocument,
     OrderQuery,
     OrderSort,
+    ReturnDocument,
+    ReturnQuery,
     SupplierOrderDocument,
     SupplierOrderQuery,
     open_order_index,
@@ -137,6 +139,32 @@ def supplier_orders(orders) -> list[SupplierOrderDocument]:
     return make_supplier_orders(orders)
 
 
+RETURN_STATUSES = ["requested", "approved", "rejected", "label_issued", "in_transit", "received", "refunded",
+                   "closed", "expired"]
+REASONS = ["too_small", "too_large", "damaged", "wrong_item", "not_as_described", "changed_mind", "other"]
+
+
+def make_returns(orders: list[OrderDocument], seed: int = 13) -> list[ReturnDocument]:
+    rng = random.Random(seed)
+    docs: list[ReturnDocument] = []
+    for i, order in enumerate(rng.sample(orders, 120)):
+        created = order.placed_at + timedelta(days=rng.randrange(1, 40), milliseconds=rng.randrange(1000))
+        if i % 17 == 16:
+            created = docs[-1].created_at  # same instant: the return id decides
+        docs.append(ReturnDocument(
+            return_id=f"{order.confirmation_code}-R{rng.randrange(1, 3)}", order_id=order.order_id,
+            confirmation_code=order.confirmation_code, email=order.email, status=rng.choice(RETURN_STATUSES),
+            reasons=sorted(set(rng.sample(REASONS, rng.randrange(1, 3)))), created_at=created,
+            updated_at=created + timedelta(hours=rng.randrange(100)), refund_amount=rng.choice([0, 1500, 2200]),
+            line_count=rng.randrange(1, 4), version=rng.randrange(1, 9)))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def returns(orders) -> list[ReturnDocument]:
+    return make_returns(orders)
+
+
 # --- backends -------------------------------------------------------------------------
 
 @pytest.fixture(params=["sqlite", "elasticsearch"])
@@ -151,7 +179,8 @@ def order_index(request, tmp_path):
     ix.ensure()
     yield ix
     if ix.backend == "elasticsearch":
-        ix.es.indices.delete(index=[ix.orders_index, ix.supplier_orders_index], ignore_unavailable=True)
+        ix.es.indices.delete(index=[ix.orders_index, ix.supplier_orders_index, ix.returns_index],
+                             ignore_unavailable=True)
     ix.close()
 
 
@@ -434,6 +463,53 @@ def test_a_stale_supplier_order_write_is_skipped(order_index, supplier_orders):
     assert order_index.upsert_supplier_orders([v2b]) == 1
     order_index.refresh()
     assert order_index.search_supplier_orders(SupplierOrderQuery(waiting_on_manual=True)).hits == [v2b]
+
+
+def test_a_stale_return_write_is_skipped(order_index, returns):
+    r = returns[0]
+    v2 = r.model_copy(update={"version": 2, "status": "received", "refund_amount": 0})
+    v1 = r.model_copy(update={"version": 1, "status": "requested"})
+    assert order_index.upsert_returns([v2]) == 1
+    assert order_index.upsert_returns([v1]) == 0
+    order_index.refresh()
+    assert order_index.search_returns(ReturnQuery(statuses=["requested"])).total == 0
+    assert order_index.search_returns(ReturnQuery(statuses=["received"])).hits == [v2]
+    v3 = v2.model_copy(update={"version": 3, "status": "refunded", "refund_amount": 2200})
+    assert order_index.upsert_returns([v3]) == 1
+    order_index.refresh()
+    assert order_index.search_returns(ReturnQuery()).hits == [v3]
+
+
+# --- returns --------------------------------------------------------------------------
+
+def test_return_filters_sorts_and_pages(order_index, returns):
+    shuffled = list(returns)
+    random.Random(5).shuffle(shuffled)
+    assert order_index.upsert_returns(shuffled) == len(returns)
+    order_index.refresh()
+    page = order_index.search_returns(ReturnQuery(page_size=500))
+    assert sorted(page.hits, key=lambda d: d.return_id) == sorted(returns, key=lambda d: d.return_id)
+    middle = sorted(d.created_at for d in returns)[len(returns) // 2]
+    queries: list[dict] = [
+        {}, {"statuses": ["requested"]}, {"statuses": ["approved", "label_issued", "in_transit"]},
+        {"reason": "damaged"}, {"reason": "changed_mind", "statuses": ["requested", "refunded"]},
+        {"created_before": middle}, {"created_before": middle, "reason": "too_small"},
+        {"created_before": START}, {"statuses": ["no_such_status"]},
+        {"offset": 10, "page_size": 7}, {"offset": 115, "page_size": 10}, {"offset": 200},
+        {"reason": "other", "offset": 3, "page_size": 4},
+    ]
+    for params in queries:
+        q = ReturnQuery(**params)
+        got = order_index.search_returns(q)
+        assert {"total": got.total, "ids": [h.return_id for h in got.hits]} == reference.search_returns(returns, q), \
+            params
+    assert all(order_index.search_returns(ReturnQuery(statuses=[s])).total for s in ["requested", "refunded"])
+    assert order_index.search_returns(ReturnQuery(reason="damaged")).total > 0
+
+
+def test_return_pages_stop_at_the_window():
+    with pytest.raises(ValidationError):
+        ReturnQuery(offset=MAX_WINDOW, page_size=1)
 
 
 # --- supplier orders ------------------------------------------------------------------

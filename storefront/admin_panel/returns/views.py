@@ -1,7 +1,8 @@
-"""Admin return pages: the list (the returns read model, `domains.returns.reads.list_returns`,
-filtered by status, reason and age) and one return (live from its workflow, the store once it
-has closed) with the actions the signed-in role may take. Every action is a CSRF-protected POST
-that redirects back with a notice; a refused one re-renders the return with the reason."""
+"""Admin return pages: the list (the order index's return documents,
+`domains.returns.reads.search_returns`, filtered by status, reason and age) and one return
+(live from its workflow, the store once it has closed) with the actions the signed-in role may
+take. Every action is a CSRF-protected POST that redirects back with a notice; a refused one
+re-renders the return with the reason."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from domains.labels import label
 from domains.returns import reads
 from domains.returns.errors import ReturnError
 from domains.returns.messages import ReturnReason, ReturnStatus, ReturnView
+from projections.search import SearchUnavailable
 
 from ... import return_staff, services
 from ...accounts.access import require, staff_required
@@ -74,9 +76,15 @@ def return_list(request: HttpRequest) -> HttpResponse:
                "problems": problems}
     if problems:
         return render(request, "admin_panel/returns.html", context, status=400)
-    rows, cursor = reads.list_returns(services.store(), status=chosen["status"] or None,
-                                      reason=chosen["reason"] or None, min_age_days=chosen["min_age_days"],
-                                      limit=PER_PAGE, cursor=chosen["cursor"] or None)
+    try:
+        rows, cursor = reads.search_returns(services.store(), services.order_index(),
+                                            status=chosen["status"] or None, reason=chosen["reason"] or None,
+                                            min_age_days=chosen["min_age_days"], limit=PER_PAGE,
+                                            cursor=chosen["cursor"] or None)
+    except SearchUnavailable as exc:  # as the order list: the index is down, the page says so
+        response = render(request, "admin_panel/returns.html", {**context, "problems": [str(exc)]}, status=503)
+        response["Retry-After"] = "5"
+        return response
     keep = {k: v for k, v in chosen.items() if v not in ("", None) and k != "cursor"}
     return render(request, "admin_panel/returns.html", {
         **context, "rows": [_row(v) for v in rows], "listed": True, "filtered": bool(keep),

@@ -41,7 +41,8 @@ class Command(BaseCommand):
         finally:
             order_index.close()
             store.close()
-        self.stdout.write(self.style.SUCCESS(f"projected {done} orders from the store into the order index"))
+        self.stdout.write(self.style.SUCCESS(f"projected {done} orders and their returns from the store "
+                                             "into the order index"))
 
     async def _run(self, page_size: int, no_wait: bool, quiet: bool) -> None:
         client = await connect(settings.COMMERCE)

@@ -155,8 +155,9 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, indent=2, default=str) if as_json else text)
 
     def _list(self, o: dict) -> None:
-        rows, _cursor = reads.list_returns(services.store(), status=o["status"], reason=o["reason"],
-                                           min_age_days=o["min_age_days"], limit=max(1, min(o["limit"], 500)))
+        rows, _cursor = reads.search_returns(services.store(), services.order_index(), status=o["status"],
+                                             reason=o["reason"], min_age_days=o["min_age_days"],
+                                             limit=max(1, min(o["limit"], 500)))
         if o["json"]:
             return self.stdout.write(json.dumps([self._body(v) for v in rows], indent=2))
         if not rows:
