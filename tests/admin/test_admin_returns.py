@@ -230,6 +230,9 @@ class _DownIndex:
     def search_returns(self, query):
         raise SearchUnavailable("elasticsearch cannot be reached: connection refused")
 
+    def search_orders(self, query):
+        raise SearchUnavailable("elasticsearch cannot be reached: connection refused")
+
 
 async def test_the_list_says_so_when_the_order_index_is_down(orders_web):
     support = await run(staff_browser, orders_web, "support")
@@ -237,3 +240,12 @@ async def test_the_list_says_so_when_the_order_index_is_down(orders_web):
         response = await run(support.get, "/admin/returns/?status=requested")
     assert response.status_code == 503 and "cannot be reached" in response.content.decode()
     assert (await run(support.get, "/admin/returns/?status=requested")).status_code == 200
+
+
+async def test_the_order_list_says_so_when_the_order_index_is_down(orders_web):
+    """A 503 with Retry-After and the reason on the page (it was a 500: render() takes no headers)."""
+    support = await run(staff_browser, orders_web, "support")
+    with mock.patch.object(services, "order_index", lambda: _DownIndex()):
+        response = await run(support.get, "/admin/orders/")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "cannot be reached" in response.content.decode()

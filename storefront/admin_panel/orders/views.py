@@ -52,8 +52,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     try:
         page = services.order_index().search_orders(query)
     except SearchUnavailable as exc:
-        return render(request, "admin_panel/orders.html", {**_list_form(state), "unavailable": str(exc)},
-                      status=503, headers={"Retry-After": "5"})
+        response = render(request, "admin_panel/orders.html", {**_list_form(state), "unavailable": str(exc)},
+                          status=503)  # render() takes no headers: set Retry-After on the response
+        response["Retry-After"] = "5"
+        return response
     counts = {c.status: c.count for c in page.by_status}
     return render(request, "admin_panel/orders.html", {
         **_list_form(state),
