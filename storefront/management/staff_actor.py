@@ -3,6 +3,9 @@ whose role allows the action, decided by the same role table as the admin panel.
 
 from __future__ import annotations
 
+import os
+from argparse import ArgumentParser
+
 from django.core.management.base import CommandError
 
 from domains.identity import reads
@@ -23,3 +26,13 @@ def staff_actor(email: str, needs: Permission) -> str:
         raise CommandError(f"{member.email} ({member.role}) may not do this: it needs {needs.value}",
                            returncode=NOT_PERMITTED)
     return f"staff:{member.email}"
+
+
+def add_staff_options(parser: ArgumentParser, changes: bool = True) -> None:
+    """The options every staff command shares: --json, --staff EMAIL and, for one that changes
+    something, --dry-run."""
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--staff", default=os.environ.get("COMMERCE_STAFF", ""), metavar="EMAIL",
+                        help="the staff user doing this (default $COMMERCE_STAFF); their role must allow it")
+    if changes:
+        parser.add_argument("--dry-run", action="store_true", help="check everything, send nothing")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from domains.identity.roles import Permission
 from domains.orders import client as orders
 from domains.orders.client import find_order_id
 from infra.temporal import connect
-from storefront.management.staff_actor import staff_actor
+from storefront.management.staff_actor import add_staff_options, staff_actor
 
 STAGES = [SupplierOrderStatus.IN_PRODUCTION.value, SupplierOrderStatus.SHIPPED.value,
           SupplierOrderStatus.DELIVERED.value]
@@ -56,11 +55,8 @@ class Command(BaseCommand):
         def common(p, order: bool = True, changes: bool = True):
             if order:
                 p.add_argument("order", metavar="ORDER", help="order id or confirmation code")
-            p.add_argument("--json", action="store_true", help="print JSON instead of text")
-            p.add_argument("--staff", default=os.environ.get("COMMERCE_STAFF", ""), metavar="EMAIL",
-                           help="the staff user doing this (default $COMMERCE_STAFF); their role must allow it")
+            add_staff_options(p, changes)
             if changes:
-                p.add_argument("--dry-run", action="store_true", help="check everything, send nothing")
                 p.add_argument("--wait", type=float, default=10.0,
                                help="seconds to wait for the workflow to take the change (0: don't wait)")
             return p

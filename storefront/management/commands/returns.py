@@ -16,7 +16,6 @@ owner). Changes are recorded as made by that staff user, with their role.
 from __future__ import annotations
 
 import json
-import os
 
 from django.core.management.base import BaseCommand, CommandError
 from pydantic import ValidationError
@@ -27,7 +26,7 @@ from domains.returns import reads
 from domains.returns.errors import ReturnError, ReturnErrorCode
 from domains.returns.messages import ReceivedLine, ReturnReason, ReturnStatus, ReturnView
 from storefront import return_staff, services
-from storefront.management.staff_actor import NOT_PERMITTED, staff_actor
+from storefront.management.staff_actor import NOT_PERMITTED, add_staff_options, staff_actor
 
 REFUSED, NOT_FOUND = 2, 3
 NEEDS = {"list": Permission.ORDERS_READ, "show": Permission.ORDERS_READ, "approve": Permission.RETURNS_WRITE,
@@ -60,11 +59,7 @@ class Command(BaseCommand):
         def common(p, one: bool = True, changes: bool = True):
             if one:
                 p.add_argument("return_id", metavar="RETURN_ID", help="a return id ({code}-R{n}) or workflow id")
-            p.add_argument("--json", action="store_true", help="print JSON instead of text")
-            p.add_argument("--staff", default=os.environ.get("COMMERCE_STAFF", ""), metavar="EMAIL",
-                           help="the staff user doing this (default $COMMERCE_STAFF); their role must allow it")
-            if changes:
-                p.add_argument("--dry-run", action="store_true", help="check everything, send nothing")
+            add_staff_options(p, changes)
             return p
 
         listing = common(sub.add_parser("list", help="the shop's returns, newest first"), one=False, changes=False)
