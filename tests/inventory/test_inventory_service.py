@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 
 from domains.inventory import client as inventory
 from domains.inventory.client import InventoryError
-from domains.inventory.ids import INVENTORY_WORKFLOW_ID
+from domains.inventory.ids import shard_of, shard_workflow_id
 from domains.inventory.messages import InventorySettings, InventoryState
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
 from domains.inventory.workflows import InventoryService
@@ -190,22 +190,66 @@ async def test_fifty_shoppers_racing_for_ten_units_get_exactly_ten(service):
     assert (lv.reserved, lv.available) == (10, 0)
 
 
+async def test_two_hundred_shoppers_on_the_servers_default_update_limit_get_exactly_ten(service):
+    """The test server keeps Temporal's default of 10 in-flight updates per workflow: the client
+    queues one process's updates per shard below it, so none is refused or lost."""
+    client, _ = service
+    await inventory.set_stock(client, {"LAST": 10})
+    results = await asyncio.gather(*(inventory.hold(client, f"cart-{i}", "LAST", 1, 600) for i in range(200)))
+    assert sum(r.held for r in results) == 10
+    lv = await level(client, "LAST")
+    assert (lv.reserved, lv.available) == (10, 0)
+
+
+async def test_an_update_the_server_refuses_for_load_is_sent_again_under_the_same_id(monkeypatch):
+    """Beyond its in-flight limit (as from many processes at once) the server refuses an
+    update-with-start; the SDK raises RPCError RESOURCE_EXHAUSTED. The client sends it again
+    after a pause, under the same update id (the server applies an id once), and never sends
+    a business refusal again."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from domains.inventory.messages import HoldResult
+
+    class Refusing:
+        def __init__(self, refusals):
+            self.refusals, self.ids = refusals, []
+
+        async def execute_update_with_start_workflow(self, update, arg, *, id, start_workflow_operation):
+            self.ids.append(id)
+            if len(self.ids) <= self.refusals:
+                raise RPCError("limit on number of concurrent in-flight updates has been reached (10)",
+                               RPCStatusCode.RESOURCE_EXHAUSTED, b"")
+            return HoldResult(sku=arg.sku, requested=arg.quantity, held=arg.quantity, available=0)
+
+    monkeypatch.setattr(inventory, "BACKOFF_FIRST", 0.001)
+    fake = Refusing(refusals=3)
+    result = await inventory.hold(fake, "cart-1", "A", 2, 600)
+    assert result.held == 2 and len(fake.ids) == 4 and len(set(fake.ids)) == 1
+    monkeypatch.setattr(inventory, "BACKOFF_ATTEMPTS", 2)
+    with pytest.raises(RPCError):  # refused for longer than the client waits: the caller hears of it
+        await inventory.hold(Refusing(refusals=5), "cart-1", "A", 2, 600)
+
+
 async def test_state_survives_continue_as_new_under_concurrent_updates(temporal_env, tmp_path):
     store, index = empty_shop(tmp_path)
     settings = InventorySettings(max_updates_per_run=20, flush_delay_seconds=0.2)
-    first = await temporal_env.client.start_workflow(InventoryService.run, InventoryState(settings=settings),
-                                                     id=INVENTORY_WORKFLOW_ID, task_queue=INVENTORY_QUEUE)
+    n = inventory.shards()
+    shard = shard_of("S0", n)
+    skus = [sku for sku in (f"S{i}" for i in range(500)) if shard_of(sku, n) == shard][:5]  # one shard's
+    first = await temporal_env.client.start_workflow(InventoryService.run,
+                                                     InventoryState(settings=settings, shard=shard, shards=n),
+                                                     id=shard_workflow_id(shard), task_queue=INVENTORY_QUEUE)
     async with inventory_worker(temporal_env.client, store, index):
-        await inventory.set_stock(temporal_env.client, {f"S{i}": 100 for i in range(5)})
+        await inventory.set_stock(temporal_env.client, {sku: 100 for sku in skus})
         results = await asyncio.gather(*(
-            inventory.hold(temporal_env.client, f"cart-{i}", f"S{i % 5}", 1 + i % 3, 600)
+            inventory.hold(temporal_env.client, f"cart-{i}", skus[i % 5], 1 + i % 3, 600)
             for i in range(90)))
         assert all(r.complete for r in results)
-        want = {f"S{s}": sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
+        want = {skus[s]: sum(1 + i % 3 for i in range(90) if i % 5 == s) for s in range(5)}
         got = {lv.sku: lv.reserved for lv in await inventory.levels(temporal_env.client, list(want))}
         assert got == want  # every update applied once, none lost across the runs
         for _ in range(100):  # it continues as new once the last handler has finished
-            current = await temporal_env.client.get_workflow_handle(INVENTORY_WORKFLOW_ID).describe()
+            current = await temporal_env.client.get_workflow_handle(shard_workflow_id(shard)).describe()
             if current.run_id != first.result_run_id:
                 break
             await asyncio.sleep(0.1)
