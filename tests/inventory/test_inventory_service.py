@@ -118,6 +118,92 @@ async def test_a_transfer_sent_again_changes_nothing(service):
     assert (lv.on_hand, lv.reserved, lv.committed) == (8, 0, 0)
 
 
+def two_shards():
+    """Two SKUs on different shards."""
+    n = inventory.shards()
+    first = "A"
+    other = next(f"B{i}" for i in range(100) if shard_of(f"B{i}", n) != shard_of(first, n))
+    return first, other
+
+
+async def holds_by_owner(client, *owners):
+    return {owner: {r.sku: r.quantity for r in await inventory.reservations_of(client, owner)} for owner in owners}
+
+
+async def test_a_transfer_across_shards_one_of_them_short_leaves_everything_as_it_was(service):
+    """The checkout's transfer is a saga over the shards: one shard short, the shard that went
+    through gives the new owner's holds back to the old owner, as they were."""
+    client, _ = service
+    a, b = two_shards()
+    await inventory.set_stock(client, {a: 5, b: 3})
+    await inventory.hold(client, "cart-1", a, 2, 600)
+    await inventory.hold(client, "cart-1", b, 1, 600)
+    await inventory.hold(client, "someone-else", b, 2, 600)
+    before = {lv.sku: lv for lv in await inventory.levels(client, [a, b])}
+    result = await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 2}, 600)
+    assert (result.ok, result.short) == (False, {b: 1})
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {a: 2, b: 1}, "checkout-1": {}}
+    assert {lv.sku: lv for lv in await inventory.levels(client, [a, b])} == before
+    ok = await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)
+    assert ok.ok
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {}, "checkout-1": {a: 2, b: 1}}
+    assert (await level(client, a)).reserved == 2 and (await level(client, b)).reserved == 3
+
+
+async def test_a_shard_failing_mid_transfer_is_compensated_and_a_retry_goes_through(service, monkeypatch):
+    """One shard's transfer raises (a shard the saga cannot reach): the other shard's part is
+    undone, the failure reaches the caller (whose activity retries), and the retry moves every
+    hold once."""
+    from domains.inventory.workflows import InventoryService
+
+    client, _ = service
+    a, b = two_shards()
+    failing = shard_of(b, inventory.shards())
+    await inventory.set_stock(client, {a: 5, b: 5})
+    await inventory.hold(client, "cart-1", a, 2, 600)
+    await inventory.hold(client, "cart-1", b, 1, 600)
+    real = inventory._update
+
+    async def broken(client, shard, update, arg, n=None):
+        if update is InventoryService.transfer and shard == failing:
+            raise RuntimeError("shard unreachable")
+        return await real(client, shard, update, arg, n)
+
+    monkeypatch.setattr(inventory, "_update", broken)
+    with pytest.raises(RuntimeError, match="unreachable"):
+        await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {a: 2, b: 1}, "checkout-1": {}}
+    assert (await level(client, a)).reserved == 2 and (await level(client, b)).reserved == 1
+    monkeypatch.setattr(inventory, "_update", real)
+    assert (await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)).ok
+    assert (await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)).ok  # sent again
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {}, "checkout-1": {a: 2, b: 1}}
+    assert (await level(client, a)).reserved == 2 and (await level(client, b)).reserved == 1
+    await inventory.confirm(client, "checkout-1")
+    with pytest.raises(InventoryError):  # nothing of it anywhere any more: as the one service said
+        await inventory.confirm(client, "nobody")
+
+
+async def test_a_retried_transfer_whose_first_part_went_through_still_compensates(service):
+    """The saga's first try moved shard A's holds and its answer was lost; shard B is short on
+    the retry: A's part is undone from what A reports (the lines), nothing stays with the new owner."""
+    from domains.inventory.messages import Transfer
+    from domains.inventory.workflows import InventoryService
+
+    client, _ = service
+    a, b = two_shards()
+    n = inventory.shards()
+    await inventory.set_stock(client, {a: 5, b: 1})
+    await inventory.hold(client, "cart-1", a, 2, 600)
+    await inventory._update(client, shard_of(a, n), InventoryService.transfer,
+                            Transfer(from_owner="cart-1", to_owner="checkout-1", lines={a: 2}, ttl_seconds=600), n)
+    await inventory.hold(client, "someone-else", b, 1, 600)
+    result = await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)
+    assert (result.ok, result.short) == (False, {b: 1})
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {a: 2}, "checkout-1": {}}
+    assert (await level(client, a)).reserved == 2
+
+
 async def test_confirm_fulfil_and_cancel_move_stock_the_right_way(service):
     client, _ = service
     await inventory.set_stock(client, {"A": 10})
