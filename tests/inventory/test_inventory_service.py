@@ -353,3 +353,45 @@ async def test_a_new_service_starts_from_the_stock_the_catalog_load_wrote(tempor
         result = await inventory.hold(temporal_env.client, "cart-1", sku, 9, 600)
         assert (result.held, result.available) == (0, 7)
         assert (await inventory.hold(temporal_env.client, "cart-1", sku, 7, 600)).held == 7
+
+
+async def test_a_running_singleton_hands_its_state_to_the_shards(temporal_env, tmp_path):
+    """The move from the one `inventory-service` to the shards: each shard's first run takes its
+    part of the running singleton's state (stock, holds, confirmed orders, adjustment keys);
+    the singleton refuses changes from then on and ends once every shard has its part."""
+    from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+
+    from domains.inventory.ids import INVENTORY_WORKFLOW_ID
+    from domains.inventory.messages import AdjustStock, Hold, OwnerRequest, SetStock
+
+    store, index = empty_shop(tmp_path)
+    client = temporal_env.client
+    a, b = two_shards()
+    async with inventory_worker(client, store, index):
+        old = await client.start_workflow(InventoryService.run, InventoryState(), id=INVENTORY_WORKFLOW_ID,
+                                          task_queue=INVENTORY_QUEUE)  # the shop before this release
+        await old.execute_update(InventoryService.set_stock, SetStock(on_hand={a: 5, b: 3}))
+        await old.execute_update(InventoryService.hold, Hold(owner="cart-1", sku=a, quantity=2, ttl_seconds=600))
+        await old.execute_update(InventoryService.hold, Hold(owner="order-1", sku=b, quantity=1, ttl_seconds=600))
+        await old.execute_update(InventoryService.confirm, OwnerRequest(owner="order-1"))
+        await old.execute_update(InventoryService.adjust_stock, AdjustStock(sku=a, delta=1, reason="found", key="k1"))
+
+        # the shards start on first use and take the singleton's state: nothing is lost or doubled
+        assert (await inventory.hold(client, "cart-2", a, 4, 600)).held == 4  # 6 on hand, cart-1 holds 2
+        assert (await inventory.hold(client, "cart-3", a, 1, 600)).held == 0
+        assert {r.quantity for r in await inventory.reservations_of(client, "cart-1")} == {2}
+        await inventory.adjust_stock(client, a, 1, "found", key="k1")  # applied before the move: not again
+        assert (await level(client, a)).on_hand == 6
+        assert (await inventory.fulfil(client, "order-1")).skus == {b: 1}  # asks every shard: all start
+        lv = await level(client, b)
+        assert (lv.on_hand, lv.committed, lv.available) == (2, 0, 2)
+        assert [x.reason for x in await inventory.recent_adjustments(client, a)] == ["found"]
+
+        with pytest.raises(WorkflowUpdateFailedError):  # an old process writing to it is refused
+            await old.execute_update(InventoryService.hold,
+                                     Hold(owner="late", sku=a, quantity=1, ttl_seconds=600))
+        for _ in range(100):
+            if (await old.describe()).status == WorkflowExecutionStatus.COMPLETED:
+                break
+            await asyncio.sleep(0.1)
+        assert (await old.describe()).status == WorkflowExecutionStatus.COMPLETED
