@@ -45,6 +45,7 @@ class TransferInput(BaseModel):
 class RenewInput(BaseModel):
     owner: str
     ttl_seconds: float
+    skus: list[str] | None = None  # the cart's blank SKUs: only their inventory shards are asked (None: all)
 
 
 class ShopTerms(BaseModel):
@@ -109,7 +110,7 @@ class CartActivities:
 
     @activity.defn
     async def renew_stock(self, params: RenewInput) -> OwnerResult:
-        return await inventory.renew(self.client, params.owner, params.ttl_seconds)
+        return await inventory.renew(self.client, params.owner, params.ttl_seconds, params.skus)
 
     @activity.defn
     async def release_stock(self, owner: str) -> OwnerResult:

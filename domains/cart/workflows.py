@@ -352,7 +352,9 @@ class CartWorkflow:
         if self.state.status == CartStatus.ACTIVE and self.state.lines and last and (
                 workflow.now() - last).total_seconds() > ttl / 3:
             await workflow.execute_activity_method(
-                CartActivities.renew_stock, RenewInput(owner=self._owner, ttl_seconds=ttl), **_STOCK)
+                CartActivities.renew_stock,
+                RenewInput(owner=self._owner, ttl_seconds=ttl,
+                           skus=sorted({line.variant.blank_sku for line in self.state.lines})), **_STOCK)
             self.state.holds_renewed_at = workflow.now()
 
     async def _abandon(self) -> None:
