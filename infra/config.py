@@ -45,6 +45,11 @@ def inventory_shards() -> int:
     return value
 
 
+def hold_new_patches() -> bool:
+    """COMMERCE_HOLD_NEW_PATCHES=1: a rolling release is under way (docs/releases.md)."""
+    return _flag("COMMERCE_HOLD_NEW_PATCHES", False)
+
+
 def _positive(name: str, default: str) -> float:
     value = float(_env(name, default))
     if value <= 0:
@@ -166,6 +171,6 @@ def load_config() -> Config:
         metrics_host=_env("COMMERCE_METRICS_HOST", "127.0.0.1"),
         codec_encrypt=_flag("COMMERCE_CODEC_ENCRYPT", True),
         build_id=_env("COMMERCE_BUILD_ID", ""),
-        hold_new_patches=_flag("COMMERCE_HOLD_NEW_PATCHES", False),
+        hold_new_patches=hold_new_patches(),
         inventory_shards=inventory_shards(),
     )

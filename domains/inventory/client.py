@@ -28,11 +28,11 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domains.shared import code_of
-from infra.config import inventory_shards
+from infra.config import hold_new_patches, inventory_shards
 from infra.temporal import business_error
 
 from .errors import InventoryError, InventoryErrorCode
-from .ids import shard_of, shard_workflow_id
+from .ids import INVENTORY_WORKFLOW_ID, shard_of, shard_workflow_id
 from .messages import (
     ADJUSTMENTS_KEPT,
     NO_SUCH_RESERVATION,
@@ -74,8 +74,21 @@ def _slot(shard: int) -> asyncio.Semaphore:
 
 
 def shards() -> int:
-    """The number of shards this process routes to (every process must agree)."""
-    return inventory_shards()
+    """The number of shards this process routes to (every process must agree). 1 during a
+    rolling release from the release before the shards: see `singleton()`."""
+    return 1 if singleton() else inventory_shards()
+
+
+def singleton() -> bool:
+    """While a rolling release holds this release's new patches back (COMMERCE_HOLD_NEW_PATCHES=1)
+    the shards are held back too: every call goes to the one `inventory-service`, as the previous
+    release's processes beside this one do. Once every process runs this release without it, the
+    shards start and take the singleton's state over (docs/domains/inventory.md)."""
+    return hold_new_patches()
+
+
+def _workflow_id(shard: int) -> str:
+    return INVENTORY_WORKFLOW_ID if singleton() else shard_workflow_id(shard)
 
 
 def refused_for_load(exc: BaseException) -> bool:
@@ -89,8 +102,9 @@ def refused_for_load(exc: BaseException) -> bool:
 
 
 def _start(shard: int, n: int) -> WithStartWorkflowOperation:
+    state = None if singleton() else InventoryState(shard=shard, shards=n)
     return WithStartWorkflowOperation(
-        InventoryService.run, InventoryState(shard=shard, shards=n), id=shard_workflow_id(shard),
+        InventoryService.run, state, id=_workflow_id(shard),
         task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
 
@@ -262,7 +276,7 @@ async def cancel(client: Client, owner: str, skus: list[str] | None = None) -> O
 async def _query(client: Client, shard: int, query: Any, *args: Any) -> Any:
     """A shard's answer; None when the shard was never started (nothing asked of it yet)."""
     try:
-        return await client.get_workflow_handle(shard_workflow_id(shard)).query(query, *args)
+        return await client.get_workflow_handle(_workflow_id(shard)).query(query, *args)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None

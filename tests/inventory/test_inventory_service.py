@@ -395,3 +395,25 @@ async def test_a_running_singleton_hands_its_state_to_the_shards(temporal_env, t
                 break
             await asyncio.sleep(0.1)
         assert (await old.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+
+async def test_during_a_rolling_release_every_call_goes_to_the_singleton(service, monkeypatch):
+    """With the new patches held (COMMERCE_HOLD_NEW_PATCHES=1: the previous release's processes
+    still write to the one inventory-service), the shards are held back too."""
+    from domains.inventory.ids import INVENTORY_WORKFLOW_ID
+
+    client, _ = service
+    a, b = two_shards()
+    monkeypatch.setenv("COMMERCE_HOLD_NEW_PATCHES", "1")
+    await inventory.set_stock(client, {a: 2, b: 2})
+    await inventory.hold(client, "cart-1", a, 2, 600)
+    assert (await inventory.transfer(client, "cart-1", "checkout-1", {a: 2}, 600)).ok
+    assert await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).query(InventoryService.reservations_of,
+                                                                         "checkout-1")
+    for k in range(inventory.shards()):
+        assert await inventory._query(client, k, InventoryService.levels, [a]) is not None  # the singleton answers
+    monkeypatch.delenv("COMMERCE_HOLD_NEW_PATCHES")
+    # the rollout over: the shards take the singleton's state on first use
+    assert {r.sku: r.quantity for r in await inventory.reservations_of(client, "checkout-1")} == {}  # not started
+    assert (await inventory.hold(client, "cart-2", a, 1, 600)).held == 0  # checkout-1 holds both units
+    assert {r.sku: r.quantity for r in await inventory.reservations_of(client, "checkout-1")} == {a: 2}
