@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from domains.inventory import client as inventory
 from domains.inventory.client import InventoryError
+from domains.inventory.errors import InventoryErrorCode
 from domains.inventory.ids import shard_of, shard_workflow_id
 from domains.inventory.messages import InventorySettings, InventoryState
 from domains.inventory.queue import TASK_QUEUE as INVENTORY_QUEUE
@@ -179,9 +180,16 @@ async def test_a_shard_failing_mid_transfer_is_compensated_and_a_retry_goes_thro
     assert (await inventory.transfer(client, "cart-1", "checkout-1", {a: 2, b: 1}, 600)).ok  # sent again
     assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {}, "checkout-1": {a: 2, b: 1}}
     assert (await level(client, a)).reserved == 2 and (await level(client, b)).reserved == 1
-    await inventory.confirm(client, "checkout-1")
-    with pytest.raises(InventoryError):  # nothing of it anywhere any more: as the one service said
+    assert (await inventory.confirm(client, "checkout-1")).skus == {a: 2, b: 1}  # asks every shard
+    assert (await inventory.confirm(client, "checkout-1", [a, b])).skus == {}  # a retry, asking only the two
+    with pytest.raises(InventoryError) as nothing:  # no shard has anything of it: as the one service said
         await inventory.confirm(client, "nobody")
+    assert nothing.value.code == InventoryErrorCode.NO_SUCH_RESERVATION
+    assert (await inventory.cancel(client, "checkout-1", [b])).skus == {b: 1}  # one supplier order's line
+    assert (await inventory.fulfil(client, "checkout-1")).skus == {a: 2}
+    with pytest.raises(InventoryError) as settled:
+        await inventory.fulfil(client, "checkout-1")
+    assert settled.value.code == InventoryErrorCode.NO_SUCH_RESERVATION
 
 
 async def test_a_retried_transfer_whose_first_part_went_through_still_compensates(service):
