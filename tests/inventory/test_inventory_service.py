@@ -295,6 +295,15 @@ async def test_two_hundred_shoppers_on_the_servers_default_update_limit_get_exac
     assert (lv.reserved, lv.available) == (10, 0)
 
 
+async def test_two_hundred_shoppers_over_two_shards_get_exactly_the_twenty_five_units(service):
+    client, _ = service
+    a, b = two_shards()
+    await inventory.set_stock(client, {a: 12, b: 13})
+    results = await asyncio.gather(*(inventory.hold(client, f"cart-{i}", (a, b)[i % 2], 1, 600) for i in range(200)))
+    assert sum(r.held for r in results) == 25
+    assert [(lv.reserved, lv.available) for lv in await inventory.levels(client, [a, b])] == [(12, 0), (13, 0)]
+
+
 async def test_an_update_the_server_refuses_for_load_is_sent_again_under_the_same_id(monkeypatch):
     """Beyond its in-flight limit (as from many processes at once) the server refuses an
     update-with-start; the SDK raises RPCError RESOURCE_EXHAUSTED. The client sends it again
