@@ -312,8 +312,11 @@ class InventoryService:
         return len(self.state.handed_over) >= self.state.handing_to
 
     @workflow.query
-    def handed_part(self, request: HandOver) -> InventoryState:
-        """A shard's part, read from the singleton after it ended (a shard's hand-off retried)."""
+    def handed_part(self, request: HandOver) -> InventoryState | None:
+        """A shard's part, read from the singleton after it ended (a shard's hand-off retried);
+        None when it handed its state to a different number of shards."""
+        if request.shards != self.state.handing_to or request.shard not in self.state.handed_over:
+            return None
         return self._part(request.shard, request.shards)
 
     def _transferred(self, request: Transfer, mine: dict[str, Reservation]) -> bool:

@@ -415,6 +415,12 @@ async def test_a_running_singleton_hands_its_state_to_the_shards(temporal_env, t
             await asyncio.sleep(0.1)
         assert (await old.describe()).status == WorkflowExecutionStatus.COMPLETED
 
+        # a shard whose hand-over answer was lost (its first run gone before it recorded it: here
+        # terminated) reads its part again from the ended singleton, shortly after the move
+        await client.get_workflow_handle(shard_workflow_id(shard_of(a, inventory.shards()))).terminate("lost")
+        assert (await inventory.hold(client, "cart-4", a, 4, 600)).held == 4  # starts it again: 6 - cart-1's 2
+        assert {r.quantity for r in await inventory.reservations_of(client, "cart-1")} == {2}
+
 
 async def test_during_a_rolling_release_every_call_goes_to_the_singleton(service, monkeypatch):
     """With the new patches held (COMMERCE_HOLD_NEW_PATCHES=1: the previous release's processes
