@@ -446,10 +446,15 @@ class InventoryService:
         while True:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: bool(self.state.dirty) or self._time_to_continue() or self._handed_over_to_all(),
+                    lambda: self._handed_over_to_all() or (not self.state.retired and (
+                        bool(self.state.dirty) or self._time_to_continue())),
                     timeout=timedelta(seconds=settings.expiry_sweep_seconds))
             if self._handed_over_to_all():
                 return  # the singleton's state lives on in the shards
+            if self.state.retired:
+                # the shards own the stock now: no sweeping or projecting of this frozen copy, which
+                # would write stale levels over the shards' projection
+                continue
             self._expire_lapsed()
             if self.state.dirty:
                 # let the rest of a burst arrive, then project it in one batch
