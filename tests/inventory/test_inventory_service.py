@@ -151,6 +151,19 @@ async def test_a_transfer_across_shards_one_of_them_short_leaves_everything_as_i
     assert (await level(client, a)).reserved == 2 and (await level(client, b)).reserved == 3
 
 
+async def test_a_transfer_gives_back_the_old_owners_holds_on_shards_without_lines(service):
+    """As the one service did: the old owner's holds the new owner does not take are released,
+    on the shards of the SKUs the caller says it held."""
+    client, _ = service
+    a, b = two_shards()
+    await inventory.set_stock(client, {a: 5, b: 5})
+    await inventory.hold(client, "cart-1", a, 2, 600)
+    await inventory.hold(client, "cart-1", b, 1, 600)
+    assert (await inventory.transfer(client, "cart-1", "checkout-1", {a: 2}, 600, held_skus=[a, b])).ok
+    assert await holds_by_owner(client, "cart-1", "checkout-1") == {"cart-1": {}, "checkout-1": {a: 2}}
+    assert (await level(client, b)).reserved == 0
+
+
 async def test_a_shard_failing_mid_transfer_is_compensated_and_a_retry_goes_through(service, monkeypatch):
     """One shard's transfer raises (a shard the saga cannot reach): the other shard's part is
     undone, the failure reaches the caller (whose activity retries), and the retry moves every
