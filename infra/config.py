@@ -35,6 +35,21 @@ def _flag(name: str, default: bool) -> bool:
     raise ValueError(f"{name}={value!r}: expected 1 or 0")
 
 
+def inventory_shards() -> int:
+    """How many inventory shard workflows hold the shop's stock (COMMERCE_INVENTORY_SHARDS,
+    default 8). Every process must read the same number: a SKU's shard is its hash modulo this
+    (docs/domains/inventory.md says how to change it)."""
+    value = int(_env("COMMERCE_INVENTORY_SHARDS", "8"))
+    if not 1 <= value <= 256:
+        raise ValueError(f"COMMERCE_INVENTORY_SHARDS={value}: expected 1 to 256")
+    return value
+
+
+def hold_new_patches() -> bool:
+    """COMMERCE_HOLD_NEW_PATCHES=1: a rolling release is under way (docs/releases.md)."""
+    return _flag("COMMERCE_HOLD_NEW_PATCHES", False)
+
+
 def _positive(name: str, default: str) -> float:
     value = float(_env(name, default))
     if value <= 0:
@@ -96,6 +111,9 @@ class Config:
     # (workers/release.py) for new workflows, so the previous release's workers still running
     # beside them can replay everything they write (docs/releases.md).
     hold_new_patches: bool = False
+    # How many inventory shard workflows hold the stock (COMMERCE_INVENTORY_SHARDS): the same in
+    # every process, since a blank SKU's shard is a stable hash of it modulo this number.
+    inventory_shards: int = 8
 
     @property
     def codec_origin(self) -> str:
@@ -153,5 +171,6 @@ def load_config() -> Config:
         metrics_host=_env("COMMERCE_METRICS_HOST", "127.0.0.1"),
         codec_encrypt=_flag("COMMERCE_CODEC_ENCRYPT", True),
         build_id=_env("COMMERCE_BUILD_ID", ""),
-        hold_new_patches=_flag("COMMERCE_HOLD_NEW_PATCHES", False),
+        hold_new_patches=hold_new_patches(),
+        inventory_shards=inventory_shards(),
     )

@@ -216,8 +216,7 @@ def main() -> int:
                 # WAL: `manage.py backup create` reads a consistent copy while the server keeps writing
                 # (in the default rollback journal its writes would wait for the copy; docs/backup.md)
                 "--sqlite-pragma", "journal_mode=wal",
-                # the inventory service takes every shopper's holds: allow more than 10 updates in flight
-                "--dynamic-config-value", "history.maxInFlightUpdates=200",
+                # Temporal's default limits: the inventory is sharded (docs/domains/inventory.md)
             ], "temporal.log")
             wait_for_port(host, int(port or 7233), 60, server, "temporal dev server")
             os.environ.setdefault("TEMPORAL_UI_URL", f"http://{host}:{UI_PORT}")  # the ops view links here

@@ -1,7 +1,8 @@
 """`make bench`: search latency and catalog load time on every available backend; search
 latency at five times the catalog and precision at 10 (`bench_search_scale.py`); then the
-cart, order, admin, cadence and webhook benches, and the shop on the Temporal cluster against
-the dev server (`bench_cluster.py`, skipped when no cluster answers).
+cart, inventory flash-sale (`bench_inventory.py`: holds/s at 1, 2, 4, 8 shards), order,
+admin, cadence and webhook benches, and the shop on the Temporal cluster against the dev
+server (`bench_cluster.py`, skipped when no cluster answers).
 
 Each figure is a median (and p95) over repeated runs in this process; ratios compare
 against a baseline measured in the same run on the same machine (the embedded SQLite
@@ -154,6 +155,10 @@ def main() -> None:
     from .bench_cart import main as cart_bench
 
     (out / "cart.json").write_text(json.dumps(cart_bench(), indent=2))
+
+    from .bench_inventory import main as inventory_bench
+
+    (out / "inventory.json").write_text(json.dumps(inventory_bench(), indent=2))
 
     from .bench_orders import main as orders_bench
 

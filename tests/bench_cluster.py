@@ -4,7 +4,7 @@
 Both servers run side by side with the shop's workers for each in this process (two
 `running_shop`s, tests/shop_harness.py), each on its own SQLite store: the comparison is
 about Temporal, not the store. Calls go through the domain clients, as the web layer's do
-(the cart and checkout workflows and their activities, the inventory service, the order):
+(the cart and checkout workflows and their activities, the inventory shards, the order):
 
 - the floor: a bare update-with-start of tests/floor_workflow.py (new workflow, existing one);
 - add-to-cart: the first add to a new cart, then a second add to that cart;
@@ -100,7 +100,7 @@ async def _cluster_client() -> Client | None:
 
 async def _terminate_running(client: Client) -> int:
     """End what the bench left running in the cluster's namespace (carts, checkouts, orders, the
-    inventory service): their timers would otherwise wake the next run's workers."""
+    inventory shards): their timers would otherwise wake the next run's workers."""
     done = 0
     gate = asyncio.Semaphore(16)
 
@@ -231,7 +231,7 @@ async def _measure(sides: list[_Side]) -> dict:
     floor = {(n, k): [] for n in names for k in ("new", "existing")}
     adds = {(n, k): [] for n in names for k in ("new", "existing")}
     checkouts: dict[str, list[float]] = {n: [] for n in names}
-    for side in sides:  # warm: connections, task queues, the inventory service, caches
+    for side in sides:  # warm: connections, task queues, the inventory shards, caches
         for _ in range(2):
             await side.floor(f"floor-{uuid.uuid4().hex}")
             await side.adds()

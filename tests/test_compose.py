@@ -92,7 +92,8 @@ def test_temporal_runs_with_the_clusters_dynamic_config():
     # auto-setup runs from /etc/temporal and reads the file at DYNAMIC_CONFIG_FILE_PATH, relative to it
     assert "/etc/temporal/" + temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"] == target
     cluster_config = yaml.safe_load((ROOT / "ops" / "cluster" / "dynamicconfig.yaml").read_text())
-    assert cluster_config["history.maxInFlightUpdates"][0]["value"] == 200
+    # Temporal's default of 10 in-flight updates per workflow: the inventory shards live with it
+    assert "history.maxInFlightUpdates" not in cluster_config
 
 
 def test_every_app_service_shares_the_codec_key_and_the_data_volume():

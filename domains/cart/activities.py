@@ -45,6 +45,7 @@ class TransferInput(BaseModel):
 class RenewInput(BaseModel):
     owner: str
     ttl_seconds: float
+    skus: list[str] | None = None  # the cart's blank SKUs: only their inventory shards are asked (None: all)
 
 
 class ShopTerms(BaseModel):
@@ -105,15 +106,17 @@ class CartActivities:
     @activity.defn
     async def transfer_stock(self, params: TransferInput) -> TransferResult:
         return await inventory.transfer(self.client, params.from_owner, params.to_owner, params.lines,
-                                        params.ttl_seconds)
+                                        params.ttl_seconds)  # a cart holds exactly its lines: their shards
 
     @activity.defn
     async def renew_stock(self, params: RenewInput) -> OwnerResult:
-        return await inventory.renew(self.client, params.owner, params.ttl_seconds)
+        return await inventory.renew(self.client, params.owner, params.ttl_seconds, params.skus)
 
     @activity.defn
-    async def release_stock(self, owner: str) -> OwnerResult:
-        return await inventory.release(self.client, owner)
+    async def release_stock(self, owner: str, skus: list[str] | None = None) -> OwnerResult:
+        """`skus`: the cart's blank SKUs (only their shards are asked); None (a merged cart's, or a
+        task scheduled by the release before the shards): every shard."""
+        return await inventory.release(self.client, owner, skus)
 
     @activity.defn
     async def record_event(self, event: CartEvent) -> None:

@@ -244,7 +244,8 @@ class CartWorkflow:
     async def clear(self) -> CartView:
         async with self.lock:
             self._check_open()
-            await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
+            await workflow.execute_activity_method(CartActivities.release_stock,
+                                                   args=[self._owner, self._held_skus()], **_STOCK)
             self.state.lines, self.state.coupon = [], None
             return await self._changed()
 
@@ -352,12 +353,19 @@ class CartWorkflow:
         if self.state.status == CartStatus.ACTIVE and self.state.lines and last and (
                 workflow.now() - last).total_seconds() > ttl / 3:
             await workflow.execute_activity_method(
-                CartActivities.renew_stock, RenewInput(owner=self._owner, ttl_seconds=ttl), **_STOCK)
+                CartActivities.renew_stock,
+                RenewInput(owner=self._owner, ttl_seconds=ttl,
+                           skus=self._held_skus()), **_STOCK)
             self.state.holds_renewed_at = workflow.now()
+
+    def _held_skus(self) -> list[str]:
+        """The blank SKUs of the cart's lines: its holds are on their inventory shards only."""
+        return sorted({line.variant.blank_sku for line in self.state.lines})
 
     async def _abandon(self) -> None:
         self.state.status = CartStatus.ABANDONED
-        await workflow.execute_activity_method(CartActivities.release_stock, self._owner, **_STOCK)
+        await workflow.execute_activity_method(CartActivities.release_stock,
+                                               args=[self._owner, self._held_skus()], **_STOCK)
         event = CartEvent(
             cart_id=self.state.cart_id, event="abandoned", shopper_id=self.state.shopper_id,
             data={"lines": [{"variant_id": li.variant.variant_id, "quantity": li.quantity,

@@ -74,20 +74,22 @@ class CheckoutActivities:
     # --- stock --------------------------------------------------------------------------
 
     @activity.defn
-    async def confirm_stock(self, owner: str) -> OwnerResult:
+    async def confirm_stock(self, owner: str, skus: list[str] | None = None) -> OwnerResult:
+        """`skus`: the checkout's blank SKUs (only their shards are asked); None (a task scheduled
+        by the release before the shards): every shard."""
         try:
-            return await inventory.confirm(self.client, owner)
+            return await inventory.confirm(self.client, owner, skus)
         except InventoryError as exc:
             raise ApplicationError(f"the items are no longer reserved: {exc}", type=RESERVATION_LOST,
                                    non_retryable=True) from None
 
     @activity.defn
-    async def cancel_stock(self, owner: str) -> OwnerResult:
-        return await inventory.cancel(self.client, owner)
+    async def cancel_stock(self, owner: str, skus: list[str] | None = None) -> OwnerResult:
+        return await inventory.cancel(self.client, owner, skus)
 
     @activity.defn
-    async def release_stock(self, owner: str) -> OwnerResult:
-        return await inventory.release(self.client, owner)
+    async def release_stock(self, owner: str, skus: list[str] | None = None) -> OwnerResult:
+        return await inventory.release(self.client, owner, skus)
 
     # --- the order ----------------------------------------------------------------------
 

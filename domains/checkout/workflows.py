@@ -236,7 +236,8 @@ class CheckoutWorkflow:
         except ActivityError as exc:
             return self._back_to_payment(exc, "payment")
         try:
-            await workflow.execute_activity_method(CheckoutActivities.confirm_stock, owner, **_QUICK)
+            await workflow.execute_activity_method(CheckoutActivities.confirm_stock,
+                                                   args=[owner, self._held_skus()], **_QUICK)
         except ActivityError as exc:
             await self._refund("stock could not be confirmed")
             return self._back_to_payment(exc, "stock")
@@ -255,7 +256,8 @@ class CheckoutWorkflow:
                 if (_cause(exc) or ApplicationError("")).type != CONFIRMATION_TAKEN:
                     raise
         if record is None:
-            await workflow.execute_activity_method(CheckoutActivities.cancel_stock, owner, **_QUICK)
+            await workflow.execute_activity_method(CheckoutActivities.cancel_stock,
+                                                   args=[owner, self._held_skus()], **_QUICK)
             await self._refund("no confirmation code could be assigned")
             s.step = Step.PAYMENT
             s.error = CheckoutError(code=CheckoutErrorCode.ORDER_FAILED,
@@ -298,6 +300,11 @@ class CheckoutWorkflow:
                 amount=charge.amount, reason=reason), **_QUICK)
             self.state.charge = None
 
+    def _held_skus(self) -> list[str]:
+        """The blank SKUs the cart transferred to this checkout: only their inventory shards hold
+        its reservations."""
+        return sorted({line.blank_sku for line in self.state.input.cart.lines})
+
     def _back_to_payment(self, exc: ActivityError, stage: str) -> None:
         cause = _cause(exc)
         self.state.step = Step.PAYMENT
@@ -308,7 +315,8 @@ class CheckoutWorkflow:
     async def _end(self, outcome: CheckoutOutcome) -> None:
         s = self.state
         if outcome != CheckoutOutcome.PLACED:
-            await workflow.execute_activity_method(CheckoutActivities.release_stock, s.input.checkout_id, **_QUICK)
+            await workflow.execute_activity_method(CheckoutActivities.release_stock,
+                                                   args=[s.input.checkout_id, self._held_skus()], **_QUICK)
         s.step = Step.COMPLETE if outcome == CheckoutOutcome.PLACED else Step.CANCELLED
         await workflow.get_external_workflow_handle(f"cart-{s.input.cart_id}").signal(
             CartReports.checkout_ended,

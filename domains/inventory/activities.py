@@ -4,10 +4,11 @@ SKUs whose available units fall to the shop's low-stock threshold (`stock.low` w
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from domains.catalog.projection import reproject_products
 from infra.store import Store, schema
@@ -16,8 +17,13 @@ from projections.search import ProductIndex
 from ..identity.shop_settings import read_shop_settings
 from ..webhooks import client as webhooks
 from ..webhooks.messages import Event, EventType
-from .messages import StockLevel
+from .ids import INVENTORY_WORKFLOW_ID, shard_of
+from .messages import HandOver, InventoryState, LoadStock, StockLevel, StockPage
 from .webhook_events import StockLowData
+
+# How long after the singleton ended a shard may still read its part from it (a hand-over whose
+# answer was lost to a crashed worker is retried well within this).
+HAND_OVER_WINDOW = timedelta(hours=1)
 
 
 class InventoryActivities:
@@ -36,6 +42,44 @@ class InventoryActivities:
             if cursor is None:
                 return seed
             activity.heartbeat(len(seed))
+
+    @activity.defn
+    def load_shard_stock(self, request: LoadStock) -> StockPage:
+        """One page of a shard's first-run seed: on-hand units of the shard's SKUs from the store
+        (whole store pages until `limit` SKUs are found, so one result stays small)."""
+        found: dict[str, int] = {}
+        cursor = request.cursor
+        while True:
+            rows, cursor = self.store.scan(schema.STOCK.name, page_size=1000, cursor=cursor)
+            found.update({r["sku"]: r["on_hand"] for r in rows if shard_of(r["sku"], request.shards) == request.shard})
+            if cursor is None or len(found) >= request.limit:
+                return StockPage(on_hand=found, cursor=cursor)
+            activity.heartbeat(len(found))
+
+    @activity.defn
+    async def take_over_singleton(self, request: HandOver) -> InventoryState | None:
+        """A shard's first run asks the singleton `inventory-service` (the shop before shards) for
+        its part of the state: None when there is no singleton to take from (a new shop, or one
+        whose singleton was terminated), and the shard then seeds from the store."""
+        if self.client is None:
+            return None
+        handle = self.client.get_workflow_handle(INVENTORY_WORKFLOW_ID)
+        try:
+            described = await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            return await handle.execute_update("hand_over", request, result_type=InventoryState)
+        # It handed everything over and ended: this shard's part again (its first answer was lost),
+        # but only shortly after the move and for the same number of shards; a shard started long
+        # after (its state reset on purpose, N changed) seeds from the store.
+        closed = described.close_time
+        if (described.status == WorkflowExecutionStatus.COMPLETED and closed is not None
+                and datetime.now(UTC) - closed < HAND_OVER_WINDOW):
+            return await handle.query("handed_part", request, result_type=InventoryState | None)  # type: ignore[arg-type]
+        return None
 
     @activity.defn(name="project_stock")
     async def project_and_report_stock(self, levels: list[StockLevel]) -> int:

@@ -13,6 +13,7 @@ class InventoryErrorCode(StrEnum):
     INVALID_QUANTITY = "InvalidQuantity"
     UNKNOWN_SKU = "UnknownSku"
     NO_SUCH_RESERVATION = "NoSuchReservation"
+    MOVED_TO_SHARDS = "InventoryMovedToShards"  # the singleton handed its stock to the shards
     UNEXPECTED = "InventoryError"  # a failure whose type no code names
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 from .errors import InventoryErrorCode
 
@@ -13,6 +14,7 @@ from .errors import InventoryErrorCode
 INVALID_QUANTITY = InventoryErrorCode.INVALID_QUANTITY
 UNKNOWN_SKU = InventoryErrorCode.UNKNOWN_SKU
 NO_SUCH_RESERVATION = InventoryErrorCode.NO_SUCH_RESERVATION
+MOVED_TO_SHARDS = InventoryErrorCode.MOVED_TO_SHARDS
 
 
 class ReservationStatus(StrEnum):
@@ -58,7 +60,10 @@ class StockAdjustment(BaseModel):
 
 
 class InventoryState(BaseModel):
-    """The whole service state; continue-as-new carries it to the next run."""
+    """The whole state of the service or of one shard; continue-as-new carries it to the next run.
+
+    A shard's stock is written compactly (`sku: [on_hand, reserved, committed]`), so a shard of a
+    big catalog stays well under Temporal's payload limits; both forms are read."""
 
     stock: dict[str, SkuStock] = Field(default_factory=dict)
     reservations: dict[str, Reservation] = Field(default_factory=dict)  # key: owner|sku
@@ -67,6 +72,28 @@ class InventoryState(BaseModel):
     settings: InventorySettings = Field(default_factory=InventorySettings)
     applied_keys: list[str] = Field(default_factory=list)  # recent adjustment keys, oldest first
     adjustments: list[StockAdjustment] = Field(default_factory=list)  # recent adjustments, oldest first
+    # A shard: its number and the number of shards (None: the singleton `inventory-service`).
+    shard: int | None = None
+    shards: int | None = None
+    # The singleton after it handed its state to the shards: it refuses changes, and ends once
+    # every shard has taken its part.
+    retired: bool = False
+    handed_over: list[int] = Field(default_factory=list)
+    handing_to: int = 0  # how many shards take its state (the largest number a shard asked with)
+
+    @field_serializer("stock")
+    def _write_stock(self, stock: dict[str, SkuStock]) -> dict[str, Any]:
+        if self.shard is None:  # the singleton's form, as older releases read it
+            return {sku: s.model_dump() for sku, s in stock.items()}
+        return {sku: [s.on_hand, s.reserved, s.committed] for sku, s in stock.items()}
+
+    @field_validator("stock", mode="before")
+    @classmethod
+    def _read_stock(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {sku: (SkuStock(on_hand=s[0], reserved=s[1], committed=s[2]) if isinstance(s, list) else s)
+                    for sku, s in value.items()}
+        return value
 
 
 APPLIED_KEYS_KEPT = 5000
@@ -129,6 +156,40 @@ class Transfer(BaseModel):
 class TransferResult(BaseModel):
     ok: bool
     short: dict[str, int] = Field(default_factory=dict)  # sku -> units that could not be held
+    # The old owner's holds the transfer gave back (a shard's part of the checkout saga restores
+    # them when another shard comes back short).
+    previous: list[Reservation] = Field(default_factory=list)
+
+
+class RevertTransfer(BaseModel):
+    """Undo a shard's part of a transfer: drop the new owner's temporary holds on `lines`, and
+    give the old owner back its `previous` holds (as far as stock allows: never oversell)."""
+
+    from_owner: str
+    to_owner: str
+    lines: dict[str, int]
+    previous: list[Reservation] = Field(default_factory=list)
+
+
+class LoadStock(BaseModel):
+    """One page of a shard's first-run seed: the store's stock rows whose SKUs are the shard's."""
+
+    shard: int
+    shards: int
+    cursor: str | None = None
+    limit: int = 2000  # SKUs a page stops after (a store page past it is finished)
+
+
+class StockPage(BaseModel):
+    on_hand: dict[str, int]
+    cursor: str | None  # None: the last page
+
+
+class HandOver(BaseModel):
+    """A shard asks the singleton for its part of the state (the move to shards)."""
+
+    shard: int
+    shards: int
 
 
 class OwnerRequest(BaseModel):

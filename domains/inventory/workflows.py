@@ -1,9 +1,14 @@
-"""The inventory service workflow: the single writer of stock.
+"""The inventory workflow: the single writer of stock, one per shard of the blank SKUs.
 
 Every change is an update with a return value, applied one at a time by the workflow's
 single thread, so two shoppers can never both take the last unit. Changes mark SKUs dirty;
 the run loop projects a burst of them in one activity call, sweeps lapsed holds on a
 timer, and continues as new (after every handler has finished) with its whole state.
+
+The same class runs as `inventory-shard-{k}` (its state names the shard: it holds only the
+SKUs whose hash falls on it) and, in histories from before the shards, as the one
+`inventory-service` of the shop, which on a shard's first start hands that shard its part of
+the state and, once every shard has taken its part, ends (docs/domains/inventory.md).
 """
 
 from __future__ import annotations
@@ -16,21 +21,26 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from .activities import InventoryActivities
+    from .ids import shard_of
     from .messages import (
         ADJUSTMENTS_KEPT,
         APPLIED_KEYS_KEPT,
         INVALID_QUANTITY,
+        MOVED_TO_SHARDS,
         NO_SUCH_RESERVATION,
         UNKNOWN_SKU,
         AdjustStock,
         AmendReservation,
+        HandOver,
         Hold,
         HoldResult,
         InventoryState,
+        LoadStock,
         OwnerRequest,
         OwnerResult,
         Reservation,
         ReservationStatus,
+        RevertTransfer,
         SetStock,
         SkuStock,
         StockAdjustment,
@@ -66,6 +76,9 @@ class InventoryService:
 
     async def _seeded(self) -> None:
         await workflow.wait_condition(lambda: self.state.seeded)
+        if self.state.retired:  # the singleton after the move: the shards hold the stock now
+            raise ApplicationError("inventory moved to the shard workflows", type=MOVED_TO_SHARDS,
+                                   non_retryable=True)
 
     def _touch(self, sku: str) -> None:
         if sku not in self.state.dirty:
@@ -200,7 +213,13 @@ class InventoryService:
         mine = {r.sku: r for r in self._owned(request.from_owner, ReservationStatus.TEMPORARY)}
         if workflow.patched(IDEMPOTENT_TRANSFER_PATCH) and self._transferred(request, mine):
             self._accepted()
-            return TransferResult(ok=True)
+            # what the old owner held is gone from here: a retry reports the lines as its holds
+            # (a cart holds exactly its lines), so the saga can still give them back
+            again = [Reservation(owner=request.from_owner, sku=r.sku, quantity=r.quantity, expires_at=r.expires_at)
+                     for sku in request.lines
+                     if (r := self.state.reservations[reservation_key(request.to_owner, sku)]).status
+                     == ReservationStatus.TEMPORARY]
+            return TransferResult(ok=True, previous=again)
         short = {}
         for sku, quantity in request.lines.items():
             stock = self.state.stock.get(sku)
@@ -210,6 +229,7 @@ class InventoryService:
         if short:
             return TransferResult(ok=False, short=short)
         expires = workflow.now() + timedelta(seconds=request.ttl_seconds)
+        previous = [r.model_copy() for r in mine.values()]
         for r in mine.values():  # give back the old holds, then take the new ones
             self.state.stock[r.sku].reserved -= r.quantity
             self._drop(r)
@@ -220,7 +240,85 @@ class InventoryService:
                 owner=request.to_owner, sku=sku, quantity=quantity, expires_at=expires)
             self._touch(sku)
         self._accepted()
-        return TransferResult(ok=True)
+        return TransferResult(ok=True, previous=previous)
+
+    @workflow.update
+    async def revert_transfer(self, request: RevertTransfer) -> OwnerResult:
+        """Compensation of the checkout saga: this shard's part of a transfer is undone because
+        another shard came back short. Idempotent: sent again, it changes nothing more."""
+        await self._seeded()
+        for sku in request.lines:
+            r = self.state.reservations.get(reservation_key(request.to_owner, sku))
+            if r is not None and r.status == ReservationStatus.TEMPORARY:
+                self.state.stock[sku].reserved -= r.quantity
+                self._drop(r)
+                self._touch(sku)
+        restored = {}
+        for p in request.previous:
+            stock = self.state.stock.get(p.sku)
+            if stock is None:
+                continue
+            key = reservation_key(request.from_owner, p.sku)
+            current = self.state.reservations.get(key)
+            if current is not None and current.status != ReservationStatus.TEMPORARY:
+                continue
+            mine = current.quantity if current else 0
+            back = min(p.quantity, stock.available + mine)  # never more than is free: no oversell
+            stock.reserved += back - mine
+            if back:
+                self.state.reservations[key] = Reservation(owner=request.from_owner, sku=p.sku, quantity=back,
+                                                           expires_at=p.expires_at)
+            elif current is not None:
+                self._drop(current)
+            restored[p.sku] = back
+            self._touch(p.sku)
+        self._accepted()
+        return OwnerResult(owner=request.from_owner, skus=restored)
+
+    @workflow.update
+    async def hand_over(self, request: HandOver) -> InventoryState:
+        """The singleton gives a shard its part of the state (the move to shards). From the first
+        call on it takes no more changes; asked again by the same shard, it answers the same."""
+        await workflow.wait_condition(lambda: self.state.seeded)
+        self.state.retired = True
+        self.state.handing_to = max(self.state.handing_to, request.shards)
+        if request.shard not in self.state.handed_over:
+            self.state.handed_over = sorted([*self.state.handed_over, request.shard])
+        return self._part(request.shard, request.shards)
+
+    @hand_over.validator
+    def _check_hand_over(self, request: HandOver) -> None:
+        if self.state.shard is not None:
+            raise ValueError("only the singleton inventory-service hands over its state")
+        if not 0 <= request.shard < request.shards:
+            raise ValueError(f"no shard {request.shard} of {request.shards}")
+
+    def _part(self, shard: int, shards: int) -> InventoryState:
+        def ours(sku: str) -> bool:
+            return shard_of(sku, shards) == shard
+        s = self.state
+        return InventoryState(
+            stock={sku: v for sku, v in s.stock.items() if ours(sku)},
+            reservations={k: r for k, r in s.reservations.items() if ours(r.sku)},
+            dirty=[sku for sku in s.dirty if ours(sku)], seeded=True, settings=s.settings,
+            applied_keys=list(s.applied_keys),  # a key does not name its SKU: every shard keeps them all
+            adjustments=[a for a in s.adjustments if ours(a.sku)], shard=shard, shards=shards)
+
+    def _handed_over_to_all(self) -> bool:
+        return (self.state.retired and self.state.shards is None and bool(self.state.handed_over)
+                and workflow.all_handlers_finished() and self._all_shards_took())
+
+    def _all_shards_took(self) -> bool:
+        # the shards say how many they are in their requests; the singleton keeps the largest seen
+        return len(self.state.handed_over) >= self.state.handing_to
+
+    @workflow.query
+    def handed_part(self, request: HandOver) -> InventoryState | None:
+        """A shard's part, read from the singleton after it ended (a shard's hand-off retried);
+        None when it handed its state to a different number of shards."""
+        if request.shards != self.state.handing_to or request.shard not in self.state.handed_over:
+            return None
+        return self._part(request.shard, request.shards)
 
     def _transferred(self, request: Transfer, mine: dict[str, Reservation]) -> bool:
         """The new owner already holds (or has confirmed) every line and the old one holds none
@@ -341,6 +439,16 @@ class InventoryService:
         return [r for r in self.state.reservations.values() if r.owner == owner]
 
     @workflow.query
+    def shard_info(self) -> InventoryState:
+        """What this workflow is, without its stock (ops and tests): shard, shards, retired."""
+        return self.state.model_copy(update={"stock": {}, "reservations": {}, "applied_keys": [], "adjustments": []})
+
+    @workflow.query
+    def has_applied(self, key: str) -> bool:
+        """Whether a keyed change (an adjustment, an order edit) was applied here."""
+        return key in self.state.applied_keys
+
+    @workflow.query
     def all_reservations(self) -> list[Reservation]:
         return list(self.state.reservations.values())
 
@@ -358,13 +466,37 @@ class InventoryService:
             InventoryActivities.project_and_report_stock, levels, start_to_close_timeout=timedelta(minutes=2),
         )
 
+    async def _seed_shard(self, shard: int, shards: int) -> None:
+        """A shard's first run: its part of the singleton's state when the shop ran one (the move
+        to shards), else the stock the catalog load wrote, read in pages of its SKUs only."""
+        taken = await workflow.execute_activity_method(
+            InventoryActivities.take_over_singleton, HandOver(shard=shard, shards=shards),
+            start_to_close_timeout=timedelta(minutes=2))
+        if taken is not None:
+            self.state = taken.model_copy(update={"settings": self.state.settings, "shard": shard, "shards": shards,
+                                                  "seeded": True, "retired": False, "handed_over": []})
+            return
+        cursor: str | None = None
+        while True:
+            page = await workflow.execute_activity_method(
+                InventoryActivities.load_shard_stock, LoadStock(shard=shard, shards=shards, cursor=cursor),
+                start_to_close_timeout=timedelta(minutes=5))
+            for sku, on_hand in page.on_hand.items():
+                self.state.stock.setdefault(sku, SkuStock(on_hand=on_hand))
+            cursor = page.cursor
+            if cursor is None:
+                break
+        self.state.seeded = True
+
     def _time_to_continue(self) -> bool:
         return self.updates >= self.state.settings.max_updates_per_run or workflow.info().is_continue_as_new_suggested()
 
     @workflow.run
     async def run(self, state: InventoryState | None = None) -> None:
         settings = self.state.settings
-        if not self.state.seeded:  # first run ever: start from the stock the catalog load wrote
+        if not self.state.seeded and self.state.shard is not None:
+            await self._seed_shard(self.state.shard, self.state.shards or 1)
+        elif not self.state.seeded:  # first run ever: start from the stock the catalog load wrote
             seed = await workflow.execute_activity_method(
                 InventoryActivities.load_stock, start_to_close_timeout=timedelta(minutes=5))
             for sku, on_hand in seed.items():
@@ -372,8 +504,16 @@ class InventoryService:
             self.state.seeded = True
         while True:
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: bool(self.state.dirty) or self._time_to_continue(),
-                                              timeout=timedelta(seconds=settings.expiry_sweep_seconds))
+                await workflow.wait_condition(
+                    lambda: self._handed_over_to_all() or (not self.state.retired and (
+                        bool(self.state.dirty) or self._time_to_continue())),
+                    timeout=timedelta(seconds=settings.expiry_sweep_seconds))
+            if self._handed_over_to_all():
+                return  # the singleton's state lives on in the shards
+            if self.state.retired:
+                # the shards own the stock now: no sweeping or projecting of this frozen copy, which
+                # would write stale levels over the shards' projection
+                continue
             self._expire_lapsed()
             if self.state.dirty:
                 # let the rest of a burst arrive, then project it in one batch

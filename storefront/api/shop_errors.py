@@ -151,6 +151,7 @@ INVENTORY: dict[InventoryErrorCode, Http] = {
     InventoryErrorCode.INVALID_QUANTITY: (_409, "invalid_quantity"),
     InventoryErrorCode.UNKNOWN_SKU: (_400, "unknown_sku"),
     InventoryErrorCode.NO_SUCH_RESERVATION: (_400, "no_such_reservation"),
+    InventoryErrorCode.MOVED_TO_SHARDS: (_409, "inventory_moved"),
     InventoryErrorCode.UNEXPECTED: (_400, "inventory_error"),
 }
 IDENTITY: dict[IdentityErrorCode, Http] = {

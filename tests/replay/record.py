@@ -25,7 +25,8 @@ from domains.cart import client as carts
 from domains.cart.messages import CartSettings
 from domains.catalog.importer import parse_catalog
 from domains.fulfillment import client as fulfillment
-from domains.inventory.ids import INVENTORY_WORKFLOW_ID
+from domains.inventory import client as inventory
+from domains.inventory.ids import shard_workflow_id
 from domains.orders import client as orders
 from domains.orders.messages import OrderStatus
 from domains.shared import Address
@@ -172,6 +173,20 @@ async def _cadence_paths(env, shop) -> list[str]:
             enrollment_workflow_id(cadence.cadence_id, leaver.contact_id), unsubscribe_workflow_id(leaver.contact_id)]
 
 
+async def _started_shards(client) -> list[str]:
+    """The inventory shards the paths above started (a shop starts a shard on first use)."""
+    from temporalio.service import RPCError
+
+    started = []
+    for k in range(inventory.shards()):
+        try:
+            await client.get_workflow_handle(shard_workflow_id(k)).describe()
+        except RPCError:
+            continue
+        started.append(shard_workflow_id(k))
+    return started
+
+
 async def record() -> None:
     import os
 
@@ -218,7 +233,7 @@ async def record() -> None:
             await env.client.get_workflow_handle(f"cart-{left}").result()
             ids.append(f"cart-{left}")
             await asyncio.sleep(2)  # let the cart learn the outcomes, the inventory flush
-            ids.append(INVENTORY_WORKFLOW_ID)
+            ids += await _started_shards(env.client)
         HERE.mkdir(exist_ok=True)
         for old in HERE.glob("*.json"):
             old.unlink()
