@@ -23,6 +23,7 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
+from domains.cart.workflows import CARRIED_ADD_PATCH
 from domains.checkout.workflows import PAYMENT_PATIENCE_PATCH
 from domains.inventory.workflows import IDEMPOTENT_TRANSFER_PATCH
 from domains.orders.workflows import CAPTURE_BEFORE_LAPSE_PATCH, ORDER_EMAILS_PATCH, PAYMENT_ALERT_EMAIL_PATCH
@@ -32,7 +33,7 @@ DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
 # Introduced since the last release (f60f454): unknown to its workers.
-NEW_PATCHES = frozenset({CAPTURE_BEFORE_LAPSE_PATCH, PAYMENT_ALERT_EMAIL_PATCH, ORDER_EMAILS_PATCH,
+NEW_PATCHES = frozenset({CAPTURE_BEFORE_LAPSE_PATCH, PAYMENT_ALERT_EMAIL_PATCH, ORDER_EMAILS_PATCH, CARRIED_ADD_PATCH,
                          PAYMENT_PATIENCE_PATCH, IDEMPOTENT_TRANSFER_PATCH})
 
 

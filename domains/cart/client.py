@@ -27,11 +27,13 @@ from domains.cart.messages import (
     AddItem,
     ApplyCoupon,
     AttachShopper,
+    CarriedTerms,
     CartSettings,
     CartState,
     ChangeQuantity,
     MergeLines,
     RemoveLine,
+    VariantInfo,
 )
 from domains.shared import Address, CartView
 from infra.temporal import business_error
@@ -72,8 +74,11 @@ async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> Cart
 
 
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
-                   settings: CartSettings | None = None) -> CartView:
-    """The first call creates the cart; later ones join it."""
+                   settings: CartSettings | None = None, variant: VariantInfo | None = None,
+                   shop: CarriedTerms | None = None) -> CartView:
+    """The first call creates the cart; later ones join it. `variant` and `shop` are what the
+    caller read from the store just now (domains.cart.reads), carried so the cart need not read
+    them itself; never take them from a shopper's request."""
     start = WithStartWorkflowOperation(
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
         id=cart_workflow_id(cart_id), task_queue=TASK_QUEUE,
@@ -83,7 +88,8 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
     )
     try:
         return await _guarded(client.execute_update_with_start_workflow(
-            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start))
+            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity, variant=variant, shop=shop),
+            start_workflow_operation=start))
     except WorkflowAlreadyStartedError:
         raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None
 

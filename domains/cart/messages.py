@@ -38,6 +38,21 @@ class VariantInfo(BaseModel):
     available: bool
 
 
+class ShopTerms(BaseModel):
+    """What a cart takes from the shop's settings."""
+
+    hold_ttl_seconds: float
+    checkout_inactivity_seconds: float
+    currency: str
+
+
+class CarriedTerms(BaseModel):
+    """The shop's terms as the web layer read them for this add: `terms` None while the shop
+    keeps its defaults (as the shop_terms activity answers)."""
+
+    terms: ShopTerms | None = None
+
+
 class CartLine(BaseModel):
     id: str
     variant: VariantInfo
@@ -87,8 +102,14 @@ class CartState(BaseModel):
 # --- updates ---------------------------------------------------------------------------
 
 class AddItem(BaseModel):
+    """An add. The web layer fills `variant` and `shop` from the store on the server side (the
+    HTTP body names only the variant and the quantity; a client never sends a price), so the
+    cart skips two local activities; without them the cart reads both itself."""
+
     variant_id: str = Field(min_length=1, max_length=100)
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+    variant: VariantInfo | None = None
+    shop: CarriedTerms | None = None
 
 
 class ChangeQuantity(BaseModel):

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         AddItem,
         ApplyCoupon,
         AttachShopper,
+        CarriedTerms,
         CartLine,
         CartState,
         ChangeQuantity,
@@ -59,6 +60,10 @@ _STOCK = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=60),
 CHECKOUT_HOLD_SECONDS = 3600
 SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
 ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its shopper; older histories do not
+# An add takes the variant and the shop's terms the web layer read and carried in the update
+# (no local activity for either), and an existing line takes the variant's current price and
+# name; older histories read both through local activities and kept a line's first price.
+CARRIED_ADD_PATCH = "cart-carried-add"
 # A reminder is worth a few retries while Temporal is out of reach, never a stuck or failed cart.
 _TRIGGER = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
                            schedule_to_close_timeout=timedelta(minutes=30),
@@ -130,13 +135,17 @@ class CartWorkflow:
         else:
             self.state.lines.remove(line)
 
-    async def _read_shop_settings(self) -> None:
+    async def _read_shop_settings(self, carried: CarriedTerms | None = None) -> None:
         """Staff's reservation and checkout timeouts replace the ones the cart started with;
         the shop's currency applies to a cart that has no lines yet. Carts that were running
-        before shop settings existed (no marker in their history) carry on without them."""
+        before shop settings existed (no marker in their history) carry on without them.
+        Terms the web layer carried in the add are taken as they are (no activity)."""
         if self.shop_settings_read or not workflow.patched(SHOP_TERMS_PATCH):
             return
-        terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
+        if carried is not None:
+            terms = carried.terms
+        else:
+            terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
         self.shop_settings_read = True
         if terms is not None:
             self.state.settings = self.state.settings.model_copy(update={
@@ -146,11 +155,22 @@ class CartWorkflow:
                 self.state.currency = terms.currency
 
     async def _add(self, request: AddItem) -> None:
-        await self._read_shop_settings()
-        # Local activities: a shopper waits on this path, and they skip a task-queue round trip.
-        info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
-                                                            **_READ)
+        # The web layer read the variant and the shop's terms from the store for this add (server
+        # side: the HTTP body only names the variant) and carried them here, saving two local
+        # activities on the path a shopper waits on; without them (other callers, older workers)
+        # the cart reads both itself, through local activities (no task-queue round trip).
+        carried = (request.variant is not None or request.shop is not None) and workflow.patched(CARRIED_ADD_PATCH)
+        await self._read_shop_settings(request.shop if carried else None)
+        if carried and request.variant is not None:
+            if request.variant.variant_id != request.variant_id:
+                raise ApplicationError(f"no variant {request.variant_id!r}", type=UNKNOWN_VARIANT, non_retryable=True)
+            info = request.variant
+        else:
+            info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
+                                                                **_READ)
         line = next((li for li in self.state.lines if li.variant.variant_id == info.variant_id), None)
+        if line is not None and carried:
+            line.variant = info  # today's price and name (the web layer read them just now)
         quantity = (line.quantity if line else 0) + request.quantity
         if quantity > MAX_QUANTITY:
             raise ApplicationError(f"at most {MAX_QUANTITY} of one item", {"available": MAX_QUANTITY},

@@ -4,6 +4,7 @@ reads are queries)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,8 +19,9 @@ from rest_framework.views import APIView
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
-from domains.cart.errors import shop_code
-from domains.cart.messages import MAX_QUANTITY
+from domains.cart.errors import CartErrorCode, shop_code
+from domains.cart.messages import MAX_QUANTITY, CarriedTerms
+from domains.cart.reads import shop_terms, variant_info
 from domains.checkout import rates
 from domains.identity.shop_settings import read_shop_settings
 from domains.shared import Address
@@ -63,6 +65,19 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 def _unavailable(exc: Exception) -> ApiError:
     return ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
                     status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def add_item(cart_id: str, variant_id: str, quantity: int) -> Any:
+    """An add carrying the variant and the shop's terms read from the store here, on the server
+    side, just now (the body names only the variant; a client never sends a price): the cart
+    workflow skips reading them itself, and the next add sees a changed price or a deleted
+    variant. An unknown variant is refused before Temporal is asked."""
+    store = services.store()
+    variant = variant_info(store, variant_id)
+    if variant is None:
+        raise api_error(ShopError(CartErrorCode.UNKNOWN_VARIANT, f"no variant {variant_id!r}"))
+    add = functools.partial(carts.add_item, variant=variant, shop=CarriedTerms(terms=shop_terms(store)))
+    return call(add, cart_id, variant_id, quantity)
 
 
 def with_cart_id(response: Response, cart_id: str) -> Response:
@@ -150,7 +165,7 @@ class CartItemsView(APIView):
         cart_id = cart_id or uuid.uuid4().hex
 
         def run() -> Response:
-            cart = call(carts.add_item, cart_id, body["variant_id"], body["quantity"])
+            cart = add_item(cart_id, body["variant_id"], body["quantity"])
             cart = shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
             return Response(cart_json(request, cart), status=201 if created else 200)
 
