@@ -1,6 +1,7 @@
 """`make bench`: search latency and catalog load time on every available backend; search
 latency at five times the catalog and precision at 10 (`bench_search_scale.py`); then the
-cart, order, admin, cadence and webhook benches, and the shop on the Temporal cluster against
+cart, flash-sale (holds/s per inventory shard count, `bench_flash.py`), order, admin, cadence
+and webhook benches, and the shop on the Temporal cluster against
 the dev server (`bench_cluster.py`, skipped when no cluster answers).
 
 Each figure is a median (and p95) over repeated runs in this process; ratios compare
@@ -154,6 +155,11 @@ def main() -> None:
     from .bench_cart import main as cart_bench
 
     (out / "cart.json").write_text(json.dumps(cart_bench(), indent=2))
+
+    # holds per second at 1, 2, 4 and 8 inventory shards beside the one-workflow update ceiling
+    from .bench_flash import main as flash_bench
+
+    (out / "flash.json").write_text(json.dumps(flash_bench(), indent=2))
 
     from .bench_orders import main as orders_bench
 

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # one file per bench (tests/bench.py)
-FIGURES = ("search", "search_scale", "cart", "orders", "admin", "cadences", "webhooks", "cluster")
+FIGURES = ("search", "search_scale", "cart", "flash", "orders", "admin", "cadences", "webhooks", "cluster")
 
 
 @pytest.mark.temporal
