@@ -28,11 +28,11 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from .bench_sizes import sized
+from .bench_sizes import SMOKE, sized
 from .floor_workflow import Floor
 
 SHOPPERS = 64
-SHARD_COUNTS = (1, 2, 4, 8) if not os.environ.get("COMMERCE_BENCH_SMOKE") == "1" else (1, 2)
+SHARD_COUNTS = (1, 2) if SMOKE else (1, 2, 4, 8)
 SECONDS = sized(6, 1)
 CEILING_IN_FLIGHT = 8  # below Temporal's default of 10 in-flight updates per workflow
 HOT_SKUS = 32  # the sale's blank SKUs, spread over the shards by their hash

@@ -28,6 +28,7 @@ from domains.cart.messages import (
     ApplyCoupon,
     AttachShopper,
     CarriedTerms,
+    CartRequester,
     CartSettings,
     CartState,
     ChangeQuantity,
@@ -75,10 +76,11 @@ async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> Cart
 
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
                    settings: CartSettings | None = None, variant: VariantInfo | None = None,
-                   shop: CarriedTerms | None = None) -> CartView:
+                   shop: CarriedTerms | None = None, requester: CartRequester | None = None) -> CartView:
     """The first call creates the cart; later ones join it. `variant` and `shop` are what the
     caller read from the store just now (domains.cart.reads), carried so the cart need not read
-    them itself; never take them from a shopper's request."""
+    them itself; never take them from a shopper's request. `requester`: who asks, for the cart
+    to refuse an add to a cart another shopper owns (NOT_FOUND) without a query first."""
     start = WithStartWorkflowOperation(
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
         id=cart_workflow_id(cart_id), task_queue=TASK_QUEUE,
@@ -88,7 +90,8 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
     )
     try:
         return await _guarded(client.execute_update_with_start_workflow(
-            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity, variant=variant, shop=shop),
+            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity, variant=variant, shop=shop,
+                                           requester=requester),
             start_workflow_operation=start))
     except WorkflowAlreadyStartedError:
         raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None

@@ -18,6 +18,8 @@ UNKNOWN_COUPON = CartErrorCode.UNKNOWN_COUPON
 CART_CLOSED = CartErrorCode.CART_CLOSED
 CART_EMPTY = CartErrorCode.CART_EMPTY
 CHECKOUT_IN_PROGRESS = CartErrorCode.CHECKOUT_IN_PROGRESS
+NOT_FOUND = CartErrorCode.NOT_FOUND
+UNKNOWN_CART = "no such cart or checkout (it may have ended)"  # what an unknown cart answers
 
 MAX_QUANTITY = 99
 MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)
@@ -101,6 +103,14 @@ class CartState(BaseModel):
 
 # --- updates ---------------------------------------------------------------------------
 
+class CartRequester(BaseModel):
+    """Who asks for an add, as the web layer knows them (a signed-in shopper's id, or None for a
+    guest or an API client). A cart a shopper owns refuses anyone else's add as if it did not
+    exist (NOT_FOUND), so the web layer need not ask the cart who owns it first."""
+
+    shopper_id: str | None = None
+
+
 class AddItem(BaseModel):
     """An add. The web layer fills `variant` and `shop` from the store on the server side (the
     HTTP body names only the variant and the quantity; a client never sends a price), so the
@@ -110,6 +120,7 @@ class AddItem(BaseModel):
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
     variant: VariantInfo | None = None
     shop: CarriedTerms | None = None
+    requester: CartRequester | None = None
 
 
 class ChangeQuantity(BaseModel):

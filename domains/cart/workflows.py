@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
         INSUFFICIENT_STOCK,
         MAX_QUANTITY,
         MERGED_KEPT,
+        NOT_FOUND,
+        UNKNOWN_CART,
         UNKNOWN_LINE,
         UNKNOWN_VARIANT,
         AddItem,
@@ -98,6 +100,13 @@ class CartWorkflow:
     def _check_open(self) -> None:
         if self._ended():
             raise ApplicationError(f"this cart is {self.state.status.value}", type=CART_CLOSED, non_retryable=True)
+
+    def _check_requester(self, request: AddItem) -> None:
+        """A cart a shopper owns answers anyone else's add as an unknown cart would (the web
+        layer names the requester; callers that do not are not checked)."""
+        owner = self.state.shopper_id
+        if request.requester is not None and owner is not None and request.requester.shopper_id != owner:
+            raise ApplicationError(UNKNOWN_CART, type=NOT_FOUND, non_retryable=True)
 
     def _line(self, line_id: str) -> CartLine:
         for line in self.state.lines:
@@ -193,6 +202,7 @@ class CartWorkflow:
     @workflow.update
     async def add_item(self, request: AddItem) -> CartView:
         async with self.lock:
+            self._check_requester(request)
             self._check_open()
             await self._add(request)
             return await self._changed()
@@ -311,6 +321,7 @@ class CartWorkflow:
     # Validators refuse a closed cart before the update enters history.
     @add_item.validator
     def _open_for_add(self, request: AddItem) -> None:
+        self._check_requester(request)
         self._check_open()
 
     @change_quantity.validator
