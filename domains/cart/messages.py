@@ -103,6 +103,21 @@ class CartState(BaseModel):
 
 # --- updates ---------------------------------------------------------------------------
 
+class CarriedHold(BaseModel):
+    """A hold placed before a brand-new cart was started, for its first add (a new cart holds
+    nothing, so the quantity to hold is the add's own): the cart takes it instead of holding
+    again when it names the cart's hold owner, the line's blank SKU and the line's quantity."""
+
+    owner: str
+    sku: str
+    quantity: int
+
+
+def only_left(product_name: str, left: int) -> str:
+    """What a refused add says when the stock is short."""
+    return f"only {left} of {product_name} left"
+
+
 class CartRequester(BaseModel):
     """Who asks for an add, as the web layer knows them (a signed-in shopper's id, or None for a
     guest or an API client). A cart a shopper owns refuses anyone else's add as if it did not
@@ -121,6 +136,7 @@ class AddItem(BaseModel):
     variant: VariantInfo | None = None
     shop: CarriedTerms | None = None
     requester: CartRequester | None = None
+    hold: CarriedHold | None = None
 
 
 class ChangeQuantity(BaseModel):

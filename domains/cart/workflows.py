@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ChangeQuantity,
         MergeLines,
         RemoveLine,
+        only_left,
     )
     from domains.checkout.messages import CheckoutEnded, CheckoutOutcome
     from domains.shared import CartStatus, CartView
@@ -136,7 +137,7 @@ class CartWorkflow:
             **_STOCK)
         if not result.complete:
             left = max(result.held + result.available - others, 0)  # what this line could have
-            raise ApplicationError(f"only {left} of {line.variant.product_name} left", {"available": left},
+            raise ApplicationError(only_left(line.variant.product_name, left), {"available": left},
                                    type=INSUFFICIENT_STOCK, non_retryable=True)
         self.state.holds_renewed_at = workflow.now()
         if quantity:
@@ -162,6 +163,14 @@ class CartWorkflow:
                 "checkout_inactivity_seconds": terms.checkout_inactivity_seconds})
             if not self.state.lines:
                 self.state.currency = terms.currency
+
+    def _takes_hold(self, request: AddItem, line: CartLine, quantity: int) -> bool:
+        """The hold the web layer placed before starting this cart is the one this add needs
+        (the cart's owner, the line's SKU, its whole quantity, and nothing else of the SKU here)."""
+        hold, sku = request.hold, line.variant.blank_sku
+        return (hold is not None and line.quantity == 0 and hold.owner == self._owner and hold.sku == sku
+                and hold.quantity == quantity
+                and not any(li.variant.blank_sku == sku and li is not line for li in self.state.lines))
 
     async def _add(self, request: AddItem) -> None:
         # The web layer read the variant and the shop's terms from the store for this add (server
@@ -190,6 +199,10 @@ class CartWorkflow:
         if line is None:
             line = CartLine(id=str(workflow.uuid4())[:12], variant=info, quantity=0)
             self.state.lines.append(line)
+        if carried and self._takes_hold(request, line, quantity):
+            self.state.holds_renewed_at = workflow.now()
+            line.quantity = quantity
+            return
         try:
             await self._set_quantity(line, quantity)
         except ApplicationError:

@@ -76,21 +76,26 @@ def _unavailable(exc: Exception) -> ApiError:
                     status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def add_item(request: Request, cart_id: str, variant_id: str, quantity: int) -> tuple[str, Any]:
+def add_item(request: Request, cart_id: str, variant_id: str, quantity: int, *, new: bool) -> tuple[str, Any]:
     """(the cart id used, the cart) after an add carrying what the cart would otherwise read
     itself: the variant and the shop's terms, read from the store here on the server side just
     now (the body names only the variant; a client never sends a price, and the next add sees a
     changed price or a deleted variant), and who asks (a cart another shopper owns refuses the
     add as an unknown cart, so no query asks the cart first). An ended cart (its order placed,
     or abandoned) takes no more lines: the add starts a new cart. An unknown variant is refused
-    before Temporal is asked."""
+    before Temporal is asked. A `new` cart (an id never used) is started by carts.start_with_item,
+    which holds the stock before starting the cart and carries the hold in."""
     store = services.store()
     variant = variant_info(store, variant_id)
     if variant is None:
         raise api_error(ShopError(CartErrorCode.UNKNOWN_VARIANT, f"no variant {variant_id!r}"))
     shopper = getattr(request, "shopper", None)
-    add = functools.partial(carts.add_item, variant=variant, shop=CarriedTerms(terms=shop_terms(store)),
-                            requester=CartRequester(shopper_id=shopper.shopper_id if shopper else None))
+    shop = CarriedTerms(terms=shop_terms(store))
+    requester = CartRequester(shopper_id=shopper.shopper_id if shopper else None)
+    if new:
+        return cart_id, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), cart_id,
+                             variant, quantity)
+    add = functools.partial(carts.add_item, variant=variant, shop=shop, requester=requester)
     try:
         return cart_id, services.call(add, cart_id, variant_id, quantity)
     except ShopError as exc:
@@ -99,7 +104,8 @@ def add_item(request: Request, cart_id: str, variant_id: str, quantity: int) -> 
     except (*TEMPORAL_DOWN, RuntimeError) as exc:
         raise _unavailable(exc) from None
     new_cart = uuid.uuid4().hex
-    return new_cart, call(add, new_cart, variant_id, quantity)
+    return new_cart, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), new_cart,
+                          variant, quantity)
 
 
 def with_cart_id(response: Response, cart_id: str) -> Response:
@@ -187,7 +193,7 @@ class CartItemsView(APIView):
         cart_id = cart_id or uuid.uuid4().hex
 
         def run() -> Response:
-            used, cart = add_item(request, cart_id, body["variant_id"], body["quantity"])
+            used, cart = add_item(request, cart_id, body["variant_id"], body["quantity"], new=created)
             cart = shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
             return Response(cart_json(request, cart), status=201 if created or used != cart_id else 200)
 

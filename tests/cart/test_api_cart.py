@@ -138,3 +138,25 @@ async def test_the_next_add_sees_a_changed_price_and_a_deleted_variant(api, vari
     assert gone.status_code == 400 and gone.json()["code"] == "unknown_variant"
     cart = (await run(browser.get, "/api/cart")).json()
     assert cart["version"] == 2 and cart["lines"][0]["quantity"] == 2
+
+
+async def test_a_new_carts_first_add_holds_its_units_and_a_short_one_starts_no_cart(api, variant):
+    """The first add of a new cart holds the stock before the cart starts: the cart owns that
+    hold; an add the stock cannot cover is refused with what is left and holds nothing."""
+    browser = Client()
+    short = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 21},
+                      content_type="application/json")  # 20 on hand
+    assert short.status_code == 409 and short.json()["code"] == "insufficient_stock"
+    assert short.json()["details"] == {"available": 20} and "cart_id" not in short.cookies
+    added = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 3},
+                      content_type="application/json")
+    assert added.status_code == 201
+    (held,) = await inventory.reservations_of(api.client, f"cart-{added['X-Cart-Id']}")
+    assert (held.sku, held.quantity) == (variant.blank_sku, 3)
+    (level,) = await inventory.levels(api.client, [variant.blank_sku])
+    assert (level.reserved, level.available) == (3, 17)
+    more = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 2},
+                     content_type="application/json")
+    assert more.status_code == 200 and more.json()["lines"][0]["quantity"] == 5
+    (held,) = await inventory.reservations_of(api.client, f"cart-{added['X-Cart-Id']}")
+    assert held.quantity == 5
