@@ -170,11 +170,12 @@ def main() -> dict:
         top = runs[-1]
         print(f"  {top['shards']} shards carry {top['holds_per_s'] / base:.2f}x what 1 does on this machine")
     print(f"  per-shard ceiling here: {per_shard:.0f} holds/s (one workflow: {runs[0]['ceiling_updates_per_s']:.0f}"
-          " bare updates/s). On a cluster, where each shard's workflow task and its history shard get a core of")
-    print("  their own, N shards carry about N x the per-shard figure: "
-          + ", ".join(f"{n} x {per_shard:.0f} = {v} holds/s" for n, v in result["cluster_estimate"].items()))
-    print(f"  This machine has {os.cpu_count()} cores for the server, the workers and the shoppers together: the"
-          " curve over N is flat when they are CPU-bound (more shards only split the same cores).")
+          " bare updates/s).")
+    print("  On a cluster, where each shard's workflow and its history shard get cores of their own, N shards")
+    print("  carry about N x the per-shard figure: "
+          + ", ".join(f"{n} x {per_shard:.0f} = {v}" for n, v in result["cluster_estimate"].items()) + " holds/s.")
+    print(f"  This machine has {os.cpu_count()} cores for the server, the workers and the shoppers together: the")
+    print("  curve over N is flat when they are CPU-bound (more shards only split the same cores).")
     return result
 
 
