@@ -177,7 +177,8 @@ class CartWorkflow:
         # side: the HTTP body only names the variant) and carried them here, saving two local
         # activities on the path a shopper waits on; without them (other callers, older workers)
         # the cart reads both itself, through local activities (no task-queue round trip).
-        carried = (request.variant is not None or request.shop is not None) and workflow.patched(CARRIED_ADD_PATCH)
+        patched = workflow.patched(CARRIED_ADD_PATCH)
+        carried = patched and (request.variant is not None or request.shop is not None)
         await self._read_shop_settings(request.shop if carried else None)
         if carried and request.variant is not None:
             if request.variant.variant_id != request.variant_id:
@@ -187,8 +188,8 @@ class CartWorkflow:
             info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
                                                                 **_READ)
         line = next((li for li in self.state.lines if li.variant.variant_id == info.variant_id), None)
-        if line is not None and carried:
-            line.variant = info  # today's price and name (the web layer read them just now)
+        if line is not None and patched:
+            line.variant = info  # today's price and name, read for this add
         quantity = (line.quantity if line else 0) + request.quantity
         if quantity > MAX_QUANTITY:
             raise ApplicationError(f"at most {MAX_QUANTITY} of one item", {"available": MAX_QUANTITY},
