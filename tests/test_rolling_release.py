@@ -56,7 +56,7 @@ from .orders.conftest import ADDRESS
 from .servers import TEST_CODEC_KEYS, shop_converter
 
 ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_RELEASE = "96ba277"  # the last release landed on main: the one a shop upgrades from
+PREVIOUS_RELEASE = "bf23359"  # the last release landed on main: the one a shop upgrades from
 TEMPORAL = os.environ.get("COMMERCE_RELEASE_TEMPORAL", "").strip()
 STOCK = 20
 

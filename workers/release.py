@@ -23,18 +23,14 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
-from domains.orders.workflows import (
-    CANCEL_REST_PATCH,
-    ORDER_EDITS_PATCH,
-    RETURNS_PATCH,
-)
+from domains.cart.workflows import CARRIED_ADD_PATCH
 from infra.config import PROJECT_ROOT, Config
 
 DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
-# Introduced since the last release (96ba277): unknown to its workers.
-NEW_PATCHES = frozenset({RETURNS_PATCH, CANCEL_REST_PATCH, ORDER_EDITS_PATCH})  # returns, partial cancel, edits
+# Introduced since the last release (bf23359): unknown to its workers.
+NEW_PATCHES = frozenset({CARRIED_ADD_PATCH})  # the add-to-cart hot path (issue 18)
 
 
 def build_id(config: Config) -> str:

@@ -17,13 +17,11 @@ from infra.store import Store, schema
 
 from ..cadences import triggers
 from ..cadences.messages import Trigger
-from ..catalog.models import Product, Variant
-from ..catalog.reads import with_stock
 from ..identity import reads as identity_reads
-from ..identity.shop_settings import SETTINGS_ROW, read_shop_settings
 from ..inventory import client as inventory
 from ..inventory.messages import HoldResult, OwnerResult, TransferResult
-from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, VariantInfo
+from . import reads
+from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, ShopTerms, VariantInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +46,6 @@ class RenewInput(BaseModel):
     skus: list[str] | None = None  # the cart's blank SKUs: only their inventory shards are asked (None: all)
 
 
-class ShopTerms(BaseModel):
-    """What a cart takes from the shop's settings."""
-
-    hold_ttl_seconds: float
-    checkout_inactivity_seconds: float
-    currency: str
-
-
 class CartEvent(BaseModel):
     cart_id: str
     event: str
@@ -71,25 +61,14 @@ class CartActivities:
     @activity.defn
     def shop_terms(self) -> ShopTerms | None:
         """The reservation and checkout timeouts and currency staff set, or None while the shop keeps its defaults."""
-        if self.store.get(schema.SETTINGS.name, {"name": SETTINGS_ROW}) is None:
-            return None
-        settings = read_shop_settings(self.store)
-        return ShopTerms(hold_ttl_seconds=settings.reservation_minutes * 60,
-                         checkout_inactivity_seconds=settings.checkout_timeout_minutes * 60, currency=settings.currency)
+        return reads.shop_terms(self.store)
 
     @activity.defn
     def variant_info(self, variant_id: str) -> VariantInfo:
-        row = self.store.get(schema.VARIANTS.name, {"id": variant_id})
-        product_row = row and self.store.get(schema.PRODUCTS.name, {"id": row["product_id"]})
-        if not row or not product_row:
+        info = reads.variant_info(self.store, variant_id)
+        if info is None:
             raise ApplicationError(f"no variant {variant_id!r}", type=UNKNOWN_VARIANT, non_retryable=True)
-        (variant,) = with_stock(self.store, [Variant.model_validate(row)])
-        product = Product.model_validate(product_row)
-        return VariantInfo(
-            variant_id=variant.id, product_id=product.id, product_name=product.name, color=variant.color,
-            size=variant.size, image_url=variant.image_front, blank_sku=variant.blank_sku,
-            unit_price=variant.price_amount, currency=variant.currency, available=variant.available,
-        )
+        return info
 
     @activity.defn
     def find_coupon(self, code: str) -> Coupon:

@@ -27,19 +27,26 @@ from domains.cart.messages import (
     AddItem,
     ApplyCoupon,
     AttachShopper,
+    CarriedHold,
+    CarriedTerms,
+    CartRequester,
     CartSettings,
     CartState,
     ChangeQuantity,
     MergeLines,
     RemoveLine,
+    VariantInfo,
+    only_left,
 )
 from domains.shared import Address, CartView
 from infra.temporal import business_error
 
 from ..checkout.messages import CHECKOUT_CLOSED, INVALID_STEP, CheckoutView, Step
 from ..checkout.workflows import CheckoutWorkflow
+from ..inventory import client as inventory
+from ..inventory.errors import InventoryError
 from .errors import CartErrorCode, ShopError, shop_code
-from .ids import cart_workflow_id
+from .ids import cart_owner, cart_workflow_id
 from .queue import TASK_QUEUE
 from .workflows import CartWorkflow
 
@@ -72,8 +79,13 @@ async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> Cart
 
 
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
-                   settings: CartSettings | None = None) -> CartView:
-    """The first call creates the cart; later ones join it."""
+                   settings: CartSettings | None = None, variant: VariantInfo | None = None,
+                   shop: CarriedTerms | None = None, requester: CartRequester | None = None,
+                   hold: CarriedHold | None = None) -> CartView:
+    """The first call creates the cart; later ones join it. `variant` and `shop` are what the
+    caller read from the store just now (domains.cart.reads), carried so the cart need not read
+    them itself; never take them from a shopper's request. `requester`: who asks, for the cart
+    to refuse an add to a cart another shopper owns (NOT_FOUND) without a query first."""
     start = WithStartWorkflowOperation(
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
         id=cart_workflow_id(cart_id), task_queue=TASK_QUEUE,
@@ -83,9 +95,49 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
     )
     try:
         return await _guarded(client.execute_update_with_start_workflow(
-            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity), start_workflow_operation=start))
+            CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity, variant=variant, shop=shop,
+                                           requester=requester, hold=hold),
+            start_workflow_operation=start))
     except WorkflowAlreadyStartedError:
         raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None
+
+
+async def start_with_item(client: Client, cart_id: str, variant: VariantInfo, quantity: int, *,
+                          shop: CarriedTerms, requester: CartRequester | None = None) -> CartView:
+    """A brand-new cart's first add (`cart_id` never used): the stock is held first, here, and
+    the hold carried into the update that starts the cart, which takes it instead of holding
+    again (a new cart holds nothing, so the quantity is the add's own). Short stock is refused
+    before any cart starts; a cart that does not start gives the hold back."""
+    if not variant.available:
+        raise ShopError(CartErrorCode.INSUFFICIENT_STOCK,
+                        f"{variant.product_name} ({variant.color}, {variant.size}) is sold out", {"available": 0})
+    owner = cart_owner(cart_id)
+    ttl = shop.terms.hold_ttl_seconds if shop.terms else CartSettings().hold_ttl_seconds
+    try:
+        held = await inventory.hold(client, owner, variant.blank_sku, quantity, ttl)
+    except InventoryError:  # e.g. a SKU the inventory does not know: the cart's own add answers
+        return await add_item(client, cart_id, variant.variant_id, quantity, variant=variant, shop=shop,
+                              requester=requester)
+    if not held.complete:
+        left = held.held + held.available
+        raise ShopError(CartErrorCode.INSUFFICIENT_STOCK, only_left(variant.product_name, left), {"available": left})
+    carried = CarriedHold(owner=owner, sku=variant.blank_sku, quantity=quantity)
+    try:
+        return await add_item(client, cart_id, variant.variant_id, quantity, variant=variant, shop=shop,
+                              requester=requester, hold=carried)
+    except ShopError:
+        # refused: the cart did not take the hold. (Not on a timeout or a lost answer: the cart
+        # may hold it then; if it never started, the hold lapses after its time.)
+        await _give_back(client, owner)
+        raise
+
+
+async def _give_back(client: Client, owner: str) -> None:
+    """Best effort: a hold nobody uses lapses after its time anyway."""
+    try:
+        await inventory.release(client, owner)
+    except Exception:  # the add's own refusal is what the caller needs to see
+        pass
 
 
 async def get_cart(client: Client, cart_id: str) -> CartView:

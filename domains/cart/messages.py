@@ -18,6 +18,8 @@ UNKNOWN_COUPON = CartErrorCode.UNKNOWN_COUPON
 CART_CLOSED = CartErrorCode.CART_CLOSED
 CART_EMPTY = CartErrorCode.CART_EMPTY
 CHECKOUT_IN_PROGRESS = CartErrorCode.CHECKOUT_IN_PROGRESS
+NOT_FOUND = CartErrorCode.NOT_FOUND
+UNKNOWN_CART = "no such cart or checkout (it may have ended)"  # what an unknown cart answers
 
 MAX_QUANTITY = 99
 MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)
@@ -36,6 +38,21 @@ class VariantInfo(BaseModel):
     unit_price: int
     currency: str
     available: bool
+
+
+class ShopTerms(BaseModel):
+    """What a cart takes from the shop's settings."""
+
+    hold_ttl_seconds: float
+    checkout_inactivity_seconds: float
+    currency: str
+
+
+class CarriedTerms(BaseModel):
+    """The shop's terms as the web layer read them for this add: `terms` None while the shop
+    keeps its defaults (as the shop_terms activity answers)."""
+
+    terms: ShopTerms | None = None
 
 
 class CartLine(BaseModel):
@@ -86,9 +103,40 @@ class CartState(BaseModel):
 
 # --- updates ---------------------------------------------------------------------------
 
+class CarriedHold(BaseModel):
+    """A hold placed before a brand-new cart was started, for its first add (a new cart holds
+    nothing, so the quantity to hold is the add's own): the cart takes it instead of holding
+    again when it names the cart's hold owner, the line's blank SKU and the line's quantity."""
+
+    owner: str
+    sku: str
+    quantity: int
+
+
+def only_left(product_name: str, left: int) -> str:
+    """What a refused add says when the stock is short."""
+    return f"only {left} of {product_name} left"
+
+
+class CartRequester(BaseModel):
+    """Who asks for an add, as the web layer knows them (a signed-in shopper's id, or None for a
+    guest or an API client). A cart a shopper owns refuses anyone else's add as if it did not
+    exist (NOT_FOUND), so the web layer need not ask the cart who owns it first."""
+
+    shopper_id: str | None = None
+
+
 class AddItem(BaseModel):
+    """An add. The web layer fills `variant` and `shop` from the store on the server side (the
+    HTTP body names only the variant and the quantity; a client never sends a price), so the
+    cart skips two local activities; without them the cart reads both itself."""
+
     variant_id: str = Field(min_length=1, max_length=100)
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+    variant: VariantInfo | None = None
+    shop: CarriedTerms | None = None
+    requester: CartRequester | None = None
+    hold: CarriedHold | None = None
 
 
 class ChangeQuantity(BaseModel):

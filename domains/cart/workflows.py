@@ -28,16 +28,20 @@ with workflow.unsafe.imports_passed_through():
         INSUFFICIENT_STOCK,
         MAX_QUANTITY,
         MERGED_KEPT,
+        NOT_FOUND,
+        UNKNOWN_CART,
         UNKNOWN_LINE,
         UNKNOWN_VARIANT,
         AddItem,
         ApplyCoupon,
         AttachShopper,
+        CarriedTerms,
         CartLine,
         CartState,
         ChangeQuantity,
         MergeLines,
         RemoveLine,
+        only_left,
     )
     from domains.checkout.messages import CheckoutEnded, CheckoutOutcome
     from domains.shared import CartStatus, CartView
@@ -59,6 +63,10 @@ _STOCK = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=60),
 CHECKOUT_HOLD_SECONDS = 3600
 SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
 ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its shopper; older histories do not
+# An add takes the variant and the shop's terms the web layer read and carried in the update
+# (no local activity for either), and an existing line takes the variant's current price and
+# name; older histories read both through local activities and kept a line's first price.
+CARRIED_ADD_PATCH = "cart-carried-add"
 # A reminder is worth a few retries while Temporal is out of reach, never a stuck or failed cart.
 _TRIGGER = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
                            schedule_to_close_timeout=timedelta(minutes=30),
@@ -94,6 +102,13 @@ class CartWorkflow:
         if self._ended():
             raise ApplicationError(f"this cart is {self.state.status.value}", type=CART_CLOSED, non_retryable=True)
 
+    def _check_requester(self, request: AddItem) -> None:
+        """A cart a shopper owns answers anyone else's add as an unknown cart would (the web
+        layer names the requester; callers that do not are not checked)."""
+        owner = self.state.shopper_id
+        if request.requester is not None and owner is not None and request.requester.shopper_id != owner:
+            raise ApplicationError(UNKNOWN_CART, type=NOT_FOUND, non_retryable=True)
+
     def _line(self, line_id: str) -> CartLine:
         for line in self.state.lines:
             if line.id == line_id:
@@ -122,7 +137,7 @@ class CartWorkflow:
             **_STOCK)
         if not result.complete:
             left = max(result.held + result.available - others, 0)  # what this line could have
-            raise ApplicationError(f"only {left} of {line.variant.product_name} left", {"available": left},
+            raise ApplicationError(only_left(line.variant.product_name, left), {"available": left},
                                    type=INSUFFICIENT_STOCK, non_retryable=True)
         self.state.holds_renewed_at = workflow.now()
         if quantity:
@@ -130,13 +145,17 @@ class CartWorkflow:
         else:
             self.state.lines.remove(line)
 
-    async def _read_shop_settings(self) -> None:
+    async def _read_shop_settings(self, carried: CarriedTerms | None = None) -> None:
         """Staff's reservation and checkout timeouts replace the ones the cart started with;
         the shop's currency applies to a cart that has no lines yet. Carts that were running
-        before shop settings existed (no marker in their history) carry on without them."""
+        before shop settings existed (no marker in their history) carry on without them.
+        Terms the web layer carried in the add are taken as they are (no activity)."""
         if self.shop_settings_read or not workflow.patched(SHOP_TERMS_PATCH):
             return
-        terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
+        if carried is not None:
+            terms = carried.terms
+        else:
+            terms = await workflow.execute_local_activity_method(CartActivities.shop_terms, **_READ)
         self.shop_settings_read = True
         if terms is not None:
             self.state.settings = self.state.settings.model_copy(update={
@@ -145,12 +164,32 @@ class CartWorkflow:
             if not self.state.lines:
                 self.state.currency = terms.currency
 
+    def _takes_hold(self, request: AddItem, line: CartLine, quantity: int) -> bool:
+        """The hold the web layer placed before starting this cart is the one this add needs
+        (the cart's owner, the line's SKU, its whole quantity, and nothing else of the SKU here)."""
+        hold, sku = request.hold, line.variant.blank_sku
+        return (hold is not None and line.quantity == 0 and hold.owner == self._owner and hold.sku == sku
+                and hold.quantity == quantity
+                and not any(li.variant.blank_sku == sku and li is not line for li in self.state.lines))
+
     async def _add(self, request: AddItem) -> None:
-        await self._read_shop_settings()
-        # Local activities: a shopper waits on this path, and they skip a task-queue round trip.
-        info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
-                                                            **_READ)
+        # The web layer read the variant and the shop's terms from the store for this add (server
+        # side: the HTTP body only names the variant) and carried them here, saving two local
+        # activities on the path a shopper waits on; without them (other callers, older workers)
+        # the cart reads both itself, through local activities (no task-queue round trip).
+        patched = workflow.patched(CARRIED_ADD_PATCH)
+        carried = patched and (request.variant is not None or request.shop is not None)
+        await self._read_shop_settings(request.shop if carried else None)
+        if carried and request.variant is not None:
+            if request.variant.variant_id != request.variant_id:
+                raise ApplicationError(f"no variant {request.variant_id!r}", type=UNKNOWN_VARIANT, non_retryable=True)
+            info = request.variant
+        else:
+            info = await workflow.execute_local_activity_method(CartActivities.variant_info, request.variant_id,
+                                                                **_READ)
         line = next((li for li in self.state.lines if li.variant.variant_id == info.variant_id), None)
+        if line is not None and patched:
+            line.variant = info  # today's price and name, read for this add
         quantity = (line.quantity if line else 0) + request.quantity
         if quantity > MAX_QUANTITY:
             raise ApplicationError(f"at most {MAX_QUANTITY} of one item", {"available": MAX_QUANTITY},
@@ -161,6 +200,10 @@ class CartWorkflow:
         if line is None:
             line = CartLine(id=str(workflow.uuid4())[:12], variant=info, quantity=0)
             self.state.lines.append(line)
+        if carried and self._takes_hold(request, line, quantity):
+            self.state.holds_renewed_at = workflow.now()
+            line.quantity = quantity
+            return
         try:
             await self._set_quantity(line, quantity)
         except ApplicationError:
@@ -173,6 +216,7 @@ class CartWorkflow:
     @workflow.update
     async def add_item(self, request: AddItem) -> CartView:
         async with self.lock:
+            self._check_requester(request)
             self._check_open()
             await self._add(request)
             return await self._changed()
@@ -292,6 +336,7 @@ class CartWorkflow:
     # Validators refuse a closed cart before the update enters history.
     @add_item.validator
     def _open_for_add(self, request: AddItem) -> None:
+        self._check_requester(request)
         self._check_open()
 
     @change_quantity.validator

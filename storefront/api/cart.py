@@ -4,6 +4,7 @@ reads are queries)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,8 +19,9 @@ from rest_framework.views import APIView
 
 from domains.cart import client as carts
 from domains.cart.client import ShopError
-from domains.cart.errors import shop_code
-from domains.cart.messages import MAX_QUANTITY
+from domains.cart.errors import CartErrorCode, shop_code
+from domains.cart.messages import MAX_QUANTITY, CarriedTerms, CartRequester
+from domains.cart.reads import shop_terms, variant_info
 from domains.checkout import rates
 from domains.identity.shop_settings import read_shop_settings
 from domains.shared import Address
@@ -33,14 +35,23 @@ from .idempotency import idempotent
 from .shop_errors import api_error
 
 
-def cart_id_of(request: Request) -> str | None:
-    """The caller's cart id. Every cart and checkout call of the API starts here, so this is
-    where a cart another shopper owns answers 404 like an unknown one (see cart_owner)."""
+def _named_cart_id(request: Request) -> str | None:
+    """The cart id the caller names (header or cookie), checked for its form only."""
     value = (request.headers.get(HEADER) or request.COOKIES.get(COOKIE) or "").strip().lower()
     if not value:
         return None
     if not valid(value):
         raise ApiError("invalid_parameter", f"{HEADER}: not a cart id", parameter=HEADER)
+    return value
+
+
+def cart_id_of(request: Request) -> str | None:
+    """The caller's cart id. Every cart and checkout call of the API starts here (but the add,
+    whose update the cart checks itself), so this is where a cart another shopper owns answers
+    404 like an unknown one (see cart_owner)."""
+    value = _named_cart_id(request)
+    if value is None:
+        return None
     try:
         usable = cart_owner.may_use(request, value)
     except (*TEMPORAL_DOWN, RuntimeError) as exc:
@@ -63,6 +74,42 @@ def call(fn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 def _unavailable(exc: Exception) -> ApiError:
     return ApiError("service_unavailable", f"the shop cannot reach its workflows right now ({exc})",
                     status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def add_item(request: Request, cart_id: str, variant_id: str, quantity: int, *, new: bool) -> tuple[str, Any]:
+    """(the cart id used, the cart) after an add carrying what the cart would otherwise read
+    itself: the variant and the shop's terms, read from the store here on the server side just
+    now (the body names only the variant; a client never sends a price, and the next add sees a
+    changed price or a deleted variant), and who asks (a cart another shopper owns refuses the
+    add as an unknown cart, so no query asks the cart first). An ended cart (its order placed,
+    or abandoned) takes no more lines: the add starts a new cart. An unknown variant is refused
+    before Temporal is asked. A `new` cart (an id never used) is started by carts.start_with_item,
+    which holds the stock before starting the cart and carries the hold in."""
+    store = services.store()
+    variant = variant_info(store, variant_id)
+    if variant is None:
+        raise api_error(ShopError(CartErrorCode.UNKNOWN_VARIANT, f"no variant {variant_id!r}"))
+    shopper = getattr(request, "shopper", None)
+    shop = CarriedTerms(terms=shop_terms(store))
+    requester = CartRequester(shopper_id=shopper.shopper_id if shopper else None)
+    if new:
+        return cart_id, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), cart_id,
+                             variant, quantity)
+    add = functools.partial(carts.add_item, variant=variant, shop=shop, requester=requester)
+    try:
+        cart = services.call(add, cart_id, variant_id, quantity)
+        if not cart_owner.answers_to(request, cart):
+            # a worker of the previous release ignores `requester`: never show another's cart
+            raise api_error(cart_owner.not_found())
+        return cart_id, cart
+    except ShopError as exc:
+        if exc.code != CartErrorCode.CART_CLOSED:
+            raise api_error(exc) from None
+    except (*TEMPORAL_DOWN, RuntimeError) as exc:
+        raise _unavailable(exc) from None
+    new_cart = uuid.uuid4().hex
+    return new_cart, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), new_cart,
+                          variant, quantity)
 
 
 def with_cart_id(response: Response, cart_id: str) -> Response:
@@ -143,18 +190,19 @@ class CartItemsView(APIView):
                    responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         body = validated_body(AddItemBody, request)
-        cart_id = cart_id_of(request)
-        if cart_id is not None and cart_owner.ended(request, cart_id):
-            cart_id = None  # its order was placed (or it was abandoned): the add starts a new cart
+        # No query for the cart's owner or status first: the add names the requester and the
+        # cart refuses another shopper's add as unknown; an ended cart gives way to a new one.
+        cart_id = _named_cart_id(request)
         created = cart_id is None
         cart_id = cart_id or uuid.uuid4().hex
 
         def run() -> Response:
-            cart = call(carts.add_item, cart_id, body["variant_id"], body["quantity"])
+            used, cart = add_item(request, cart_id, body["variant_id"], body["quantity"], new=created)
             cart = shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs
-            return Response(cart_json(request, cart), status=201 if created else 200)
+            return Response(cart_json(request, cart), status=201 if created or used != cart_id else 200)
 
-        return with_cart_id(idempotent(request, cart_id, run), cart_id)
+        response = idempotent(request, cart_id, run)
+        return with_cart_id(response, (response.data or {}).get("id") or cart_id)
 
 
 class CartItemView(APIView):

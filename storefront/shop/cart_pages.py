@@ -3,6 +3,7 @@ each calling the same domain client functions as the JSON API."""
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 
@@ -14,7 +15,8 @@ from pydantic import ValidationError
 from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode
-from domains.cart.messages import MAX_QUANTITY
+from domains.cart.messages import MAX_QUANTITY, CarriedTerms
+from domains.cart.reads import shop_terms, variant_info
 from domains.checkout import rates
 from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
@@ -155,12 +157,19 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     if not variant_id or quantity is None:
         return _redirect("/shop/cart", error="bad_quantity")
     cart_id = _open_cart_id(request) or uuid.uuid4().hex
+    # the variant and the shop's terms, read here on the server side and carried in the add, so
+    # the cart need not read them itself (docs/domains/cart.md)
+    store = services.store()
+    variant = variant_info(store, variant_id)
+    if variant is None:
+        return _redirect(back if back.startswith("/shop/") else "/shop/cart", cart_id, CartErrorCode.UNKNOWN_VARIANT)
+    add = functools.partial(carts.add_item, variant=variant, shop=CarriedTerms(terms=shop_terms(store)))
     try:
-        cart = _call(carts.add_item, cart_id, variant_id, quantity)
+        cart = _call(add, cart_id, variant_id, quantity)
     except ShopError as exc:
         if exc.code == CartErrorCode.CART_CLOSED:  # it ended between the look and the add: start a new one
             cart_id = uuid.uuid4().hex
-            cart = _call(carts.add_item, cart_id, variant_id, quantity)
+            cart = _call(add, cart_id, variant_id, quantity)
         else:
             return _redirect(back if back.startswith("/shop/") else "/shop/cart", cart_id, exc.code)
     shopper_cart.claim_new_cart(request, cart)  # a signed-in shopper's new cart is theirs

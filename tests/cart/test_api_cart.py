@@ -116,3 +116,47 @@ async def test_fifty_shoppers_race_for_the_last_ten_units_and_exactly_ten_orders
     assert len(placed) == 10 and len(set(placed)) == 10
     (level,) = await inventory.levels(api.client, [variant.blank_sku])
     assert (level.available, level.committed) == (0, 10)
+
+
+async def test_the_next_add_sees_a_changed_price_and_a_deleted_variant(api, variant):
+    """The web layer reads the variant from the store for every add and carries it to the cart
+    (no cache): the next add after a price change shows the new price on the line, and after
+    the variant is deleted the add is refused and the cart stays as it was."""
+    browser = Client()
+    added = await run(browser.post, "/api/cart/items", {"variant_id": variant.id}, content_type="application/json")
+    assert added.status_code == 201 and added.json()["lines"][0]["unit_price"] == variant.price_amount
+    row = dict(api.store.get("variants", {"id": variant.id}))
+    api.store.put("variants", {**row, "price_amount": variant.price_amount + 500})
+    again = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "unit_price": 1},
+                      content_type="application/json")  # a client's price is not read
+    assert again.status_code == 200
+    (line,) = again.json()["lines"]
+    assert (line["quantity"], line["unit_price"]) == (2, variant.price_amount + 500)
+    assert again.json()["subtotal"] == 2 * (variant.price_amount + 500)
+    api.store.delete("variants", {"id": variant.id})
+    gone = await run(browser.post, "/api/cart/items", {"variant_id": variant.id}, content_type="application/json")
+    assert gone.status_code == 400 and gone.json()["code"] == "unknown_variant"
+    cart = (await run(browser.get, "/api/cart")).json()
+    assert cart["version"] == 2 and cart["lines"][0]["quantity"] == 2
+
+
+async def test_a_new_carts_first_add_holds_its_units_and_a_short_one_starts_no_cart(api, variant):
+    """The first add of a new cart holds the stock before the cart starts: the cart owns that
+    hold; an add the stock cannot cover is refused with what is left and holds nothing."""
+    browser = Client()
+    short = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 21},
+                      content_type="application/json")  # 20 on hand
+    assert short.status_code == 409 and short.json()["code"] == "insufficient_stock"
+    assert short.json()["details"] == {"available": 20} and "cart_id" not in short.cookies
+    added = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 3},
+                      content_type="application/json")
+    assert added.status_code == 201
+    (held,) = await inventory.reservations_of(api.client, f"cart-{added['X-Cart-Id']}")
+    assert (held.sku, held.quantity) == (variant.blank_sku, 3)
+    (level,) = await inventory.levels(api.client, [variant.blank_sku])
+    assert (level.reserved, level.available) == (3, 17)
+    more = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 2},
+                     content_type="application/json")
+    assert more.status_code == 200 and more.json()["lines"][0]["quantity"] == 5
+    (held,) = await inventory.reservations_of(api.client, f"cart-{added['X-Cart-Id']}")
+    assert held.quantity == 5

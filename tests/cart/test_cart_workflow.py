@@ -116,3 +116,16 @@ async def test_an_idle_cart_is_abandoned_releases_its_holds_and_records_the_even
     with pytest.raises(ShopError) as closed:
         await carts.add_item(shop.client, cart_id, variant.id, 1)
     assert closed.value.code == "CartClosed"  # an ended cart is never restarted under its id
+
+
+async def test_an_add_to_an_existing_line_takes_the_variants_current_price(shop, variant):
+    """A caller that carries nothing (the cart reads the variant itself) sees a changed price on
+    the next add too: the line shows what the catalog says now."""
+    cart_id = shop.new_cart_id()
+    cart = await carts.add_item(shop.client, cart_id, variant.id, 1)
+    assert cart.lines[0].unit_price == variant.price_amount
+    row = dict(shop.store.get("variants", {"id": variant.id}))
+    shop.store.put("variants", {**row, "price_amount": variant.price_amount - 100})
+    cart = await carts.add_item(shop.client, cart_id, variant.id, 1)
+    assert (cart.lines[0].quantity, cart.lines[0].unit_price) == (2, variant.price_amount - 100)
+    assert cart.subtotal == 2 * (variant.price_amount - 100)
