@@ -324,9 +324,17 @@ async def _query(client: Client, shard: int, query: Any, *args: Any) -> Any:
 
 
 async def levels(client: Client, skus: list[str]) -> list[StockLevel]:
-    groups = _by_shard(skus, shards())
-    parts = await asyncio.gather(*(_query(client, k, InventoryService.levels, part) for k, part in groups.items()))
-    got = {lv.sku: lv for part in parts for lv in part or []}
+    n = shards()
+    groups = _by_shard(skus, n)
+
+    async def one(shard: int, part: list[str]) -> list[StockLevel]:
+        got = await _query(client, shard, InventoryService.levels, part)
+        if got is None:  # never started: start it, so the SKUs it seeds from the store answer
+            got = await _update(client, shard, InventoryService.read_levels, part, n)
+        return got
+
+    parts = await asyncio.gather(*(one(k, part) for k, part in groups.items()))
+    got = {lv.sku: lv for part in parts for lv in part}
     return [got[sku] for sku in skus if sku in got]
 
 

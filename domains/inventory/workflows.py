@@ -57,6 +57,9 @@ with workflow.unsafe.imports_passed_through():
 # (tests/test_cluster_faults.py). Now a transfer whose new owner already holds every line, and
 # the old owner nothing of them, is that retry: it changes nothing. Older histories keep the old count.
 IDEMPOTENT_TRANSFER_PATCH = "inventory-transfer-retry"
+# Wake when the next hold lapses instead of every `expiry_sweep_seconds`: N idle shards would
+# otherwise each run a workflow task every five minutes for nothing.
+SWEEP_WHEN_DUE_PATCH = "inventory-sweep-when-due"
 
 
 def _level(sku: str, s: SkuStock) -> StockLevel:
@@ -99,6 +102,15 @@ class InventoryService:
 
     def _drop(self, r: Reservation) -> None:
         self.state.reservations.pop(reservation_key(r.owner, r.sku), None)
+
+    def _until_next_lapse(self) -> timedelta | None:
+        """How long until the first temporary hold lapses; None when none can (nothing to sweep).
+        A new hold marks its SKU dirty, which wakes the loop, so this is computed again."""
+        due = [r.expires_at for r in self.state.reservations.values()
+               if r.status == ReservationStatus.TEMPORARY and r.expires_at is not None]
+        if not due:
+            return None
+        return max(timedelta(seconds=1), min(due) - workflow.now())
 
     def _expire_lapsed(self) -> None:
         now = workflow.now()
@@ -430,6 +442,13 @@ class InventoryService:
 
     # --- queries ----------------------------------------------------------------------
 
+    @workflow.update
+    async def read_levels(self, skus: list[str]) -> list[StockLevel]:
+        """`levels` for a shard not started yet: the update starts it, and answers once it has
+        seeded itself from the store (a query would find no workflow, or an empty one)."""
+        await self._seeded()
+        return self.levels(skus)
+
     @workflow.query
     def levels(self, skus: list[str]) -> list[StockLevel]:
         return [_level(sku, self.state.stock[sku]) for sku in skus if sku in self.state.stock]
@@ -503,11 +522,14 @@ class InventoryService:
                 self.state.stock.setdefault(sku, SkuStock(on_hand=on_hand))
             self.state.seeded = True
         while True:
+            sweep: timedelta | None = timedelta(seconds=settings.expiry_sweep_seconds)
+            if workflow.patched(SWEEP_WHEN_DUE_PATCH):
+                sweep = None if self.state.retired else self._until_next_lapse()
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._handed_over_to_all() or (not self.state.retired and (
                         bool(self.state.dirty) or self._time_to_continue())),
-                    timeout=timedelta(seconds=settings.expiry_sweep_seconds))
+                    timeout=sweep)
             if self._handed_over_to_all():
                 return  # the singleton's state lives on in the shards
             if self.state.retired:
