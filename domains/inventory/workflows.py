@@ -179,7 +179,7 @@ class InventoryService:
         if not stock.at:
             return
         for loc, v in list(stock.at.items()):
-            if loc != DEFAULT_LOCATION and v.on_hand == 0 and v.committed == 0:
+            if v.on_hand == 0 and v.committed == 0:  # nothing there: not written
                 del stock.at[loc]
         stock.on_hand = sum(v.on_hand for loc, v in stock.at.items() if self._is_active(loc))
         only = stock.at.get(DEFAULT_LOCATION)
