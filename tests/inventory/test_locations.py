@@ -226,3 +226,24 @@ async def test_two_hundred_shoppers_for_twenty_five_units_over_two_locations_and
     lv = await level(client, a)
     assert (lv.on_hand, lv.committed) == (0, 0)
     assert all(loc.on_hand >= 0 for loc in lv.locations)
+
+
+async def test_an_order_placed_without_routing_keeps_its_units_when_a_backorder_is_routed(shop):
+    """One location, backorders allowed: an order confirmed as before locations (never routed) and
+    a later order routed with a backordered line. The routed one gets only the units nobody else
+    is owed and waits for the rest; both ship and no location goes below zero."""
+    client, _ = shop
+    await inventory.set_stock(client, {"A": 5})
+    await inventory.set_policy(client, "A", backorder_limit=5)
+    await inventory.hold(client, "order-x", "A", 2, 600)
+    await inventory.confirm(client, "order-x")  # routed as today: no allocate
+    routed = await sell(client, "order-y", {"A": 5})
+    assert (routed.allocated, routed.waiting) == ({"A": {"default": 3}}, {"A": 2})
+    await inventory.fulfil(client, "order-x")
+    lv = await level(client, "A")
+    assert (lv.on_hand, lv.committed, lv.waiting, at(lv)) == (3, 5, 2, {"default": (3, 3)})
+    await inventory.adjust_stock(client, "A", 2, "delivery", key="po-1")
+    await inventory.fulfil(client, "order-y")
+    lv = await level(client, "A")
+    assert (lv.on_hand, lv.committed, lv.waiting, lv.available) == (0, 0, 0, 0)
+    assert at(lv) == {"default": (0, 0)}
