@@ -89,6 +89,8 @@ async def test_stock_is_kept_per_location_with_keys_and_an_audit_trail(shop):
                   inventory.move_stock(client, "A", "east", "west", 3, key="move-2", actor="sam@shop"))
     await refused(InventoryErrorCode.INSUFFICIENT_AT_LOCATION,
                   inventory.adjust_stock(client, "A", -3, "damaged", key="adj-2", location="east"))
+    await refused(InventoryErrorCode.INVALID_QUANTITY,
+                  inventory.move_stock(client, "A", "east", "west", 0, key="move-0", actor="sam@shop"))
     assert at(await level(client, "A"))["east"] == (2, 0)  # a refusal changes nothing
 
     trail = [(a.location, a.delta, a.reason, a.actor) for a in await inventory.recent_adjustments(client, "A")]
