@@ -380,10 +380,12 @@ async def fulfil(client: Client, owner: str, skus: list[str] | None = None, loca
                                skus, nothing_is_an_error=True)
 
 
-async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
-    """Confirmed units back (units waiting for stock too); `location`: only those allocated there."""
-    return await _owner_update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus, location=location),
-                               skus, nothing_is_an_error=True)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None,
+                 waiting_only: bool = False) -> OwnerResult:
+    """Confirmed units back (units waiting for stock too); `location`: only those allocated there;
+    `waiting_only`: only the units still waiting for stock (an order cancelled after part shipped)."""
+    request = OwnerRequest(owner=owner, skus=skus, location=location, waiting_only=waiting_only)
+    return await _owner_update(client, InventoryService.cancel, request, skus, nothing_is_an_error=True)
 
 
 async def _check_amend(client: Client, owner: str, from_owner: str, add: dict[str, int],

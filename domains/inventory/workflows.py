@@ -694,7 +694,7 @@ class InventoryService:
             raise ValueError("every line needs a positive quantity")
 
     def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus,
-                skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
+                skus: list[str] | None = None, location: str | None = None, waiting_only: bool = False) -> OwnerResult:
         moved = {}
         freed: set[str] = set()
         for r in self._owned(owner, from_status, skus):
@@ -706,12 +706,14 @@ class InventoryService:
                 r.placed = self.state.placements  # first placed, first served when units wait for stock
                 self.state.placements += 1
             elif r.allocated is not None:  # routed: settled per location
-                settled = self._settle_allocated(r, stock, to_status, location)
+                settled = self._settle_allocated(r, stock, to_status, location, waiting_only)
                 if not settled:
                     continue
                 moved[r.sku] = settled
                 self._touch(r.sku)
                 freed.add(r.sku)
+                continue
+            elif waiting_only:  # never routed: nothing of it waits
                 continue
             else:
                 stock.committed -= r.quantity
@@ -732,13 +734,18 @@ class InventoryService:
         return OwnerResult(owner=owner, skus=moved)
 
     def _settle_allocated(self, r: Reservation, stock: SkuStock, to_status: ReservationStatus,
-                          location: str | None) -> int:
+                          location: str | None, waiting_only: bool = False) -> int:
         """A routed reservation shipped (or cancelled) at one location, or everywhere: its units
         there leave that location (fulfilled) or are free there again (cancelled). Units still
         waiting for stock are cancelled with the whole order, and never shipped."""
         assert r.allocated is not None
-        parts = dict(r.allocated) if location is None else (
-            {location: r.allocated[location]} if r.allocated.get(location) else {})
+        waiting = r.waiting
+        if waiting_only:
+            parts = {}
+        elif location is None:
+            parts = dict(r.allocated)
+        else:
+            parts = {location: r.allocated[location]} if r.allocated.get(location) else {}
         for loc, n in parts.items():
             at = self._at(stock, loc)
             at.committed -= n
@@ -747,7 +754,7 @@ class InventoryService:
             del r.allocated[loc]
         settled = sum(parts.values())
         if to_status == ReservationStatus.CANCELLED and location is None:
-            settled += r.waiting
+            settled += waiting  # the whole order, or (waiting_only) just what waits
         stock.committed -= settled
         stock.routed -= settled
         r.quantity -= settled
@@ -792,7 +799,7 @@ class InventoryService:
         """A confirmed order was cancelled before shipping: its units are available again."""
         await self._seeded()
         return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus,
-                            request.location)
+                            request.location, request.waiting_only)
 
     @workflow.update
     async def amend(self, request: AmendReservation) -> OwnerResult:
