@@ -45,8 +45,6 @@ from domains.inventory import client as inventory
 from domains.inventory.ids import INVENTORY_WORKFLOW_ID, SHARD_WORKFLOW_PREFIX, shard_workflow_id
 from domains.orders import client as orders
 from domains.orders.activities import supplier_slug
-from domains.orders.edit_messages import EditOrder
-from domains.orders.errors import OrderError, OrderErrorCode
 from domains.orders.messages import OrderStatus
 from infra.store import schema
 from workers.release import DEPLOYMENT, NEW_PATCHES
@@ -294,7 +292,8 @@ def shard_failures(events, old_build: str) -> list[str]:
     return [f"{a.identity}: {a.failure.message}" for e in events
             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
             for a in [e.workflow_task_failed_event_attributes]
-            if not (a.identity.endswith(f"build {old_build}") and "InventoryShard is not registered" in a.failure.message)]
+            if not (a.identity.endswith(f"build {old_build}")
+                    and "InventoryShard is not registered" in a.failure.message)]
 
 
 async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog,
@@ -475,43 +474,27 @@ async def test_the_previous_release_opens_this_releases_sealed_payloads(server, 
 
 async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
                                                                                 tmp_path, catalog):
-    """Why the rollout holds new patches: an order a new worker placed with this release's patches
-    taken cannot be carried on by a worker of the previous release (its history has markers of
-    patches the old code never asks for, and a clerk's edit, new in this release: non-determinism);
-    with them held the new worker also refuses the edit, and the old worker carries the order on.
-    The way back happens when the new worker that has a workflow restarts while old ones still run."""
+    """Why the rollout holds new patches: a cart a new worker added to with this release's patch
+    taken (`cart-carried-add`) cannot be carried on by a worker of the previous release (its
+    history has a marker the old code never asks for: non-determinism), and the shopper's next add
+    waits; with the patch held the old worker carries the cart on. The way back happens when the
+    new worker that has a workflow restarts while old ones still run."""
     address, namespace = server
     data = tmp_path / "data"
-    store, shared = engines_shop
-    variant = next(v for v in catalog.variants if v.available and v.product_id == catalog.products[0].id)
-    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": catalog.products[0].brand,
-                                            "supplier": supplier_slug(catalog.products[0].brand),
-                                            "strategy": "manual", "behaviour": "accept"})  # the orders wait
-    client = await Client.connect(address, namespace=namespace,
-                                  data_converter=shop_converter())
-    placed = {}
+    _, shared = engines_shop
+    variant = next(v for v in catalog.variants if v.available)
+    client = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
     async with processes() as running:
 
-        async def placed_by_new_worker(hold: str) -> str:
+        async def added_by_new_worker(hold: str) -> str:
             settings = {**shared, "COMMERCE_HOLD_NEW_PATCHES": hold}
             new = WorkerProcess(f"new release, hold {hold}", ROOT, worker_env(address, namespace, data, ROOT, settings),
                                 tmp_path / f"new{hold}.log")
             running.append(await new.start())
             cart_id = uuid.uuid4().hex[:16]
             await carts.add_item(client, cart_id, variant.id, 1)
-            order_id = await place(client, cart_id)
-            await until(client, store, order_id, OrderStatus.IN_FULFILLMENT)
-            moved = ADDRESS.model_copy(update={"address1": "1 Difference Engine Row"})
-            try:
-                await orders.preview_edit(client, order_id, EditOrder(actor="staff:ops@example.com",
-                                                                      shipping_address=moved))
-                edited = True
-            except OrderError as refused:
-                assert refused.code == OrderErrorCode.EDIT_NOT_ALLOWED, refused
-                edited = False
-            assert edited == (hold == "0")  # held: the new worker offers none of this release's new features
             assert await new.stop() == 0, new.output()
-            return order_id
+            return cart_id
 
         async def old_worker(log: str) -> WorkerProcess:
             old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
@@ -519,34 +502,32 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
             running.append(await old.start())
             return old
 
-        # Held: the old worker carries the order on. (Each phase's way back comes before the next
-        # phase: with patches taken, the new worker also writes its new patch into the one
-        # inventory service, which no old worker could then carry on either.)
-        placed["1"] = await placed_by_new_worker("1")
+        # Held: the old worker carries the cart on; the shopper's next add is answered.
+        held = await added_by_new_worker("1")
         old = await old_worker("old-held.log")
-        held = await orders.cancel(client, placed["1"], "staff:ops@example.com", "back on the old release")
-        assert held.status == OrderStatus.CANCELLED
+        cart = await asyncio.wait_for(carts.add_item(client, held, variant.id, 1), timeout=60)
+        assert [line.quantity for line in cart.lines] == [2]
         await old.stop_previous()
 
-        # Taken: the old worker cannot replay the order.
-        placed["0"] = await placed_by_new_worker("0")
+        # Taken: the old worker cannot replay the cart, and the shopper's add waits.
+        taken = await added_by_new_worker("0")
         old = await old_worker("old-taken.log")
-        taken = client.get_workflow_handle(f"order-{placed['0']}")
-        cancelling = asyncio.create_task(orders.cancel(client, placed["0"], "staff:ops@example.com", "too"))
+        handle = client.get_workflow_handle(f"cart-{taken}")
+        adding = asyncio.create_task(carts.add_item(client, taken, variant.id, 1))
         failure = None
         for _ in range(300):
-            failure = next((e for e in [e async for e in taken.fetch_history_events()]
+            failure = next((e for e in [e async for e in handle.fetch_history_events()]
                             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
             if failure is not None:
                 break
             await asyncio.sleep(0.1)
-        assert failure is not None, f"the old worker replayed an order with a new patch?\n{old.output()}"
+        assert failure is not None, f"the old worker replayed a cart with a new patch?\n{old.output()}"
         assert "Nondeterminism" in failure.workflow_task_failed_event_attributes.failure.message, failure
-        assert not cancelling.done()  # the clerk's cancel waits for a worker of the new release
-        await taken.terminate("test over")
-        cancelling.cancel()
+        assert not adding.done()  # the shopper's add waits for a worker of the new release
+        await handle.terminate("test over")
+        adding.cancel()
         with contextlib.suppress(BaseException):
-            await cancelling
+            await adding
         await old.stop_previous()
 
 

@@ -63,7 +63,8 @@ def _inventory(deps: Dependencies) -> QueueSpec:
     from domains.inventory.workflows import InventoryService
 
     # the singleton (histories from before the shards, and the rollout) and the shards
-    return QueueSpec([InventoryService, InventoryShard], activities_of(InventoryActivities(deps.store, deps.index, deps.client)))
+    return QueueSpec([InventoryService, InventoryShard],
+                     activities_of(InventoryActivities(deps.store, deps.index, deps.client)))
 
 
 def _cart(deps: Dependencies) -> QueueSpec:

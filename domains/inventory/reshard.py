@@ -6,8 +6,8 @@ the `stock` table (their projection), so new shards seed from it; what the table
 is who holds what. Hence, with every process that writes stock stopped:
 
 1. `snapshot(client, store, n)`: every reservation of the N shards, after checking that each
-   shard's on-hand units are the ones projected to the `stock` table (else it raises: wait for
-   the shards' flush and call again);
+   shard has no change left to project and that its on-hand units are the ones in the `stock`
+   table (else it raises: wait a few seconds for the shards' flush and call again);
 2. `retire(client, n)`: terminate the N shards;
 3. with the new N set (this process and every other), `restore(client, reservations)`: the new
    shards start, seed from the `stock` rows, and take the holds back: each confirmed
@@ -54,13 +54,14 @@ async def snapshot(client: Client, store: Store, shards: int) -> list[Reservatio
     for k in range(shards):
         handle = client.get_workflow_handle(shard_workflow_id(k))
         try:
+            unprojected = (await handle.query(InventoryService.shard_info)).dirty
             live = await handle.query(InventoryService.levels, by_shard.get(k, []))
             reservations += await handle.query(InventoryService.all_reservations)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             continue  # never started: nothing of it beyond the stock rows
-        stale = [lv.sku for lv in live if rows[lv.sku] != lv.on_hand]
+        stale = unprojected + [lv.sku for lv in live if rows[lv.sku] != lv.on_hand]
         if stale:
             raise InventoryError(InventoryErrorCode.UNEXPECTED,
                                  f"shard {k} has not projected {len(stale)} SKUs yet (e.g. {stale[0]}): try again")
@@ -81,6 +82,7 @@ async def restore(client: Client, reservations: list[Reservation]) -> None:
     """Hold everything again on the shards of this process's N: confirmed reservations first
     (held, then confirmed on their SKUs' shards), then the temporary holds until their expiry."""
     now = datetime.now(UTC)
+    await inventory.release(client, "reshard")  # asks every shard: each starts and seeds from the stock rows
     confirmed: dict[str, list[Reservation]] = defaultdict(list)
     for r in reservations:
         if r.status == ReservationStatus.CONFIRMED:

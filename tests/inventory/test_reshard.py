@@ -42,6 +42,11 @@ async def test_changing_the_shards_from_two_to_four_loses_no_hold(temporal_env, 
                         ("checkout-1", skus[2], 3, "confirmed"), ("checkout-1", skus[3], 1, "confirmed")}
 
         # the writers stopped; once the shards' last changes reached the stock table, read and retire them
+        for _ in range(100):
+            if {r["sku"]: r["on_hand"] for r in store.scan("stock", page_size=100)[0]} == {
+                    lv.sku: lv.on_hand for lv in levels}:
+                break
+            await asyncio.sleep(0.1)
         saved = None
         for _ in range(100):
             try:
