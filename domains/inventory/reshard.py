@@ -24,14 +24,14 @@ import asyncio
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.store import Store, schema
 
 from . import client as inventory
 from .errors import InventoryError, InventoryErrorCode
-from .ids import shard_of, shard_workflow_id
+from .ids import INVENTORY_WORKFLOW_ID, shard_of, shard_workflow_id
 from .messages import Reservation, ReservationStatus
 from .workflows import InventoryService
 
@@ -39,7 +39,22 @@ MIN_TTL_SECONDS = 60.0  # a hold about to lapse is held again this long (the car
 
 
 async def snapshot(client: Client, store: Store, shards: int) -> list[Reservation]:
-    """Every reservation the `shards` shards hold, once their stock is all in the `stock` table."""
+    """Every reservation the `shards` shards hold, once their stock is all in the `stock` table.
+    Raises while the move from the singleton is unfinished (its frozen state would otherwise be
+    handed to the new shards): every old shard is asked first, so each takes its part."""
+    if inventory.shards() != shards:
+        raise ValueError(f"snapshot reads the {shards} shards of today: COMMERCE_INVENTORY_SHARDS is "
+                         f"{inventory.shards()} here (set the new N only before restore)")
+    await inventory.release(client, "reshard")  # starts every shard not started yet
+    try:
+        moving = (await client.get_workflow_handle(INVENTORY_WORKFLOW_ID).describe()).status
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        moving = None
+    if moving == WorkflowExecutionStatus.RUNNING:
+        raise InventoryError(InventoryErrorCode.UNEXPECTED,
+                             "inventory-service still runs (the move to shards is not finished): try again")
     rows: dict[str, int] = {}
     cursor = None
     while True:
