@@ -2,12 +2,15 @@
 from git) runs as a worker process on the same task queues as this release's worker, as two
 machines of a shop would during an upgrade (docs/releases.md).
 
-Orders start while only the old worker runs, more while both run, the old worker is stopped
+Orders start while only the old worker runs, more while both run (the new worker with the
+rollout's setting: this release's new patch held and the inventory kept on the one
+inventory-service), then the release: a new worker without the hold replaces the held one while
+the old worker still polls, the inventory moves into two shards (the singleton's holds and
+committed units arrive once, no shard runs on the old worker), the old worker is stopped
 (SIGTERM) and the new one finishes: every order is delivered or cancelled and refunded, every
 cart is checked out, stock is where the orders say, the histories name both workers, and no
-workflow task ever failed. The new worker runs the rollout's setting: this release's new patches
-held (the old release cannot replay them). Two more tests show that the previous release opens
-this release's sealed payloads (the same codec), and what holding the patches prevents.
+workflow task failed but an old worker refusing a shard's. Two more tests show that the previous
+release opens this release's sealed payloads (the same codec), and what holding the patch prevents.
 
 Both workers share a Cassandra keyspace and an Elasticsearch index of the test's own (the
 cluster topology's store and search; the previous release's SQLite adapters cannot read what
