@@ -359,7 +359,9 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         auto_level, manual_level = await inventory.levels(client, skus)  # the singleton's answer while held
         assert levels_of(auto_level) == (STOCK - 2 - 1, 2, 0)  # delivered 3; the open cart holds 2
         assert levels_of(manual_level) == (STOCK, 0, 1 + 2)  # the two orders waiting for a person
-        before = holds(await inventory.all_reservations(client))
+        held_before = await inventory.all_reservations(client)
+        before = holds(held_before)
+        lapses = next(r.expires_at for r in held_before if r.owner == f"cart-{open_cart}")
         assert {(s, q, status) for _, s, q, status in before} == {
             (auto.blank_sku, 2, "temporary"), (manual.blank_sku, 1, "confirmed"), (manual.blank_sku, 2, "confirmed")}
         assert (f"cart-{open_cart}", auto.blank_sku, 2, "temporary") in before, before
@@ -394,7 +396,9 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         auto_level, manual_level = await inventory.levels(client, skus)  # the shards' answer
         assert levels_of(auto_level) == (STOCK - 3, 2 + 2, 0)  # the open cart's 2 came along, the new cart's 2 added
         assert levels_of(manual_level) == (STOCK, 0, 3)  # the waiting orders' units: still committed
-        after = holds(await inventory.all_reservations(client))
+        held_after = await inventory.all_reservations(client)
+        after = holds(held_after)
+        assert next(r.expires_at for r in held_after if r.owner == f"cart-{open_cart}") == lapses  # its expiry too
         assert after - before == {(f"cart-{d_cart}", auto.blank_sku, 2, "temporary")}, (before, after)
         assert after >= before  # every hold and confirmed order of the singleton, once
 
