@@ -2,12 +2,15 @@
 from git) runs as a worker process on the same task queues as this release's worker, as two
 machines of a shop would during an upgrade (docs/releases.md).
 
-Orders start while only the old worker runs, more while both run, the old worker is stopped
+Orders start while only the old worker runs, more while both run (the new worker with the
+rollout's setting: this release's new patch held and the inventory kept on the one
+inventory-service), then the release: a new worker without the hold replaces the held one while
+the old worker still polls, the inventory moves into two shards (the singleton's holds and
+committed units arrive once, no shard runs on the old worker), the old worker is stopped
 (SIGTERM) and the new one finishes: every order is delivered or cancelled and refunded, every
 cart is checked out, stock is where the orders say, the histories name both workers, and no
-workflow task ever failed. The new worker runs the rollout's setting: this release's new patches
-held (the old release cannot replay them). Two more tests show that the previous release opens
-this release's sealed payloads (the same codec), and what holding the patches prevents.
+workflow task failed but an old worker refusing a shard's. Two more tests show that the previous
+release opens this release's sealed payloads (the same codec), and what holding the patch prevents.
 
 Both workers share a Cassandra keyspace and an Elasticsearch index of the test's own (the
 cluster topology's store and search; the previous release's SQLite adapters cannot read what
@@ -34,7 +37,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from domains.cart import client as carts
 from domains.catalog.models import Catalog
@@ -42,10 +45,9 @@ from domains.checkout.messages import Step
 from domains.fulfillment.activities import SETTINGS_NAME as FULFILLMENT_SETTINGS
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
+from domains.inventory.ids import INVENTORY_WORKFLOW_ID, SHARD_WORKFLOW_PREFIX, shard_workflow_id
 from domains.orders import client as orders
 from domains.orders.activities import supplier_slug
-from domains.orders.edit_messages import EditOrder
-from domains.orders.errors import OrderError, OrderErrorCode
 from domains.orders.messages import OrderStatus
 from infra.store import schema
 from workers.release import DEPLOYMENT, NEW_PATCHES
@@ -278,7 +280,31 @@ def releases(events) -> set[tuple[str, str]]:
             for a in [e.workflow_task_completed_event_attributes]}
 
 
-async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog):
+def levels_of(level) -> tuple[int, int, int]:
+    return level.on_hand, level.reserved, level.committed
+
+
+def holds(reservations) -> set[tuple[str, str, int, str]]:
+    """What shoppers and orders hold: owner, SKU, units, temporary or confirmed."""
+    return {(r.owner, r.sku, r.quantity, r.status.value) for r in reservations}
+
+
+def shard_failures(events, old_build: str) -> list[str]:
+    """The tasks of a shard workflow that failed other than as a previous-release worker refusing
+    a workflow type it does not know (it runs none of a shard's code: shard_workflow.py)."""
+    return [f"{a.identity}: {a.failure.message}" for e in events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+            for a in [e.workflow_task_failed_event_attributes]
+            if not (a.identity.endswith(f"build {old_build}")
+                    and "InventoryShard is not registered" in a.failure.message)]
+
+
+async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog,
+                                                            monkeypatch):
+    """The release that splits the inventory into shards: while the previous release's worker and
+    this release's (held) run together, every cart and order works on the one inventory-service;
+    then the release (the hold dropped) moves the singleton's state into the shards, holds and
+    confirmed orders intact, while the old worker still polls, and the orders finish on the shards."""
     address, namespace = server
     data = tmp_path / "data"
     store, shared = engines_shop
@@ -290,15 +316,23 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
     store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": brand_of[manual.product_id],
                                             "supplier": supplier_slug(brand_of[manual.product_id]),
                                             "strategy": "manual", "behaviour": "accept"})
+    skus = [auto.blank_sku, manual.blank_sku]
+    # The same number of shards in every process of the new release (the test's client included).
+    sharded = {"COMMERCE_INVENTORY_SHARDS": "2"}
+    monkeypatch.setenv("COMMERCE_INVENTORY_SHARDS", "2")
     # The rollout's settings, on every process of the new release (the test's client is its web layer).
     rollout = {"COMMERCE_HOLD_NEW_PATCHES": "1"}  # payloads stay sealed: the previous release has the codec
+    monkeypatch.setenv("COMMERCE_HOLD_NEW_PATCHES", "1")
     client = await Client.connect(address, namespace=namespace,
                                   data_converter=shop_converter())
     old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous,
                                                                  {**shared, "COMMERCE_BUILD_ID": PREVIOUS_RELEASE}),
                         tmp_path / "old.log")
-    new = WorkerProcess("new release", ROOT, worker_env(address, namespace, data, ROOT, {**shared, **rollout}),
-                        tmp_path / "new.log")
+    new = WorkerProcess("new release", ROOT, worker_env(address, namespace, data, ROOT,
+                                                        {**shared, **sharded, **rollout}), tmp_path / "new.log")
+    unheld = {k: v for k, v in worker_env(address, namespace, data, ROOT, {**shared, **sharded}).items()
+              if k != "COMMERCE_HOLD_NEW_PATCHES"}
+    released = WorkerProcess("new release, hold dropped", ROOT, unheld, tmp_path / "new2.log")
     build = head_commit()
     async with processes() as running:
         running.append(await old.start())
@@ -311,7 +345,7 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         await carts.add_item(client, open_cart, auto.id, 1)
         a_order, a_manual = await place(client, a_cart), await place(client, a_manual_cart)
 
-        # 2. the new release joins on the same queues: both take tasks
+        # 2. the new release joins on the same queues, held: both take tasks, all on the one inventory-service
         running.append(await new.start())
         assert f"as build {build}, new patches held" in new.output()
         b_cart, b_manual_cart = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]
@@ -319,52 +353,106 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         await carts.add_item(client, b_manual_cart, manual.id, 2)
         await carts.add_item(client, open_cart, auto.id, 1)  # the open cart grows: now 2 units
         b_order, b_manual = await place(client, b_cart), await place(client, b_manual_cart)
-        await until(client, store, a_order, OrderStatus.DELIVERED)
+        for order_id in (a_order, b_order):
+            await until(client, store, order_id, OrderStatus.DELIVERED)
+        singleton = client.get_workflow_handle(INVENTORY_WORKFLOW_ID)
+        auto_level, manual_level = await inventory.levels(client, skus)  # the singleton's answer while held
+        assert levels_of(auto_level) == (STOCK - 2 - 1, 2, 0)  # delivered 3; the open cart holds 2
+        assert levels_of(manual_level) == (STOCK, 0, 1 + 2)  # the two orders waiting for a person
+        held_before = await inventory.all_reservations(client)
+        before = holds(held_before)
+        lapses = next(r.expires_at for r in held_before if r.owner == f"cart-{open_cart}")
+        assert {(s, q, status) for _, s, q, status in before} == {
+            (auto.blank_sku, 2, "temporary"), (manual.blank_sku, 1, "confirmed"), (manual.blank_sku, 2, "confirmed")}
+        assert (f"cart-{open_cart}", auto.blank_sku, 2, "temporary") in before, before
+        assert not [k for k in range(2) if await _exists(client.get_workflow_handle(shard_workflow_id(k)))]
+        events = await histories(client)
+        # no new patch went into any history while both ran (held), so the old worker could replay all
+        markers = [e.SerializeToString() for evs in events.values() for e in evs
+                   if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+        assert markers and not [p for p in NEW_PATCHES if any(p.encode() in m for m in markers)]
 
-        # 3. the previous release stops (gracefully), the new one carries on alone
-        await old.stop_previous()
-        c_order = await place(client, open_cart)
+        # 3. the release: a new worker without the hold replaces the held one, while the old worker
+        # still polls (a straggler of the rollout). The shards start on first use and take the
+        # singleton's state; the old worker refuses every shard task (a type it does not know).
+        running.append(await released.start())
+        assert f"as build {build}" in released.output() and "new patches held" not in released.output()
+        assert await new.stop() == 0, new.output()
+        monkeypatch.delenv("COMMERCE_HOLD_NEW_PATCHES")
+        d_cart = uuid.uuid4().hex[:16]
+        # a shopper's add while the old worker still polls: its hold goes to the singleton (an old
+        # worker ran the activity: taken, then handed over; or refused once retired, and retried) or
+        # to a shard (a new worker ran it), never to both
+        await asyncio.wait_for(carts.add_item(client, d_cart, auto.id, 1), 180)
+        # the web's first call to the shards (a release of nothing that names both SKUs) starts them
+        # while the old worker polls: it refuses any shard task it is given, and while it has the
+        # singleton (a workflow stays with the worker that ran it) it refuses the hand-over too
+        # (an update it does not know), so the shards wait for their part
+        moving = asyncio.create_task(inventory.release(client, "nobody", skus))
+        await asyncio.sleep(5)
+        await old.stop_previous()  # the rollout ends
+        await asyncio.wait_for(moving, 180)
+        await carts.add_item(client, d_cart, auto.id, 1)  # on the shards now: the cart holds 2
+        auto_level, manual_level = await inventory.levels(client, skus)  # the shards' answer
+        assert levels_of(auto_level) == (STOCK - 3, 2 + 2, 0)  # the open cart's 2 came along, the new cart's 2 added
+        assert levels_of(manual_level) == (STOCK, 0, 3)  # the waiting orders' units: still committed
+        held_after = await inventory.all_reservations(client)
+        after = holds(held_after)
+        assert next(r.expires_at for r in held_after if r.owner == f"cart-{open_cart}") == lapses  # its expiry too
+        assert after - before == {(f"cart-{d_cart}", auto.blank_sku, 2, "temporary")}, (before, after)
+        assert after >= before  # every hold and confirmed order of the singleton, once
+
+        # 4. the new release alone, on the shards: the open carts are checked out, the waiting orders cancelled
+        c_order, d_order = await place(client, open_cart), await place(client, d_cart)
         cancelled = {o: await orders.cancel(client, o, "staff:ops@example.com", "rolling release test")
                      for o in (a_manual, b_manual)}
-        delivered = {o: await until(client, store, o, OrderStatus.DELIVERED) for o in (a_order, b_order, c_order)}
+        delivered = {o: await until(client, store, o, OrderStatus.DELIVERED) for o in (a_order, b_order, c_order,
+                                                                                      d_order)}
         for order_id in cancelled:
             view = await until(client, store, order_id, OrderStatus.CANCELLED)
             assert view.refunded == view.total
             assert given_back(store, order_payment_ref(store, order_id)) == [view.total]
 
         assert [line.quantity for line in delivered[c_order].lines] == [2]  # both releases' additions
-        auto_level, manual_level = await inventory.levels(client, [auto.blank_sku, manual.blank_sku])
-        assert (auto_level.on_hand, auto_level.committed, auto_level.reserved) == (STOCK - 2 - 1 - 2, 0, 0)
-        assert (manual_level.on_hand, manual_level.committed, manual_level.reserved) == (STOCK, 0, 0)
-
+        auto_level, manual_level = await inventory.levels(client, skus)
+        assert levels_of(auto_level) == (STOCK - 2 - 1 - 2 - 2, 0, 0)  # a, b, the open cart, d
+        assert levels_of(manual_level) == (STOCK, 0, 0)
+        assert await inventory.all_reservations(client) == []
+        # the singleton handed everything over and ended; every shard took its part from it
+        assert (await singleton.describe()).status == WorkflowExecutionStatus.COMPLETED
         events = await histories(client)
+        for k in range(2):
+            shard = events[shard_workflow_id(k)]
+            scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in shard
+                         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+            assert scheduled[0] == "take_over_singleton", scheduled  # never seeded the old way
+            assert not shard_failures(shard, PREVIOUS_RELEASE)
+            assert not any(i.endswith(f"build {PREVIOUS_RELEASE}") for i in task_workers(shard))
+
         old_id = next(i for i in task_workers(events[f"order-{a_manual}"]) if i.endswith(f"build {PREVIOUS_RELEASE}"))
         assert old_id.startswith(f"{old.proc.pid}@")
-        new_id = f"{new.proc.pid}@"
+        new_ids = (f"{new.proc.pid}@", f"{released.proc.pid}@")
         everyone = set().union(*(task_workers(e) for e in events.values()))
-        assert {old_id} | {i for i in everyone if i.startswith(new_id)} == everyone
-        assert any(i.startswith(new_id) and i.endswith(f"build {build}") for i in everyone)
+        assert {old_id} | {i for i in everyone if i.startswith(new_ids)} == everyone
+        assert any(i.startswith(new_ids) and i.endswith(f"build {build}") for i in everyone)
         # an order placed on the previous release and cancelled on the new one: both in its history
-        assert {i[:len(new_id)] == new_id for i in task_workers(events[f"order-{a_manual}"])} == {True, False}
+        assert {i.startswith(new_ids) for i in task_workers(events[f"order-{a_manual}"])} == {True, False}
         ran = releases(events[f"order-{a_manual}"])
         assert {(DEPLOYMENT, build), (DEPLOYMENT, PREVIOUS_RELEASE)} <= ran, ran  # the new release, and the old
         described = (await client.get_workflow_handle(f"order-{a_manual}").describe()).raw_description
         info = described.workflow_execution_info  # what `describe` and the UI show: the release last run
         assert (info.worker_deployment_name, info.most_recent_worker_version_stamp.build_id) == (DEPLOYMENT, build)
-        # no task failed on a worker (undecodable, non-deterministic...); the server's own races
-        # (a signal or update landing as a task completes, a sticky queue reset) are not the releases'
+        # no task failed on a worker (undecodable, non-deterministic...) but an old worker refusing a
+        # shard; the server's own races (a signal or update landing as a task completes, a sticky
+        # queue reset) are not the releases'
         races = {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE}
         failed = {wf: [(WorkflowTaskFailedCause.Name(a.cause), a.identity, a.failure.message) for e in evs
                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
                        for a in [e.workflow_task_failed_event_attributes] if a.cause not in races]
-                  for wf, evs in events.items()}
+                  for wf, evs in events.items() if not wf.startswith(SHARD_WORKFLOW_PREFIX)}
         assert not any(failed.values()), {wf: f for wf, f in failed.items() if f}
-        # no new patch went into any history while both ran (held), so the old worker could replay all
-        markers = [e.SerializeToString() for evs in events.values() for e in evs
-                   if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-        assert markers and not [p for p in NEW_PATCHES if any(p.encode() in m for m in markers)]
-        assert await new.stop() == 0, new.output()
+        assert await released.stop() == 0, released.output()
 
 
 async def test_the_previous_release_opens_this_releases_sealed_payloads(server, previous, engines_shop, tmp_path,
@@ -393,43 +481,27 @@ async def test_the_previous_release_opens_this_releases_sealed_payloads(server, 
 
 async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
                                                                                 tmp_path, catalog):
-    """Why the rollout holds new patches: an order a new worker placed with this release's patches
-    taken cannot be carried on by a worker of the previous release (its history has markers of
-    patches the old code never asks for, and a clerk's edit, new in this release: non-determinism);
-    with them held the new worker also refuses the edit, and the old worker carries the order on.
-    The way back happens when the new worker that has a workflow restarts while old ones still run."""
+    """Why the rollout holds new patches: a cart a new worker added to with this release's patch
+    taken (`cart-carried-add`) cannot be carried on by a worker of the previous release (its
+    history has a marker the old code never asks for: non-determinism), and the shopper's next add
+    waits; with the patch held the old worker carries the cart on. The way back happens when the
+    new worker that has a workflow restarts while old ones still run."""
     address, namespace = server
     data = tmp_path / "data"
-    store, shared = engines_shop
-    variant = next(v for v in catalog.variants if v.available and v.product_id == catalog.products[0].id)
-    store.put(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP, "brand": catalog.products[0].brand,
-                                            "supplier": supplier_slug(catalog.products[0].brand),
-                                            "strategy": "manual", "behaviour": "accept"})  # the orders wait
-    client = await Client.connect(address, namespace=namespace,
-                                  data_converter=shop_converter())
-    placed = {}
+    _, shared = engines_shop
+    variant = next(v for v in catalog.variants if v.available)
+    client = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
     async with processes() as running:
 
-        async def placed_by_new_worker(hold: str) -> str:
+        async def added_by_new_worker(hold: str) -> str:
             settings = {**shared, "COMMERCE_HOLD_NEW_PATCHES": hold}
             new = WorkerProcess(f"new release, hold {hold}", ROOT, worker_env(address, namespace, data, ROOT, settings),
                                 tmp_path / f"new{hold}.log")
             running.append(await new.start())
             cart_id = uuid.uuid4().hex[:16]
             await carts.add_item(client, cart_id, variant.id, 1)
-            order_id = await place(client, cart_id)
-            await until(client, store, order_id, OrderStatus.IN_FULFILLMENT)
-            moved = ADDRESS.model_copy(update={"address1": "1 Difference Engine Row"})
-            try:
-                await orders.preview_edit(client, order_id, EditOrder(actor="staff:ops@example.com",
-                                                                      shipping_address=moved))
-                edited = True
-            except OrderError as refused:
-                assert refused.code == OrderErrorCode.EDIT_NOT_ALLOWED, refused
-                edited = False
-            assert edited == (hold == "0")  # held: the new worker offers none of this release's new features
             assert await new.stop() == 0, new.output()
-            return order_id
+            return cart_id
 
         async def old_worker(log: str) -> WorkerProcess:
             old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous, shared),
@@ -437,34 +509,32 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
             running.append(await old.start())
             return old
 
-        # Held: the old worker carries the order on. (Each phase's way back comes before the next
-        # phase: with patches taken, the new worker also writes its new patch into the one
-        # inventory service, which no old worker could then carry on either.)
-        placed["1"] = await placed_by_new_worker("1")
+        # Held: the old worker carries the cart on; the shopper's next add is answered.
+        held = await added_by_new_worker("1")
         old = await old_worker("old-held.log")
-        held = await orders.cancel(client, placed["1"], "staff:ops@example.com", "back on the old release")
-        assert held.status == OrderStatus.CANCELLED
+        cart = await asyncio.wait_for(carts.add_item(client, held, variant.id, 1), timeout=60)
+        assert [line.quantity for line in cart.lines] == [2]
         await old.stop_previous()
 
-        # Taken: the old worker cannot replay the order.
-        placed["0"] = await placed_by_new_worker("0")
+        # Taken: the old worker cannot replay the cart, and the shopper's add waits.
+        taken = await added_by_new_worker("0")
         old = await old_worker("old-taken.log")
-        taken = client.get_workflow_handle(f"order-{placed['0']}")
-        cancelling = asyncio.create_task(orders.cancel(client, placed["0"], "staff:ops@example.com", "too"))
+        handle = client.get_workflow_handle(f"cart-{taken}")
+        adding = asyncio.create_task(carts.add_item(client, taken, variant.id, 1))
         failure = None
         for _ in range(300):
-            failure = next((e for e in [e async for e in taken.fetch_history_events()]
+            failure = next((e for e in [e async for e in handle.fetch_history_events()]
                             if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED), None)
             if failure is not None:
                 break
             await asyncio.sleep(0.1)
-        assert failure is not None, f"the old worker replayed an order with a new patch?\n{old.output()}"
+        assert failure is not None, f"the old worker replayed a cart with a new patch?\n{old.output()}"
         assert "Nondeterminism" in failure.workflow_task_failed_event_attributes.failure.message, failure
-        assert not cancelling.done()  # the clerk's cancel waits for a worker of the new release
-        await taken.terminate("test over")
-        cancelling.cancel()
+        assert not adding.done()  # the shopper's add waits for a worker of the new release
+        await handle.terminate("test over")
+        adding.cancel()
         with contextlib.suppress(BaseException):
-            await cancelling
+            await adding
         await old.stop_previous()
 
 

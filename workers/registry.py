@@ -59,9 +59,12 @@ def _catalog(deps: Dependencies) -> QueueSpec:
 
 def _inventory(deps: Dependencies) -> QueueSpec:
     from domains.inventory.activities import InventoryActivities
+    from domains.inventory.shard_workflow import InventoryShard
     from domains.inventory.workflows import InventoryService
 
-    return QueueSpec([InventoryService], activities_of(InventoryActivities(deps.store, deps.index, deps.client)))
+    # the singleton (histories from before the shards, and the rollout) and the shards
+    return QueueSpec([InventoryService, InventoryShard],
+                     activities_of(InventoryActivities(deps.store, deps.index, deps.client)))
 
 
 def _cart(deps: Dependencies) -> QueueSpec:

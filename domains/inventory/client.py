@@ -66,6 +66,7 @@ from .messages import (
     TransferResult,
 )
 from .queue import TASK_QUEUE
+from .shard_workflow import InventoryShard
 from .workflows import InventoryService
 
 # A refused update (the workflow's in-flight updates at the server's limit) is sent again after
@@ -117,9 +118,15 @@ def refused_for_load(exc: BaseException) -> bool:
 
 
 def _start(shard: int, n: int) -> WithStartWorkflowOperation:
-    state = None if singleton() else InventoryState(shard=shard, shards=n)
+    """The shard's workflow (type `InventoryShard`, which the previous release's workers do not
+    run: shard_workflow.py), or during the rollout the singleton (`InventoryService`)."""
+    if singleton():
+        return WithStartWorkflowOperation(
+            InventoryService.run, None, id=INVENTORY_WORKFLOW_ID,
+            task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
     return WithStartWorkflowOperation(
-        InventoryService.run, state, id=_workflow_id(shard),
+        InventoryShard.run, InventoryState(shard=shard, shards=n), id=shard_workflow_id(shard),
         task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
 
@@ -423,9 +430,10 @@ async def amend(client: Client, owner: str, from_owner: str, add: dict[str, int]
     part is itself all or nothing and once per key, so a retry of the whole call is safe)."""
     n = shards()
     parts = sorted(set(_by_shard(add, n)) | set(_by_shard(remove, n)))
-    applied = await asyncio.gather(*(_query(client, k, InventoryService.has_applied, key) for k in parts))
-    if not any(applied):  # a retry after some part went through skips the check: each part applies once
-        await _check_amend(client, owner, from_owner, add, remove)
+    if len(parts) > 1:  # one part (or the singleton, whose previous release lacks has_applied) checks itself
+        applied = await asyncio.gather(*(_query(client, k, InventoryService.has_applied, key) for k in parts))
+        if not any(applied):  # a retry after some part went through skips the check: each part applies once
+            await _check_amend(client, owner, from_owner, add, remove)
     outcomes = await _gathered([
         _update(client, k, InventoryService.amend, AmendReservation(
             owner=owner, from_owner=from_owner, key=key,

@@ -20,6 +20,7 @@ from domains.catalog.workflows import ReindexCatalog
 from domains.checkout.workflows import CheckoutWorkflow
 from domains.fulfillment.workflows import FulfillmentWorkflow, SupplierOrderWorkflow
 from domains.identity.workflows import ApiTokenWorkflow, ShopperWorkflow, ShopSettingsWorkflow, StaffWorkflow
+from domains.inventory.shard_workflow import InventoryShard
 from domains.inventory.workflows import InventoryService
 from domains.orders.workflows import OrderWorkflow
 from domains.returns.workflows import ReturnWorkflow
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent / "histories"
 # which workflows still running from that release must keep replaying.
 HISTORIES = sorted(ROOT.glob("**/*.json"))
 WORKFLOWS = [CartWorkflow, CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, SupplierOrderWorkflow,
-             InventoryService, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
+             InventoryService, InventoryShard, ReindexCatalog, ShopperWorkflow, StaffWorkflow, ApiTokenWorkflow,
              ShopSettingsWorkflow, CadenceWorkflow, EnrollmentWorkflow, UnsubscribeWorkflow, ReturnWorkflow]
 
 
