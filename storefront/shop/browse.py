@@ -163,7 +163,8 @@ def product_page(request: HttpRequest, product_id: str) -> HttpResponse:
     every_note = stock_notes(services.store(), [v.blank_sku for v in variants])
     notes = {v.blank_sku: every_note[v.blank_sku] for v in variants if v.available and v.blank_sku in every_note}
     return render(request, "shop/product.html", {
-        "stock_note": notes.get(selected.blank_sku), "product": detail.product, "collections": detail.collections, "selected": selected,
+        "stock_note": notes.get(selected.blank_sku),
+        "product": detail.product, "collections": detail.collections, "selected": selected,
         "price_display": money(selected.price_amount, selected.currency), "add_error": _add_error(request),
         "swatches": swatches, "sizes": size_options, "color": color, "size": size,
         "variants_json": [

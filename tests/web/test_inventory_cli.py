@@ -53,7 +53,8 @@ async def test_show_and_set_stock_at_the_one_location(orders_web, order_variant)
     assert code == 4 and "inventory:write" in out
     code, out = await run(cli, "set-stock", sku, "35", "--staff", manager, "--dry-run", "--json")
     dry = json.loads(out)
-    assert code == 0 and dry["dry_run"] and (dry["location"], dry["on_hand_before"], dry["on_hand"]) == ("default", 20, 35)
+    assert code == 0 and dry["dry_run"]
+    assert (dry["location"], dry["on_hand_before"], dry["on_hand"]) == ("default", 20, 35)
     assert (await shown(sku))["on_hand"] == 20  # nothing was sent
 
     code, out = await run(cli, "set-stock", sku, "35", "--staff", manager, "--key", "cli-test-key-1", "--json")

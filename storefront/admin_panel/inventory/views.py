@@ -17,8 +17,7 @@ from ... import services
 from ...accounts.access import require, staff_required
 from ..common import notices
 from ..common.paging import page_number
-from . import data
-from . import stock_forms
+from . import data, stock_forms
 from .adjust import AdjustRefused, apply_adjustment, parse_adjustment
 
 log = logging.getLogger(__name__)
