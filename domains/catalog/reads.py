@@ -17,7 +17,7 @@ def list_collections(store: Store) -> list[Collection]:
 def stock_note(row: dict | None, now: datetime, in_cart: bool = False) -> str | None:
     """What the shop says of a blank SKU selling below zero by its policy (the `stock` row's
     `backorder_limit` and `preorder_until`), or None: it is in stock, or out of stock, or has
-    no such policy. A preorder (until its date) wins over a backorder limit.
+    no such policy (or the preorder's date has passed: no backorders after it).
 
     On a product page the note shows once nothing is left (available <= 0: the next unit is
     beyond stock); on a cart line once the holds passed the stock (available < 0: a cart that
@@ -27,22 +27,24 @@ def stock_note(row: dict | None, now: datetime, in_cart: bool = False) -> str | 
     if not in_cart and not sellable(row, now):
         return None  # past its limit: out of stock
     until = _aware(row.get("preorder_until"))
-    if until is not None and until > now:
-        return f"Preorder — ships from {until:%-d %B %Y}"
+    if until is not None:
+        return f"Preorder — ships from {until:%-d %B %Y}" if until > now else None
     if (row.get("backorder_limit") or 0) > 0:
         return "Backorder — ships when back in stock"
     return None
 
 
 def sellable(row: dict, now: datetime) -> bool:
-    """Whether one more unit can be sold: units left, or the policy allows going below zero
-    (down to -backorder_limit; a preorder before its date without a limit when the limit is 0)."""
+    """Whether one more unit can be sold, as the inventory shard judges a hold: units left, or
+    the policy allows going below zero: down to -backorder_limit; during a preorder (before
+    `preorder_until`) down to the limit, without one when it is 0; after a preorder's date, no
+    backorders."""
     available, limit = row.get("available", 0), row.get("backorder_limit") or 0
     until = _aware(row.get("preorder_until"))
     if available > 0:
         return True
-    if until is not None and until > now:
-        return limit == 0 or available > -limit
+    if until is not None:
+        return until > now and (limit == 0 or available > -limit)
     return available > -limit
 
 

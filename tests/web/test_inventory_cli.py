@@ -64,7 +64,7 @@ async def test_show_and_set_stock_at_the_one_location(orders_web, order_variant)
     assert (await run(cli, "set-stock", sku, "50", "--staff", manager, "--key", "cli-test-key-1"))[0] == 0
     assert (await shown(sku))["on_hand"] == 35
     adjustments = await inventory.recent_adjustments(orders_web.client, sku)
-    assert any(a.delta == 15 and manager in a.reason for a in adjustments)
+    assert any(a.delta == 15 and a.location == "default" and a.actor == f"staff:{manager}" for a in adjustments)
 
     assert (await run(cli, "set-stock", sku, "-1", "--staff", manager))[0] == 2
     assert (await run(cli, "set-stock", "NO-SUCH-SKU", "5", "--staff", manager))[0] == 3

@@ -31,7 +31,8 @@ def test_the_note_follows_the_policy_and_the_stock():
     preorder = {"available": -40, "preorder_until": NOW + timedelta(days=9)}  # no limit: sells until the date
     assert stock_note(preorder, NOW) == "Preorder — ships from 10 March 2027" and sellable(preorder, NOW)
     assert stock_note({**preorder, "backorder_limit": 10}, NOW) is None  # past its limit
-    assert stock_note({"available": 0, "preorder_until": NOW - timedelta(days=1)}, NOW) is None  # date passed
+    passed = {"available": 0, "preorder_until": NOW - timedelta(days=1), "backorder_limit": 5}
+    assert stock_note(passed, NOW) is None and not sellable(passed, NOW)  # no backorders after a preorder's date
     # a cart line: its units are beyond the stock only once the holds passed it
     assert stock_note({"available": 0, "backorder_limit": 5}, NOW, in_cart=True) is None
     assert stock_note({"available": -2, "backorder_limit": 5}, NOW, in_cart=True) == BACKORDER

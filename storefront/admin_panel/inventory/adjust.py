@@ -85,7 +85,7 @@ def apply_adjustment(store: Store, adjustment: Adjustment, actor: str) -> StockL
     try:
         return services.temporal().run(lambda client: inventory.adjust_stock(
             client, adjustment.sku, adjustment.delta, recorded_reason(adjustment.reason, actor),
-            key=f"admin-adjust:{adjustment.key}", location=adjustment.location))
+            key=f"admin-adjust:{adjustment.key}", location=adjustment.location, actor=actor))
     except inventory.InventoryError as exc:
         status, _ = http_of(exc.code)  # 409 for a quantity the stock cannot take, else 400
         raise AdjustRefused(status, f"Refused: {exc}.") from None
