@@ -170,24 +170,22 @@ class PlaceRow:
     kind: str
     active: bool
     priority: int
-    on_hand: int | None  # None: the service did not answer
-    committed: int | None
-    available: int | None
+    on_hand: int
+    committed: int
+    available: int
 
 
-def location_levels(store: Store, live: StockLevel | None) -> list[PlaceRow]:
+def location_levels(store: Store, level: StockLevel) -> list[PlaceRow]:
     """Every active location, and any inactive one still holding units of the SKU, by priority."""
-    at = {x.location: x for x in (live.locations if live else [])}
+    at = {x.location: x for x in level.locations}
     rows = []
     for loc in registry.list_locations(store):
         lv = at.get(loc.id)
         if not loc.active and (lv is None or (lv.on_hand == 0 and lv.committed == 0)):
             continue
         rows.append(PlaceRow(id=loc.id, name=loc.name, kind=str(getattr(loc.kind, "value", loc.kind)),
-                             active=loc.active, priority=loc.priority,
-                             on_hand=lv.on_hand if lv else (0 if live else None),
-                             committed=lv.committed if lv else (0 if live else None),
-                             available=lv.available if lv else (0 if live else None)))
+                             active=loc.active, priority=loc.priority, on_hand=lv.on_hand if lv else 0,
+                             committed=lv.committed if lv else 0, available=lv.available if lv else 0))
     return sorted(rows, key=lambda r: (not r.active, r.priority, r.id))
 
 

@@ -14,6 +14,7 @@ from domains.identity.shop_settings import read_shop_settings
 from infra.store import schema
 
 from ... import services
+from ...stock_levels import projected_level
 from ...accounts.access import require, staff_required
 from ..common import notices
 from ..common.paging import page_number
@@ -55,7 +56,7 @@ def _sku_context(request: HttpRequest, sku: str, **extra) -> dict:
     threshold = read_shop_settings(store).low_stock_threshold
     live = (data.live_levels([sku]) or {}).get(sku)
     level = live.model_dump() if live else row
-    places = data.location_levels(store, live)
+    places = data.location_levels(store, live or projected_level(row))
     return {"sku": sku, "level": level, "live": live is not None, "low": data.is_low(level["available"], threshold),
             "places": places, "active_places": [p for p in places if p.active],
             "policy": data.policy_of(live, row),

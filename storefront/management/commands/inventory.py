@@ -31,6 +31,7 @@ from domains.inventory.errors import InventoryErrorCode
 from domains.inventory.messages import StockLevel
 from infra.store import schema
 from storefront import services
+from storefront.stock_levels import projected_level
 from storefront.management.staff_actor import add_staff_options, staff_actor
 
 REFUSED, NOT_FOUND = 2, 3
@@ -45,14 +46,14 @@ def _call(fn, *args):
 
 
 def _level(sku: str) -> StockLevel:
-    """The SKU's live level; CommandError(3) for a SKU the shop does not stock."""
-    if services.store().get(schema.STOCK.name, {"sku": sku}) is None:
+    """The SKU's live level (as projected while its shard has not started); CommandError(3) for a
+    SKU the shop does not stock."""
+    row = services.store().get(schema.STOCK.name, {"sku": sku})
+    if row is None:
         raise CommandError(f"unknown SKU {sku!r} (a blank SKU, like the admin's inventory list shows)",
                            returncode=NOT_FOUND)
     found = _call(inventory.levels, [sku])
-    if not found:
-        raise CommandError(f"unknown SKU {sku!r}", returncode=NOT_FOUND)
-    return found[0]
+    return found[0] if found else projected_level(row)
 
 
 def level_body(level: StockLevel) -> dict:
