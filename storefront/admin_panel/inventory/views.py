@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from domains.identity.roles import Permission
 from domains.identity.shop_settings import read_shop_settings
+from domains.inventory import locations as registry
 from infra.store import schema
 
 from ... import services
-from ...stock_levels import projected_level
 from ...accounts.access import require, staff_required
+from ...stock_levels import projected_level
 from ..common import notices
 from ..common.paging import page_number
 from . import data, stock_forms
@@ -38,6 +39,7 @@ def _list_context(request: HttpRequest, **extra) -> dict:
                             page=page_number(params.get("page")))
     return {"stock": stock, "q": text, "low": low_only, "threshold": threshold,
             "reservations": data.reservations(text), "form_key": _form_key(),
+            "locations": [loc for loc in registry.list_locations(store) if loc.active],
             "can_adjust": request.staff.can(Permission.INVENTORY_WRITE),
             **extra}
 

@@ -31,8 +31,8 @@ from domains.inventory.errors import InventoryErrorCode
 from domains.inventory.messages import StockLevel
 from infra.store import schema
 from storefront import services
-from storefront.stock_levels import projected_level
 from storefront.management.staff_actor import add_staff_options, staff_actor
+from storefront.stock_levels import projected_level
 
 REFUSED, NOT_FOUND = 2, 3
 NEEDS = {"show": Permission.INVENTORY_READ, "set-stock": Permission.INVENTORY_WRITE}
