@@ -179,7 +179,7 @@ class InventoryService:
         if not stock.at:
             return
         for loc, v in list(stock.at.items()):
-            if loc != DEFAULT_LOCATION and v.on_hand == 0 and v.committed == 0:
+            if v.on_hand == 0 and v.committed == 0:  # nothing there: not written
                 del stock.at[loc]
         stock.on_hand = sum(v.on_hand for loc, v in stock.at.items() if self._is_active(loc))
         only = stock.at.get(DEFAULT_LOCATION)
@@ -195,6 +195,12 @@ class InventoryService:
             return stock.on_hand if location == DEFAULT_LOCATION else 0
         v = stock.at.get(location)
         return v.on_hand - v.committed if v else 0
+
+    def _spare(self, stock: SkuStock) -> int:
+        """Units allocations may still take over all locations: the free ones less those owed to
+        confirmed units never routed (they are shipped from the free units as before locations)."""
+        free = sum(self._free(stock, loc) for loc in self._active())
+        return free - (stock.committed - stock.routed)
 
     def _allowance(self, stock: SkuStock) -> int:
         """How far below zero the SKU may sell: its backorder limit, or during a preorder the
@@ -245,7 +251,7 @@ class InventoryService:
             stock = self.state.stock[r.sku]
             got: dict[str, int] = {}
             for loc in active:
-                take = min(r.waiting, self._free(stock, loc))
+                take = min(r.waiting, self._free(stock, loc), self._spare(stock))
                 if take <= 0:
                     continue
                 self._at(stock, loc).committed += take
@@ -460,11 +466,12 @@ class InventoryService:
         for sku, r in owned.items():
             if r.allocated is None:
                 stock = self.state.stock[sku]
+                stock.routed += r.quantity
                 got: dict[str, int] = {}
                 rest = r.quantity
                 # the plan first, then (a race: another order took them) the others by priority
                 for loc, want in [*request.plan[sku].items(), *((loc, rest) for loc in active)]:
-                    take = min(want, rest, self._free(stock, loc))
+                    take = min(want, rest, self._free(stock, loc), self._spare(stock))
                     if take > 0:
                         self._at(stock, loc).committed += take
                         got[loc] = got.get(loc, 0) + take
@@ -729,12 +736,13 @@ class InventoryService:
             at = self._at(stock, loc)
             at.committed -= n
             if to_status == ReservationStatus.FULFILLED:
-                at.on_hand -= n
+                at.on_hand -= min(n, at.on_hand)  # never below zero (a count may have found fewer)
             del r.allocated[loc]
         settled = sum(parts.values())
         if to_status == ReservationStatus.CANCELLED and location is None:
             settled += r.waiting
         stock.committed -= settled
+        stock.routed -= settled
         r.quantity -= settled
         self._normalize(stock)
         if r.quantity <= 0:
@@ -808,6 +816,8 @@ class InventoryService:
             mine = held.get(reservation_key(request.owner, sku))
             if mine is not None and mine.status == ReservationStatus.CONFIRMED:
                 mine.quantity += n  # routed: the added units wait for an allocation (just below)
+                if mine.allocated is not None:
+                    stock.routed += n
             else:
                 held[reservation_key(request.owner, sku)] = Reservation(
                     owner=request.owner, sku=sku, quantity=n, status=ReservationStatus.CONFIRMED,
@@ -820,6 +830,7 @@ class InventoryService:
             stock = self.state.stock[sku]
             stock.committed -= n
             if mine.allocated is not None:  # waiting units go first, then the last location's
+                stock.routed -= n
                 rest = n - min(n, mine.waiting)
                 for loc in reversed([*self._active(), *sorted(set(mine.allocated) - set(self._active()))]):
                     take = min(rest, mine.allocated.get(loc, 0))
