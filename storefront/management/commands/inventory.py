@@ -57,15 +57,20 @@ def _level(sku: str) -> StockLevel:
 
 
 def level_body(level: StockLevel) -> dict:
-    """The `show --json` object: totals at the top, one entry per location (its name and whether it
-    is active beside its levels; reserved units are the SKU's holds, not a location's)."""
-    names = {loc.id: loc for loc in registry.list_locations(services.store())}
+    """The `show --json` object: totals at the top, one entry per location (every active one, and
+    an inactive one still holding units), with its name and whether it is active; reserved units
+    are the SKU's holds, not a location's."""
+    at = {x.location: x for x in level.locations}
     rows = []
-    for at in level.locations:
-        loc = names.get(at.location)
-        rows.append({"location": at.location, "name": loc.name if loc else at.location,
-                     "active": bool(loc and loc.active), "on_hand": at.on_hand, "committed": at.committed,
-                     "available": at.available})
+    for loc in registry.list_locations(services.store()):
+        lv = at.pop(loc.id, None)
+        if lv is None and not loc.active:
+            continue
+        rows.append({"location": loc.id, "name": loc.name, "active": loc.active,
+                     "on_hand": lv.on_hand if lv else 0, "committed": lv.committed if lv else 0,
+                     "available": lv.available if lv else 0})
+    rows += [{"location": lv.location, "name": lv.location, "active": False, "on_hand": lv.on_hand,
+              "committed": lv.committed, "available": lv.available} for lv in at.values()]  # not in the registry
     return {"sku": level.sku, "on_hand": level.on_hand, "reserved": level.reserved, "committed": level.committed,
             "available": level.available, "waiting": level.waiting, "backorder_limit": level.backorder_limit,
             "preorder_until": level.preorder_until.isoformat() if level.preorder_until else None,
