@@ -31,7 +31,7 @@ def at(lv, location: str) -> int:
     return next((x.on_hand for x in lv.locations if x.location == location), 0)
 
 
-async def test_a_manager_creates_edits_and_deactivates_a_location(orders_web):
+async def test_a_manager_creates_edits_and_deactivates_a_location(orders_web, order_variant):
     manager = await run(staff_browser, orders_web, "manager")
     listing = (await run(manager.get, "/admin/inventory/locations")).content.decode()
     key = form_key(listing)
@@ -61,6 +61,18 @@ async def test_a_manager_creates_edits_and_deactivates_a_location(orders_web):
     assert edited.status_code == 400 and "Priority: a whole number" in edited.content.decode()
     edited = await run(manager.post, "/admin/inventory/locations/east", {**EAST, "name": "East coast", "key": edit_key})
     assert edited.status_code == 302 and registry.get_location(services.store(), "east").name == "East coast"
+
+    # an order's units allocated at east: it cannot be deactivated until they ship (409, not a 500)
+    sku, owner = order_variant.blank_sku, "checkout-admin-locations-1"
+    await inventory.count_stock(orders_web.client, sku, "east", 5, "admin-locations-count", "test")
+    await inventory.hold(orders_web.client, owner, sku, 2, ttl_seconds=600)
+    await inventory.confirm(orders_web.client, owner, [sku])
+    allocation = await inventory.allocate(orders_web.client, owner, {sku: 2})
+    assert allocation.allocated == {sku: {"east": 2}}
+    in_use = await run(manager.post, "/admin/inventory/locations/east/active", {"active": "0", "key": edit_key})
+    assert in_use.status_code == 409 and "allocated units" in in_use.content.decode()
+    assert registry.get_location(services.store(), "east").active
+    await inventory.fulfil(orders_web.client, owner, [sku], location="east")
 
     off = await run(manager.post, "/admin/inventory/locations/east/active", {"active": "0", "key": edit_key})
     assert off.status_code == 302 and not registry.get_location(services.store(), "east").active
