@@ -96,6 +96,7 @@ async def test_the_sku_page_moves_counts_and_sets_the_policy_per_location(orders
     levels = {r.get("data-location"): r.get("data-on-hand") for r in rows}
     assert levels == {"east": "0", "default": "20"}
     key = doc.one(id="move-form").find("input", name="key").get("value")
+    assert "{#" not in doc.one("div", class_="stock-forms").text  # a template comment is not shown
 
     def post(action: str, **form):
         return manager.post(f"/admin/inventory/sku/{sku}/{action}", form)
