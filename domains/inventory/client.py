@@ -20,10 +20,12 @@ import asyncio
 import random
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -195,6 +197,15 @@ async def _owner_update(client: Client, update: Any, request: OwnerRequest, skus
 # --- updates -------------------------------------------------------------------------------
 
 
+@contextmanager
+def _invalid() -> Iterator[None]:
+    """A request the messages refuse (a negative count, an empty key) is `InvalidQuantity`."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise InventoryError(InventoryErrorCode.INVALID_QUANTITY, str(exc.errors()[0].get("msg", exc))) from None
+
+
 async def set_stock(client: Client, on_hand: dict[str, int], location: str | None = None) -> list[StockLevel]:
     """On hand (absolute) at `location`; None: the only active location (LocationRequired when
     there are more)."""
@@ -222,22 +233,25 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
                      actor: str = "") -> list[LocationLevel]:
     """Units from one location to another, once per key (audited as two adjustments); the
     levels of both locations after."""
-    request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity, key=key,
-                        actor=actor)
+    with _invalid():
+        request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity,
+                            key=key, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.move_stock, request, n)
 
 
 async def count_stock(client: Client, sku: str, location: str, counted: int, key: str, actor: str = "") -> StockLevel:
     """A count: on hand at the location becomes `counted` (an adjustment "count" with the difference)."""
-    request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
+    with _invalid():
+        request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.count_stock, request, n)
 
 
 async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
                      preorder_until: datetime | None = None) -> StockLevel:
-    request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
+    with _invalid():
+        request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.set_policy, request, n)
 
@@ -366,10 +380,12 @@ async def fulfil(client: Client, owner: str, skus: list[str] | None = None, loca
                                skus, nothing_is_an_error=True)
 
 
-async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
-    """Confirmed units back (units waiting for stock too); `location`: only those allocated there."""
-    return await _owner_update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus, location=location),
-                               skus, nothing_is_an_error=True)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None,
+                 waiting_only: bool = False) -> OwnerResult:
+    """Confirmed units back (units waiting for stock too); `location`: only those allocated there;
+    `waiting_only`: only the units still waiting for stock (an order cancelled after part shipped)."""
+    request = OwnerRequest(owner=owner, skus=skus, location=location, waiting_only=waiting_only)
+    return await _owner_update(client, InventoryService.cancel, request, skus, nothing_is_an_error=True)
 
 
 async def _check_amend(client: Client, owner: str, from_owner: str, add: dict[str, int],

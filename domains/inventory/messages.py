@@ -405,6 +405,7 @@ class OwnerRequest(BaseModel):
     ttl_seconds: float | None = None
     skus: list[str] | None = None  # settle only these SKUs (one supplier order's lines); None: all
     location: str | None = None  # settle only what is allocated at this location
+    waiting_only: bool = False  # cancel: give back only units still waiting for stock (not allocated)
 
 
 class AmendReservation(BaseModel):
