@@ -40,7 +40,8 @@ async def test_a_manager_creates_edits_and_deactivates_a_location(orders_web, or
                     {**EAST, "id": "East Coast!", "country": "", "key": key})
     assert bad.status_code == 400
     problems = bad.content.decode()
-    assert "Id: 1 to 40 lower-case letters" in problems and 'value="East warehouse"' in problems  # typed kept
+    assert "Id: 1 to 40 lower-case letters" in problems and "Country: its two-letter ISO code" in problems
+    assert 'value="East warehouse"' in problems  # what was typed is kept
 
     created = await run(manager.post, "/admin/inventory/locations", {**EAST, "key": key})
     assert created.status_code == 302

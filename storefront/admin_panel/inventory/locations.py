@@ -58,6 +58,10 @@ def parse_location(post, location_id: str | None = None) -> Location:
     if not SLUG.match(values["id"]):
         problems.append("Id: 1 to 40 lower-case letters, digits or dashes (like east-coast).")
     values["country"] = values["country"].upper()
+    if not re.match(r"^[A-Z]{2}$", values["country"]):
+        problems.append("Country: its two-letter ISO code (like US, DE, GB).")
+    if not values["name"]:
+        problems.append("Name: say what staff call it (like East coast warehouse).")
     try:
         priority = int(values["priority"] or "100")
     except ValueError:
