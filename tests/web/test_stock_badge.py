@@ -67,6 +67,8 @@ async def test_product_page_and_cart_line_say_backorder_and_preorder(orders_web,
     assert page.one(id="add-button").get("disabled") is None  # still sold
     page = await product(pre)
     assert page.one(id="stock").text == f"Preorder — ships from {day:%-d %B %Y}"
+    api = (await run(shopper.get, f"/api/products/{back.product_id}")).json()
+    assert {v["id"]: v["stock_note"] for v in api["variants"]}[back.id] == BACKORDER
 
     added = await run(shopper.post, "/shop/cart/add", {"variant_id": back.id, "quantity": "2"})
     assert added.status_code == 302 and "error" not in added["Location"]
