@@ -197,6 +197,15 @@ async def _owner_update(client: Client, update: Any, request: OwnerRequest, skus
 # --- updates -------------------------------------------------------------------------------
 
 
+def _not_during_rollout(what: str) -> None:
+    """Locations, moves, counts, policies and allocations are this release's: while a rolling
+    release holds its new patches back (every call goes to the singleton, which the previous
+    release's workers also run), they are refused, so nothing those workers cannot replay is written."""
+    if singleton():
+        raise InventoryError(InventoryErrorCode.UNEXPECTED,
+                             f"{what} is not available during a rolling release (COMMERCE_HOLD_NEW_PATCHES)")
+
+
 @contextmanager
 def _invalid() -> Iterator[None]:
     """A request the messages refuse (a negative count, an empty key) is `InvalidQuantity`."""
@@ -233,6 +242,7 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
                      actor: str = "") -> list[LocationLevel]:
     """Units from one location to another, once per key (audited as two adjustments); the
     levels of both locations after."""
+    _not_during_rollout("moving stock")
     with _invalid():
         request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity,
                             key=key, actor=actor)
@@ -242,6 +252,7 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
 
 async def count_stock(client: Client, sku: str, location: str, counted: int, key: str, actor: str = "") -> StockLevel:
     """A count: on hand at the location becomes `counted` (an adjustment "count" with the difference)."""
+    _not_during_rollout("counting stock")
     with _invalid():
         request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
     n = shards()
@@ -250,6 +261,7 @@ async def count_stock(client: Client, sku: str, location: str, counted: int, key
 
 async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
                      preorder_until: datetime | None = None) -> StockLevel:
+    _not_during_rollout("a backorder or preorder policy")
     with _invalid():
         request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
     n = shards()
@@ -258,6 +270,7 @@ async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
 
 async def set_locations(client: Client, locations: list[Location]) -> None:
     """The registry to every shard (locations.save_location calls it after writing the row)."""
+    _not_during_rollout("saving a location")
     n = shards()
     outcomes = await _gathered([_update(client, k, InventoryService.set_locations, SetLocations(locations=locations), n)
                                 for k in range(n)])
@@ -291,6 +304,7 @@ async def allocate(client: Client, owner: str, lines: dict[str, int], ship_to: S
     priority when another order took the planned units meanwhile, and keeps the rest waiting
     for stock. `notify`: the workflow id that gets the `stock_allocated` signal when waiting
     units are allocated later. Sent again, it answers what was allocated."""
+    _not_during_rollout("allocating to locations")
     skus = list(lines)
     current = {lv.sku: lv for lv in await levels(client, skus)}
     registry = await location_registry(client, skus[0] if skus else None)

@@ -255,3 +255,18 @@ async def test_an_order_placed_without_routing_keeps_its_units_when_a_backorder_
     lv = await level(client, "A")
     assert (lv.on_hand, lv.committed, lv.waiting, lv.available) == (0, 0, 0, 0)
     assert at(lv) == {"default": (0, 0)}
+
+
+async def test_during_a_rolling_release_location_features_are_held_back(shop, monkeypatch):
+    """The previous release's workers run the one inventory-service beside this release's: nothing
+    they could not replay (locations, moves, policies, allocations) is sent to it."""
+    client, store = shop
+    monkeypatch.setenv("COMMERCE_HOLD_NEW_PATCHES", "1")
+    await inventory.set_stock(client, {"A": 3})  # as before
+    with pytest.raises(InventoryError, match="rolling release"):
+        await add(store, client, "east")
+    assert get_location(store, "east") is None
+    with pytest.raises(InventoryError, match="rolling release"):
+        await inventory.set_policy(client, "A", backorder_limit=2)
+    with pytest.raises(InventoryError, match="rolling release"):
+        await inventory.move_stock(client, "A", "default", "east", 1, key="m", actor="sam")
