@@ -87,6 +87,16 @@ async def test_set_stock_needs_a_location_once_two_are_active(orders_web, order_
     assert at["east"]["on_hand"] == 5 and at["default"]["on_hand"] == 20
     assert (body["on_hand"], body["available"]) == (25, 25)
 
+    # an order's 2 units allocated at east (it ships first): a count below them is refused, dry run or not
+    owner = "checkout-inventory-cli-1"
+    await inventory.hold(orders_web.client, owner, sku, 2, ttl_seconds=600)
+    await inventory.confirm(orders_web.client, owner, [sku])
+    assert (await inventory.allocate(orders_web.client, owner, {sku: 2})).allocated == {sku: {"east": 2}}
+    for extra in (["--dry-run"], []):
+        code, out = await run(cli, "set-stock", sku, "1", "--staff", manager, "--location", "east", *extra)
+        assert code == 2 and "allocated to orders" in out
+    await inventory.fulfil(orders_web.client, owner, [sku], location="east")  # shipped: 3 left at east
+
     await registry.save_location(services.store(), orders_web.client, east.model_copy(update={"active": False}))
     code, out = await run(cli, "set-stock", sku, "5", "--staff", manager, "--location", "east")
     assert code == 2 and "not active" in out

@@ -154,6 +154,10 @@ class Command(BaseCommand):
         location = choose_location(o["location"])
         at = next((x for x in before.locations if x.location == location), None)
         was = at.on_hand if at else 0
+        if at is not None and quantity < at.committed:  # the shard refuses it too; a dry run says so first
+            raise CommandError(f"{InventoryErrorCode.INSUFFICIENT_AT_LOCATION.value}: {at.committed} units of {sku} at "
+                               f"{location} are allocated to orders; a count of {quantity} needs them moved or "
+                               f"cancelled first", returncode=REFUSED)
         key = o["key"] or uuid.uuid4().hex
         plan = {"sku": sku, "location": location, "on_hand_before": was, "on_hand": quantity,
                 "key": key, "actor": actor}
