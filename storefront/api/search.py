@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from domains.catalog.reads import product_detail
+from domains.catalog.reads import product_detail, stock_notes
 from projections.search import SearchQuery, SearchUnavailable
 from projections.search.query import MAX_PAGE_SIZE, Sort
 
@@ -127,8 +127,11 @@ class SearchView(APIView):
         return Response(run_search(parse_search_params(request.query_params)))
 
 
-def product_json(detail) -> dict:
+def product_json(detail, notes: dict[str, str] | None = None) -> dict:
+    """`notes`: blank SKU -> its backorder / preorder note (`catalog.reads.stock_notes`), shown on
+    an available variant as `stock_note` (null otherwise)."""
     p = detail.product
+    notes = notes or {}
     return {
         "id": p.id, "name": p.name, "description": p.description, "type": p.type,
         "brand": p.brand, "model": p.model,
@@ -139,6 +142,7 @@ def product_json(detail) -> dict:
         "variants": [{
             "id": v.id, "blank_sku": v.blank_sku, "color": v.color, "color_hex": v.color_hex, "size": v.size,
             "price": {"amount": v.price_amount, "currency": v.currency}, "available": v.available,
+            "stock_note": notes.get(v.blank_sku) if v.available else None,
             "images": {"front": v.image_front, "back": v.image_back},
         } for v in detail.variants],
     }
@@ -156,4 +160,5 @@ class ProductView(APIView):
         detail = product_detail(services.store(), product_id)
         if detail is None:
             raise ApiError("product_not_found", f"no product {product_id!r}", status.HTTP_404_NOT_FOUND)
-        return Response(product_json(detail))
+        notes = stock_notes(services.store(), [v.blank_sku for v in detail.variants])
+        return Response(product_json(detail, notes))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError
 
 from domains.cart.errors import CartErrorCode
-from domains.catalog.reads import product_detail
+from domains.catalog.reads import product_detail, stock_notes
 from fixtures.images import render_garment_svg
 from projections.search import SearchQuery
 from projections.search.query import PRICE_RANGES, Sort
@@ -159,13 +159,17 @@ def product_page(request: HttpRequest, product_id: str) -> HttpResponse:
         "name": name, "hex": hex_, "selected": name == color,
         "url": "?" + urlencode({"color": name, "size": size}),
     } for name, hex_ in colors.items()]
+    # "Backorder — ..." / "Preorder — ships from ..." for a variant sold below zero by its SKU's policy
+    every_note = stock_notes(services.store(), [v.blank_sku for v in variants])
+    notes = {v.blank_sku: every_note[v.blank_sku] for v in variants if v.available and v.blank_sku in every_note}
     return render(request, "shop/product.html", {
+        "stock_note": notes.get(selected.blank_sku),
         "product": detail.product, "collections": detail.collections, "selected": selected,
         "price_display": money(selected.price_amount, selected.currency), "add_error": _add_error(request),
         "swatches": swatches, "sizes": size_options, "color": color, "size": size,
         "variants_json": [
             {"id": v.id, "color": v.color, "size": v.size, "available": v.available, "sku": v.blank_sku,
-             "price": money(v.price_amount, v.currency), "image": v.image_front}
+             "note": notes.get(v.blank_sku), "price": money(v.price_amount, v.currency), "image": v.image_front}
             for v in variants
         ],
     })

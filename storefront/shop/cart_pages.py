@@ -17,6 +17,7 @@ from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode
 from domains.cart.messages import MAX_QUANTITY, CarriedTerms
 from domains.cart.reads import shop_terms, variant_info
+from domains.catalog.reads import stock_notes
 from domains.checkout import rates
 from domains.checkout.errors import CheckoutErrorCode
 from domains.checkout.messages import Step
@@ -187,8 +188,10 @@ def cart_page(request: HttpRequest) -> HttpResponse:
         tax = rates.tax_for(read_shop_settings(services.store()), shopper_cart.tax_address(request), goods)
         totals = {"subtotal": money(cart.subtotal), "discount": money(cart.discount),
                   "tax": money(tax) if tax is not None else None, "total": money(goods + (tax or 0))}
+    lines = _money_lines([li.model_dump() for li in cart.lines]) if cart else []
+    notes = stock_notes(services.store(), [li["blank_sku"] for li in lines], in_cart=True) if lines else {}
     return render(request, "shop/cart.html", {
-        "cart": cart, "lines": _money_lines([li.model_dump() for li in cart.lines]) if cart else [],
+        "cart": cart, "lines": [{**li, "stock_note": notes.get(li["blank_sku"])} for li in lines],
         "error": _message(request.GET.get("error")), "typed_coupon": (_typed(request, "coupon") or {}).get("code", ""),
         "totals": totals,
     })

@@ -47,7 +47,7 @@ def live_shop(orders_web):
         yield url
 
 
-def audit(driver, site: str, source: str, product_id: str, code: str, owner: str) -> dict[str, list]:
+def audit(driver, site: str, source: str, product_id: str, code: str, owner: str, sku: str) -> dict[str, list]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -78,7 +78,7 @@ def audit(driver, site: str, source: str, product_id: str, code: str, owner: str
     driver.find_element(By.CSS_SELECTOR, "#staff-login button[type=submit]").click()
     WebDriverWait(driver, 10).until(expected_conditions.url_to_be(f"{site}/admin/"))
     for path in ("/admin/", "/admin/orders/", f"/admin/orders/{code}", "/admin/returns/", "/admin/inventory/",
-                 "/admin/settings/", "/admin/staff/"):
+                 "/admin/inventory/locations", f"/admin/inventory/sku/{sku}/", "/admin/settings/", "/admin/staff/"):
         driver.get(site + path)
         check(path)
     return found
@@ -91,5 +91,5 @@ async def test_no_serious_accessibility_violations(size, live_shop, orders_web, 
     owner = await run(create_staff, orders_web, "owner")
     with chromium(*size) as driver:
         found = await run(audit, driver, live_shop, source, order_variant.product_id,
-                          placed["confirmation_code"], owner.email)
+                          placed["confirmation_code"], owner.email, order_variant.blank_sku)
     assert found == {}, found

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 ADMIN_PAGES = ["/admin/", "/admin/orders/", "/admin/inventory/", "/admin/carts/", "/admin/catalog/",
                "/admin/cadences/", "/admin/cadences/new", "/admin/tokens/", "/admin/staff/", "/admin/settings/",
-               "/admin/ops/", "/admin/webhooks/", "/admin/returns/"]
+               "/admin/ops/", "/admin/webhooks/", "/admin/returns/", "/admin/inventory/locations"]
 
 
 @pytest.fixture(params=list(WIDTHS))

@@ -194,6 +194,14 @@ admin-order-edit-abandon       POST   /admin/orders/{code}/edits/abandon        
 admin-inventory                GET    /admin/inventory/                             login login login ok    ok    403   403   login login login login login login
 admin-inventory-sku            GET    /admin/inventory/sku/{sku}/                   login login login ok    ok    403   403   login login login login login login
 admin-inventory-adjust         POST   /admin/inventory/adjust                       login login login 400   400   403   403   login login login login login login
+admin-inventory-move           POST   /admin/inventory/sku/{sku}/move               login login login 400   400   403   403   login login login login login login
+admin-inventory-count          POST   /admin/inventory/sku/{sku}/count              login login login 400   400   403   403   login login login login login login
+admin-inventory-policy         POST   /admin/inventory/sku/{sku}/policy             login login login 400   400   403   403   login login login login login login
+admin-inventory-locations      GET    /admin/inventory/locations                    login login login ok    ok    403   403   login login login login login login
+admin-inventory-locations      POST   /admin/inventory/locations                    login login login 400   400   403   403   login login login login login login
+admin-inventory-location       GET    /admin/inventory/locations/default            login login login ok    ok    403   403   login login login login login login
+admin-inventory-location       POST   /admin/inventory/locations/default            login login login 400   400   403   403   login login login login login login
+admin-inventory-location-active POST  /admin/inventory/locations/default/active     login login login 400   400   403   403   login login login login login login
 admin-carts                    GET    /admin/carts/                                 login login login ok    ok    403   403   login login login login login login
 admin-cart                     GET    /admin/carts/{cart_a}/                        login login login ok    ok    403   403   login login login login login login
 admin-catalog                  GET    /admin/catalog/                               login login login ok    ok    403   403   login login login login login login

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 
 from domains.inventory import client as inventory
+from domains.inventory import locations as registry
 from domains.inventory.messages import StockLevel
 from infra.store import Store, schema
 
@@ -38,6 +39,7 @@ class Adjustment:
     delta: int
     reason: str
     key: str
+    location: str | None = None  # None: the shop's one active location (the shard refuses when there are more)
 
 
 def parse_adjustment(form: QueryDict) -> Adjustment:
@@ -45,6 +47,7 @@ def parse_adjustment(form: QueryDict) -> Adjustment:
     raw_delta = form.get("delta", "").strip()
     reason = " ".join(form.get("reason", "").split())
     key = form.get("key", "").strip()
+    location = form.get("location", "").strip() or None
     if not sku or len(sku) > 100:
         raise AdjustRefused(400, "Choose the SKU to adjust.")
     if not INTEGER.match(raw_delta):
@@ -60,7 +63,7 @@ def parse_adjustment(form: QueryDict) -> Adjustment:
         raise AdjustRefused(400, f"Keep the reason under {REASON_MAX} characters.")
     if not KEY_PATTERN.match(key):
         raise AdjustRefused(400, "This form has expired; reload the page and try again.")
-    return Adjustment(sku=sku, delta=delta, reason=reason, key=key)
+    return Adjustment(sku=sku, delta=delta, reason=reason, key=key, location=location)
 
 
 def recorded_reason(reason: str, actor: str) -> str:
@@ -73,10 +76,16 @@ def apply_adjustment(store: Store, adjustment: Adjustment, actor: str) -> StockL
     # The service would take an unknown SKU as a new one; the admin panel only adjusts known blanks.
     if store.get(schema.STOCK.name, {"sku": adjustment.sku}) is None:
         raise AdjustRefused(400, f"Unknown SKU {adjustment.sku!r}.")
+    if adjustment.location is not None:
+        loc = registry.get_location(store, adjustment.location)
+        if loc is None:
+            raise AdjustRefused(404, f"No location {adjustment.location!r}.")
+        if not loc.active:
+            raise AdjustRefused(409, f"{loc.name} ({loc.id}) is not active: activate it first.")
     try:
         return services.temporal().run(lambda client: inventory.adjust_stock(
             client, adjustment.sku, adjustment.delta, recorded_reason(adjustment.reason, actor),
-            key=f"admin-adjust:{adjustment.key}"))
+            key=f"admin-adjust:{adjustment.key}", location=adjustment.location, actor=actor))
     except inventory.InventoryError as exc:
         status, _ = http_of(exc.code)  # 409 for a quantity the stock cannot take, else 400
         raise AdjustRefused(status, f"Refused: {exc}.") from None

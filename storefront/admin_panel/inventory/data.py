@@ -15,6 +15,7 @@ from datetime import datetime
 from temporalio.client import WorkflowQueryFailedError
 
 from domains.inventory import client as inventory
+from domains.inventory import locations as registry
 from domains.inventory.messages import Reservation, StockAdjustment, StockLevel
 from infra.store import Store, schema
 
@@ -158,3 +159,40 @@ def products_using(store: Store, sku: str, limit: int = 50) -> list[dict]:
     """The products whose variants sell this blank (what a stock change touches)."""
     ids = sorted({r["product_id"] for r in store.query(schema.VARIANTS_BY_BLANK_SKU.name, {"blank_sku": sku})})
     return store.get_many(schema.PRODUCTS.name, [{"id": i} for i in ids[:limit]])
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """A location's levels of one SKU, beside the location itself."""
+
+    id: str
+    name: str
+    kind: str
+    active: bool
+    priority: int
+    on_hand: int
+    committed: int
+    available: int
+
+
+def location_levels(store: Store, level: StockLevel) -> list[PlaceRow]:
+    """Every active location, and any inactive one still holding units of the SKU, by priority."""
+    at = {x.location: x for x in level.locations}
+    rows = []
+    for loc in registry.list_locations(store):
+        lv = at.get(loc.id)
+        if not loc.active and (lv is None or (lv.on_hand == 0 and lv.committed == 0)):
+            continue
+        rows.append(PlaceRow(id=loc.id, name=loc.name, kind=str(getattr(loc.kind, "value", loc.kind)),
+                             active=loc.active, priority=loc.priority, on_hand=lv.on_hand if lv else 0,
+                             committed=lv.committed if lv else 0, available=lv.available if lv else 0))
+    return sorted(rows, key=lambda r: (not r.active, r.priority, r.id))
+
+
+def policy_of(live: StockLevel | None, row: dict) -> dict:
+    """The SKU's backorder / preorder policy: live when the service answered, else as projected."""
+    if live is not None:
+        return {"backorder_limit": live.backorder_limit, "preorder_until": live.preorder_until,
+                "waiting": live.waiting}
+    return {"backorder_limit": row.get("backorder_limit") or 0, "preorder_until": row.get("preorder_until"),
+            "waiting": None}

@@ -11,7 +11,10 @@
     const v = byCombo.get(key(color, size));
     if (!v) return false;
     $("variant-image").src = v.image; $("price").textContent = v.price; $("color-name").textContent = color;
-    $("stock").innerHTML = v.available ? "In stock" : '<span class="oos">Out of stock</span>';
+    const stock = $("stock");
+    if (v.note) { stock.replaceChildren(Object.assign(document.createElement("span"), {className: "stock-note", textContent: v.note})); }
+    else if (v.available) { stock.textContent = "In stock"; }
+    else { stock.replaceChildren(Object.assign(document.createElement("span"), {className: "oos", textContent: "Out of stock"})); }
     $("sku").textContent = "SKU " + v.sku;
     $("variant-id").value = v.id; $("add-button").disabled = !v.available;
     document.querySelectorAll(".swatches a").forEach(a =>
