@@ -267,10 +267,10 @@ async def count_stock(client: Client, sku: str, location: str, counted: int, key
 
 
 async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
-                     preorder_until: datetime | None = None) -> StockLevel:
+                     preorder_until: datetime | None = None, actor: str | None = None) -> StockLevel:
     _not_during_rollout("a backorder or preorder policy")
     with _invalid():
-        request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
+        request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.set_policy, request, n)
 

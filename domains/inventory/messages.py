@@ -298,6 +298,7 @@ class SetPolicy(BaseModel):
     sku: str
     backorder_limit: int = Field(default=0, ge=0)
     preorder_until: datetime | None = None
+    actor: str | None = None  # who changed it: recorded with the adjustments (delta 0)
 
 
 class SetLocations(BaseModel):

@@ -413,8 +413,13 @@ class InventoryService:
         """Backorders (sell down to -limit) and preorders (sell below zero until a date)."""
         await self._seeded()
         stock = self._stock(request.sku)
+        changed = (stock.backorder_limit, stock.preorder_until) != (request.backorder_limit, request.preorder_until)
         stock.backorder_limit = request.backorder_limit
         stock.preorder_until = request.preorder_until
+        if changed:  # setting the same policy again (a double submit) records nothing more
+            until = request.preorder_until.date().isoformat() if request.preorder_until else "none"
+            self._record(request.sku, 0, f"policy: backorder limit {request.backorder_limit}, preorder until {until}",
+                         stock.on_hand, actor=request.actor)
         self._touch(request.sku)
         self._accepted()
         return self._level(request.sku, stock)

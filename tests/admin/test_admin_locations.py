@@ -131,6 +131,11 @@ async def test_the_sku_page_moves_counts_and_sets_the_policy_per_location(orders
     assert lv.backorder_limit == 5 and lv.preorder_until is not None and lv.preorder_until.date() == day
     doc = await page(manager, url)
     assert f"Preorder until {day.isoformat()}" in doc.one(id="policy-now").text
+    # the change is audited with who made it; the same policy sent again records nothing more
+    assert (await run(post, "policy", backorder_limit="5", preorder_until=day.isoformat(), key=key)).status_code == 302
+    policy_changes = [a for a in await inventory.recent_adjustments(orders_web.client, sku)
+                      if a.reason.startswith("policy:")]
+    assert len(policy_changes) == 1 and policy_changes[0].actor and policy_changes[0].delta == 0
 
     support = await run(staff_browser, orders_web, "support")
     assert (await run(support.post, f"/admin/inventory/sku/{sku}/count",

@@ -139,10 +139,10 @@ def apply_count(store: Store, sku: str, count: Count, actor: str) -> StockLevel:
         raise _refused(exc) from None
 
 
-def apply_policy(store: Store, sku: str, policy: Policy) -> StockLevel:
+def apply_policy(store: Store, sku: str, policy: Policy, actor: str) -> StockLevel:
     _known(store, sku)
     try:
         return services.temporal().run(lambda client: inventory.set_policy(
-            client, sku, backorder_limit=policy.backorder_limit, preorder_until=policy.preorder_until))
+            client, sku, backorder_limit=policy.backorder_limit, preorder_until=policy.preorder_until, actor=actor))
     except inventory.InventoryError as exc:
         raise _refused(exc) from None

@@ -155,4 +155,4 @@ def inventory_policy(request: HttpRequest, sku: str) -> HttpResponse:
         return f"backorders up to {p.backorder_limit} below zero." if p.backorder_limit else "no backorders."
 
     return _sku_form(request, sku, "policy", lambda _store, post: stock_forms.parse_policy(post),
-                     lambda store, s, p, _actor: stock_forms.apply_policy(store, s, p), policy_text)
+                     lambda store, s, p, actor: stock_forms.apply_policy(store, s, p, actor), policy_text)
