@@ -24,13 +24,17 @@ from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
 from domains.cart.workflows import CARRIED_ADD_PATCH
+from domains.orders.workflows import BACKORDERS_PATCH
 from infra.config import PROJECT_ROOT, Config
 
 DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
 # Introduced since the last release (bf23359): unknown to its workers.
-NEW_PATCHES = frozenset({CARRIED_ADD_PATCH})  # the add-to-cart hot path (issue 18)
+NEW_PATCHES = frozenset({
+    CARRIED_ADD_PATCH,  # the add-to-cart hot path (issue 18)
+    BACKORDERS_PATCH,  # orders route through stock locations and wait for backordered units (issue 18)
+})
 
 
 def build_id(config: Config) -> str:

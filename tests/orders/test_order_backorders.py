@@ -1,0 +1,146 @@
+"""Orders over stock locations and backorders (issue 18, patch `order-backorders`), on the
+time-skipping server: an order split over two locations ships as two supplier orders (a split line
+keeps its line_id), backordered units wait durably and ship when stock arrives, first placed first
+served, and a cancel gives waiting units back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domains.fulfillment.messages import FulfillmentSettings
+from domains.inventory import client as inventory
+from domains.inventory.locations import save_location
+from domains.inventory.messages import Location
+from domains.orders import client as orders
+from domains.orders.messages import OrderSettings, OrderStatus
+
+from ..money import given_back, order_payment_ref
+
+FAST = FulfillmentSettings(stage_seconds=5)
+
+
+async def level(shop, sku: str):
+    [found] = await inventory.levels(shop.client, [sku])
+    return found
+
+
+def at_location(stock_level, location: str) -> int:
+    return next((lv.on_hand for lv in stock_level.locations if lv.location == location), 0)
+
+
+async def test_an_order_split_over_two_locations_ships_from_both_and_the_line_keeps_its_id(orders_shop):
+    shop = orders_shop
+    shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
+    [variant] = shop.variants_of_brands(1)
+    sku = variant.blank_sku
+    await inventory.set_stock(shop.client, {sku: 2}, location="default")
+    await save_location(shop.store, shop.client, Location(id="east", name="East depot", country="US", state="NY"))
+    await inventory.set_stock(shop.client, {sku: 3}, location="east")
+
+    placed = await shop.place([(variant, 4)])
+    routed = await shop.until(placed.order_id, lambda v: len(v.supplier_orders) == 2)
+    by_location = {so.location: so for so in routed.supplier_orders}
+    assert set(by_location) == {"default", "east"}
+    assert {so.supplier for so in routed.supplier_orders} == {"default", "east"}  # the supplier is the location
+    for so in routed.supplier_orders:
+        [line] = so.lines
+        assert line.line_id == "L1" and line.variant_id == variant.id
+    parts = {loc: so.lines[0].quantity for loc, so in by_location.items()}
+    assert sum(parts.values()) == 4 and parts["default"] <= 2 and parts["east"] <= 3
+    assert routed.waiting == {}
+
+    delivered = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    assert sorted(so.status for so in delivered.supplier_orders) == ["delivered", "delivered"]
+    # each location gave what it shipped
+    after = await level(shop, sku)
+    assert at_location(after, "default") == 2 - parts["default"]
+    assert at_location(after, "east") == 3 - parts["east"]
+    assert (after.on_hand, after.committed) == (5 - 4, 0)
+
+
+async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_first_served(orders_shop):
+    shop = orders_shop
+    shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
+    [variant] = shop.variants_of_brands(1)
+    sku = variant.blank_sku
+    await inventory.set_stock(shop.client, {sku: 1})
+    await inventory.set_policy(shop.client, sku, backorder_limit=10)
+
+    first = await shop.place([(variant, 3)])  # 1 in stock, 2 backordered
+    first_routed = await shop.until(first.order_id, lambda v: v.status != OrderStatus.PLACED and v.waiting)
+    assert first_routed.waiting == {sku: 2}
+    [so] = first_routed.supplier_orders
+    assert so.lines[0].quantity == 1 and so.lines[0].line_id == "L1"
+    second = await shop.place([(variant, 2)])  # all backordered, behind the first
+    second_routed = await shop.until(second.order_id, lambda v: v.status == OrderStatus.ROUTED)
+    assert second_routed.waiting == {sku: 2} and second_routed.supplier_orders == []
+
+    # the unit in stock ships; the order is not delivered while the rest waits
+    partly = await shop.until(first.order_id, lambda v: v.supplier_orders[0].status == "delivered")
+    assert partly.status == OrderStatus.PARTIALLY_SHIPPED and partly.waiting == {sku: 2}
+    await shop.env.sleep(timedelta(days=20))  # a durable wait: weeks pass, nothing ships, nothing closes
+    still = await shop.order(first.order_id)
+    assert still.live and still.status == OrderStatus.PARTIALLY_SHIPPED and len(still.supplier_orders) == 1
+
+    # two units arrive: they go to the first order placed, the second keeps waiting
+    await inventory.adjust_stock(shop.client, sku, 2, "restock", key="restock-1")
+    done = await shop.until(first.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    assert done.waiting == {} and len(done.supplier_orders) == 2
+    late = done.supplier_orders[1]
+    assert late.lines[0].line_id == "L1" and late.lines[0].quantity == 2 and late.status == "delivered"
+    assert any(h.kind == "stock" and late.supplier_order_id in (h.note or "") for h in done.history)
+    waiting = await shop.order(second.order_id)
+    assert waiting.status == OrderStatus.ROUTED and waiting.waiting == {sku: 2}
+
+    await inventory.adjust_stock(shop.client, sku, 2, "restock", key="restock-2")
+    second_done = await shop.until(second.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    [so] = second_done.supplier_orders
+    assert so.lines[0].quantity == 2 and second_done.waiting == {}
+    after = await level(shop, sku)
+    assert (after.on_hand, after.committed) == (0, 0)
+
+
+async def test_cancel_while_units_wait_gives_them_back_and_refunds(orders_shop):
+    shop = orders_shop
+    shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
+    [variant] = shop.variants_of_brands(1)
+    sku = variant.blank_sku
+    await inventory.set_stock(shop.client, {sku: 0})
+    await inventory.set_policy(shop.client, sku, backorder_limit=5)
+
+    placed = await shop.place([(variant, 3)])
+    await shop.until(placed.order_id, lambda v: v.status == OrderStatus.ROUTED and v.waiting == {sku: 3})
+    assert (await level(shop, sku)).committed == 3
+    cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
+    assert cancelled.status == OrderStatus.CANCELLED and cancelled.waiting == {}
+    assert cancelled.refunded == placed.total
+    assert given_back(shop.store, order_payment_ref(shop.store, placed.order_id)) == [placed.total]
+    after = await level(shop, sku)
+    assert (after.on_hand, after.committed, after.waiting) == (0, 0, 0)
+    # stock arriving later goes to nobody: the order stays cancelled with no supplier order
+    await inventory.adjust_stock(shop.client, sku, 3, "restock", key="restock-after-cancel")
+    await shop.env.sleep(timedelta(seconds=30))
+    assert (await level(shop, sku)).available == 3
+
+
+async def test_cancel_of_a_partly_shipped_order_gives_back_only_what_waits(orders_shop):
+    shop = orders_shop
+    shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
+    [variant] = shop.variants_of_brands(1)
+    sku = variant.blank_sku
+    await inventory.set_stock(shop.client, {sku: 1})
+    await inventory.set_policy(shop.client, sku, backorder_limit=5)
+
+    placed = await shop.place([(variant, 3)])
+    partly = await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status
+                              in ("shipped", "delivered"))
+    assert partly.status == OrderStatus.PARTIALLY_SHIPPED and partly.waiting == {sku: 2}
+    cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "too slow")
+    assert cancelled.waiting == {}
+    [refund] = cancelled.refunds
+    assert refund.lines == {variant.id: 2} and 0 < refund.amount < placed.total
+    # what shipped goes on: the order is delivered with the one unit it has
+    done = await shop.until(placed.order_id, lambda v: v.status == OrderStatus.DELIVERED)
+    assert [so.lines[0].quantity for so in done.supplier_orders] == [1]
+    after = await level(shop, sku)
+    assert (after.on_hand, after.committed, after.waiting) == (0, 0, 0)
