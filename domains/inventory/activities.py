@@ -18,7 +18,7 @@ from ..identity.shop_settings import read_shop_settings
 from ..webhooks import client as webhooks
 from ..webhooks.messages import Event, EventType
 from .ids import INVENTORY_WORKFLOW_ID, shard_of
-from .messages import HandOver, InventoryState, LoadStock, StockLevel, StockPage
+from .messages import HandOver, InventoryState, LoadStock, Location, LocationKind, Notice, StockLevel, StockPage
 from .webhook_events import StockLowData
 
 # How long after the singleton ended a shard may still read its part from it (a hand-over whose
@@ -48,13 +48,39 @@ class InventoryActivities:
         """One page of a shard's first-run seed: on-hand units of the shard's SKUs from the store
         (whole store pages until `limit` SKUs are found, so one result stays small)."""
         found: dict[str, int] = {}
+        first = request.cursor is None
         cursor = request.cursor
         while True:
             rows, cursor = self.store.scan(schema.STOCK.name, page_size=1000, cursor=cursor)
             found.update({r["sku"]: r["on_hand"] for r in rows if shard_of(r["sku"], request.shards) == request.shard})
             if cursor is None or len(found) >= request.limit:
-                return StockPage(on_hand=found, cursor=cursor)
+                return StockPage(on_hand=found, cursor=cursor, locations=self.saved_locations() if first else [])
             activity.heartbeat(len(found))
+
+    def saved_locations(self) -> list[Location]:
+        rows = self.store.query(schema.LOCATIONS.name, {"shop": schema.SHOP})
+        return [Location(id=r["id"], name=r["name"], kind=LocationKind(r.get("kind") or "warehouse"),
+                         country=r.get("country") or "US", state=r.get("state") or "", city=r.get("city") or "",
+                         address_line=r.get("address_line") or "", priority=r.get("priority") or 0,
+                         active=bool(r.get("active"))) for r in rows]
+
+    @activity.defn
+    async def notify_allocated(self, notices: list[Notice]) -> int:
+        """Signal `stock_allocated` to each notice's workflow, in order; a workflow that is gone
+        (an order already closed) is skipped. Sent again after a failure, a notice arrives twice:
+        the receiver keeps the allocations it already has (they name the same units)."""
+        if self.client is None:
+            return 0
+        sent = 0
+        for notice in notices:
+            try:
+                await self.client.get_workflow_handle(notice.notify).signal("stock_allocated", notice.payload)
+                sent += 1
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                activity.logger.warning("stock_allocated: no workflow %s", notice.notify)
+        return sent
 
     @activity.defn
     async def take_over_singleton(self, request: HandOver) -> InventoryState | None:
@@ -99,7 +125,8 @@ class InventoryActivities:
         info = activity.info()
         now = datetime.now(UTC)
         return [webhooks.event(EventType.STOCK_LOW, f"stock:{lv.sku}:{info.workflow_run_id}:{info.activity_id}", lv.sku,
-                               StockLowData(**lv.model_dump(), threshold=threshold), now)
+                               StockLowData(sku=lv.sku, on_hand=lv.on_hand, reserved=lv.reserved,
+                                            committed=lv.committed, available=lv.available, threshold=threshold), now)
                 for lv in levels
                 if lv.sku in before and before[lv.sku].get("available") is not None
                 and before[lv.sku]["available"] > threshold >= lv.available]
@@ -107,7 +134,9 @@ class InventoryActivities:
     def project_stock(self, levels: list[StockLevel]) -> int:
         """Writes the levels (idempotent upserts) and refreshes `in_stock` of affected products."""
         now = datetime.now(UTC)
-        self.store.put_many(schema.STOCK.name, [{**lv.model_dump(), "updated_at": now} for lv in levels])
+        self.store.put_many(schema.STOCK.name, [{**lv.model_dump(exclude={"locations"}), "updated_at": now,
+                                                  "locations": [loc.model_dump() for loc in lv.locations] or None}
+                                                 for lv in levels])
         product_ids = sorted({
             row["product_id"]
             for lv in levels

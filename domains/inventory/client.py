@@ -21,6 +21,7 @@ import random
 import uuid
 import weakref
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
@@ -31,22 +32,32 @@ from domains.shared import code_of
 from infra.config import hold_new_patches, inventory_shards
 from infra.temporal import business_error
 
+from .allocation import route
 from .errors import InventoryError, InventoryErrorCode
 from .ids import INVENTORY_WORKFLOW_ID, shard_of, shard_workflow_id
 from .messages import (
     ADJUSTMENTS_KEPT,
     NO_SUCH_RESERVATION,
     AdjustStock,
+    Allocate,
+    Allocation,
     AmendReservation,
+    CountStock,
     Hold,
     HoldResult,
     InventoryState,
+    Location,
+    LocationLevel,
+    MoveStock,
     OwnerRequest,
     OwnerResult,
     Reservation,
     ReservationStatus,
     RevertTransfer,
+    SetLocations,
+    SetPolicy,
     SetStock,
+    ShipTo,
     StockAdjustment,
     StockLevel,
     Transfer,
@@ -184,20 +195,107 @@ async def _owner_update(client: Client, update: Any, request: OwnerRequest, skus
 # --- updates -------------------------------------------------------------------------------
 
 
-async def set_stock(client: Client, on_hand: dict[str, int]) -> list[StockLevel]:
+async def set_stock(client: Client, on_hand: dict[str, int], location: str | None = None) -> list[StockLevel]:
+    """On hand (absolute) at `location`; None: the only active location (LocationRequired when
+    there are more)."""
     n = shards()
     groups = _by_shard(on_hand, n)
-    parts = await asyncio.gather(*(
-        _update(client, k, InventoryService.set_stock, SetStock(on_hand={sku: on_hand[sku] for sku in skus}), n)
-        for k, skus in groups.items()))
+    parts = await _gathered([
+        _update(client, k, InventoryService.set_stock,
+                SetStock(on_hand={sku: on_hand[sku] for sku in skus}, location=location), n)
+        for k, skus in groups.items()])
+    for part in parts:
+        if isinstance(part, BaseException):
+            raise part
     got = {lv.sku: lv for part in parts for lv in part}
     return [got[sku] for sku in on_hand]
 
 
-async def adjust_stock(client: Client, sku: str, delta: int, reason: str, key: str | None = None) -> StockLevel:
-    request = AdjustStock(sku=sku, delta=delta, reason=reason, key=key)
+async def adjust_stock(client: Client, sku: str, delta: int, reason: str, key: str | None = None,
+                       location: str | None = None, actor: str | None = None) -> StockLevel:
+    request = AdjustStock(sku=sku, delta=delta, reason=reason, key=key, location=location, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.adjust_stock, request, n)
+
+
+async def move_stock(client: Client, sku: str, from_location: str, to_location: str, quantity: int, key: str,
+                     actor: str = "") -> list[LocationLevel]:
+    """Units from one location to another, once per key (audited as two adjustments); the
+    levels of both locations after."""
+    request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity, key=key,
+                        actor=actor)
+    n = shards()
+    return await _update(client, shard_of(sku, n), InventoryService.move_stock, request, n)
+
+
+async def count_stock(client: Client, sku: str, location: str, counted: int, key: str, actor: str = "") -> StockLevel:
+    """A count: on hand at the location becomes `counted` (an adjustment "count" with the difference)."""
+    request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
+    n = shards()
+    return await _update(client, shard_of(sku, n), InventoryService.count_stock, request, n)
+
+
+async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
+                     preorder_until: datetime | None = None) -> StockLevel:
+    request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
+    n = shards()
+    return await _update(client, shard_of(sku, n), InventoryService.set_policy, request, n)
+
+
+async def set_locations(client: Client, locations: list[Location]) -> None:
+    """The registry to every shard (locations.save_location calls it after writing the row)."""
+    n = shards()
+    outcomes = await _gathered([_update(client, k, InventoryService.set_locations, SetLocations(locations=locations), n)
+                                for k in range(n)])
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def location_in_use(client: Client, location: str) -> bool:
+    """Whether any shard has units allocated (not shipped) at the location."""
+    answers = await asyncio.gather(*(_query(client, k, InventoryService.location_in_use, location)
+                                     for k in range(shards())))
+    return any(answers)
+
+
+async def location_registry(client: Client, sku: str | None = None) -> list[Location]:
+    """The locations the shards route with (the default one included), from one shard."""
+    n = shards()
+    got = await _query(client, shard_of(sku, n) if sku else 0, InventoryService.location_registry)
+    if got is None:
+        from .messages import with_default
+
+        return with_default([])
+    return list(got)
+
+
+async def allocate(client: Client, owner: str, lines: dict[str, int], ship_to: ShipTo | None = None,
+                   notify: str | None = None) -> Allocation:
+    """After `confirm`: route the owner's confirmed units of `lines` to locations (the strategy in
+    allocation.py, on the levels read now); each shard takes its SKUs' part, falls back by
+    priority when another order took the planned units meanwhile, and keeps the rest waiting
+    for stock. `notify`: the workflow id that gets the `stock_allocated` signal when waiting
+    units are allocated later. Sent again, it answers what was allocated."""
+    skus = list(lines)
+    current = {lv.sku: lv for lv in await levels(client, skus)}
+    registry = await location_registry(client, skus[0] if skus else None)
+    free = {sku: {loc.location: max(loc.available, 0) for loc in lv.locations if loc.active}
+            for sku, lv in current.items()}
+    plan = route(lines, free, registry, ship_to).plan
+    n = shards()
+    parts = _by_shard(skus, n)
+    outcomes = await _gathered([
+        _update(client, k, InventoryService.allocate,
+                Allocate(owner=owner, plan={sku: plan.get(sku, {}) for sku in part}, notify=notify), n)
+        for k, part in parts.items()])
+    merged = Allocation(owner=owner)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        merged.allocated.update(outcome.allocated)
+        merged.waiting.update(outcome.waiting)
+    return merged
 
 
 async def hold(client: Client, owner: str, sku: str, quantity: int, ttl_seconds: float,
@@ -261,15 +359,17 @@ async def confirm(client: Client, owner: str, skus: Iterable[str] | None = None)
                                nothing_is_an_error=True)
 
 
-async def fulfil(client: Client, owner: str, skus: list[str] | None = None) -> OwnerResult:
-    """`skus`: settle only these (one supplier order's lines; only their shards are asked)."""
-    return await _owner_update(client, InventoryService.fulfil, OwnerRequest(owner=owner, skus=skus), skus,
-                               nothing_is_an_error=True)
+async def fulfil(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
+    """`skus`: settle only these (one supplier order's lines; only their shards are asked);
+    `location`: only the units allocated there (one location's shipment)."""
+    return await _owner_update(client, InventoryService.fulfil, OwnerRequest(owner=owner, skus=skus, location=location),
+                               skus, nothing_is_an_error=True)
 
 
-async def cancel(client: Client, owner: str, skus: list[str] | None = None) -> OwnerResult:
-    return await _owner_update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus), skus,
-                               nothing_is_an_error=True)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
+    """Confirmed units back (units waiting for stock too); `location`: only those allocated there."""
+    return await _owner_update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus, location=location),
+                               skus, nothing_is_an_error=True)
 
 
 async def _check_amend(client: Client, owner: str, from_owner: str, add: dict[str, int],

@@ -14,6 +14,11 @@ class InventoryErrorCode(StrEnum):
     UNKNOWN_SKU = "UnknownSku"
     NO_SUCH_RESERVATION = "NoSuchReservation"
     MOVED_TO_SHARDS = "InventoryMovedToShards"  # the singleton handed its stock to the shards
+    UNKNOWN_LOCATION = "UnknownLocation"
+    LOCATION_REQUIRED = "LocationRequired"  # more than one active location and none named
+    LOCATION_INACTIVE = "LocationInactive"
+    LOCATION_IN_USE = "LocationInUse"  # deactivating a location that still has allocated, unshipped units
+    INSUFFICIENT_AT_LOCATION = "InsufficientStockAtLocation"  # a location's stock would go below what it owes
     UNEXPECTED = "InventoryError"  # a failure whose type no code names
 
 

@@ -25,29 +25,47 @@ with workflow.unsafe.imports_passed_through():
     from .messages import (
         ADJUSTMENTS_KEPT,
         APPLIED_KEYS_KEPT,
+        DEFAULT_LOCATION,
+        INSUFFICIENT_AT_LOCATION,
         INVALID_QUANTITY,
+        LOCATION_IN_USE,
+        LOCATION_INACTIVE,
+        LOCATION_REQUIRED,
         MOVED_TO_SHARDS,
         NO_SUCH_RESERVATION,
+        UNKNOWN_LOCATION,
         UNKNOWN_SKU,
         AdjustStock,
+        Allocate,
+        Allocation,
         AmendReservation,
+        CountStock,
         HandOver,
         Hold,
         HoldResult,
         InventoryState,
         LoadStock,
+        Location,
+        LocationLevel,
+        LocStock,
+        MoveStock,
+        Notice,
         OwnerRequest,
         OwnerResult,
         Reservation,
         ReservationStatus,
         RevertTransfer,
+        SetLocations,
+        SetPolicy,
         SetStock,
         SkuStock,
         StockAdjustment,
+        StockAllocated,
         StockLevel,
         Transfer,
         TransferResult,
         reservation_key,
+        with_default,
     )
 
 # A transfer sent again (its activity's answer lost to a killed worker or a restarting server)
@@ -59,8 +77,16 @@ with workflow.unsafe.imports_passed_through():
 IDEMPOTENT_TRANSFER_PATCH = "inventory-transfer-retry"
 
 
-def _level(sku: str, s: SkuStock) -> StockLevel:
-    return StockLevel(sku=sku, on_hand=s.on_hand, reserved=s.reserved, committed=s.committed, available=s.available)
+UNLIMITED = 10**9  # a preorder without a limit
+
+
+def _waiting_by_sku(reservations: dict[str, Reservation], skus: set[str] | None = None) -> dict[str, int]:
+    waiting: dict[str, int] = {}
+    for r in reservations.values():
+        if (r.allocated is not None and r.status == ReservationStatus.CONFIRMED and (skus is None or r.sku in skus)
+                and (w := r.waiting)):
+            waiting[r.sku] = waiting.get(r.sku, 0) + w
+    return waiting
 
 
 @workflow.defn
@@ -108,17 +134,155 @@ class InventoryService:
                 self._drop(r)
                 self._touch(r.sku)
 
+    # --- locations --------------------------------------------------------------------
+
+    def _registry(self) -> dict[str, Location]:
+        return {loc.id: loc for loc in with_default(self.state.locations)}
+
+    def _active(self) -> list[str]:
+        """Active location ids, by priority then id (the order fallbacks and waiting units take)."""
+        return [loc.id for loc in sorted(self._registry().values(), key=lambda loc: (loc.priority, loc.id))
+                if loc.active]
+
+    def _is_active(self, location: str) -> bool:
+        loc = self._registry().get(location)
+        return loc is not None and loc.active
+
+    def _resolve(self, location: str | None, active: bool = True) -> str:
+        """The location a write names; None: the only active one (LocationRequired when there are more)."""
+        registry = self._registry()
+        if location is None:
+            actives = [loc.id for loc in registry.values() if loc.active]
+            if len(actives) != 1:
+                raise ApplicationError(f"{len(actives)} active locations: name one", type=LOCATION_REQUIRED,
+                                       non_retryable=True)
+            return actives[0]
+        if location not in registry:
+            raise ApplicationError(f"unknown location {location!r}", type=UNKNOWN_LOCATION, non_retryable=True)
+        if active and not registry[location].active:
+            raise ApplicationError(f"location {location!r} is inactive", type=LOCATION_INACTIVE, non_retryable=True)
+        return location
+
+    def _plain_default(self, stock: SkuStock, location: str) -> bool:
+        """A SKU wholly at an active default location with no policy: the path from before locations."""
+        return location == DEFAULT_LOCATION and stock.plain and self._is_active(DEFAULT_LOCATION)
+
+    def _at(self, stock: SkuStock, location: str) -> LocStock:
+        """The SKU's units at a location, writing out the compact form's default first."""
+        if not stock.at:
+            stock.at = {DEFAULT_LOCATION: LocStock(on_hand=stock.on_hand)}
+        return stock.at.setdefault(location, LocStock())
+
+    def _normalize(self, stock: SkuStock) -> None:
+        """On hand is the sum over active locations; a SKU only at the default location with
+        nothing allocated goes back to the compact form."""
+        if not stock.at:
+            return
+        for loc, v in list(stock.at.items()):
+            if v.on_hand == 0 and v.committed == 0:  # nothing there: not written
+                del stock.at[loc]
+        stock.on_hand = sum(v.on_hand for loc, v in stock.at.items() if self._is_active(loc))
+        only = stock.at.get(DEFAULT_LOCATION)
+        if (set(stock.at) == {DEFAULT_LOCATION} and only is not None and only.committed == 0
+                and self._is_active(DEFAULT_LOCATION)):
+            stock.at = {}
+
+    def _free(self, stock: SkuStock, location: str) -> int:
+        """Units an allocation may still take at a location (on hand there, not allocated)."""
+        if not self._is_active(location):
+            return 0
+        if not stock.at:
+            return stock.on_hand if location == DEFAULT_LOCATION else 0
+        v = stock.at.get(location)
+        return v.on_hand - v.committed if v else 0
+
+    def _allowance(self, stock: SkuStock) -> int:
+        """How far below zero the SKU may sell: its backorder limit, or during a preorder the
+        limit (none when 0)."""
+        if stock.preorder_until is not None:
+            if workflow.now() < stock.preorder_until:
+                return stock.backorder_limit or UNLIMITED
+            return 0
+        return stock.backorder_limit
+
+    def _level(self, sku: str, s: SkuStock, waiting: dict[str, int] | None = None) -> StockLevel:
+        if waiting is None:
+            waiting = _waiting_by_sku(self.state.reservations, {sku}) if self.state.placements else {}
+        registry = self._registry()
+        if not s.at:
+            locations = [LocationLevel(location=DEFAULT_LOCATION, on_hand=s.on_hand, committed=0, available=s.on_hand,
+                                       active=self._is_active(DEFAULT_LOCATION))]
+        else:
+            order = {loc: i for i, loc in enumerate(self._active())}
+            locations = [LocationLevel(location=loc, on_hand=v.on_hand, committed=v.committed,
+                                       available=v.on_hand - v.committed,
+                                       active=loc in registry and registry[loc].active)
+                         for loc, v in sorted(s.at.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))]
+        return StockLevel(sku=sku, on_hand=s.on_hand, reserved=s.reserved, committed=s.committed,
+                          available=s.available, locations=locations, backorder_limit=s.backorder_limit,
+                          preorder_until=s.preorder_until, waiting=waiting.get(sku, 0))
+
+    def _record(self, sku: str, delta: int, reason: str, on_hand: int, location: str | None = None,
+                actor: str | None = None) -> None:
+        record = StockAdjustment(sku=sku, delta=delta, reason=reason, on_hand=on_hand, at=workflow.now(),
+                                 location=location, actor=actor or None)
+        self.state.adjustments = [*self.state.adjustments[-(ADJUSTMENTS_KEPT - 1):], record]
+
+    def _remember(self, key: str | None) -> None:
+        if key:
+            self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], key]
+
+    def _allocate_waiting(self, skus: set[str]) -> None:
+        """Stock arrived (or was given back): units waiting for it are allocated, first placed
+        first served, and each owner's `notify` workflow is told (the run loop sends the signals)."""
+        if not self.state.placements:  # nothing was ever confirmed here: nothing can wait
+            return
+        queue = sorted((r for r in self.state.reservations.values()
+                        if r.sku in skus and r.status == ReservationStatus.CONFIRMED and r.waiting > 0),
+                       key=lambda r: (r.placed if r.placed is not None else -1, r.owner))
+        active = self._active()
+        for r in queue:
+            stock = self.state.stock[r.sku]
+            got: dict[str, int] = {}
+            for loc in active:
+                take = min(r.waiting, self._free(stock, loc))
+                if take <= 0:
+                    continue
+                self._at(stock, loc).committed += take
+                assert r.allocated is not None
+                r.allocated[loc] = r.allocated.get(loc, 0) + take
+                got[loc] = take
+            if got:
+                self._normalize(stock)
+                self._touch(r.sku)
+                if r.notify:
+                    self.state.outbox.append(Notice(notify=r.notify, payload=StockAllocated(
+                        owner=r.owner, allocated={r.sku: got})))
+
     # --- updates ----------------------------------------------------------------------
 
     @workflow.update
     async def set_stock(self, request: SetStock) -> list[StockLevel]:
         await self._seeded()
+        location = self._resolve(request.location)
+        for sku, on_hand in request.on_hand.items():
+            stock = self.state.stock.get(sku)
+            if stock is not None and not self._plain_default(stock, location):
+                committed = self._at(stock, location).committed
+                if on_hand < committed:
+                    raise ApplicationError(f"{sku}: {committed} units at {location} are allocated; cannot set "
+                                           f"{on_hand}", type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
         for sku, on_hand in request.on_hand.items():
             stock = self.state.stock.setdefault(sku, SkuStock())
-            stock.on_hand = on_hand
+            if self._plain_default(stock, location):
+                stock.on_hand = on_hand
+            else:
+                self._at(stock, location).on_hand = on_hand
+                self._normalize(stock)
             self._touch(sku)
+        self._allocate_waiting(set(request.on_hand))
         self._accepted()
-        return [_level(sku, self.state.stock[sku]) for sku in request.on_hand]
+        return [self._level(sku, self.state.stock[sku]) for sku in request.on_hand]
 
     @set_stock.validator
     def _check_set_stock(self, request: SetStock) -> None:
@@ -131,20 +295,197 @@ class InventoryService:
         await self._seeded()
         stock = self.state.stock.setdefault(request.sku, SkuStock())
         if request.key and request.key in self.state.applied_keys:
-            return _level(request.sku, stock)  # a retry of an adjustment already applied
-        if stock.on_hand + request.delta < stock.reserved + stock.committed:
-            raise ApplicationError(
-                f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
-                type=INVALID_QUANTITY, non_retryable=True)
-        stock.on_hand += request.delta
-        if request.key:
-            self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], request.key]
-        record = StockAdjustment(sku=request.sku, delta=request.delta, reason=request.reason, on_hand=stock.on_hand,
-                                 at=workflow.now())
-        self.state.adjustments = [*self.state.adjustments[-(ADJUSTMENTS_KEPT - 1):], record]
+            return self._level(request.sku, stock)  # a retry of an adjustment already applied
+        location = self._resolve(request.location)
+        if self._plain_default(stock, location):  # as before locations
+            if stock.on_hand + request.delta < stock.reserved + stock.committed:
+                raise ApplicationError(
+                    f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
+                    type=INVALID_QUANTITY, non_retryable=True)
+            stock.on_hand += request.delta
+            on_hand = stock.on_hand
+        else:
+            at = self._at(stock, location)
+            if request.delta < 0 and at.on_hand + request.delta < at.committed:
+                self._normalize(stock)
+                raise ApplicationError(
+                    f"{request.sku}: cannot remove {-request.delta} at {location}; only {at.on_hand - at.committed} "
+                    "there are not allocated", type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
+            if request.delta < 0 and stock.on_hand + request.delta < stock.reserved + stock.committed:
+                self._normalize(stock)
+                raise ApplicationError(
+                    f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
+                    type=INVALID_QUANTITY, non_retryable=True)
+            at.on_hand += request.delta
+            on_hand = at.on_hand
+            self._normalize(stock)
+        self._remember(request.key)
+        self._record(request.sku, request.delta, request.reason, on_hand,
+                     location if request.location is not None or self.state.locations else None, request.actor)
+        self._touch(request.sku)
+        if request.delta > 0:
+            self._allocate_waiting({request.sku})
+        self._accepted()
+        return self._level(request.sku, stock)
+
+    @workflow.update
+    async def move_stock(self, request: MoveStock) -> list[LocationLevel]:
+        """Units go from one location to another (a transfer between warehouses), once per key."""
+        await self._seeded()
+        stock = self._stock(request.sku)
+        if request.key in self.state.applied_keys:
+            return self._location_levels(stock, [request.from_location, request.to_location])
+        source = self._resolve(request.from_location, active=False)  # an inactive location may be emptied
+        target = self._resolve(request.to_location)
+        if source == target:
+            raise ApplicationError("a move needs two different locations", type=INVALID_QUANTITY,
+                                   non_retryable=True)
+        at = self._at(stock, source)
+        if at.on_hand - at.committed < request.quantity:
+            free = at.on_hand - at.committed
+            self._normalize(stock)
+            raise ApplicationError(f"{request.sku}: only {free} units at {source} are not allocated",
+                                   type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
+        at.on_hand -= request.quantity
+        to = self._at(stock, target)
+        to.on_hand += request.quantity
+        self._record(request.sku, -request.quantity, f"move to {target}", at.on_hand, source, request.actor)
+        self._record(request.sku, request.quantity, f"move from {source}", to.on_hand, target, request.actor)
+        self._normalize(stock)
+        self._remember(request.key)
+        self._touch(request.sku)
+        self._allocate_waiting({request.sku})
+        self._accepted()
+        return self._location_levels(stock, [source, target])
+
+    @workflow.update
+    async def count_stock(self, request: CountStock) -> StockLevel:
+        """A count: on hand at the location becomes what was counted, recorded as an adjustment
+        ("count") with the difference; once per key."""
+        await self._seeded()
+        stock = self._stock(request.sku)
+        if request.key in self.state.applied_keys:
+            return self._level(request.sku, stock)
+        location = self._resolve(request.location, active=False)
+        at = self._at(stock, location)
+        if request.counted < at.committed:
+            committed = at.committed
+            self._normalize(stock)
+            raise ApplicationError(f"{request.sku}: {committed} units at {location} are allocated to orders; "
+                                   f"a count of {request.counted} needs them moved or cancelled first",
+                                   type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
+        delta = request.counted - at.on_hand
+        at.on_hand = request.counted
+        self._record(request.sku, delta, "count", at.on_hand, location, request.actor)
+        self._normalize(stock)
+        self._remember(request.key)
+        self._touch(request.sku)
+        if delta > 0:
+            self._allocate_waiting({request.sku})
+        self._accepted()
+        return self._level(request.sku, stock)
+
+    @workflow.update
+    async def set_policy(self, request: SetPolicy) -> StockLevel:
+        """Backorders (sell down to -limit) and preorders (sell below zero until a date)."""
+        await self._seeded()
+        stock = self._stock(request.sku)
+        stock.backorder_limit = request.backorder_limit
+        stock.preorder_until = request.preorder_until
         self._touch(request.sku)
         self._accepted()
-        return _level(request.sku, stock)
+        return self._level(request.sku, stock)
+
+    @workflow.update
+    async def set_locations(self, request: SetLocations) -> int:
+        """The shop's location registry (every shard gets the same list). Deactivating a location
+        that still has allocated units here is refused and changes nothing."""
+        await self._seeded()
+        before = set(self._active())
+        new = {loc.id: loc for loc in with_default(request.locations)}
+        after = {loc_id for loc_id, loc in new.items() if loc.active}
+        gone = before - after
+        for sku, stock in self.state.stock.items():
+            for loc in gone:
+                v = stock.at.get(loc)
+                if v is not None and v.committed > 0:
+                    raise ApplicationError(f"{loc} has {v.committed} allocated units of {sku}", type=LOCATION_IN_USE,
+                                           non_retryable=True)
+        if DEFAULT_LOCATION in gone:  # the compact form says "at the default location": write it out
+            for stock in self.state.stock.values():
+                if not stock.at and stock.on_hand:
+                    stock.at = {DEFAULT_LOCATION: LocStock(on_hand=stock.on_hand)}
+        self.state.locations = sorted(new.values(), key=lambda loc: loc.id)
+        changed = set()
+        for sku, stock in self.state.stock.items():
+            if stock.at:
+                was = stock.on_hand
+                self._normalize(stock)
+                if stock.on_hand != was:
+                    changed.add(sku)
+                    self._touch(sku)
+        if after - before:
+            self._allocate_waiting(changed)
+        self._accepted()
+        return len(changed)
+
+    def _location_levels(self, stock: SkuStock, locations: list[str]) -> list[LocationLevel]:
+        out = []
+        for loc in locations:
+            if not stock.at:
+                on_hand = stock.on_hand if loc == DEFAULT_LOCATION else 0
+                committed = 0
+            else:
+                v = stock.at.get(loc, LocStock())
+                on_hand, committed = v.on_hand, v.committed
+            out.append(LocationLevel(location=loc, on_hand=on_hand, committed=committed, available=on_hand - committed,
+                                     active=self._is_active(loc)))
+        return out
+
+    @workflow.update
+    async def allocate(self, request: Allocate) -> Allocation:
+        """Route an owner's confirmed units to locations: the plan's locations as far as they still
+        have free units, then the others by priority (another order took them meanwhile); the rest
+        waits for stock (first placed, first served). Sent again, it answers what was allocated."""
+        await self._seeded()
+        owned = {}
+        for sku in request.plan:
+            r = self.state.reservations.get(reservation_key(request.owner, sku))
+            if r is None or r.status != ReservationStatus.CONFIRMED:
+                raise ApplicationError(f"{request.owner} has no confirmed units of {sku}", type=NO_SUCH_RESERVATION,
+                                       non_retryable=True)
+            owned[sku] = r
+        result = Allocation(owner=request.owner)
+        active = self._active()
+        for sku, r in owned.items():
+            if r.allocated is None:
+                stock = self.state.stock[sku]
+                got: dict[str, int] = {}
+                rest = r.quantity
+                # the plan first, then (a race: another order took them) the others by priority
+                for loc, want in [*request.plan[sku].items(), *((loc, rest) for loc in active)]:
+                    take = min(want, rest, self._free(stock, loc))
+                    if take > 0:
+                        self._at(stock, loc).committed += take
+                        got[loc] = got.get(loc, 0) + take
+                        rest -= take
+                r.allocated, r.notify = got, request.notify
+                if r.placed is None:
+                    r.placed = self.state.placements
+                    self.state.placements += 1
+                self._normalize(stock)
+                self._touch(sku)
+            if r.allocated:
+                result.allocated[sku] = dict(r.allocated)
+            if r.waiting:
+                result.waiting[sku] = r.waiting
+        self._accepted()
+        return result
+
+    @allocate.validator
+    def _check_allocate(self, request: Allocate) -> None:
+        if any(n < 0 for plan in request.plan.values() for n in plan.values()):
+            raise ValueError("an allocation plan cannot have negative units")
 
     @workflow.update
     async def hold(self, request: Hold) -> HoldResult:
@@ -157,8 +498,9 @@ class InventoryService:
             raise ApplicationError(f"{request.owner} already confirmed {request.sku}", type=INVALID_QUANTITY,
                                    non_retryable=True)
         mine = current.quantity if current else 0
-        can = stock.available + mine
-        held = request.quantity if request.quantity <= can else (mine if request.all_or_nothing else can)
+        free = stock.available + mine
+        can = free + self._allowance(stock) if not stock.plain else free
+        held = request.quantity if request.quantity <= can else (mine if request.all_or_nothing else max(can, 0))
         stock.reserved += held - mine
         if held:
             expires = workflow.now() + timedelta(seconds=request.ttl_seconds)
@@ -169,7 +511,8 @@ class InventoryService:
         if held != mine:
             self._touch(request.sku)
         self._accepted()
-        return HoldResult(sku=request.sku, requested=request.quantity, held=held, available=stock.available)
+        return HoldResult(sku=request.sku, requested=request.quantity, held=held, available=stock.available,
+                          backordered=max(0, held - max(free, 0)))
 
     @hold.validator
     def _check_hold(self, request: Hold) -> None:
@@ -223,7 +566,8 @@ class InventoryService:
         short = {}
         for sku, quantity in request.lines.items():
             stock = self.state.stock.get(sku)
-            can = (stock.available if stock else 0) + (mine[sku].quantity if sku in mine else 0)
+            can = ((stock.available + (0 if stock.plain else self._allowance(stock))) if stock else 0) + (
+                mine[sku].quantity if sku in mine else 0)
             if quantity > can:
                 short[sku] = quantity - can
         if short:
@@ -263,7 +607,8 @@ class InventoryService:
             if current is not None and current.status != ReservationStatus.TEMPORARY:
                 continue
             mine = current.quantity if current else 0
-            back = min(p.quantity, stock.available + mine)  # never more than is free: no oversell
+            allowance = 0 if stock.plain else self._allowance(stock)
+            back = min(p.quantity, stock.available + allowance + mine)  # never more than is free: no oversell
             stock.reserved += back - mine
             if back:
                 self.state.reservations[key] = Reservation(owner=request.from_owner, sku=p.sku, quantity=back,
@@ -335,26 +680,83 @@ class InventoryService:
             raise ValueError("every line needs a positive quantity")
 
     def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus,
-                skus: list[str] | None = None) -> OwnerResult:
+                skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
         moved = {}
+        freed: set[str] = set()
         for r in self._owned(owner, from_status, skus):
             stock = self.state.stock[r.sku]
             if to_status == ReservationStatus.CONFIRMED:
                 stock.reserved -= r.quantity
                 stock.committed += r.quantity
                 r.status, r.expires_at = to_status, None
+                r.placed = self.state.placements  # first placed, first served when units wait for stock
+                self.state.placements += 1
+            elif r.allocated is not None:  # routed: settled per location
+                settled = self._settle_allocated(r, stock, to_status, location)
+                if not settled:
+                    continue
+                moved[r.sku] = settled
+                self._touch(r.sku)
+                freed.add(r.sku)
+                continue
             else:
                 stock.committed -= r.quantity
                 if to_status == ReservationStatus.FULFILLED:
-                    stock.on_hand -= r.quantity
+                    if stock.at:
+                        self._take_unallocated(stock, r.quantity, location)
+                    else:
+                        stock.on_hand -= r.quantity
                 self._drop(r)
             moved[r.sku] = r.quantity
             self._touch(r.sku)
+        if to_status == ReservationStatus.CANCELLED and freed:
+            self._allocate_waiting(freed)
         if not moved and not self._owned(owner, to_status, skus):
             raise ApplicationError(f"{owner} has no {from_status.value} reservations", type=NO_SUCH_RESERVATION,
                                    non_retryable=True)
         self._accepted()
         return OwnerResult(owner=owner, skus=moved)
+
+    def _settle_allocated(self, r: Reservation, stock: SkuStock, to_status: ReservationStatus,
+                          location: str | None) -> int:
+        """A routed reservation shipped (or cancelled) at one location, or everywhere: its units
+        there leave that location (fulfilled) or are free there again (cancelled). Units still
+        waiting for stock are cancelled with the whole order, and never shipped."""
+        assert r.allocated is not None
+        parts = dict(r.allocated) if location is None else (
+            {location: r.allocated[location]} if r.allocated.get(location) else {})
+        for loc, n in parts.items():
+            at = self._at(stock, loc)
+            at.committed -= n
+            if to_status == ReservationStatus.FULFILLED:
+                at.on_hand -= n
+            del r.allocated[loc]
+        settled = sum(parts.values())
+        if to_status == ReservationStatus.CANCELLED and location is None:
+            settled += r.waiting
+        stock.committed -= settled
+        r.quantity -= settled
+        self._normalize(stock)
+        if r.quantity <= 0:
+            self._drop(r)
+        return settled
+
+    def _take_unallocated(self, stock: SkuStock, quantity: int, prefer: str | None) -> None:
+        """Units shipped that were never routed (placed before the shop had locations): taken
+        from the named location, then by priority from free units, then from any on hand; a
+        location never goes below zero."""
+        order = [*([prefer] if prefer else []), *self._active()]
+        rest = quantity
+        for free_only in (True, False):
+            for loc in order:
+                v = stock.at.get(loc)
+                if v is None or rest <= 0:
+                    continue
+                take = min(rest, v.on_hand - v.committed if free_only else v.on_hand)
+                if take > 0:
+                    v.on_hand -= take
+                    rest -= take
+        self._normalize(stock)
 
     @workflow.update
     async def confirm(self, request: OwnerRequest) -> OwnerResult:
@@ -367,13 +769,15 @@ class InventoryService:
     async def fulfil(self, request: OwnerRequest) -> OwnerResult:
         """Delivered: committed units leave on-hand stock."""
         await self._seeded()
-        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED, request.skus)
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.FULFILLED, request.skus,
+                            request.location)
 
     @workflow.update
     async def cancel(self, request: OwnerRequest) -> OwnerResult:
         """A confirmed order was cancelled before shipping: its units are available again."""
         await self._seeded()
-        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus)
+        return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus,
+                            request.location)
 
     @workflow.update
     async def amend(self, request: AmendReservation) -> OwnerResult:
@@ -403,20 +807,36 @@ class InventoryService:
             self._drop(hold)
             mine = held.get(reservation_key(request.owner, sku))
             if mine is not None and mine.status == ReservationStatus.CONFIRMED:
-                mine.quantity += n
+                mine.quantity += n  # routed: the added units wait for an allocation (just below)
             else:
                 held[reservation_key(request.owner, sku)] = Reservation(
-                    owner=request.owner, sku=sku, quantity=n, status=ReservationStatus.CONFIRMED)
+                    owner=request.owner, sku=sku, quantity=n, status=ReservationStatus.CONFIRMED,
+                    placed=self.state.placements)
+                self.state.placements += 1
             moved[sku] = n
             self._touch(sku)
         for sku, n in request.remove.items():
             mine = held[reservation_key(request.owner, sku)]
-            self.state.stock[sku].committed -= n
+            stock = self.state.stock[sku]
+            stock.committed -= n
+            if mine.allocated is not None:  # waiting units go first, then the last location's
+                rest = n - min(n, mine.waiting)
+                for loc in reversed([*self._active(), *sorted(set(mine.allocated) - set(self._active()))]):
+                    take = min(rest, mine.allocated.get(loc, 0))
+                    if take > 0:
+                        self._at(stock, loc).committed -= take
+                        mine.allocated[loc] -= take
+                        if not mine.allocated[loc]:
+                            del mine.allocated[loc]
+                        rest -= take
+                self._normalize(stock)
             mine.quantity -= n
             if mine.quantity == 0:
                 self._drop(mine)
             moved[sku] = moved.get(sku, 0) - n
             self._touch(sku)
+        if request.add or request.remove:
+            self._allocate_waiting(set(request.add) | set(request.remove))
         self.state.applied_keys = [*self.state.applied_keys[-(APPLIED_KEYS_KEPT - 1):], request.key]
         self._accepted()
         return OwnerResult(owner=request.owner, skus=moved)
@@ -432,7 +852,18 @@ class InventoryService:
 
     @workflow.query
     def levels(self, skus: list[str]) -> list[StockLevel]:
-        return [_level(sku, self.state.stock[sku]) for sku in skus if sku in self.state.stock]
+        waiting = _waiting_by_sku(self.state.reservations, set(skus)) if self.state.placements else {}
+        return [self._level(sku, self.state.stock[sku], waiting) for sku in skus if sku in self.state.stock]
+
+    @workflow.query
+    def location_registry(self) -> list[Location]:
+        """The locations this shard routes with (the default one included)."""
+        return sorted(self._registry().values(), key=lambda loc: (loc.priority, loc.id))
+
+    @workflow.query
+    def location_in_use(self, location: str) -> bool:
+        """Whether any SKU here has units allocated at the location (not yet shipped)."""
+        return any((v := s.at.get(location)) is not None and v.committed > 0 for s in self.state.stock.values())
 
     @workflow.query
     def reservations_of(self, owner: str) -> list[Reservation]:
@@ -441,7 +872,8 @@ class InventoryService:
     @workflow.query
     def shard_info(self) -> InventoryState:
         """What this workflow is, without its stock (ops and tests): shard, shards, retired."""
-        return self.state.model_copy(update={"stock": {}, "reservations": {}, "applied_keys": [], "adjustments": []})
+        return self.state.model_copy(update={"stock": {}, "reservations": {}, "applied_keys": [], "adjustments": [],
+                                             "outbox": []})
 
     @workflow.query
     def has_applied(self, key: str) -> bool:
@@ -461,10 +893,19 @@ class InventoryService:
 
     async def _flush(self) -> None:
         skus, self.state.dirty = self.state.dirty, []
-        levels = [_level(sku, self.state.stock[sku]) for sku in skus]
+        waiting = _waiting_by_sku(self.state.reservations, set(skus)) if self.state.placements else {}
+        levels = [self._level(sku, self.state.stock[sku], waiting) for sku in skus]
         await workflow.execute_activity_method(
             InventoryActivities.project_and_report_stock, levels, start_to_close_timeout=timedelta(minutes=2),
         )
+
+    async def _send_notices(self) -> None:
+        """`stock_allocated` to each waiting owner's `notify` workflow, in the order the units
+        were allocated (first placed, first served)."""
+        sent = list(self.state.outbox)
+        await workflow.execute_activity_method(
+            InventoryActivities.notify_allocated, sent, start_to_close_timeout=timedelta(minutes=1))
+        self.state.outbox = self.state.outbox[len(sent):]
 
     async def _seed_shard(self, shard: int, shards: int) -> None:
         """A shard's first run: its part of the singleton's state when the shop ran one (the move
@@ -483,6 +924,8 @@ class InventoryService:
                 start_to_close_timeout=timedelta(minutes=5))
             for sku, on_hand in page.on_hand.items():
                 self.state.stock.setdefault(sku, SkuStock(on_hand=on_hand))
+            if page.locations:  # the registry as saved (pushed later with `set_locations`)
+                self.state.locations = page.locations
             cursor = page.cursor
             if cursor is None:
                 break
@@ -506,7 +949,7 @@ class InventoryService:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._handed_over_to_all() or (not self.state.retired and (
-                        bool(self.state.dirty) or self._time_to_continue())),
+                        bool(self.state.dirty) or bool(self.state.outbox) or self._time_to_continue())),
                     timeout=timedelta(seconds=settings.expiry_sweep_seconds))
             if self._handed_over_to_all():
                 return  # the singleton's state lives on in the shards
@@ -515,6 +958,8 @@ class InventoryService:
                 # would write stale levels over the shards' projection
                 continue
             self._expire_lapsed()
+            if self.state.outbox:  # only after waiting units were allocated (none before locations)
+                await self._send_notices()
             if self.state.dirty:
                 # let the rest of a burst arrive, then project it in one batch
                 await workflow.sleep(timedelta(seconds=settings.flush_delay_seconds))

@@ -5,7 +5,7 @@ that the query names in full, and clustering columns that give the order inside 
 partition. The SQLite adapter creates the same tables with the same primary keys, so a
 query that works on one backend works on the other and nothing needs a secondary index.
 
-It stays one long module on purpose: it is the whole write model (52 tables, grouped by the
+It stays one long module on purpose: it is the whole write model (53 tables, grouped by the
 domain that writes them), read top to bottom as one list, and both adapters create exactly it.
 """
 
@@ -379,9 +379,24 @@ STOCK = table(
         "committed": Col.INT,
         "available": Col.INT,
         "updated_at": Col.TIMESTAMP,
+        "locations": Col.JSON,  # [{location, on_hand, committed, available, active}] (None: only the default)
+        "backorder_limit": Col.INT,
+        "preorder_until": Col.TIMESTAMP,
+        "waiting": Col.INT,  # confirmed units waiting for stock
     },
     ("sku",),
     purpose="stock per blank SKU, as last projected (admin lists, search availability)",
+)
+
+# Every location of the shop in one small partition: the registry is one read.
+LOCATIONS = table(
+    "locations",
+    {"shop": Col.TEXT, "id": Col.TEXT, "name": Col.TEXT, "kind": Col.TEXT, "country": Col.TEXT, "state": Col.TEXT,
+     "city": Col.TEXT, "address_line": Col.TEXT, "priority": Col.INT, "active": Col.BOOL,
+     "updated_at": Col.TIMESTAMP},
+    ("shop",),
+    clustering_key=("id",),
+    purpose="stock locations (warehouses, suppliers): the registry the inventory shards route with",
 )
 
 # --- cart ------------------------------------------------------------------------------

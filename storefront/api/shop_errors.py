@@ -152,6 +152,11 @@ INVENTORY: dict[InventoryErrorCode, Http] = {
     InventoryErrorCode.UNKNOWN_SKU: (_400, "unknown_sku"),
     InventoryErrorCode.NO_SUCH_RESERVATION: (_400, "no_such_reservation"),
     InventoryErrorCode.MOVED_TO_SHARDS: (_409, "inventory_moved"),
+    InventoryErrorCode.UNKNOWN_LOCATION: (_404, "unknown_location"),
+    InventoryErrorCode.LOCATION_REQUIRED: (_400, "location_required"),
+    InventoryErrorCode.LOCATION_INACTIVE: (_409, "location_inactive"),
+    InventoryErrorCode.LOCATION_IN_USE: (_409, "location_in_use"),
+    InventoryErrorCode.INSUFFICIENT_AT_LOCATION: (_409, "insufficient_stock_at_location"),
     InventoryErrorCode.UNEXPECTED: (_400, "inventory_error"),
 }
 IDENTITY: dict[IdentityErrorCode, Http] = {
