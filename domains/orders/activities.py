@@ -35,7 +35,7 @@ from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.locations import list_locations
-from ..inventory.messages import NO_SUCH_RESERVATION, ShipTo
+from ..inventory.messages import DEFAULT_LOCATION, LOCATION_REQUIRED, NO_SUCH_RESERVATION, ShipTo
 from ..webhooks import client as webhooks
 from .emails import OrderEmail, OrderEmailChannel, SendOutcome
 from .projection import project
@@ -51,6 +51,9 @@ class Restock(BaseModel):
     key: str  # idempotency key prefix: one adjustment per SKU under it
     units: dict[str, int]  # blank sku -> units back on hand
     reason: str
+    # blank sku -> the stock location its units shipped from (orders routed over locations); a SKU
+    # not named goes to the only active location, or the default one when there are several
+    locations: dict[str, str] = Field(default_factory=dict)
 
 
 class ReviewRequest(BaseModel):
@@ -95,7 +98,8 @@ class MoreFulfillment(BaseModel):
 
 class WaitingStock(BaseModel):
     owner: str
-    skus: list[str]
+    units: dict[str, int]  # blank sku -> units still waiting for stock
+    key: str  # once per order: {order_id}-waiting
 
 
 class OrderSnapshot(BaseModel):
@@ -210,11 +214,16 @@ class OrderActivities:
 
     @activity.defn
     async def cancel_waiting(self, request: WaitingStock) -> dict[str, int]:
-        """A cancelled order's units still waiting for stock go back (its shipped units stay committed)."""
+        """A cancelled order's units still waiting for stock go back; its allocated units stay
+        (shipped ones are fulfilled at delivery, the others cancelled per location by fulfillment).
+        Inventory's `amend` takes removed units from the waiting ones first, once per key."""
+        if not request.units:
+            return {}
         try:
-            return (await inventory.cancel(self.client, request.owner, request.skus, waiting_only=True)).skus
+            return (await inventory.amend(self.client, request.owner, request.owner, {}, request.units,
+                                          request.key)).skus
         except InventoryError as exc:
-            if exc.code == NO_SUCH_RESERVATION:
+            if exc.code == NO_SUCH_RESERVATION:  # nothing of it left (given back already)
                 return {}
             raise
 
@@ -263,7 +272,16 @@ class OrderActivities:
     @activity.defn
     async def restock(self, request: Restock) -> None:
         for sku, units in sorted(request.units.items()):
-            await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}")
+            key = f"{request.key}-{sku}"
+            try:
+                await inventory.adjust_stock(self.client, sku, units, request.reason, key=key,
+                                             location=request.locations.get(sku))
+            except InventoryError as exc:
+                if exc.code != LOCATION_REQUIRED:
+                    raise
+                # shipped before locations (or routed by brand): back to the main warehouse
+                await inventory.adjust_stock(self.client, sku, units, request.reason, key=key,
+                                             location=DEFAULT_LOCATION)
 
     @activity.defn
     async def enroll_review_request(self, request: ReviewRequest) -> list[str]:

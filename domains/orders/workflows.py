@@ -325,6 +325,16 @@ class OrderWorkflow:
                     await workflow.execute_activity_method(OrderActivities.start_more_fulfillment, MoreFulfillment(
                         workflow_id=own, params=params), **_QUICK)
 
+    def _shipped_from(self) -> dict[str, str]:
+        """blank sku -> the stock location its units shipped from (the first supplier order that
+        shipped them), where restocked units go back."""
+        out: dict[str, str] = {}
+        for so in self.state.supplier_orders:
+            if so.location and so.status in lifecycle.SHIPPED_OR_LATER:
+                for line in so.lines:
+                    out.setdefault(line.blank_sku, so.location)
+        return out
+
     def _describe_waiting(self) -> str:
         return ", ".join(f"{sku} x{n}" for sku, n in sorted(self.state.waiting.items()))
 
@@ -336,12 +346,11 @@ class OrderWorkflow:
         for line in routing.unrouted(o.lines, [so.lines for so in s.supplier_orders]):
             units[line.variant_id] += line.quantity
         units = {v: n for v, n in units.items() if n > 0}
-        skus = sorted(s.waiting)
-        what = self._describe_waiting()
+        waiting, what = dict(s.waiting), self._describe_waiting()
         s.waiting.clear()
         s.arrivals.clear()
         await workflow.execute_activity_method(OrderActivities.cancel_waiting, WaitingStock(
-            owner=o.checkout_id, skus=skus), **_QUICK)
+            owner=o.checkout_id, units=waiting, key=f"{o.order_id}-waiting"), **_QUICK)
         amount = self._share(units)
         refund_id = f"{o.order_id}-waiting"
         await self._refund_money(amount, refund_id, reason)
@@ -474,7 +483,8 @@ class OrderWorkflow:
                     if line.variant_id in units:
                         by_sku[line.blank_sku] = by_sku.get(line.blank_sku, 0) + units[line.variant_id]
                 await workflow.execute_activity_method(OrderActivities.restock, Restock(
-                    key=refund_id, units=by_sku, reason=f"refund {refund_id}"), **_QUICK)
+                    key=refund_id, units=by_sku, reason=f"refund {refund_id}", locations=self._shipped_from()),
+                    **_QUICK)
             s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=request.restock,
                                          reason=request.reason, actor=request.actor, at=workflow.now()))
             self._record("refund", request.actor, note=f"refunded {amount} {s.order.currency}"
@@ -715,7 +725,8 @@ class OrderWorkflow:
             restock = {sku: n for sku, n in request.restock.items() if n > 0}
             if restock:
                 await workflow.execute_activity_method(OrderActivities.restock, Restock(
-                    key=refund_id, units=restock, reason=f"return {request.return_id}"), **_QUICK)
+                    key=refund_id, units=restock, reason=f"return {request.return_id}",
+                    locations=self._shipped_from()), **_QUICK)
             s.return_shipping_refunded = s.return_shipping_refunded or bool(shipping)
             s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=bool(restock),
                                          reason=f"return {request.return_id}", actor=request.actor, at=workflow.now()))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domains.cart import client as carts
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.inventory.locations import save_location
@@ -15,6 +16,7 @@ from domains.orders import client as orders
 from domains.orders.messages import OrderSettings, OrderStatus
 
 from ..money import given_back, order_payment_ref
+from .conftest import ADDRESS
 
 FAST = FulfillmentSettings(stage_seconds=5)
 
@@ -22,6 +24,23 @@ FAST = FulfillmentSettings(stage_seconds=5)
 async def level(shop, sku: str):
     [found] = await inventory.levels(shop.client, [sku])
     return found
+
+
+async def fill(shop, variant, quantity: int) -> str:
+    """A shopper puts units in a cart (held) while they are in stock."""
+    cart_id = shop.shop.new_cart_id()
+    await carts.add_item(shop.client, cart_id, variant.id, quantity)
+    return cart_id
+
+
+async def check_out(shop, cart_id: str):
+    """The cart becomes an order (its holds are confirmed, whatever stock is left now)."""
+    await carts.begin_checkout(shop.client, cart_id)
+    await carts.set_shipping(shop.client, cart_id, ADDRESS)
+    await carts.set_payment(shop.client, cart_id, "tok_success")
+    checkout = await carts.submit(shop.client, cart_id)
+    assert checkout.order_id, checkout.error
+    return await shop.order(checkout.order_id)
 
 
 def at_location(stock_level, location: str) -> int:
@@ -63,15 +82,16 @@ async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_f
     shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
     [variant] = shop.variants_of_brands(1)
     sku = variant.blank_sku
-    await inventory.set_stock(shop.client, {sku: 1})
     await inventory.set_policy(shop.client, sku, backorder_limit=10)
+    first_cart, second_cart = await fill(shop, variant, 3), await fill(shop, variant, 2)
+    await inventory.set_stock(shop.client, {sku: 1})  # a count finds one unit: the carts hold 5
 
-    first = await shop.place([(variant, 3)])  # 1 in stock, 2 backordered
+    first = await check_out(shop, first_cart)  # 1 in stock, 2 backordered
     first_routed = await shop.until(first.order_id, lambda v: v.status != OrderStatus.PLACED and v.waiting)
     assert first_routed.waiting == {sku: 2}
     [so] = first_routed.supplier_orders
     assert so.lines[0].quantity == 1 and so.lines[0].line_id == "L1"
-    second = await shop.place([(variant, 2)])  # all backordered, behind the first
+    second = await check_out(shop, second_cart)  # all backordered, behind the first
     second_routed = await shop.until(second.order_id, lambda v: v.status == OrderStatus.ROUTED)
     assert second_routed.waiting == {sku: 2} and second_routed.supplier_orders == []
 
@@ -105,10 +125,11 @@ async def test_cancel_while_units_wait_gives_them_back_and_refunds(orders_shop):
     shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
     [variant] = shop.variants_of_brands(1)
     sku = variant.blank_sku
-    await inventory.set_stock(shop.client, {sku: 0})
     await inventory.set_policy(shop.client, sku, backorder_limit=5)
+    cart_id = await fill(shop, variant, 3)
+    await inventory.set_stock(shop.client, {sku: 0})
 
-    placed = await shop.place([(variant, 3)])
+    placed = await check_out(shop, cart_id)
     await shop.until(placed.order_id, lambda v: v.status == OrderStatus.ROUTED and v.waiting == {sku: 3})
     assert (await level(shop, sku)).committed == 3
     cancelled = await orders.cancel(shop.client, placed.order_id, "staff:sam@example.com", "customer asked")
@@ -128,10 +149,11 @@ async def test_cancel_of_a_partly_shipped_order_gives_back_only_what_waits(order
     shop.configure(fulfillment=FAST, orders_=OrderSettings(flush_delay_seconds=0.2))
     [variant] = shop.variants_of_brands(1)
     sku = variant.blank_sku
-    await inventory.set_stock(shop.client, {sku: 1})
     await inventory.set_policy(shop.client, sku, backorder_limit=5)
+    cart_id = await fill(shop, variant, 3)
+    await inventory.set_stock(shop.client, {sku: 1})
 
-    placed = await shop.place([(variant, 3)])
+    placed = await check_out(shop, cart_id)
     partly = await shop.until(placed.order_id, lambda v: v.supplier_orders and v.supplier_orders[0].status
                               in ("shipped", "delivered"))
     assert partly.status == OrderStatus.PARTIALLY_SHIPPED and partly.waiting == {sku: 2}
