@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from domains.cart import client as carts
 from domains.catalog.importer import parse_catalog
 from domains.inventory import client as inventory
 from domains.inventory.locations import save_location
@@ -26,10 +27,23 @@ from infra.store import schema
 from ..embedded import load_embedded
 from ..servers import start_dev_server
 from ..shop_harness import running_shop
-from .record import _place, _until
+from .record import ADDRESS, _place, _until
 
 HERE = Path(__file__).resolve().parent / "histories" / "issue18-backorders"
 STAFF = "staff:replay@example.com"
+
+
+async def _fill(env, shop, variant, quantity: int = 1) -> str:
+    cart_id = shop.new_cart_id()
+    await carts.add_item(env.client, cart_id, variant.id, quantity)
+    return cart_id
+
+
+async def _check_out(env, cart_id: str) -> str:
+    await carts.begin_checkout(env.client, cart_id)
+    await carts.set_shipping(env.client, cart_id, ADDRESS)
+    await carts.set_payment(env.client, cart_id, "tok_success")
+    return (await carts.submit(env.client, cart_id)).order_id
 
 
 async def _paths(env, store, shop, catalog) -> list[str]:
@@ -41,22 +55,23 @@ async def _paths(env, store, shop, catalog) -> list[str]:
     store.put(schema.SETTINGS.name, {"name": "orders", "value": {"flush_delay_seconds": 0.2}})
     store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 1}})
 
-    await inventory.set_stock(env.client, {split.blank_sku: 1, late.blank_sku: 0, dropped.blank_sku: 0},
-                              location="default")
     await inventory.set_policy(env.client, late.blank_sku, backorder_limit=5)
     await inventory.set_policy(env.client, dropped.blank_sku, backorder_limit=5)
+    late_cart, dropped_cart = await _fill(env, shop, late, 2), await _fill(env, shop, dropped)  # held while in stock
+    await inventory.set_stock(env.client, {split.blank_sku: 1, late.blank_sku: 1, dropped.blank_sku: 0},
+                              location="default")
     await save_location(store, env.client, Location(id="east", name="East depot", country="US", state="NY"))
     await inventory.set_stock(env.client, {split.blank_sku: 2}, location="east")
 
-    two = await _place(env, shop, [split, split])  # one line of 2: 1 at default, 1 at east (at least)
+    two = await _place(env, shop, [split, split, split])  # one line of 3: 1 at default, 2 at east
     await _until(env, store, two, lambda v: v.status == OrderStatus.DELIVERED)
 
-    waited = await _place(env, shop, [late])
-    await _until(env, store, waited, lambda v: v.status == OrderStatus.ROUTED and v.waiting)
+    waited = await _check_out(env, late_cart)
+    await _until(env, store, waited, lambda v: v.waiting and v.supplier_orders)  # 1 ships, 1 waits
     await inventory.adjust_stock(env.client, late.blank_sku, 1, "restock", key="replay-restock", location="east")
     await _until(env, store, waited, lambda v: v.status == OrderStatus.DELIVERED)
 
-    cancelled = await _place(env, shop, [dropped])
+    cancelled = await _check_out(env, dropped_cart)
     await _until(env, store, cancelled, lambda v: v.status == OrderStatus.ROUTED and v.waiting)
     await orders.cancel(env.client, cancelled, STAFF, "the shopper would not wait")
     await asyncio.sleep(1.5)
