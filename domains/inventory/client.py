@@ -20,10 +20,12 @@ import asyncio
 import random
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
@@ -195,6 +197,24 @@ async def _owner_update(client: Client, update: Any, request: OwnerRequest, skus
 # --- updates -------------------------------------------------------------------------------
 
 
+def _not_during_rollout(what: str) -> None:
+    """Locations, moves, counts, policies and allocations are this release's: while a rolling
+    release holds its new patches back (every call goes to the singleton, which the previous
+    release's workers also run), they are refused, so nothing those workers cannot replay is written."""
+    if singleton():
+        raise InventoryError(InventoryErrorCode.UNEXPECTED,
+                             f"{what} is not available during a rolling release (COMMERCE_HOLD_NEW_PATCHES)")
+
+
+@contextmanager
+def _invalid() -> Iterator[None]:
+    """A request the messages refuse (a negative count, an empty key) is `InvalidQuantity`."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise InventoryError(InventoryErrorCode.INVALID_QUANTITY, str(exc.errors()[0].get("msg", exc))) from None
+
+
 async def set_stock(client: Client, on_hand: dict[str, int], location: str | None = None) -> list[StockLevel]:
     """On hand (absolute) at `location`; None: the only active location (LocationRequired when
     there are more)."""
@@ -222,28 +242,35 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
                      actor: str = "") -> list[LocationLevel]:
     """Units from one location to another, once per key (audited as two adjustments); the
     levels of both locations after."""
-    request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity, key=key,
-                        actor=actor)
+    _not_during_rollout("moving stock")
+    with _invalid():
+        request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity,
+                            key=key, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.move_stock, request, n)
 
 
 async def count_stock(client: Client, sku: str, location: str, counted: int, key: str, actor: str = "") -> StockLevel:
     """A count: on hand at the location becomes `counted` (an adjustment "count" with the difference)."""
-    request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
+    _not_during_rollout("counting stock")
+    with _invalid():
+        request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.count_stock, request, n)
 
 
 async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
                      preorder_until: datetime | None = None) -> StockLevel:
-    request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
+    _not_during_rollout("a backorder or preorder policy")
+    with _invalid():
+        request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until)
     n = shards()
     return await _update(client, shard_of(sku, n), InventoryService.set_policy, request, n)
 
 
 async def set_locations(client: Client, locations: list[Location]) -> None:
     """The registry to every shard (locations.save_location calls it after writing the row)."""
+    _not_during_rollout("saving a location")
     n = shards()
     outcomes = await _gathered([_update(client, k, InventoryService.set_locations, SetLocations(locations=locations), n)
                                 for k in range(n)])
@@ -277,6 +304,7 @@ async def allocate(client: Client, owner: str, lines: dict[str, int], ship_to: S
     priority when another order took the planned units meanwhile, and keeps the rest waiting
     for stock. `notify`: the workflow id that gets the `stock_allocated` signal when waiting
     units are allocated later. Sent again, it answers what was allocated."""
+    _not_during_rollout("allocating to locations")
     skus = list(lines)
     current = {lv.sku: lv for lv in await levels(client, skus)}
     registry = await location_registry(client, skus[0] if skus else None)
@@ -366,10 +394,12 @@ async def fulfil(client: Client, owner: str, skus: list[str] | None = None, loca
                                skus, nothing_is_an_error=True)
 
 
-async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
-    """Confirmed units back (units waiting for stock too); `location`: only those allocated there."""
-    return await _owner_update(client, InventoryService.cancel, OwnerRequest(owner=owner, skus=skus, location=location),
-                               skus, nothing_is_an_error=True)
+async def cancel(client: Client, owner: str, skus: list[str] | None = None, location: str | None = None,
+                 waiting_only: bool = False) -> OwnerResult:
+    """Confirmed units back (units waiting for stock too); `location`: only those allocated there;
+    `waiting_only`: only the units still waiting for stock (an order cancelled after part shipped)."""
+    request = OwnerRequest(owner=owner, skus=skus, location=location, waiting_only=waiting_only)
+    return await _owner_update(client, InventoryService.cancel, request, skus, nothing_is_an_error=True)
 
 
 async def _check_amend(client: Client, owner: str, from_owner: str, add: dict[str, int],

@@ -92,10 +92,14 @@ class SkuStock(BaseModel):
     at: dict[str, LocStock] = Field(default_factory=dict)
     backorder_limit: int = 0  # may sell down to -limit available
     preorder_until: datetime | None = None  # sellable below zero until then (up to the limit, or without one)
+    # Confirmed units of routed reservations (`allocate`d: allocated somewhere or waiting); the
+    # rest of `committed` was never routed (placed as before locations) and still has a claim on
+    # the free units, so an allocation never takes them.
+    routed: int = 0
 
     @property
     def plain(self) -> bool:
-        return not self.at and not self.backorder_limit and self.preorder_until is None
+        return not self.at and not self.backorder_limit and self.preorder_until is None and not self.routed
 
     @property
     def available(self) -> int:
@@ -221,11 +225,11 @@ class InventoryState(BaseModel):
 def _compact_stock(s: SkuStock) -> list[Any]:
     """`[on_hand, reserved, committed]`, as before locations, for a SKU only at the default
     location with no policy; else `[..., {location: [on_hand, committed]}, backorder_limit,
-    preorder_until]`."""
+    preorder_until, routed]`."""
     if s.plain:
         return [s.on_hand, s.reserved, s.committed]
     return [s.on_hand, s.reserved, s.committed, {loc: [v.on_hand, v.committed] for loc, v in s.at.items()},
-            s.backorder_limit, s.preorder_until.isoformat() if s.preorder_until else None]
+            s.backorder_limit, s.preorder_until.isoformat() if s.preorder_until else None, s.routed]
 
 
 def _read_compact(s: list[Any]) -> SkuStock:
@@ -234,6 +238,7 @@ def _read_compact(s: list[Any]) -> SkuStock:
         stock.at = {loc: LocStock(on_hand=v[0], committed=v[1]) for loc, v in (s[3] or {}).items()}
         stock.backorder_limit = s[4] or 0
         stock.preorder_until = datetime.fromisoformat(s[5]) if s[5] else None
+        stock.routed = s[6] if len(s) > 6 else 0
     return stock
 
 
@@ -400,6 +405,7 @@ class OwnerRequest(BaseModel):
     ttl_seconds: float | None = None
     skus: list[str] | None = None  # settle only these SKUs (one supplier order's lines); None: all
     location: str | None = None  # settle only what is allocated at this location
+    waiting_only: bool = False  # cancel: give back only units still waiting for stock (not allocated)
 
 
 class AmendReservation(BaseModel):

@@ -173,6 +173,13 @@ class InventoryService:
             stock.at = {DEFAULT_LOCATION: LocStock(on_hand=stock.on_hand)}
         return stock.at.setdefault(location, LocStock())
 
+    @staticmethod
+    def _peek(stock: SkuStock, location: str) -> LocStock:
+        """The SKU's units at a location, without writing anything (checks before a change)."""
+        if not stock.at:
+            return LocStock(on_hand=stock.on_hand) if location == DEFAULT_LOCATION else LocStock()
+        return stock.at.get(location) or LocStock()
+
     def _normalize(self, stock: SkuStock) -> None:
         """On hand is the sum over active locations; a SKU only at the default location with
         nothing allocated goes back to the compact form."""
@@ -195,6 +202,12 @@ class InventoryService:
             return stock.on_hand if location == DEFAULT_LOCATION else 0
         v = stock.at.get(location)
         return v.on_hand - v.committed if v else 0
+
+    def _spare(self, stock: SkuStock) -> int:
+        """Units allocations may still take over all locations: the free ones less those owed to
+        confirmed units never routed (they are shipped from the free units as before locations)."""
+        free = sum(self._free(stock, loc) for loc in self._active())
+        return free - (stock.committed - stock.routed)
 
     def _allowance(self, stock: SkuStock) -> int:
         """How far below zero the SKU may sell: its backorder limit, or during a preorder the
@@ -245,7 +258,7 @@ class InventoryService:
             stock = self.state.stock[r.sku]
             got: dict[str, int] = {}
             for loc in active:
-                take = min(r.waiting, self._free(stock, loc))
+                take = min(r.waiting, self._free(stock, loc), self._spare(stock))
                 if take <= 0:
                     continue
                 self._at(stock, loc).committed += take
@@ -268,7 +281,7 @@ class InventoryService:
         for sku, on_hand in request.on_hand.items():
             stock = self.state.stock.get(sku)
             if stock is not None and not self._plain_default(stock, location):
-                committed = self._at(stock, location).committed
+                committed = self._peek(stock, location).committed
                 if on_hand < committed:
                     raise ApplicationError(f"{sku}: {committed} units at {location} are allocated; cannot set "
                                            f"{on_hand}", type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
@@ -305,17 +318,17 @@ class InventoryService:
             stock.on_hand += request.delta
             on_hand = stock.on_hand
         else:
-            at = self._at(stock, location)
-            if request.delta < 0 and at.on_hand + request.delta < at.committed:
-                self._normalize(stock)
+            there = self._peek(stock, location)
+            if request.delta < 0 and there.on_hand + request.delta < there.committed:
                 raise ApplicationError(
-                    f"{request.sku}: cannot remove {-request.delta} at {location}; only {at.on_hand - at.committed} "
-                    "there are not allocated", type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
+                    f"{request.sku}: cannot remove {-request.delta} at {location}; only "
+                    f"{there.on_hand - there.committed} there are not allocated",
+                    type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
             if request.delta < 0 and stock.on_hand + request.delta < stock.reserved + stock.committed:
-                self._normalize(stock)
                 raise ApplicationError(
                     f"{request.sku}: cannot remove {-request.delta}; only {stock.available} are not held",
                     type=INVALID_QUANTITY, non_retryable=True)
+            at = self._at(stock, location)
             at.on_hand += request.delta
             on_hand = at.on_hand
             self._normalize(stock)
@@ -340,12 +353,11 @@ class InventoryService:
         if source == target:
             raise ApplicationError("a move needs two different locations", type=INVALID_QUANTITY,
                                    non_retryable=True)
+        there = self._peek(stock, source)
+        if there.on_hand - there.committed < request.quantity:
+            raise ApplicationError(f"{request.sku}: only {there.on_hand - there.committed} units at {source} are "
+                                   "not allocated", type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
         at = self._at(stock, source)
-        if at.on_hand - at.committed < request.quantity:
-            free = at.on_hand - at.committed
-            self._normalize(stock)
-            raise ApplicationError(f"{request.sku}: only {free} units at {source} are not allocated",
-                                   type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
         at.on_hand -= request.quantity
         to = self._at(stock, target)
         to.on_hand += request.quantity
@@ -367,13 +379,12 @@ class InventoryService:
         if request.key in self.state.applied_keys:
             return self._level(request.sku, stock)
         location = self._resolve(request.location, active=False)
-        at = self._at(stock, location)
-        if request.counted < at.committed:
-            committed = at.committed
-            self._normalize(stock)
+        committed = self._peek(stock, location).committed
+        if request.counted < committed:
             raise ApplicationError(f"{request.sku}: {committed} units at {location} are allocated to orders; "
                                    f"a count of {request.counted} needs them moved or cancelled first",
                                    type=INSUFFICIENT_AT_LOCATION, non_retryable=True)
+        at = self._at(stock, location)
         delta = request.counted - at.on_hand
         at.on_hand = request.counted
         self._record(request.sku, delta, "count", at.on_hand, location, request.actor)
@@ -460,11 +471,12 @@ class InventoryService:
         for sku, r in owned.items():
             if r.allocated is None:
                 stock = self.state.stock[sku]
+                stock.routed += r.quantity
                 got: dict[str, int] = {}
                 rest = r.quantity
                 # the plan first, then (a race: another order took them) the others by priority
                 for loc, want in [*request.plan[sku].items(), *((loc, rest) for loc in active)]:
-                    take = min(want, rest, self._free(stock, loc))
+                    take = min(want, rest, self._free(stock, loc), self._spare(stock))
                     if take > 0:
                         self._at(stock, loc).committed += take
                         got[loc] = got.get(loc, 0) + take
@@ -647,7 +659,9 @@ class InventoryService:
             reservations={k: r for k, r in s.reservations.items() if ours(r.sku)},
             dirty=[sku for sku in s.dirty if ours(sku)], seeded=True, settings=s.settings,
             applied_keys=list(s.applied_keys),  # a key does not name its SKU: every shard keeps them all
-            adjustments=[a for a in s.adjustments if ours(a.sku)], shard=shard, shards=shards)
+            adjustments=[a for a in s.adjustments if ours(a.sku)], shard=shard, shards=shards,
+            locations=list(s.locations), placements=s.placements,  # saved while the singleton still ran
+            outbox=[n for n in s.outbox if any(ours(sku) for sku in n.payload.allocated)])
 
     def _handed_over_to_all(self) -> bool:
         return (self.state.retired and self.state.shards is None and bool(self.state.handed_over)
@@ -680,7 +694,7 @@ class InventoryService:
             raise ValueError("every line needs a positive quantity")
 
     def _settle(self, owner: str, from_status: ReservationStatus, to_status: ReservationStatus,
-                skus: list[str] | None = None, location: str | None = None) -> OwnerResult:
+                skus: list[str] | None = None, location: str | None = None, waiting_only: bool = False) -> OwnerResult:
         moved = {}
         freed: set[str] = set()
         for r in self._owned(owner, from_status, skus):
@@ -692,12 +706,14 @@ class InventoryService:
                 r.placed = self.state.placements  # first placed, first served when units wait for stock
                 self.state.placements += 1
             elif r.allocated is not None:  # routed: settled per location
-                settled = self._settle_allocated(r, stock, to_status, location)
+                settled = self._settle_allocated(r, stock, to_status, location, waiting_only)
                 if not settled:
                     continue
                 moved[r.sku] = settled
                 self._touch(r.sku)
                 freed.add(r.sku)
+                continue
+            elif waiting_only:  # never routed: nothing of it waits
                 continue
             else:
                 stock.committed -= r.quantity
@@ -718,23 +734,29 @@ class InventoryService:
         return OwnerResult(owner=owner, skus=moved)
 
     def _settle_allocated(self, r: Reservation, stock: SkuStock, to_status: ReservationStatus,
-                          location: str | None) -> int:
+                          location: str | None, waiting_only: bool = False) -> int:
         """A routed reservation shipped (or cancelled) at one location, or everywhere: its units
         there leave that location (fulfilled) or are free there again (cancelled). Units still
         waiting for stock are cancelled with the whole order, and never shipped."""
         assert r.allocated is not None
-        parts = dict(r.allocated) if location is None else (
-            {location: r.allocated[location]} if r.allocated.get(location) else {})
+        waiting = r.waiting
+        if waiting_only:
+            parts = {}
+        elif location is None:
+            parts = dict(r.allocated)
+        else:
+            parts = {location: r.allocated[location]} if r.allocated.get(location) else {}
         for loc, n in parts.items():
             at = self._at(stock, loc)
             at.committed -= n
             if to_status == ReservationStatus.FULFILLED:
-                at.on_hand -= n
+                at.on_hand -= min(n, at.on_hand)  # never below zero (a count may have found fewer)
             del r.allocated[loc]
         settled = sum(parts.values())
         if to_status == ReservationStatus.CANCELLED and location is None:
-            settled += r.waiting
+            settled += waiting  # the whole order, or (waiting_only) just what waits
         stock.committed -= settled
+        stock.routed -= settled
         r.quantity -= settled
         self._normalize(stock)
         if r.quantity <= 0:
@@ -777,7 +799,7 @@ class InventoryService:
         """A confirmed order was cancelled before shipping: its units are available again."""
         await self._seeded()
         return self._settle(request.owner, ReservationStatus.CONFIRMED, ReservationStatus.CANCELLED, request.skus,
-                            request.location)
+                            request.location, request.waiting_only)
 
     @workflow.update
     async def amend(self, request: AmendReservation) -> OwnerResult:
@@ -808,6 +830,8 @@ class InventoryService:
             mine = held.get(reservation_key(request.owner, sku))
             if mine is not None and mine.status == ReservationStatus.CONFIRMED:
                 mine.quantity += n  # routed: the added units wait for an allocation (just below)
+                if mine.allocated is not None:
+                    stock.routed += n
             else:
                 held[reservation_key(request.owner, sku)] = Reservation(
                     owner=request.owner, sku=sku, quantity=n, status=ReservationStatus.CONFIRMED,
@@ -820,6 +844,7 @@ class InventoryService:
             stock = self.state.stock[sku]
             stock.committed -= n
             if mine.allocated is not None:  # waiting units go first, then the last location's
+                stock.routed -= n
                 rest = n - min(n, mine.waiting)
                 for loc in reversed([*self._active(), *sorted(set(mine.allocated) - set(self._active()))]):
                     take = min(rest, mine.allocated.get(loc, 0))
