@@ -98,8 +98,7 @@ class MoreFulfillment(BaseModel):
 
 class WaitingStock(BaseModel):
     owner: str
-    units: dict[str, int]  # blank sku -> units still waiting for stock
-    key: str  # once per order: {order_id}-waiting
+    skus: list[str]  # blank SKUs with units still waiting for stock
 
 
 class OrderSnapshot(BaseModel):
@@ -215,13 +214,11 @@ class OrderActivities:
     @activity.defn
     async def cancel_waiting(self, request: WaitingStock) -> dict[str, int]:
         """A cancelled order's units still waiting for stock go back; its allocated units stay
-        (shipped ones are fulfilled at delivery, the others cancelled per location by fulfillment).
-        Inventory's `amend` takes removed units from the waiting ones first, once per key."""
-        if not request.units:
+        (shipped ones are fulfilled at delivery, the others cancelled per location by fulfillment)."""
+        if not request.skus:
             return {}
         try:
-            return (await inventory.amend(self.client, request.owner, request.owner, {}, request.units,
-                                          request.key)).skus
+            return (await inventory.cancel(self.client, request.owner, request.skus, waiting_only=True)).skus
         except InventoryError as exc:
             if exc.code == NO_SUCH_RESERVATION:  # nothing of it left (given back already)
                 return {}

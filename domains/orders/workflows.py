@@ -346,11 +346,11 @@ class OrderWorkflow:
         for line in routing.unrouted(o.lines, [so.lines for so in s.supplier_orders]):
             units[line.variant_id] += line.quantity
         units = {v: n for v, n in units.items() if n > 0}
-        waiting, what = dict(s.waiting), self._describe_waiting()
+        skus, what = sorted(s.waiting), self._describe_waiting()
         s.waiting.clear()
         s.arrivals.clear()
         await workflow.execute_activity_method(OrderActivities.cancel_waiting, WaitingStock(
-            owner=o.checkout_id, units=waiting, key=f"{o.order_id}-waiting"), **_QUICK)
+            owner=o.checkout_id, skus=skus), **_QUICK)
         amount = self._share(units)
         refund_id = f"{o.order_id}-waiting"
         await self._refund_money(amount, refund_id, reason)
