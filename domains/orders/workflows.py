@@ -65,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from domains.shared import with_line_ids
     from infra.activity_options import ActivityOptions
 
-    from ..fulfillment.ids import fulfillment_workflow_id
+    from ..fulfillment.ids import fulfillment_workflow_id, later_fulfillment_id
     from ..fulfillment.messages import AmendSupplierOrder, CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
@@ -304,7 +304,7 @@ class OrderWorkflow:
                     if s.waiting[sku] <= 0:
                         del s.waiting[sku]
                 first = not s.fulfillment_started
-                own = "" if first else f"{fulfillment_workflow_id(o.order_id)}-{plans[0].supplier_order_id}"
+                own = "" if first else later_fulfillment_id(o.order_id, plans[0].supplier_order_id)
                 now = workflow.now()
                 s.supplier_orders.extend(SupplierOrderSummary(
                     supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domains.cart import client as carts
+from domains.fulfillment import client as fulfillment
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.inventory.locations import save_location
@@ -109,6 +110,10 @@ async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_f
     late = done.supplier_orders[1]
     assert late.lines[0].line_id == "L1" and late.lines[0].quantity == 2 and late.status == "delivered"
     assert any(h.kind == "stock" and late.supplier_order_id in (h.note or "") for h in done.history)
+    # the late supplier order ran in a fulfillment of its own; the staff tools' tree shows both
+    tree = await fulfillment.tree(shop.client, first.order_id)
+    assert [so.supplier_order_id for so in tree.supplier_orders] == [so.supplier_order_id
+                                                                     for so in done.supplier_orders]
     waiting = await shop.order(second.order_id)
     assert waiting.status == OrderStatus.ROUTED and waiting.waiting == {sku: 2}
 
