@@ -175,9 +175,14 @@ class OrderActivities:
         if len(active) <= 1 and not await self._stock_waits(sorted(units)):
             return Routing(plans=await asyncio.to_thread(route_lines, self.store, request.confirmation_code,
                                                          request.lines))
-        allocation = await inventory.allocate(self.client, request.owner, units,
-                                              ShipTo(country=request.country, state=request.state),
-                                              notify=request.notify)
+        try:
+            allocation = await inventory.allocate(self.client, request.owner, units,
+                                                  ShipTo(country=request.country, state=request.state),
+                                                  notify=request.notify)
+        except InventoryError as exc:  # refused (not a transient failure): the order still ships, by brand
+            log.warning("order %s: no allocation (%s); routed by brand", request.order_id, exc)
+            return Routing(plans=await asyncio.to_thread(route_lines, self.store, request.confirmation_code,
+                                                         request.lines))
         groups = split_lines(request.lines, allocation.allocated)
         waiting = {sku: n for sku, n in sorted(allocation.waiting.items()) if n > 0}
         if len(active) <= 1 and not waiting and len(groups) == 1:  # one warehouse with the stock: by brand
