@@ -288,42 +288,45 @@ class OrderWorkflow:
         """One supplier order per location for the units that were allocated, started in a
         fulfillment of their own (or the order's first, when everything had waited)."""
         async with self.lock:
-            s, o = self.state, self.state.order
-            while s.arrivals:
-                arrival = s.arrivals.pop(0)
-                if s.status in lifecycle.FINAL:
-                    continue  # cancelled meanwhile: its units were given back
-                pending = routing.unrouted(o.lines, [so.lines for so in s.supplier_orders])
-                groups = routing.split_lines(pending, self._still_waited(arrival.allocated))
-                if not groups:
-                    continue
-                plans = await workflow.execute_activity_method(OrderActivities.plan_located, LocatedLines(
-                    confirmation_code=o.confirmation_code, first=len(s.supplier_orders) + 1, lines=groups), **_QUICK)
-                for sku, units in routing.allocated_units(groups).items():
-                    s.waiting[sku] = s.waiting.get(sku, 0) - units
-                    if s.waiting[sku] <= 0:
-                        del s.waiting[sku]
-                first = not s.fulfillment_started
-                own = "" if first else later_fulfillment_id(o.order_id, plans[0].supplier_order_id)
-                now = workflow.now()
-                s.supplier_orders.extend(SupplierOrderSummary(
-                    supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,
-                    behaviour=p.behaviour, lines=p.lines, location=p.location, fulfillment=own,
-                    created_at=now, updated_at=now) for p in plans)
-                self._record("stock", "system", note="stock arrived: " + "; ".join(
-                    f"{p.supplier_order_id} from {p.supplier}: "
-                    + ", ".join(f"{li.line_id} x{li.quantity}" for li in p.lines) for p in plans)
-                    + (f"; still waiting: {self._describe_waiting()}" if s.waiting else ""))
-                params = FulfillmentInput(order_id=o.order_id, confirmation_code=o.confirmation_code,
-                                          order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
-                                          supplier_orders=plans)
-                if first:
-                    await workflow.execute_activity_method(OrderActivities.start_fulfillment, params, **_QUICK)
-                    s.fulfillment_started = True
-                    self._advance(S.IN_FULFILLMENT)
-                else:
-                    await workflow.execute_activity_method(OrderActivities.start_more_fulfillment, MoreFulfillment(
-                        workflow_id=own, params=params), **_QUICK)
+            await self._ship_arrivals_now()
+
+    async def _ship_arrivals_now(self) -> None:
+        s, o = self.state, self.state.order
+        while s.arrivals:
+            arrival = s.arrivals.pop(0)
+            if s.status in lifecycle.FINAL:
+                continue  # cancelled meanwhile: its units were given back
+            pending = routing.unrouted(o.lines, [so.lines for so in s.supplier_orders])
+            groups = routing.split_lines(pending, self._still_waited(arrival.allocated))
+            if not groups:
+                continue
+            plans = await workflow.execute_activity_method(OrderActivities.plan_located, LocatedLines(
+                confirmation_code=o.confirmation_code, first=len(s.supplier_orders) + 1, lines=groups), **_QUICK)
+            for sku, units in routing.allocated_units(groups).items():
+                s.waiting[sku] = s.waiting.get(sku, 0) - units
+                if s.waiting[sku] <= 0:
+                    del s.waiting[sku]
+            first = not s.fulfillment_started
+            own = "" if first else later_fulfillment_id(o.order_id, plans[0].supplier_order_id)
+            now = workflow.now()
+            s.supplier_orders.extend(SupplierOrderSummary(
+                supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,
+                behaviour=p.behaviour, lines=p.lines, location=p.location, fulfillment=own,
+                created_at=now, updated_at=now) for p in plans)
+            self._record("stock", "system", note="stock arrived: " + "; ".join(
+                f"{p.supplier_order_id} from {p.supplier}: "
+                + ", ".join(f"{li.line_id} x{li.quantity}" for li in p.lines) for p in plans)
+                + (f"; still waiting: {self._describe_waiting()}" if s.waiting else ""))
+            params = FulfillmentInput(order_id=o.order_id, confirmation_code=o.confirmation_code,
+                                      order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
+                                      supplier_orders=plans)
+            if first:
+                await workflow.execute_activity_method(OrderActivities.start_fulfillment, params, **_QUICK)
+                s.fulfillment_started = True
+                self._advance(S.IN_FULFILLMENT)
+            else:
+                await workflow.execute_activity_method(OrderActivities.start_more_fulfillment, MoreFulfillment(
+                    workflow_id=own, params=params), **_QUICK)
 
     def _shipped_from(self) -> dict[str, str]:
         """blank sku -> the stock location its units shipped from (the first supplier order that
@@ -421,6 +424,10 @@ class OrderWorkflow:
         s = self.state
         if s.edit is not None:
             await self._drop_edit(actor, "the order was cancelled")
+        if s.arrivals and s.fulfillment_started:
+            # Units allocated just now ship first, so the stop below reaches them like any other
+            # unshipped supplier order (giving back only waiting units would leave them committed).
+            await self._ship_arrivals_now()
         gave_back = bool(s.waiting) and s.fulfillment_started
         if gave_back:
             await self._give_back_waiting(actor, reason)
