@@ -35,7 +35,13 @@ from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
 from ..inventory.locations import list_locations
-from ..inventory.messages import DEFAULT_LOCATION, LOCATION_REQUIRED, NO_SUCH_RESERVATION, ShipTo
+from ..inventory.messages import (
+    DEFAULT_LOCATION,
+    LOCATION_REQUIRED,
+    NO_SUCH_RESERVATION,
+    ReservationStatus,
+    ShipTo,
+)
 from ..webhooks import client as webhooks
 from .emails import OrderEmail, OrderEmailChannel, SendOutcome
 from .projection import project
@@ -84,11 +90,15 @@ class Routing(BaseModel):
 
 
 class LocatedLines(BaseModel):
-    """Units inventory allocated after the order was routed (backorders), by location."""
+    """Units inventory allocated after the order was routed (backorders): the arrival, the lines
+    not yet in a supplier order, and what the order still waits for."""
 
     confirmation_code: str
     first: int  # the number of the first new supplier order ({code}-{first})
-    lines: dict[str, list[OrderLine]]  # location -> lines
+    owner: str
+    pending: list[OrderLine]
+    allocated: dict[str, dict[str, int]]  # sku -> location -> units (StockAllocated)
+    waiting: dict[str, int]  # the order's own count
 
 
 class MoreFulfillment(BaseModel):
@@ -199,8 +209,23 @@ class OrderActivities:
                    for level in await inventory.levels(self.client, skus))
 
     @activity.defn
-    def plan_located(self, request: LocatedLines) -> list[SupplierOrderPlan]:
-        return located_plans(self.store, request.confirmation_code, request.first, request.lines)
+    async def plan_located(self, request: LocatedLines) -> list[SupplierOrderPlan]:
+        """Supplier orders for an arrival, of no more units than inventory allocated since the order
+        last shipped some: the order waits for `waiting`, inventory still for fewer; the difference
+        is what may ship now. A signal sent twice (inventory sends at least once) finds none."""
+        skus = sorted(request.allocated)
+        still = {r.sku: r.waiting for r in await inventory.reservations_of(self.client, request.owner, skus)
+                 if r.status == ReservationStatus.CONFIRMED}
+        capped: dict[str, dict[str, int]] = {}
+        for sku in skus:
+            left = max(0, request.waiting.get(sku, 0) - still.get(sku, 0))
+            for location, units in request.allocated[sku].items():
+                take = min(units, left)
+                if take > 0:
+                    capped.setdefault(sku, {})[location] = take
+                    left -= take
+        groups = split_lines(request.pending, capped)
+        return await asyncio.to_thread(located_plans, self.store, request.confirmation_code, request.first, groups)
 
     @activity.defn
     async def start_more_fulfillment(self, request: MoreFulfillment) -> str:

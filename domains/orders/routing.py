@@ -52,11 +52,6 @@ def split_lines(lines: list[OrderLine], allocated: dict[str, dict[str, int]]) ->
             for location, parts in taken.items()}
 
 
-def allocated_units(lines_by_location: dict[str, list[OrderLine]]) -> dict[str, int]:
-    """blank sku -> units the split placed (what stops waiting)."""
-    return units_by_sku([line for group in lines_by_location.values() for line in group])
-
-
 def _part(line: OrderLine, quantity: int) -> OrderLine:
     if quantity == line.quantity:
         return line

@@ -296,13 +296,16 @@ class OrderWorkflow:
             arrival = s.arrivals.pop(0)
             if s.status in lifecycle.FINAL:
                 continue  # cancelled meanwhile: its units were given back
-            pending = routing.unrouted(o.lines, [so.lines for so in s.supplier_orders])
-            groups = routing.split_lines(pending, self._still_waited(arrival.allocated))
-            if not groups:
+            wanted = self._still_waited(arrival.allocated)
+            if not wanted:
                 continue
             plans = await workflow.execute_activity_method(OrderActivities.plan_located, LocatedLines(
-                confirmation_code=o.confirmation_code, first=len(s.supplier_orders) + 1, lines=groups), **_QUICK)
-            for sku, units in routing.allocated_units(groups).items():
+                confirmation_code=o.confirmation_code, first=len(s.supplier_orders) + 1, owner=o.checkout_id,
+                pending=routing.unrouted(o.lines, [so.lines for so in s.supplier_orders]), allocated=wanted,
+                waiting=dict(s.waiting)), **_QUICK)
+            if not plans:
+                continue  # a repeated signal: inventory allocated nothing new
+            for sku, units in routing.units_by_sku([li for p in plans for li in p.lines]).items():
                 s.waiting[sku] = s.waiting.get(sku, 0) - units
                 if s.waiting[sku] <= 0:
                     del s.waiting[sku]

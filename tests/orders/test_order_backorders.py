@@ -12,7 +12,7 @@ from domains.fulfillment import client as fulfillment
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
 from domains.inventory.locations import save_location
-from domains.inventory.messages import Location
+from domains.inventory.messages import Location, StockAllocated
 from domains.orders import client as orders
 from domains.orders.messages import OrderSettings, OrderStatus
 
@@ -34,13 +34,16 @@ async def fill(shop, variant, quantity: int) -> str:
     return cart_id
 
 
-async def check_out(shop, cart_id: str):
-    """The cart becomes an order (its holds are confirmed, whatever stock is left now)."""
+async def check_out(shop, cart_id: str, owners: dict[str, str] | None = None):
+    """The cart becomes an order (its holds are confirmed, whatever stock is left now); `owners`
+    gets the order's stock owner (its checkout)."""
     await carts.begin_checkout(shop.client, cart_id)
     await carts.set_shipping(shop.client, cart_id, ADDRESS)
     await carts.set_payment(shop.client, cart_id, "tok_success")
     checkout = await carts.submit(shop.client, cart_id)
     assert checkout.order_id, checkout.error
+    if owners is not None:
+        owners[checkout.order_id] = checkout.id
     return await shop.order(checkout.order_id)
 
 
@@ -87,7 +90,8 @@ async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_f
     first_cart, second_cart = await fill(shop, variant, 3), await fill(shop, variant, 2)
     await inventory.set_stock(shop.client, {sku: 1})  # a count finds one unit: the carts hold 5
 
-    first = await check_out(shop, first_cart)  # 1 in stock, 2 backordered
+    owners: dict[str, str] = {}
+    first = await check_out(shop, first_cart, owners)  # 1 in stock, 2 backordered
     first_routed = await shop.until(first.order_id, lambda v: v.status != OrderStatus.PLACED and v.waiting)
     assert first_routed.waiting == {sku: 2}
     [so] = first_routed.supplier_orders
@@ -103,12 +107,22 @@ async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_f
     still = await shop.order(first.order_id)
     assert still.live and still.status == OrderStatus.PARTIALLY_SHIPPED and len(still.supplier_orders) == 1
 
-    # two units arrive: they go to the first order placed, the second keeps waiting
-    await inventory.adjust_stock(shop.client, sku, 2, "restock", key="restock-1")
+    # one unit arrives: it goes to the first order placed, which still waits for one; the second waits on
+    await inventory.adjust_stock(shop.client, sku, 1, "restock", key="restock-1")
+    one_more = await shop.until(first.order_id, lambda v: len(v.supplier_orders) == 2)
+    assert one_more.waiting == {sku: 1} and one_more.supplier_orders[1].lines[0].quantity == 1
+    # the same news twice (inventory sends at least once) ships nothing more
+    await shop.client.get_workflow_handle(f"order-{first.order_id}").signal(
+        "stock_allocated", StockAllocated(owner=owners[first.order_id], allocated={sku: {"default": 1}}))
+    await shop.env.sleep(timedelta(seconds=30))
+    again = await shop.order(first.order_id)
+    assert len(again.supplier_orders) == 2 and again.waiting == {sku: 1}
+
+    await inventory.adjust_stock(shop.client, sku, 1, "restock", key="restock-2")
     done = await shop.until(first.order_id, lambda v: v.status == OrderStatus.DELIVERED)
-    assert done.waiting == {} and len(done.supplier_orders) == 2
-    late = done.supplier_orders[1]
-    assert late.lines[0].line_id == "L1" and late.lines[0].quantity == 2 and late.status == "delivered"
+    assert done.waiting == {} and [so.lines[0].quantity for so in done.supplier_orders] == [1, 1, 1]
+    late = done.supplier_orders[2]
+    assert late.lines[0].line_id == "L1" and late.status == "delivered"
     assert any(h.kind == "stock" and late.supplier_order_id in (h.note or "") for h in done.history)
     # the late supplier order ran in a fulfillment of its own; the staff tools' tree shows both
     tree = await fulfillment.tree(shop.client, first.order_id)
@@ -117,7 +131,7 @@ async def test_backordered_units_wait_and_ship_when_stock_arrives_first_placed_f
     waiting = await shop.order(second.order_id)
     assert waiting.status == OrderStatus.ROUTED and waiting.waiting == {sku: 2}
 
-    await inventory.adjust_stock(shop.client, sku, 2, "restock", key="restock-2")
+    await inventory.adjust_stock(shop.client, sku, 2, "restock", key="restock-3")
     second_done = await shop.until(second.order_id, lambda v: v.status == OrderStatus.DELIVERED)
     [so] = second_done.supplier_orders
     assert so.lines[0].quantity == 2 and second_done.waiting == {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domains.orders.routing import allocated_units, split_lines, unrouted
+from domains.orders.routing import split_lines, units_by_sku, unrouted
 from domains.shared import OrderLine, with_line_ids
 
 
@@ -19,7 +19,7 @@ def test_a_sku_split_over_locations_keeps_each_lines_id_and_prices_its_part():
     assert {loc: [(li.line_id, li.quantity) for li in g] for loc, g in groups.items()} == {
         "east": [("L1", 3), ("L3", 1)], "west": [("L2", 1), ("L3", 1)]}
     assert groups["east"][1].line_total == 100  # the part's own total
-    assert allocated_units(groups) == {"red": 5, "blue": 1}
+    assert units_by_sku([li for g in groups.values() for li in g]) == {"red": 5, "blue": 1}
 
 
 def test_units_already_routed_are_not_routed_again_and_extra_units_are_dropped():
