@@ -3,7 +3,8 @@
 Writes into `histories/issue18-backorders/` (a folder of its own: `record.py` re-records the top
 level and leaves folders alone): an order split over two locations (two supplier orders, one line
 in both), an order whose backordered units waited and shipped when stock arrived (a second
-fulfillment of its own), and a waiting order cancelled; their fulfillment trees.
+fulfillment of its own), a waiting order cancelled, and a partly shipped one whose waiting unit a
+cancel gave back; their fulfillment trees.
 tests/replay/test_replay.py replays every file under histories/.
 """
 
@@ -51,15 +52,17 @@ async def _paths(env, store, shop, catalog) -> list[str]:
     skus: dict[str, object] = {}
     for v in variants:
         skus.setdefault(v.blank_sku, v)
-    split, late, dropped = list(skus.values())[:3]
+    split, late, dropped, partial = list(skus.values())[:4]
     store.put(schema.SETTINGS.name, {"name": "orders", "value": {"flush_delay_seconds": 0.2}})
     store.put(schema.SETTINGS.name, {"name": "fulfillment", "value": {"stage_seconds": 1}})
 
     await inventory.set_policy(env.client, late.blank_sku, backorder_limit=5)
     await inventory.set_policy(env.client, dropped.blank_sku, backorder_limit=5)
+    await inventory.set_policy(env.client, partial.blank_sku, backorder_limit=5)
     late_cart, dropped_cart = await _fill(env, shop, late, 2), await _fill(env, shop, dropped)  # held while in stock
-    await inventory.set_stock(env.client, {split.blank_sku: 1, late.blank_sku: 1, dropped.blank_sku: 0},
-                              location="default")
+    partial_cart = await _fill(env, shop, partial, 2)
+    await inventory.set_stock(env.client, {split.blank_sku: 1, late.blank_sku: 1, dropped.blank_sku: 0,
+                                           partial.blank_sku: 1}, location="default")
     await save_location(store, env.client, Location(id="east", name="East depot", country="US", state="NY"))
     await inventory.set_stock(env.client, {split.blank_sku: 2}, location="east")
 
@@ -74,10 +77,16 @@ async def _paths(env, store, shop, catalog) -> list[str]:
     cancelled = await _check_out(env, dropped_cart)
     await _until(env, store, cancelled, lambda v: v.status == OrderStatus.ROUTED and v.waiting)
     await orders.cancel(env.client, cancelled, STAFF, "the shopper would not wait")
+
+    rest = await _check_out(env, partial_cart)  # one ships, one waits; the cancel gives the waiting one back
+    await _until(env, store, rest, lambda v: v.supplier_orders and v.supplier_orders[0].status in ("shipped",
+                                                                                                   "delivered"))
+    await orders.cancel(env.client, rest, STAFF, "the rest can wait no longer")
+    await _until(env, store, rest, lambda v: v.status == OrderStatus.DELIVERED and not v.waiting)
     await asyncio.sleep(1.5)
 
     ids = []
-    for order_id in (two, waited, cancelled):
+    for order_id in (two, waited, cancelled, rest):
         view = await orders.get_order(env.client, store, order_id)
         ids.append(f"order-{order_id}")
         for so in view.supplier_orders:
