@@ -44,6 +44,7 @@ class TrackingClaim(BaseModel):
 class StockSettlement(BaseModel):
     owner: str
     skus: list[str]
+    location: str | None = None  # the supplier order's stock location: settled there only
 
 
 def read_settings(store: Store) -> FulfillmentSettings:
@@ -102,10 +103,11 @@ class FulfillmentActivities:
         """Cancelled or rejected: the committed units are available again."""
         return await self._settle(inventory.cancel, settlement)
 
-    async def _settle(self, operation: Callable[[Client, str, list[str]], Awaitable[OwnerResult]],
+    async def _settle(self, operation: Callable[..., Awaitable[OwnerResult]],
                       settlement: StockSettlement) -> dict[str, int]:
+        located = {"location": settlement.location} if settlement.location else {}
         try:
-            result = await operation(self.client, settlement.owner, settlement.skus)
+            result = await operation(self.client, settlement.owner, settlement.skus, **located)
         except InventoryError as exc:
             if exc.code == NO_SUCH_RESERVATION:  # a retry after the first call settled them
                 return {}

@@ -20,7 +20,7 @@ from infra.temporal import business_error
 
 from . import stages
 from .errors import FulfillmentError, FulfillmentErrorCode
-from .ids import fulfillment_workflow_id, supplier_order_workflow_id
+from .ids import fulfillment_workflow_id, later_fulfillment_id, supplier_order_number, supplier_order_workflow_id
 from .messages import (
     Advance,
     AmendSupplierOrder,
@@ -38,13 +38,45 @@ AMBIGUOUS = FulfillmentErrorCode.AMBIGUOUS
 NOT_ALLOWED = FulfillmentErrorCode.STEP_NOT_ALLOWED
 
 
-async def tree(client: Client, order_id: str) -> FulfillmentView:
+async def _view(client: Client, workflow_id: str) -> FulfillmentView | None:
     try:
-        return await client.get_workflow_handle(fulfillment_workflow_id(order_id)).query(FulfillmentWorkflow.view)
+        return await client.get_workflow_handle(workflow_id).query(FulfillmentWorkflow.view)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise FulfillmentError(NOT_FOUND, f"order {order_id} has no fulfillment yet") from None
+            return None
         raise
+
+
+async def _fulfillments(client: Client, order_id: str) -> list[tuple[str, FulfillmentView]]:
+    """The order's fulfillment and those of units that waited for stock (`later_fulfillment_id`,
+    named after their first supplier order, numbered on from the ones before)."""
+    first = await _view(client, fulfillment_workflow_id(order_id))
+    if first is None:
+        raise FulfillmentError(NOT_FOUND, f"order {order_id} has no fulfillment yet")
+    found = [(fulfillment_workflow_id(order_id), first)]
+    numbers = [n for so in first.supplier_orders if (n := supplier_order_number(so.supplier_order_id)) is not None]
+    n, misses = max(numbers, default=0) + 1, 0
+    while misses < 2 and numbers:  # a supplier order that has not reported yet leaves a gap of one
+        workflow_id = later_fulfillment_id(order_id, f"{first.confirmation_code}-{n}")
+        later = await _view(client, workflow_id)
+        if later is None or not later.supplier_orders:
+            misses, n = misses + 1, n + 1
+            continue
+        found.append((workflow_id, later))
+        misses, n = 0, n + len(later.supplier_orders)
+    return found
+
+
+def _merged(found: list[tuple[str, FulfillmentView]]) -> FulfillmentView:
+    first = found[0][1]
+    if len(found) == 1:
+        return first
+    return first.model_copy(update={"supplier_orders": [so for _, view in found for so in view.supplier_orders]})
+
+
+async def tree(client: Client, order_id: str) -> FulfillmentView:
+    """Every supplier order of the order, from its fulfillment and any later ones."""
+    return _merged(await _fulfillments(client, order_id))
 
 
 async def supplier_order(client: Client, supplier_order_id: str) -> SupplierOrderView:
@@ -107,13 +139,17 @@ async def reject(client: Client, order_id: str, reason: str, *, supplier_order_i
 
 async def cancel(client: Client, order_id: str, *, actor: str, reason: str = "", dry_run: bool = False
                  ) -> FulfillmentView:
-    view = await tree(client, order_id)
+    found = await _fulfillments(client, order_id)
+    view = _merged(found)
     if view.supplier_orders and not any(stages.can_stop(so.status) for so in view.supplier_orders):
         raise FulfillmentError(NOT_ALLOWED, f"nothing of order {order_id} can be cancelled: every supplier order "
                                             "has shipped or ended")
     if not dry_run:
-        await client.get_workflow_handle(fulfillment_workflow_id(order_id)).signal(
-            FulfillmentWorkflow.cancel, CancelFulfillment(actor=actor, reason=reason))
+        request = CancelFulfillment(actor=actor, reason=reason)
+        await client.get_workflow_handle(fulfillment_workflow_id(order_id)).signal(FulfillmentWorkflow.cancel, request)
+        for workflow_id, later in found[1:]:  # those of units that waited, while one can still stop
+            if any(stages.can_stop(so.status) for so in later.supplier_orders):
+                await client.get_workflow_handle(workflow_id).signal(FulfillmentWorkflow.cancel, request)
     return view
 
 

@@ -26,6 +26,9 @@ class SupplierOrderPlan(BaseModel):
     strategy: str  # simulated | dropship | manual (the route's; settings may force manual)
     behaviour: str = "accept"  # dropship: how the simulated supplier API answers
     lines: list[OrderLine]
+    # The stock location the units ship from (inventory's allocation); None: routed by brand before
+    # locations, settled without naming one.
+    location: str | None = None
 
 
 class SupplierOrderStatus(StrEnum):

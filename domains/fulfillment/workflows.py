@@ -145,7 +145,8 @@ class SupplierOrderWorkflow:
 
     def _settlement(self) -> StockSettlement:
         plan = self.state.input.plan
-        return StockSettlement(owner=self.state.input.stock_owner, skus=sorted({li.blank_sku for li in plan.lines}))
+        return StockSettlement(owner=self.state.input.stock_owner, skus=sorted({li.blank_sku for li in plan.lines}),
+                               location=plan.location)
 
     async def _check_stop(self) -> None:
         """Apply a cancel or reject that arrived, if the goods have not left yet."""

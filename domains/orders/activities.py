@@ -10,7 +10,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -34,10 +34,18 @@ from ..fulfillment.messages import FulfillmentInput
 from ..fulfillment.queue import TASK_QUEUE as FULFILLMENT_QUEUE
 from ..inventory import client as inventory
 from ..inventory.client import InventoryError
-from ..inventory.messages import NO_SUCH_RESERVATION
+from ..inventory.locations import list_locations
+from ..inventory.messages import (
+    DEFAULT_LOCATION,
+    LOCATION_REQUIRED,
+    NO_SUCH_RESERVATION,
+    ReservationStatus,
+    ShipTo,
+)
 from ..webhooks import client as webhooks
 from .emails import OrderEmail, OrderEmailChannel, SendOutcome
 from .projection import project
+from .routing import split_lines, units_by_sku
 from .webhook_events import events_of
 
 SETTINGS_NAME = "orders"
@@ -49,6 +57,9 @@ class Restock(BaseModel):
     key: str  # idempotency key prefix: one adjustment per SKU under it
     units: dict[str, int]  # blank sku -> units back on hand
     reason: str
+    # blank sku -> the stock location its units shipped from (orders routed over locations); a SKU
+    # not named goes to the only active location, or the default one when there are several
+    locations: dict[str, str] = Field(default_factory=dict)
 
 
 class ReviewRequest(BaseModel):
@@ -58,6 +69,46 @@ class ReviewRequest(BaseModel):
     order_code: str  # the confirmation code the customer knows the order by
     email: str
     name: str = ""
+
+
+class RouteRequest(BaseModel):
+    """What routing needs of the order (patch order-backorders): whose confirmed units (the
+    checkout's, as it confirmed them), the lines, where they go, and who hears of late stock."""
+
+    order_id: str
+    confirmation_code: str
+    owner: str
+    lines: list[OrderLine]
+    country: str
+    state: str = ""
+    notify: str  # the order workflow's id: inventory signals it `stock_allocated`
+
+
+class Routing(BaseModel):
+    plans: list[SupplierOrderPlan]
+    waiting: dict[str, int] = Field(default_factory=dict)  # blank sku -> units no location has yet
+
+
+class LocatedLines(BaseModel):
+    """Units inventory allocated after the order was routed (backorders): the arrival, the lines
+    not yet in a supplier order, and what the order still waits for."""
+
+    confirmation_code: str
+    first: int  # the number of the first new supplier order ({code}-{first})
+    owner: str
+    pending: list[OrderLine]
+    allocated: dict[str, dict[str, int]]  # sku -> location -> units (StockAllocated)
+    waiting: dict[str, int]  # the order's own count
+
+
+class MoreFulfillment(BaseModel):
+    workflow_id: str  # fulfillment-{order}-{supplier order}
+    params: FulfillmentInput
+
+
+class WaitingStock(BaseModel):
+    owner: str
+    skus: list[str]  # blank SKUs with units still waiting for stock
 
 
 class OrderSnapshot(BaseModel):
@@ -93,6 +144,20 @@ def route_lines(store: Store, confirmation_code: str, lines: list[OrderLine]) ->
             for n, (supplier, (route, group)) in enumerate(sorted(by_supplier.items()), start=1)]
 
 
+def located_plans(store: Store, confirmation_code: str, first: int,
+                  lines: dict[str, list[OrderLine]]) -> list[SupplierOrderPlan]:
+    """One supplier order per stock location (the supplier is the location), numbered from `first`.
+    A `supplier_routes` row naming the location as its supplier gives its strategy and behaviour."""
+    routes = {row["supplier"]: row for row in store.query(schema.SUPPLIER_ROUTES.name, {"shop": schema.SHOP})}
+    plans = []
+    for n, (location, group) in enumerate(lines.items(), start=first):
+        route = routes.get(location) or {}
+        plans.append(SupplierOrderPlan(supplier_order_id=f"{confirmation_code}-{n}", supplier=location,
+                                       strategy=route.get("strategy") or DEFAULT_STRATEGY,
+                                       behaviour=route.get("behaviour") or "accept", lines=group, location=location))
+    return plans
+
+
 class OrderActivities:
     def __init__(self, store: Store, order_index: OrderIndex, client: Client,
                  emails: OrderEmailChannel | None = None):
@@ -108,6 +173,86 @@ class OrderActivities:
     @activity.defn
     def route(self, order_id: str, confirmation_code: str, lines: list[OrderLine]) -> list[SupplierOrderPlan]:
         return route_lines(self.store, confirmation_code, lines)
+
+    @activity.defn
+    async def route_order(self, request: RouteRequest) -> Routing:
+        """Route through inventory's allocation when the shop ships from more than one location or
+        stock of the order's SKUs is waiting (backorders): one supplier order per location, units no
+        location has wait (inventory signals the order when they are allocated). Otherwise, as
+        before locations: by brand (`route_lines`)."""
+        active = [loc for loc in await asyncio.to_thread(list_locations, self.store) if loc.active]
+        units = units_by_sku(request.lines)
+        if len(active) <= 1 and not await self._stock_waits(sorted(units)):
+            return Routing(plans=await asyncio.to_thread(route_lines, self.store, request.confirmation_code,
+                                                         request.lines))
+        try:
+            allocation = await inventory.allocate(self.client, request.owner, units,
+                                                  ShipTo(country=request.country, state=request.state),
+                                                  notify=request.notify)
+        except InventoryError as exc:  # refused (not a transient failure): the order still ships, by brand
+            log.warning("order %s: no allocation (%s); routed by brand", request.order_id, exc)
+            return Routing(plans=await asyncio.to_thread(route_lines, self.store, request.confirmation_code,
+                                                         request.lines))
+        groups = split_lines(request.lines, allocation.allocated)
+        waiting = {sku: n for sku, n in sorted(allocation.waiting.items()) if n > 0}
+        if len(active) <= 1 and not waiting and len(groups) == 1:  # one warehouse with the stock: by brand
+            [location] = groups
+            plans = await asyncio.to_thread(route_lines, self.store, request.confirmation_code, request.lines)
+            return Routing(plans=[p.model_copy(update={"location": location}) for p in plans])
+        plans = await asyncio.to_thread(located_plans, self.store, request.confirmation_code, 1, groups)
+        return Routing(plans=plans, waiting=waiting)
+
+    async def _stock_waits(self, skus: list[str]) -> bool:
+        """Some confirmed units of these SKUs have no stock yet (a backorder or preorder): the
+        order joins the queue through allocation, first come first served."""
+        return any(level.waiting > 0 or level.on_hand < level.committed
+                   for level in await inventory.levels(self.client, skus))
+
+    @activity.defn
+    async def plan_located(self, request: LocatedLines) -> list[SupplierOrderPlan]:
+        """Supplier orders for an arrival, of no more units than inventory allocated since the order
+        last shipped some: the order waits for `waiting`, inventory still for fewer; the difference
+        is what may ship now. A signal sent twice (inventory sends at least once) finds none."""
+        skus = sorted(request.allocated)
+        still = {r.sku: r.waiting for r in await inventory.reservations_of(self.client, request.owner, skus)
+                 if r.status == ReservationStatus.CONFIRMED}
+        capped: dict[str, dict[str, int]] = {}
+        for sku in skus:
+            left = max(0, request.waiting.get(sku, 0) - still.get(sku, 0))
+            for location, units in request.allocated[sku].items():
+                take = min(units, left)
+                if take > 0:
+                    capped.setdefault(sku, {})[location] = take
+                    left -= take
+        groups = split_lines(request.pending, capped)
+        return await asyncio.to_thread(located_plans, self.store, request.confirmation_code, request.first, groups)
+
+    @activity.defn
+    async def start_more_fulfillment(self, request: MoreFulfillment) -> str:
+        """Units that waited for stock ship in a fulfillment of their own (the order's first one
+        may have ended); it reports to the order like the first."""
+        from ..fulfillment.workflows import FulfillmentWorkflow
+
+        try:
+            await self.client.start_workflow(
+                FulfillmentWorkflow.run, request.params, id=request.workflow_id, task_queue=FULFILLMENT_QUEUE,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            pass  # a retry after the first start
+        return request.workflow_id
+
+    @activity.defn
+    async def cancel_waiting(self, request: WaitingStock) -> dict[str, int]:
+        """A cancelled order's units still waiting for stock go back; its allocated units stay
+        (shipped ones are fulfilled at delivery, the others cancelled per location by fulfillment)."""
+        if not request.skus:
+            return {}
+        try:
+            return (await inventory.cancel(self.client, request.owner, request.skus, waiting_only=True)).skus
+        except InventoryError as exc:
+            if exc.code == NO_SUCH_RESERVATION:  # nothing of it left (given back already)
+                return {}
+            raise
 
     @activity.defn
     async def start_fulfillment(self, params: FulfillmentInput) -> str:
@@ -154,7 +299,16 @@ class OrderActivities:
     @activity.defn
     async def restock(self, request: Restock) -> None:
         for sku, units in sorted(request.units.items()):
-            await inventory.adjust_stock(self.client, sku, units, request.reason, key=f"{request.key}-{sku}")
+            key = f"{request.key}-{sku}"
+            try:
+                await inventory.adjust_stock(self.client, sku, units, request.reason, key=key,
+                                             location=request.locations.get(sku))
+            except InventoryError as exc:
+                if exc.code != LOCATION_REQUIRED:
+                    raise
+                # shipped before locations (or routed by brand): back to the main warehouse
+                await inventory.adjust_stock(self.client, sku, units, request.reason, key=key,
+                                             location=DEFAULT_LOCATION)
 
     @activity.defn
     async def enroll_review_request(self, request: ReviewRequest) -> list[str]:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domains.inventory.messages import StockAllocated
 from domains.returns.messages import ReturnPolicy, ReturnSummary
 from domains.shared import ACTOR_LENGTH, ACTOR_PATTERN, Address, OrderLine, Shipment
 
@@ -67,6 +68,10 @@ class SupplierOrderSummary(BaseModel):
     note: str | None = None  # a rejection reason, a cancellation note
     created_at: datetime
     updated_at: datetime
+    location: str | None = None  # the stock location it ships from (allocation); None: routed by brand only
+    # The fulfillment workflow that runs it: "" the order's own (`fulfillment-{order}`); units that
+    # waited for stock ship in one of their own (`fulfillment-{order}-{supplier order}`).
+    fulfillment: str = ""
 
 
 # --- history, refunds, feedback ---------------------------------------------------------
@@ -189,6 +194,10 @@ class OrderState(BaseModel):
     edit_seq: int = 0
     edit_charges: list[EditCharge] = Field(default_factory=list)
     edit_refunded: int = 0
+    # Backorders (patch order-backorders): blank sku -> units inventory has not allocated to a location
+    # yet, and the allocations it reported (signal stock_allocated), oldest first, not yet shipped.
+    waiting: dict[str, int] = Field(default_factory=dict)
+    arrivals: list[StockAllocated] = Field(default_factory=list)
 
     @property
     def refunded(self) -> int:
@@ -229,5 +238,6 @@ class OrderView(BaseModel):
     # order edits: the open preview, and what may be edited now (staff: everything; shoppers: the address)
     pending_edit: EditPreview | None = None
     can_edit: bool = False
+    waiting: dict[str, int] = Field(default_factory=dict)  # blank sku -> units waiting for stock (backorders)
 
 OrderInput.model_rebuild()

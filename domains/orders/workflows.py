@@ -31,6 +31,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domains.fulfillment.messages import SupplierOrderPlan, SupplierOrderReport
+    from domains.inventory.messages import StockAllocated
     from domains.orders.messages import (
         FEEDBACK_NOT_ALLOWED,
         INVALID_REFUND,
@@ -64,12 +65,21 @@ with workflow.unsafe.imports_passed_through():
     from domains.shared import with_line_ids
     from infra.activity_options import ActivityOptions
 
-    from ..fulfillment.ids import fulfillment_workflow_id
+    from ..fulfillment.ids import fulfillment_workflow_id, later_fulfillment_id
     from ..fulfillment.messages import AmendSupplierOrder, CancelFulfillment, FulfillmentInput
     from ..fulfillment.signals import SUPPLIER_ORDER_CHANGED
     from ..fulfillment.workflows import FulfillmentWorkflow
-    from . import edits, emails, lifecycle, returns
-    from .activities import OrderActivities, OrderSnapshot, Restock, ReviewRequest
+    from . import edits, emails, lifecycle, returns, routing
+    from .activities import (
+        LocatedLines,
+        MoreFulfillment,
+        OrderActivities,
+        OrderSnapshot,
+        Restock,
+        ReviewRequest,
+        RouteRequest,
+        WaitingStock,
+    )
     from .alerts import AlertActivities, PaymentAlert
     from .edit_activities import EditActivities
     from .edit_messages import (
@@ -128,6 +138,10 @@ CANCEL_REST_PATCH = "cancel-unshipped-rest"
 # Staff (and the shopper, for the address) edit an order before it ships: preview_edit, confirm_edit,
 # abandon_edit (edits.py). Orders of the released code refuse edits.
 ORDER_EDITS_PATCH = "order-edits"
+# Orders placed under this code route through inventory's allocation (stock locations) and wait for
+# backordered units: inventory signals `stock_allocated` when stock arrives and the order ships those
+# units then. Older histories routed by brand, all at once.
+BACKORDERS_PATCH = "order-backorders"
 
 
 def search_attributes(confirmation_code: str) -> TypedSearchAttributes:
@@ -148,6 +162,7 @@ class OrderWorkflow:
         self.state.order.lines = with_line_ids(self.state.order.lines)
         self.cancel_rest = False  # set by the run (CANCEL_REST_PATCH): validators cannot ask for a patch
         self.edits_on = False  # set by the run (ORDER_EDITS_PATCH)
+        self.backorders_on = False  # set by the run (BACKORDERS_PATCH)
         if not self.state.history:
             order = self.state.order
             self._record("status", order.customer_id if ":" in order.customer_id else f"shopper:{order.customer_id}",
@@ -205,7 +220,7 @@ class OrderWorkflow:
             can_refund=s.status == S.DELIVERED and bool(self._remaining_units()),
             can_leave_feedback=s.status == S.DELIVERED and s.feedback is None, payment_alert=s.payment_alert,
             returns=list(s.returns), return_state=returns.return_state(s),
-            pending_edit=s.edit, can_edit=bool(self._editable()))
+            pending_edit=s.edit, can_edit=bool(self._editable()), waiting=dict(s.waiting))
 
     @workflow.query
     def view(self) -> OrderView:
@@ -232,10 +247,122 @@ class OrderWorkflow:
             return  # e.g. the children of a cancelled order confirming their cancellation
         if report.status in lifecycle.DROPPED:  # rejected, or cancelled from fulfillment (the CLI)
             s.dropped_to_settle.append(report.supplier_order_id)
-        target = lifecycle.derived([so.status for so in s.supplier_orders])
+        target = self._derived()
         if target is not None and target != S.CANCELLED:
             for step in lifecycle.path(s.status, target):
                 self._move(step, report.actor)
+
+    def _derived(self) -> S | None:
+        """The status the supplier orders imply; while units wait for stock the order is at most
+        partially shipped (never delivered), and supplier orders all dropped do not cancel it."""
+        target = lifecycle.derived([so.status for so in self.state.supplier_orders])
+        if self.state.waiting:
+            if target == S.CANCELLED:
+                return None
+            if target in (S.SHIPPED, S.DELIVERED):
+                return S.PARTIALLY_SHIPPED
+        return target
+
+    # --- backorders: units waiting for stock (BACKORDERS_PATCH) ------------------------------
+
+    @workflow.signal
+    def stock_allocated(self, allocated: StockAllocated) -> None:
+        """Inventory allocated waiting units to locations (stock arrived), in order of placement:
+        the run loop ships them, each arrival in turn."""
+        if allocated.owner == self.state.order.checkout_id:
+            self.state.arrivals.append(allocated)
+
+    def _still_waited(self, allocated: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """The part of an allocation the order still waits for (a repeated signal adds nothing)."""
+        out: dict[str, dict[str, int]] = {}
+        for sku, at in allocated.items():
+            left = self.state.waiting.get(sku, 0)
+            for location, units in at.items():
+                take = min(units, left)
+                if take > 0:
+                    out.setdefault(sku, {})[location] = take
+                    left -= take
+        return out
+
+    async def _ship_arrivals(self) -> None:
+        """One supplier order per location for the units that were allocated, started in a
+        fulfillment of their own (or the order's first, when everything had waited)."""
+        async with self.lock:
+            await self._ship_arrivals_now()
+
+    async def _ship_arrivals_now(self) -> None:
+        s, o = self.state, self.state.order
+        while s.arrivals:
+            arrival = s.arrivals.pop(0)
+            if s.status in lifecycle.FINAL:
+                continue  # cancelled meanwhile: its units were given back
+            wanted = self._still_waited(arrival.allocated)
+            if not wanted:
+                continue
+            plans = await workflow.execute_activity_method(OrderActivities.plan_located, LocatedLines(
+                confirmation_code=o.confirmation_code, first=len(s.supplier_orders) + 1, owner=o.checkout_id,
+                pending=routing.unrouted(o.lines, [so.lines for so in s.supplier_orders]), allocated=wanted,
+                waiting=dict(s.waiting)), **_QUICK)
+            if not plans:
+                continue  # a repeated signal: inventory allocated nothing new
+            for sku, units in routing.units_by_sku([li for p in plans for li in p.lines]).items():
+                s.waiting[sku] = s.waiting.get(sku, 0) - units
+                if s.waiting[sku] <= 0:
+                    del s.waiting[sku]
+            first = not s.fulfillment_started
+            own = "" if first else later_fulfillment_id(o.order_id, plans[0].supplier_order_id)
+            now = workflow.now()
+            s.supplier_orders.extend(SupplierOrderSummary(
+                supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,
+                behaviour=p.behaviour, lines=p.lines, location=p.location, fulfillment=own,
+                created_at=now, updated_at=now) for p in plans)
+            self._record("stock", "system", note="stock arrived: " + "; ".join(
+                f"{p.supplier_order_id} from {p.supplier}: "
+                + ", ".join(f"{li.line_id} x{li.quantity}" for li in p.lines) for p in plans)
+                + (f"; still waiting: {self._describe_waiting()}" if s.waiting else ""))
+            params = FulfillmentInput(order_id=o.order_id, confirmation_code=o.confirmation_code,
+                                      order_workflow_id=workflow.info().workflow_id, stock_owner=o.checkout_id,
+                                      supplier_orders=plans)
+            if first:
+                await workflow.execute_activity_method(OrderActivities.start_fulfillment, params, **_QUICK)
+                s.fulfillment_started = True
+                self._advance(S.IN_FULFILLMENT)
+            else:
+                await workflow.execute_activity_method(OrderActivities.start_more_fulfillment, MoreFulfillment(
+                    workflow_id=own, params=params), **_QUICK)
+
+    def _shipped_from(self) -> dict[str, str]:
+        """blank sku -> the stock location its units shipped from (the first supplier order that
+        shipped them), where restocked units go back."""
+        out: dict[str, str] = {}
+        for so in self.state.supplier_orders:
+            if so.location and so.status in lifecycle.SHIPPED_OR_LATER:
+                for line in so.lines:
+                    out.setdefault(line.blank_sku, so.location)
+        return out
+
+    def _describe_waiting(self) -> str:
+        return ", ".join(f"{sku} x{n}" for sku, n in sorted(self.state.waiting.items()))
+
+    async def _give_back_waiting(self, actor: str, reason: str) -> None:
+        """A cancel reaches units still waiting for stock: inventory takes them back and they are
+        refunded (their share, like a dropped supplier order's)."""
+        s, o = self.state, self.state.order
+        units = {li.variant_id: 0 for li in o.lines}
+        for line in routing.unrouted(o.lines, [so.lines for so in s.supplier_orders]):
+            units[line.variant_id] += line.quantity
+        units = {v: n for v, n in units.items() if n > 0}
+        skus, what = sorted(s.waiting), self._describe_waiting()
+        s.waiting.clear()
+        s.arrivals.clear()
+        await workflow.execute_activity_method(OrderActivities.cancel_waiting, WaitingStock(
+            owner=o.checkout_id, skus=skus), **_QUICK)
+        amount = self._share(units)
+        refund_id = f"{o.order_id}-waiting"
+        await self._refund_money(amount, refund_id, reason)
+        s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=False,
+                                     reason=f"waiting for stock: {reason}", actor=actor, at=workflow.now()))
+        self._record("refund", actor, note=f"gave back {what} (waiting for stock) and refunded {amount} {o.currency}")
 
     # --- the payment provider's events (POST /api/payments/webhooks/stripe) ----------------
 
@@ -273,7 +400,8 @@ class OrderWorkflow:
 
     def _cancels_rest(self) -> bool:
         """A partly shipped order whose other supplier orders have not shipped: a cancel stops those."""
-        return self.cancel_rest and self.state.status == S.PARTIALLY_SHIPPED and bool(self._unshipped())
+        return (self.cancel_rest and self.state.status == S.PARTIALLY_SHIPPED
+                and (bool(self._unshipped()) or bool(self.state.waiting)))
 
     def _cancellable(self) -> bool:
         return lifecycle.can_move(self.state.status, S.CANCELLED) or self._cancels_rest()
@@ -282,25 +410,51 @@ class OrderWorkflow:
         if not self._cancels_rest():
             lifecycle.check_move(self.state.status, S.CANCELLED, "cancel")
 
+    async def _stop_fulfillment(self, request: CancelFulfillment) -> None:
+        """Signal the order's fulfillment; under BACKORDERS_PATCH every fulfillment that runs a
+        supplier order not yet shipped (units that waited ship in their own), each once."""
+        main = fulfillment_workflow_id(self.state.order.order_id)
+        if not self.backorders_on:
+            await workflow.get_external_workflow_handle(main).signal(FulfillmentWorkflow.cancel, request)
+            return
+        for workflow_id in dict.fromkeys(so.fulfillment or main for so in self._unshipped()):
+            try:
+                await workflow.get_external_workflow_handle(workflow_id).signal(FulfillmentWorkflow.cancel, request)
+            except Exception as exc:  # it ended meanwhile: its supplier orders shipped
+                workflow.logger.warning("could not cancel %s: %s", workflow_id, exc)
+
     async def _cancel(self, actor: str, reason: str) -> None:
         s = self.state
         if s.edit is not None:
             await self._drop_edit(actor, "the order was cancelled")
+        if s.arrivals and s.fulfillment_started:
+            # Units allocated just now ship first, so the stop below reaches them like any other
+            # unshipped supplier order (giving back only waiting units would leave them committed).
+            await self._ship_arrivals_now()
+        gave_back = bool(s.waiting) and s.fulfillment_started
+        if gave_back:
+            await self._give_back_waiting(actor, reason)
+        s.waiting.clear()  # before fulfillment started: cancel_stock below gives every unit back
+        s.arrivals.clear()
         if s.fulfillment_started:
             stoppable = {so.supplier_order_id for so in self._unshipped()}
             # Each supplier order decides: one that has not shipped stops and gives its units
             # back; one that already shipped goes on. The answers arrive as reports, and the
             # stopped ones are refunded like any dropped supplier order.
-            await workflow.get_external_workflow_handle(fulfillment_workflow_id(s.order.order_id)).signal(
-                FulfillmentWorkflow.cancel, CancelFulfillment(actor=actor, reason=reason))
+            await self._stop_fulfillment(CancelFulfillment(actor=actor, reason=reason))
             await workflow.wait_condition(lambda: all(
                 so.status not in ("pending", "accepted", "in_production") for so in s.supplier_orders))
             await self._settle_dropped_now(actor, reason)
             if s.status != S.CANCELLED and self.cancel_rest:
                 # The rest is cancelled and refunded; the order's status stays what its supplier
                 # orders say (shipped). Nothing left to stop: the cancel came too late for all of it.
-                if not any(so.status == "cancelled" and so.supplier_order_id in stoppable for so in s.supplier_orders):
+                if not gave_back and not any(so.status == "cancelled" and so.supplier_order_id in stoppable
+                                             for so in s.supplier_orders):
                     lifecycle.check_move(s.status, S.CANCELLED, "cancel")
+                target = self._derived()  # nothing waits now: what has shipped is all there is
+                if target is not None and target != S.CANCELLED:
+                    for step in lifecycle.path(s.status, target):
+                        self._move(step, actor)
                 shipped = ", ".join(so.supplier_order_id for so in s.supplier_orders
                                     if so.status in lifecycle.SHIPPED_OR_LATER)
                 self._record("cancel", actor, note=f"cancelled what had not shipped ({shipped} had shipped)"
@@ -339,7 +493,8 @@ class OrderWorkflow:
                     if line.variant_id in units:
                         by_sku[line.blank_sku] = by_sku.get(line.blank_sku, 0) + units[line.variant_id]
                 await workflow.execute_activity_method(OrderActivities.restock, Restock(
-                    key=refund_id, units=by_sku, reason=f"refund {refund_id}"), **_QUICK)
+                    key=refund_id, units=by_sku, reason=f"refund {refund_id}", locations=self._shipped_from()),
+                    **_QUICK)
             s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=request.restock,
                                          reason=request.reason, actor=request.actor, at=workflow.now()))
             self._record("refund", request.actor, note=f"refunded {amount} {s.order.currency}"
@@ -580,7 +735,8 @@ class OrderWorkflow:
             restock = {sku: n for sku, n in request.restock.items() if n > 0}
             if restock:
                 await workflow.execute_activity_method(OrderActivities.restock, Restock(
-                    key=refund_id, units=restock, reason=f"return {request.return_id}"), **_QUICK)
+                    key=refund_id, units=restock, reason=f"return {request.return_id}",
+                    locations=self._shipped_from()), **_QUICK)
             s.return_shipping_refunded = s.return_shipping_refunded or bool(shipping)
             s.refunds.append(RefundEntry(refund_id=refund_id, amount=amount, lines=units, restocked=bool(restock),
                                          reason=f"return {request.return_id}", actor=request.actor, at=workflow.now()))
@@ -616,6 +772,8 @@ class OrderWorkflow:
         """The supplier orders an edit can still reach ([]: the order cannot be edited now)."""
         s = self.state
         if not self.edits_on or not s.fulfillment_started or s.status not in (S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED):
+            return []
+        if s.waiting:  # an edit splits no waiting units across locations (yet): wait for the stock
             return []
         return self._unshipped()
 
@@ -834,17 +992,28 @@ class OrderWorkflow:
         s, o = self.state, self.state.order
         async with self.lock:
             if s.status == S.PLACED:
-                plans = await workflow.execute_activity_method(
-                    OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
+                if self.backorders_on:
+                    routed = await workflow.execute_activity_method(OrderActivities.route_order, RouteRequest(
+                        order_id=o.order_id, confirmation_code=o.confirmation_code, owner=o.checkout_id,
+                        lines=o.lines, country=o.shipping_address.country, state=o.shipping_address.state,
+                        notify=workflow.info().workflow_id), **_QUICK)
+                    plans, s.waiting = routed.plans, dict(routed.waiting)
+                else:
+                    plans = await workflow.execute_activity_method(
+                        OrderActivities.route, args=[o.order_id, o.confirmation_code, o.lines], **_QUICK)
                 now = workflow.now()
                 s.supplier_orders = [SupplierOrderSummary(
                     supplier_order_id=p.supplier_order_id, supplier=p.supplier, strategy=p.strategy,
-                    behaviour=p.behaviour, lines=p.lines, created_at=now, updated_at=now) for p in plans]
-                self._advance(S.ROUTED, ", ".join(f"{p.supplier_order_id} to {p.supplier}" for p in plans))
+                    behaviour=p.behaviour, lines=p.lines, location=p.location, created_at=now, updated_at=now)
+                    for p in plans]
+                self._advance(S.ROUTED, ", ".join([f"{p.supplier_order_id} to {p.supplier}" for p in plans]
+                                                  + ([f"waiting for stock: {self._describe_waiting()}"]
+                                                     if s.waiting else [])))
         async with self.lock:
-            if s.status == S.ROUTED and not s.fulfillment_started:
+            if s.status == S.ROUTED and not s.fulfillment_started and s.supplier_orders:
                 plans = [SupplierOrderPlan(supplier_order_id=so.supplier_order_id, supplier=so.supplier,
-                                           strategy=so.strategy, behaviour=so.behaviour, lines=so.lines)
+                                           strategy=so.strategy, behaviour=so.behaviour, lines=so.lines,
+                                           location=so.location)
                          for so in s.supplier_orders]
                 await workflow.execute_activity_method(OrderActivities.start_fulfillment, FulfillmentInput(
                     order_id=o.order_id, confirmation_code=o.confirmation_code,
@@ -865,7 +1034,7 @@ class OrderWorkflow:
             so_id = s.dropped_to_settle.pop(0)
             if s.status in lifecycle.FINAL:
                 continue
-            if lifecycle.derived([so.status for so in s.supplier_orders]) == S.CANCELLED:
+            if self._derived() == S.CANCELLED:
                 so = next(x for x in s.supplier_orders if x.supplier_order_id == so_id)
                 why = reason or ("every supplier rejected the order"
                                  if all(x.status == "rejected" for x in s.supplier_orders)
@@ -966,7 +1135,7 @@ class OrderWorkflow:
 
     def _finished(self) -> bool:
         s = self.state
-        if s.status not in lifecycle.FINAL or s.dropped_to_settle:
+        if s.status not in lifecycle.FINAL or s.dropped_to_settle or s.waiting or s.arrivals:
             return False
         if self._returns_hold():
             return False
@@ -985,6 +1154,7 @@ class OrderWorkflow:
         s = self.state
         self.cancel_rest = workflow.patched(CANCEL_REST_PATCH)  # first: the handlers see the same answer
         self.edits_on = workflow.patched(ORDER_EDITS_PATCH)
+        self.backorders_on = workflow.patched(BACKORDERS_PATCH)
         if s.settings is None:
             s.settings = await workflow.execute_activity_method(OrderActivities.load_settings, **_QUICK)
         if params.state is None and workflow.patched(ORDER_EMAILS_PATCH):
@@ -1009,8 +1179,10 @@ class OrderWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: s.dirty or bool(s.dropped_to_settle) or self._finished() or self._history_too_long()
-                    or self._capture_due() or bool(s.alerts_to_send),
+                    or self._capture_due() or bool(s.alerts_to_send) or bool(s.arrivals),
                     timeout=timeout)
+            if s.arrivals:
+                await self._ship_arrivals()
             if s.dropped_to_settle:
                 await self._settle_dropped()
             if self._capture_due():

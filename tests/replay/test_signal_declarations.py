@@ -48,3 +48,14 @@ def test_the_names_a_return_calls_its_order_by_are_the_orders_handlers():
 
     assert signal_name(OrderWorkflow.return_changed) == RETURN_CHANGED == "return_changed"
     assert update_name(OrderWorkflow.refund_return) == REFUND_RETURN == "refund_return"
+
+
+def test_the_order_hears_inventory_allocate_waiting_units_by_the_name_inventory_sends():
+    """Inventory sits below orders: its `notify_allocated` activity signals an allocation's `notify`
+    workflow (the order) by the wire name `stock_allocated`, which the order's handler takes."""
+    import inspect
+
+    from domains.inventory.activities import InventoryActivities
+
+    assert signal_name(OrderWorkflow.stock_allocated) == "stock_allocated"
+    assert '.signal("stock_allocated"' in inspect.getsource(InventoryActivities.notify_allocated)
