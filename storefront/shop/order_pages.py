@@ -207,7 +207,8 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
             "returns": returns, "may_return": return_access.may_return(view),
             "return_state": label("return_state", view.return_state),
             "lines": lines(view.lines, waiting),
-            "waiting_units": sum(w["units"] for w in waiting.values()), "address": view.shipping_address, "shipments": shipments,
+            "waiting_units": sum(w["units"] for w in waiting.values()),
+            "address": view.shipping_address, "shipments": shipments,
             "history": history, "ratings": range(5, 0, -1), "flash": request.session.pop(FLASH, None),
             "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
                                                                   "refunded")}}
