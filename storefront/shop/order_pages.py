@@ -93,12 +93,15 @@ def _shopper_note(entry, view: OrderView) -> str | None:
 
 
 def _routing_note(note: str | None, view: OrderView) -> str | None:
-    """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan");
-    a shopper reads how many shipments the order will come in."""
-    if not note or not view.supplier_orders:
+    """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan",
+    "waiting for stock: <sku> x2"); a shopper reads how many shipments the order will come in and
+    whether some of it waits for stock."""
+    waits = bool(note) and "waiting for stock" in note
+    if not note or not (view.supplier_orders or waits):
         return note
     n = len(view.supplier_orders)
-    return "It will come in one shipment." if n == 1 else f"It will come in {n} shipments."
+    shipments = "" if not n else "It will come in one shipment." if n == 1 else f"It will come in {n} shipments."
+    return " ".join(filter(None, [shipments, "Some items wait for stock; they ship when it arrives." if waits else ""]))
 
 
 WAITING_TEXT = "waiting for stock — ships when it arrives"

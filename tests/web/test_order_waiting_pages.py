@@ -41,13 +41,16 @@ async def test_waiting_units_show_on_the_shopper_page_the_admin_page_and_the_api
     assert api["waiting"] == {sku: 2}
 
     doc = parse((await run(browser.get, f"/shop/orders/{code}")).content.decode())
-    (line,) = doc.find_all("tr", data_variant=order_variant.id)
+    (line,) = doc.find_all("tr", data_waiting_for=order_variant.id)  # the row under the item's own
+    assert doc.find_all("tr", data_variant=order_variant.id)
     (note,) = line.find_all(class_="waiting-note")
     assert note.get("data-waiting") == "2" and note.get("data-preorder") is None
     assert note.text.strip() == "2 waiting for stock — ships when it arrives"
     card = doc.one(id="waiting-stock")
     assert card.get("data-waiting") == "2" and "× 2" in card.text and "Waiting for stock" in card.text
     assert doc.find_all("div", data_supplier_order=so.supplier_order_id)  # the unit in stock ships meanwhile
+    history = doc.one("table", id="order-history").text
+    assert "Some items wait for stock" in history and sku not in history  # words, not the routing note's SKU
 
     staff = await run(staff_browser, orders_web, "support")
     admin = await page_when(staff, f"/admin/orders/{code}", lambda d: d.find_all("tr", data_sku=sku))
@@ -65,9 +68,11 @@ async def test_a_preorder_says_when_it_ships_and_a_plain_order_says_nothing_wait
     assert view.waiting == {order_variant.blank_sku: 2} and view.supplier_orders == []
     # the date comes from the `stock` row, which inventory projects a moment after the policy changes
     doc = await page_when(browser, f"/shop/orders/{code}", lambda d: d.find(class_="waiting-note", data_preorder=True))
-    (note,) = doc.one("tr", data_variant=order_variant.id).find_all(class_="waiting-note")
+    (note,) = doc.one("tr", data_waiting_for=order_variant.id).find_all(class_="waiting-note")
     assert note.text.strip() == f"2 preordered — ships from {ships:%-d %B %Y}"
     assert "being prepared" not in doc.text  # the card says what is coming instead
+    history = doc.one("table", id="order-history").text
+    assert "Some items wait for stock" in history and order_variant.blank_sku not in history
     assert "preorder, ships from" in doc.one(id="waiting-stock").text
 
     # stock is back: a new order has nothing waiting and neither page mentions it
