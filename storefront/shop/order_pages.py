@@ -5,6 +5,8 @@ is decided by `storefront.order_access`, as for the JSON API."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,11 +18,14 @@ from domains.orders.client import OrderError
 from domains.orders.edit_messages import AbandonEdit, ConfirmEdit, EditOrder
 from domains.orders.errors import OrderErrorCode
 from domains.orders.messages import OrderStatus, OrderView
+from domains.orders.routing import unrouted
 from domains.shared import Address
+from infra.store import schema
 
 from .. import order_access as access
 from .. import return_access, services
 from ..accounts.tokens import OrderLookupThrottle
+from ..unavailable import BACKENDS
 from ..unavailable import UNAVAILABLE as TEMPORAL_DOWN
 from .browse import money
 
@@ -88,12 +93,67 @@ def _shopper_note(entry, view: OrderView) -> str | None:
 
 
 def _routing_note(note: str | None, view: OrderView) -> str | None:
-    """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan");
-    a shopper reads how many shipments the order will come in."""
-    if not note or not view.supplier_orders:
+    """The routed entry's note names supplier orders and supplier ids ("DHC6PU3C-1 to gildan",
+    "waiting for stock: <sku> x2"); a shopper reads how many shipments the order will come in and
+    whether some of it waits for stock."""
+    waits = bool(note) and "waiting for stock" in note
+    if not note or not (view.supplier_orders or waits):
         return note
     n = len(view.supplier_orders)
-    return "It will come in one shipment." if n == 1 else f"It will come in {n} shipments."
+    shipments = "" if not n else "It will come in one shipment." if n == 1 else f"It will come in {n} shipments."
+    return " ".join(filter(None, [shipments, "Some items wait for stock; they ship when it arrives." if waits else ""]))
+
+
+WAITING_TEXT = "waiting for stock — ships when it arrives"
+
+
+def _waiting_by_line(view: OrderView) -> dict[str, int]:
+    """line_id -> its units waiting for stock. The order counts them per blank SKU; they are the
+    units of that SKU no supplier order has taken, in line order (as routing takes them)."""
+    left = dict(view.waiting)
+    out: dict[str, int] = {}
+    for line in unrouted(view.lines, [so.lines for so in view.supplier_orders]):
+        take = min(line.quantity, left.get(line.blank_sku, 0))
+        if take > 0 and line.line_id:
+            out[line.line_id] = take
+            left[line.blank_sku] -= take
+    return out
+
+
+def _preorder_dates(skus: list[str]) -> dict[str, datetime]:
+    """Blank SKU -> the date its preorder ships from (the `stock` row's `preorder_until`, still
+    ahead); SKUs without one are left out and read as the generic backorder text."""
+    if not skus:
+        return {}
+    now = datetime.now(UTC)
+    out = {}
+    for row in services.store().get_many(schema.STOCK.name, [{"sku": s} for s in sorted(set(skus))]):
+        until = row.get("preorder_until")
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        if until is not None and until > now:
+            out[row["sku"]] = until
+    return out
+
+
+def _waiting_note(units: int, until: datetime | None) -> dict:
+    ships_from = f"{until:%-d %B %Y}" if until is not None else ""
+    return {"units": units, "preorder": bool(ships_from), "ships_from": ships_from,
+            "text": f"{units} preordered — ships from {ships_from}" if ships_from else f"{units} {WAITING_TEXT}"}
+
+
+def _waiting(view: OrderView) -> dict[str, dict]:
+    """line_id -> what the page says of the line's units waiting for stock: how many, and
+    "N preordered — ships from <date>" when the SKU's stock row has a preorder date ahead, else
+    "N waiting for stock — ships when it arrives"."""
+    by_line = _waiting_by_line(view)
+    waiting_lines = [li for li in view.lines if li.line_id in by_line]
+    try:
+        dates = _preorder_dates([li.blank_sku for li in waiting_lines])
+    except BACKENDS:  # the store down: the generic text still tells the truth
+        dates = {}
+    return {li.line_id: _waiting_note(by_line[li.line_id], dates.get(li.blank_sku))
+            for li in waiting_lines if li.line_id}
 
 
 def _list_context(request: HttpRequest) -> dict:
@@ -126,8 +186,11 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def _view_context(request: HttpRequest, view: OrderView) -> dict:
     c = view.currency
 
-    def lines(items):
-        return [{**li.model_dump(), "unit": money(li.unit_price, c), "total": money(li.line_total, c)} for li in items]
+    def lines(items, waiting=None):
+        return [{**li.model_dump(), "unit": money(li.unit_price, c), "total": money(li.line_total, c),
+                 "waiting": (waiting or {}).get(li.line_id)} for li in items]
+
+    waiting = _waiting(view)
 
     history = [{"at": h.at, "kind": h.kind, "from": h.from_status and _label(h.from_status.value),
                 "to": h.to_status and _label(h.to_status.value),
@@ -146,7 +209,9 @@ def _view_context(request: HttpRequest, view: OrderView) -> dict:
     return {"view": view, "status_label": _label(view.status.value), "progress": access.progress(view.status),
             "returns": returns, "may_return": return_access.may_return(view),
             "return_state": label("return_state", view.return_state),
-            "lines": lines(view.lines), "address": view.shipping_address, "shipments": shipments,
+            "lines": lines(view.lines, waiting),
+            "waiting_units": sum(w["units"] for w in waiting.values()),
+            "address": view.shipping_address, "shipments": shipments,
             "history": history, "ratings": range(5, 0, -1), "flash": request.session.pop(FLASH, None),
             "amounts": {k: money(getattr(view, k), c) for k in ("subtotal", "discount", "shipping", "tax", "total",
                                                                   "refunded")}}

@@ -2,7 +2,8 @@
 (Debian's headless chromium): a whole purchase through the pages with no sideways scrolling and
 a clean console on every page, the header's links in reach on a phone without JavaScript's
 help, facets folded away so the first product shows on the first screen, tap targets of at
-least 44 px, the admin's order page without sideways scrolling, and the styled 404 pages."""
+least 44 px, the admin's order page without sideways scrolling, an order with units waiting for
+stock on a phone, and the styled 404 pages."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from django.test import Client
 
 from ..web.accounts import PASSWORD, create_staff
-from ..web.orders_helpers import SHIPPING, place, run
+from ..web.orders_helpers import SHIPPING, place, run, until
 from .harness import chromium, served_shop
 
 pytestmark = pytest.mark.browser
@@ -204,6 +205,44 @@ async def test_the_admin_order_page_fits_a_phone(live_shop, orders_web, order_va
         assert seen[key][0] <= seen[key][1], (key, seen[key])
     assert seen["nav hidden"] and seen["nav after Menu"]
     assert "_" not in seen["status"] and seen["status"][:1].isupper()  # "Placed", never "in_fulfillment"
+    assert seen["console"] == []
+
+
+def waiting_order_on_a_phone(driver, site: str, email: str, code: str) -> dict:
+    """Open a guest order through the lookup form and see its units waiting for stock."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{site}/shop/orders/")
+    form = driver.find_element(By.ID, "order-lookup")
+    form.find_element(By.NAME, "email").send_keys(email)
+    form.find_element(By.NAME, "confirmation_code").send_keys(code)
+    driver.get_log("browser")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(f"{site}/shop/orders/{code}"))
+    note = driver.find_element(By.CSS_SELECTOR, "#order-lines .waiting-note")
+    card = driver.find_element(By.ID, "waiting-stock")
+    width = driver.execute_script("return window.innerWidth")
+    return {"fits": driver.execute_script(FITS), "note": note.text, "card": card.text,
+            "note on screen": note.is_displayed() and note.rect["x"] >= 0
+            and note.rect["x"] + note.rect["width"] <= width,
+            "card on screen": card.is_displayed() and card.rect["x"] + card.rect["width"] <= width,
+            "console": [e["message"][:200] for e in driver.get_log("browser") if e["level"] == "SEVERE"]}
+
+
+async def test_an_order_waiting_for_stock_reads_well_on_a_phone(live_shop, orders_web, order_variant):
+    from domains.inventory import client as inventory
+
+    await inventory.set_policy(orders_web.client, order_variant.blank_sku, backorder_limit=10)
+    await inventory.set_stock(orders_web.client, {order_variant.blank_sku: 1})
+    placed = await run(place, Client(), order_variant.id, quantity=3)
+    await until(orders_web, placed["order_id"], lambda v: bool(v.waiting))
+    with chromium(*PHONE, console_log=True) as driver:
+        seen = await run(waiting_order_on_a_phone, driver, live_shop, SHIPPING["email"], placed["confirmation_code"])
+    assert seen["fits"][0] <= seen["fits"][1], seen["fits"]
+    assert seen["note"] == "2 waiting for stock — ships when it arrives" and seen["note on screen"]
+    assert "Waiting for stock" in seen["card"] and seen["card on screen"]
     assert seen["console"] == []
 
 

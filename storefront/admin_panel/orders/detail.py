@@ -11,6 +11,7 @@ from domains.fulfillment import stages
 from domains.fulfillment.client import FulfillmentError
 from domains.fulfillment.messages import FulfillmentView, SupplierOrderStatus, SupplierOrderView
 from domains.identity.roles import Permission
+from domains.inventory.locations import list_locations
 from domains.labels import label
 from domains.orders import client as orders
 from domains.orders import reads
@@ -23,7 +24,7 @@ from infra.store import schema
 from ... import services
 from ...order_access import code_of
 from ...shop.browse import money
-from ...unavailable import UNAVAILABLE
+from ...unavailable import BACKENDS, UNAVAILABLE
 
 MAX_REFERENCE = 100
 # an order whose goods have (some) arrived: staff may open a return (the order decides the rest)
@@ -82,9 +83,29 @@ def _remaining(view: OrderView) -> dict[str, int]:
     return {li.variant_id: max(0, li.quantity - refunded.get(li.variant_id, 0)) for li in view.lines}
 
 
+def _location_names(view: OrderView) -> dict[str, str]:
+    """Location id -> its name, for the supplier orders that ship from one (the id alone when the
+    store cannot say)."""
+    if not any(so.location for so in view.supplier_orders):
+        return {}
+    try:
+        return {loc.id: loc.name for loc in list_locations(services.store())}
+    except BACKENDS:
+        return {}
+
+
+def _waiting(view: OrderView) -> list[dict]:
+    """Units waiting for stock (backorders, preorders), by blank SKU, with the lines they belong
+    to: they ship in a later supplier order once inventory allocates them."""
+    return [{"sku": sku, "units": units,
+             "products": sorted({li.product_name for li in view.lines if li.blank_sku == sku})}
+            for sku, units in sorted(view.waiting.items()) if units > 0]
+
+
 def _supplier_orders(loaded: LoadedOrder, may_fulfil: bool) -> list[dict]:
     live: dict[str, SupplierOrderView] = {
         so.supplier_order_id: so for so in (loaded.tree.supplier_orders if loaded.tree else [])}
+    names = _location_names(loaded.view)
     out = []
     for summary in loaded.view.supplier_orders:
         so = live.get(summary.supplier_order_id)
@@ -92,7 +113,8 @@ def _supplier_orders(loaded: LoadedOrder, may_fulfil: bool) -> list[dict]:
         waiting = [s.value for s in so.waiting_for] if so else []
         can_stop = so is not None and stages.can_stop(so.status) and not loaded.tree.cancel_requested
         out.append({
-            "id": summary.supplier_order_id, "supplier": summary.supplier,
+            "id": summary.supplier_order_id, "supplier": summary.supplier, "location": summary.location,
+            "location_name": names.get(summary.location or "", summary.location),
             "strategy": so.strategy.value if so else summary.strategy, "status": status,
             "shipment": so.shipment if so else summary.shipment, "note": so.note if so else summary.note,
             "lines": summary.lines, "stages": so.history if so else [],
@@ -144,6 +166,7 @@ def context(loaded: LoadedOrder, staff) -> dict:
         "payment_port": _payment_port(payment.get("payment_id"), c),
         "address": view.shipping_address,
         "supplier_orders": _supplier_orders(loaded, may[Permission.FULFILLMENT_WRITE]),
+        "waiting": _waiting(view),
         "fulfillment_live": loaded.tree is not None,
         "history": view.history,
         "returns": [{"summary": r, "refund": money(r.refund_amount, c), "units": sum(r.lines.values())}
