@@ -546,7 +546,9 @@ class InventoryService:
     @hold.validator
     def _check_hold(self, request: Hold) -> None:
         if self.state.seeded and request.sku not in self.state.stock:
-            raise ValueError(f"unknown SKU {request.sku!r}")
+            # typed, so the client answers UnknownSku rather than an unexpected error (a rejected
+            # update leaves no event in the history: replay is unaffected)
+            raise ApplicationError(f"unknown SKU {request.sku!r}", type=UNKNOWN_SKU, non_retryable=True)
 
     @workflow.update
     async def release(self, request: OwnerRequest) -> OwnerResult:
