@@ -19,6 +19,7 @@ from ..cadences import triggers
 from ..cadences.messages import Trigger
 from ..identity import reads as identity_reads
 from ..inventory import client as inventory
+from ..inventory.errors import InventoryError, InventoryErrorCode
 from ..inventory.messages import HoldResult, OwnerResult, TransferResult
 from . import reads
 from .messages import UNKNOWN_COUPON, UNKNOWN_VARIANT, Coupon, ShopTerms, VariantInfo
@@ -80,7 +81,14 @@ class CartActivities:
 
     @activity.defn
     async def hold_stock(self, params: HoldInput) -> HoldResult:
-        return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds)
+        try:
+            return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds)
+        except InventoryError as exc:
+            if exc.code != InventoryErrorCode.UNKNOWN_SKU:
+                raise
+            # inventory keeps no stock of this SKU (a product loaded without stock rows): nothing
+            # can be held, so the add is refused as out of stock instead of retried without end
+            return HoldResult(sku=params.sku, requested=params.quantity, held=0, available=0)
 
     @activity.defn
     async def transfer_stock(self, params: TransferInput) -> TransferResult:

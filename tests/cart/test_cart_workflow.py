@@ -129,3 +129,21 @@ async def test_an_add_to_an_existing_line_takes_the_variants_current_price(shop,
     cart = await carts.add_item(shop.client, cart_id, variant.id, 1)
     assert (cart.lines[0].quantity, cart.lines[0].unit_price) == (2, variant.price_amount - 100)
     assert cart.subtotal == 2 * (variant.price_amount - 100)
+
+
+async def test_a_variant_whose_stock_inventory_never_had_is_refused_as_out_of_stock(shop, small_catalog):
+    """A catalog variant whose blank SKU has no stock in the inventory (a product written without
+    stock rows): the add is refused at once as out of stock, and the cart still takes other adds
+    (before, the hold was retried without end and the cart's update never answered)."""
+    from infra.store import schema
+
+    offered = next(v for v in small_catalog.variants if v.available)
+    row = dict(shop.store.get(schema.VARIANTS.name, {"id": offered.id}))
+    row.update(id=offered.id + "-nostock", blank_sku=offered.blank_sku + "-NOSTOCK")
+    shop.store.put(schema.VARIANTS.name, row)
+    cart_id = shop.new_cart_id()
+    assert (await carts.add_item(shop.client, cart_id, offered.id, 1)).item_count == 1
+    with pytest.raises(ShopError) as refused:
+        await asyncio.wait_for(carts.add_item(shop.client, cart_id, row["id"], 1), timeout=30)
+    assert refused.value.code == INSUFFICIENT_STOCK and refused.value.details == {"available": 0}
+    assert (await carts.add_item(shop.client, cart_id, offered.id, 1)).item_count == 2
