@@ -62,6 +62,7 @@ class NamespacePool:
         client = Client(self._client.service_client, namespace=namespace, data_converter=shop_converter())
         await ensure_search_attributes(client, namespace)
         await _end_running(client)  # what the last release could not see yet
+        await _singleton_gone(client)
         return Lease(namespace, client)
 
     async def release(self, lease: Lease) -> None:
@@ -89,6 +90,27 @@ async def _end_running(client: Client) -> None:
     ids = {w.id for w in running} | set(FIXED_IDS)
     await asyncio.gather(*(_ignoring_gone(client.get_workflow_handle(workflow_id).terminate(
         reason="the test's namespace lease ended")) for workflow_id in sorted(ids)))
+
+
+async def _singleton_gone(client: Client) -> None:
+    """Wait until the inventory singleton of an earlier test is deleted, not only ended: a shard's
+    first run takes its part from a singleton that handed over a moment ago (its hand-over answer
+    lost), which here would be another test's stock."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+
+    handle = client.get_workflow_handle(INVENTORY_WORKFLOW_ID)
+    for _ in range(100):
+        try:
+            await handle.describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return
+            raise
+        await _ignoring_gone(client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=INVENTORY_WORKFLOW_ID))))
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{INVENTORY_WORKFLOW_ID} is still there in {client.namespace}")
 
 
 async def _delete_all(client: Client) -> None:
