@@ -43,10 +43,10 @@ class Location(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     kind: LocationKind = LocationKind.WAREHOUSE
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$")  # ISO-2
-    state: str = ""
-    city: str = ""
-    address_line: str = ""
-    priority: int = 100  # lower ships first
+    state: str = Field(default="", max_length=50)
+    city: str = Field(default="", max_length=100)
+    address_line: str = Field(default="", max_length=200)
+    priority: int = Field(default=100, ge=0, le=1_000_000)  # lower ships first
     active: bool = True
 
 

@@ -60,6 +60,10 @@ async def test_a_manager_creates_edits_and_deactivates_a_location(orders_web, or
     edited = await run(manager.post, "/admin/inventory/locations/east",
                        {**EAST, "name": "East coast", "priority": "oops", "key": edit_key})
     assert edited.status_code == 400 and "Priority: a whole number" in edited.content.decode()
+    for hostile in ({"priority": "9" * 40}, {"priority": "-1"}, {"city": "x" * 5000}):  # was a 500 (SQLite overflow)
+        edited = await run(manager.post, "/admin/inventory/locations/east",
+                           {**EAST, "name": "East coast", **hostile, "key": edit_key})
+        assert edited.status_code == 400, hostile
     edited = await run(manager.post, "/admin/inventory/locations/east", {**EAST, "name": "East coast", "key": edit_key})
     assert edited.status_code == 302 and registry.get_location(services.store(), "east").name == "East coast"
 
