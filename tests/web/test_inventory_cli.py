@@ -60,8 +60,11 @@ async def test_show_and_set_stock_at_the_one_location(orders_web, order_variant)
     code, out = await run(cli, "set-stock", sku, "35", "--staff", manager, "--key", "cli-test-key-1", "--json")
     done = json.loads(out)
     assert code == 0 and done["level"]["on_hand"] == 35 and done["actor"] == f"staff:{manager}"
-    # the same key again (a script retrying after a lost answer) applies once, even with another number
-    assert (await run(cli, "set-stock", sku, "50", "--staff", manager, "--key", "cli-test-key-1"))[0] == 0
+    # the same key again (a script retrying after a lost answer) applies once; with another number
+    # it is refused, saying nothing changed (it used to print "35 -> 50" while 35 stayed)
+    assert (await run(cli, "set-stock", sku, "35", "--staff", manager, "--key", "cli-test-key-1"))[0] == 0
+    code, out = await run(cli, "set-stock", sku, "50", "--staff", manager, "--key", "cli-test-key-1")
+    assert code == 2 and "nothing changed" in out and "has 35 on hand" in out
     assert (await shown(sku))["on_hand"] == 35
     adjustments = await inventory.recent_adjustments(orders_web.client, sku)
     assert any(a.delta == 15 and a.location == "default" and a.actor == f"staff:{manager}" for a in adjustments)

@@ -166,6 +166,11 @@ class Command(BaseCommand):
                              f"dry run: {sku} at {location}: {was} -> {quantity} on hand; nothing sent")
         _call(inventory.count_stock, sku, location, quantity, f"cli-set-stock:{key}", actor)
         after = level_body(_level(sku))
+        now = next((r["on_hand"] for r in after["locations"] if r["location"] == location), 0)
+        if now != quantity and o["key"] is not None:
+            # a key given again with another quantity: the first count stands (applied once)
+            raise CommandError(f"key {key} was applied before: nothing changed; {sku} at {location} has {now} "
+                               f"on hand (a new count needs a new key)", returncode=REFUSED)
         self._out(o["json"], {"dry_run": False, **plan, "level": after},
                   self.style.SUCCESS(f"{sku} at {location}: {was} -> {quantity} on hand (key {key}); "
                                      f"now {after['on_hand']} on hand, {after['available']} available in all"))
