@@ -11,24 +11,18 @@ edits' holds and amendments. tests/replay/test_replay.py replays every file unde
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from pathlib import Path
 
-from domains.catalog.importer import parse_catalog
 from domains.fulfillment import client as fulfillment
 from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.orders import client as orders
 from domains.orders.client import OrderError
 from domains.orders.edit_messages import AbandonEdit, ConfirmEdit, EditOrder, LineChange
 from domains.orders.messages import OrderStatus
-from fixtures.generator import generate_catalog
 from infra.store import schema
 
-from ..embedded import load_embedded
-from ..servers import start_dev_server
-from ..shop_harness import running_shop
 from .record import ADDRESS, _place, _until
+from .recording import record_paths
 
 HERE = Path(__file__).resolve().parent / "histories" / "issue17-edits"
 STAFF = "staff:replay@example.com"
@@ -96,25 +90,7 @@ async def _paths(env, store, shop, catalog) -> list[str]:
 
 
 async def record() -> None:
-    env = await start_dev_server()
-    tmp = Path(tempfile.mkdtemp())
-    catalog = parse_catalog(generate_catalog(seed=3, product_count=40))
-    store, index = load_embedded(tmp, catalog, stock=10)
-    try:
-        async with running_shop(env.client, store, index) as shop:
-            ids = await _paths(env, store, shop, catalog)
-        HERE.mkdir(exist_ok=True)
-        for old in HERE.glob("*.json"):
-            old.unlink()
-        for workflow_id in ids:
-            history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-            kind = "supplier_order" if workflow_id.startswith("supplier-order") else workflow_id.split("-")[0]
-            name = f"{kind}-{len(list(HERE.glob(kind + '-*')))}"
-            (HERE / f"{name}.json").write_text(history.to_json())
-            print(f"recorded {workflow_id} -> {name}.json ({len(history.events)} events)")
-    finally:
-        await env.shutdown()
-        shutil.rmtree(tmp, ignore_errors=True)
+    await record_paths(HERE, _paths)
 
 
 if __name__ == "__main__":
