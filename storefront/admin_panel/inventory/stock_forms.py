@@ -10,10 +10,13 @@ absolute (the same form sent twice sets the same values), so it needs no key of 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from django.http import QueryDict
+from temporalio.client import Client
 
 from domains.inventory import client as inventory
 from domains.inventory import locations as registry
@@ -121,28 +124,28 @@ def _refused(exc: inventory.InventoryError) -> AdjustRefused:
     return AdjustRefused(status, f"Refused: {exc}.")
 
 
-def apply_move(store: Store, sku: str, move: Move, actor: str) -> None:
+T = TypeVar("T")
+
+
+def _on_inventory(store: Store, sku: str, call: Callable[[Client], Awaitable[T]]) -> T:
+    """One inventory call for a known SKU; a refusal becomes the form's 4xx."""
     _known(store, sku)
     try:
-        services.temporal().run(lambda client: inventory.move_stock(
-            client, sku, move.from_location, move.to_location, move.quantity, f"admin-move:{move.key}", actor))
+        return services.temporal().run(call)
     except inventory.InventoryError as exc:
         raise _refused(exc) from None
+
+
+def apply_move(store: Store, sku: str, move: Move, actor: str) -> None:
+    _on_inventory(store, sku, lambda client: inventory.move_stock(
+        client, sku, move.from_location, move.to_location, move.quantity, f"admin-move:{move.key}", actor))
 
 
 def apply_count(store: Store, sku: str, count: Count, actor: str) -> StockLevel:
-    _known(store, sku)
-    try:
-        return services.temporal().run(lambda client: inventory.count_stock(
-            client, sku, count.location, count.counted, f"admin-count:{count.key}", actor))
-    except inventory.InventoryError as exc:
-        raise _refused(exc) from None
+    return _on_inventory(store, sku, lambda client: inventory.count_stock(
+        client, sku, count.location, count.counted, f"admin-count:{count.key}", actor))
 
 
 def apply_policy(store: Store, sku: str, policy: Policy, actor: str) -> StockLevel:
-    _known(store, sku)
-    try:
-        return services.temporal().run(lambda client: inventory.set_policy(
-            client, sku, backorder_limit=policy.backorder_limit, preorder_until=policy.preorder_until, actor=actor))
-    except inventory.InventoryError as exc:
-        raise _refused(exc) from None
+    return _on_inventory(store, sku, lambda client: inventory.set_policy(
+        client, sku, backorder_limit=policy.backorder_limit, preorder_until=policy.preorder_until, actor=actor))
