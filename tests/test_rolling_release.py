@@ -2,22 +2,22 @@
 from git) runs as a worker process on the same task queues as this release's worker, as two
 machines of a shop would during an upgrade (docs/releases.md).
 
-Orders start while only the old worker runs, more while both run (the new worker with the
-rollout's setting: this release's new patch held and the inventory kept on the one
-inventory-service), then the release: a new worker without the hold replaces the held one while
-the old worker still polls, the inventory moves into two shards (the singleton's holds and
-committed units arrive once, no shard runs on the old worker), the old worker is stopped
-(SIGTERM) and the new one finishes: every order is delivered or cancelled and refunded, every
-cart is checked out, stock is where the orders say, the histories name both workers, and no
-workflow task failed but an old worker refusing a shard's. Two more tests show that the previous
-release opens this release's sealed payloads (the same codec), and what holding the patch prevents.
+Shoppers' carts, orders and the inventory shards run across the switch: orders start while only
+the old worker runs, more while both run (the new worker with the rollout's setting: this
+release's new patches held, so no marker the old code does not know is written), the old worker
+is stopped (SIGTERM), then the hold is dropped (a new worker without it replaces the held one)
+and the new release finishes what the old one started: every order is delivered or cancelled
+and refunded, every cart is checked out, stock is where the orders say, the histories name both
+releases, and no workflow task failed. Two more tests show that the previous release opens this
+release's sealed payloads (the same codec) and carries on a cart a held new worker added to, and
+what holding the patches prevents (only when this release has new patches).
 
 Both workers share a Cassandra keyspace and an Elasticsearch index of the test's own (the
-cluster topology's store and search; the previous release's SQLite adapters cannot read what
-this release widened). The Temporal server: a namespace of the session's dev server, or
-COMMERCE_RELEASE_TEMPORAL (e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a namespace
-registered for the run. Skipped, naming the reason, without git, the previous release's commit
-(a shallow clone) or the engines (a failure under COMMERCE_REQUIRE_ENGINES=1).
+cluster topology's store and search, which roll: the embedded stack's SQLite search index
+writes by position, docs/releases.md). The Temporal server: a namespace of the session's dev
+server, or COMMERCE_RELEASE_TEMPORAL (e.g. 127.0.0.1:7933, the cluster of `make cluster`) with a
+namespace registered for the run. Skipped, naming the reason, without git, the previous
+release's commit (a shallow clone) or the engines (a failure under COMMERCE_REQUIRE_ENGINES=1).
 """
 
 from __future__ import annotations
@@ -37,18 +37,21 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 
 from domains.cart import client as carts
+from domains.cart.messages import CarriedTerms
+from domains.cart.reads import shop_terms, variant_info
 from domains.catalog.models import Catalog
 from domains.checkout.messages import Step
 from domains.fulfillment.activities import SETTINGS_NAME as FULFILLMENT_SETTINGS
 from domains.fulfillment.messages import FulfillmentSettings
 from domains.inventory import client as inventory
-from domains.inventory.ids import INVENTORY_WORKFLOW_ID, SHARD_WORKFLOW_PREFIX, shard_workflow_id
+from domains.inventory.ids import INVENTORY_WORKFLOW_ID
 from domains.orders import client as orders
 from domains.orders.activities import supplier_slug
 from domains.orders.messages import OrderStatus
+from domains.shared import CartView
 from infra.store import schema
 from workers.release import DEPLOYMENT, NEW_PATCHES
 
@@ -58,7 +61,7 @@ from .orders.conftest import ADDRESS
 from .servers import TEST_CODEC_KEYS, shop_converter
 
 ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_RELEASE = "bf23359"  # the last release landed on main: the one a shop upgrades from
+PREVIOUS_RELEASE = "ce7518f"  # the last release landed on main: the one a shop upgrades from
 TEMPORAL = os.environ.get("COMMERCE_RELEASE_TEMPORAL", "").strip()
 STOCK = 20
 
@@ -234,10 +237,33 @@ async def processes():
 
 
 def worker_env(address: str, namespace: str, data_dir: Path, code: Path, settings: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("COMMERCE_BUILD_ID", "PYTHONPATH")}
+    """A worker's environment: its release's code first on the import path, the shared store,
+    search and codec keys, and `settings` (the rollout's hold only where a test gives it: a
+    worker of the previous release runs as it did when that release was the shop's)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COMMERCE_BUILD_ID", "PYTHONPATH", "COMMERCE_HOLD_NEW_PATCHES")}
     env.update(COMMERCE_DATA_DIR=str(data_dir), TEMPORAL_ADDRESS=address, TEMPORAL_NAMESPACE=namespace,
-               COMMERCE_CODEC_KEYS=TEST_CODEC_KEYS, PYTHONPATH=str(code), **settings)  # its release's code first
+               COMMERCE_CODEC_KEYS=TEST_CODEC_KEYS, PYTHONPATH=str(code), **settings)
     return env
+
+
+async def web_add(client: Client, store, cart_id: str, variant_id: str, quantity: int = 1, *,
+                  new: bool = False) -> CartView:
+    """An add to cart as the web layer makes it (storefront/api/cart.py: add_item): the variant
+    and the shop's terms read from the store just now and carried in; a brand-new cart's stock
+    held before the cart starts (carts.start_with_item)."""
+    variant = variant_info(store, variant_id)
+    assert variant is not None, variant_id
+    shop = CarriedTerms(terms=shop_terms(store))
+    if new:
+        return await carts.start_with_item(client, cart_id, variant, quantity, shop=shop)
+    return await carts.add_item(client, cart_id, variant_id, quantity, variant=variant, shop=shop)
+
+
+def patch_markers(events) -> set[str]:
+    """The patch ids of the history's markers whose id is one of this release's NEW_PATCHES."""
+    markers = [e.SerializeToString() for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    return {p for p in NEW_PATCHES if any(p.encode() in m for m in markers)}
 
 
 async def place(client: Client, cart_id: str) -> str:
@@ -289,22 +315,12 @@ def holds(reservations) -> set[tuple[str, str, int, str]]:
     return {(r.owner, r.sku, r.quantity, r.status.value) for r in reservations}
 
 
-def shard_failures(events, old_build: str) -> list[str]:
-    """The tasks of a shard workflow that failed other than as a previous-release worker refusing
-    a workflow type it does not know (it runs none of a shard's code: shard_workflow.py)."""
-    return [f"{a.identity}: {a.failure.message}" for e in events
-            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-            for a in [e.workflow_task_failed_event_attributes]
-            if not (a.identity.endswith(f"build {old_build}")
-                    and "InventoryShard is not registered" in a.failure.message)]
-
-
 async def test_two_releases_side_by_side_finish_every_order(server, previous, engines_shop, tmp_path, catalog,
                                                             monkeypatch):
-    """The release that splits the inventory into shards: while the previous release's worker and
-    this release's (held) run together, every cart and order works on the one inventory-service;
-    then the release (the hold dropped) moves the singleton's state into the shards, holds and
-    confirmed orders intact, while the old worker still polls, and the orders finish on the shards."""
+    """A rollout from the previous release: its worker and this release's (held) take the same
+    queues, then the old one stops, then the hold is dropped; carts, orders and the inventory
+    shards the old release started carry on to the end on the new one, and the held worker wrote
+    nothing the old one could not replay."""
     address, namespace = server
     data = tmp_path / "data"
     store, shared = engines_shop
@@ -317,22 +333,20 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
                                             "supplier": supplier_slug(brand_of[manual.product_id]),
                                             "strategy": "manual", "behaviour": "accept"})
     skus = [auto.blank_sku, manual.blank_sku]
-    # The same number of shards in every process of the new release (the test's client included).
-    sharded = {"COMMERCE_INVENTORY_SHARDS": "2"}
+    # The same number of shards in every process of both releases (the test's client included).
+    sharded = {**shared, "COMMERCE_INVENTORY_SHARDS": "2"}
     monkeypatch.setenv("COMMERCE_INVENTORY_SHARDS", "2")
-    # The rollout's settings, on every process of the new release (the test's client is its web layer).
-    rollout = {"COMMERCE_HOLD_NEW_PATCHES": "1"}  # payloads stay sealed: the previous release has the codec
+    # The rollout's setting, on every process of the new release (the test's client is its web
+    # layer); payloads stay sealed: the previous release has the codec.
     monkeypatch.setenv("COMMERCE_HOLD_NEW_PATCHES", "1")
-    client = await Client.connect(address, namespace=namespace,
-                                  data_converter=shop_converter())
-    old = WorkerProcess("previous release", previous, worker_env(address, namespace, data, previous,
-                                                                 {**shared, "COMMERCE_BUILD_ID": PREVIOUS_RELEASE}),
-                        tmp_path / "old.log")
-    new = WorkerProcess("new release", ROOT, worker_env(address, namespace, data, ROOT,
-                                                        {**shared, **sharded, **rollout}), tmp_path / "new.log")
-    unheld = {k: v for k, v in worker_env(address, namespace, data, ROOT, {**shared, **sharded}).items()
-              if k != "COMMERCE_HOLD_NEW_PATCHES"}
-    released = WorkerProcess("new release, hold dropped", ROOT, unheld, tmp_path / "new2.log")
+    client = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
+    old_env = worker_env(address, namespace, data, previous, {**sharded, "COMMERCE_BUILD_ID": PREVIOUS_RELEASE})
+    old = WorkerProcess("previous release", previous, old_env, tmp_path / "old.log")
+    new = WorkerProcess("new release, held", ROOT,
+                        worker_env(address, namespace, data, ROOT, {**sharded, "COMMERCE_HOLD_NEW_PATCHES": "1"}),
+                        tmp_path / "new.log")
+    released = WorkerProcess("new release, hold dropped", ROOT, worker_env(address, namespace, data, ROOT, sharded),
+                             tmp_path / "new2.log")
     build = head_commit()
     async with processes() as running:
         running.append(await old.start())
@@ -340,69 +354,45 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         # 1. only the previous release runs: an order that will be delivered, one that waits for a
         # person (then is cancelled), a cart left open
         a_cart, a_manual_cart, open_cart = (uuid.uuid4().hex[:16] for _ in range(3))
-        await carts.add_item(client, a_cart, auto.id, 2)
-        await carts.add_item(client, a_manual_cart, manual.id, 1)
-        await carts.add_item(client, open_cart, auto.id, 1)
+        await web_add(client, store, a_cart, auto.id, 2, new=True)
+        await web_add(client, store, a_manual_cart, manual.id, 1, new=True)
+        await web_add(client, store, open_cart, auto.id, 1, new=True)
         a_order, a_manual = await place(client, a_cart), await place(client, a_manual_cart)
 
-        # 2. the new release joins on the same queues, held: both take tasks, all on the one inventory-service
+        # 2. the new release joins on the same queues, held: either worker takes any task
         running.append(await new.start())
         assert f"as build {build}, new patches held" in new.output()
         b_cart, b_manual_cart = uuid.uuid4().hex[:16], uuid.uuid4().hex[:16]
-        await carts.add_item(client, b_cart, auto.id, 1)
-        await carts.add_item(client, b_manual_cart, manual.id, 2)
-        await carts.add_item(client, open_cart, auto.id, 1)  # the open cart grows: now 2 units
+        await web_add(client, store, b_cart, auto.id, 1, new=True)
+        await web_add(client, store, b_manual_cart, manual.id, 2, new=True)
+        await web_add(client, store, open_cart, auto.id, 1)  # the open cart grows: now 2 units
         b_order, b_manual = await place(client, b_cart), await place(client, b_manual_cart)
         for order_id in (a_order, b_order):
             await until(client, store, order_id, OrderStatus.DELIVERED)
-        singleton = client.get_workflow_handle(INVENTORY_WORKFLOW_ID)
-        auto_level, manual_level = await inventory.levels(client, skus)  # the singleton's answer while held
+        auto_level, manual_level = await inventory.levels(client, skus)  # the shards, as both releases see them
         assert levels_of(auto_level) == (STOCK - 2 - 1, 2, 0)  # delivered 3; the open cart holds 2
         assert levels_of(manual_level) == (STOCK, 0, 1 + 2)  # the two orders waiting for a person
-        held_before = await inventory.all_reservations(client)
-        before = holds(held_before)
-        lapses = next(r.expires_at for r in held_before if r.owner == f"cart-{open_cart}")
-        assert {(s, q, status) for _, s, q, status in before} == {
+        held = holds(await inventory.all_reservations(client))
+        assert {(s, q, status) for _, s, q, status in held} == {
             (auto.blank_sku, 2, "temporary"), (manual.blank_sku, 1, "confirmed"), (manual.blank_sku, 2, "confirmed")}
-        assert (f"cart-{open_cart}", auto.blank_sku, 2, "temporary") in before, before
-        assert not [k for k in range(2) if await _exists(client.get_workflow_handle(shard_workflow_id(k)))]
+        assert (f"cart-{open_cart}", auto.blank_sku, 2, "temporary") in held, held
+        # while held, no new patch went into any history (the old worker can replay all of it)
         events = await histories(client)
-        # no new patch went into any history while both ran (held), so the old worker could replay all
-        markers = [e.SerializeToString() for evs in events.values() for e in evs
-                   if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-        assert markers and not [p for p in NEW_PATCHES if any(p.encode() in m for m in markers)]
+        assert not set().union(*(patch_markers(e) for e in events.values()))
 
-        # 3. the release: a new worker without the hold replaces the held one, while the old worker
-        # still polls (a straggler of the rollout). The shards start on first use and take the
-        # singleton's state; the old worker refuses every shard task (a type it does not know).
+        # 3. the old worker is stopped (the last one of the rollout): the held worker carries on alone
+        await old.stop_previous()
+        await web_add(client, store, open_cart, auto.id, 1)  # now 3 units, on the new release
+
+        # 4. the release: a new worker without the hold replaces the held one; the open cart,
+        # started on the old release, and the waiting orders finish on it
         running.append(await released.start())
         assert f"as build {build}" in released.output() and "new patches held" not in released.output()
         assert await new.stop() == 0, new.output()
         monkeypatch.delenv("COMMERCE_HOLD_NEW_PATCHES")
         d_cart = uuid.uuid4().hex[:16]
-        # a shopper's add while the old worker still polls: its hold goes to the singleton (an old
-        # worker ran the activity: taken, then handed over; or refused once retired, and retried) or
-        # to a shard (a new worker ran it), never to both
-        await asyncio.wait_for(carts.add_item(client, d_cart, auto.id, 1), 180)
-        # the web's first call to the shards (a release of nothing that names both SKUs) starts them
-        # while the old worker polls: it refuses any shard task it is given, and while it has the
-        # singleton (a workflow stays with the worker that ran it) it refuses the hand-over too
-        # (an update it does not know), so the shards wait for their part
-        moving = asyncio.create_task(inventory.release(client, "nobody", skus))
-        await asyncio.sleep(5)
-        await old.stop_previous()  # the rollout ends
-        await asyncio.wait_for(moving, 180)
-        await carts.add_item(client, d_cart, auto.id, 1)  # on the shards now: the cart holds 2
-        auto_level, manual_level = await inventory.levels(client, skus)  # the shards' answer
-        assert levels_of(auto_level) == (STOCK - 3, 2 + 2, 0)  # the open cart's 2 came along, the new cart's 2 added
-        assert levels_of(manual_level) == (STOCK, 0, 3)  # the waiting orders' units: still committed
-        held_after = await inventory.all_reservations(client)
-        after = holds(held_after)
-        assert next(r.expires_at for r in held_after if r.owner == f"cart-{open_cart}") == lapses  # its expiry too
-        assert after - before == {(f"cart-{d_cart}", auto.blank_sku, 2, "temporary")}, (before, after)
-        assert after >= before  # every hold and confirmed order of the singleton, once
-
-        # 4. the new release alone, on the shards: the open carts are checked out, the waiting orders cancelled
+        await web_add(client, store, d_cart, auto.id, 1, new=True)
+        await web_add(client, store, d_cart, auto.id, 1)
         c_order, d_order = await place(client, open_cart), await place(client, d_cart)
         cancelled = {o: await orders.cancel(client, o, "staff:ops@example.com", "rolling release test")
                      for o in (a_manual, b_manual)}
@@ -413,28 +403,20 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
             assert view.refunded == view.total
             assert given_back(store, order_payment_ref(store, order_id)) == [view.total]
 
-        assert [line.quantity for line in delivered[c_order].lines] == [2]  # both releases' additions
+        assert [line.quantity for line in delivered[c_order].lines] == [3]  # both releases' additions
         auto_level, manual_level = await inventory.levels(client, skus)
-        assert levels_of(auto_level) == (STOCK - 2 - 1 - 2 - 2, 0, 0)  # a, b, the open cart, d
+        assert levels_of(auto_level) == (STOCK - 2 - 1 - 3 - 2, 0, 0)  # a, b, the open cart, d
         assert levels_of(manual_level) == (STOCK, 0, 0)
         assert await inventory.all_reservations(client) == []
-        # the singleton handed everything over and ended; every shard took its part from it
-        assert (await singleton.describe()).status == WorkflowExecutionStatus.COMPLETED
-        events = await histories(client)
-        for k in range(2):
-            shard = events[shard_workflow_id(k)]
-            scheduled = [e.activity_task_scheduled_event_attributes.activity_type.name for e in shard
-                         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
-            assert scheduled[0] == "take_over_singleton", scheduled  # never seeded the old way
-            assert not shard_failures(shard, PREVIOUS_RELEASE)
-            assert not any(i.endswith(f"build {PREVIOUS_RELEASE}") for i in task_workers(shard))
+        assert not await _exists(client.get_workflow_handle(INVENTORY_WORKFLOW_ID))  # only the shards, throughout
 
+        events = await histories(client)
         old_id = next(i for i in task_workers(events[f"order-{a_manual}"]) if i.endswith(f"build {PREVIOUS_RELEASE}"))
         assert old_id.startswith(f"{old.proc.pid}@")
         new_ids = (f"{new.proc.pid}@", f"{released.proc.pid}@")
         everyone = set().union(*(task_workers(e) for e in events.values()))
         assert {old_id} | {i for i in everyone if i.startswith(new_ids)} == everyone
-        assert any(i.startswith(new_ids) and i.endswith(f"build {build}") for i in everyone)
+        assert any(i.startswith(f"{released.proc.pid}@") and i.endswith(f"build {build}") for i in everyone)
         # an order placed on the previous release and cancelled on the new one: both in its history
         assert {i.startswith(new_ids) for i in task_workers(events[f"order-{a_manual}"])} == {True, False}
         ran = releases(events[f"order-{a_manual}"])
@@ -442,15 +424,17 @@ async def test_two_releases_side_by_side_finish_every_order(server, previous, en
         described = (await client.get_workflow_handle(f"order-{a_manual}").describe()).raw_description
         info = described.workflow_execution_info  # what `describe` and the UI show: the release last run
         assert (info.worker_deployment_name, info.most_recent_worker_version_stamp.build_id) == (DEPLOYMENT, build)
-        # no task failed on a worker (undecodable, non-deterministic...) but an old worker refusing a
-        # shard; the server's own races (a signal or update landing as a task completes, a sticky
-        # queue reset) are not the releases'
+        # the open cart, started on the old release, checked out on the new one
+        assert {i.startswith(new_ids) for i in task_workers(events[f"cart-{open_cart}"])} == {True, False}
+        # no task failed on a worker (undecodable, non-deterministic, an unknown type...); the
+        # server's own races (a signal or update landing as a task completes, a sticky queue
+        # reset) are not the releases'
         races = {WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                  WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE}
         failed = {wf: [(WorkflowTaskFailedCause.Name(a.cause), a.identity, a.failure.message) for e in evs
                        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
                        for a in [e.workflow_task_failed_event_attributes] if a.cause not in races]
-                  for wf, evs in events.items() if not wf.startswith(SHARD_WORKFLOW_PREFIX)}
+                  for wf, evs in events.items()}
         assert not any(failed.values()), {wf: f for wf, f in failed.items() if f}
         assert await released.stop() == 0, released.output()
 
@@ -481,14 +465,15 @@ async def test_the_previous_release_opens_this_releases_sealed_payloads(server, 
 
 async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(server, previous, engines_shop,
                                                                                 tmp_path, catalog):
-    """Why the rollout holds new patches: a cart a new worker added to with this release's patch
-    taken (`cart-carried-add`) cannot be carried on by a worker of the previous release (its
-    history has a marker the old code never asks for: non-determinism), and the shopper's next add
-    waits; with the patch held the old worker carries the cart on. The way back happens when the
-    new worker that has a workflow restarts while old ones still run."""
+    """Why the rollout holds new patches: a cart a new worker added to with this release's new
+    patches held is carried on by a worker of the previous release, and the shopper's next add is
+    answered; with them taken (only when this release has any, and the add reaches one) the old
+    worker cannot replay the cart (a marker its code never asks for: non-determinism) and the
+    shopper's add waits. The way back happens when the new worker that has a workflow restarts
+    while old ones still run, or when the release is rolled back."""
     address, namespace = server
     data = tmp_path / "data"
-    _, shared = engines_shop
+    store, shared = engines_shop
     variant = next(v for v in catalog.variants if v.available)
     client = await Client.connect(address, namespace=namespace, data_converter=shop_converter())
     async with processes() as running:
@@ -499,7 +484,8 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
                                 tmp_path / f"new{hold}.log")
             running.append(await new.start())
             cart_id = uuid.uuid4().hex[:16]
-            await carts.add_item(client, cart_id, variant.id, 1)
+            await web_add(client, store, cart_id, variant.id, 1, new=True)
+            await web_add(client, store, cart_id, variant.id, 1)
             assert await new.stop() == 0, new.output()
             return cart_id
 
@@ -511,16 +497,25 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
 
         # Held: the old worker carries the cart on; the shopper's next add is answered.
         held = await added_by_new_worker("1")
+        handle = client.get_workflow_handle(f"cart-{held}")
+        assert not patch_markers([e async for e in handle.fetch_history_events()])
         old = await old_worker("old-held.log")
-        cart = await asyncio.wait_for(carts.add_item(client, held, variant.id, 1), timeout=60)
-        assert [line.quantity for line in cart.lines] == [2]
+        cart = await asyncio.wait_for(web_add(client, store, held, variant.id, 1), timeout=60)
+        assert [line.quantity for line in cart.lines] == [3]
+        history = [e async for e in handle.fetch_history_events()]
+        assert any(i.startswith(f"{old.proc.pid}@") for i in task_workers(history))  # the old worker took it
+        assert not [e for e in history if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
         await old.stop_previous()
+        if not NEW_PATCHES:
+            return  # nothing to take yet: every patch the new worker wrote, the old release knows
 
         # Taken: the old worker cannot replay the cart, and the shopper's add waits.
         taken = await added_by_new_worker("0")
-        old = await old_worker("old-taken.log")
         handle = client.get_workflow_handle(f"cart-{taken}")
-        adding = asyncio.create_task(carts.add_item(client, taken, variant.id, 1))
+        assert patch_markers([e async for e in handle.fetch_history_events()]), (
+            f"an add to cart took none of {sorted(NEW_PATCHES)}: show the hazard on a workflow that does")
+        old = await old_worker("old-taken.log")
+        adding = asyncio.create_task(web_add(client, store, taken, variant.id, 1))
         failure = None
         for _ in range(300):
             failure = next((e for e in [e async for e in handle.fetch_history_events()]

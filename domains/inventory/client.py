@@ -31,12 +31,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domains.shared import code_of
-from infra.config import hold_new_patches, inventory_shards
+from infra.config import inventory_shards
 from infra.temporal import business_error
 
 from .allocation import route
 from .errors import InventoryError, InventoryErrorCode
-from .ids import INVENTORY_WORKFLOW_ID, shard_of, shard_workflow_id
+from .ids import shard_of, shard_workflow_id
 from .messages import (
     ADJUSTMENTS_KEPT,
     NO_SUCH_RESERVATION,
@@ -90,21 +90,12 @@ def _slot(shard: int) -> asyncio.Semaphore:
 
 
 def shards() -> int:
-    """The number of shards this process routes to (every process must agree). 1 during a
-    rolling release from the release before the shards: see `singleton()`."""
-    return 1 if singleton() else inventory_shards()
-
-
-def singleton() -> bool:
-    """While a rolling release holds this release's new patches back (COMMERCE_HOLD_NEW_PATCHES=1)
-    the shards are held back too: every call goes to the one `inventory-service`, as the previous
-    release's processes beside this one do. Once every process runs this release without it, the
-    shards start and take the singleton's state over (docs/domains/inventory.md)."""
-    return hold_new_patches()
+    """The number of shards this process routes to (every process must agree)."""
+    return inventory_shards()
 
 
 def _workflow_id(shard: int) -> str:
-    return INVENTORY_WORKFLOW_ID if singleton() else shard_workflow_id(shard)
+    return shard_workflow_id(shard)
 
 
 def refused_for_load(exc: BaseException) -> bool:
@@ -118,13 +109,9 @@ def refused_for_load(exc: BaseException) -> bool:
 
 
 def _start(shard: int, n: int) -> WithStartWorkflowOperation:
-    """The shard's workflow (type `InventoryShard`, which the previous release's workers do not
-    run: shard_workflow.py), or during the rollout the singleton (`InventoryService`)."""
-    if singleton():
-        return WithStartWorkflowOperation(
-            InventoryService.run, None, id=INVENTORY_WORKFLOW_ID,
-            task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+    """The shard's workflow (type `InventoryShard`). Every process of this release and of the
+    previous one (ce7518f) routes to the shards, also while a rolling release holds new patches
+    (the release from bf23359 kept to the one `inventory-service` then: docs/releases.md)."""
     return WithStartWorkflowOperation(
         InventoryShard.run, InventoryState(shard=shard, shards=n), id=shard_workflow_id(shard),
         task_queue=TASK_QUEUE, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -204,15 +191,6 @@ async def _owner_update(client: Client, update: Any, request: OwnerRequest, skus
 # --- updates -------------------------------------------------------------------------------
 
 
-def _not_during_rollout(what: str) -> None:
-    """Locations, moves, counts, policies and allocations are this release's: while a rolling
-    release holds its new patches back (every call goes to the singleton, which the previous
-    release's workers also run), they are refused, so nothing those workers cannot replay is written."""
-    if singleton():
-        raise InventoryError(InventoryErrorCode.UNEXPECTED,
-                             f"{what} is not available during a rolling release (COMMERCE_HOLD_NEW_PATCHES)")
-
-
 @contextmanager
 def _invalid() -> Iterator[None]:
     """A request the messages refuse (a negative count, an empty key) is `InvalidQuantity`."""
@@ -249,7 +227,6 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
                      actor: str = "") -> list[LocationLevel]:
     """Units from one location to another, once per key (audited as two adjustments); the
     levels of both locations after."""
-    _not_during_rollout("moving stock")
     with _invalid():
         request = MoveStock(sku=sku, from_location=from_location, to_location=to_location, quantity=quantity,
                             key=key, actor=actor)
@@ -259,7 +236,6 @@ async def move_stock(client: Client, sku: str, from_location: str, to_location: 
 
 async def count_stock(client: Client, sku: str, location: str, counted: int, key: str, actor: str = "") -> StockLevel:
     """A count: on hand at the location becomes `counted` (an adjustment "count" with the difference)."""
-    _not_during_rollout("counting stock")
     with _invalid():
         request = CountStock(sku=sku, location=location, counted=counted, key=key, actor=actor)
     n = shards()
@@ -268,7 +244,6 @@ async def count_stock(client: Client, sku: str, location: str, counted: int, key
 
 async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
                      preorder_until: datetime | None = None, actor: str | None = None) -> StockLevel:
-    _not_during_rollout("a backorder or preorder policy")
     with _invalid():
         request = SetPolicy(sku=sku, backorder_limit=backorder_limit, preorder_until=preorder_until, actor=actor)
     n = shards()
@@ -277,7 +252,6 @@ async def set_policy(client: Client, sku: str, backorder_limit: int = 0,
 
 async def set_locations(client: Client, locations: list[Location]) -> None:
     """The registry to every shard (locations.save_location calls it after writing the row)."""
-    _not_during_rollout("saving a location")
     n = shards()
     outcomes = await _gathered([_update(client, k, InventoryService.set_locations, SetLocations(locations=locations), n)
                                 for k in range(n)])
@@ -311,7 +285,6 @@ async def allocate(client: Client, owner: str, lines: dict[str, int], ship_to: S
     priority when another order took the planned units meanwhile, and keeps the rest waiting
     for stock. `notify`: the workflow id that gets the `stock_allocated` signal when waiting
     units are allocated later. Sent again, it answers what was allocated."""
-    _not_during_rollout("allocating to locations")
     skus = list(lines)
     current = {lv.sku: lv for lv in await levels(client, skus)}
     registry = await location_registry(client, skus[0] if skus else None)

@@ -60,9 +60,6 @@ def _row(location: Location) -> dict[str, Any]:
 async def save_location(store: Store, client: Client, location: Location) -> Location:
     """Create or edit a location, then push the registry to every shard. Deactivating one that
     still has allocated, unshipped units is refused (`LocationInUse`) and changes nothing."""
-    if inventory.singleton():
-        raise InventoryError(InventoryErrorCode.UNEXPECTED,
-                             "locations cannot be saved during a rolling release (COMMERCE_HOLD_NEW_PATCHES)")
     before = await asyncio.to_thread(get_location, store, location.id)
     if (before is not None and before.active and not location.active
             and await inventory.location_in_use(client, location.id)):
