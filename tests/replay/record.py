@@ -22,7 +22,8 @@ import tempfile
 from pathlib import Path
 
 from domains.cart import client as carts
-from domains.cart.messages import CartSettings
+from domains.cart.messages import CarriedTerms, CartSettings
+from domains.cart.reads import shop_terms, variant_info
 from domains.catalog.importer import parse_catalog
 from domains.fulfillment import client as fulfillment
 from domains.inventory import client as inventory
@@ -200,8 +201,12 @@ async def record() -> None:
     try:
         async with running_shop(env.client, store, index) as shop:
             placed = "replaycartplaced0000000000000000"
-            await carts.add_item(env.client, placed, variants[0].id, 2)
-            await carts.add_item(env.client, placed, variants[1].id, 1)
+            # as the web layer adds (storefront/api/cart.py): variant and terms carried, the new
+            # cart's stock held before it starts and the hold carried in
+            terms = CarriedTerms(terms=shop_terms(store))
+            await carts.start_with_item(env.client, placed, variant_info(store, variants[0].id), 2, shop=terms)
+            await carts.add_item(env.client, placed, variants[1].id, 1, variant=variant_info(store, variants[1].id),
+                                 shop=terms)
             await carts.begin_checkout(env.client, placed)
             await carts.set_shipping(env.client, placed, ADDRESS)
             await carts.set_payment(env.client, placed, "tok_declined")
@@ -245,7 +250,7 @@ async def record() -> None:
                                              ("cadence-unsubscribe", "cadence_unsubscribe"),
                                              ("cadence-", "enrollment")) if workflow_id.startswith(prefix)),
                         workflow_id.split("-")[0])
-            name = f"{kind}-{len(list(HERE.glob(kind + '-*')))}"
+            name = f"{kind}-{len(list(HERE.glob(kind + '-*.json')))}"
             (HERE / f"{name}.json").write_text(history.to_json())
             print(f"recorded {workflow_id} -> {name}.json ({len(history.events)} events)")
     finally:
