@@ -23,7 +23,7 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
-from domains.cart.workflows import CARRIED_ADD_PATCH
+from domains.cart.workflows import CARRIED_ADD_PATCH, DEFERRED_HOLD_PATCH
 from domains.inventory.workflows import SWEEP_WHEN_DUE_PATCH
 from domains.orders.workflows import BACKORDERS_PATCH
 from infra.config import PROJECT_ROOT, Config
@@ -36,6 +36,7 @@ NEW_PATCHES = frozenset({
     CARRIED_ADD_PATCH,  # the add-to-cart hot path (issue 18)
     SWEEP_WHEN_DUE_PATCH,  # inventory shards wake when a hold lapses, not every five minutes (issue 18)
     BACKORDERS_PATCH,  # orders route through stock locations and wait for backordered units (issue 18)
+    DEFERRED_HOLD_PATCH,  # an add on ample stock answers before its hold (issue 18)
 })
 
 
