@@ -55,6 +55,7 @@ class CartView(BaseModel):
     shopper_id: str | None = None
     checkout_id: str | None = None
     order_id: str | None = None
+    notice: str | None = None  # why the cart changed on its own (a line cut to the stock held)
 
 
 class OrderLine(BaseModel):

@@ -19,3 +19,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q -e '.[test,lint]'
+# Bytecode for the project's own packages (they run from the checkout, not site-packages). Temporal's
+# workflow sandbox imports a workflow's module afresh for every new workflow run; with
+# PYTHONDONTWRITEBYTECODE=1 (the image sets it) and no .pyc on disk, each new cart, checkout or
+# order would compile its module's source again (about 6 ms for the cart's).
+"$venv/bin/python" -m compileall -q -j 0 infra domains projections workers storefront fixtures tests >/dev/null

@@ -41,7 +41,7 @@ from temporalio.client import Client
 
 from domains.cart import client as carts
 from domains.cart.messages import CarriedTerms
-from domains.cart.reads import shop_terms, variant_info
+from domains.cart.reads import shop_terms, stock_seen, variant_info
 from domains.catalog.models import Catalog
 from domains.checkout.messages import Step
 from domains.fulfillment.activities import SETTINGS_NAME as FULFILLMENT_SETTINGS
@@ -250,14 +250,16 @@ def worker_env(address: str, namespace: str, data_dir: Path, code: Path, setting
 async def web_add(client: Client, store, cart_id: str, variant_id: str, quantity: int = 1, *,
                   new: bool = False) -> CartView:
     """An add to cart as the web layer makes it (storefront/api/cart.py: add_item): the variant
-    and the shop's terms read from the store just now and carried in; a brand-new cart's stock
-    held before the cart starts (carts.start_with_item)."""
+    and the shop's terms read from the store just now and carried in, with the units the stock row
+    shows (ample: the cart answers before its hold); otherwise a brand-new cart's stock held
+    before the cart starts (carts.start_with_item)."""
     variant = variant_info(store, variant_id)
     assert variant is not None, variant_id
     shop = CarriedTerms(terms=shop_terms(store))
+    seen = stock_seen(store, variant.blank_sku)
     if new:
-        return await carts.start_with_item(client, cart_id, variant, quantity, shop=shop)
-    return await carts.add_item(client, cart_id, variant_id, quantity, variant=variant, shop=shop)
+        return await carts.start_with_item(client, cart_id, variant, quantity, shop=shop, stock_seen=seen)
+    return await carts.add_item(client, cart_id, variant_id, quantity, variant=variant, shop=shop, stock_seen=seen)
 
 
 def patch_markers(events) -> set[str]:
@@ -509,7 +511,11 @@ async def test_a_new_patch_held_lets_a_workflow_go_back_to_the_previous_release(
         if not NEW_PATCHES:
             return  # nothing to take yet: every patch the new worker wrote, the old release knows
 
-        # Taken: the old worker cannot replay the cart, and the shopper's add waits.
+        # Taken: the old worker cannot replay the cart, and the shopper's add waits. The stock row
+        # shows plenty (the inventory has STOCK: enough for these adds), so the add answers before
+        # its hold: cart-deferred-hold, a patch the old release does not know.
+        row = store.get(schema.STOCK.name, {"sku": variant.blank_sku})
+        store.put(schema.STOCK.name, {**row, "available": 100})
         taken = await added_by_new_worker("0")
         handle = client.get_workflow_handle(f"cart-{taken}")
         assert patch_markers([e async for e in handle.fetch_history_events()]), (

@@ -23,16 +23,18 @@ from collections.abc import Callable
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import PatchActivationInput, WorkerDeploymentConfig
 
+from domains.cart.workflows import DEFERRED_HOLD_PATCH
 from infra.config import PROJECT_ROOT, Config
 
 DEPLOYMENT = "commerce"
 UNKNOWN_BUILD = "unversioned"
 
-# Introduced since the last release (ce7518f): unknown to its workers. One line each, as
-#     X_PATCH,  # what it changes (issue N)
-# inside frozenset({...}). None yet: ce7518f's own (cart-carried-add, inventory-sweep-when-due,
-# order-backorders) came off when it shipped; its workers know them.
-NEW_PATCHES: frozenset[str] = frozenset()
+# Introduced since the last release (ce7518f): unknown to its workers. One line each.
+# ce7518f's own (cart-carried-add, inventory-sweep-when-due, order-backorders) came off when it
+# shipped; its workers know them.
+NEW_PATCHES = frozenset({
+    DEFERRED_HOLD_PATCH,  # an add on ample stock answers before its hold (issue 18)
+})
 
 
 def build_id(config: Config) -> str:

@@ -32,6 +32,7 @@ class HoldInput(BaseModel):
     sku: str
     quantity: int
     ttl_seconds: float
+    all_or_nothing: bool = True  # False: hold what the stock covers (a hold that follows an add)
 
 
 class TransferInput(BaseModel):
@@ -82,7 +83,8 @@ class CartActivities:
     @activity.defn
     async def hold_stock(self, params: HoldInput) -> HoldResult:
         try:
-            return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds)
+            return await inventory.hold(self.client, params.owner, params.sku, params.quantity, params.ttl_seconds,
+                                        params.all_or_nothing)
         except InventoryError as exc:
             if exc.code != InventoryErrorCode.UNKNOWN_SKU:
                 raise

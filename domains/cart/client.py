@@ -36,6 +36,7 @@ from domains.cart.messages import (
     MergeLines,
     RemoveLine,
     VariantInfo,
+    ample_stock,
     only_left,
 )
 from domains.shared import Address, CartView
@@ -81,11 +82,13 @@ async def _update(client: Client, cart_id: str, update: Any, *args: Any) -> Cart
 async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int = 1, *,
                    settings: CartSettings | None = None, variant: VariantInfo | None = None,
                    shop: CarriedTerms | None = None, requester: CartRequester | None = None,
-                   hold: CarriedHold | None = None) -> CartView:
+                   hold: CarriedHold | None = None, stock_seen: int | None = None) -> CartView:
     """The first call creates the cart; later ones join it. `variant` and `shop` are what the
     caller read from the store just now (domains.cart.reads), carried so the cart need not read
     them itself; never take them from a shopper's request. `requester`: who asks, for the cart
-    to refuse an add to a cart another shopper owns (NOT_FOUND) without a query first."""
+    to refuse an add to a cart another shopper owns (NOT_FOUND) without a query first.
+    `stock_seen`: the available units of the variant's stock row, read just now
+    (reads.stock_seen): when ample, the cart answers before its hold."""
     start = WithStartWorkflowOperation(
         CartWorkflow.run, CartState(cart_id=cart_id, settings=settings or CartSettings()),
         id=cart_workflow_id(cart_id), task_queue=TASK_QUEUE,
@@ -96,21 +99,26 @@ async def add_item(client: Client, cart_id: str, variant_id: str, quantity: int 
     try:
         return await _guarded(client.execute_update_with_start_workflow(
             CartWorkflow.add_item, AddItem(variant_id=variant_id, quantity=quantity, variant=variant, shop=shop,
-                                           requester=requester, hold=hold),
+                                           requester=requester, hold=hold, stock_seen=stock_seen),
             start_workflow_operation=start))
     except WorkflowAlreadyStartedError:
         raise ShopError(CART_CLOSED, "this cart has ended; start a new one") from None
 
 
 async def start_with_item(client: Client, cart_id: str, variant: VariantInfo, quantity: int, *,
-                          shop: CarriedTerms, requester: CartRequester | None = None) -> CartView:
-    """A brand-new cart's first add (`cart_id` never used): the stock is held first, here, and
-    the hold carried into the update that starts the cart, which takes it instead of holding
-    again (a new cart holds nothing, so the quantity is the add's own). Short stock is refused
-    before any cart starts; a cart that does not start gives the hold back."""
+                          shop: CarriedTerms, requester: CartRequester | None = None,
+                          stock_seen: int | None = None) -> CartView:
+    """A brand-new cart's first add (`cart_id` never used). On ample stock seen the cart starts
+    at once and holds after answering (see AddItem.stock_seen). Otherwise the stock is held
+    first, here, and the hold carried into the update that starts the cart, which takes it
+    instead of holding again (a new cart holds nothing, so the quantity is the add's own).
+    Short stock is refused before any cart starts; a cart that does not start gives the hold back."""
     if not variant.available:
         raise ShopError(CartErrorCode.INSUFFICIENT_STOCK,
                         f"{variant.product_name} ({variant.color}, {variant.size}) is sold out", {"available": 0})
+    if ample_stock(stock_seen, quantity):
+        return await add_item(client, cart_id, variant.variant_id, quantity, variant=variant, shop=shop,
+                              requester=requester, stock_seen=stock_seen)
     owner = cart_owner(cart_id)
     ttl = shop.terms.hold_ttl_seconds if shop.terms else CartSettings().hold_ttl_seconds
     try:

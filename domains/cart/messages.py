@@ -22,6 +22,11 @@ NOT_FOUND = CartErrorCode.NOT_FOUND
 UNKNOWN_CART = "no such cart or checkout (it may have ended)"  # what an unknown cart answers
 
 MAX_QUANTITY = 99
+# An add answers before its stock hold when the stock row the web layer read shows at least this
+# many units beyond the add (the row is projected after the shard's changes, so it lags by what
+# other shoppers held since): the hold follows at once, and cuts the line in the rare case the
+# inventory can no longer cover it. Below the margin the add holds first and is refused when short.
+AMPLE_STOCK_MARGIN = 25
 MERGED_KEPT = 20  # guest carts a cart remembers having merged (retries come within minutes)
 
 
@@ -99,6 +104,8 @@ class CartState(BaseModel):
     order_id: str | None = None
     settings: CartSettings = Field(default_factory=CartSettings)
     merged_from: list[str] = Field(default_factory=list)  # guest carts already merged in (newest last)
+    pending_holds: list[str] = Field(default_factory=list)  # blank SKUs added on ample stock, not held yet
+    notice: str | None = None  # why the cart changed on its own (a line cut to the stock held), until the next change
 
 
 # --- updates ---------------------------------------------------------------------------
@@ -111,6 +118,18 @@ class CarriedHold(BaseModel):
     owner: str
     sku: str
     quantity: int
+
+
+def ample_stock(stock_seen: int | None, quantity: int) -> bool:
+    """Whether an add of `quantity` may answer before its hold (see AMPLE_STOCK_MARGIN)."""
+    return stock_seen is not None and stock_seen - quantity >= AMPLE_STOCK_MARGIN
+
+
+def cut_notice(product_name: str, kept: int) -> str:
+    """What the cart says when a hold that followed an add could not cover the line."""
+    if kept == 0:
+        return f"{product_name} sold out just now and was taken out of your cart"
+    return f"only {kept} of {product_name} could be kept in your cart: it sold out just now"
 
 
 def only_left(product_name: str, left: int) -> str:
@@ -137,6 +156,9 @@ class AddItem(BaseModel):
     shop: CarriedTerms | None = None
     requester: CartRequester | None = None
     hold: CarriedHold | None = None
+    # the units the store's stock row showed available for the variant's blank SKU, read by the
+    # web layer for this add (None: no row, or a backorder / preorder policy); see ample_stock
+    stock_seen: int | None = None
 
 
 class ChangeQuantity(BaseModel):

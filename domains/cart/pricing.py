@@ -32,5 +32,5 @@ def cart_view(state: CartState) -> CartView:
         lines=[line_view(line) for line in state.lines], item_count=sum(line.quantity for line in state.lines),
         subtotal=subtotal, discount=discount, tax_estimate=tax, total=subtotal - discount + tax,
         coupon=state.coupon.code if state.coupon else None, shopper_id=state.shopper_id,
-        checkout_id=state.checkout_id, order_id=state.order_id,
+        checkout_id=state.checkout_id, order_id=state.order_id, notice=state.notice,
     )

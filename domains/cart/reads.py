@@ -29,6 +29,16 @@ def variant_info(store: Store, variant_id: str) -> VariantInfo | None:
     )
 
 
+def stock_seen(store: Store, blank_sku: str) -> int | None:
+    """The available units the SKU's stock row shows (as last projected by the inventory), or
+    None when there is no row or a backorder / preorder policy lets it sell below zero (the cart
+    then holds before answering: AddItem.stock_seen)."""
+    row = store.get(schema.STOCK.name, {"sku": blank_sku})
+    if row is None or row.get("backorder_limit") or row.get("preorder_until") or row.get("available") is None:
+        return None
+    return int(row["available"])
+
+
 def shop_terms(store: Store) -> ShopTerms | None:
     """The reservation and checkout timeouts and currency staff set, or None while the shop keeps its defaults."""
     if store.get(schema.SETTINGS.name, {"name": SETTINGS_ROW}) is None:

@@ -41,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
         ChangeQuantity,
         MergeLines,
         RemoveLine,
+        ample_stock,
+        cut_notice,
         only_left,
     )
     from domains.checkout.messages import CheckoutEnded, CheckoutOutcome
@@ -60,6 +62,10 @@ _READ = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=30),
                              retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=5), maximum_attempts=10))
 _STOCK = LocalActivityOptions(start_to_close_timeout=timedelta(seconds=60),
                               retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
+# A hold that follows an add: one inventory update, so a worker lost mid-attempt is retried
+# within seconds (the line shows held sooner) rather than after _STOCK's minute.
+_FOLLOWING_HOLD = ActivityOptions(start_to_close_timeout=timedelta(seconds=10),
+                                  retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)))
 CHECKOUT_HOLD_SECONDS = 3600
 SHOP_TERMS_PATCH = "shop-terms"  # carts read the shop's settings (identity); older histories do not
 ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its shopper; older histories do not
@@ -67,6 +73,9 @@ ABANDONED_CART_PATCH = "abandoned-cart-cadence"  # an abandoned cart enrolls its
 # (no local activity for either), and an existing line takes the variant's current price and
 # name; older histories read both through local activities and kept a line's first price.
 CARRIED_ADD_PATCH = "cart-carried-add"
+# An add the stock seen covers with room to spare answers before its hold, which follows from
+# the run loop (see AMPLE_STOCK_MARGIN); older histories hold every add before answering.
+DEFERRED_HOLD_PATCH = "cart-deferred-hold"
 # A reminder is worth a few retries while Temporal is out of reach, never a stuck or failed cart.
 _TRIGGER = ActivityOptions(start_to_close_timeout=timedelta(seconds=30),
                            schedule_to_close_timeout=timedelta(minutes=30),
@@ -82,6 +91,8 @@ class CartWorkflow:
         self.accepted = 0  # updates accepted by this run
         self.rehold = False
         self.shop_settings_read = False  # read at the first add of a run and again at each checkout
+        self.holding: set[str] = set()  # blank SKUs with a hold on its way to the inventory
+        self.settle_lock = asyncio.Lock()  # one pass over the pending holds at a time
 
     # --- queries ----------------------------------------------------------------------
 
@@ -116,6 +127,7 @@ class CartWorkflow:
         raise ApplicationError(f"no line {line_id!r} in this cart", type=UNKNOWN_LINE, non_retryable=True)
 
     async def _changed(self) -> CartView:
+        self.state.notice = None  # the shopper has moved on since the cart last changed on its own
         self.state.version += 1
         self.state.last_change = workflow.now()
         self.accepted += 1
@@ -129,21 +141,82 @@ class CartWorkflow:
     async def _set_quantity(self, line: CartLine, quantity: int) -> None:
         """Holds the line's blank SKU for every line sharing it, then sets the quantity."""
         sku = line.variant.blank_sku
+        if sku in self.holding:  # a hold that followed an earlier add is on its way: this one goes after it
+            await workflow.wait_condition(lambda: sku not in self.holding)
         others = sum(li.quantity for li in self.state.lines if li.variant.blank_sku == sku and li is not line)
-        result = await workflow.execute_local_activity_method(
-            CartActivities.hold_stock,
-            HoldInput(owner=self._owner, sku=sku, quantity=others + quantity,
-                      ttl_seconds=self.state.settings.hold_ttl_seconds),
-            **_STOCK)
+        self.holding.add(sku)
+        try:
+            result = await workflow.execute_local_activity_method(
+                CartActivities.hold_stock,
+                HoldInput(owner=self._owner, sku=sku, quantity=others + quantity,
+                          ttl_seconds=self.state.settings.hold_ttl_seconds),
+                **_STOCK)
+        finally:
+            self.holding.discard(sku)
         if not result.complete:
             left = max(result.held + result.available - others, 0)  # what this line could have
             raise ApplicationError(only_left(line.variant.product_name, left), {"available": left},
                                    type=INSUFFICIENT_STOCK, non_retryable=True)
         self.state.holds_renewed_at = workflow.now()
+        if sku in self.state.pending_holds:  # this hold covers the lines added before it too
+            self.state.pending_holds.remove(sku)
         if quantity:
             line.quantity = quantity
         else:
             self.state.lines.remove(line)
+
+    def _units(self, sku: str) -> int:
+        return sum(li.quantity for li in self.state.lines if li.variant.blank_sku == sku)
+
+    def _defers_hold(self, request: AddItem) -> bool:
+        """The stock the web layer saw covers this add with room to spare: answer first, hold next."""
+        return ample_stock(request.stock_seen, request.quantity) and workflow.patched(DEFERRED_HOLD_PATCH)
+
+    async def _settle_holds(self) -> None:
+        """Holds the SKUs of lines added on ample stock, oldest first. When the inventory holds
+        fewer units than the lines have (others held them since the stock row was read), the
+        lines are cut to what is held, newest first, and the cart says so (`notice`)."""
+        if not self.state.pending_holds:
+            return
+        async with self.settle_lock:
+            while self.state.pending_holds:
+                sku = self.state.pending_holds[0]
+                if sku in self.holding:  # a change of this SKU holds it right now: see what it left
+                    await workflow.wait_condition(lambda: sku not in self.holding)  # noqa: B023
+                    continue
+                quantity = self._units(sku)
+                self.holding.add(sku)
+                try:
+                    held = (await workflow.execute_activity_method(
+                        CartActivities.hold_stock,
+                        HoldInput(owner=self._owner, sku=sku, quantity=quantity,
+                                  ttl_seconds=self.state.settings.hold_ttl_seconds, all_or_nothing=False),
+                        **_FOLLOWING_HOLD)).held
+                except ActivityError as exc:  # the inventory refused the hold itself: nothing is held
+                    workflow.logger.warning("cart %s: no hold for %s: %s", self.state.cart_id, sku, exc.cause or exc)
+                    held = 0
+                finally:
+                    self.holding.discard(sku)
+                if sku not in self.state.pending_holds or self._units(sku) != quantity:
+                    continue  # settled by a change meanwhile, or more was added: hold the new total
+                self.state.pending_holds.remove(sku)
+                self.state.holds_renewed_at = workflow.now()
+                if held < quantity:
+                    self._cut(sku, held)
+
+    def _cut(self, sku: str, keep: int) -> None:
+        """The lines of `sku` down to `keep` units, newest first (the inventory holds no more)."""
+        over = self._units(sku) - keep
+        name = next(li.variant.product_name for li in self.state.lines if li.variant.blank_sku == sku)
+        for line in reversed([li for li in self.state.lines if li.variant.blank_sku == sku]):
+            take = min(over, line.quantity)
+            line.quantity -= take
+            over -= take
+            if line.quantity == 0:
+                self.state.lines.remove(line)
+        self.state.notice = cut_notice(name, keep)
+        self.state.version += 1
+        self.state.last_change = workflow.now()
 
     async def _read_shop_settings(self, carried: CarriedTerms | None = None) -> None:
         """Staff's reservation and checkout timeouts replace the ones the cart started with;
@@ -203,6 +276,11 @@ class CartWorkflow:
         if carried and self._takes_hold(request, line, quantity):
             self.state.holds_renewed_at = workflow.now()
             line.quantity = quantity
+            return
+        if self._defers_hold(request):
+            line.quantity = quantity
+            if line.variant.blank_sku not in self.state.pending_holds:
+                self.state.pending_holds.append(line.variant.blank_sku)
             return
         try:
             await self._set_quantity(line, quantity)
@@ -288,6 +366,7 @@ class CartWorkflow:
     async def clear(self) -> CartView:
         async with self.lock:
             self._check_open()
+            await self._settle_holds()  # no hold may land after the release below
             await workflow.execute_activity_method(CartActivities.release_stock,
                                                    args=[self._owner, self._held_skus()], **_STOCK)
             self.state.lines, self.state.coupon = [], None
@@ -301,6 +380,9 @@ class CartWorkflow:
             if self.state.status == CartStatus.CHECKING_OUT:
                 return cart_view(self.state)
             if not self.state.lines:
+                raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
+            await self._settle_holds()  # the transfer moves what is held: every line first
+            if not self.state.lines:  # a hold that followed an add took the last line out
                 raise ApplicationError("the cart is empty", type=CART_EMPTY, non_retryable=True)
             self.shop_settings_read = False  # the checkout starts under today's timeouts
             await self._read_shop_settings()
@@ -439,7 +521,8 @@ class CartWorkflow:
             timeout = None if self.state.status == CartStatus.CHECKING_OUT else timedelta(seconds=max(idle, 0.001))
             try:
                 await workflow.wait_condition(  # the condition is awaited in this iteration
-                    lambda: self.state.version != seen or self.rehold or self._time_to_continue(),  # noqa: B023
+                    lambda: (self.state.version != seen or self.rehold or self._time_to_continue()  # noqa: B023
+                             or bool(self.state.pending_holds)),
                     timeout=timeout)
             except TimeoutError:
                 if self.state.status == CartStatus.ACTIVE:
@@ -448,6 +531,7 @@ class CartWorkflow:
                                 >= self.state.settings.idle_seconds):
                             await self._abandon()
                 continue
+            await self._settle_holds()  # outside the lock: the shopper's next change need not wait for it
             async with self.lock:
                 if self.rehold:
                     await self._rehold()

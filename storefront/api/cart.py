@@ -21,7 +21,7 @@ from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode, shop_code
 from domains.cart.messages import MAX_QUANTITY, CarriedTerms, CartRequester
-from domains.cart.reads import shop_terms, variant_info
+from domains.cart.reads import shop_terms, stock_seen, variant_info
 from domains.checkout import rates
 from domains.identity.shop_settings import read_shop_settings
 from domains.shared import Address
@@ -92,10 +92,11 @@ def add_item(request: Request, cart_id: str, variant_id: str, quantity: int, *, 
     shopper = getattr(request, "shopper", None)
     shop = CarriedTerms(terms=shop_terms(store))
     requester = CartRequester(shopper_id=shopper.shopper_id if shopper else None)
+    seen = stock_seen(store, variant.blank_sku)  # ample: the cart answers before its hold
+    start = functools.partial(carts.start_with_item, shop=shop, requester=requester, stock_seen=seen)
     if new:
-        return cart_id, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), cart_id,
-                             variant, quantity)
-    add = functools.partial(carts.add_item, variant=variant, shop=shop, requester=requester)
+        return cart_id, call(start, cart_id, variant, quantity)
+    add = functools.partial(carts.add_item, variant=variant, shop=shop, requester=requester, stock_seen=seen)
     try:
         cart = services.call(add, cart_id, variant_id, quantity)
         if not cart_owner.answers_to(request, cart):
@@ -108,8 +109,7 @@ def add_item(request: Request, cart_id: str, variant_id: str, quantity: int, *, 
     except (*TEMPORAL_DOWN, RuntimeError) as exc:
         raise _unavailable(exc) from None
     new_cart = uuid.uuid4().hex
-    return new_cart, call(functools.partial(carts.start_with_item, shop=shop, requester=requester), new_cart,
-                          variant, quantity)
+    return new_cart, call(start, new_cart, variant, quantity)
 
 
 def with_cart_id(response: Response, cart_id: str) -> Response:

@@ -16,7 +16,7 @@ from domains.cart import client as carts
 from domains.cart.client import ShopError
 from domains.cart.errors import CartErrorCode
 from domains.cart.messages import MAX_QUANTITY, CarriedTerms
-from domains.cart.reads import shop_terms, variant_info
+from domains.cart.reads import shop_terms, stock_seen, variant_info
 from domains.catalog.reads import stock_notes
 from domains.checkout import rates
 from domains.checkout.errors import CheckoutErrorCode
@@ -164,7 +164,8 @@ def add_to_cart(request: HttpRequest) -> HttpResponse:
     variant = variant_info(store, variant_id)
     if variant is None:
         return _redirect(back if back.startswith("/shop/") else "/shop/cart", cart_id, CartErrorCode.UNKNOWN_VARIANT)
-    add = functools.partial(carts.add_item, variant=variant, shop=CarriedTerms(terms=shop_terms(store)))
+    add = functools.partial(carts.add_item, variant=variant, shop=CarriedTerms(terms=shop_terms(store)),
+                            stock_seen=stock_seen(store, variant.blank_sku))
     try:
         cart = _call(add, cart_id, variant_id, quantity)
     except ShopError as exc:
