@@ -3,7 +3,7 @@
 a clean console on every page, the header's links in reach on a phone without JavaScript's
 help, facets folded away so the first product shows on the first screen, tap targets of at
 least 44 px, the admin's order page without sideways scrolling, an order with units waiting for
-stock on a phone, and the styled 404 pages."""
+stock on a phone, a cart line cut by the hold that followed its add, and the styled 404 pages."""
 
 from __future__ import annotations
 
@@ -244,6 +244,51 @@ async def test_an_order_waiting_for_stock_reads_well_on_a_phone(live_shop, order
     assert seen["note"] == "2 waiting for stock — ships when it arrives" and seen["note on screen"]
     assert "Waiting for stock" in seen["card"] and seen["card on screen"]
     assert seen["console"] == []
+
+
+def cut_cart_on_a_phone(driver, site: str, cart_id: str) -> dict:
+    """The cart page of a cart whose line a following hold cut: the notice, on screen."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{site}/shop/")
+    driver.add_cookie({"name": "cart_id", "value": cart_id, "path": "/"})
+    driver.get_log("browser")
+    driver.get(f"{site}/shop/cart")
+    notice = driver.find_element(By.CSS_SELECTOR, "[data-cart-notice]")
+    width = driver.execute_script("return window.innerWidth")
+    return {"fits": driver.execute_script(FITS), "notice": notice.text,
+            "on screen": notice.is_displayed() and notice.rect["x"] >= 0
+            and notice.rect["x"] + notice.rect["width"] <= width and notice.rect["y"] < 844,
+            "quantity": driver.find_element(By.CSS_SELECTOR, ".cart-lines input.qty").get_attribute("value"),
+            "console": [e["message"][:200] for e in driver.get_log("browser") if e["level"] == "SEVERE"]}
+
+
+@pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_a_line_cut_by_the_hold_that_followed_the_add_says_so_on_the_cart_page(size, live_shop, orders_web,
+                                                                                    order_variant):
+    """An add answered before its hold (the stock row showed plenty) whose hold came back short:
+    the cart page shows the cut line and says why, on a phone and a laptop."""
+    import asyncio
+
+    from domains.cart import client as carts
+    from infra.store import schema
+
+    row = orders_web.store.get(schema.STOCK.name, {"sku": order_variant.blank_sku})
+    await carts.add_item(orders_web.client, orders_web.new_cart_id(), order_variant.id, 17)  # 3 of 20 left
+    orders_web.store.put(schema.STOCK.name, {**row, "available": 100})  # the row has not caught up
+    added = await run(Client().post, "/api/cart/items", {"variant_id": order_variant.id, "quantity": 5},
+                      content_type="application/json")
+    assert added.status_code == 201 and added.json()["item_count"] == 5
+    cart_id = added["X-Cart-Id"]
+    for _ in range(100):
+        if (await carts.get_cart(orders_web.client, cart_id)).notice:
+            break
+        await asyncio.sleep(0.1)
+    with chromium(*size, console_log=True) as driver:
+        seen = await run(cut_cart_on_a_phone, driver, live_shop, cart_id)
+    assert seen["fits"][0] <= seen["fits"][1], seen["fits"]
+    assert seen["notice"].startswith("only 3 of ") and seen["on screen"], seen
+    assert seen["quantity"] == "3" and seen["console"] == []
 
 
 def error_pages(driver, site: str) -> dict:
