@@ -102,6 +102,31 @@ class Browser:
         raise AssertionError("unreachable")
 
 
+def web_seconds(port: int) -> dict[str, float]:
+    """From the web's /metrics (summed over its worker processes): the add route's requests
+    (count, seconds answering them inside Django) and the seconds its Temporal calls took."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    figures = {"adds": 0.0, "add_seconds": 0.0, "temporal_seconds": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith("commerce_http_request_seconds") and sample.labels.get("method") == "POST" \
+                    and sample.labels.get("route", "").endswith("cart/items"):
+                if sample.name.endswith("_count"):
+                    figures["adds"] += sample.value
+                elif sample.name.endswith("_sum"):
+                    figures["add_seconds"] += sample.value
+            elif sample.name == "commerce_temporal_client_seconds_sum":
+                figures["temporal_seconds"] += sample.value
+    return figures
+
+
 def start_web(port: int, data: Path, temporal_address: str, namespace: str) -> subprocess.Popen:
     """The web as `make run` serves it (ops/devstack.py), configured through the environment
     infra/config.py reads: this bench's data folder, store, search and Temporal server."""
@@ -257,14 +282,23 @@ async def run_bench() -> dict:
                 await floor_update_once()
                 await in_browser(add_once, i)
             floor, floor_update, adds, more = [], [], [], []
+            web_before = await asyncio.to_thread(web_seconds, port)
             for i in range(SAMPLES):  # interleaved, so all see the same machine
                 floor.append(await floor_once())
                 floor_update.append(await floor_update_once())
                 first, then = await in_browser(add_once, i)
                 adds.append(first)
                 more.append(then)
+            web_after = await asyncio.to_thread(web_seconds, port)
             checkouts = [await in_browser(checkout_once, i) for i in range(CHECKOUTS)]
             await in_browser(browser.close)
+        # where an add's time goes, as means over every add of the samples (new and existing):
+        # the client's round trip, the request inside Django, its Temporal calls
+        n = (web_after["adds"] - web_before["adds"]) or 1
+        where = {"round_trip_mean_ms": round(statistics.mean(adds + more), 1),
+                 "in_django_mean_ms": round((web_after["add_seconds"] - web_before["add_seconds"]) / n * 1000, 1),
+                 "temporal_calls_mean_ms": round(
+                     (web_after["temporal_seconds"] - web_before["temporal_seconds"]) / n * 1000, 1)}
         f, a = _summary(floor), _summary(adds)
         u, m = _summary(floor_update), _summary(more)
         return {"floor_update_with_start": f, "add_to_cart_http": a,
@@ -272,7 +306,7 @@ async def run_bench() -> dict:
                 "floor_update_running": u, "add_to_existing_cart_http": m,
                 "ratio_existing_median": round(m["median_ms"] / u["median_ms"], 2),
                 "checkout_begin_to_placed": _summary(checkouts),
-                "samples": SAMPLES, "checkouts": CHECKOUTS, "web": "gunicorn gthread, 2 workers x 8 threads, keep-alive"}
+                "add_time_split": where, "samples": SAMPLES, "checkouts": CHECKOUTS, "web": "gunicorn gthread, 2 workers x 8 threads, keep-alive"}
     finally:
         client_thread.shutdown(wait=False)
         if web is not None:
@@ -292,6 +326,9 @@ def main() -> dict:
     print(f"  bare update, running (floor)     median {u['median_ms']:7.1f} ms   p95 {u['p95_ms']:7.1f} ms")
     print(f"  add-to-cart over HTTP, existing  median {m['median_ms']:7.1f} ms   p95 {m['p95_ms']:7.1f} ms"
           f"   {result['ratio_existing_median']:.2f}x the floor (target {EXISTING_CART_TARGET}x)")
+    w = result["add_time_split"]
+    print(f"  an add's mean time (both kinds)  {w['round_trip_mean_ms']:.1f} ms over HTTP, {w['in_django_mean_ms']:.1f}"
+          f" ms in Django, {w['temporal_calls_mean_ms']:.1f} ms of it in Temporal calls")
     print(f"  checkout, begin to placed        median {c['median_ms']:7.1f} ms   p95 {c['p95_ms']:7.1f} ms")
     return result
 
