@@ -306,7 +306,8 @@ async def run_bench() -> dict:
                 "floor_update_running": u, "add_to_existing_cart_http": m,
                 "ratio_existing_median": round(m["median_ms"] / u["median_ms"], 2),
                 "checkout_begin_to_placed": _summary(checkouts),
-                "add_time_split": where, "samples": SAMPLES, "checkouts": CHECKOUTS, "web": "gunicorn gthread, 2 workers x 8 threads, keep-alive"}
+                "add_time_split": where, "samples": SAMPLES, "checkouts": CHECKOUTS,
+                "web": "gunicorn gthread, 2 workers x 8 threads, keep-alive"}
     finally:
         client_thread.shutdown(wait=False)
         if web is not None:
