@@ -72,3 +72,39 @@ async def test_the_checkout_page_and_its_cart_badge_query_the_cart_once(api, var
     cart_page = await run(browser.get, "/shop/cart")  # in checkout: the cart page sends the shopper there
     assert cart_page.status_code == 302 and cart_page["Location"] == "/shop/checkout"
     assert cart_queries == [cart_id]
+
+
+async def test_a_signed_in_shoppers_add_and_cart_read_their_account_once(api, variant, monkeypatch):
+    """The sign-in check reads the shopper's account on every request; the cart's tax address
+    (their default saved address) comes from that same read, not a second one."""
+    from domains.identity import reads
+    from domains.identity.shop_settings import SETTINGS_ROW, ShopSettings
+    from domains.shared import tax_of
+    from infra.store import schema
+
+    from ..web.accounts import shopper_browser
+
+    api.store.put(schema.SETTINGS.name, {"name": SETTINGS_ROW, "updated_by": "test",
+                                         "value": ShopSettings(tax_bp_by_region={"TX": 625}).model_dump(mode="json")})
+    browser = await run(shopper_browser, api)
+    home = {"email": browser.shopper_email, "first_name": "Tex", "last_name": "Ridge", "address1": "1 Loop",
+            "city": "Austin", "state": "TX", "postal_code": "73301", "country": "US"}
+    await run(browser.post, "/shop/account/addresses/new/", {**home, "make_default": "on"})
+    account_reads: list[str] = []
+    real = reads.shopper
+
+    def counted(store, shopper_id):
+        account_reads.append(shopper_id)
+        return real(store, shopper_id)
+
+    monkeypatch.setattr(reads, "shopper", counted)
+    added = await run(browser.post, "/api/cart/items", {"variant_id": variant.id, "quantity": 2},
+                      content_type="application/json")
+    assert added.status_code == 201
+    tax = tax_of(2 * variant.price_amount, 625)
+    assert added.json()["tax_estimate"] == tax  # taxed for their default address in Texas
+    assert account_reads == [browser.shopper_id]
+
+    account_reads.clear()
+    shown = await run(browser.get, "/api/cart")
+    assert shown.json()["tax_estimate"] == tax and account_reads == [browser.shopper_id]
