@@ -41,6 +41,13 @@ def _looked_up(request: HttpRequest, cart_id: str) -> tuple[bool, CartView | Non
     return memo[cart_id]
 
 
+def looked_up(request: HttpRequest, cart_id: str) -> CartView | None:
+    """The cart under this id as this request's ownership check saw it (None: no such cart),
+    so a view that also shows the cart does not query its workflow a second time. The answer
+    is this request's: no later request reuses it."""
+    return _looked_up(request, cart_id)[1]
+
+
 def may_use(request: HttpRequest, cart_id: str) -> bool:
     """An id no cart has yet is usable: the call itself answers (an add starts the cart,
     anything else is not found)."""
@@ -51,7 +58,7 @@ def ended(request: HttpRequest, cart_id: str) -> bool:
     """The cart under this id has ended (its order was placed, or it was abandoned): nothing
     can be added to it, so an add starts a new cart instead of asking the ended one (which
     Temporal refuses as an already-started workflow id)."""
-    cart = _looked_up(request, cart_id)[1]
+    cart = looked_up(request, cart_id)
     return cart is not None and cart.status not in (CartStatus.ACTIVE, CartStatus.CHECKING_OUT)
 
 

@@ -30,6 +30,7 @@ from domains.shared import Address, CartStatus, CartView
 
 from .. import cart_cookie, services
 from ..unavailable import UNAVAILABLE
+from .middleware import signed_in_account
 
 OPEN = (CartStatus.ACTIVE, CartStatus.CHECKING_OUT)
 log = logging.getLogger(__name__)
@@ -114,8 +115,7 @@ def claim_new_cart(request, cart: CartView) -> CartView:
 
 def default_shipping(request: HttpRequest) -> Address | None:
     """The signed-in shopper's default saved address, to prefill the checkout's shipping form."""
-    shopper = getattr(request, "shopper", None)
-    account = reads.shopper(services.store(), shopper.shopper_id) if shopper is not None else None
+    account = signed_in_account(request)
     if account is None:
         return None
     return next((saved.address for saved in account.addresses if saved.is_default), None)

@@ -182,7 +182,10 @@ class CartView(APIView):
         cart_id = cart_id_of(request)
         if cart_id is None:
             return Response(empty_cart())
-        return Response(cart_json(request, call(carts.get_cart, cart_id)))
+        # the cart the ownership check just queried: one query per GET (an unknown id asks again,
+        # and that call answers 404)
+        cart = cart_owner.looked_up(request, cart_id) or call(carts.get_cart, cart_id)
+        return Response(cart_json(request, cart))
 
 
 class CartItemsView(APIView):

@@ -137,13 +137,11 @@ def _open_cart_id(request: HttpRequest) -> str | None:
 
 
 def _cart_of(request: HttpRequest):
-    """The cookie's cart, queried once per request (the page and the header badge share it)."""
+    """The cookie's cart, queried once per request: the page, the header badge and the
+    ownership check (cart_owner, which keeps what it queried for the request) share it."""
     if not hasattr(request, "_shop_cart"):
         cart_id = cart_id_of_cookie(request)
-        try:
-            cart = _call(carts.get_cart, cart_id) if cart_id else None
-        except ShopError:
-            cart = None
+        cart = cart_owner.looked_up(request, cart_id) if cart_id else None
         # an ended cart (its order placed) is shown as no cart: the next add starts a new one
         request._shop_cart = cart if cart is not None and cart.status in shopper_cart.OPEN \
             and cart_owner.answers_to(request, cart) else None
