@@ -9,6 +9,11 @@ shop's workers in this process, and the web in a gunicorn process of its own (gt
 storefront.gunicorn_conf, the devstack's arguments) on a loopback port. The client threads keep
 one HTTP/1.1 connection each, as a browser does: a new TCP connection, server thread and store
 connection per request (what wsgiref did here before) is no shopper's cost.
+
+Each sample starts after a quiet moment (SETTLE_SECONDS), floors and adds alike: an add on ample
+stock answers before its stock hold, which follows in the background, and no sample is timed
+while the previous one's work still runs. The existing-cart add goes to the cart the previous
+sample started, idle since, as a shopper's next add finds it.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sized(120, 3)
 CHECKOUTS = sized(15, 1)
 WARM_UP = sized(10, 1)
+SETTLE_SECONDS = 0.15  # a quiet moment before each sample (what a shopper's think time gives a shop)
 NEW_CART_TARGET = 2.0  # a new cart's first add against a bare update-with-start (issue 18)
 EXISTING_CART_TARGET = 1.5  # an add to an existing cart against a bare update on a running workflow
 WEB_START_SECONDS = 60.0
@@ -250,19 +256,21 @@ async def run_bench() -> dict:
                 await env.client.execute_update_with_start_workflow(Floor.bump, 1, start_workflow_operation=op)
                 return (time.perf_counter() - started) * 1000
 
-            def add_once(i: int) -> tuple[float, float]:
-                """A new cart's first add, then an add of another variant to that cart."""
+            def new_cart_add(i: int) -> tuple[float, str]:
+                """A new cart's first add: (ms, the cart's id)."""
                 started = time.perf_counter()
                 status, _, headers = browser.request("POST", "/api/cart/items",
                                                      {"variant_id": variants[i % len(variants)]})
                 assert status == 201, status
-                first = (time.perf_counter() - started) * 1000
+                return (time.perf_counter() - started) * 1000, headers["X-Cart-Id"]
+
+            def existing_cart_add(i: int, cart_id: str) -> float:
+                """An add of another variant to a cart that exists and sits idle, as a shopper's next add finds it."""
                 started = time.perf_counter()
                 status, _, _ = browser.request("POST", "/api/cart/items",
-                                               {"variant_id": variants[(i + 1) % len(variants)]},
-                                               cart=headers["X-Cart-Id"])
+                                               {"variant_id": variants[(i + 1) % len(variants)]}, cart=cart_id)
                 assert status == 200, status
-                return first, (time.perf_counter() - started) * 1000
+                return (time.perf_counter() - started) * 1000
 
             def checkout_once(i: int) -> float:
                 _, _, headers = browser.request("POST", "/api/cart/items", {"variant_id": variants[i % len(variants)]})
@@ -277,18 +285,26 @@ async def run_bench() -> dict:
                 assert status == 200 and body["confirmation_code"], body
                 return (time.perf_counter() - started) * 1000
 
+            async def settled(measure):
+                # each sample starts on a quiet shop: an add's hold follows its answer, and no
+                # sample (floor or add) may be timed while the one before still works
+                await asyncio.sleep(SETTLE_SECONDS)
+                return await measure
+
+            idle_cart = None
             for i in range(WARM_UP):  # warm up every path
-                await floor_once()
-                await floor_update_once()
-                await in_browser(add_once, i)
+                await settled(floor_once())
+                await settled(floor_update_once())
+                _, idle_cart = await settled(in_browser(new_cart_add, i))
+                await settled(in_browser(existing_cart_add, i, idle_cart))
             floor, floor_update, adds, more = [], [], [], []
             web_before = await asyncio.to_thread(web_seconds, port)
             for i in range(SAMPLES):  # interleaved, so all see the same machine
-                floor.append(await floor_once())
-                floor_update.append(await floor_update_once())
-                first, then = await in_browser(add_once, i)
+                floor.append(await settled(floor_once()))
+                floor_update.append(await settled(floor_update_once()))
+                more.append(await settled(in_browser(existing_cart_add, i, idle_cart)))  # the last sample's cart
+                first, idle_cart = await settled(in_browser(new_cart_add, i))
                 adds.append(first)
-                more.append(then)
             web_after = await asyncio.to_thread(web_seconds, port)
             checkouts = [await in_browser(checkout_once, i) for i in range(CHECKOUTS)]
             await in_browser(browser.close)
