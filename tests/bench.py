@@ -110,6 +110,14 @@ def main() -> None:
     from .servers import TEST_CODEC_KEYS
 
     os.environ["COMMERCE_CODEC_KEYS"] = TEST_CODEC_KEYS
+    # The web's modules (DRF, and `requests`, which aliases urllib3's modules as it imports) before
+    # any bench runs workflows in this process: Temporal's sandbox imports modules afresh for each
+    # new workflow run, and an import of them on this thread meanwhile saw a half-made urllib3
+    # (`requests.packages.urllib3` without `_collections`: 1 smoke run in 3 failed in bench_admin).
+    import django
+
+    django.setup()
+    import storefront.urls  # noqa: F401
     started = time.perf_counter()
     catalog = parse_catalog(generate_catalog(product_count=CATALOG_PRODUCTS))
     generate_s = time.perf_counter() - started
